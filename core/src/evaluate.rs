@@ -1,0 +1,840 @@
+//! The per-device verdict: a pure function from a profile and what an agent observed to each
+//! requirement's `pass` / `warn` / `fail` / `unknown`, expected next to observed.
+//!
+//! *fail* means measured and not met; *unknown* means it could not be measured. A non-critical
+//! requirement that is not met is a *warn*. Network quality (bandwidth, RTT, jitter, loss) is
+//! judged per site by the controller, so on one device it is never critical.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{OsFamily, PortProbe, Profile, url_host};
+use crate::report::{
+    CheckResult, DeviceFacts, DeviceOutcome, DeviceResult, Detection, DnsOutcome, HttpOutcome,
+    MeasureOutcome, TcpOutcome, UdpOutcome,
+};
+use crate::version::Version;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// A requirement's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Unknown,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+        })
+    }
+}
+
+/// The device's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every requirement passes.
+    Compatible,
+    /// Every critical requirement passes; some non-critical one does not.
+    CompatibleWithWarnings,
+    /// A critical requirement fails.
+    NotCompatible,
+    /// No critical requirement fails, but some critical one could not be measured.
+    InsufficientEvidence,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Compatible => "Compatible",
+            Verdict::CompatibleWithWarnings => "Compatible with warnings",
+            Verdict::NotCompatible => "Not compatible",
+            Verdict::InsufficientEvidence => "Insufficient evidence",
+        })
+    }
+}
+
+/// What kind of requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementKind {
+    Dns,
+    Http,
+    Port,
+    Network,
+    Device,
+}
+
+/// One requirement, judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementOutcome {
+    /// Profile key path (`http[0]`, `device.ram_min_gib`).
+    pub id: String,
+    /// Kind.
+    pub kind: RequirementKind,
+    /// Short title (`DNS zoom.us`, `RAM`).
+    pub title: String,
+    /// Whether it decides the verdict.
+    pub critical: bool,
+    /// What the profile asks, in words.
+    pub expected: String,
+    /// What was seen, in words.
+    pub observed: String,
+    /// The judgement.
+    pub status: Status,
+    /// What to do about it, for anything but a pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+}
+
+/// Every requirement of a profile, judged, and the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Each requirement in profile order.
+    pub requirements: Vec<RequirementOutcome>,
+}
+
+impl Evaluation {
+    /// How many requirements have `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.requirements.iter().filter(|r| r.status == status).count()
+    }
+}
+
+struct Judge<'a> {
+    results: &'a [CheckResult],
+    out: Vec<RequirementOutcome>,
+}
+
+struct Line {
+    id: String,
+    kind: RequirementKind,
+    title: String,
+    critical: bool,
+    expected: String,
+}
+
+impl Judge<'_> {
+    fn of(&self, id: &str) -> impl Iterator<Item = &CheckResult> {
+        let id = id.to_owned();
+        self.results.iter().filter(move |r| r.requirement() == id)
+    }
+
+    fn push(&mut self, line: Line, status: Status, observed: String, remedy: Option<String>) {
+        let status = match status {
+            Status::Fail if !line.critical => Status::Warn,
+            s => s,
+        };
+        let remedy = if status == Status::Pass { None } else { remedy };
+        self.out.push(RequirementOutcome {
+            id: line.id,
+            kind: line.kind,
+            title: line.title,
+            critical: line.critical,
+            expected: line.expected,
+            observed,
+            status,
+            remedy,
+        });
+    }
+}
+
+fn not_checked() -> String {
+    "not checked".to_owned()
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / GIB
+}
+
+/// Installed memory is a little more than what the OS can use (firmware and integrated graphics
+/// keep some): usable memory rounded up to a whole GiB.
+pub fn installed_ram_gib(total_bytes: u64) -> f64 {
+    gib(total_bytes).ceil()
+}
+
+fn fmt_num(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round())
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Judges `results` and `device` against `profile`.
+pub fn evaluate(profile: &Profile, device: &DeviceFacts, results: &[CheckResult]) -> Evaluation {
+    let mut j = Judge {
+        results,
+        out: Vec::new(),
+    };
+    judge_dns(profile, &mut j);
+    judge_http(profile, &mut j);
+    judge_ports(profile, &mut j);
+    judge_network(profile, &mut j);
+    judge_device(profile, device, &mut j);
+    let reqs = j.out;
+    let critical = |s: Status| reqs.iter().any(|r| r.critical && r.status == s);
+    let verdict = if critical(Status::Fail) {
+        Verdict::NotCompatible
+    } else if critical(Status::Unknown) {
+        Verdict::InsufficientEvidence
+    } else if reqs.iter().any(|r| r.status != Status::Pass && r.status != Status::Unknown) {
+        Verdict::CompatibleWithWarnings
+    } else {
+        Verdict::Compatible
+    };
+    Evaluation {
+        verdict,
+        requirements: reqs,
+    }
+}
+
+fn judge_dns(p: &Profile, j: &mut Judge<'_>) {
+    for (i, d) in p.dns.iter().enumerate() {
+        let id = format!("dns[{i}]");
+        let line = Line {
+            id: id.clone(),
+            kind: RequirementKind::Dns,
+            title: format!("DNS {}", d.name),
+            critical: d.critical,
+            expected: "resolves".to_owned(),
+        };
+        let found = j.of(&id).find_map(|r| match r {
+            CheckResult::Dns(r) => Some(r.clone()),
+            _ => None,
+        });
+        let Some(r) = found else {
+            j.push(line, Status::Unknown, not_checked(), None);
+            continue;
+        };
+        let addrs: Vec<String> = r
+            .evidence
+            .a
+            .iter()
+            .chain(r.evidence.aaaa.iter())
+            .map(ToString::to_string)
+            .collect();
+        let (status, observed, remedy) = match r.outcome {
+            DnsOutcome::Resolved => (Status::Pass, addrs.join(", "), None),
+            DnsOutcome::Sinkholed => (
+                Status::Fail,
+                format!(
+                    "sinkholed: {} ({})",
+                    addrs.join(", "),
+                    r.evidence.sinkhole_reason.clone().unwrap_or_default()
+                ),
+                Some(format!(
+                    "allow {} in the DNS filter (it answers a block address)",
+                    d.name
+                )),
+            ),
+            other => {
+                let word = serde_json::to_value(other)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                (
+                    Status::Fail,
+                    word,
+                    Some(format!(
+                        "check that the district resolver answers {} (a filter may block it)",
+                        d.name
+                    )),
+                )
+            }
+        };
+        j.push(line, status, observed, remedy);
+    }
+}
+
+fn judge_http(p: &Profile, j: &mut Judge<'_>) {
+    for (i, h) in p.http.iter().enumerate() {
+        let id = format!("http[{i}]");
+        let line = Line {
+            id: id.clone(),
+            kind: RequirementKind::Http,
+            title: format!("HTTP {}", h.url),
+            critical: h.critical,
+            expected: format!("reachable, {}", h.expected_text()),
+        };
+        let found = j.of(&id).find_map(|r| match r {
+            CheckResult::Http(r) => Some(r.clone()),
+            _ => None,
+        });
+        let Some(r) = found else {
+            j.push(line, Status::Unknown, not_checked(), None);
+            continue;
+        };
+        let host = url_host(&h.url).unwrap_or(&h.url).to_owned();
+        let status_txt = r
+            .evidence
+            .status
+            .map_or(String::new(), |s| format!(" (status {s})"));
+        let detail = r
+            .evidence
+            .detail
+            .as_deref()
+            .map_or(String::new(), |d| format!(": {d}"));
+        let (status, observed, remedy) = match r.outcome {
+            HttpOutcome::Reachable => (Status::Pass, format!("reachable{status_txt}"), None),
+            HttpOutcome::UnexpectedStatus => (
+                Status::Fail,
+                format!("unexpected status{status_txt}"),
+                Some(format!("check what answers {} from this network", h.url)),
+            ),
+            HttpOutcome::BlockedByFilter => (
+                Status::Fail,
+                format!("blocked by filter{status_txt}{detail}"),
+                Some(format!("allow {host} in the web filter")),
+            ),
+            HttpOutcome::TlsIntercepted => (
+                Status::Fail,
+                format!("TLS intercepted{detail}"),
+                Some(format!("add {host} to the TLS-inspection bypass list")),
+            ),
+            HttpOutcome::DnsFailed => (
+                Status::Fail,
+                format!("name did not resolve{detail}"),
+                Some(format!("make {host} resolve (see the DNS results)")),
+            ),
+            HttpOutcome::ConnectionRefused
+            | HttpOutcome::ConnectionReset
+            | HttpOutcome::Timeout
+            | HttpOutcome::TlsFailed => {
+                let word = match r.outcome {
+                    HttpOutcome::ConnectionRefused => "connection refused",
+                    HttpOutcome::ConnectionReset => "connection reset",
+                    HttpOutcome::Timeout => "timed out",
+                    _ => "TLS handshake failed",
+                };
+                (
+                    Status::Fail,
+                    format!("{word}{detail}"),
+                    Some(format!(
+                        "allow outbound TCP {} to {host} in the firewall and web filter",
+                        if h.url.starts_with("https") { 443 } else { 80 }
+                    )),
+                )
+            }
+        };
+        j.push(line, status, observed, remedy);
+    }
+}
+
+fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
+    for (i, port) in p.ports.iter().enumerate() {
+        let id = format!("ports[{i}]");
+        let range = port.port_range();
+        let range_txt = range.map_or_else(|| "?".to_owned(), |r| r.to_string());
+        let line = Line {
+            id: id.clone(),
+            kind: RequirementKind::Port,
+            title: format!("{} {} {}", port.protocol.to_string().to_uppercase(), port.host, range_txt),
+            critical: port.critical,
+            expected: match port.effective_probe() {
+                PortProbe::Stun => "STUN answers".to_owned(),
+                _ => "open".to_owned(),
+            },
+        };
+        if port.effective_probe() == PortProbe::None {
+            j.push(
+                line,
+                Status::Unknown,
+                "not probed: the service answers nothing a client can send first".to_owned(),
+                Some(format!(
+                    "confirm outbound UDP {range_txt} to {} is allowed in the firewall",
+                    port.host
+                )),
+            );
+            continue;
+        }
+        let mut seen: Vec<(u16, &'static str, bool)> = Vec::new();
+        for r in j.of(&id) {
+            match r {
+                CheckResult::Tcp(t) => seen.push((
+                    t.port,
+                    match t.outcome {
+                        TcpOutcome::Open => "open",
+                        TcpOutcome::Refused => "refused",
+                        TcpOutcome::Filtered => "filtered",
+                    },
+                    t.outcome == TcpOutcome::Open,
+                )),
+                CheckResult::Udp(u) => seen.push((
+                    u.port,
+                    match u.outcome {
+                        UdpOutcome::Answered => "answered",
+                        UdpOutcome::NoAnswer => "no answer",
+                    },
+                    u.outcome == UdpOutcome::Answered,
+                )),
+                _ => {}
+            }
+        }
+        if seen.is_empty() {
+            j.push(line, Status::Unknown, not_checked(), None);
+            continue;
+        }
+        seen.sort_by_key(|s| s.0);
+        let all_ok = seen.iter().all(|s| s.2);
+        let observed = if all_ok {
+            if seen.len() == 1 {
+                seen[0].1.to_owned()
+            } else {
+                let ports: Vec<String> = seen.iter().map(|s| s.0.to_string()).collect();
+                format!("{} ({})", seen[0].1, ports.join(", "))
+            }
+        } else {
+            let parts: Vec<String> = seen.iter().map(|s| format!("{} {}", s.0, s.1)).collect();
+            parts.join(", ")
+        };
+        let status = if all_ok { Status::Pass } else { Status::Fail };
+        let remedy = Some(format!(
+            "open outbound {} {range_txt} to {} in the firewall",
+            port.protocol.to_string().to_uppercase(),
+            port.host
+        ));
+        j.push(line, status, observed, remedy);
+    }
+}
+
+fn judge_network(p: &Profile, j: &mut Judge<'_>) {
+    let Some(n) = &p.network else { return };
+    let latency = j.of("network").find_map(|r| match r {
+        CheckResult::Latency(l) if l.outcome == MeasureOutcome::Measured => Some(l.clone()),
+        _ => None,
+    });
+    let bandwidth = j.of("network").find_map(|r| match r {
+        CheckResult::Bandwidth(b) if b.outcome == MeasureOutcome::Measured => Some(b.clone()),
+        _ => None,
+    });
+    struct Need {
+        key: &'static str,
+        title: &'static str,
+        need: Option<f64>,
+        seen: Option<f64>,
+        at_least: bool,
+        unit: &'static str,
+    }
+    let row = |key, title, need, seen, at_least, unit| Need {
+        key,
+        title,
+        need,
+        seen,
+        at_least,
+        unit,
+    };
+    let needs = [
+        row(
+            "download_mbps_per_user",
+            "Download per user",
+            n.download_mbps_per_user,
+            bandwidth.as_ref().and_then(|b| b.download_mbps),
+            true,
+            "Mbit/s",
+        ),
+        row(
+            "upload_mbps_per_user",
+            "Upload per user",
+            n.upload_mbps_per_user,
+            bandwidth.as_ref().and_then(|b| b.upload_mbps),
+            true,
+            "Mbit/s",
+        ),
+        row(
+            "max_rtt_ms",
+            "Round-trip time",
+            n.max_rtt_ms,
+            latency.as_ref().and_then(|l| l.rtt_ms),
+            false,
+            "ms",
+        ),
+        row(
+            "max_jitter_ms",
+            "Jitter",
+            n.max_jitter_ms,
+            latency.as_ref().and_then(|l| l.jitter_ms),
+            false,
+            "ms",
+        ),
+        row(
+            "max_loss_percent",
+            "Packet loss",
+            n.max_loss_percent,
+            latency.as_ref().and_then(|l| l.loss_percent),
+            false,
+            "%",
+        ),
+    ];
+    for Need {
+        key,
+        title,
+        need,
+        seen,
+        at_least,
+        unit,
+    } in needs
+    {
+        let Some(need) = need else { continue };
+        let line = Line {
+            id: format!("network.{key}"),
+            kind: RequirementKind::Network,
+            title: title.to_owned(),
+            critical: false,
+            expected: format!("{} {} {unit}", if at_least { "≥" } else { "≤" }, fmt_num(need)),
+        };
+        match seen {
+            None => j.push(
+                line,
+                Status::Unknown,
+                "not measured on this device (judged per site)".to_owned(),
+                None,
+            ),
+            Some(v) => {
+                let ok = if at_least { v >= need } else { v <= need };
+                let status = if ok { Status::Pass } else { Status::Warn };
+                j.push(
+                    line,
+                    status,
+                    format!("{} {unit}", fmt_num(v)),
+                    Some("compare with the site's other devices before acting".to_owned()),
+                );
+            }
+        }
+    }
+}
+
+fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
+    let Some(m) = &p.device else { return };
+    let line = |key: &str, title: &str, expected: String| Line {
+        id: format!("device.{key}"),
+        kind: RequirementKind::Device,
+        title: title.to_owned(),
+        critical: true,
+        expected,
+    };
+
+    if !m.os.is_empty() {
+        let expected: Vec<String> = m
+            .os
+            .iter()
+            .map(|o| {
+                let name = match &o.distribution {
+                    Some(dist) => format!("{} ({dist})", o.family),
+                    None => o.family.to_string(),
+                };
+                match &o.min_version {
+                    Some(v) => format!("{name} ≥ {v}"),
+                    None => name,
+                }
+            })
+            .collect();
+        let l = line("os", "Operating system", expected.join(" or "));
+        let observed = match &d.os.version {
+            Some(v) => format!("{} (version {v})", d.os.name),
+            None => d.os.name.clone(),
+        };
+        let (status, remedy) = judge_os(m, d);
+        j.push(l, status, observed, remedy);
+    }
+
+    if !m.architectures.is_empty() {
+        let l = line("architectures", "CPU architecture", m.architectures.join(" or "));
+        let ok = m.architectures.contains(&d.os.architecture);
+        j.push(
+            l,
+            if ok { Status::Pass } else { Status::Fail },
+            d.os.architecture.clone(),
+            Some("replace the device with a supported architecture".to_owned()),
+        );
+    }
+
+    if let Some(min) = m.ram_min_gib {
+        let l = line("ram_min_gib", "RAM", format!("≥ {} GiB", fmt_num(min)));
+        let installed = installed_ram_gib(d.memory.total_bytes);
+        let observed = format!(
+            "{:.1} GiB usable ({} GiB installed)",
+            gib(d.memory.total_bytes),
+            fmt_num(installed)
+        );
+        let status = if d.memory.total_bytes == 0 {
+            Status::Unknown
+        } else if installed >= min {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        j.push(
+            l,
+            status,
+            observed,
+            Some(format!("upgrade to at least {} GiB of RAM", fmt_num(min))),
+        );
+    }
+
+    if let Some(min) = m.cpu_cores_min {
+        let l = line("cpu_cores_min", "CPU cores", format!("≥ {min}"));
+        let n = d.cpu.logical_cores;
+        let status = if n == 0 {
+            Status::Unknown
+        } else if n >= min {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        j.push(
+            l,
+            status,
+            format!("{n} logical cores"),
+            Some("replace the device with one that has more cores".to_owned()),
+        );
+    }
+
+    if let Some(min) = m.cpu_min_ghz {
+        let l = line("cpu_min_ghz", "CPU frequency", format!("≥ {} GHz", fmt_num(min)));
+        match d.cpu.max_frequency_mhz {
+            Some(mhz) => {
+                let ghz = mhz as f64 / 1000.0;
+                // Marketing figures are rounded to one decimal: 1.596 GHz is a 1.6 GHz part.
+                let ok = (ghz * 10.0).round() / 10.0 >= min;
+                j.push(
+                    l,
+                    if ok { Status::Pass } else { Status::Fail },
+                    format!("{ghz:.2} GHz"),
+                    Some("replace the device with a faster processor".to_owned()),
+                );
+            }
+            None => j.push(l, Status::Unknown, "frequency not exposed by the OS".to_owned(), None),
+        }
+    }
+
+    if let Some(min) = m.disk_free_min_gib {
+        let l = line("disk_free_min_gib", "Free disk", format!("≥ {} GiB", fmt_num(min)));
+        match &d.disk {
+            Some(disk) => {
+                let free = gib(disk.free_bytes);
+                j.push(
+                    l,
+                    if free >= min { Status::Pass } else { Status::Fail },
+                    format!("{free:.1} GiB free on {}", disk.mount_point),
+                    Some(format!("free at least {} GiB on the system volume", fmt_num(min))),
+                );
+            }
+            None => j.push(l, Status::Unknown, "system volume not found".to_owned(), None),
+        }
+    }
+
+    if let (Some(w), Some(h)) = (m.screen_min_width, m.screen_min_height) {
+        let l = line("screen", "Screen resolution", format!("≥ {w}×{h}"));
+        match (d.screen.detection, d.screen.width, d.screen.height) {
+            (Detection::Detected, Some(sw), Some(sh)) => j.push(
+                l,
+                if sw >= w && sh >= h { Status::Pass } else { Status::Fail },
+                format!("{sw}×{sh}"),
+                Some(format!("use a display of at least {w}×{h}")),
+            ),
+            (Detection::NoneFound, _, _) => {
+                j.push(l, Status::Unknown, "no display connected".to_owned(), None);
+            }
+            _ => j.push(l, Status::Unknown, "resolution not exposed by the OS".to_owned(), None),
+        }
+    }
+
+    if let Some(g) = &m.gpu
+        && g.required
+    {
+        let mut expected = "a GPU".to_owned();
+        if !g.vendors.is_empty() {
+            let v: Vec<String> = g.vendors.iter().map(ToString::to_string).collect();
+            expected = format!("{} GPU", v.join(" or "));
+        }
+        if let Some(v) = g.vram_min_mib {
+            expected.push_str(&format!(" with ≥ {v} MiB VRAM"));
+        }
+        let l = line("gpu", "GPU", expected);
+        if d.gpu.detection == Detection::Unsupported {
+            j.push(l, Status::Unknown, "GPU detection not supported on this OS".to_owned(), None);
+        } else {
+            let names: Vec<String> = d
+                .gpu
+                .adapters
+                .iter()
+                .map(|a| match a.vram_bytes {
+                    Some(b) => format!("{} {} ({} MiB)", a.vendor_name, a.model, b / (1024 * 1024)),
+                    None => format!("{} {}", a.vendor_name, a.model),
+                })
+                .collect();
+            let vendor_ok = |a: &crate::report::GpuAdapter| g.vendors.is_empty() || g.vendors.contains(&a.vendor);
+            let candidates: Vec<_> = d.gpu.adapters.iter().filter(|a| vendor_ok(a)).collect();
+            let (status, observed) = if candidates.is_empty() {
+                (
+                    Status::Fail,
+                    if names.is_empty() { "no display adapter".to_owned() } else { names.join("; ") },
+                )
+            } else if let Some(min) = g.vram_min_mib {
+                let best = candidates.iter().filter_map(|a| a.vram_bytes).max();
+                match best {
+                    Some(b) if b / (1024 * 1024) >= min => (Status::Pass, names.join("; ")),
+                    Some(_) => (Status::Fail, names.join("; ")),
+                    None => (
+                        Status::Unknown,
+                        format!("{} (VRAM not exposed)", names.join("; ")),
+                    ),
+                }
+            } else {
+                (Status::Pass, names.join("; "))
+            };
+            j.push(l, status, observed, Some("upgrade or replace the device's graphics".to_owned()));
+        }
+    }
+
+    if !m.browser.is_empty() {
+        let expected: Vec<String> = m
+            .browser
+            .iter()
+            .map(|b| match &b.min_version {
+                Some(v) => format!("{} ≥ {v}", b.name),
+                None => b.name.to_string(),
+            })
+            .collect();
+        let l = line("browser", "Browser", format!("one of: {}", expected.join(", ")));
+        if d.browsers.detection == Detection::Unsupported {
+            j.push(l, Status::Unknown, "browser detection not supported on this OS".to_owned(), None);
+        } else {
+            let installed: Vec<String> = d
+                .browsers
+                .installed
+                .iter()
+                .map(|b| format!("{} {}", b.name, b.version))
+                .collect();
+            let ok = d.browsers.installed.iter().any(|b| {
+                m.browser.iter().any(|req| {
+                    req.name == b.name
+                        && match (req.min(), Version::find_in(&b.version)) {
+                            (None, _) => true,
+                            (Some(min), Some(v)) => v >= min,
+                            (Some(_), None) => false,
+                        }
+                })
+            });
+            let observed = if installed.is_empty() {
+                "no browser found".to_owned()
+            } else {
+                installed.join(", ")
+            };
+            j.push(
+                l,
+                if ok { Status::Pass } else { Status::Fail },
+                observed,
+                Some(format!("install or update a supported browser ({})", expected.join(", "))),
+            );
+        }
+    }
+}
+
+fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Option<String>) {
+    let Some(family) = d.os.family else {
+        return (Status::Unknown, None);
+    };
+    let entries: Vec<_> = m
+        .os
+        .iter()
+        .filter(|o| o.family == family)
+        .filter(|o| match (&o.distribution, &d.os.distribution) {
+            (None, _) => true,
+            (Some(want), Some(have)) => want.eq_ignore_ascii_case(have),
+            (Some(_), None) => false,
+        })
+        .collect();
+    if entries.is_empty() {
+        let supported: Vec<String> = m.os.iter().map(|o| o.family.to_string()).collect();
+        return (
+            Status::Fail,
+            Some(format!(
+                "this OS is not supported; use a device running {}",
+                supported.join(" or ")
+            )),
+        );
+    }
+    let have = d.os.version.as_deref().and_then(Version::find_in);
+    let mut unknown = false;
+    for e in &entries {
+        match (e.min(), &have) {
+            (None, _) => return (Status::Pass, None),
+            (Some(min), Some(v)) if *v >= min => return (Status::Pass, None),
+            (Some(_), None) => unknown = true,
+            _ => {}
+        }
+    }
+    if unknown {
+        return (Status::Unknown, None);
+    }
+    let want = entries
+        .iter()
+        .filter_map(|e| e.min_version.clone())
+        .next()
+        .unwrap_or_default();
+    let what = if family == OsFamily::Linux { "distribution" } else { "OS" };
+    (
+        Status::Fail,
+        Some(format!("upgrade the {what} to {family} {want} or later")),
+    )
+}
+
+/// One `device` result per device requirement, with the observed value in words, for the
+/// report's `results[]`.
+pub fn device_results(profile: &Profile, device: &DeviceFacts) -> Vec<CheckResult> {
+    let eval = evaluate(
+        &Profile {
+            dns: Vec::new(),
+            http: Vec::new(),
+            ports: Vec::new(),
+            network: None,
+            ..profile.clone()
+        },
+        device,
+        &[],
+    );
+    eval.requirements
+        .into_iter()
+        .filter(|r| r.kind == RequirementKind::Device)
+        .map(|r| {
+            CheckResult::Device(DeviceResult {
+                target: device_target(&r.id).to_owned(),
+                requirement: r.id,
+                outcome: if r.status == Status::Unknown {
+                    DeviceOutcome::Unknown
+                } else {
+                    DeviceOutcome::Observed
+                },
+                observed: r.observed,
+            })
+        })
+        .collect()
+}
+
+fn device_target(id: &str) -> &str {
+    match id.trim_start_matches("device.") {
+        "architectures" => "architecture",
+        "ram_min_gib" => "memory",
+        "cpu_cores_min" => "cpu_cores",
+        "cpu_min_ghz" => "cpu_frequency",
+        "disk_free_min_gib" => "disk",
+        other => other,
+    }
+}

@@ -1,0 +1,27 @@
+//! fitcheck-core: the language agents and the controller share.
+//!
+//! - [`profile`]: product profiles (TOML format v1), strict parsing and validation with
+//!   file:line:column and key path on every error.
+//! - [`report`]: the report schema `fitcheck.report/v1`, the wire format.
+//! - [`evaluate`]: the per-device verdict, a pure function of profile and report.
+//! - [`version`]: dotted version comparison for OS and browser minimums.
+//!
+//! Nothing here does I/O, spawns tasks or reads a clock: callers hand in text and facts.
+
+pub mod evaluate;
+pub mod profile;
+pub mod report;
+pub mod version;
+
+use sha2::{Digest, Sha256};
+
+/// `sha256:` and the hex SHA-256 of `bytes`: how a report names the exact profile file it ran.
+pub fn digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}

@@ -1,0 +1,608 @@
+//! The report an agent writes: schema `fitcheck.report/v1`, the wire format between agents,
+//! the controller and any script that reads a report. Field names and outcome words follow
+//! the report vocabulary in the design; changing them is a new schema version.
+//!
+//! Privacy is by construction: a report holds only the fields listed in
+//! `core/report-fields.allow` (a test compares the JSON Schema of [`Report`] with that list),
+//! so no user name, MAC address, serial number, host name or browsing history can slip in.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::evaluate::Evaluation;
+use crate::profile::{Browser, GpuVendor, OsFamily};
+
+/// The schema identifier this build writes and reads.
+pub const REPORT_SCHEMA: &str = "fitcheck.report/v1";
+
+/// One run of one profile on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// Always `fitcheck.report/v1`.
+    pub schema: String,
+    /// Random id of this report; ingestion is idempotent on it.
+    pub report_id: Uuid,
+    /// Who ran it.
+    pub agent: AgentInfo,
+    /// What it ran.
+    pub profile: ProfileRef,
+    /// When the run started, RFC 3339 UTC.
+    pub started_at: String,
+    /// When the run finished, RFC 3339 UTC.
+    pub finished_at: String,
+    /// What the device is.
+    pub device: DeviceFacts,
+    /// What each check observed.
+    pub results: Vec<CheckResult>,
+    /// The profile's requirements judged against `device` and `results` by the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
+}
+
+/// Agent identity: a random id and the labels the district chose, nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentInfo {
+    /// Random id, generated once per installation.
+    pub agent_id: Uuid,
+    /// fitcheck-agent version.
+    pub version: String,
+    /// District-chosen labels (`site`, `room`, `group`, …).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Which profile was run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRef {
+    /// Profile id.
+    pub id: String,
+    /// Product name.
+    pub name: String,
+    /// Product vendor.
+    pub vendor: String,
+    /// `sha256:` and the hex digest of the profile file's bytes.
+    pub digest: String,
+}
+
+/// What the device is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceFacts {
+    /// Operating system.
+    pub os: OsFacts,
+    /// Processor.
+    pub cpu: CpuFacts,
+    /// Memory.
+    pub memory: MemoryFacts,
+    /// The system volume; absent when it could not be found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskFacts>,
+    /// Graphics adapters.
+    pub gpu: GpuFacts,
+    /// Display.
+    pub screen: ScreenFacts,
+    /// Installed browsers.
+    pub browsers: BrowserFacts,
+}
+
+/// Operating system facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OsFacts {
+    /// Family; absent for a system fitcheck does not know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<OsFamily>,
+    /// Human name (`Debian GNU/Linux 12 (bookworm)`, `Windows 11 Pro`).
+    pub name: String,
+    /// Version (`12`, `11.0.26100`, `14.6`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Linux distribution id from os-release (`debian`, `ubuntu`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
+    /// Kernel release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// Machine architecture as `uname -m` names it.
+    pub architecture: String,
+}
+
+/// Processor facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CpuFacts {
+    /// Model name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Logical cores (hardware threads) the OS schedules on.
+    pub logical_cores: u32,
+    /// Physical cores, where the OS tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical_cores: Option<u32>,
+    /// Maximum frequency, MHz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frequency_mhz: Option<u64>,
+    /// Where the frequency came from (`cpufreq`, `model_name`, `cpuinfo_current`, `sysinfo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_source: Option<String>,
+}
+
+/// Memory facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryFacts {
+    /// Memory the OS can use, bytes (Linux `MemTotal`); a little below what is installed.
+    pub total_bytes: u64,
+}
+
+/// System volume facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiskFacts {
+    /// Mount point of the system volume (`/`, `C:\`).
+    pub mount_point: String,
+    /// Size, bytes.
+    pub total_bytes: u64,
+    /// Space available to unprivileged users, bytes.
+    pub free_bytes: u64,
+}
+
+/// How far detection of a fact got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Detection {
+    /// The OS was asked and answered; an empty list means there is none.
+    Detected,
+    /// The OS was asked and found none (no display connected, …).
+    NoneFound,
+    /// fitcheck cannot ask this OS; the fact is unknown, never a fail.
+    Unsupported,
+}
+
+/// Graphics facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GpuFacts {
+    /// Whether detection worked.
+    pub detection: Detection,
+    /// Display adapters found.
+    #[serde(default)]
+    pub adapters: Vec<GpuAdapter>,
+}
+
+/// One display adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GpuAdapter {
+    /// Vendor.
+    pub vendor: GpuVendor,
+    /// Vendor name as the PCI database gives it.
+    pub vendor_name: String,
+    /// Model name.
+    pub model: String,
+    /// PCI `vendor:device` id (`10de:2330`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pci_id: Option<String>,
+    /// Dedicated video memory, bytes, where the OS exposes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vram_bytes: Option<u64>,
+    /// Where the facts came from (`pci`, `nvml`, `amdgpu`).
+    pub source: String,
+}
+
+/// Display facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenFacts {
+    /// Whether detection worked.
+    pub detection: Detection,
+    /// Largest connected display, width in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Largest connected display, height in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Where the facts came from (`drm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// Browser facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserFacts {
+    /// Whether detection worked.
+    pub detection: Detection,
+    /// Browsers found, with versions.
+    #[serde(default)]
+    pub installed: Vec<InstalledBrowser>,
+}
+
+/// One installed browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstalledBrowser {
+    /// Browser family.
+    pub name: Browser,
+    /// Version as the browser reports it.
+    pub version: String,
+}
+
+/// What one check observed. `check` names the kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "check", rename_all = "snake_case")]
+pub enum CheckResult {
+    Dns(DnsResult),
+    Http(HttpResult),
+    Tcp(TcpResult),
+    Udp(UdpResult),
+    Latency(LatencyResult),
+    Bandwidth(BandwidthResult),
+    Device(DeviceResult),
+}
+
+impl CheckResult {
+    /// The profile key path of the requirement this result serves (`dns[0]`, `ports[2]`).
+    pub fn requirement(&self) -> &str {
+        match self {
+            CheckResult::Dns(r) => &r.requirement,
+            CheckResult::Http(r) => &r.requirement,
+            CheckResult::Tcp(r) => &r.requirement,
+            CheckResult::Udp(r) => &r.requirement,
+            CheckResult::Latency(r) => &r.requirement,
+            CheckResult::Bandwidth(r) => &r.requirement,
+            CheckResult::Device(r) => &r.requirement,
+        }
+    }
+
+    /// What was probed.
+    pub fn target(&self) -> &str {
+        match self {
+            CheckResult::Dns(r) => &r.target,
+            CheckResult::Http(r) => &r.target,
+            CheckResult::Tcp(r) => &r.target,
+            CheckResult::Udp(r) => &r.target,
+            CheckResult::Latency(r) => &r.target,
+            CheckResult::Bandwidth(r) => &r.target,
+            CheckResult::Device(r) => &r.target,
+        }
+    }
+
+    /// The outcome word (`resolved`, `blocked_by_filter`, …).
+    pub fn outcome_word(&self) -> String {
+        let v = match self {
+            CheckResult::Dns(r) => serde_json::to_value(r.outcome),
+            CheckResult::Http(r) => serde_json::to_value(r.outcome),
+            CheckResult::Tcp(r) => serde_json::to_value(r.outcome),
+            CheckResult::Udp(r) => serde_json::to_value(r.outcome),
+            CheckResult::Latency(r) => serde_json::to_value(r.outcome),
+            CheckResult::Bandwidth(r) => serde_json::to_value(r.outcome),
+            CheckResult::Device(r) => serde_json::to_value(r.outcome),
+        };
+        match v {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => "unknown".to_owned(),
+        }
+    }
+}
+
+/// DNS outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsOutcome {
+    Resolved,
+    Nxdomain,
+    NoData,
+    Servfail,
+    Refused,
+    Timeout,
+    Sinkholed,
+}
+
+/// A DNS lookup of one name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsResult {
+    /// Requirement key path.
+    pub requirement: String,
+    /// The name looked up.
+    pub target: String,
+    /// What happened.
+    pub outcome: DnsOutcome,
+    /// What was seen.
+    pub evidence: DnsEvidence,
+    /// Time for both lookups (A and AAAA, concurrently), milliseconds.
+    pub duration_ms: f64,
+}
+
+/// What a DNS lookup saw.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsEvidence {
+    /// The resolvers asked (from the system configuration).
+    #[serde(default)]
+    pub resolvers: Vec<String>,
+    /// A answers.
+    #[serde(default)]
+    pub a: Vec<IpAddr>,
+    /// AAAA answers.
+    #[serde(default)]
+    pub aaaa: Vec<IpAddr>,
+    /// Why the answer counts as a sinkhole (`0.0.0.0 is a bogon address`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sinkhole_reason: Option<String>,
+    /// The resolver's error, in its words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// HTTP outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpOutcome {
+    Reachable,
+    BlockedByFilter,
+    TlsIntercepted,
+    TlsFailed,
+    ConnectionReset,
+    ConnectionRefused,
+    Timeout,
+    DnsFailed,
+    UnexpectedStatus,
+}
+
+/// One HTTP(S) request, redirects followed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpResult {
+    /// Requirement key path.
+    pub requirement: String,
+    /// The URL requested.
+    pub target: String,
+    /// What happened.
+    pub outcome: HttpOutcome,
+    /// What was seen.
+    pub evidence: HttpEvidence,
+    /// Where the time went.
+    pub timings: HttpTimings,
+}
+
+/// What an HTTP request saw.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpEvidence {
+    /// Final status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Every redirect followed, in order.
+    #[serde(default)]
+    pub redirects: Vec<Redirect>,
+    /// The URL that gave the final status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_url: Option<String>,
+    /// The address connected to, when connected directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+    /// The proxy used (scheme, host and port; never credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// The server certificate, for HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateEvidence>,
+    /// Response headers that tell who answered (`server`, `via`, `x-squid-error`, …).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The error, in the transport's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// One redirect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Redirect {
+    /// The URL that redirected.
+    pub from: String,
+    /// Its status.
+    pub status: u16,
+    /// Where it pointed.
+    pub location: String,
+}
+
+/// The certificate a server presented.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateEvidence {
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+}
+
+/// HTTP phase timings, milliseconds; a phase that did not happen is absent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTimings {
+    /// Name resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_ms: Option<f64>,
+    /// TCP connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_ms: Option<f64>,
+    /// TLS handshake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ms: Option<f64>,
+    /// From sending the first request to its response headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_byte_ms: Option<f64>,
+    /// Whole check, redirects included.
+    pub total_ms: f64,
+}
+
+/// TCP outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpOutcome {
+    Open,
+    Refused,
+    Filtered,
+}
+
+/// One TCP connect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TcpResult {
+    /// Requirement key path.
+    pub requirement: String,
+    /// `host:port`.
+    pub target: String,
+    /// The port.
+    pub port: u16,
+    /// What happened.
+    pub outcome: TcpOutcome,
+    /// The address tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+    /// The error, in the OS's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Time to connect (or to give up), milliseconds.
+    pub duration_ms: f64,
+}
+
+/// UDP outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UdpOutcome {
+    Answered,
+    NoAnswer,
+}
+
+/// One UDP probe (STUN binding request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UdpResult {
+    /// Requirement key path.
+    pub requirement: String,
+    /// `host:port`.
+    pub target: String,
+    /// The port.
+    pub port: u16,
+    /// What happened.
+    pub outcome: UdpOutcome,
+    /// The address tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+    /// Requests sent.
+    pub attempts: u32,
+    /// What went wrong, or what answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Time to the answer (or to give up), milliseconds.
+    pub duration_ms: f64,
+}
+
+/// Outcomes of a measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureOutcome {
+    Measured,
+    Unreachable,
+}
+
+/// Round-trip time, jitter and loss to one host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyResult {
+    /// Requirement key path.
+    pub requirement: String,
+    /// The host.
+    pub target: String,
+    /// What happened.
+    pub outcome: MeasureOutcome,
+    /// `icmp` or `tcp_connect`.
+    pub method: String,
+    /// Probes sent.
+    pub probes: u32,
+    /// Smallest RTT, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_min_ms: Option<f64>,
+    /// Median RTT, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<f64>,
+    /// Largest RTT, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_max_ms: Option<f64>,
+    /// Interarrival jitter (RFC 3550 style), milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_ms: Option<f64>,
+    /// Probes lost, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_percent: Option<f64>,
+    /// Why ICMP was not used, or what failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Throughput in one or both directions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BandwidthResult {
+    /// Requirement key path.
+    pub requirement: String,
+    /// The endpoint measured against.
+    pub target: String,
+    /// What happened.
+    pub outcome: MeasureOutcome,
+    /// How it was measured.
+    pub method: String,
+    /// Download, Mbit/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_mbps: Option<f64>,
+    /// Upload, Mbit/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_mbps: Option<f64>,
+    /// Parallel streams used.
+    pub streams: u32,
+    /// Bytes carried, both directions.
+    pub bytes: u64,
+    /// Measurement time, milliseconds.
+    pub duration_ms: f64,
+    /// Caveats on the figure (`sender_limited`, `too_short`, `server_limited`).
+    #[serde(default)]
+    pub validity: Vec<String>,
+    /// What failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Device outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceOutcome {
+    Observed,
+    Unknown,
+}
+
+/// One device requirement's observed value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceResult {
+    /// Requirement key path (`device.ram_min_gib`).
+    pub requirement: String,
+    /// The fact (`memory`, `os`, `screen`, …).
+    pub target: String,
+    /// Whether the fact was observed.
+    pub outcome: DeviceOutcome,
+    /// The observed value, in words (`7.6 GiB usable (8 GiB installed)`).
+    pub observed: String,
+}
