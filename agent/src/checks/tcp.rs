@@ -1,0 +1,106 @@
+//! TCP: connect to a port; `open`, `refused` (actively rejected) or `filtered` (no answer).
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use fitcheck_core::report::{CheckResult, TcpOutcome, TcpResult};
+use tokio::net::TcpStream;
+
+use super::{CONNECT_TIMEOUT, Ctx, ms, unresolved};
+
+/// Connect to `host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub requirement: String,
+    pub host: String,
+    pub port: u16,
+}
+
+/// The outcome of one connect attempt, and the stream when it opened.
+#[derive(Debug)]
+pub struct Connected {
+    pub outcome: TcpOutcome,
+    pub detail: Option<String>,
+    pub duration: Duration,
+    pub stream: Option<TcpStream>,
+    /// The error, when the connect failed with one.
+    pub error_kind: Option<io::ErrorKind>,
+}
+
+/// Connects to `addr` within `limit` and classifies what happened. Translation of OS errors
+/// into TCP outcomes lives here and nowhere else.
+pub async fn connect(addr: SocketAddr, limit: Duration) -> Connected {
+    let start = Instant::now();
+    match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+        Ok(Ok(stream)) => Connected {
+            outcome: TcpOutcome::Open,
+            detail: None,
+            duration: start.elapsed(),
+            stream: Some(stream),
+            error_kind: None,
+        },
+        Ok(Err(err)) => {
+            let (outcome, detail) = match err.kind() {
+                io::ErrorKind::ConnectionRefused => {
+                    (TcpOutcome::Refused, "connection refused (TCP reset)".to_owned())
+                }
+                io::ErrorKind::HostUnreachable => (
+                    TcpOutcome::Refused,
+                    "host unreachable (rejected with ICMP)".to_owned(),
+                ),
+                io::ErrorKind::NetworkUnreachable => (
+                    TcpOutcome::Filtered,
+                    "network unreachable: no route to the address".to_owned(),
+                ),
+                io::ErrorKind::TimedOut => {
+                    (TcpOutcome::Filtered, "no answer (connect timed out)".to_owned())
+                }
+                _ => (TcpOutcome::Filtered, err.to_string()),
+            };
+            Connected {
+                outcome,
+                detail: Some(detail),
+                duration: start.elapsed(),
+                stream: None,
+                error_kind: Some(err.kind()),
+            }
+        }
+        Err(_) => Connected {
+            outcome: TcpOutcome::Filtered,
+            detail: Some(format!(
+                "no answer within {} s (dropped)",
+                limit.as_secs_f64()
+            )),
+            duration: start.elapsed(),
+            stream: None,
+            error_kind: Some(io::ErrorKind::TimedOut),
+        },
+    }
+}
+
+/// The address a port check connects to: the first IPv4 answer, else the first IPv6 one.
+pub fn pick(addrs: &[IpAddr]) -> Option<IpAddr> {
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+}
+
+pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
+    let answer = ctx.resolve(&spec.host).await;
+    let Some(ip) = pick(&answer.usable_addresses()) else {
+        return unresolved(&spec.requirement, &spec.host, &answer);
+    };
+    let c = connect(SocketAddr::new(ip, spec.port), CONNECT_TIMEOUT).await;
+    CheckResult::Tcp(TcpResult {
+        requirement: spec.requirement.clone(),
+        target: format!("{}:{}", spec.host, spec.port),
+        port: spec.port,
+        outcome: c.outcome,
+        address: Some(ip),
+        detail: c.detail,
+        duration_ms: ms(c.duration),
+    })
+}

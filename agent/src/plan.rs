@@ -1,0 +1,90 @@
+//! From a profile to the list of network checks to run. Only targets the profile names are
+//! ever planned; port ranges are sampled (see `PortRange::probed_ports`).
+
+use fitcheck_core::profile::{PortProbe, Profile, Protocol};
+
+use crate::checks::{Check, dns, http, stun, tcp};
+
+/// Every network check `profile` asks for, in profile order.
+pub fn plan(profile: &Profile) -> Vec<Check> {
+    let mut out = Vec::new();
+    for (i, d) in profile.dns.iter().enumerate() {
+        out.push(Check::Dns(dns::Spec {
+            requirement: format!("dns[{i}]"),
+            name: d.name.clone(),
+        }));
+    }
+    for (i, h) in profile.http.iter().enumerate() {
+        out.push(Check::Http(http::Spec {
+            requirement: format!("http[{i}]"),
+            url: h.url.clone(),
+            follow_redirects: h.follow_redirects,
+            accept: h.expect_status.clone(),
+        }));
+    }
+    for (i, p) in profile.ports.iter().enumerate() {
+        let Some(range) = p.port_range() else { continue };
+        let requirement = format!("ports[{i}]");
+        for port in range.probed_ports() {
+            match (p.protocol, p.effective_probe()) {
+                (Protocol::Tcp, _) => out.push(Check::Tcp(tcp::Spec {
+                    requirement: requirement.clone(),
+                    host: p.host.clone(),
+                    port,
+                })),
+                (Protocol::Udp, PortProbe::Stun) => out.push(Check::Stun(stun::Spec {
+                    requirement: requirement.clone(),
+                    host: p.host.clone(),
+                    port,
+                })),
+                // Nothing a client can send proves a silent UDP service reachable; the
+                // evaluation reports it as unknown.
+                (Protocol::Udp, _) => {}
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_every_requirement_and_samples_ranges() {
+        let text = r#"
+format = 1
+id = "t"
+name = "T"
+vendor = "V"
+reviewed = "2026-01-01"
+sources = ["https://example.com/req"]
+[[dns]]
+name = "a.example"
+[[http]]
+url = "https://a.example/"
+[[ports]]
+protocol = "tcp"
+host = "a.example"
+range = "8801-8810"
+[[ports]]
+protocol = "udp"
+host = "a.example"
+range = "3478-3479"
+probe = "stun"
+[[ports]]
+protocol = "udp"
+host = "a.example"
+port = 5000
+"#;
+        let p = Profile::parse("t.toml", text).unwrap();
+        let checks = plan(&p);
+        let tcp: Vec<_> = checks.iter().filter(|c| matches!(c, Check::Tcp(_))).collect();
+        let stun: Vec<_> = checks.iter().filter(|c| matches!(c, Check::Stun(_))).collect();
+        assert_eq!(checks.iter().filter(|c| matches!(c, Check::Dns(_))).count(), 1);
+        assert_eq!(checks.iter().filter(|c| matches!(c, Check::Http(_))).count(), 1);
+        assert_eq!(tcp.len(), 8, "a 10-port range is sampled at 8 ports");
+        assert_eq!(stun.len(), 2);
+        assert!(checks.iter().all(|c| c.requirement() != "ports[2]"));
+    }
+}

@@ -1,0 +1,140 @@
+//! The readable verdict printed after a run: one line per requirement, expected next to
+//! observed, what to do about each one that did not pass, and the verdict.
+
+use std::fmt::Write as _;
+
+use fitcheck_core::evaluate::{Evaluation, Status};
+use fitcheck_core::report::Report;
+
+const MAX_TITLE: usize = 44;
+const MAX_EXPECTED: usize = 34;
+const MAX_OBSERVED: usize = 70;
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Unknown => "unknown",
+    }
+}
+
+/// The whole verdict as text.
+pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
+    let mut out = String::new();
+    let d = &report.device;
+    let _ = writeln!(
+        out,
+        "{} ({}), profile {} {}",
+        report.profile.name,
+        report.profile.vendor,
+        report.profile.id,
+        report.profile.digest.get(..19).unwrap_or(&report.profile.digest)
+    );
+    let _ = writeln!(
+        out,
+        "Device: {}, {}, {} logical cores, {:.1} GiB usable",
+        d.os.name,
+        d.os.architecture,
+        d.cpu.logical_cores,
+        d.memory.total_bytes as f64 / (1024.0 * 1024.0 * 1024.0)
+    );
+    if !report.agent.labels.is_empty() {
+        let labels: Vec<String> = report
+            .agent
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = writeln!(out, "Labels: {}", labels.join(" "));
+    }
+    out.push('\n');
+
+    let rows: Vec<[String; 4]> = eval
+        .requirements
+        .iter()
+        .map(|r| {
+            let mut title = clip(&r.title, MAX_TITLE);
+            if !r.critical {
+                title.push_str(" (optional)");
+            }
+            [
+                status_word(r.status).to_owned(),
+                title,
+                clip(&r.expected, MAX_EXPECTED),
+                clip(&r.observed, MAX_OBSERVED),
+            ]
+        })
+        .collect();
+    let header = ["STATUS", "REQUIREMENT", "EXPECTED", "OBSERVED"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 4]| {
+        format!(
+            "{}  {}  {}  {}",
+            pad(cells[0], widths[0]),
+            pad(cells[1], widths[1]),
+            pad(cells[2], widths[2]),
+            cells[3]
+        )
+    };
+    let _ = writeln!(out, "{}", line(header).trim_end());
+    for row in &rows {
+        let _ = writeln!(
+            out,
+            "{}",
+            line([&row[0], &row[1], &row[2], &row[3]]).trim_end()
+        );
+    }
+
+    let todo: Vec<_> = eval
+        .requirements
+        .iter()
+        .filter(|r| r.status != Status::Pass)
+        .filter_map(|r| r.remedy.as_ref().map(|m| (r, m)))
+        .collect();
+    if !todo.is_empty() {
+        out.push_str("\nWhat to do:\n");
+        for (r, m) in todo {
+            let _ = writeln!(out, "  - {} ({}): {m}", r.title, r.id);
+        }
+    }
+    let unknown: Vec<&str> = eval
+        .requirements
+        .iter()
+        .filter(|r| r.status == Status::Unknown)
+        .map(|r| r.title.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nVerdict: {} ({} pass, {} warn, {} fail, {} unknown)",
+        eval.verdict,
+        eval.count(Status::Pass),
+        eval.count(Status::Warn),
+        eval.count(Status::Fail),
+        eval.count(Status::Unknown)
+    );
+    if !unknown.is_empty() {
+        let _ = writeln!(out, "Not verified on this device: {}", unknown.join(", "));
+    }
+    out
+}

@@ -1,0 +1,272 @@
+//! Name resolution through the system's configured resolver (hickory-resolver reading
+//! `/etc/resolv.conf` or the platform's equivalent), with hickory's errors translated into the
+//! report's DNS outcomes in one place.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fitcheck_core::report::{DnsEvidence, DnsOutcome};
+use hickory_resolver::TokioResolver;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::RecordType;
+
+/// Per-query timeout and attempts: an answer slower than this is a `timeout` outcome.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+const QUERY_ATTEMPTS: usize = 2;
+
+/// Could not even build a resolver (unreadable or empty resolver configuration).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the system's DNS configuration: {0}; check /etc/resolv.conf")]
+pub struct ResolverConfigError(String);
+
+/// The system resolver, shared by every check.
+#[derive(Clone)]
+pub struct SystemResolver {
+    inner: Arc<TokioResolver>,
+    servers: Vec<String>,
+}
+
+impl std::fmt::Debug for SystemResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SystemResolver")
+            .field("servers", &self.servers)
+            .finish()
+    }
+}
+
+/// The answer to "what does `name` resolve to", both families asked concurrently.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub outcome: DnsOutcome,
+    pub evidence: DnsEvidence,
+    pub duration: Duration,
+}
+
+impl Answer {
+    /// Addresses to connect to, IPv4 first; empty unless the name resolved to usable addresses.
+    pub fn usable_addresses(&self) -> Vec<IpAddr> {
+        if self.outcome != DnsOutcome::Resolved {
+            return Vec::new();
+        }
+        self.evidence
+            .a
+            .iter()
+            .chain(self.evidence.aaaa.iter())
+            .copied()
+            .collect()
+    }
+
+    /// The outcome word and detail, for an HTTP or port result that could not connect.
+    pub fn failure_text(&self) -> String {
+        let word = serde_json::to_value(self.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        match (&self.evidence.sinkhole_reason, &self.evidence.detail) {
+            (Some(r), _) => format!("{word}: {r}"),
+            (None, Some(d)) => format!("{word}: {d}"),
+            (None, None) => word,
+        }
+    }
+}
+
+/// Why an address is a block answer rather than the product's server, if it is one.
+///
+/// Bogons only: `0.0.0.0/8`, loopback, link-local, `::`, `::1`. Private ranges are not bogons
+/// here, as districts and labs host real services on them.
+pub fn bogon_reason(ip: IpAddr) -> Option<String> {
+    let why = match ip {
+        IpAddr::V4(v4) => {
+            if v4.octets()[0] == 0 {
+                "is in 0.0.0.0/8, the unspecified network a DNS filter answers to block"
+            } else if v4.is_loopback() {
+                "is a loopback address, which a DNS filter answers to block"
+            } else if v4.is_link_local() {
+                "is a link-local address, never a public server"
+            } else if v4.is_broadcast() {
+                "is the broadcast address"
+            } else {
+                return None;
+            }
+        }
+        IpAddr::V6(v6) => {
+            if v6 == Ipv6Addr::UNSPECIFIED {
+                "is ::, the unspecified address a DNS filter answers to block"
+            } else if v6 == Ipv6Addr::LOCALHOST {
+                "is ::1, the loopback address a DNS filter answers to block"
+            } else if let Some(v4) = v6.to_ipv4_mapped() {
+                return bogon_reason(IpAddr::V4(v4));
+            } else if (v6.segments()[0] & 0xffc0) == 0xfe80 {
+                "is a link-local address, never a public server"
+            } else {
+                return None;
+            }
+        }
+    };
+    Some(format!("{ip} {why}"))
+}
+
+enum Part {
+    Addrs(Vec<IpAddr>),
+    Failed(DnsOutcome, String),
+}
+
+fn classify(err: &NetError) -> (DnsOutcome, String) {
+    let detail = err.to_string();
+    let outcome = match err {
+        NetError::Dns(DnsError::NoRecordsFound(no)) => match no.response_code {
+            ResponseCode::NXDomain => DnsOutcome::Nxdomain,
+            ResponseCode::Refused => DnsOutcome::Refused,
+            ResponseCode::ServFail => DnsOutcome::Servfail,
+            _ => DnsOutcome::NoData,
+        },
+        NetError::Dns(DnsError::ResponseCode(code)) => match code {
+            ResponseCode::NXDomain => DnsOutcome::Nxdomain,
+            ResponseCode::Refused => DnsOutcome::Refused,
+            _ => DnsOutcome::Servfail,
+        },
+        NetError::Timeout => DnsOutcome::Timeout,
+        // No answer at all: the resolver is unreachable, or its connection failed.
+        _ => DnsOutcome::Timeout,
+    };
+    (outcome, detail)
+}
+
+impl SystemResolver {
+    /// Builds the resolver from the system configuration, with fitcheck's timeouts.
+    pub fn from_system() -> Result<SystemResolver, ResolverConfigError> {
+        let (config, options) = hickory_resolver::system_conf::read_system_conf()
+            .map_err(|e| ResolverConfigError(e.to_string()))?;
+        let servers: Vec<String> = config
+            .name_servers()
+            .iter()
+            .map(|ns| SocketAddr::new(ns.ip, 53).to_string())
+            .collect();
+        if servers.is_empty() {
+            return Err(ResolverConfigError("no name server is configured".to_owned()));
+        }
+        let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+        *builder.options_mut() = options;
+        let opts = builder.options_mut();
+        opts.timeout = QUERY_TIMEOUT;
+        opts.attempts = QUERY_ATTEMPTS;
+        // Each check must see the network as it is now, not a cached answer from a check that
+        // ran a second ago through another path.
+        opts.cache_size = 0;
+        let inner = builder
+            .build()
+            .map_err(|e| ResolverConfigError(e.to_string()))?;
+        Ok(SystemResolver {
+            inner: Arc::new(inner),
+            servers,
+        })
+    }
+
+    /// The resolvers asked, as `ip:53`.
+    pub fn servers(&self) -> &[String] {
+        &self.servers
+    }
+
+    async fn part(&self, fqdn: &str, rtype: RecordType) -> Part {
+        match self.inner.lookup(fqdn, rtype).await {
+            Ok(lookup) => Part::Addrs(
+                lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| r.data.ip_addr())
+                    .collect(),
+            ),
+            Err(err) => {
+                let (o, d) = classify(&err);
+                Part::Failed(o, d)
+            }
+        }
+    }
+
+    /// Looks `name` up (A and AAAA concurrently) and classifies the answer.
+    pub async fn resolve(&self, name: &str) -> Answer {
+        let start = Instant::now();
+        let mut evidence = DnsEvidence {
+            resolvers: self.servers.clone(),
+            ..DnsEvidence::default()
+        };
+        if let Ok(ip) = name.parse::<IpAddr>() {
+            match ip {
+                IpAddr::V4(_) => evidence.a.push(ip),
+                IpAddr::V6(_) => evidence.aaaa.push(ip),
+            }
+            return Answer {
+                outcome: DnsOutcome::Resolved,
+                evidence,
+                duration: start.elapsed(),
+            };
+        }
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        let (a, aaaa) = tokio::join!(
+            self.part(&fqdn, RecordType::A),
+            self.part(&fqdn, RecordType::AAAA)
+        );
+        let duration = start.elapsed();
+        let mut failures = Vec::new();
+        match a {
+            Part::Addrs(v) => evidence.a = v,
+            Part::Failed(o, d) => failures.push((o, d)),
+        }
+        match aaaa {
+            Part::Addrs(v) => evidence.aaaa = v,
+            Part::Failed(o, d) => failures.push((o, d)),
+        }
+        let all: Vec<IpAddr> = evidence.a.iter().chain(evidence.aaaa.iter()).copied().collect();
+        let outcome = if !all.is_empty() {
+            let reasons: Vec<String> = all.iter().filter_map(|ip| bogon_reason(*ip)).collect();
+            if reasons.is_empty() {
+                DnsOutcome::Resolved
+            } else {
+                evidence.sinkhole_reason = Some(reasons.join("; "));
+                DnsOutcome::Sinkholed
+            }
+        } else {
+            // Most telling failure first: a definite answer beats silence.
+            let rank = |o: DnsOutcome| match o {
+                DnsOutcome::Nxdomain => 0,
+                DnsOutcome::Refused => 1,
+                DnsOutcome::Servfail => 2,
+                DnsOutcome::Timeout => 3,
+                _ => 4,
+            };
+            failures.sort_by_key(|(o, _)| rank(*o));
+            match failures.into_iter().next() {
+                Some((o, d)) => {
+                    evidence.detail = Some(d);
+                    o
+                }
+                None => DnsOutcome::NoData,
+            }
+        };
+        Answer {
+            outcome,
+            evidence,
+            duration,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bogons_are_named_and_private_ranges_are_not() {
+        for ip in ["0.0.0.0", "127.0.0.1", "::", "::1", "169.254.1.1", "::ffff:0.0.0.0"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(bogon_reason(ip).is_some(), "{ip}");
+        }
+        for ip in ["10.1.2.3", "192.168.1.1", "8.8.8.8", "2001:db8::1", "146.112.61.104"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(bogon_reason(ip).is_none(), "{ip}");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! `fitcheck-agent run`: one profile on this device, start to finish.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use fitcheck_core::evaluate::{Evaluation, Verdict, device_results, evaluate};
+use fitcheck_core::profile::{Profile, ProfileErrors};
+use fitcheck_core::report::{AgentInfo, ProfileRef, REPORT_SCHEMA, Report};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::checks::Ctx;
+use crate::facts::{self, FactSources};
+use crate::identity;
+use crate::plan::plan;
+use crate::resolve::{ResolverConfigError, SystemResolver};
+use crate::runner::{self, Progress, RunOptions};
+use crate::tls::{TlsSetup, TlsSetupError};
+
+/// Why a run could not happen at all (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read profile {path}: {source}")]
+    ReadProfile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}\nthe profile has errors; nothing was run")]
+    Profile(#[from] ProfileErrors),
+    #[error(transparent)]
+    Resolver(#[from] ResolverConfigError),
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    #[error("device facts could not be collected: {0}")]
+    Facts(String),
+    #[error("cannot write the report to {path}: {source}")]
+    WriteReport {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub profile: PathBuf,
+    pub json_out: Option<PathBuf>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub state_dir: PathBuf,
+    pub options: RunOptions,
+    pub facts: FactSources,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub report: Report,
+    pub evaluation: Evaluation,
+    /// Things the user should know that are not requirements (identity not kept, …).
+    pub notices: Vec<String>,
+}
+
+impl RunOutcome {
+    /// 0 compatible (with or without warnings), 1 not compatible, 3 insufficient evidence.
+    pub fn exit_code(&self) -> i32 {
+        match self.evaluation.verdict {
+            Verdict::Compatible | Verdict::CompatibleWithWarnings => 0,
+            Verdict::NotCompatible => 1,
+            Verdict::InsufficientEvidence => 3,
+        }
+    }
+}
+
+/// Reads and validates a profile file; every error is located.
+pub fn load_profile(path: &Path) -> Result<(Profile, String), RunError> {
+    let bytes = std::fs::read(path).map_err(|source| RunError::ReadProfile {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let profile = Profile::parse(&path.display().to_string(), &text)?;
+    Ok((profile, fitcheck_core::digest(&bytes)))
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// Writes `bytes` to `path` atomically: a half-written report never replaces a whole one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report.json".to_owned());
+    let tmp = match dir {
+        Some(d) => d.join(format!(".{name}.tmp")),
+        None => PathBuf::from(format!(".{name}.tmp")),
+    };
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// Runs the profile's checks and device comparison, and writes the report if asked.
+pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
+    let (profile, digest) = load_profile(&cfg.profile)?;
+    let resolver = SystemResolver::from_system()?;
+    let tls = TlsSetup::from_system()?;
+    let mut notices = Vec::new();
+    let (agent_id, id_notice) = identity::agent_id(&cfg.state_dir);
+    notices.extend(id_notice);
+
+    let started_at = now();
+    let checks = plan(&profile);
+    let progress = Arc::new(Progress::new(checks.len(), cfg.options.progress));
+    progress.note("collecting device facts");
+    let fact_sources = cfg.facts.clone();
+    let facts_task = tokio::task::spawn_blocking(move || facts::collect(&fact_sources));
+    let ctx = Arc::new(Ctx::new(resolver, tls));
+    let mut results = runner::run_all(checks, ctx, &cfg.options, progress.clone()).await;
+    let device = facts_task.await.map_err(|e| RunError::Facts(e.to_string()))?;
+    progress.clear();
+    results.extend(device_results(&profile, &device));
+    let evaluation = evaluate(&profile, &device, &results);
+    if !profile.http.is_empty() {
+        notices.push(
+            "Web filters that run inside a managed browser (extensions) are invisible to network checks; confirm in a student's browser session too."
+                .to_owned(),
+        );
+    }
+    let report = Report {
+        schema: REPORT_SCHEMA.to_owned(),
+        report_id: Uuid::new_v4(),
+        agent: AgentInfo {
+            agent_id,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            labels: cfg.labels.clone(),
+        },
+        profile: ProfileRef {
+            id: profile.id.clone(),
+            name: profile.name.clone(),
+            vendor: profile.vendor.clone(),
+            digest,
+        },
+        started_at,
+        finished_at: now(),
+        device,
+        results,
+        evaluation: Some(evaluation.clone()),
+    };
+    if let Some(out) = &cfg.json_out {
+        let mut bytes = serde_json::to_vec_pretty(&report).map_err(|e| RunError::WriteReport {
+            path: out.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        bytes.push(b'\n');
+        write_atomic(out, &bytes).map_err(|source| RunError::WriteReport {
+            path: out.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(RunOutcome {
+        report,
+        evaluation,
+        notices,
+    })
+}

@@ -1,0 +1,150 @@
+//! TLS set-up shared by the HTTP check: the operating system's trust store (which honours
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR`), and a verifier that records the chain each server
+//! presented, so the report can name the issuer even when verification fails.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use fitcheck_core::report::CertificateEvidence;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// Could not set TLS up at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("no trusted root certificate could be loaded from the system store ({0}); install the ca-certificates package or set SSL_CERT_FILE")]
+    NoRoots(String),
+    #[error("TLS configuration: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// Chains presented by servers, by server name, first one kept.
+#[derive(Debug, Clone, Default)]
+pub struct SeenChains(Arc<Mutex<HashMap<String, Vec<CertificateDer<'static>>>>>);
+
+impl SeenChains {
+    fn record(&self, name: &ServerName<'_>, end: &CertificateDer<'_>, rest: &[CertificateDer<'_>]) {
+        let key = name.to_str().into_owned();
+        if let Ok(mut map) = self.0.lock() {
+            map.entry(key).or_insert_with(|| {
+                std::iter::once(end)
+                    .chain(rest.iter())
+                    .map(|c| c.clone().into_owned())
+                    .collect()
+            });
+        }
+    }
+
+    /// The leaf certificate `host` presented, summarised.
+    pub fn leaf(&self, host: &str) -> Option<CertificateEvidence> {
+        let map = self.0.lock().ok()?;
+        let chain = map.get(host)?;
+        describe(chain.first()?)
+    }
+}
+
+/// Subject, issuer and expiry of a DER certificate.
+pub fn describe(der: &CertificateDer<'_>) -> Option<CertificateEvidence> {
+    let (_, cert) = X509Certificate::from_der(der.as_ref()).ok()?;
+    let not_after = cert
+        .validity()
+        .not_after
+        .to_datetime()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    Some(CertificateEvidence {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_after,
+    })
+}
+
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    seen: SeenChains,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.seen.record(server_name, end_entity, intermediates);
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The trust store, loaded once per run.
+#[derive(Debug, Clone)]
+pub struct TlsSetup {
+    roots: Arc<RootCertStore>,
+}
+
+impl TlsSetup {
+    /// Loads the operating system's trusted roots.
+    pub fn from_system() -> Result<TlsSetup, TlsSetupError> {
+        let loaded = rustls_native_certs::load_native_certs();
+        let mut roots = RootCertStore::empty();
+        let (added, _ignored) = roots.add_parsable_certificates(loaded.certs);
+        if added == 0 {
+            let why = loaded
+                .errors
+                .first()
+                .map_or_else(|| "the store is empty".to_owned(), ToString::to_string);
+            return Err(TlsSetupError::NoRoots(why));
+        }
+        Ok(TlsSetup {
+            roots: Arc::new(roots),
+        })
+    }
+
+    /// A client configuration that verifies against the system store and records chains.
+    pub fn client_config(&self, seen: &SeenChains) -> Result<ClientConfig, TlsSetupError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let inner = WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider.clone())
+            .build()
+            .map_err(|e| TlsSetupError::Config(rustls::Error::General(e.to_string())))?;
+        let verifier = Arc::new(RecordingVerifier {
+            inner,
+            seen: seen.clone(),
+        });
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    }
+}
