@@ -12,7 +12,11 @@ use fitcheck_agent::run::{RunConfig, load_profile, run};
 use fitcheck_agent::runner::RunOptions;
 
 #[derive(Parser, Debug)]
-#[command(name = "fitcheck-agent", version, about = "Checks whether a product will work on this device and through this network.")]
+#[command(
+    name = "fitcheck-agent",
+    version,
+    about = "Checks whether a product will work on this device and through this network."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

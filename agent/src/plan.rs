@@ -23,11 +23,13 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
         }));
     }
     for (i, p) in profile.ports.iter().enumerate() {
-        let Some(range) = p.port_range() else { continue };
+        let Some(range) = p.port_range() else {
+            continue;
+        };
         let requirement = format!("ports[{i}]");
         for port in range.probed_ports() {
             match (p.protocol, p.effective_probe()) {
-                (Protocol::Tcp, _) => out.push(Check::Tcp(tcp::Spec {
+                (Protocol::Tcp, PortProbe::Connect) => out.push(Check::Tcp(tcp::Spec {
                     requirement: requirement.clone(),
                     host: p.host.clone(),
                     port,
@@ -37,9 +39,9 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
                     host: p.host.clone(),
                     port,
                 })),
-                // Nothing a client can send proves a silent UDP service reachable; the
-                // evaluation reports it as unknown.
-                (Protocol::Udp, _) => {}
+                // Nothing a client can send proves a silent UDP service (or an IP range with no
+                // host) reachable; the evaluation reports it as unknown.
+                _ => {}
             }
         }
     }
@@ -79,10 +81,25 @@ port = 5000
 "#;
         let p = Profile::parse("t.toml", text).unwrap();
         let checks = plan(&p);
-        let tcp: Vec<_> = checks.iter().filter(|c| matches!(c, Check::Tcp(_))).collect();
-        let stun: Vec<_> = checks.iter().filter(|c| matches!(c, Check::Stun(_))).collect();
-        assert_eq!(checks.iter().filter(|c| matches!(c, Check::Dns(_))).count(), 1);
-        assert_eq!(checks.iter().filter(|c| matches!(c, Check::Http(_))).count(), 1);
+        let tcp: Vec<_> = checks
+            .iter()
+            .filter(|c| matches!(c, Check::Tcp(_)))
+            .collect();
+        let stun: Vec<_> = checks
+            .iter()
+            .filter(|c| matches!(c, Check::Stun(_)))
+            .collect();
+        assert_eq!(
+            checks.iter().filter(|c| matches!(c, Check::Dns(_))).count(),
+            1
+        );
+        assert_eq!(
+            checks
+                .iter()
+                .filter(|c| matches!(c, Check::Http(_)))
+                .count(),
+            1
+        );
         assert_eq!(tcp.len(), 8, "a 10-port range is sampled at 8 ports");
         assert_eq!(stun.len(), 2);
         assert!(checks.iter().all(|c| c.requirement() != "ports[2]"));

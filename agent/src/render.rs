@@ -44,7 +44,11 @@ pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
         report.profile.name,
         report.profile.vendor,
         report.profile.id,
-        report.profile.digest.get(..19).unwrap_or(&report.profile.digest)
+        report
+            .profile
+            .digest
+            .get(..19)
+            .unwrap_or(&report.profile.digest)
     );
     let _ = writeln!(
         out,

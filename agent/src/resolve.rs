@@ -130,7 +130,12 @@ fn classify(err: &NetError) -> (DnsOutcome, String) {
         },
         NetError::Timeout => DnsOutcome::Timeout,
         // No answer at all: the resolver is unreachable, or its connection failed.
-        _ => DnsOutcome::Timeout,
+        _ => {
+            return (
+                DnsOutcome::Timeout,
+                format!("no answer: the resolver could not be reached ({detail})"),
+            );
+        }
     };
     (outcome, detail)
 }
@@ -146,9 +151,12 @@ impl SystemResolver {
             .map(|ns| SocketAddr::new(ns.ip, 53).to_string())
             .collect();
         if servers.is_empty() {
-            return Err(ResolverConfigError("no name server is configured".to_owned()));
+            return Err(ResolverConfigError(
+                "no name server is configured".to_owned(),
+            ));
         }
-        let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+        let mut builder =
+            TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
         *builder.options_mut() = options;
         let opts = builder.options_mut();
         opts.timeout = QUERY_TIMEOUT;
@@ -219,7 +227,12 @@ impl SystemResolver {
             Part::Addrs(v) => evidence.aaaa = v,
             Part::Failed(o, d) => failures.push((o, d)),
         }
-        let all: Vec<IpAddr> = evidence.a.iter().chain(evidence.aaaa.iter()).copied().collect();
+        let all: Vec<IpAddr> = evidence
+            .a
+            .iter()
+            .chain(evidence.aaaa.iter())
+            .copied()
+            .collect();
         let outcome = if !all.is_empty() {
             let reasons: Vec<String> = all.iter().filter_map(|ip| bogon_reason(*ip)).collect();
             if reasons.is_empty() {
@@ -260,11 +273,24 @@ mod tests {
 
     #[test]
     fn bogons_are_named_and_private_ranges_are_not() {
-        for ip in ["0.0.0.0", "127.0.0.1", "::", "::1", "169.254.1.1", "::ffff:0.0.0.0"] {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "::",
+            "::1",
+            "169.254.1.1",
+            "::ffff:0.0.0.0",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(bogon_reason(ip).is_some(), "{ip}");
         }
-        for ip in ["10.1.2.3", "192.168.1.1", "8.8.8.8", "2001:db8::1", "146.112.61.104"] {
+        for ip in [
+            "10.1.2.3",
+            "192.168.1.1",
+            "8.8.8.8",
+            "2001:db8::1",
+            "146.112.61.104",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(bogon_reason(ip).is_none(), "{ip}");
         }

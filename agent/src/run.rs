@@ -126,7 +126,9 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     let facts_task = tokio::task::spawn_blocking(move || facts::collect(&fact_sources));
     let ctx = Arc::new(Ctx::new(resolver, tls));
     let mut results = runner::run_all(checks, ctx, &cfg.options, progress.clone()).await;
-    let device = facts_task.await.map_err(|e| RunError::Facts(e.to_string()))?;
+    let device = facts_task
+        .await
+        .map_err(|e| RunError::Facts(e.to_string()))?;
     progress.clear();
     results.extend(device_results(&profile, &device));
     let evaluation = evaluate(&profile, &device, &results);

@@ -73,7 +73,13 @@ impl Progress {
 
     fn finished(&self, label: &str, result: &CheckResult) {
         let n = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let line = format!("{label}: {}", result.outcome_word());
+        let line = match result {
+            // A port or URL check whose name did not resolve comes back as the DNS answer.
+            CheckResult::Dns(_) if !label.starts_with("dns ") => {
+                format!("{label}: not probed, name {}", result.outcome_word())
+            }
+            _ => format!("{label}: {}", result.outcome_word()),
+        };
         if let Some(bar) = &self.bar {
             bar.inc(1);
             bar.set_message(line);
@@ -123,7 +129,9 @@ pub async fn run_all(
                     *slot = Some(r);
                 }
             }
-            Err(err) => tracing::error!(%err, "A check task failed; its requirement stays unknown."),
+            Err(err) => {
+                tracing::error!(%err, "A check task failed; its requirement stays unknown.")
+            }
         }
     }
     slots.into_iter().flatten().collect()

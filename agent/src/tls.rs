@@ -15,7 +15,9 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 /// Could not set TLS up at all.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsSetupError {
-    #[error("no trusted root certificate could be loaded from the system store ({0}); install the ca-certificates package or set SSL_CERT_FILE")]
+    #[error(
+        "no trusted root certificate could be loaded from the system store ({0}); install the ca-certificates package or set SSL_CERT_FILE"
+    )]
     NoRoots(String),
     #[error("TLS configuration: {0}")]
     Config(#[from] rustls::Error),
@@ -132,9 +134,10 @@ impl TlsSetup {
     /// A client configuration that verifies against the system store and records chains.
     pub fn client_config(&self, seen: &SeenChains) -> Result<ClientConfig, TlsSetupError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let inner = WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider.clone())
-            .build()
-            .map_err(|e| TlsSetupError::Config(rustls::Error::General(e.to_string())))?;
+        let inner =
+            WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider.clone())
+                .build()
+                .map_err(|e| TlsSetupError::Config(rustls::Error::General(e.to_string())))?;
         let verifier = Arc::new(RecordingVerifier {
             inner,
             seen: seen.clone(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::profile::{OsFamily, PortProbe, Profile, url_host};
 use crate::report::{
-    CheckResult, DeviceFacts, DeviceOutcome, DeviceResult, Detection, DnsOutcome, HttpOutcome,
+    CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome, HttpOutcome,
     MeasureOutcome, TcpOutcome, UdpOutcome,
 };
 use crate::version::Version;
@@ -20,7 +20,9 @@ use crate::version::Version;
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// A requirement's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
@@ -112,7 +114,10 @@ pub struct Evaluation {
 impl Evaluation {
     /// How many requirements have `status`.
     pub fn count(&self, status: Status) -> usize {
-        self.requirements.iter().filter(|r| r.status == status).count()
+        self.requirements
+            .iter()
+            .filter(|r| r.status == status)
+            .count()
     }
 }
 
@@ -193,7 +198,10 @@ pub fn evaluate(profile: &Profile, device: &DeviceFacts, results: &[CheckResult]
         Verdict::NotCompatible
     } else if critical(Status::Unknown) {
         Verdict::InsufficientEvidence
-    } else if reqs.iter().any(|r| r.status != Status::Pass && r.status != Status::Unknown) {
+    } else if reqs
+        .iter()
+        .any(|r| r.status != Status::Pass && r.status != Status::Unknown)
+    {
         Verdict::CompatibleWithWarnings
     } else {
         Verdict::Compatible
@@ -341,11 +349,19 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
         let id = format!("ports[{i}]");
         let range = port.port_range();
         let range_txt = range.map_or_else(|| "?".to_owned(), |r| r.to_string());
+        let probed = port.effective_probe() != PortProbe::None;
         let line = Line {
             id: id.clone(),
             kind: RequirementKind::Port,
-            title: format!("{} {} {}", port.protocol.to_string().to_uppercase(), port.host, range_txt),
-            critical: port.critical,
+            title: format!(
+                "{} {} {}",
+                port.protocol.to_string().to_uppercase(),
+                port.host,
+                range_txt
+            ),
+            // What cannot be measured cannot decide the verdict; it is listed as a rule to
+            // confirm instead.
+            critical: port.critical && probed,
             expected: match port.effective_probe() {
                 PortProbe::Stun => "STUN answers".to_owned(),
                 _ => "open".to_owned(),
@@ -355,9 +371,10 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
             j.push(
                 line,
                 Status::Unknown,
-                "not probed: the service answers nothing a client can send first".to_owned(),
+                "not probed (no host answers a probe for it)".to_owned(),
                 Some(format!(
-                    "confirm outbound UDP {range_txt} to {} is allowed in the firewall",
+                    "confirm the firewall allows outbound {} {range_txt} to {}'s published addresses",
+                    port.protocol.to_string().to_uppercase(),
                     port.host
                 )),
             );
@@ -387,7 +404,25 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
             }
         }
         if seen.is_empty() {
-            j.push(line, Status::Unknown, not_checked(), None);
+            let unresolved = j.of(&id).find_map(|r| match r {
+                CheckResult::Dns(d) if d.outcome != DnsOutcome::Resolved => Some(d.clone()),
+                _ => None,
+            });
+            match unresolved {
+                Some(d) => {
+                    let word = serde_json::to_value(d.outcome)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    j.push(
+                        line,
+                        Status::Fail,
+                        format!("not reachable: {} did not resolve ({word})", d.target),
+                        Some(format!("make {} resolve (see the DNS results)", d.target)),
+                    );
+                }
+                None => j.push(line, Status::Unknown, not_checked(), None),
+            }
             continue;
         }
         seen.sort_by_key(|s| s.0);
@@ -496,7 +531,11 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
             kind: RequirementKind::Network,
             title: title.to_owned(),
             critical: false,
-            expected: format!("{} {} {unit}", if at_least { "≥" } else { "≤" }, fmt_num(need)),
+            expected: format!(
+                "{} {} {unit}",
+                if at_least { "≥" } else { "≤" },
+                fmt_num(need)
+            ),
         };
         match seen {
             None => j.push(
@@ -530,20 +569,19 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     };
 
     if !m.os.is_empty() {
-        let expected: Vec<String> = m
-            .os
-            .iter()
-            .map(|o| {
-                let name = match &o.distribution {
-                    Some(dist) => format!("{} ({dist})", o.family),
-                    None => o.family.to_string(),
-                };
-                match &o.min_version {
-                    Some(v) => format!("{name} ≥ {v}"),
-                    None => name,
-                }
-            })
-            .collect();
+        let expected: Vec<String> =
+            m.os.iter()
+                .map(|o| {
+                    let name = match &o.distribution {
+                        Some(dist) => format!("{} ({dist})", o.family),
+                        None => o.family.to_string(),
+                    };
+                    match &o.min_version {
+                        Some(v) => format!("{name} ≥ {v}"),
+                        None => name,
+                    }
+                })
+                .collect();
         let l = line("os", "Operating system", expected.join(" or "));
         let observed = match &d.os.version {
             Some(v) => format!("{} (version {v})", d.os.name),
@@ -554,7 +592,11 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     }
 
     if !m.architectures.is_empty() {
-        let l = line("architectures", "CPU architecture", m.architectures.join(" or "));
+        let l = line(
+            "architectures",
+            "CPU architecture",
+            m.architectures.join(" or "),
+        );
         let ok = m.architectures.contains(&d.os.architecture);
         j.push(
             l,
@@ -606,7 +648,11 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     }
 
     if let Some(min) = m.cpu_min_ghz {
-        let l = line("cpu_min_ghz", "CPU frequency", format!("≥ {} GHz", fmt_num(min)));
+        let l = line(
+            "cpu_min_ghz",
+            "CPU frequency",
+            format!("≥ {} GHz", fmt_num(min)),
+        );
         match d.cpu.max_frequency_mhz {
             Some(mhz) => {
                 let ghz = mhz as f64 / 1000.0;
@@ -619,23 +665,44 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                     Some("replace the device with a faster processor".to_owned()),
                 );
             }
-            None => j.push(l, Status::Unknown, "frequency not exposed by the OS".to_owned(), None),
+            None => j.push(
+                l,
+                Status::Unknown,
+                "frequency not exposed by the OS".to_owned(),
+                None,
+            ),
         }
     }
 
     if let Some(min) = m.disk_free_min_gib {
-        let l = line("disk_free_min_gib", "Free disk", format!("≥ {} GiB", fmt_num(min)));
+        let l = line(
+            "disk_free_min_gib",
+            "Free disk",
+            format!("≥ {} GiB", fmt_num(min)),
+        );
         match &d.disk {
             Some(disk) => {
                 let free = gib(disk.free_bytes);
                 j.push(
                     l,
-                    if free >= min { Status::Pass } else { Status::Fail },
+                    if free >= min {
+                        Status::Pass
+                    } else {
+                        Status::Fail
+                    },
                     format!("{free:.1} GiB free on {}", disk.mount_point),
-                    Some(format!("free at least {} GiB on the system volume", fmt_num(min))),
+                    Some(format!(
+                        "free at least {} GiB on the system volume",
+                        fmt_num(min)
+                    )),
                 );
             }
-            None => j.push(l, Status::Unknown, "system volume not found".to_owned(), None),
+            None => j.push(
+                l,
+                Status::Unknown,
+                "system volume not found".to_owned(),
+                None,
+            ),
         }
     }
 
@@ -644,14 +711,23 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         match (d.screen.detection, d.screen.width, d.screen.height) {
             (Detection::Detected, Some(sw), Some(sh)) => j.push(
                 l,
-                if sw >= w && sh >= h { Status::Pass } else { Status::Fail },
+                if sw >= w && sh >= h {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                },
                 format!("{sw}×{sh}"),
                 Some(format!("use a display of at least {w}×{h}")),
             ),
             (Detection::NoneFound, _, _) => {
                 j.push(l, Status::Unknown, "no display connected".to_owned(), None);
             }
-            _ => j.push(l, Status::Unknown, "resolution not exposed by the OS".to_owned(), None),
+            _ => j.push(
+                l,
+                Status::Unknown,
+                "resolution not exposed by the OS".to_owned(),
+                None,
+            ),
         }
     }
 
@@ -668,7 +744,12 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         }
         let l = line("gpu", "GPU", expected);
         if d.gpu.detection == Detection::Unsupported {
-            j.push(l, Status::Unknown, "GPU detection not supported on this OS".to_owned(), None);
+            j.push(
+                l,
+                Status::Unknown,
+                "GPU detection not supported on this OS".to_owned(),
+                None,
+            );
         } else {
             let names: Vec<String> = d
                 .gpu
@@ -679,12 +760,18 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                     None => format!("{} {}", a.vendor_name, a.model),
                 })
                 .collect();
-            let vendor_ok = |a: &crate::report::GpuAdapter| g.vendors.is_empty() || g.vendors.contains(&a.vendor);
+            let vendor_ok = |a: &crate::report::GpuAdapter| {
+                g.vendors.is_empty() || g.vendors.contains(&a.vendor)
+            };
             let candidates: Vec<_> = d.gpu.adapters.iter().filter(|a| vendor_ok(a)).collect();
             let (status, observed) = if candidates.is_empty() {
                 (
                     Status::Fail,
-                    if names.is_empty() { "no display adapter".to_owned() } else { names.join("; ") },
+                    if names.is_empty() {
+                        "no display adapter".to_owned()
+                    } else {
+                        names.join("; ")
+                    },
                 )
             } else if let Some(min) = g.vram_min_mib {
                 let best = candidates.iter().filter_map(|a| a.vram_bytes).max();
@@ -699,7 +786,12 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             } else {
                 (Status::Pass, names.join("; "))
             };
-            j.push(l, status, observed, Some("upgrade or replace the device's graphics".to_owned()));
+            j.push(
+                l,
+                status,
+                observed,
+                Some("upgrade or replace the device's graphics".to_owned()),
+            );
         }
     }
 
@@ -712,9 +804,18 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 None => b.name.to_string(),
             })
             .collect();
-        let l = line("browser", "Browser", format!("one of: {}", expected.join(", ")));
+        let l = line(
+            "browser",
+            "Browser",
+            format!("one of: {}", expected.join(", ")),
+        );
         if d.browsers.detection == Detection::Unsupported {
-            j.push(l, Status::Unknown, "browser detection not supported on this OS".to_owned(), None);
+            j.push(
+                l,
+                Status::Unknown,
+                "browser detection not supported on this OS".to_owned(),
+                None,
+            );
         } else {
             let installed: Vec<String> = d
                 .browsers
@@ -741,7 +842,10 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 l,
                 if ok { Status::Pass } else { Status::Fail },
                 observed,
-                Some(format!("install or update a supported browser ({})", expected.join(", "))),
+                Some(format!(
+                    "install or update a supported browser ({})",
+                    expected.join(", ")
+                )),
             );
         }
     }
@@ -751,18 +855,23 @@ fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Opt
     let Some(family) = d.os.family else {
         return (Status::Unknown, None);
     };
-    let entries: Vec<_> = m
-        .os
-        .iter()
-        .filter(|o| o.family == family)
-        .filter(|o| match (&o.distribution, &d.os.distribution) {
-            (None, _) => true,
-            (Some(want), Some(have)) => want.eq_ignore_ascii_case(have),
-            (Some(_), None) => false,
-        })
-        .collect();
+    let entries: Vec<_> =
+        m.os.iter()
+            .filter(|o| o.family == family)
+            .filter(|o| match (&o.distribution, &d.os.distribution) {
+                (None, _) => true,
+                (Some(want), Some(have)) => want.eq_ignore_ascii_case(have),
+                (Some(_), None) => false,
+            })
+            .collect();
     if entries.is_empty() {
-        let supported: Vec<String> = m.os.iter().map(|o| o.family.to_string()).collect();
+        let mut supported: Vec<String> = Vec::new();
+        for o in &m.os {
+            let name = o.family.to_string();
+            if !supported.contains(&name) {
+                supported.push(name);
+            }
+        }
         return (
             Status::Fail,
             Some(format!(
@@ -789,7 +898,11 @@ fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Opt
         .filter_map(|e| e.min_version.clone())
         .next()
         .unwrap_or_default();
-    let what = if family == OsFamily::Linux { "distribution" } else { "OS" };
+    let what = if family == OsFamily::Linux {
+        "distribution"
+    } else {
+        "OS"
+    };
     (
         Status::Fail,
         Some(format!("upgrade the {what} to {family} {want} or later")),

@@ -97,7 +97,10 @@ mod tests {
             Version::find_in("Chromium 131.0.6778.85 built on Debian"),
             Some(v("131.0.6778.85"))
         );
-        assert_eq!(Version::find_in("Mozilla Firefox 128.5.0esr"), Some(v("128.5.0")));
+        assert_eq!(
+            Version::find_in("Mozilla Firefox 128.5.0esr"),
+            Some(v("128.5.0"))
+        );
         assert_eq!(Version::find_in("no digits"), None);
     }
 }

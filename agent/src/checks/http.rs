@@ -14,7 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fitcheck_core::report::{CheckResult, HttpEvidence, HttpOutcome, HttpResult, HttpTimings, Redirect};
+use fitcheck_core::report::{
+    CheckResult, HttpEvidence, HttpOutcome, HttpResult, HttpTimings, Redirect,
+};
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use rustls::pki_types::ServerName;
@@ -77,8 +79,10 @@ impl Resolve for GuardedDns {
             let answer = resolver.resolve(&name).await;
             let addrs = answer.usable_addresses();
             if addrs.is_empty() {
-                return Err(Box::new(NotResolved(format!("{name}: {}", answer.failure_text())))
-                    as Box<dyn std::error::Error + Send + Sync>);
+                return Err(
+                    Box::new(NotResolved(format!("{name}: {}", answer.failure_text())))
+                        as Box<dyn std::error::Error + Send + Sync>,
+                );
             }
             let it: Addrs = Box::new(addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(it)
@@ -90,8 +94,16 @@ impl Resolve for GuardedDns {
 /// connection. Follows the common conventions: lowercase before uppercase, `NO_PROXY` entries
 /// match the host and its subdomains, `*` matches everything.
 pub fn proxy_for(url: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let first = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()));
-    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let first = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+    };
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
     if let Some(no) = first(&["no_proxy", "NO_PROXY"]) {
         for entry in no.split(',').map(|e| e.trim().to_ascii_lowercase()) {
             if entry.is_empty() {
@@ -195,7 +207,9 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
     let seen = SeenChains::default();
     let result = walk(spec, ctx, &seen, &mut ev, &mut t, start).await;
     if ev.certificate.is_none()
-        && let Some(host) = Url::parse(&spec.url).ok().and_then(|u| u.host_str().map(str::to_owned))
+        && let Some(host) = Url::parse(&spec.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
     {
         ev.certificate = seen.leaf(&host);
     }
@@ -228,22 +242,31 @@ async fn walk(
         Ok(u) => u,
         Err(e) => return fail(HttpOutcome::UnexpectedStatus, format!("invalid URL: {e}")),
     };
-    let Some(host) = url.host_str().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+    let Some(host) = url
+        .host_str()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
     else {
         return fail(HttpOutcome::UnexpectedStatus, "URL has no host");
     };
     let https = url.scheme() == "https";
-    let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
+    let port = url
+        .port_or_known_default()
+        .unwrap_or(if https { 443 } else { 80 });
     ev.proxy = proxy_for(&url, &|k| std::env::var(k).ok());
 
     if ev.proxy.is_none() {
-        let answer = ctx.resolve(&host).await;
+        // Resolved afresh (not the run's shared answer) so dns_ms is this request's own.
+        let answer = ctx.resolver.resolve(&host).await;
         t.dns_ms = Some(ms(answer.duration));
         let Some(ip) = pick(&answer.usable_addresses()) else {
             return fail(HttpOutcome::DnsFailed, answer.failure_text());
         };
         ev.address = Some(ip);
-        let c = tcp::connect(SocketAddr::new(ip, port), CONNECT_TIMEOUT.min(remaining(start))).await;
+        let c = tcp::connect(
+            SocketAddr::new(ip, port),
+            CONNECT_TIMEOUT.min(remaining(start)),
+        )
+        .await;
         t.connect_ms = Some(ms(c.duration));
         let Some(stream) = c.stream else {
             let detail = c.detail.unwrap_or_default();
@@ -260,11 +283,16 @@ async fn walk(
                 Err(e) => return fail(HttpOutcome::TlsFailed, e.to_string()),
             };
             let Ok(server_name) = ServerName::try_from(host.clone()) else {
-                return fail(HttpOutcome::TlsFailed, format!("{host} is not a valid TLS server name"));
+                return fail(
+                    HttpOutcome::TlsFailed,
+                    format!("{host} is not a valid TLS server name"),
+                );
             };
             let tls_start = Instant::now();
             let connector = TlsConnector::from(Arc::new(config));
-            match tokio::time::timeout(remaining(start), connector.connect(server_name, stream)).await {
+            match tokio::time::timeout(remaining(start), connector.connect(server_name, stream))
+                .await
+            {
                 Ok(Ok(_stream)) => t.tls_ms = Some(ms(tls_start.elapsed())),
                 Ok(Err(e)) => {
                     t.tls_ms = Some(ms(tls_start.elapsed()));
@@ -273,7 +301,10 @@ async fn walk(
                         HttpOutcome::ConnectionReset | HttpOutcome::TlsFailed => outcome,
                         _ => HttpOutcome::TlsFailed,
                     };
-                    return fail(outcome, format!("during the TLS handshake with SNI {host}: {detail}"));
+                    return fail(
+                        outcome,
+                        format!("during the TLS handshake with SNI {host}: {detail}"),
+                    );
                 }
                 Err(_) => {
                     return fail(
@@ -333,7 +364,8 @@ async fn request(
         ev.headers.clear();
         for name in EVIDENCE_HEADERS {
             if let Some(v) = resp.headers().get(name).and_then(|v| v.to_str().ok()) {
-                ev.headers.insert(name.to_owned(), v.chars().take(300).collect());
+                ev.headers
+                    .insert(name.to_owned(), v.chars().take(300).collect());
             }
         }
         let location = resp
@@ -349,7 +381,10 @@ async fn request(
                 Ok(n) => n,
                 Err(e) => {
                     ev.status = Some(status);
-                    return fail(HttpOutcome::UnexpectedStatus, format!("bad redirect {loc:?}: {e}"));
+                    return fail(
+                        HttpOutcome::UnexpectedStatus,
+                        format!("bad redirect {loc:?}: {e}"),
+                    );
                 }
             };
             ev.redirects.push(Redirect {
@@ -405,7 +440,12 @@ mod tests {
     use super::*;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
@@ -413,18 +453,30 @@ mod tests {
         let u = Url::parse("https://app.example.com/x").unwrap();
         assert_eq!(proxy_for(&u, &env(&[])), None);
         assert_eq!(
-            proxy_for(&u, &env(&[("HTTPS_PROXY", "http://user:pw@proxy.district:3128")])),
+            proxy_for(
+                &u,
+                &env(&[("HTTPS_PROXY", "http://user:pw@proxy.district:3128")])
+            ),
             Some("http://proxy.district:3128".to_owned())
         );
         assert_eq!(
-            proxy_for(&u, &env(&[("https_proxy", "proxy:8080"), ("NO_PROXY", "example.com")])),
+            proxy_for(
+                &u,
+                &env(&[("https_proxy", "proxy:8080"), ("NO_PROXY", "example.com")])
+            ),
             None
         );
         assert_eq!(
-            proxy_for(&u, &env(&[("ALL_PROXY", "http://p:1"), ("no_proxy", ".other.org")])),
+            proxy_for(
+                &u,
+                &env(&[("ALL_PROXY", "http://p:1"), ("no_proxy", ".other.org")])
+            ),
             Some("http://p:1".to_owned())
         );
         let plain = Url::parse("http://app.example.com/").unwrap();
-        assert_eq!(proxy_for(&plain, &env(&[("HTTPS_PROXY", "http://p:1")])), None);
+        assert_eq!(
+            proxy_for(&plain, &env(&[("HTTPS_PROXY", "http://p:1")])),
+            None
+        );
     }
 }

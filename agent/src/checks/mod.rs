@@ -143,7 +143,9 @@ impl Ctx {
             let mut map = self.answers.lock().await;
             map.entry(key.clone()).or_default().clone()
         };
-        cell.get_or_init(|| self.resolver.resolve(&key)).await.clone()
+        cell.get_or_init(|| self.resolver.resolve(&key))
+            .await
+            .clone()
     }
 }
 

@@ -84,10 +84,20 @@ async fn probe(target: SocketAddr) -> (UdpOutcome, u32, String) {
     };
     let sock = match UdpSocket::bind(local).await {
         Ok(s) => s,
-        Err(e) => return (UdpOutcome::NoAnswer, 0, format!("cannot open a UDP socket: {e}")),
+        Err(e) => {
+            return (
+                UdpOutcome::NoAnswer,
+                0,
+                format!("cannot open a UDP socket: {e}"),
+            );
+        }
     };
     if let Err(e) = sock.connect(target).await {
-        return (UdpOutcome::NoAnswer, 0, format!("cannot address {target}: {e}"));
+        return (
+            UdpOutcome::NoAnswer,
+            0,
+            format!("cannot address {target}: {e}"),
+        );
     }
     let id = uuid::Uuid::new_v4();
     let mut txid = [0u8; 12];

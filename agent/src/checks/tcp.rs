@@ -42,9 +42,10 @@ pub async fn connect(addr: SocketAddr, limit: Duration) -> Connected {
         },
         Ok(Err(err)) => {
             let (outcome, detail) = match err.kind() {
-                io::ErrorKind::ConnectionRefused => {
-                    (TcpOutcome::Refused, "connection refused (TCP reset)".to_owned())
-                }
+                io::ErrorKind::ConnectionRefused => (
+                    TcpOutcome::Refused,
+                    "connection refused (TCP reset)".to_owned(),
+                ),
                 io::ErrorKind::HostUnreachable => (
                     TcpOutcome::Refused,
                     "host unreachable (rejected with ICMP)".to_owned(),
@@ -53,9 +54,10 @@ pub async fn connect(addr: SocketAddr, limit: Duration) -> Connected {
                     TcpOutcome::Filtered,
                     "network unreachable: no route to the address".to_owned(),
                 ),
-                io::ErrorKind::TimedOut => {
-                    (TcpOutcome::Filtered, "no answer (connect timed out)".to_owned())
-                }
+                io::ErrorKind::TimedOut => (
+                    TcpOutcome::Filtered,
+                    "no answer (connect timed out)".to_owned(),
+                ),
                 _ => (TcpOutcome::Filtered, err.to_string()),
             };
             Connected {

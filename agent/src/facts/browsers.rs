@@ -89,11 +89,16 @@ fn version_of(exe: &Path) -> Option<String> {
 pub fn detect_linux(dirs: &[PathBuf]) -> Vec<InstalledBrowser> {
     let mut out: Vec<InstalledBrowser> = Vec::new();
     for (name, browser) in LINUX_CANDIDATES {
-        let Some(exe) = find(dirs, name) else { continue };
+        let Some(exe) = find(dirs, name) else {
+            continue;
+        };
         let Some(version) = version_of(&exe) else {
             continue;
         };
-        if !out.iter().any(|b| b.name == browser && b.version == version) {
+        if !out
+            .iter()
+            .any(|b| b.name == browser && b.version == version)
+        {
             out.push(InstalledBrowser {
                 name: browser,
                 version,

@@ -100,7 +100,9 @@ pub fn cpu_max_mhz(sources: &FactSources, model: Option<&str>) -> Option<(u64, &
             .take_while(|c| c.is_ascii_digit() || *c == '.')
             .collect();
         if let Ok(ghz) = num.parse::<f64>()
-            && rest.get(num.len()..).is_some_and(|u| u.trim_start().starts_with("GHz"))
+            && rest
+                .get(num.len()..)
+                .is_some_and(|u| u.trim_start().starts_with("GHz"))
         {
             return Some(((ghz * 1000.0).round() as u64, "model_name"));
         }
@@ -109,7 +111,10 @@ pub fn cpu_max_mhz(sources: &FactSources, model: Option<&str>) -> Option<(u64, &
     let mhz = text
         .lines()
         .filter(|l| l.starts_with("cpu MHz"))
-        .filter_map(|l| l.split_once(':').and_then(|(_, v)| v.trim().parse::<f64>().ok()))
+        .filter_map(|l| {
+            l.split_once(':')
+                .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+        })
         .fold(0.0_f64, f64::max);
     (mhz > 0.0).then(|| (mhz.round() as u64, "cpuinfo_current"))
 }
@@ -143,7 +148,8 @@ pub fn pci_display_adapters(sources: &FactSources) -> Option<Vec<FoundAdapter>> 
         if class >> 16 != 0x03 {
             continue;
         }
-        let (Some(vendor), Some(device)) = (read_hex(dev.join("vendor")), read_hex(dev.join("device")))
+        let (Some(vendor), Some(device)) =
+            (read_hex(dev.join("vendor")), read_hex(dev.join("device")))
         else {
             continue;
         };

@@ -116,7 +116,8 @@ fn cpu_facts(sources: &FactSources, sys: Option<&System>) -> CpuFacts {
         .first()
         .map(|c| c.brand().trim().to_owned())
         .filter(|m| !m.is_empty());
-    let (max_frequency_mhz, frequency_source) = match linux::cpu_max_mhz(sources, model.as_deref()) {
+    let (max_frequency_mhz, frequency_source) = match linux::cpu_max_mhz(sources, model.as_deref())
+    {
         Some((mhz, src)) => (Some(mhz), Some(src.to_owned())),
         None => match cpus.iter().map(sysinfo::Cpu::frequency).max() {
             Some(f) if f > 0 => (Some(f), Some("sysinfo".to_owned())),

@@ -9,7 +9,10 @@ use super::linux::FoundAdapter;
 fn same_pci_address(sysfs: &str, nvml: &str) -> bool {
     let split = |s: &str| -> Option<(u32, String)> {
         let (domain, rest) = s.split_once(':')?;
-        Some((u32::from_str_radix(domain, 16).ok()?, rest.to_ascii_lowercase()))
+        Some((
+            u32::from_str_radix(domain, 16).ok()?,
+            rest.to_ascii_lowercase(),
+        ))
     };
     matches!((split(sysfs), split(nvml)), (Some(a), Some(b)) if a == b)
 }

@@ -65,7 +65,8 @@ impl PciIds {
                     }
                     continue;
                 }
-                if in_vendor && !line.starts_with("\t\t")
+                if in_vendor
+                    && !line.starts_with("\t\t")
                     && let Some(rest) = line.trim_start_matches('\t').strip_prefix(dkey.as_str())
                     && rest.starts_with("  ")
                 {
@@ -96,7 +97,10 @@ mod tests {
         };
         assert_eq!(
             ids.names(0x10de, 0x2330),
-            ("NVIDIA Corporation".to_owned(), "GH100 [H100 SXM5 80GB]".to_owned())
+            (
+                "NVIDIA Corporation".to_owned(),
+                "GH100 [H100 SXM5 80GB]".to_owned()
+            )
         );
         assert_eq!(ids.names(0x1002, 0x73bf).1, "Navi 21");
         assert_eq!(ids.names(0x10de, 0x9999).1, "device 0x9999");

@@ -81,8 +81,8 @@ pub struct DnsRequirement {
 pub struct HttpRequirement {
     /// `http://` or `https://` URL.
     pub url: String,
-    /// Statuses that count as reachable after redirects are followed. Empty: any 1xx–3xx... see
-    /// [`HttpRequirement::accepts`].
+    /// Statuses that count as reachable after redirects are followed; empty means any status
+    /// below 400 (see [`HttpRequirement::accepts`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect_status: Vec<u16>,
     /// Whether redirects are followed (default true, at most 10).
@@ -143,8 +143,9 @@ pub enum PortProbe {
     Connect,
     /// STUN binding request (RFC 5389), for UDP services that speak STUN.
     Stun,
-    /// Not probed: a UDP service that answers nothing a client can send first. Reported as
-    /// `unknown`, never as a pass.
+    /// Not probed: a UDP service that answers nothing a client can send first, or a port whose
+    /// destinations the vendor publishes only as IP ranges (no host answers for them). Reported
+    /// as `unknown` with a firewall rule to confirm, never as a pass or a fail.
     None,
 }
 
@@ -162,7 +163,8 @@ pub struct PortRequirement {
     /// An inclusive range, `"8801-8810"`; give either `port` or `range`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<String>,
-    /// `connect` (TCP, default), `stun` (UDP), or `none` (UDP default: cannot be verified).
+    /// `connect` (TCP default), `stun` (UDP), or `none` (UDP default; also for destinations
+    /// published only as IP ranges): `none` cannot be verified and is reported `unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<PortProbe>,
     /// Whether the product cannot work without it (default true).
@@ -219,8 +221,19 @@ pub struct NetworkNeeds {
 }
 
 /// Operating system family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OsFamily {
     Windows,
@@ -331,8 +344,19 @@ pub struct GpuRequirement {
 }
 
 /// Browser family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Browser {
     Chrome,

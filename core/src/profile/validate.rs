@@ -94,7 +94,8 @@ impl PortRange {
         let mut out: Vec<u16> = (0..k)
             .map(|i| {
                 // i in 0..k, span < 65536: the product fits u32 and the quotient fits u16.
-                let offset = span * u32::try_from(i).unwrap_or(0) / u32::try_from(k - 1).unwrap_or(1);
+                let offset =
+                    span * u32::try_from(i).unwrap_or(0) / u32::try_from(k - 1).unwrap_or(1);
                 self.first + u16::try_from(offset).unwrap_or(0)
             })
             .collect();
@@ -338,10 +339,6 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
                 at(&base, &[Seg::Key("probe")]),
                 "\"connect\" is a TCP probe; UDP ports take \"stun\" or \"none\"",
             ),
-            (Protocol::Tcp, Some(PortProbe::None)) => c.push(
-                at(&base, &[Seg::Key("probe")]),
-                "\"none\" is for UDP ports only; a TCP port is always probed with \"connect\"",
-            ),
             _ => {}
         }
     }
@@ -360,7 +357,12 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             n.upload_mbps_per_user,
             "Mbit/s",
         );
-        check_positive(&mut c, at(&base, &[Seg::Key("max_rtt_ms")]), n.max_rtt_ms, "milliseconds");
+        check_positive(
+            &mut c,
+            at(&base, &[Seg::Key("max_rtt_ms")]),
+            n.max_rtt_ms,
+            "milliseconds",
+        );
         check_positive(
             &mut c,
             at(&base, &[Seg::Key("max_jitter_ms")]),
@@ -385,14 +387,15 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         let mut families = HashSet::new();
         for (i, os) in d.os.iter().enumerate() {
             let ob = at(&base, &[Seg::Key("os"), Seg::Index(i)]);
-            check_version(&mut c, at(&ob, &[Seg::Key("min_version")]), os.min_version.as_deref());
+            check_version(
+                &mut c,
+                at(&ob, &[Seg::Key("min_version")]),
+                os.min_version.as_deref(),
+            );
             if os.distribution.is_some() && os.family != super::OsFamily::Linux {
                 c.push(
                     at(&ob, &[Seg::Key("distribution")]),
-                    format!(
-                        "applies to Linux only; {} has no distributions",
-                        os.family
-                    ),
+                    format!("applies to Linux only; {} has no distributions", os.family),
                 );
             }
             let key = (os.family, os.distribution.clone());
@@ -408,12 +411,25 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             if !KNOWN.contains(&a.as_str()) {
                 c.push(
                     at(&base, &[Seg::Key("architectures"), Seg::Index(i)]),
-                    format!("{a:?} is not an architecture; expected one of {}", KNOWN.join(", ")),
+                    format!(
+                        "{a:?} is not an architecture; expected one of {}",
+                        KNOWN.join(", ")
+                    ),
                 );
             }
         }
-        check_positive(&mut c, at(&base, &[Seg::Key("ram_min_gib")]), d.ram_min_gib, "GiB");
-        check_positive(&mut c, at(&base, &[Seg::Key("cpu_min_ghz")]), d.cpu_min_ghz, "GHz");
+        check_positive(
+            &mut c,
+            at(&base, &[Seg::Key("ram_min_gib")]),
+            d.ram_min_gib,
+            "GiB",
+        );
+        check_positive(
+            &mut c,
+            at(&base, &[Seg::Key("cpu_min_ghz")]),
+            d.cpu_min_ghz,
+            "GHz",
+        );
         check_positive(
             &mut c,
             at(&base, &[Seg::Key("disk_free_min_gib")]),
@@ -457,7 +473,11 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         let mut browsers = HashSet::new();
         for (i, b) in d.browser.iter().enumerate() {
             let bb = at(&base, &[Seg::Key("browser"), Seg::Index(i)]);
-            check_version(&mut c, at(&bb, &[Seg::Key("min_version")]), b.min_version.as_deref());
+            check_version(
+                &mut c,
+                at(&bb, &[Seg::Key("min_version")]),
+                b.min_version.as_deref(),
+            );
             if !browsers.insert(b.name) {
                 c.push(
                     at(&bb, &[Seg::Key("name")]),
@@ -467,7 +487,12 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         }
     }
 
-    if p.dns.is_empty() && p.http.is_empty() && p.ports.is_empty() && p.network.is_none() && p.device.is_none() {
+    if p.dns.is_empty()
+        && p.http.is_empty()
+        && p.ports.is_empty()
+        && p.network.is_none()
+        && p.device.is_none()
+    {
         c.push(
             Vec::new(),
             "names no requirement; add at least one [[dns]], [[http]], [[ports]], [network] or [device] entry",
