@@ -43,6 +43,23 @@ const EVIDENCE_HEADERS: [&str; 8] = [
     "x-frame-options",
 ];
 
+/// A URL as recorded in a report: query and fragment removed. Block pages and log-in redirects
+/// put the requested URL, the user's name or the device's address in the query string; none of
+/// that belongs in a report.
+pub fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    let had_query = u.query().is_some();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    let mut s = u.to_string();
+    if had_query {
+        s.push_str("?(query removed)");
+    }
+    s
+}
+
 /// Request a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
@@ -353,7 +370,7 @@ async fn request(
             Ok(r) => r,
             Err(e) => {
                 let (outcome, detail) = classify(&e);
-                return fail(outcome, format!("{url}: {detail}"));
+                return fail(outcome, format!("{}: {detail}", redact(&url)));
             }
         };
         if first {
@@ -364,8 +381,11 @@ async fn request(
         ev.headers.clear();
         for name in EVIDENCE_HEADERS {
             if let Some(v) = resp.headers().get(name).and_then(|v| v.to_str().ok()) {
-                ev.headers
-                    .insert(name.to_owned(), v.chars().take(300).collect());
+                let v = match (name, url.join(v)) {
+                    ("location", Ok(loc)) => redact(&loc),
+                    _ => v.chars().take(300).collect(),
+                };
+                ev.headers.insert(name.to_owned(), v);
             }
         }
         let location = resp
@@ -388,9 +408,9 @@ async fn request(
                 }
             };
             ev.redirects.push(Redirect {
-                from: url.to_string(),
+                from: redact(&url),
                 status,
-                location: next.to_string(),
+                location: redact(&next),
             });
             if ev.redirects.len() > MAX_REDIRECTS {
                 ev.status = Some(status);
@@ -403,7 +423,7 @@ async fn request(
             continue;
         }
         ev.status = Some(status);
-        ev.final_url = Some(url.to_string());
+        ev.final_url = Some(redact(&url));
         let mut resp = resp;
         let mut read = 0usize;
         loop {
@@ -446,6 +466,18 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         }
+    }
+
+    #[test]
+    fn recorded_urls_carry_no_query_or_credentials() {
+        let u = Url::parse("https://me:pw@block.district.example/deny?user=jsmith&ip=10.1.2.3#x")
+            .unwrap();
+        assert_eq!(
+            redact(&u),
+            "https://block.district.example/deny?(query removed)"
+        );
+        let plain = Url::parse("https://app.example.com/login").unwrap();
+        assert_eq!(redact(&plain), "https://app.example.com/login");
     }
 
     #[test]

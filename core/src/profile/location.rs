@@ -40,37 +40,74 @@ fn span_of(doc: &Spanned<DeTable<'_>>, path: &[Seg]) -> Range<usize> {
     span
 }
 
-/// The deepest key path whose key or value contains `offset`.
+/// The deepest key path at `offset`: the entry whose key or value contains it, or, for the
+/// headers of `[table]` and `[[array]]` sections (whose spans cover only the header), the last
+/// section that starts before it.
 fn path_at(doc: &Spanned<DeTable<'_>>, offset: usize) -> String {
     fn walk_table(t: &DeTable<'_>, offset: usize, out: &mut String) {
-        for (key, value) in t.iter() {
+        let direct = t.iter().find(|(key, value)| {
             let (k, v) = (key.span(), value.span());
-            if k.contains(&offset) || v.contains(&offset) || (offset == v.end && v.end > v.start) {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key.get_ref());
-                walk_value(value.get_ref(), offset, out);
-                return;
+            k.contains(&offset) || v.contains(&offset) || (offset == v.end && v.end > v.start)
+        });
+        let chosen = direct.or_else(|| {
+            t.iter()
+                .filter(|(key, value)| {
+                    (value.get_ref().is_table() || value.get_ref().is_array())
+                        && key.span().start <= offset
+                })
+                .max_by_key(|(key, _)| key.span().start)
+        });
+        if let Some((key, value)) = chosen {
+            if !out.is_empty() {
+                out.push('.');
             }
+            out.push_str(key.get_ref());
+            walk_value(value.get_ref(), offset, out);
         }
     }
     fn walk_value(v: &DeValue<'_>, offset: usize, out: &mut String) {
         if let Some(t) = v.as_table() {
             walk_table(t, offset, out);
         } else if let Some(a) = v.as_array() {
-            for (i, item) in a.iter().enumerate() {
-                if item.span().contains(&offset) {
-                    out.push_str(&format!("[{i}]"));
-                    walk_value(item.get_ref(), offset, out);
-                    return;
-                }
+            let chosen = a
+                .iter()
+                .enumerate()
+                .find(|(_, item)| item.span().contains(&offset))
+                .or_else(|| {
+                    a.iter()
+                        .enumerate()
+                        .filter(|(_, item)| item.span().start <= offset)
+                        .max_by_key(|(_, item)| item.span().start)
+                });
+            if let Some((i, item)) = chosen {
+                out.push_str(&format!("[{i}]"));
+                walk_value(item.get_ref(), offset, out);
             }
         }
     }
     let mut out = String::new();
     walk_table(doc.get_ref(), offset, &mut out);
     out
+}
+
+/// serde's words for types, in a profile author's words.
+fn plain_types(message: &str) -> String {
+    message
+        .replace("expected f64", "expected a number")
+        .replace("expected u16", "expected a whole number from 0 to 65535")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected u64", "expected a whole number")
+        .replace("expected a boolean", "expected true or false")
+}
+
+/// The path of the table (or array element) enclosing `offset`, without the key there.
+fn table_path_at(doc: &Spanned<DeTable<'_>>, offset: usize) -> String {
+    let full = path_at(doc, offset);
+    match full.rfind(['.', ']']) {
+        Some(i) if full.as_bytes().get(i) == Some(&b']') => full[..=i].to_owned(),
+        Some(i) => full[..i].to_owned(),
+        None => String::new(),
+    }
 }
 
 /// A syntax or type error from the TOML layer, made into our one-line form.
@@ -82,11 +119,20 @@ pub(crate) fn syntax_error(
 ) -> ProfileError {
     let offset = err.span().map_or(0, |s| s.start);
     let (line, column) = line_column(text, offset);
-    let path = match (doc, err.span()) {
+    let mut message = plain_types(&err.message().trim().replace('\n', "; "));
+    let mut path = match (doc, err.span()) {
         (Some(doc), Some(_)) => path_at(doc, offset),
         _ => String::new(),
     };
-    let mut message = err.message().trim().replace('\n', "; ");
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
+        .map(str::to_owned)
+    {
+        // serde points at the table the key is missing from; name the table, not its first key.
+        path = doc.map(|d| table_path_at(d, offset)).unwrap_or_default();
+        message = format!("missing required key `{field}`; see profiles/README.md");
+    }
     if doc.is_none() {
         message = format!("TOML syntax: {message}");
     }
