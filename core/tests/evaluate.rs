@@ -1,0 +1,363 @@
+//! The per-device verdict: each outcome the agent can report, judged against a profile.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::IpAddr;
+
+use fitcheck_core::evaluate::{Status, Verdict, evaluate};
+use fitcheck_core::profile::{Browser, OsFamily, Profile};
+use fitcheck_core::report::*;
+
+const BASE: &str = r#"format = 1
+id = "t"
+name = "T"
+vendor = "V"
+reviewed = "2026-01-01"
+sources = ["https://example.com/r"]
+"#;
+
+fn profile(body: &str) -> Profile {
+    Profile::parse("t.toml", &format!("{BASE}{body}")).unwrap()
+}
+
+fn device() -> DeviceFacts {
+    DeviceFacts {
+        os: OsFacts {
+            family: Some(OsFamily::Windows),
+            name: "Windows 10 Pro".into(),
+            version: Some("10.0.19045".into()),
+            distribution: None,
+            kernel: None,
+            architecture: "x86_64".into(),
+        },
+        cpu: CpuFacts {
+            model: Some("Intel(R) Celeron(R) N4020".into()),
+            logical_cores: 2,
+            physical_cores: Some(2),
+            max_frequency_mhz: Some(2800),
+            frequency_source: Some("cpufreq".into()),
+        },
+        memory: MemoryFacts {
+            total_bytes: 3_900_000_000,
+        },
+        disk: Some(DiskFacts {
+            mount_point: "C:\\".into(),
+            total_bytes: 64 << 30,
+            free_bytes: 10 << 30,
+        }),
+        gpu: GpuFacts {
+            detection: Detection::Detected,
+            adapters: vec![],
+        },
+        screen: ScreenFacts {
+            detection: Detection::Detected,
+            width: Some(1366),
+            height: Some(768),
+            source: Some("drm".into()),
+        },
+        browsers: BrowserFacts {
+            detection: Detection::Detected,
+            installed: vec![InstalledBrowser {
+                name: Browser::Chrome,
+                version: "119.0.6045.200".into(),
+            }],
+        },
+    }
+}
+
+fn dns(req: &str, name: &str, outcome: DnsOutcome, a: &[&str]) -> CheckResult {
+    CheckResult::Dns(DnsResult {
+        requirement: req.into(),
+        target: name.into(),
+        outcome,
+        evidence: DnsEvidence {
+            a: a.iter().map(|s| s.parse::<IpAddr>().unwrap()).collect(),
+            sinkhole_reason: (outcome == DnsOutcome::Sinkholed)
+                .then(|| "0.0.0.0 is a bogon".into()),
+            ..DnsEvidence::default()
+        },
+        duration_ms: 3.0,
+    })
+}
+
+fn http(req: &str, outcome: HttpOutcome, status: Option<u16>) -> CheckResult {
+    CheckResult::Http(HttpResult {
+        requirement: req.into(),
+        target: "https://app.example/".into(),
+        outcome,
+        evidence: HttpEvidence {
+            status,
+            ..HttpEvidence::default()
+        },
+        timings: HttpTimings::default(),
+    })
+}
+
+fn tcp(req: &str, port: u16, outcome: TcpOutcome) -> CheckResult {
+    CheckResult::Tcp(TcpResult {
+        requirement: req.into(),
+        target: format!("app.example:{port}"),
+        port,
+        outcome,
+        address: None,
+        detail: None,
+        duration_ms: 1.0,
+    })
+}
+
+fn get(e: &fitcheck_core::evaluate::Evaluation, id: &str) -> (Status, String, Option<String>) {
+    let r = e.requirements.iter().find(|r| r.id == id).unwrap();
+    (r.status, r.observed.clone(), r.remedy.clone())
+}
+
+#[test]
+fn everything_passing_is_compatible() {
+    let p = profile(
+        "[[dns]]\nname = \"app.example\"\n[[http]]\nurl = \"https://app.example/\"\n[[ports]]\nprotocol = \"tcp\"\nhost = \"app.example\"\nrange = \"8801-8802\"\n",
+    );
+    let results = [
+        dns(
+            "dns[0]",
+            "app.example",
+            DnsOutcome::Resolved,
+            &["203.0.113.7"],
+        ),
+        http("http[0]", HttpOutcome::Reachable, Some(200)),
+        tcp("ports[0]", 8801, TcpOutcome::Open),
+        tcp("ports[0]", 8802, TcpOutcome::Open),
+    ];
+    let e = evaluate(&p, &device(), &results);
+    assert_eq!(e.verdict, Verdict::Compatible);
+    assert_eq!(get(&e, "dns[0]").1, "203.0.113.7");
+    assert_eq!(get(&e, "ports[0]").1, "open (8801, 8802)");
+    assert!(e.requirements.iter().all(|r| r.remedy.is_none()));
+}
+
+#[test]
+fn a_blocked_critical_requirement_is_not_compatible_with_a_remedy() {
+    let p = profile(
+        "[[dns]]\nname = \"app.example\"\n[[ports]]\nprotocol = \"tcp\"\nhost = \"app.example\"\nrange = \"8801-8802\"\n",
+    );
+    let results = [
+        dns("dns[0]", "app.example", DnsOutcome::Sinkholed, &["0.0.0.0"]),
+        tcp("ports[0]", 8801, TcpOutcome::Open),
+        tcp("ports[0]", 8802, TcpOutcome::Filtered),
+    ];
+    let e = evaluate(&p, &device(), &results);
+    assert_eq!(e.verdict, Verdict::NotCompatible);
+    let d = get(&e, "dns[0]");
+    assert_eq!(d.0, Status::Fail);
+    assert!(d.1.starts_with("sinkholed: 0.0.0.0"), "{}", d.1);
+    assert!(d.2.unwrap().contains("allow app.example"));
+    let port = get(&e, "ports[0]");
+    assert_eq!(port.0, Status::Fail);
+    assert_eq!(port.1, "8801 open, 8802 filtered");
+    assert_eq!(
+        port.2.unwrap(),
+        "open outbound TCP 8801-8802 to app.example in the firewall"
+    );
+}
+
+#[test]
+fn a_failing_optional_requirement_only_warns() {
+    let p = profile(
+        "[[http]]\nurl = \"https://app.example/\"\ncritical = false\nexpect_status = [200]\n",
+    );
+    let e = evaluate(
+        &p,
+        &device(),
+        &[http("http[0]", HttpOutcome::UnexpectedStatus, Some(404))],
+    );
+    assert_eq!(get(&e, "http[0]").0, Status::Warn);
+    assert_eq!(get(&e, "http[0]").1, "unexpected status (status 404)");
+    assert_eq!(e.verdict, Verdict::CompatibleWithWarnings);
+}
+
+#[test]
+fn an_unmeasured_critical_requirement_is_insufficient_evidence() {
+    let p = profile("[[http]]\nurl = \"https://app.example/\"\n");
+    let e = evaluate(&p, &device(), &[]);
+    assert_eq!(
+        get(&e, "http[0]"),
+        (Status::Unknown, "not checked".into(), None)
+    );
+    assert_eq!(e.verdict, Verdict::InsufficientEvidence);
+}
+
+#[test]
+fn unprobeable_ports_are_listed_to_confirm_but_do_not_decide() {
+    let p = profile(
+        "[[dns]]\nname = \"app.example\"\n[[ports]]\nprotocol = \"udp\"\nhost = \"app.example\"\nrange = \"3478-3481\"\n",
+    );
+    let e = evaluate(
+        &p,
+        &device(),
+        &[dns(
+            "dns[0]",
+            "app.example",
+            DnsOutcome::Resolved,
+            &["203.0.113.7"],
+        )],
+    );
+    let port = get(&e, "ports[0]");
+    assert_eq!(port.0, Status::Unknown);
+    assert!(port.2.unwrap().contains("outbound UDP 3478-3481"));
+    assert_eq!(e.verdict, Verdict::Compatible);
+}
+
+#[test]
+fn a_port_whose_host_does_not_resolve_fails_with_the_dns_outcome() {
+    let p = profile("[[ports]]\nprotocol = \"tcp\"\nhost = \"media.example\"\nport = 443\n");
+    let e = evaluate(
+        &p,
+        &device(),
+        &[dns("ports[0]", "media.example", DnsOutcome::Nxdomain, &[])],
+    );
+    let port = get(&e, "ports[0]");
+    assert_eq!(port.0, Status::Fail);
+    assert_eq!(
+        port.1,
+        "not reachable: media.example did not resolve (nxdomain)"
+    );
+}
+
+#[test]
+fn device_minimums_compare_expected_with_observed() {
+    let p = profile(
+        "[device]\nram_min_gib = 4\ncpu_cores_min = 4\ncpu_min_ghz = 1.1\ndisk_free_min_gib = 20\nscreen_min_width = 1024\nscreen_min_height = 768\n[[device.os]]\nfamily = \"windows\"\nmin_version = \"10\"\n[[device.os]]\nfamily = \"chromeos\"\n[[device.browser]]\nname = \"chrome\"\nmin_version = \"120\"\n[[device.browser]]\nname = \"edge\"\n[device.gpu]\nrequired = true\n",
+    );
+    let e = evaluate(&p, &device(), &[]);
+    assert_eq!(get(&e, "device.os").0, Status::Pass);
+    // 3.6 GiB usable is what a 4 GiB machine shows.
+    assert_eq!(get(&e, "device.ram_min_gib").0, Status::Pass);
+    assert_eq!(
+        get(&e, "device.ram_min_gib").1,
+        "3.6 GiB usable (4 GiB installed)"
+    );
+    assert_eq!(
+        get(&e, "device.cpu_cores_min"),
+        (
+            Status::Fail,
+            "2 logical cores".into(),
+            Some("replace the device with one that has more cores".into())
+        )
+    );
+    assert_eq!(get(&e, "device.cpu_min_ghz").0, Status::Pass);
+    assert_eq!(get(&e, "device.disk_free_min_gib").0, Status::Fail);
+    assert_eq!(get(&e, "device.screen").0, Status::Pass);
+    assert_eq!(get(&e, "device.gpu").1, "no display adapter");
+    let browser = get(&e, "device.browser");
+    assert_eq!(browser.0, Status::Fail, "Chrome 119 < 120 and no Edge");
+    assert_eq!(browser.1, "Chrome 119.0.6045.200");
+    assert_eq!(e.verdict, Verdict::NotCompatible);
+}
+
+#[test]
+fn unsupported_os_and_old_versions_fail_and_say_what_to_do() {
+    let mut d = device();
+    let p = profile(
+        "[device]\n[[device.os]]\nfamily = \"windows\"\nmin_version = \"11\"\n[[device.os]]\nfamily = \"macos\"\nmin_version = \"13\"\n",
+    );
+    let e = evaluate(&p, &d, &[]);
+    assert_eq!(get(&e, "device.os").0, Status::Fail);
+    assert_eq!(
+        get(&e, "device.os").2.unwrap(),
+        "upgrade the OS to Windows 11 or later"
+    );
+    d.os = OsFacts {
+        family: Some(OsFamily::Linux),
+        name: "Debian GNU/Linux 12".into(),
+        version: Some("12".into()),
+        distribution: Some("debian".into()),
+        kernel: None,
+        architecture: "x86_64".into(),
+    };
+    let e = evaluate(&p, &d, &[]);
+    assert_eq!(
+        get(&e, "device.os").2.unwrap(),
+        "this OS is not supported; use a device running Windows or macOS"
+    );
+    let ubuntu_only =
+        profile("[device]\n[[device.os]]\nfamily = \"linux\"\ndistribution = \"ubuntu\"\n");
+    assert_eq!(
+        get(&evaluate(&ubuntu_only, &d, &[]), "device.os").0,
+        Status::Fail
+    );
+}
+
+#[test]
+fn undetectable_facts_are_unknown_never_fail() {
+    let mut d = device();
+    d.screen = ScreenFacts {
+        detection: Detection::NoneFound,
+        width: None,
+        height: None,
+        source: Some("drm".into()),
+    };
+    d.gpu.detection = Detection::Unsupported;
+    d.browsers.detection = Detection::Unsupported;
+    d.cpu.max_frequency_mhz = None;
+    let p = profile(
+        "[device]\ncpu_min_ghz = 2\nscreen_min_width = 1024\nscreen_min_height = 768\n[device.gpu]\nrequired = true\n[[device.browser]]\nname = \"chrome\"\n",
+    );
+    let e = evaluate(&p, &d, &[]);
+    for id in [
+        "device.screen",
+        "device.gpu",
+        "device.browser",
+        "device.cpu_min_ghz",
+    ] {
+        assert_eq!(get(&e, id).0, Status::Unknown, "{id}");
+    }
+    assert_eq!(e.verdict, Verdict::InsufficientEvidence);
+}
+
+#[test]
+fn network_needs_are_reported_but_never_decide_a_device_verdict() {
+    let p = profile(
+        "[[dns]]\nname = \"app.example\"\n[network]\ndownload_mbps_per_user = 1.5\nmax_rtt_ms = 100\n",
+    );
+    let latency = CheckResult::Latency(LatencyResult {
+        requirement: "network".into(),
+        target: "app.example".into(),
+        outcome: MeasureOutcome::Measured,
+        method: "icmp".into(),
+        probes: 20,
+        rtt_min_ms: Some(140.0),
+        rtt_ms: Some(150.0),
+        rtt_max_ms: Some(170.0),
+        jitter_ms: Some(4.0),
+        loss_percent: Some(0.0),
+        detail: None,
+    });
+    let e = evaluate(
+        &p,
+        &device(),
+        &[
+            dns(
+                "dns[0]",
+                "app.example",
+                DnsOutcome::Resolved,
+                &["203.0.113.7"],
+            ),
+            latency,
+        ],
+    );
+    assert_eq!(get(&e, "network.max_rtt_ms").0, Status::Warn);
+    assert_eq!(get(&e, "network.max_rtt_ms").1, "150 ms");
+    assert_eq!(get(&e, "network.download_mbps_per_user").0, Status::Unknown);
+    assert_eq!(e.verdict, Verdict::CompatibleWithWarnings);
+}
+
+#[test]
+fn reports_round_trip_and_reject_unknown_fields() {
+    let r = http("http[0]", HttpOutcome::BlockedByFilter, Some(403));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["check"], "http");
+    assert_eq!(json["outcome"], "blocked_by_filter");
+    let back: CheckResult = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, r);
+    let mut extra = json;
+    extra["user_name"] = "jsmith".into();
+    assert!(serde_json::from_value::<CheckResult>(extra).is_err());
+}
