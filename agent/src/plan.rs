@@ -103,5 +103,15 @@ port = 5000
         assert_eq!(tcp.len(), 8, "a 10-port range is sampled at 8 ports");
         assert_eq!(stun.len(), 2);
         assert!(checks.iter().all(|c| c.requirement() != "ports[2]"));
+        let hosts = p.hosts();
+        for c in &checks {
+            let host = match c {
+                Check::Dns(s) => s.name.clone(),
+                Check::Http(s) => fitcheck_core::profile::url_host(&s.url).unwrap().to_owned(),
+                Check::Tcp(s) => s.host.clone(),
+                Check::Stun(s) => s.host.clone(),
+            };
+            assert!(hosts.contains(&host), "{host} is not named by the profile");
+        }
     }
 }
