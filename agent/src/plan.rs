@@ -1,9 +1,9 @@
 //! From a profile to the list of network checks to run. Only targets the profile names are
 //! ever planned; port ranges are sampled (see `PortRange::probed_ports`).
 
-use fitcheck_core::profile::{PortProbe, Profile, Protocol};
+use fitcheck_core::profile::{PortProbe, Profile, Protocol, url_host};
 
-use crate::checks::{Check, dns, http, stun, tcp};
+use crate::checks::{Check, dns, http, latency, stun, tcp};
 
 /// Every network check `profile` asks for, in profile order.
 pub fn plan(profile: &Profile) -> Vec<Check> {
@@ -45,7 +45,32 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
             }
         }
     }
+    if let Some(host) = latency_host(profile) {
+        out.push(Check::Latency(latency::Spec {
+            requirement: "network".to_owned(),
+            host,
+        }));
+    }
     out
+}
+
+/// Where latency is measured, when the profile has a tolerance to compare with:
+/// `network.probe_host`, else the host of the first critical URL, else the first DNS name.
+pub fn latency_host(profile: &Profile) -> Option<String> {
+    let n = profile.network.as_ref()?;
+    if n.max_rtt_ms.is_none() && n.max_jitter_ms.is_none() && n.max_loss_percent.is_none() {
+        return None;
+    }
+    n.probe_host
+        .clone()
+        .or_else(|| {
+            profile
+                .http
+                .iter()
+                .filter(|h| h.critical)
+                .find_map(|h| url_host(&h.url).map(str::to_owned))
+        })
+        .or_else(|| profile.dns.first().map(|d| d.name.clone()))
 }
 
 #[cfg(test)]
@@ -110,6 +135,7 @@ port = 5000
                 Check::Http(s) => fitcheck_core::profile::url_host(&s.url).unwrap().to_owned(),
                 Check::Tcp(s) => s.host.clone(),
                 Check::Stun(s) => s.host.clone(),
+                Check::Latency(s) => s.host.clone(),
             };
             assert!(hosts.contains(&host), "{host} is not named by the profile");
         }

@@ -6,6 +6,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod latency;
 pub mod stun;
 pub mod tcp;
 
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use fitcheck_core::report::{
     CheckResult, DnsEvidence, DnsOutcome, DnsResult, HttpEvidence, HttpOutcome, HttpResult,
-    HttpTimings, TcpOutcome, TcpResult, UdpOutcome, UdpResult,
+    HttpTimings, LatencyResult, MeasureOutcome, TcpOutcome, TcpResult, UdpOutcome, UdpResult,
 };
 use tokio::sync::{Mutex, OnceCell};
 
@@ -34,6 +35,7 @@ pub enum Check {
     Http(http::Spec),
     Tcp(tcp::Spec),
     Stun(stun::Spec),
+    Latency(latency::Spec),
 }
 
 impl Check {
@@ -44,6 +46,7 @@ impl Check {
             Check::Http(s) => &s.requirement,
             Check::Tcp(s) => &s.requirement,
             Check::Stun(s) => &s.requirement,
+            Check::Latency(s) => &s.requirement,
         }
     }
 
@@ -54,6 +57,7 @@ impl Check {
             Check::Http(s) => format!("http {}", s.url),
             Check::Tcp(s) => format!("tcp {}:{}", s.host, s.port),
             Check::Stun(s) => format!("udp {}:{}", s.host, s.port),
+            Check::Latency(s) => format!("latency {}", s.host),
         }
     }
 
@@ -64,6 +68,7 @@ impl Check {
             Check::Http(s) => http::run(s, ctx).await,
             Check::Tcp(s) => tcp::run(s, ctx).await,
             Check::Stun(s) => stun::run(s, ctx).await,
+            Check::Latency(s) => latency::run(s, ctx).await,
         }
     }
 
@@ -113,6 +118,19 @@ impl Check {
                 attempts: 0,
                 detail,
                 duration_ms: ms,
+            }),
+            Check::Latency(s) => CheckResult::Latency(LatencyResult {
+                requirement: s.requirement.clone(),
+                target: s.host.clone(),
+                outcome: MeasureOutcome::Unreachable,
+                method: "none".to_owned(),
+                probes: 0,
+                rtt_min_ms: None,
+                rtt_ms: None,
+                rtt_max_ms: None,
+                jitter_ms: None,
+                loss_percent: None,
+                detail,
             }),
         }
     }
