@@ -17,4 +17,5 @@ pub mod render;
 pub mod resolve;
 pub mod run;
 pub mod runner;
+pub mod signatures;
 pub mod tls;

@@ -41,6 +41,13 @@ enum Command {
         /// Hard time limit per check, seconds.
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=300))]
         check_timeout: u16,
+        /// A district's filter-signature file, added to the bundled catalog (repeatable).
+        #[arg(long = "signatures", value_name = "FILE")]
+        signatures: Vec<PathBuf>,
+        /// A PEM file of CA certificates that count as public roots (repeatable): a district's
+        /// own PKI for a self-hosted product, so it is not reported as TLS interception.
+        #[arg(long = "public-roots", value_name = "FILE")]
+        public_roots: Vec<PathBuf>,
         /// Where the agent keeps its id [default: /var/lib/fitcheck as root, else ~/.local/state/fitcheck].
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
@@ -100,6 +107,8 @@ fn main() -> ExitCode {
             concurrency,
             check_timeout,
             state_dir,
+            signatures,
+            public_roots,
             quiet,
         } => {
             let labels = match identity::parse_labels(&labels) {
@@ -114,6 +123,9 @@ fn main() -> ExitCode {
                 json_out: json.clone(),
                 labels,
                 state_dir: state_dir.unwrap_or_else(identity::default_state_dir),
+                signatures,
+                signatures_dir: PathBuf::from(fitcheck_agent::signatures::DISTRICT_DIR),
+                public_roots,
                 options: RunOptions {
                     concurrency: usize::from(concurrency),
                     check_timeout: std::time::Duration::from_secs(u64::from(check_timeout)),

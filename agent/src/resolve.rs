@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fitcheck_core::report::{DnsEvidence, DnsOutcome};
+use fitcheck_core::signatures::Catalog;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
@@ -27,6 +28,7 @@ pub struct ResolverConfigError(String);
 pub struct SystemResolver {
     inner: Arc<TokioResolver>,
     servers: Vec<String>,
+    catalog: Arc<Catalog>,
 }
 
 impl std::fmt::Debug for SystemResolver {
@@ -114,35 +116,51 @@ enum Part {
     Failed(DnsOutcome, String),
 }
 
+fn rcode_outcome(code: ResponseCode) -> (DnsOutcome, String) {
+    match code {
+        ResponseCode::NXDomain => (
+            DnsOutcome::Nxdomain,
+            "the resolver answers that the name does not exist (NXDOMAIN)".to_owned(),
+        ),
+        ResponseCode::Refused => (
+            DnsOutcome::Refused,
+            "the resolver refused the query (REFUSED)".to_owned(),
+        ),
+        ResponseCode::NoError => (
+            DnsOutcome::NoData,
+            "the name exists but has no address records (NODATA)".to_owned(),
+        ),
+        other => (
+            DnsOutcome::Servfail,
+            format!("the resolver failed to answer ({other})"),
+        ),
+    }
+}
+
+/// hickory's error, as a DNS outcome and a sentence: the one place hickory's errors become
+/// report words.
 fn classify(err: &NetError) -> (DnsOutcome, String) {
-    let detail = err.to_string();
-    let outcome = match err {
-        NetError::Dns(DnsError::NoRecordsFound(no)) => match no.response_code {
-            ResponseCode::NXDomain => DnsOutcome::Nxdomain,
-            ResponseCode::Refused => DnsOutcome::Refused,
-            ResponseCode::ServFail => DnsOutcome::Servfail,
-            _ => DnsOutcome::NoData,
-        },
-        NetError::Dns(DnsError::ResponseCode(code)) => match code {
-            ResponseCode::NXDomain => DnsOutcome::Nxdomain,
-            ResponseCode::Refused => DnsOutcome::Refused,
-            _ => DnsOutcome::Servfail,
-        },
-        NetError::Timeout => DnsOutcome::Timeout,
+    match err {
+        NetError::Dns(DnsError::NoRecordsFound(no)) => rcode_outcome(no.response_code),
+        NetError::Dns(DnsError::ResponseCode(code)) => rcode_outcome(*code),
+        NetError::Timeout => (
+            DnsOutcome::Timeout,
+            format!(
+                "no answer within {} s ({QUERY_ATTEMPTS} attempts)",
+                QUERY_TIMEOUT.as_secs()
+            ),
+        ),
         // No answer at all: the resolver is unreachable, or its connection failed.
-        _ => {
-            return (
-                DnsOutcome::Timeout,
-                format!("no answer: the resolver could not be reached ({detail})"),
-            );
-        }
-    };
-    (outcome, detail)
+        other => (
+            DnsOutcome::Timeout,
+            format!("no answer: the resolver could not be reached ({other})"),
+        ),
+    }
 }
 
 impl SystemResolver {
     /// Builds the resolver from the system configuration, with fitcheck's timeouts.
-    pub fn from_system() -> Result<SystemResolver, ResolverConfigError> {
+    pub fn from_system(catalog: Arc<Catalog>) -> Result<SystemResolver, ResolverConfigError> {
         let (config, options) = hickory_resolver::system_conf::read_system_conf()
             .map_err(|e| ResolverConfigError(e.to_string()))?;
         let servers: Vec<String> = config
@@ -170,6 +188,7 @@ impl SystemResolver {
         Ok(SystemResolver {
             inner: Arc::new(inner),
             servers,
+            catalog,
         })
     }
 
@@ -234,7 +253,11 @@ impl SystemResolver {
             .copied()
             .collect();
         let outcome = if !all.is_empty() {
-            let reasons: Vec<String> = all.iter().filter_map(|ip| bogon_reason(*ip)).collect();
+            let mut reasons: Vec<String> = all.iter().filter_map(|ip| bogon_reason(*ip)).collect();
+            if let Some(sig) = all.iter().find_map(|ip| self.catalog.sinkhole(*ip)) {
+                reasons.push(format!("{} is {}'s block address", sig.matched, sig.vendor));
+                evidence.signature = Some(sig);
+            }
             if reasons.is_empty() {
                 DnsOutcome::Resolved
             } else {

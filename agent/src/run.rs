@@ -16,6 +16,7 @@ use crate::identity;
 use crate::plan::plan;
 use crate::resolve::{ResolverConfigError, SystemResolver};
 use crate::runner::{self, Progress, RunOptions};
+use crate::signatures::{self, SignaturesError};
 use crate::tls::{TlsSetup, TlsSetupError};
 
 /// Why a run could not happen at all (exit 2).
@@ -32,6 +33,8 @@ pub enum RunError {
     Resolver(#[from] ResolverConfigError),
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    #[error(transparent)]
+    Signatures(#[from] SignaturesError),
     #[error("device facts could not be collected: {0}")]
     Facts(String),
     #[error("cannot write the report to {path}: {source}")]
@@ -48,6 +51,12 @@ pub struct RunConfig {
     pub json_out: Option<PathBuf>,
     pub labels: std::collections::BTreeMap<String, String>,
     pub state_dir: PathBuf,
+    /// Extra filter-signature files, after the bundled catalog and the district directory.
+    pub signatures: Vec<PathBuf>,
+    /// The directory of district signature files.
+    pub signatures_dir: PathBuf,
+    /// PEM files of CAs that count as public (a lab's CA, a district's own PKI).
+    pub public_roots: Vec<PathBuf>,
     pub options: RunOptions,
     pub facts: FactSources,
 }
@@ -112,8 +121,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Runs the profile's checks and device comparison, and writes the report if asked.
 pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     let (profile, digest) = load_profile(&cfg.profile)?;
-    let resolver = SystemResolver::from_system()?;
-    let tls = TlsSetup::from_system()?;
+    let catalog = Arc::new(signatures::load(&cfg.signatures_dir, &cfg.signatures)?);
+    let resolver = SystemResolver::from_system(catalog.clone())?;
+    let tls = TlsSetup::from_system(&cfg.public_roots)?;
     let mut notices = Vec::new();
     let (agent_id, id_notice) = identity::agent_id(&cfg.state_dir);
     notices.extend(id_notice);
@@ -124,7 +134,7 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     progress.note("collecting device facts");
     let fact_sources = cfg.facts.clone();
     let facts_task = tokio::task::spawn_blocking(move || facts::collect(&fact_sources));
-    let ctx = Arc::new(Ctx::new(resolver, tls));
+    let ctx = Arc::new(Ctx::new(resolver, tls, catalog));
     let mut results = runner::run_all(checks, ctx, &cfg.options, progress.clone()).await;
     let device = facts_task
         .await

@@ -1,13 +1,20 @@
 //! TLS set-up shared by the HTTP check: the operating system's trust store (which honours
-//! `SSL_CERT_FILE` and `SSL_CERT_DIR`), and a verifier that records the chain each server
-//! presented, so the report can name the issuer even when verification fails.
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR`), the *public* roots (webpki-roots, plus any roots a
+//! district declares public in a PEM file: a lab's CA, or its own PKI for a self-hosted
+//! product), and a verifier that records the chain each server presented, so the report can
+//! name the issuer even when verification fails.
+//!
+//! A chain the system trusts but the public roots do not was re-signed by a locally installed
+//! CA: TLS interception.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use fitcheck_core::report::CertificateEvidence;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -21,6 +28,8 @@ pub enum TlsSetupError {
     NoRoots(String),
     #[error("TLS configuration: {0}")]
     Config(#[from] rustls::Error),
+    #[error("cannot use {0} as public roots: {1}; give a PEM file of CA certificates")]
+    PublicRoots(String, String),
 }
 
 /// Chains presented by servers, by server name, first one kept.
@@ -40,11 +49,9 @@ impl SeenChains {
         }
     }
 
-    /// The leaf certificate `host` presented, summarised.
-    pub fn leaf(&self, host: &str) -> Option<CertificateEvidence> {
-        let map = self.0.lock().ok()?;
-        let chain = map.get(host)?;
-        describe(chain.first()?)
+    /// The chain `host` presented, leaf first.
+    pub fn chain(&self, host: &str) -> Option<Vec<CertificateDer<'static>>> {
+        self.0.lock().ok()?.get(host).cloned()
     }
 }
 
@@ -61,6 +68,8 @@ pub fn describe(der: &CertificateDer<'_>) -> Option<CertificateEvidence> {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         not_after,
+        trusted_by_system: None,
+        publicly_trusted: None,
     })
 }
 
@@ -107,15 +116,34 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// The trust store, loaded once per run.
+/// The trust stores, loaded once per run.
 #[derive(Debug, Clone)]
 pub struct TlsSetup {
     roots: Arc<RootCertStore>,
+    public: Arc<RootCertStore>,
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Loads every certificate of a PEM file.
+pub fn load_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let bad = |e: String| TlsSetupError::PublicRoots(path.display().to_string(), e);
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(e.to_string()))?
+        .collect();
+    let certs = certs.map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no certificate in it".to_owned()));
+    }
+    Ok(certs)
 }
 
 impl TlsSetup {
-    /// Loads the operating system's trusted roots.
-    pub fn from_system() -> Result<TlsSetup, TlsSetupError> {
+    /// Loads the operating system's trusted roots, and the public roots: webpki-roots plus
+    /// every certificate in `extra_public` (PEM files).
+    pub fn from_system(extra_public: &[PathBuf]) -> Result<TlsSetup, TlsSetupError> {
         let loaded = rustls_native_certs::load_native_certs();
         let mut roots = RootCertStore::empty();
         let (added, _ignored) = roots.add_parsable_certificates(loaded.certs);
@@ -126,28 +154,65 @@ impl TlsSetup {
                 .map_or_else(|| "the store is empty".to_owned(), ToString::to_string);
             return Err(TlsSetupError::NoRoots(why));
         }
+        let mut public = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        for path in extra_public {
+            for cert in load_pem(path)? {
+                public.add(cert).map_err(|e| {
+                    TlsSetupError::PublicRoots(path.display().to_string(), e.to_string())
+                })?;
+            }
+        }
         Ok(TlsSetup {
             roots: Arc::new(roots),
+            public: Arc::new(public),
         })
     }
 
     /// A client configuration that verifies against the system store and records chains.
     pub fn client_config(&self, seen: &SeenChains) -> Result<ClientConfig, TlsSetupError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let inner =
-            WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider.clone())
-                .build()
-                .map_err(|e| TlsSetupError::Config(rustls::Error::General(e.to_string())))?;
+        let inner = WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider())
+            .build()
+            .map_err(|e| TlsSetupError::Config(rustls::Error::General(e.to_string())))?;
         let verifier = Arc::new(RecordingVerifier {
             inner,
             seen: seen.clone(),
         });
-        let mut config = ClientConfig::builder_with_provider(provider)
+        let mut config = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(config)
+    }
+
+    fn validates(store: &Arc<RootCertStore>, chain: &[CertificateDer<'_>], host: &str) -> bool {
+        let (Some(leaf), Ok(name)) = (chain.first(), ServerName::try_from(host.to_owned())) else {
+            return false;
+        };
+        let Ok(verifier) =
+            WebPkiServerVerifier::builder_with_provider(store.clone(), provider()).build()
+        else {
+            return false;
+        };
+        verifier
+            .verify_server_cert(
+                leaf,
+                chain.get(1..).unwrap_or(&[]),
+                &name,
+                &[],
+                UnixTime::now(),
+            )
+            .is_ok()
+    }
+
+    /// The leaf of `chain` described, with whether the system and the public roots trust it.
+    pub fn assess(&self, chain: &[CertificateDer<'_>], host: &str) -> Option<CertificateEvidence> {
+        let mut ev = describe(chain.first()?)?;
+        ev.trusted_by_system = Some(Self::validates(&self.roots, chain, host));
+        ev.publicly_trusted = Some(Self::validates(&self.public, chain, host));
+        Some(ev)
     }
 }

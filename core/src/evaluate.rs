@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::profile::{OsFamily, PortProbe, Profile, url_host};
 use crate::report::{
-    CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome, HttpOutcome,
-    MeasureOutcome, TcpOutcome, UdpOutcome,
+    BlockingLayer, CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome,
+    HttpOutcome, MeasureOutcome, TcpOutcome, UdpOutcome,
 };
 use crate::version::Version;
 
@@ -167,6 +167,21 @@ fn gib(bytes: u64) -> f64 {
     bytes as f64 / GIB
 }
 
+/// The port of an `http(s)://` URL, explicit or by scheme.
+fn url_port(url: &str) -> u16 {
+    let https = url.starts_with("https://");
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let after_host = match authority.rfind(']') {
+        Some(i) => authority.get(i + 1..).unwrap_or(""),
+        None => authority,
+    };
+    after_host
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(if https { 443 } else { 80 })
+}
+
 /// Installed memory is a little more than what the OS can use (firmware and integrated graphics
 /// keep some): usable memory rounded up to a whole GiB.
 pub fn installed_ram_gib(total_bytes: u64) -> f64 {
@@ -247,8 +262,12 @@ fn judge_dns(p: &Profile, j: &mut Judge<'_>) {
                     r.evidence.sinkhole_reason.clone().unwrap_or_default()
                 ),
                 Some(format!(
-                    "allow {} in the DNS filter (it answers a block address)",
-                    d.name
+                    "allow {} in {} (it answers a block address)",
+                    d.name,
+                    r.evidence.signature.as_ref().map_or_else(
+                        || "the DNS filter".to_owned(),
+                        |s| format!("the DNS filter ({})", s.vendor)
+                    )
                 )),
             ),
             other => {
@@ -298,44 +317,80 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
             .detail
             .as_deref()
             .map_or(String::new(), |d| format!(": {d}"));
+        let port = url_port(&h.url);
+        let sig = r.evidence.signature.as_ref();
+        let filter = sig.map_or_else(|| "the web filter".to_owned(), |s| s.vendor.clone());
+        let issuer = r
+            .evidence
+            .certificate
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), |c| c.issuer.clone());
         let (status, observed, remedy) = match r.outcome {
             HttpOutcome::Reachable => (Status::Pass, format!("reachable{status_txt}"), None),
             HttpOutcome::UnexpectedStatus => (
                 Status::Fail,
-                format!("unexpected status{status_txt}"),
+                format!("unexpected status{status_txt}{detail}"),
                 Some(format!("check what answers {} from this network", h.url)),
             ),
-            HttpOutcome::BlockedByFilter => (
-                Status::Fail,
-                format!("blocked by filter{status_txt}{detail}"),
-                Some(format!("allow {host} in the web filter")),
-            ),
+            HttpOutcome::BlockedByFilter => {
+                let how = if r.evidence.blocking_layer == Some(BlockingLayer::HttpProxy) {
+                    "the proxy's"
+                } else {
+                    "the filter's"
+                };
+                (
+                    Status::Fail,
+                    format!("blocked by {filter}{status_txt}{detail}"),
+                    Some(format!("add {host} to {how} allow-list ({filter})")),
+                )
+            }
             HttpOutcome::TlsIntercepted => (
                 Status::Fail,
-                format!("TLS intercepted{detail}"),
-                Some(format!("add {host} to the TLS-inspection bypass list")),
+                format!(
+                    "TLS intercepted by {}{detail}",
+                    sig.map_or("a local CA", |s| s.vendor.as_str())
+                ),
+                Some(format!(
+                    "add {host} to the TLS-inspection bypass list of {} (its certificate is re-signed by {issuer})",
+                    sig.map_or("the inspecting filter", |s| s.vendor.as_str())
+                )),
             ),
             HttpOutcome::DnsFailed => (
                 Status::Fail,
                 format!("name did not resolve{detail}"),
                 Some(format!("make {host} resolve (see the DNS results)")),
             ),
+            HttpOutcome::TlsFailed => (
+                Status::Fail,
+                format!("TLS handshake failed{detail}"),
+                Some(format!(
+                    "{host}'s certificate (issuer {issuer}) is not trusted on this device: install the issuing CA, or exempt {host} from TLS inspection if a filter re-signs it"
+                )),
+            ),
+            HttpOutcome::ConnectionReset
+                if r.evidence.blocking_layer == Some(BlockingLayer::TlsSni) =>
+            {
+                (
+                    Status::Fail,
+                    format!("connection reset{detail}"),
+                    Some(format!(
+                        "allow {host} in the filter that inspects TLS server names (SNI); it resets the handshake"
+                    )),
+                )
+            }
             HttpOutcome::ConnectionRefused
             | HttpOutcome::ConnectionReset
-            | HttpOutcome::Timeout
-            | HttpOutcome::TlsFailed => {
+            | HttpOutcome::Timeout => {
                 let word = match r.outcome {
                     HttpOutcome::ConnectionRefused => "connection refused",
                     HttpOutcome::ConnectionReset => "connection reset",
-                    HttpOutcome::Timeout => "timed out",
-                    _ => "TLS handshake failed",
+                    _ => "timed out",
                 };
                 (
                     Status::Fail,
                     format!("{word}{detail}"),
                     Some(format!(
-                        "allow outbound TCP {} to {host} in the firewall and web filter",
-                        if h.url.starts_with("https") { 443 } else { 80 }
+                        "allow outbound TCP {port} to {host} in the firewall"
                     )),
                 )
             }
@@ -949,5 +1004,19 @@ fn device_target(id: &str) -> &str {
         "cpu_min_ghz" => "cpu_frequency",
         "disk_free_min_gib" => "disk",
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::url_port;
+
+    #[test]
+    fn ports_of_urls() {
+        assert_eq!(url_port("https://a.example/"), 443);
+        assert_eq!(url_port("http://a.example"), 80);
+        assert_eq!(url_port("https://a.example:8443/x?y=1"), 8443);
+        assert_eq!(url_port("https://[2001:db8::1]:9443/"), 9443);
+        assert_eq!(url_port("https://[2001:db8::1]/"), 443);
     }
 }

@@ -11,6 +11,7 @@
 pub mod evaluate;
 pub mod profile;
 pub mod report;
+pub mod signatures;
 pub mod version;
 
 use sha2::{Digest, Sha256};

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::evaluate::Evaluation;
 use crate::profile::{Browser, GpuVendor, OsFamily};
+pub use crate::signatures::SignatureMatch;
 
 /// The schema identifier this build writes and reads.
 pub const REPORT_SCHEMA: &str = "fitcheck.report/v1";
@@ -338,9 +339,50 @@ pub struct DnsEvidence {
     /// Why the answer counts as a sinkhole (`0.0.0.0 is a bogon address`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sinkhole_reason: Option<String>,
+    /// The DNS filter whose sinkhole address was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureMatch>,
+    /// What the control resolver answered, when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlAnswer>,
     /// The resolver's error, in its words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// The control resolver's view of a name: what an unfiltered resolver answers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlAnswer {
+    /// The control resolver asked.
+    pub resolver: String,
+    /// Its answers, both families.
+    #[serde(default)]
+    pub addresses: Vec<IpAddr>,
+    /// Its outcome word.
+    pub outcome: String,
+    /// Whether a TLS handshake with the product's name as SNI validated against the district's
+    /// answer (a CDN answering differently, not a block), when that was tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district_answer_validates: Option<bool>,
+}
+
+/// The layer that stopped a request, in the order an agent walks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockingLayer {
+    /// The name did not resolve, or resolved to a block address.
+    Dns,
+    /// The TCP connection was reset or dropped.
+    Tcp,
+    /// TCP connected but the TLS handshake with the product's SNI was reset or failed.
+    TlsSni,
+    /// A local CA re-signed the product's certificate.
+    TlsInterception,
+    /// An explicit proxy refused the CONNECT.
+    HttpProxy,
+    /// A filter answered with a block page or a redirect to its block host.
+    HttpFilter,
 }
 
 /// HTTP outcomes.
@@ -396,6 +438,12 @@ pub struct HttpEvidence {
     /// The server certificate, for HTTPS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateEvidence>,
+    /// The layer that stopped the request, for anything but `reachable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking_layer: Option<BlockingLayer>,
+    /// The filter signature that matched (block page, block host, inspection CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureMatch>,
     /// Response headers that tell who answered (`server`, `via`, `x-squid-error`, …).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -426,6 +474,13 @@ pub struct CertificateEvidence {
     pub issuer: String,
     /// End of validity, RFC 3339.
     pub not_after: String,
+    /// Whether the chain validates against the device's trust store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_by_system: Option<bool>,
+    /// Whether the chain validates against the public roots (bundled, plus any extra public
+    /// roots configured); system-trusted but not public means a local CA re-signed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publicly_trusted: Option<bool>,
 }
 
 /// HTTP phase timings, milliseconds; a phase that did not happen is absent.

@@ -1,12 +1,22 @@
-//! HTTP(S): is a URL reachable from here, and if not, where did it stop?
+//! HTTP(S): is a URL reachable from here, and if not, which layer stopped it, which filter,
+//! and with what evidence?
 //!
-//! Without a proxy the check walks the layers itself so each has its own timing and its own
-//! failure: DNS (through the shared resolver; a sinkhole answer is never connected to), TCP
-//! connect, TLS handshake with the URL's host as SNI (the presented chain is recorded even when
-//! it does not verify), then the request through reqwest with redirects followed one by one.
-//! With a proxy configured in the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
-//! `NO_PROXY`), the request goes through it as a browser's would, and only the request-level
-//! timings exist.
+//! The check walks the layers in order and names the first that explains what it saw (the
+//! design's "telling blocking layers apart"):
+//!
+//! 1. DNS through the shared resolver: a failure or a sinkhole answer stops here, and a sinkhole
+//!    answer is never connected to.
+//! 2. TCP connect: refused (reset) or filtered (dropped).
+//! 3. TLS with the URL's host as SNI: a reset or failed handshake is the TLS/SNI layer.
+//! 4. TLS interception: a chain the device trusts but no public root does was re-signed by a
+//!    local CA; its issuer is matched against known inspection CAs.
+//! 5. HTTP/proxy: an explicit proxy (from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, honouring
+//!    `NO_PROXY`) refusing the CONNECT, a redirect to a known block host, or block-page markers
+//!    in the headers or body (even under a 200, as e2guardian answers).
+//!
+//! Through an explicit proxy the check opens the CONNECT tunnel itself, so the proxy's refusal
+//! and its error page are evidence, then runs the TLS layer inside the tunnel. The request
+//! itself goes through reqwest with redirects followed one by one.
 
 use std::error::Error as _;
 use std::io;
@@ -14,13 +24,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use fitcheck_core::report::{
-    CheckResult, HttpEvidence, HttpOutcome, HttpResult, HttpTimings, Redirect,
+    BlockingLayer, CheckResult, HttpEvidence, HttpOutcome, HttpResult, HttpTimings, Redirect,
+    SignatureMatch, TcpOutcome,
 };
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 use super::tcp::{self, pick};
 use super::{CONNECT_TIMEOUT, Ctx, HTTP_TIMEOUT, ms};
@@ -31,6 +48,8 @@ use crate::tls::SeenChains;
 pub const MAX_REDIRECTS: usize = 10;
 /// Most body bytes read (enough to time the transfer of a page and to see a block page).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Most bytes of a proxy's answer to CONNECT read (head and error page).
+const MAX_PROXY_ANSWER: usize = 64 * 1024;
 /// Response headers kept as evidence: those that say who answered.
 const EVIDENCE_HEADERS: [&str; 8] = [
     "server",
@@ -42,23 +61,6 @@ const EVIDENCE_HEADERS: [&str; 8] = [
     "proxy-status",
     "x-frame-options",
 ];
-
-/// A URL as recorded in a report: query and fragment removed. Block pages and log-in redirects
-/// put the requested URL, the user's name or the device's address in the query string; none of
-/// that belongs in a report.
-pub fn redact(url: &Url) -> String {
-    let mut u = url.clone();
-    let had_query = u.query().is_some();
-    u.set_query(None);
-    u.set_fragment(None);
-    let _ = u.set_password(None);
-    let _ = u.set_username("");
-    let mut s = u.to_string();
-    if had_query {
-        s.push_str("?(query removed)");
-    }
-    s
-}
 
 /// Request a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +80,23 @@ impl Spec {
             self.accept.contains(&status)
         }
     }
+}
+
+/// A URL as recorded in a report: query and fragment removed. Block pages and log-in redirects
+/// put the requested URL, the user's name or the device's address in the query string; none of
+/// that belongs in a report.
+pub fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    let had_query = u.query().is_some();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    let mut s = u.to_string();
+    if had_query {
+        s.push_str("?(query removed)");
+    }
+    s
 }
 
 /// Marks a resolution the check refused, so the reqwest error can be traced back to DNS.
@@ -107,9 +126,6 @@ impl Resolve for GuardedDns {
     }
 }
 
-/// The proxy the environment names for `url`, without credentials; `None` for a direct
-/// connection. Follows the common conventions: lowercase before uppercase, `NO_PROXY` entries
-/// match the host and its subdomains, `*` matches everything.
 pub fn proxy_for(url: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let first = |names: &[&str]| {
         names
@@ -155,8 +171,6 @@ pub fn proxy_for(url: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<Stri
     }
 }
 
-/// Translates a transport error into an HTTP outcome: the one place reqwest's, rustls's and
-/// the OS's errors become report words.
 fn classify(err: &(dyn std::error::Error + 'static)) -> (HttpOutcome, String) {
     let mut detail = err.to_string();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
@@ -205,41 +219,60 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> (HttpOutcome, String) {
     (HttpOutcome::ConnectionReset, detail)
 }
 
-struct Outcome {
+/// Where a walk stopped, when it did not reach a usable response.
+struct Stop {
     outcome: HttpOutcome,
-    detail: Option<String>,
+    layer: Option<BlockingLayer>,
+    detail: String,
+    signature: Option<SignatureMatch>,
 }
 
-fn fail(outcome: HttpOutcome, detail: impl Into<String>) -> Outcome {
-    Outcome {
+fn stop(outcome: HttpOutcome, layer: BlockingLayer, detail: impl Into<String>) -> Stop {
+    Stop {
         outcome,
-        detail: Some(detail.into()),
+        layer: Some(layer),
+        detail: detail.into(),
+        signature: None,
     }
+}
+
+/// One check's walk through the layers, with what it has seen so far.
+struct Walk<'a> {
+    spec: &'a Spec,
+    ctx: &'a Ctx,
+    seen: SeenChains,
+    ev: HttpEvidence,
+    t: HttpTimings,
+    start: Instant,
 }
 
 pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
-    let start = Instant::now();
-    let mut ev = HttpEvidence::default();
-    let mut t = HttpTimings::default();
-    let seen = SeenChains::default();
-    let result = walk(spec, ctx, &seen, &mut ev, &mut t, start).await;
-    if ev.certificate.is_none()
-        && let Some(host) = Url::parse(&spec.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-    {
-        ev.certificate = seen.leaf(&host);
-    }
-    if let Some(d) = result.detail {
-        ev.detail = Some(d);
-    }
-    t.total_ms = ms(start.elapsed());
+    let mut w = Walk {
+        spec,
+        ctx,
+        seen: SeenChains::default(),
+        ev: HttpEvidence::default(),
+        t: HttpTimings::default(),
+        start: Instant::now(),
+    };
+    let outcome = match w.walk().await {
+        Ok(()) => HttpOutcome::Reachable,
+        Err(s) => {
+            w.ev.detail = Some(s.detail);
+            w.ev.blocking_layer = s.layer;
+            if s.signature.is_some() {
+                w.ev.signature = s.signature;
+            }
+            s.outcome
+        }
+    };
+    w.t.total_ms = ms(w.start.elapsed());
     CheckResult::Http(HttpResult {
         requirement: spec.requirement.clone(),
         target: spec.url.clone(),
-        outcome: result.outcome,
-        evidence: ev,
-        timings: t,
+        outcome,
+        evidence: w.ev,
+        timings: w.t,
     })
 }
 
@@ -247,212 +280,668 @@ fn remaining(start: Instant) -> Duration {
     HTTP_TIMEOUT.saturating_sub(start.elapsed())
 }
 
-async fn walk(
-    spec: &Spec,
-    ctx: &Ctx,
-    seen: &SeenChains,
-    ev: &mut HttpEvidence,
-    t: &mut HttpTimings,
-    start: Instant,
-) -> Outcome {
-    let url = match Url::parse(&spec.url) {
-        Ok(u) => u,
-        Err(e) => return fail(HttpOutcome::UnexpectedStatus, format!("invalid URL: {e}")),
-    };
-    let Some(host) = url
-        .host_str()
+fn host_of(url: &Url) -> Option<String> {
+    url.host_str()
         .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
-    else {
-        return fail(HttpOutcome::UnexpectedStatus, "URL has no host");
-    };
-    let https = url.scheme() == "https";
-    let port = url
-        .port_or_known_default()
-        .unwrap_or(if https { 443 } else { 80 });
-    ev.proxy = proxy_for(&url, &|k| std::env::var(k).ok());
-
-    if ev.proxy.is_none() {
-        // Resolved afresh (not the run's shared answer) so dns_ms is this request's own.
-        let answer = ctx.resolver.resolve(&host).await;
-        t.dns_ms = Some(ms(answer.duration));
-        let Some(ip) = pick(&answer.usable_addresses()) else {
-            return fail(HttpOutcome::DnsFailed, answer.failure_text());
-        };
-        ev.address = Some(ip);
-        let c = tcp::connect(
-            SocketAddr::new(ip, port),
-            CONNECT_TIMEOUT.min(remaining(start)),
-        )
-        .await;
-        t.connect_ms = Some(ms(c.duration));
-        let Some(stream) = c.stream else {
-            let detail = c.detail.unwrap_or_default();
-            return match c.outcome {
-                fitcheck_core::report::TcpOutcome::Refused => {
-                    fail(HttpOutcome::ConnectionRefused, detail)
-                }
-                _ => fail(HttpOutcome::Timeout, format!("TCP connect: {detail}")),
-            };
-        };
-        if https {
-            let config = match ctx.tls.client_config(seen) {
-                Ok(c) => c,
-                Err(e) => return fail(HttpOutcome::TlsFailed, e.to_string()),
-            };
-            let Ok(server_name) = ServerName::try_from(host.clone()) else {
-                return fail(
-                    HttpOutcome::TlsFailed,
-                    format!("{host} is not a valid TLS server name"),
-                );
-            };
-            let tls_start = Instant::now();
-            let connector = TlsConnector::from(Arc::new(config));
-            match tokio::time::timeout(remaining(start), connector.connect(server_name, stream))
-                .await
-            {
-                Ok(Ok(_stream)) => t.tls_ms = Some(ms(tls_start.elapsed())),
-                Ok(Err(e)) => {
-                    t.tls_ms = Some(ms(tls_start.elapsed()));
-                    let (outcome, detail) = classify(&e);
-                    let outcome = match outcome {
-                        HttpOutcome::ConnectionReset | HttpOutcome::TlsFailed => outcome,
-                        _ => HttpOutcome::TlsFailed,
-                    };
-                    return fail(
-                        outcome,
-                        format!("during the TLS handshake with SNI {host}: {detail}"),
-                    );
-                }
-                Err(_) => {
-                    return fail(
-                        HttpOutcome::Timeout,
-                        format!("TLS handshake with SNI {host} did not complete"),
-                    );
-                }
-            }
-        }
-    }
-
-    request(spec, ctx, seen, ev, t, start, url).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn request(
-    spec: &Spec,
-    ctx: &Ctx,
-    seen: &SeenChains,
-    ev: &mut HttpEvidence,
-    t: &mut HttpTimings,
-    start: Instant,
-    mut url: Url,
-) -> Outcome {
-    let config = match ctx.tls.client_config(seen) {
-        Ok(c) => c,
-        Err(e) => return fail(HttpOutcome::TlsFailed, e.to_string()),
-    };
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
-        .dns_resolver(Arc::new(GuardedDns(ctx.resolver.clone())))
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(remaining(start))
-        .user_agent(concat!("fitcheck-agent/", env!("CARGO_PKG_VERSION")))
-        .pool_max_idle_per_host(0)
-        .build();
-    let client = match client {
-        Ok(c) => c,
-        Err(e) => return fail(HttpOutcome::TlsFailed, format!("HTTP client: {e}")),
-    };
-    let mut first = true;
-    loop {
-        let sent = Instant::now();
-        let resp = match client.get(url.clone()).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let (outcome, detail) = classify(&e);
-                return fail(outcome, format!("{}: {detail}", redact(&url)));
+impl Walk<'_> {
+    async fn walk(&mut self) -> Result<(), Stop> {
+        let url = Url::parse(&self.spec.url).map_err(|e| Stop {
+            outcome: HttpOutcome::UnexpectedStatus,
+            layer: None,
+            detail: format!("invalid URL: {e}"),
+            signature: None,
+        })?;
+        let host = host_of(&url).ok_or_else(|| Stop {
+            outcome: HttpOutcome::UnexpectedStatus,
+            layer: None,
+            detail: "URL has no host".to_owned(),
+            signature: None,
+        })?;
+        let https = url.scheme() == "https";
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if https { 443 } else { 80 });
+        self.ev.proxy = proxy_for(&url, &|k| std::env::var(k).ok());
+
+        let ready = match self.ev.proxy.clone() {
+            None => {
+                let stream = self.direct(&host, port).await?;
+                if https {
+                    Some(Ready::Tls(Box::new(self.tls(stream, &host).await?)))
+                } else {
+                    Some(Ready::Plain(stream))
+                }
+            }
+            Some(proxy) if https && proxy.starts_with("http://") => {
+                let tunnel = self.tunnel(&proxy, &host, port).await?;
+                Some(Ready::Tls(Box::new(self.tls(tunnel, &host).await?)))
+            }
+            // Plain HTTP goes to the proxy as an absolute-form request, and an HTTPS proxy is
+            // left to reqwest entirely.
+            Some(_) => None,
+        };
+        self.request(url, ready).await
+    }
+
+    /// DNS and TCP, directly.
+    async fn direct(&mut self, host: &str, port: u16) -> Result<TcpStream, Stop> {
+        // Resolved afresh (not the run's shared answer) so dns_ms is this request's own.
+        let answer = self.ctx.resolver.resolve(host).await;
+        self.t.dns_ms = Some(ms(answer.duration));
+        let Some(ip) = pick(&answer.usable_addresses()) else {
+            return Err(Stop {
+                outcome: HttpOutcome::DnsFailed,
+                layer: Some(BlockingLayer::Dns),
+                detail: answer.failure_text(),
+                signature: answer.evidence.signature.clone(),
+            });
+        };
+        self.ev.address = Some(ip);
+        let c = tcp::connect(
+            SocketAddr::new(ip, port),
+            CONNECT_TIMEOUT.min(remaining(self.start)),
+        )
+        .await;
+        self.t.connect_ms = Some(ms(c.duration));
+        match (c.stream, c.outcome) {
+            (Some(s), _) => Ok(s),
+            (None, TcpOutcome::Refused) => Err(stop(
+                HttpOutcome::ConnectionRefused,
+                BlockingLayer::Tcp,
+                format!("TCP {ip}:{port}: {}", c.detail.unwrap_or_default()),
+            )),
+            (None, _) => Err(stop(
+                HttpOutcome::Timeout,
+                BlockingLayer::Tcp,
+                format!("TCP {ip}:{port}: {}", c.detail.unwrap_or_default()),
+            )),
+        }
+    }
+
+    /// A CONNECT tunnel through an explicit HTTP proxy, opened by hand so a refusal and the
+    /// proxy's error page are evidence.
+    async fn tunnel(&mut self, proxy: &str, host: &str, port: u16) -> Result<TcpStream, Stop> {
+        let proxy_url = Url::parse(proxy).map_err(|e| {
+            stop(
+                HttpOutcome::UnexpectedStatus,
+                BlockingLayer::HttpProxy,
+                format!("proxy setting {proxy}: {e}"),
+            )
+        })?;
+        let phost = host_of(&proxy_url).unwrap_or_default();
+        let pport = proxy_url.port_or_known_default().unwrap_or(3128);
+        let answer = self.ctx.resolver.resolve(&phost).await;
+        let Some(pip) = pick(&answer.usable_addresses()) else {
+            return Err(stop(
+                HttpOutcome::DnsFailed,
+                BlockingLayer::HttpProxy,
+                format!(
+                    "the proxy {phost} did not resolve: {}",
+                    answer.failure_text()
+                ),
+            ));
+        };
+        let c = tcp::connect(
+            SocketAddr::new(pip, pport),
+            CONNECT_TIMEOUT.min(remaining(self.start)),
+        )
+        .await;
+        self.t.connect_ms = Some(ms(c.duration));
+        let Some(mut stream) = c.stream else {
+            return Err(stop(
+                if c.outcome == TcpOutcome::Refused {
+                    HttpOutcome::ConnectionRefused
+                } else {
+                    HttpOutcome::Timeout
+                },
+                BlockingLayer::HttpProxy,
+                format!(
+                    "the proxy {phost}:{pport} is unreachable: {}",
+                    c.detail.unwrap_or_default()
+                ),
+            ));
+        };
+        let authority = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let request = format!(
+            "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: fitcheck-agent/{}\r\n\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        let deadline = remaining(self.start);
+        let answer = tokio::time::timeout(deadline, async {
+            stream.write_all(request.as_bytes()).await?;
+            read_head(&mut stream).await
+        })
+        .await;
+        let (status, headers, rest) = match answer {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => {
+                return Err(stop(
+                    HttpOutcome::ConnectionReset,
+                    BlockingLayer::HttpProxy,
+                    format!("the proxy {phost}:{pport} closed the CONNECT: {e}"),
+                ));
+            }
+            Err(_) => {
+                return Err(stop(
+                    HttpOutcome::Timeout,
+                    BlockingLayer::HttpProxy,
+                    format!("the proxy {phost}:{pport} did not answer the CONNECT"),
+                ));
             }
         };
-        if first {
-            t.first_byte_ms = Some(ms(sent.elapsed()));
-            first = false;
+        if status == 200 {
+            return Ok(stream);
         }
-        let status = resp.status().as_u16();
-        ev.headers.clear();
-        for name in EVIDENCE_HEADERS {
-            if let Some(v) = resp.headers().get(name).and_then(|v| v.to_str().ok()) {
-                let v = match (name, url.join(v)) {
-                    ("location", Ok(loc)) => redact(&loc),
-                    _ => v.chars().take(300).collect(),
-                };
-                ev.headers.insert(name.to_owned(), v);
-            }
+        let body = read_body(&mut stream, rest, &headers).await;
+        self.ev.status = Some(status);
+        self.keep_headers(&headers, None);
+        let squid_error = header(&headers, "x-squid-error")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let signature = self.ctx.catalog.block_page(status, &headers, &body);
+        let who = format!("the proxy {phost}:{pport}");
+        let mut s = if squid_error.starts_with("ERR_DNS_FAIL") {
+            stop(
+                HttpOutcome::DnsFailed,
+                BlockingLayer::Dns,
+                format!("{who} could not resolve {host} ({squid_error})"),
+            )
+        } else if squid_error.starts_with("ERR_CONNECT_FAIL") {
+            stop(
+                HttpOutcome::ConnectionRefused,
+                BlockingLayer::Tcp,
+                format!("{who} could not connect to {authority} ({squid_error})"),
+            )
+        } else if status == 407 {
+            stop(
+                HttpOutcome::UnexpectedStatus,
+                BlockingLayer::HttpProxy,
+                format!("{who} asks for credentials (407); the agent has none for it"),
+            )
+        } else if status == 403 || signature.is_some() {
+            stop(
+                HttpOutcome::BlockedByFilter,
+                BlockingLayer::HttpProxy,
+                format!("{who} refused CONNECT {authority} with {status}"),
+            )
+        } else {
+            stop(
+                HttpOutcome::UnexpectedStatus,
+                BlockingLayer::HttpProxy,
+                format!("{who} answered CONNECT {authority} with {status}"),
+            )
+        };
+        if let Some(sig) = &signature {
+            s.detail
+                .push_str(&format!("; block page of {} ({})", sig.vendor, sig.matched));
+            self.keep_headers(&headers, Some(&sig.matched));
         }
-        let location = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        if spec.follow_redirects
-            && resp.status().is_redirection()
-            && let Some(loc) = location
-        {
-            let next = match url.join(&loc) {
-                Ok(n) => n,
-                Err(e) => {
-                    ev.status = Some(status);
-                    return fail(
-                        HttpOutcome::UnexpectedStatus,
-                        format!("bad redirect {loc:?}: {e}"),
+        s.signature = signature;
+        Err(s)
+    }
+
+    /// The TLS handshake with the product's SNI, and the interception test on its chain.
+    async fn tls(&mut self, stream: TcpStream, host: &str) -> Result<TlsStream<TcpStream>, Stop> {
+        let config = self
+            .ctx
+            .tls
+            .client_config(&self.seen)
+            .map_err(|e| stop(HttpOutcome::TlsFailed, BlockingLayer::TlsSni, e.to_string()))?;
+        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| {
+            stop(
+                HttpOutcome::TlsFailed,
+                BlockingLayer::TlsSni,
+                format!("{host} is not a valid TLS server name"),
+            )
+        })?;
+        let started = Instant::now();
+        let connector = TlsConnector::from(Arc::new(config));
+        let result = tokio::time::timeout(
+            remaining(self.start),
+            connector.connect(server_name, stream),
+        )
+        .await;
+        self.t.tls_ms = Some(ms(started.elapsed()));
+        let chain = self.seen.chain(host).unwrap_or_default();
+        let cert = self.ctx.tls.assess(&chain, host);
+        self.ev.certificate.clone_from(&cert);
+        let inspection = cert
+            .as_ref()
+            .and_then(|c| self.ctx.catalog.interception_ca(&c.issuer));
+        match result {
+            Ok(Ok(tls)) => {
+                if let Some(c) = &cert
+                    && c.publicly_trusted == Some(false)
+                {
+                    let mut s = stop(
+                        HttpOutcome::TlsIntercepted,
+                        BlockingLayer::TlsInterception,
+                        format!(
+                            "the certificate for {host} is issued by {:?}, which this device trusts but no public root does: a local CA re-signs the traffic",
+                            c.issuer
+                        ),
                     );
+                    if let Some(sig) = &inspection {
+                        s.detail
+                            .push_str(&format!("; it is {}'s inspection CA", sig.vendor));
+                    }
+                    s.signature = inspection;
+                    return Err(s);
                 }
-            };
-            ev.redirects.push(Redirect {
-                from: redact(&url),
-                status,
-                location: redact(&next),
-            });
-            if ev.redirects.len() > MAX_REDIRECTS {
-                ev.status = Some(status);
-                return fail(
-                    HttpOutcome::UnexpectedStatus,
-                    format!("more than {MAX_REDIRECTS} redirects"),
-                );
+                Ok(tls)
             }
-            url = next;
-            continue;
+            Ok(Err(e)) => {
+                let (outcome, detail) = classify(&e);
+                if outcome == HttpOutcome::TlsFailed
+                    && let (Some(sig), Some(c)) = (&inspection, &cert)
+                {
+                    return Err(Stop {
+                        outcome: HttpOutcome::TlsIntercepted,
+                        layer: Some(BlockingLayer::TlsInterception),
+                        detail: format!(
+                            "the certificate for {host} is issued by {:?}, {}'s inspection CA, which this device does not trust ({detail})",
+                            c.issuer, sig.vendor
+                        ),
+                        signature: inspection.clone(),
+                    });
+                }
+                let outcome = match outcome {
+                    HttpOutcome::ConnectionReset | HttpOutcome::TlsFailed => outcome,
+                    _ => HttpOutcome::TlsFailed,
+                };
+                let mut detail = format!("during the TLS handshake with SNI {host}: {detail}");
+                if outcome == HttpOutcome::ConnectionReset {
+                    detail.push_str(" (a filter that reads the SNI resets such handshakes)");
+                } else if cert
+                    .as_ref()
+                    .is_some_and(|c| c.publicly_trusted == Some(false))
+                {
+                    detail.push_str("; no public root trusts this certificate either: a TLS-inspecting device whose CA is not installed here?");
+                }
+                Err(stop(outcome, BlockingLayer::TlsSni, detail))
+            }
+            Err(_) => Err(stop(
+                HttpOutcome::Timeout,
+                BlockingLayer::TlsSni,
+                format!("the TLS handshake with SNI {host} did not complete"),
+            )),
         }
-        ev.status = Some(status);
-        ev.final_url = Some(redact(&url));
-        let mut resp = resp;
-        let mut read = 0usize;
+    }
+
+    fn keep_headers(&mut self, headers: &[(String, String)], matched: Option<&str>) {
+        self.ev.headers.clear();
+        for (k, v) in headers {
+            let k = k.to_ascii_lowercase();
+            let wanted = EVIDENCE_HEADERS.contains(&k.as_str())
+                || matched.is_some_and(|m| m.to_ascii_lowercase().contains(&format!("header {k}")));
+            if wanted && k != "location" {
+                self.ev.headers.insert(k, v.chars().take(300).collect());
+            }
+        }
+    }
+
+    /// The requests: the first over the connection the layers above opened (so its timings
+    /// are that connection's), later ones (redirects) through reqwest; then the block-page
+    /// test on the final answer.
+    async fn request(&mut self, mut url: Url, mut ready: Option<Ready>) -> Result<(), Stop> {
+        let mut client: Option<reqwest::Client> = None;
+        let mut first = true;
         loop {
-            match resp.chunk().await {
-                Ok(Some(c)) => {
-                    read += c.len();
-                    if read >= MAX_BODY_BYTES {
-                        break;
+            let answer = match ready.take() {
+                Some(Ready::Tls(tls)) => first_hop(*tls, &url, remaining(self.start)).await,
+                Some(Ready::Plain(tcp)) => first_hop(tcp, &url, remaining(self.start)).await,
+                None => {
+                    if client.is_none() {
+                        client = Some(self.client()?);
+                    }
+                    match &client {
+                        Some(c) => hop(c, &url).await,
+                        None => continue,
                     }
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    let (outcome, detail) = classify(&e);
-                    return fail(outcome, format!("while reading the body: {detail}"));
+            }
+            .map_err(|(outcome, detail)| Stop {
+                outcome,
+                layer: layer_of(outcome),
+                detail: format!("{}: {detail}", redact(&url)),
+                signature: None,
+            })?;
+            if first {
+                self.t.first_byte_ms = Some(ms(answer.first_byte));
+                first = false;
+            }
+            let status = answer.status;
+            let headers = answer.headers;
+            self.keep_headers(&headers, None);
+            let location = header(&headers, "location").and_then(|l| url.join(&l).ok());
+            if let Some(loc) = &location {
+                self.ev.headers.insert("location".to_owned(), redact(loc));
+            }
+            if self.spec.follow_redirects
+                && (300..400).contains(&status)
+                && let Some(next) = location
+            {
+                self.ev.redirects.push(Redirect {
+                    from: redact(&url),
+                    status,
+                    location: redact(&next),
+                });
+                if let Some(sig) = host_of(&next).and_then(|h| self.ctx.catalog.block_host(&h)) {
+                    self.ev.status = Some(status);
+                    return Err(Stop {
+                        outcome: HttpOutcome::BlockedByFilter,
+                        layer: Some(BlockingLayer::HttpFilter),
+                        detail: format!(
+                            "redirected to {}'s block page ({})",
+                            sig.vendor, sig.matched
+                        ),
+                        signature: Some(sig),
+                    });
                 }
+                if self.ev.redirects.len() > MAX_REDIRECTS {
+                    self.ev.status = Some(status);
+                    return Err(Stop {
+                        outcome: HttpOutcome::UnexpectedStatus,
+                        layer: None,
+                        detail: format!("more than {MAX_REDIRECTS} redirects"),
+                        signature: None,
+                    });
+                }
+                url = next;
+                continue;
             }
+            self.ev.status = Some(status);
+            self.ev.final_url = Some(redact(&url));
+            let body = answer.body;
+            let text = String::from_utf8_lossy(&body);
+            if let Some(sig) = self.ctx.catalog.block_page(status, &headers, &text) {
+                self.keep_headers(&headers, Some(&sig.matched));
+                let layer = if self.ev.proxy.is_some() {
+                    BlockingLayer::HttpProxy
+                } else {
+                    BlockingLayer::HttpFilter
+                };
+                return Err(Stop {
+                    outcome: HttpOutcome::BlockedByFilter,
+                    layer: Some(layer),
+                    detail: format!(
+                        "status {status} with {}'s block page ({})",
+                        sig.vendor, sig.matched
+                    ),
+                    signature: Some(sig),
+                });
+            }
+            return if self.spec.accepts(status) {
+                Ok(())
+            } else {
+                Err(Stop {
+                    outcome: HttpOutcome::UnexpectedStatus,
+                    layer: None,
+                    detail: format!("status {status}"),
+                    signature: None,
+                })
+            };
         }
-        return if spec.accepts(status) {
-            Outcome {
-                outcome: HttpOutcome::Reachable,
-                detail: None,
-            }
-        } else {
-            Outcome {
-                outcome: HttpOutcome::UnexpectedStatus,
-                detail: Some(format!("status {status}")),
+    }
+}
+
+impl Walk<'_> {
+    fn client(&self) -> Result<reqwest::Client, Stop> {
+        let config = self
+            .ctx
+            .tls
+            .client_config(&self.seen)
+            .map_err(|e| stop(HttpOutcome::TlsFailed, BlockingLayer::TlsSni, e.to_string()))?;
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(config)
+            .dns_resolver(Arc::new(GuardedDns(self.ctx.resolver.clone())))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(remaining(self.start))
+            .user_agent(USER_AGENT)
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| Stop {
+                outcome: HttpOutcome::TlsFailed,
+                layer: None,
+                detail: format!("HTTP client: {e}"),
+                signature: None,
+            })
+    }
+}
+
+const USER_AGENT: &str = concat!("fitcheck-agent/", env!("CARGO_PKG_VERSION"));
+
+/// A connection the layers above opened, ready for the first request.
+enum Ready {
+    Tls(Box<TlsStream<TcpStream>>),
+    Plain(TcpStream),
+}
+
+/// One answer: status, every header, the body up to [`MAX_BODY_BYTES`], and the time from
+/// sending the request to its response head.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    first_byte: Duration,
+}
+
+type HopError = (HttpOutcome, String);
+
+fn hop_error(e: &(dyn std::error::Error + 'static)) -> HopError {
+    classify(e)
+}
+
+/// The first request, over an open connection, as HTTP/1.1.
+async fn first_hop<S>(stream: S, url: &Url, limit: Duration) -> Result<Answer, HopError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let run = async {
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
+                .await
+                .map_err(|e| hop_error(&e))?;
+        let driver = tokio::spawn(conn);
+        let authority = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => String::new(),
+        };
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let request = http::Request::get(target)
+            .header(http::header::HOST, authority)
+            .header(http::header::USER_AGENT, USER_AGENT)
+            .header(http::header::ACCEPT, "*/*")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| (HttpOutcome::UnexpectedStatus, format!("request: {e}")))?;
+        let sent = Instant::now();
+        let resp = sender
+            .send_request(request)
+            .await
+            .map_err(|e| hop_error(&e));
+        let first_byte = sent.elapsed();
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                driver.abort();
+                return Err(e);
             }
         };
+        let status = resp.status().as_u16();
+        let headers = header_list(resp.headers());
+        let mut body_stream = resp.into_body();
+        let mut body = Vec::new();
+        while body.len() < MAX_BODY_BYTES {
+            match body_stream.frame().await {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        let room = MAX_BODY_BYTES - body.len();
+                        body.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
+                    }
+                }
+                Some(Err(e)) => {
+                    driver.abort();
+                    let (o, d) = hop_error(&e);
+                    return Err((o, format!("while reading the body: {d}")));
+                }
+                None => break,
+            }
+        }
+        driver.abort();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            first_byte,
+        })
+    };
+    tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+        Err((
+            HttpOutcome::Timeout,
+            "no complete answer in time".to_owned(),
+        ))
+    })
+}
+
+/// A later request, through reqwest (its own connection, the proxy settings honoured).
+async fn hop(client: &reqwest::Client, url: &Url) -> Result<Answer, HopError> {
+    let sent = Instant::now();
+    let mut resp = client
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| hop_error(&e))?;
+    let first_byte = sent.elapsed();
+    let status = resp.status().as_u16();
+    let headers = header_list(resp.headers());
+    let mut body = Vec::new();
+    while body.len() < MAX_BODY_BYTES {
+        match resp.chunk().await {
+            Ok(Some(c)) => {
+                let room = MAX_BODY_BYTES - body.len();
+                body.extend_from_slice(c.get(..room.min(c.len())).unwrap_or(&[]));
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let (o, d) = hop_error(&e);
+                return Err((o, format!("while reading the body: {d}")));
+            }
+        }
     }
+    Ok(Answer {
+        status,
+        headers,
+        body,
+        first_byte,
+    })
+}
+
+fn header_list(map: &http::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn layer_of(outcome: HttpOutcome) -> Option<BlockingLayer> {
+    match outcome {
+        HttpOutcome::DnsFailed => Some(BlockingLayer::Dns),
+        HttpOutcome::ConnectionRefused | HttpOutcome::Timeout => Some(BlockingLayer::Tcp),
+        HttpOutcome::ConnectionReset | HttpOutcome::TlsFailed => Some(BlockingLayer::TlsSni),
+        _ => None,
+    }
+}
+
+fn header(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// Reads an HTTP response head (status line and headers), bounded in size. Returns the status,
+/// the headers and whatever body bytes came with the head.
+async fn read_head<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    let mut buf = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 2048];
+    let end = loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "closed before a full answer",
+            ));
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_PROXY_ANSWER {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "answer head too large",
+            ));
+        }
+    };
+    let head = String::from_utf8_lossy(buf.get(..end).unwrap_or(&[])).into_owned();
+    let rest = buf.get(end + 4..).unwrap_or(&[]).to_vec();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not an HTTP answer: {status_line:?}"),
+            )
+        })?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Ok((status, headers, rest))
+}
+
+/// Reads what follows a refusal: up to `Content-Length` or the bound, for a short while.
+async fn read_body<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    mut body: Vec<u8>,
+    headers: &[(String, String)],
+) -> String {
+    let want = header(headers, "content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(MAX_PROXY_ANSWER)
+        .min(MAX_PROXY_ANSWER);
+    let mut chunk = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while body.len() < want {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => body.extend_from_slice(chunk.get(..n).unwrap_or(&[])),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use fitcheck_core::report::{
     CheckResult, DnsEvidence, DnsOutcome, DnsResult, HttpEvidence, HttpOutcome, HttpResult,
     HttpTimings, LatencyResult, MeasureOutcome, TcpOutcome, TcpResult, UdpOutcome, UdpResult,
 };
+use fitcheck_core::signatures::Catalog;
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::resolve::{Answer, SystemResolver};
@@ -137,19 +138,21 @@ impl Check {
 }
 
 /// What every check shares: the resolver (with one answer per name per run, so checks of the
-/// same host agree) and the TLS trust store.
+/// same host agree), the TLS trust stores and the filter signatures.
 #[derive(Debug)]
 pub struct Ctx {
     pub resolver: SystemResolver,
     pub tls: TlsSetup,
+    pub catalog: Arc<Catalog>,
     answers: Mutex<HashMap<String, Arc<OnceCell<Answer>>>>,
 }
 
 impl Ctx {
-    pub fn new(resolver: SystemResolver, tls: TlsSetup) -> Ctx {
+    pub fn new(resolver: SystemResolver, tls: TlsSetup, catalog: Arc<Catalog>) -> Ctx {
         Ctx {
             resolver,
             tls,
+            catalog,
             answers: Mutex::new(HashMap::new()),
         }
     }

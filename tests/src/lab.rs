@@ -1,0 +1,628 @@
+//! The network-namespace lab: two namespaces joined by a veth pair, processes started inside
+//! them and always ended, a lab PKI, and commands with a time limit.
+//!
+//! Rules every lab test follows: traffic goes only to loopback or to addresses inside
+//! namespaces the test created; every wait is bounded; a test ends only the processes it
+//! started, by PID; set-up removes leftovers with the same names first; tear-down runs from
+//! `Drop`, so also when a test panics.
+
+use std::fs::File;
+use std::io::Read;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// Set to `1` to skip the lab (it needs root, network namespaces and some Debian packages).
+pub const SKIP_ENV: &str = "FITCHECK_SKIP_LAB";
+/// Set to a path to run that agent binary instead of building the workspace's.
+pub const AGENT_BIN_ENV: &str = "FITCHECK_AGENT_BIN";
+
+/// util-linux's `setpriv`, to set the parent-death signal of the servers the lab starts.
+pub const SETPRIV: &str = "/usr/bin/setpriv";
+/// Limit for one set-up command (`ip`, `nft`, `ss`).
+const COMMAND_LIMIT: Duration = Duration::from_secs(20);
+/// How often a wait polls.
+const POLL: Duration = Duration::from_millis(50);
+/// How long a process gets to exit after SIGTERM before it is killed.
+const TERM_GRACE: Duration = Duration::from_secs(2);
+
+/// A program the lab needs, and the Debian package that installs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Tool {
+    pub path: &'static str,
+    pub package: &'static str,
+}
+
+/// Whether the lab can run here. Returns `false` (after saying why) when `FITCHECK_SKIP_LAB=1`;
+/// panics with a clear message when it is not root or a tool is missing.
+pub fn preflight(tools: &[Tool]) -> bool {
+    if std::env::var(SKIP_ENV).is_ok_and(|v| v == "1") {
+        eprintln!("lab: skipped because {SKIP_ENV}=1");
+        return false;
+    }
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if uid.as_deref() != Some("0") {
+        panic!(
+            "the namespace lab needs root (it creates network namespaces); `id -u` says {uid:?}. \
+             Run as root, or set {SKIP_ENV}=1 to skip it."
+        );
+    }
+    let missing: Vec<String> = tools
+        .iter()
+        .filter(|t| !Path::new(t.path).exists())
+        .map(|t| format!("{} (apt-get install {})", t.path, t.package))
+        .collect();
+    if !missing.is_empty() {
+        panic!(
+            "the namespace lab needs: {}; or set {SKIP_ENV}=1 to skip it",
+            missing.join(", ")
+        );
+    }
+    true
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs `cmd` to the end, killing it (by its PID) when it runs past `limit`.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Finished> {
+    let shown = format!("{cmd:?}");
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {shown}"))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = err.join().unwrap_or_default();
+            bail!(
+                "{shown} ran past {} s and was killed; stderr: {stderr}",
+                limit.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Ok(Finished {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Runs a set-up command that must succeed; returns its standard output.
+pub fn must(args: &[&str]) -> Result<String> {
+    let (prog, rest) = args.split_first().context("empty command")?;
+    let f = run_bounded(Command::new(prog).args(rest), COMMAND_LIMIT)?;
+    if !f.status.success() {
+        bail!(
+            "`{}` failed ({}): {}",
+            args.join(" "),
+            f.status,
+            f.stderr.trim()
+        );
+    }
+    Ok(f.stdout)
+}
+
+/// Runs a clean-up command whose failure does not matter (the thing may not exist).
+fn quietly(args: &[&str]) {
+    if let Some((prog, rest)) = args.split_first() {
+        let _ = run_bounded(Command::new(prog).args(rest), COMMAND_LIMIT);
+    }
+}
+
+/// The agent binary: `FITCHECK_AGENT_BIN`, else `fitcheck-agent` next to this test's target
+/// profile directory, built first with `cargo build -p fitcheck-agent` so it is never stale.
+pub fn agent_binary() -> Result<PathBuf> {
+    if let Ok(p) = std::env::var(AGENT_BIN_ENV) {
+        let p = PathBuf::from(p);
+        if !p.is_file() {
+            bail!("{AGENT_BIN_ENV}={} is not a file", p.display());
+        }
+        return Ok(p);
+    }
+    let exe = std::env::current_exe().context("cannot find this test's executable")?;
+    // target/<profile>/deps/<test> → target/<profile>
+    let profile_dir = exe
+        .parent()
+        .filter(|d| d.file_name().is_some_and(|n| n == "deps"))
+        .and_then(Path::parent)
+        .with_context(|| {
+            format!(
+                "{} is not in a target/<profile>/deps directory",
+                exe.display()
+            )
+        })?
+        .to_path_buf();
+    let bin = profile_dir.join("fitcheck-agent");
+    let target_dir = profile_dir
+        .parent()
+        .context("target/<profile> has no parent")?;
+    let profile = profile_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args([
+        "build",
+        "--quiet",
+        "-p",
+        "fitcheck-agent",
+        "--bin",
+        "fitcheck-agent",
+    ])
+    .arg("--manifest-path")
+    .arg(&manifest)
+    .arg("--target-dir")
+    .arg(target_dir);
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let f = run_bounded(&mut cmd, Duration::from_secs(900))
+        .context("building fitcheck-agent for the lab")?;
+    if !f.status.success() {
+        bail!(
+            "`cargo build -p fitcheck-agent` failed ({}), so the lab cannot run the agent:\n{}",
+            f.status,
+            f.stderr
+        );
+    }
+    if !bin.is_file() {
+        bail!(
+            "`cargo build -p fitcheck-agent` succeeded but {} does not exist",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// The PID in a lab namespace or `/etc/netns` name (`fitlab-<pid>-<n>-dev`).
+fn owner_pid(name: &str) -> Option<u32> {
+    name.strip_prefix("fitlab-")?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Deletes the namespaces and `/etc/netns` directories of earlier lab runs whose process is
+/// gone (killed before its tear-down ran). Their servers died with them (parent-death signal).
+fn sweep_stale() {
+    let alive = |pid: u32| Path::new(&format!("/proc/{pid}")).exists();
+    let mut stale: Vec<String> = must(&["ip", "netns", "list"])
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| owner_pid(n).is_some_and(|p| !alive(p)))
+        .map(str::to_owned)
+        .collect();
+    if let Ok(entries) = std::fs::read_dir("/etc/netns") {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if owner_pid(&n).is_some_and(|p| !alive(p)) && !stale.contains(&n) {
+                stale.push(n);
+            }
+        }
+    }
+    for ns in stale {
+        eprintln!("lab: removing {ns}, left over from a run that did not tear down");
+        quietly(&["ip", "netns", "del", &ns]);
+        let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&ns));
+    }
+}
+
+/// A process the lab started, ended by its PID on tear-down.
+#[derive(Debug)]
+struct Proc {
+    name: String,
+    child: Child,
+    log: PathBuf,
+}
+
+/// Two network namespaces, `dev` and `net`, joined by a veth pair, and everything started in
+/// them. Dropping it ends the processes and deletes the namespaces and `/etc/netns/<dev>`.
+#[derive(Debug)]
+pub struct Lab {
+    /// The device namespace, where the agent runs.
+    pub dev: String,
+    /// The network namespace: the district resolver and the product's hosts.
+    pub net: String,
+    pub dev_if: String,
+    pub net_if: String,
+    namespaces: Vec<String>,
+    etc_dirs: Vec<PathBuf>,
+    /// Whether `/etc/netns` itself was created here (removed again when left empty).
+    created_etc_netns: bool,
+    procs: Vec<Proc>,
+}
+
+static LABS: AtomicUsize = AtomicUsize::new(0);
+
+impl Lab {
+    /// Creates the namespaces; `dev_addr` and `net_addrs` are put on the veth ends (the first
+    /// of `net_addrs` is primary, the others secondary), all in `/prefix`.
+    pub fn new(dev_addr: Ipv4Addr, net_addrs: &[Ipv4Addr], prefix: u8) -> Result<Lab> {
+        let pid = std::process::id();
+        let n = LABS.fetch_add(1, Ordering::Relaxed);
+        let mut lab = Lab {
+            dev: format!("fitlab-{pid}-{n}-dev"),
+            net: format!("fitlab-{pid}-{n}-net"),
+            // At most 2 + 7 + 1 + 2 = 12 characters (IFNAMSIZ is 16 with the NUL).
+            dev_if: format!("fl{pid}{}d", n % 100),
+            net_if: format!("fl{pid}{}n", n % 100),
+            namespaces: Vec::new(),
+            etc_dirs: Vec::new(),
+            created_etc_netns: false,
+            procs: Vec::new(),
+        };
+        sweep_stale();
+        // Leftovers of a crashed run with the same names.
+        for ns in [lab.dev.clone(), lab.net.clone()] {
+            quietly(&["ip", "netns", "del", &ns]);
+            let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&ns));
+        }
+        // The veth ends are created inside the namespaces, never in the host's, so deleting
+        // the namespaces removed them too.
+
+        for ns in [lab.dev.clone(), lab.net.clone()] {
+            must(&["ip", "netns", "add", &ns])?;
+            lab.namespaces.push(ns);
+        }
+        // Both ends are created inside their namespaces: nothing ever appears in the host's.
+        must(&[
+            "ip",
+            "link",
+            "add",
+            &lab.dev_if,
+            "netns",
+            &lab.dev,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &lab.net_if,
+            "netns",
+            &lab.net,
+        ])?;
+        let dev_cidr = format!("{dev_addr}/{prefix}");
+        must(&[
+            "ip",
+            "-n",
+            &lab.dev,
+            "addr",
+            "add",
+            &dev_cidr,
+            "dev",
+            &lab.dev_if,
+        ])?;
+        for a in net_addrs {
+            let cidr = format!("{a}/{prefix}");
+            must(&[
+                "ip",
+                "-n",
+                &lab.net,
+                "addr",
+                "add",
+                &cidr,
+                "dev",
+                &lab.net_if,
+            ])?;
+        }
+        for (ns, ifname) in [(&lab.dev, &lab.dev_if), (&lab.net, &lab.net_if)] {
+            must(&["ip", "-n", ns, "link", "set", "lo", "up"])?;
+            must(&["ip", "-n", ns, "link", "set", ifname, "up"])?;
+        }
+        Ok(lab)
+    }
+
+    /// Writes `/etc/netns/<ns>/resolv.conf`, which `ip netns exec` mounts over
+    /// `/etc/resolv.conf`.
+    pub fn set_resolver(&mut self, ns: &str, server: Ipv4Addr) -> Result<()> {
+        let parent = Path::new("/etc/netns");
+        if !parent.exists() {
+            std::fs::create_dir(parent).context("creating /etc/netns")?;
+            self.created_etc_netns = true;
+        }
+        let dir = parent.join(ns);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        self.etc_dirs.push(dir.clone());
+        std::fs::write(
+            dir.join("resolv.conf"),
+            format!("# fitcheck lab, removed on tear-down\nnameserver {server}\n"),
+        )?;
+        Ok(())
+    }
+
+    /// The argument list that runs `args` inside `ns`.
+    pub fn in_ns<'a>(ns: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+        let mut v = vec!["ip", "netns", "exec", ns];
+        v.extend_from_slice(args);
+        v
+    }
+
+    /// Runs a command inside `ns` that must succeed; returns its standard output.
+    pub fn exec(&self, ns: &str, args: &[&str]) -> Result<String> {
+        must(&Lab::in_ns(ns, args))
+    }
+
+    /// Starts a long-running program in `ns`, its output going to `log`. `ip netns exec` and
+    /// `setpriv` exec in place, so the PID kept is the program's own; `setpriv --pdeathsig`
+    /// has the kernel kill it should this test process die without tearing down (SIGKILL).
+    pub fn spawn(&mut self, name: &str, ns: &str, args: &[&str], log: &Path) -> Result<u32> {
+        let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let err = out.try_clone()?;
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns, SETPRIV, "--pdeathsig", "KILL", "--"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        let pid = child.id();
+        self.procs.push(Proc {
+            name: name.to_owned(),
+            child,
+            log: log.to_path_buf(),
+        });
+        Ok(pid)
+    }
+
+    /// Fails, with the process's log, when something the lab started has exited.
+    pub fn check_alive(&mut self) -> Result<()> {
+        for p in &mut self.procs {
+            if let Some(status) = p.child.try_wait()? {
+                let log = std::fs::read_to_string(&p.log).unwrap_or_default();
+                bail!("{} exited early ({status}); its output:\n{log}", p.name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits up to `limit` until every `proto ip:port` in `want` (`("udp", "10.0.0.1:53")`) is
+    /// bound in `ns`, as `ss` shows it.
+    pub fn wait_listening(
+        &mut self,
+        ns: &str,
+        want: &[(&str, String)],
+        limit: Duration,
+    ) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            self.check_alive()?;
+            let table = self.exec(ns, &["ss", "-Hlntu"])?;
+            let bound: Vec<(String, String)> = table
+                .lines()
+                .filter_map(|l| {
+                    let cols: Vec<&str> = l.split_whitespace().collect();
+                    Some(((*cols.first()?).to_owned(), (*cols.get(4)?).to_owned()))
+                })
+                .collect();
+            let missing: Vec<String> = want
+                .iter()
+                .filter(|(proto, addr)| !bound.iter().any(|(p, a)| p == proto && a == addr))
+                .map(|(p, a)| format!("{p} {a}"))
+                .collect();
+            if missing.is_empty() {
+                return Ok(());
+            }
+            if start.elapsed() > limit {
+                bail!(
+                    "after {} s still not listening in {ns}: {}\nss shows:\n{table}",
+                    limit.as_secs(),
+                    missing.join(", ")
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Ends every process the lab started: SIGTERM, then SIGKILL after a grace period. Only
+    /// these PIDs are signalled; as none has been reaped yet, none can have been reused.
+    pub fn stop_all(&mut self) {
+        for p in &mut self.procs {
+            if let Ok(None) = p.child.try_wait() {
+                let pid = p.child.id().to_string();
+                quietly(&["kill", "-TERM", &pid]);
+            }
+        }
+        let start = Instant::now();
+        for p in &mut self.procs {
+            loop {
+                match p.child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if start.elapsed() > TERM_GRACE => {
+                        eprintln!(
+                            "lab: {} ({}) ignored SIGTERM; killing it",
+                            p.name,
+                            p.child.id()
+                        );
+                        let _ = p.child.kill();
+                        let _ = p.child.wait();
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        }
+        self.procs.clear();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.stop_all();
+        for ns in self.namespaces.drain(..) {
+            quietly(&["ip", "netns", "del", &ns]);
+        }
+        for dir in self.etc_dirs.drain(..) {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        if self.created_etc_netns {
+            // Fails, and so keeps it, when another lab still has a directory there.
+            let _ = std::fs::remove_dir("/etc/netns");
+        }
+    }
+}
+
+/// The value of a named nftables counter in `ns` (`packets N`).
+pub fn nft_counter(ns: &str, family_table: (&str, &str), name: &str) -> Result<u64> {
+    let out = must(&Lab::in_ns(
+        ns,
+        &[
+            "nft",
+            "list",
+            "counter",
+            family_table.0,
+            family_table.1,
+            name,
+        ],
+    ))?;
+    let mut words = out.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == "packets" {
+            return words
+                .next()
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("cannot read counter {name} from: {out}"));
+        }
+    }
+    bail!("counter {name} has no packet count: {out}")
+}
+
+/// A lab certificate authority and one server certificate it signed.
+#[derive(Debug)]
+pub struct Pki {
+    /// The CA's common name, which the agent reports as the issuer.
+    pub ca_cn: String,
+    pub ca_pem: String,
+    pub server_cert_pem: String,
+    pub server_key_pem: String,
+}
+
+/// A fresh CA (`CN=<ca_cn>`) and a server certificate for `names` (the first is its CN).
+pub fn make_pki(ca_cn: &str, names: &[&str]) -> Result<Pki> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+        IsCa, Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
+    };
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name = DistinguishedName::new();
+    ca.distinguished_name.push(DnType::CommonName, ca_cn);
+    ca.distinguished_name
+        .push(DnType::OrganizationName, "fitcheck lab");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.not_before = date_time_ymd(2024, 1, 1);
+    ca.not_after = date_time_ymd(2099, 12, 31);
+    let ca_key = KeyPair::generate()?;
+    let ca_cert = ca.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca, ca_key);
+
+    let owned: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let mut leaf = CertificateParams::new(owned)?;
+    leaf.distinguished_name = DistinguishedName::new();
+    leaf.distinguished_name
+        .push(DnType::CommonName, names.first().copied().unwrap_or("lab"));
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.use_authority_key_identifier_extension = true;
+    leaf.not_before = date_time_ymd(2024, 1, 1);
+    leaf.not_after = date_time_ymd(2099, 12, 31);
+    let leaf_key = KeyPair::generate()?;
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
+    Ok(Pki {
+        ca_cn: ca_cn.to_owned(),
+        ca_pem: ca_cert.pem(),
+        server_cert_pem: leaf_cert.pem(),
+        server_key_pem: leaf_key.serialize_pem(),
+    })
+}
+
+/// Fills `@KEY@` placeholders in a config template; fails when one is left unfilled.
+pub fn render(template: &str, vars: &[(&str, String)]) -> Result<String> {
+    let mut out = template.to_owned();
+    for (k, v) in vars {
+        out = out.replace(&format!("@{k}@"), v);
+    }
+    let bytes = out.as_bytes();
+    for (i, _) in out.match_indices('@') {
+        let key: String = out[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+            .collect();
+        if !key.is_empty() && bytes.get(i + 1 + key.len()) == Some(&b'@') {
+            bail!("template placeholder @{key}@ has no value");
+        }
+    }
+    Ok(out)
+}
+
+/// Panics with the whole error chain (`{:#}`), without anyhow's backtrace noise.
+pub trait OrPanic<T> {
+    fn or_panic(self) -> T;
+}
+
+impl<T> OrPanic<T> for Result<T> {
+    #[track_caller]
+    fn or_panic(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+}
