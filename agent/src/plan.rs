@@ -5,6 +5,9 @@ use fitcheck_core::profile::{PortProbe, Profile, Protocol, url_host};
 
 use crate::checks::{Check, dns, http, latency, stun, tcp};
 
+/// Suffix of the requirement id of the TCP 443 check planned beside STUN probes.
+pub const TCP_FALLBACK: &str = fitcheck_core::evaluate::TCP_FALLBACK;
+
 /// Every network check `profile` asks for, in profile order.
 pub fn plan(profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
@@ -27,6 +30,15 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
             continue;
         };
         let requirement = format!("ports[{i}]");
+        if p.protocol == Protocol::Udp && p.effective_probe() == PortProbe::Stun {
+            // Alongside the media ports: whether TCP 443 to the same host works, so a report can
+            // say "UDP filtered, media will fall back to TCP".
+            out.push(Check::Tcp(tcp::Spec {
+                requirement: format!("{requirement}.{TCP_FALLBACK}"),
+                host: p.host.clone(),
+                port: 443,
+            }));
+        }
         for port in range.probed_ports() {
             match (p.protocol, p.effective_probe()) {
                 (Protocol::Tcp, PortProbe::Connect) => out.push(Check::Tcp(tcp::Spec {
@@ -125,8 +137,17 @@ port = 5000
                 .count(),
             1
         );
-        assert_eq!(tcp.len(), 8, "a 10-port range is sampled at 8 ports");
+        assert_eq!(
+            tcp.len(),
+            9,
+            "a 10-port range is sampled at 8 ports, plus TCP 443 beside STUN"
+        );
         assert_eq!(stun.len(), 2);
+        assert!(
+            tcp.iter()
+                .any(|c| c.requirement() == "ports[1].tcp443" && c.label() == "tcp a.example:443"),
+            "TCP 443 is checked beside the STUN probes"
+        );
         assert!(checks.iter().all(|c| c.requirement() != "ports[2]"));
         let hosts = p.hosts();
         for c in &checks {

@@ -19,6 +19,10 @@ use crate::version::Version;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
+/// Suffix of the requirement id of the TCP 443 check an agent runs beside STUN probes
+/// (`ports[3].tcp443`).
+pub const TCP_FALLBACK: &str = "tcp443";
+
 /// A requirement's status.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -494,12 +498,28 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
             parts.join(", ")
         };
         let status = if all_ok { Status::Pass } else { Status::Fail };
-        let remedy = Some(format!(
+        let mut observed = observed;
+        let mut remedy = format!(
             "open outbound {} {range_txt} to {} in the firewall",
             port.protocol.to_string().to_uppercase(),
             port.host
-        ));
-        j.push(line, status, observed, remedy);
+        );
+        if !all_ok && port.protocol == crate::profile::Protocol::Udp {
+            let fallback = j.of(&format!("{id}.{TCP_FALLBACK}")).find_map(|r| match r {
+                CheckResult::Tcp(t) => Some(t.outcome),
+                _ => None,
+            });
+            match fallback {
+                Some(TcpOutcome::Open) => {
+                    observed
+                        .push_str("; TCP 443 open: UDP is filtered, media will fall back to TCP");
+                    remedy.push_str(" (until then media falls back to TCP 443, at lower quality)");
+                }
+                Some(_) => observed.push_str("; TCP 443 blocked too: no media path"),
+                None => {}
+            }
+        }
+        j.push(line, status, observed, Some(remedy));
     }
 }
 

@@ -361,3 +361,42 @@ fn reports_round_trip_and_reject_unknown_fields() {
     extra["user_name"] = "jsmith".into();
     assert!(serde_json::from_value::<CheckResult>(extra).is_err());
 }
+
+#[test]
+fn filtered_udp_media_says_whether_tcp_443_is_a_fallback() {
+    let p = profile(
+        "[[ports]]\nprotocol = \"udp\"\nhost = \"media.example\"\nport = 3478\nprobe = \"stun\"\n",
+    );
+    let udp = CheckResult::Udp(UdpResult {
+        requirement: "ports[0]".into(),
+        target: "media.example:3478".into(),
+        port: 3478,
+        outcome: UdpOutcome::NoAnswer,
+        address: None,
+        attempts: 3,
+        detail: None,
+        duration_ms: 3500.0,
+    });
+    let e = evaluate(
+        &p,
+        &device(),
+        &[udp.clone(), tcp("ports[0].tcp443", 443, TcpOutcome::Open)],
+    );
+    let (status, observed, remedy) = get(&e, "ports[0]");
+    assert_eq!(status, Status::Fail);
+    assert_eq!(
+        observed,
+        "3478 no answer; TCP 443 open: UDP is filtered, media will fall back to TCP"
+    );
+    assert!(remedy.unwrap().contains("open outbound UDP 3478"));
+    let e = evaluate(
+        &p,
+        &device(),
+        &[udp, tcp("ports[0].tcp443", 443, TcpOutcome::Filtered)],
+    );
+    assert!(
+        get(&e, "ports[0]")
+            .1
+            .ends_with("TCP 443 blocked too: no media path")
+    );
+}
