@@ -48,6 +48,10 @@ enum Command {
         /// own PKI for a self-hosted product, so it is not reported as TLS interception.
         #[arg(long = "public-roots", value_name = "FILE")]
         public_roots: Vec<PathBuf>,
+        /// A resolver outside the district's filtering (an IP address): answers that differ from
+        /// it, and NXDOMAIN where it resolves, are reported as sinkholes with both answers.
+        #[arg(long, value_name = "IP")]
+        control_resolver: Option<std::net::IpAddr>,
         /// Where the agent keeps its id [default: /var/lib/fitcheck as root, else ~/.local/state/fitcheck].
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
             state_dir,
             signatures,
             public_roots,
+            control_resolver,
             quiet,
         } => {
             let labels = match identity::parse_labels(&labels) {
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
                 signatures,
                 signatures_dir: PathBuf::from(fitcheck_agent::signatures::DISTRICT_DIR),
                 public_roots,
+                control_resolver,
                 options: RunOptions {
                     concurrency: usize::from(concurrency),
                     check_timeout: std::time::Duration::from_secs(u64::from(check_timeout)),

@@ -6,7 +6,13 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fitcheck_core::report::{DnsEvidence, DnsOutcome};
+use fitcheck_core::report::{ControlAnswer, DnsEvidence, DnsOutcome};
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use crate::tls::{SeenChains, TlsSetup};
 use fitcheck_core::signatures::Catalog;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -29,6 +35,7 @@ pub struct SystemResolver {
     inner: Arc<TokioResolver>,
     servers: Vec<String>,
     catalog: Arc<Catalog>,
+    control: Option<Control>,
 }
 
 impl std::fmt::Debug for SystemResolver {
@@ -111,9 +118,158 @@ pub fn bogon_reason(ip: IpAddr) -> Option<String> {
     Some(format!("{ip} {why}"))
 }
 
-enum Part {
-    Addrs(Vec<IpAddr>),
-    Failed(DnsOutcome, String),
+/// What one resolver answered for both families.
+#[derive(Debug, Clone, Default)]
+struct Lookup {
+    a: Vec<IpAddr>,
+    aaaa: Vec<IpAddr>,
+    /// The most telling failure, when neither family has an address.
+    failure: Option<(DnsOutcome, String)>,
+}
+
+impl Lookup {
+    fn all(&self) -> Vec<IpAddr> {
+        self.a.iter().chain(self.aaaa.iter()).copied().collect()
+    }
+}
+
+/// Asks `resolver` for A and AAAA concurrently.
+async fn query(resolver: &TokioResolver, fqdn: &str) -> Lookup {
+    let one = |rtype| async move {
+        match resolver.lookup(fqdn, rtype).await {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|r| r.data.ip_addr())
+                .collect::<Vec<IpAddr>>()),
+            Err(err) => Err(classify(&err)),
+        }
+    };
+    let (a, aaaa) = tokio::join!(one(RecordType::A), one(RecordType::AAAA));
+    let mut out = Lookup::default();
+    let mut failures = Vec::new();
+    match a {
+        Ok(v) => out.a = v,
+        Err(f) => failures.push(f),
+    }
+    match aaaa {
+        Ok(v) => out.aaaa = v,
+        Err(f) => failures.push(f),
+    }
+    if out.a.is_empty() && out.aaaa.is_empty() {
+        // Most telling failure first: a definite answer beats silence.
+        let rank = |o: DnsOutcome| match o {
+            DnsOutcome::Nxdomain => 0,
+            DnsOutcome::Refused => 1,
+            DnsOutcome::Servfail => 2,
+            DnsOutcome::Timeout => 3,
+            _ => 4,
+        };
+        failures.sort_by_key(|(o, _)| rank(*o));
+        out.failure = failures.into_iter().next();
+    }
+    out
+}
+
+/// A resolver outside the district's filtering (configured with `--control-resolver`), and
+/// the TLS set-up to tell a CDN's different answer from a block.
+#[derive(Clone)]
+struct Control {
+    address: String,
+    inner: Arc<TokioResolver>,
+    tls: TlsSetup,
+}
+
+impl Control {
+    /// The district's outcome, revised against the control resolver's answer.
+    async fn compare(
+        &self,
+        name: &str,
+        fqdn: &str,
+        district_outcome: DnsOutcome,
+        district: &Lookup,
+        evidence: &mut DnsEvidence,
+    ) -> DnsOutcome {
+        let control = query(&self.inner, fqdn).await;
+        let control_all = control.all();
+        let word = if control_all.is_empty() {
+            control
+                .failure
+                .as_ref()
+                .and_then(|(o, _)| serde_json::to_value(o).ok())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "no_data".to_owned())
+        } else {
+            "resolved".to_owned()
+        };
+        let mut answer = ControlAnswer {
+            resolver: self.address.clone(),
+            addresses: control_all.clone(),
+            outcome: word,
+            district_answer_validates: None,
+        };
+        let outcome = match district_outcome {
+            DnsOutcome::Nxdomain
+            | DnsOutcome::NoData
+            | DnsOutcome::Refused
+            | DnsOutcome::Servfail
+                if !control_all.is_empty() =>
+            {
+                evidence.sinkhole_reason = Some(format!(
+                    "the district resolver answers {} but the control resolver {} resolves {name}",
+                    evidence.detail.as_deref().unwrap_or("nothing"),
+                    self.address
+                ));
+                DnsOutcome::Sinkholed
+            }
+            DnsOutcome::Resolved
+                if !control_all.is_empty()
+                    && !district.all().iter().any(|ip| control_all.contains(ip)) =>
+            {
+                // Different answers are normal for CDNs: the district's answer is a block only
+                // if it cannot prove it serves the name.
+                let validates = self.serves(name, district).await;
+                answer.district_answer_validates = Some(validates);
+                if validates {
+                    DnsOutcome::Resolved
+                } else {
+                    evidence.sinkhole_reason = Some(format!(
+                        "the district's answer differs from the control resolver {} and does not present a valid certificate for {name}",
+                        self.address
+                    ));
+                    DnsOutcome::Sinkholed
+                }
+            }
+            other => other,
+        };
+        evidence.control = Some(answer);
+        outcome
+    }
+
+    /// Whether the district's first address completes a TLS handshake for `name` that the
+    /// device's trust store validates.
+    async fn serves(&self, name: &str, district: &Lookup) -> bool {
+        let Some(ip) = district.all().first().copied() else {
+            return false;
+        };
+        let Ok(config) = self.tls.client_config(&SeenChains::default()) else {
+            return false;
+        };
+        let Ok(server_name) = ServerName::try_from(name.to_owned()) else {
+            return false;
+        };
+        let attempt = async {
+            let tcp = TcpStream::connect(SocketAddr::new(ip, 443)).await.ok()?;
+            TlsConnector::from(Arc::new(config))
+                .connect(server_name, tcp)
+                .await
+                .ok()
+        };
+        matches!(
+            tokio::time::timeout(QUERY_TIMEOUT, attempt).await,
+            Ok(Some(_))
+        )
+    }
 }
 
 fn rcode_outcome(code: ResponseCode) -> (DnsOutcome, String) {
@@ -189,7 +345,34 @@ impl SystemResolver {
             inner: Arc::new(inner),
             servers,
             catalog,
+            control: None,
         })
+    }
+
+    /// Compares every answer with `control`, a resolver outside the district's filtering.
+    pub fn with_control(
+        mut self,
+        control: IpAddr,
+        tls: TlsSetup,
+    ) -> Result<Self, ResolverConfigError> {
+        let config =
+            ResolverConfig::from_name_servers(vec![NameServerConfig::udp_and_tcp(control)]);
+        let mut builder =
+            TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+        let opts = builder.options_mut();
+        opts.timeout = QUERY_TIMEOUT;
+        opts.attempts = QUERY_ATTEMPTS;
+        opts.cache_size = 0;
+        opts.use_hosts_file = ResolveHosts::Never;
+        let inner = builder
+            .build()
+            .map_err(|e| ResolverConfigError(format!("control resolver {control}: {e}")))?;
+        self.control = Some(Control {
+            address: SocketAddr::new(control, 53).to_string(),
+            inner: Arc::new(inner),
+            tls,
+        });
+        Ok(self)
     }
 
     /// The resolvers asked, as `ip:53`.
@@ -197,23 +380,8 @@ impl SystemResolver {
         &self.servers
     }
 
-    async fn part(&self, fqdn: &str, rtype: RecordType) -> Part {
-        match self.inner.lookup(fqdn, rtype).await {
-            Ok(lookup) => Part::Addrs(
-                lookup
-                    .answers()
-                    .iter()
-                    .filter_map(|r| r.data.ip_addr())
-                    .collect(),
-            ),
-            Err(err) => {
-                let (o, d) = classify(&err);
-                Part::Failed(o, d)
-            }
-        }
-    }
-
-    /// Looks `name` up (A and AAAA concurrently) and classifies the answer.
+    /// Looks `name` up (A and AAAA concurrently) and classifies the answer; with a control
+    /// resolver configured, compares with its answer.
     pub async fn resolve(&self, name: &str) -> Answer {
         let start = Instant::now();
         let mut evidence = DnsEvidence {
@@ -232,27 +400,12 @@ impl SystemResolver {
             };
         }
         let fqdn = format!("{}.", name.trim_end_matches('.'));
-        let (a, aaaa) = tokio::join!(
-            self.part(&fqdn, RecordType::A),
-            self.part(&fqdn, RecordType::AAAA)
-        );
+        let district = query(&self.inner, &fqdn).await;
         let duration = start.elapsed();
-        let mut failures = Vec::new();
-        match a {
-            Part::Addrs(v) => evidence.a = v,
-            Part::Failed(o, d) => failures.push((o, d)),
-        }
-        match aaaa {
-            Part::Addrs(v) => evidence.aaaa = v,
-            Part::Failed(o, d) => failures.push((o, d)),
-        }
-        let all: Vec<IpAddr> = evidence
-            .a
-            .iter()
-            .chain(evidence.aaaa.iter())
-            .copied()
-            .collect();
-        let outcome = if !all.is_empty() {
+        evidence.a.clone_from(&district.a);
+        evidence.aaaa.clone_from(&district.aaaa);
+        let all = district.all();
+        let mut outcome = if !all.is_empty() {
             let mut reasons: Vec<String> = all.iter().filter_map(|ip| bogon_reason(*ip)).collect();
             if let Some(sig) = all.iter().find_map(|ip| self.catalog.sinkhole(*ip)) {
                 reasons.push(format!("{} is {}'s block address", sig.matched, sig.vendor));
@@ -265,23 +418,18 @@ impl SystemResolver {
                 DnsOutcome::Sinkholed
             }
         } else {
-            // Most telling failure first: a definite answer beats silence.
-            let rank = |o: DnsOutcome| match o {
-                DnsOutcome::Nxdomain => 0,
-                DnsOutcome::Refused => 1,
-                DnsOutcome::Servfail => 2,
-                DnsOutcome::Timeout => 3,
-                _ => 4,
-            };
-            failures.sort_by_key(|(o, _)| rank(*o));
-            match failures.into_iter().next() {
-                Some((o, d)) => {
-                    evidence.detail = Some(d);
-                    o
-                }
-                None => DnsOutcome::NoData,
-            }
+            let (o, d) = district
+                .failure
+                .clone()
+                .unwrap_or((DnsOutcome::NoData, "no address records".to_owned()));
+            evidence.detail = Some(d);
+            o
         };
+        if let Some(control) = &self.control {
+            outcome = control
+                .compare(name, &fqdn, outcome, &district, &mut evidence)
+                .await;
+        }
         Answer {
             outcome,
             evidence,

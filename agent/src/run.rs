@@ -57,6 +57,8 @@ pub struct RunConfig {
     pub signatures_dir: PathBuf,
     /// PEM files of CAs that count as public (a lab's CA, a district's own PKI).
     pub public_roots: Vec<PathBuf>,
+    /// A resolver outside the district's filtering, to compare answers with.
+    pub control_resolver: Option<std::net::IpAddr>,
     pub options: RunOptions,
     pub facts: FactSources,
 }
@@ -122,8 +124,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     let (profile, digest) = load_profile(&cfg.profile)?;
     let catalog = Arc::new(signatures::load(&cfg.signatures_dir, &cfg.signatures)?);
-    let resolver = SystemResolver::from_system(catalog.clone())?;
     let tls = TlsSetup::from_system(&cfg.public_roots)?;
+    let mut resolver = SystemResolver::from_system(catalog.clone())?;
+    if let Some(control) = cfg.control_resolver {
+        resolver = resolver.with_control(control, tls.clone())?;
+    }
     let mut notices = Vec::new();
     let (agent_id, id_notice) = identity::agent_id(&cfg.state_dir);
     notices.extend(id_notice);
