@@ -1,0 +1,321 @@
+//! The built agent against small servers on 127.0.0.1 — a block page under a 200, a redirect to
+//! a filter's block host, a plain 403, a proxy refusing CONNECT with its error page, and a TLS
+//! server whose CA the device trusts but no public root does. Fast, and without root; the
+//! namespace lab (`lab.rs`, `filters.rs`) does the same against real filtering software.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fitcheck_tests::lab::{self, make_pki};
+use serde_json::Value;
+
+/// Serves connections on 127.0.0.1 with `answer(request head) -> response bytes` for at most
+/// 30 s or 64 connections, whichever comes first.
+fn serve(tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut served = 0;
+        while Instant::now() < deadline && served < 64 {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    served += 1;
+                    stream.set_nonblocking(false).ok();
+                    stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+                    let tls = tls.clone();
+                    std::thread::spawn(move || handle(stream, tls, answer));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    port
+}
+
+fn handle(stream: TcpStream, tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) {
+    match tls {
+        Some(cfg) => {
+            let Ok(conn) = rustls::ServerConnection::new(cfg) else {
+                return;
+            };
+            let mut s = rustls::StreamOwned::new(conn, stream);
+            respond(&mut s, answer);
+        }
+        None => {
+            let mut s = stream;
+            respond(&mut s, answer);
+        }
+    }
+}
+
+fn respond<S: Read + Write>(s: &mut S, answer: fn(&str) -> Vec<u8>) {
+    let mut reader = BufReader::new(&mut *s);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    drop(reader);
+    let _ = s.write_all(&answer(&head));
+    let _ = s.flush();
+}
+
+fn http(status: &str, headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn web(head: &str) -> Vec<u8> {
+    let path = head.split_whitespace().nth(1).unwrap_or("/");
+    match path {
+        "/ok" => http(
+            "200 OK",
+            "Content-Type: text/html\r\n",
+            "<title>Product</title>",
+        ),
+        "/e2" => http(
+            "200 OK",
+            "Content-Type: text/html\r\n",
+            "<html><head><title>E2Guardian - Access Denied</title></head><body>Access has been denied</body></html>",
+        ),
+        "/to-block-host" => http(
+            "302 Found",
+            "Location: http://blocked.goguardian.com/blocked?user=jsmith&url=product\r\n",
+            "",
+        ),
+        "/forbidden" => http(
+            "403 Forbidden",
+            "Content-Type: text/html\r\n",
+            "<html><head><title>403 Forbidden</title></head><body>Forbidden</body></html>",
+        ),
+        _ => http("404 Not Found", "", "not found"),
+    }
+}
+
+fn squid_proxy(_head: &str) -> Vec<u8> {
+    http(
+        "403 Forbidden",
+        "Server: squid/5.7\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\nContent-Type: text/html\r\n",
+        "<html><head><title>ERROR: The requested URL could not be retrieved</title></head><body>Access Denied.</body></html>",
+    )
+}
+
+fn tls_config(pki: &lab::Pki) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = vec![
+        CertificateDer::from_pem_slice(pki.server_cert_pem.as_bytes()).unwrap(),
+        CertificateDer::from_pem_slice(pki.ca_pem.as_bytes()).unwrap(),
+    ];
+    let key = PrivateKeyDer::from_pem_slice(pki.server_key_pem.as_bytes()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+    )
+}
+
+struct Run {
+    code: Option<i32>,
+    report: Value,
+    stdout: String,
+}
+
+fn run_agent(
+    dir: &Path,
+    name: &str,
+    profile: &str,
+    env: &[(&str, String)],
+    extra: &[String],
+) -> Run {
+    let profile_path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &profile_path,
+        format!(
+            "format = 1\nid = \"{name}\"\nname = \"{name}\"\nvendor = \"Lab\"\nreviewed = \"2026-11-23\"\nsources = [\"https://lab.example/\"]\n{profile}"
+        ),
+    )
+    .unwrap();
+    let out = dir.join(format!("{name}.json"));
+    let mut cmd = Command::new(lab::agent_binary().unwrap());
+    cmd.env_clear().env("PATH", "/usr/bin:/bin");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(["run", "--quiet", "--profile"])
+        .arg(&profile_path)
+        .arg("--json")
+        .arg(&out)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .args(extra);
+    let f = lab::run_bounded(&mut cmd, Duration::from_secs(60)).unwrap();
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(&out)
+            .unwrap_or_else(|e| panic!("no report ({e}); stderr:\n{}", f.stderr)),
+    )
+    .unwrap();
+    Run {
+        code: f.status.code(),
+        report,
+        stdout: f.stdout,
+    }
+}
+
+fn result<'a>(r: &'a Value, requirement: &str) -> &'a Value {
+    r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["requirement"] == requirement)
+        .unwrap_or_else(|| panic!("no result for {requirement}"))
+}
+
+fn requirement<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["evaluation"]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id)
+        .unwrap_or_else(|| panic!("no requirement {id}"))
+}
+
+#[test]
+fn block_pages_block_hosts_and_plain_errors_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = serve(None, web);
+    let base = format!("http://127.0.0.1:{port}");
+    let profile = format!(
+        "[[http]]\nurl = \"{base}/ok\"\n[[http]]\nurl = \"{base}/e2\"\n[[http]]\nurl = \"{base}/to-block-host\"\n[[http]]\nurl = \"{base}/forbidden\"\n"
+    );
+    let run = run_agent(dir.path(), "pages", &profile, &[], &[]);
+    let r = &run.report;
+    assert_eq!(result(r, "http[0]")["outcome"], "reachable");
+
+    let e2 = result(r, "http[1]");
+    assert_eq!(e2["outcome"], "blocked_by_filter", "{e2:#}");
+    assert_eq!(e2["evidence"]["status"], 200);
+    assert_eq!(e2["evidence"]["blocking_layer"], "http_filter");
+    assert_eq!(e2["evidence"]["signature"]["vendor"], "e2guardian");
+
+    let gg = result(r, "http[2]");
+    assert_eq!(gg["outcome"], "blocked_by_filter", "{gg:#}");
+    assert_eq!(gg["evidence"]["signature"]["vendor"], "GoGuardian");
+    let hop = &gg["evidence"]["redirects"][0];
+    assert_eq!(hop["status"], 302);
+    assert_eq!(
+        hop["location"], "http://blocked.goguardian.com/blocked?(query removed)",
+        "the user name in the block URL is not recorded"
+    );
+    assert!(!r.to_string().contains("jsmith"));
+
+    let plain = result(r, "http[3]");
+    assert_eq!(
+        plain["outcome"], "unexpected_status",
+        "a 403 without a filter's markers is not called a block"
+    );
+    assert!(plain["evidence"]["signature"].is_null());
+
+    let remedy = requirement(r, "http[1]")["remedy"].as_str().unwrap();
+    assert!(
+        remedy.contains("allow-list") && remedy.contains("e2guardian"),
+        "{remedy}"
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout.contains("blocked by e2guardian"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_proxy_refusing_connect_is_a_block_with_its_page_as_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = serve(None, squid_proxy);
+    let proxy = format!("http://127.0.0.1:{port}");
+    let run = run_agent(
+        dir.path(),
+        "proxy",
+        "[[http]]\nurl = \"https://product.lab.example/\"\n",
+        &[("HTTPS_PROXY", proxy.clone())],
+        &[],
+    );
+    let h = result(&run.report, "http[0]");
+    assert_eq!(h["outcome"], "blocked_by_filter", "{h:#}");
+    assert_eq!(h["evidence"]["blocking_layer"], "http_proxy");
+    assert_eq!(h["evidence"]["proxy"], proxy.as_str());
+    assert_eq!(h["evidence"]["status"], 403);
+    assert_eq!(h["evidence"]["signature"]["vendor"], "Squid");
+    assert_eq!(
+        h["evidence"]["headers"]["x-squid-error"],
+        "ERR_ACCESS_DENIED 0"
+    );
+    assert!(
+        h["timings"]["dns_ms"].is_null(),
+        "the proxy resolves, not the device"
+    );
+}
+
+#[test]
+fn a_locally_trusted_ca_is_interception_unless_declared_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = make_pki("District Filter CA", &["127.0.0.1"]).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let port = serve(Some(tls_config(&pki)), web);
+    let profile = format!("[[http]]\nurl = \"https://127.0.0.1:{port}/ok\"\n");
+    let env = [("SSL_CERT_FILE", ca.display().to_string())];
+
+    let run = run_agent(dir.path(), "intercepted", &profile, &env, &[]);
+    let h = result(&run.report, "http[0]");
+    assert_eq!(h["outcome"], "tls_intercepted", "{h:#}");
+    assert_eq!(h["evidence"]["blocking_layer"], "tls_interception");
+    let cert = &h["evidence"]["certificate"];
+    assert_eq!(cert["trusted_by_system"], true);
+    assert_eq!(cert["publicly_trusted"], false);
+    assert!(
+        cert["issuer"]
+            .as_str()
+            .unwrap()
+            .contains("District Filter CA")
+    );
+    let remedy = requirement(&run.report, "http[0]")["remedy"]
+        .as_str()
+        .unwrap();
+    assert!(remedy.contains("TLS-inspection bypass"), "{remedy}");
+
+    let run = run_agent(
+        dir.path(),
+        "declared",
+        &profile,
+        &env,
+        &["--public-roots".to_owned(), ca.display().to_string()],
+    );
+    let h = result(&run.report, "http[0]");
+    assert_eq!(h["outcome"], "reachable", "{h:#}");
+    assert_eq!(h["evidence"]["certificate"]["publicly_trusted"], true);
+    assert!(h["timings"]["tls_ms"].is_number() && h["timings"]["first_byte_ms"].is_number());
+}
