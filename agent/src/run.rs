@@ -19,6 +19,10 @@ use crate::runner::{self, Progress, RunOptions};
 use crate::signatures::{self, SignaturesError};
 use crate::tls::{TlsSetup, TlsSetupError};
 
+/// Filters that live in the browser see what network probes cannot; a report says so rather
+/// than imply a product is unblocked for students.
+pub const BROWSER_FILTER_NOTE: &str = "Web filters that run inside a managed browser (extensions such as those of GoGuardian, Securly or Lightspeed on Chromebooks) are invisible to network checks; confirm in a student's browser session too.";
+
 /// Why a run could not happen at all (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -147,12 +151,11 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     progress.clear();
     results.extend(device_results(&profile, &device));
     let evaluation = evaluate(&profile, &device, &results);
+    let mut notes = Vec::new();
     if !profile.http.is_empty() {
-        notices.push(
-            "Web filters that run inside a managed browser (extensions) are invisible to network checks; confirm in a student's browser session too."
-                .to_owned(),
-        );
+        notes.push(BROWSER_FILTER_NOTE.to_owned());
     }
+    notices.extend(notes.iter().cloned());
     let report = Report {
         schema: REPORT_SCHEMA.to_owned(),
         report_id: Uuid::new_v4(),
@@ -171,6 +174,7 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
         finished_at: now(),
         device,
         results,
+        notes,
         evaluation: Some(evaluation.clone()),
     };
     if let Some(out) = &cfg.json_out {

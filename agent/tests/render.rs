@@ -155,6 +155,7 @@ min_version = "115"
         finished_at: "2026-11-23T10:00:05Z".into(),
         device,
         results,
+        notes: Vec::new(),
         evaluation: Some(evaluation.clone()),
     };
     let got = verdict_text(&report, &evaluation);

@@ -40,6 +40,10 @@ pub struct Report {
     pub device: DeviceFacts,
     /// What each check observed.
     pub results: Vec<CheckResult>,
+    /// What the checks cannot see and a reader must know (fixed sentences, e.g. that filters
+    /// running inside a managed browser are invisible to network checks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The profile's requirements judged against `device` and `results` by the agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
