@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fitcheck_core::report::{ControlAnswer, DnsEvidence, DnsOutcome};
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -314,6 +314,17 @@ fn classify(err: &NetError) -> (DnsOutcome, String) {
     }
 }
 
+/// A resolver with fitcheck's timeouts and no cache: each check must see the network as it is
+/// now, not an answer cached from a check that ran a second ago through another path.
+fn build(config: ResolverConfig, mut options: ResolverOpts) -> Result<TokioResolver, String> {
+    options.timeout = QUERY_TIMEOUT;
+    options.attempts = QUERY_ATTEMPTS;
+    options.cache_size = 0;
+    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+    *builder.options_mut() = options;
+    builder.build().map_err(|e| e.to_string())
+}
+
 impl SystemResolver {
     /// Builds the resolver from the system configuration, with fitcheck's timeouts.
     pub fn from_system(catalog: Arc<Catalog>) -> Result<SystemResolver, ResolverConfigError> {
@@ -329,18 +340,7 @@ impl SystemResolver {
                 "no name server is configured".to_owned(),
             ));
         }
-        let mut builder =
-            TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
-        *builder.options_mut() = options;
-        let opts = builder.options_mut();
-        opts.timeout = QUERY_TIMEOUT;
-        opts.attempts = QUERY_ATTEMPTS;
-        // Each check must see the network as it is now, not a cached answer from a check that
-        // ran a second ago through another path.
-        opts.cache_size = 0;
-        let inner = builder
-            .build()
-            .map_err(|e| ResolverConfigError(e.to_string()))?;
+        let inner = build(config, options).map_err(ResolverConfigError)?;
         Ok(SystemResolver {
             inner: Arc::new(inner),
             servers,
@@ -357,15 +357,9 @@ impl SystemResolver {
     ) -> Result<Self, ResolverConfigError> {
         let config =
             ResolverConfig::from_name_servers(vec![NameServerConfig::udp_and_tcp(control)]);
-        let mut builder =
-            TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
-        let opts = builder.options_mut();
-        opts.timeout = QUERY_TIMEOUT;
-        opts.attempts = QUERY_ATTEMPTS;
-        opts.cache_size = 0;
-        opts.use_hosts_file = ResolveHosts::Never;
-        let inner = builder
-            .build()
+        let mut options = ResolverOpts::default();
+        options.use_hosts_file = ResolveHosts::Never;
+        let inner = build(config, options)
             .map_err(|e| ResolverConfigError(format!("control resolver {control}: {e}")))?;
         self.control = Some(Control {
             address: SocketAddr::new(control, 53).to_string(),
