@@ -1,0 +1,138 @@
+//! fitcheck-bandwidth: the endpoint agents measure throughput against.
+//!
+//! - `GET /bandwidth/download?bytes=N` streams `N` incompressible bytes (at most
+//!   [`MAX_DOWNLOAD_BYTES`]) with a `Content-Length`.
+//! - `POST /bandwidth/upload` reads and discards the body (at most [`MAX_UPLOAD_BYTES`]) and
+//!   answers `{"bytes": …, "duration_ms": …}`: what the server received and over how long, from
+//!   its first body byte to its last.
+//!
+//! A library with [`router`] and [`serve`] so the controller can mount the same routes and tests
+//! can bind port 0; `fitcheck-bandwidth-server` runs it stand-alone.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+/// Largest download one request may ask for.
+pub const MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
+/// Largest upload one request may send.
+pub const MAX_UPLOAD_BYTES: u64 = 4 << 30;
+/// Size of the random block the download repeats: large enough that no compression along the
+/// path finds repetition within its window.
+const BLOCK: usize = 4 << 20;
+/// Bytes per chunk sent.
+const CHUNK: usize = 64 << 10;
+const _: () = assert!(BLOCK % CHUNK == 0);
+
+/// Shared state: one block of random bytes.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    block: Bytes,
+}
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        let mut block = vec![0u8; BLOCK];
+        rand::fill(&mut block[..]);
+        Endpoint {
+            block: Bytes::from(block),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DownloadQuery {
+    bytes: Option<u64>,
+}
+
+/// What an upload delivered, as the server saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct UploadReceipt {
+    /// Body bytes received.
+    pub bytes: u64,
+    /// From the first body byte to the last, milliseconds.
+    pub duration_ms: f64,
+}
+
+async fn download(State(ep): State<Arc<Endpoint>>, Query(q): Query<DownloadQuery>) -> Response {
+    let Some(total) = q.bytes else {
+        return (StatusCode::BAD_REQUEST, "give ?bytes=N").into_response();
+    };
+    if total > MAX_DOWNLOAD_BYTES {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_DOWNLOAD_BYTES} bytes per request"),
+        )
+            .into_response();
+    }
+    let block = ep.block.clone();
+    // BLOCK is a multiple of CHUNK, so a chunk never runs past the block's end.
+    let chunks = (0..total.div_ceil(CHUNK as u64)).map(move |i| {
+        let start = usize::try_from((i * CHUNK as u64) % BLOCK as u64).unwrap_or(0);
+        let len = usize::try_from((CHUNK as u64).min(total - i * CHUNK as u64)).unwrap_or(0);
+        Ok::<Bytes, std::io::Error>(block.slice(start..start + len))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, total)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn upload(body: Body) -> Response {
+    let mut stream = body.into_data_stream();
+    let mut bytes = 0u64;
+    let mut first: Option<Instant> = None;
+    let mut last = Instant::now();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(c) => {
+                first.get_or_insert_with(Instant::now);
+                last = Instant::now();
+                bytes += c.len() as u64;
+                if bytes > MAX_UPLOAD_BYTES {
+                    return (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("at most {MAX_UPLOAD_BYTES} bytes per request"),
+                    )
+                        .into_response();
+                }
+            }
+            Err(e) => {
+                tracing::debug!(%e, "Upload ended early.");
+                break;
+            }
+        }
+    }
+    let duration_ms = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64() * 1000.0);
+    axum::Json(UploadReceipt { bytes, duration_ms }).into_response()
+}
+
+/// The routes, under `/bandwidth/`.
+pub fn router() -> Router {
+    Router::new()
+        .route("/bandwidth/download", get(download))
+        .route("/bandwidth/upload", post(upload))
+        .with_state(Arc::new(Endpoint::default()))
+}
+
+/// Serves the routes on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,85 @@
+//! The endpoint on 127.0.0.1:0: exact byte counts, incompressible content, upload receipts,
+//! refusals.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fitcheck_bandwidth::{MAX_DOWNLOAD_BYTES, UploadReceipt};
+
+async fn spawn() -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(fitcheck_bandwidth::serve(listener, async {
+        let _ = rx.await;
+    }));
+    (format!("http://{addr}"), tx)
+}
+
+#[tokio::test]
+async fn download_streams_exactly_the_bytes_asked_and_they_do_not_compress() {
+    let (base, _stop) = spawn().await;
+    let client = reqwest::Client::new();
+    for n in [0u64, 1, 65_535, 65_536, 3 * (4 << 20) + 17] {
+        let body = client
+            .get(format!("{base}/bandwidth/download?bytes={n}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(body.len() as u64, n);
+    }
+    let body = client
+        .get(format!("{base}/bandwidth/download?bytes=1000000"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    // Random bytes: every byte value appears, none dominates.
+    let mut counts = [0u32; 256];
+    for b in body.iter() {
+        counts[usize::from(*b)] += 1;
+    }
+    assert!(
+        counts.iter().all(|c| (3000..5000).contains(c)),
+        "{:?}",
+        &counts[..8]
+    );
+}
+
+#[tokio::test]
+async fn uploads_are_counted_and_limits_refused() {
+    let (base, _stop) = spawn().await;
+    let client = reqwest::Client::new();
+    let r: UploadReceipt = serde_json::from_slice(
+        &client
+            .post(format!("{base}/bandwidth/upload"))
+            .body(vec![7u8; 300_000])
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r.bytes, 300_000);
+    let too_big = client
+        .get(format!(
+            "{base}/bandwidth/download?bytes={}",
+            MAX_DOWNLOAD_BYTES + 1
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+    let missing = client
+        .get(format!("{base}/bandwidth/download"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+}
