@@ -18,4 +18,5 @@ pub mod resolve;
 pub mod run;
 pub mod runner;
 pub mod signatures;
+pub mod throughput;
 pub mod tls;

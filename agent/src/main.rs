@@ -10,6 +10,7 @@ use fitcheck_agent::identity;
 use fitcheck_agent::render::verdict_text;
 use fitcheck_agent::run::{RunConfig, load_profile, run};
 use fitcheck_agent::runner::RunOptions;
+use fitcheck_agent::throughput::{Caps, HARD_CAPS, Target};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,6 +53,13 @@ enum Command {
         /// it, and NXDOMAIN where it resolves, are reported as sinkholes with both answers.
         #[arg(long, value_name = "IP")]
         control_resolver: Option<std::net::IpAddr>,
+        /// A fitcheck bandwidth endpoint (base URL) to measure throughput against; without it,
+        /// the profile's own download_url / upload_url are used.
+        #[arg(long, value_name = "URL")]
+        bandwidth_server: Option<reqwest::Url>,
+        /// Longest one throughput direction may run, seconds (at most 15).
+        #[arg(long, default_value_t = 10.0)]
+        bandwidth_seconds: f64,
         /// Where the agent keeps its id [default: /var/lib/fitcheck as root, else ~/.local/state/fitcheck].
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
@@ -66,6 +74,28 @@ enum Command {
     },
     /// Print this device's facts as JSON.
     Facts,
+    /// Measure download and upload throughput now, against a fitcheck bandwidth endpoint or
+    /// any download URL (and upload URL).
+    Bandwidth {
+        /// A fitcheck bandwidth endpoint (base URL).
+        #[arg(long, value_name = "URL", conflicts_with = "download_url")]
+        server: Option<reqwest::Url>,
+        /// A large object to download repeatedly.
+        #[arg(long, value_name = "URL", required_unless_present = "server")]
+        download_url: Option<reqwest::Url>,
+        /// A URL that accepts a POST body.
+        #[arg(long, value_name = "URL", requires = "download_url")]
+        upload_url: Option<reqwest::Url>,
+        /// Longest one direction may run, seconds (at most 15).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Where the daily byte ledger is kept.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,6 +134,56 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Bandwidth {
+            server,
+            download_url,
+            upload_url,
+            seconds,
+            state_dir,
+            json,
+        } => {
+            let target = match (server, download_url) {
+                (Some(s), _) => Target::Endpoint(s),
+                (None, Some(d)) => Target::Urls {
+                    download: d,
+                    upload: upload_url,
+                },
+                (None, None) => {
+                    eprintln!("error: give --server or --download-url");
+                    return ExitCode::from(2);
+                }
+            };
+            let spec = fitcheck_agent::checks::bandwidth::Spec {
+                requirement: "network".to_owned(),
+                target,
+                caps: Caps::clamp(Caps {
+                    max_seconds: seconds,
+                    ..HARD_CAPS
+                }),
+                state_dir: state_dir.unwrap_or_else(identity::default_state_dir),
+            };
+            let runtime = match runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            match runtime.block_on(fitcheck_agent::run::bandwidth_now(spec)) {
+                Ok(result) => {
+                    if json {
+                        match serde_json::to_string_pretty(&result) {
+                            Ok(s) => println!("{s}"),
+                            Err(e) => eprintln!("error: {e}"),
+                        }
+                    } else {
+                        print!("{}", fitcheck_agent::render::bandwidth_text(&result));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Run {
             profile,
             json,
@@ -114,6 +194,8 @@ fn main() -> ExitCode {
             signatures,
             public_roots,
             control_resolver,
+            bandwidth_server,
+            bandwidth_seconds,
             quiet,
         } => {
             let labels = match identity::parse_labels(&labels) {
@@ -132,6 +214,11 @@ fn main() -> ExitCode {
                 signatures_dir: PathBuf::from(fitcheck_agent::signatures::DISTRICT_DIR),
                 public_roots,
                 control_resolver,
+                bandwidth_server,
+                bandwidth_caps: Caps::clamp(Caps {
+                    max_seconds: bandwidth_seconds,
+                    ..HARD_CAPS
+                }),
                 options: RunOptions {
                     concurrency: usize::from(concurrency),
                     check_timeout: std::time::Duration::from_secs(u64::from(check_timeout)),
@@ -139,16 +226,9 @@ fn main() -> ExitCode {
                 },
                 facts: FactSources::default(),
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-            {
+            let runtime = match runtime() {
                 Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             match runtime.block_on(run(cfg)) {
                 Ok(outcome) => {
@@ -168,6 +248,17 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        })
 }
 
 fn profile_check(files: &[PathBuf]) -> ExitCode {

@@ -3,12 +3,42 @@
 
 use fitcheck_core::profile::{PortProbe, Profile, Protocol, url_host};
 
-use crate::checks::{Check, dns, http, latency, stun, tcp};
+use crate::checks::{Check, bandwidth, dns, http, latency, stun, tcp};
+use crate::throughput::{Caps, Target};
 
 /// Suffix of the requirement id of the TCP 443 check planned beside STUN probes.
 pub const TCP_FALLBACK: &str = fitcheck_core::evaluate::TCP_FALLBACK;
 
-/// Every network check `profile` asks for, in profile order.
+/// The bandwidth measurement a profile asks for, if it states a per-user need and there is
+/// somewhere to measure against: `server` (a fitcheck bandwidth endpoint) before the vendor
+/// URLs the profile names. Run alone, after the other checks, so neither disturbs the other.
+pub fn plan_bandwidth(
+    profile: &Profile,
+    server: Option<&reqwest::Url>,
+    caps: Caps,
+    state_dir: &std::path::Path,
+) -> Option<Check> {
+    let n = profile.network.as_ref()?;
+    if n.download_mbps_per_user.is_none() && n.upload_mbps_per_user.is_none() {
+        return None;
+    }
+    let target = match server {
+        Some(s) => Target::Endpoint(s.clone()),
+        None => Target::Urls {
+            download: n.download_url.as_deref()?.parse().ok()?,
+            upload: n.upload_url.as_deref().and_then(|u| u.parse().ok()),
+        },
+    };
+    Some(Check::Bandwidth(bandwidth::Spec {
+        requirement: "network".to_owned(),
+        target,
+        caps,
+        state_dir: state_dir.to_owned(),
+    }))
+}
+
+/// Every network check `profile` asks for, in profile order (bandwidth apart: see
+/// [`plan_bandwidth`]).
 pub fn plan(profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
     for (i, d) in profile.dns.iter().enumerate() {
@@ -157,6 +187,7 @@ port = 5000
                 Check::Tcp(s) => s.host.clone(),
                 Check::Stun(s) => s.host.clone(),
                 Check::Latency(s) => s.host.clone(),
+                Check::Bandwidth(_) => continue,
             };
             assert!(hosts.contains(&host), "{host} is not named by the profile");
         }

@@ -142,3 +142,46 @@ pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
     }
     out
 }
+
+/// A bandwidth result as text, for `fitcheck-agent bandwidth`.
+pub fn bandwidth_text(result: &fitcheck_core::report::CheckResult) -> String {
+    let fitcheck_core::report::CheckResult::Bandwidth(b) = result else {
+        return format!("{}: {}\n", result.target(), result.outcome_word());
+    };
+    let f =
+        |v: Option<f64>, unit: &str| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1} {unit}"));
+    let mut out = String::new();
+    let _ = writeln!(out, "Target:    {}", b.target);
+    let _ = writeln!(out, "Method:    {}", b.method);
+    let _ = writeln!(
+        out,
+        "Download:  {} (measured over {})",
+        f(b.download_mbps, "Mbit/s"),
+        f(b.download_window_ms.map(|m| m / 1000.0), "s")
+    );
+    let _ = writeln!(
+        out,
+        "Upload:    {} (measured over {})",
+        f(b.upload_mbps, "Mbit/s"),
+        f(b.upload_window_ms.map(|m| m / 1000.0), "s")
+    );
+    let _ = writeln!(
+        out,
+        "RTT:       {} idle, {} while downloading",
+        f(b.rtt_idle_ms, "ms"),
+        f(b.rtt_loaded_ms, "ms")
+    );
+    let _ = writeln!(
+        out,
+        "Carried:   {:.1} MB in {:.1} s",
+        b.bytes as f64 / 1e6,
+        b.duration_ms / 1000.0
+    );
+    if !b.validity.is_empty() {
+        let _ = writeln!(out, "Caveats:   {}", b.validity.join(", "));
+    }
+    if let Some(d) = &b.detail {
+        let _ = writeln!(out, "Detail:    {d}");
+    }
+    out
+}

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::checks::Ctx;
 use crate::facts::{self, FactSources};
 use crate::identity;
-use crate::plan::plan;
+use crate::plan::{plan, plan_bandwidth};
 use crate::resolve::{ResolverConfigError, SystemResolver};
 use crate::runner::{self, Progress, RunOptions};
 use crate::signatures::{self, SignaturesError};
@@ -63,6 +63,10 @@ pub struct RunConfig {
     pub public_roots: Vec<PathBuf>,
     /// A resolver outside the district's filtering, to compare answers with.
     pub control_resolver: Option<std::net::IpAddr>,
+    /// A fitcheck bandwidth endpoint to measure throughput against.
+    pub bandwidth_server: Option<reqwest::Url>,
+    /// Limits on throughput measurement (lowered to the hard caps where higher).
+    pub bandwidth_caps: crate::throughput::Caps,
     pub options: RunOptions,
     pub facts: FactSources,
 }
@@ -144,7 +148,16 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     let fact_sources = cfg.facts.clone();
     let facts_task = tokio::task::spawn_blocking(move || facts::collect(&fact_sources));
     let ctx = Arc::new(Ctx::new(resolver, tls, catalog));
-    let mut results = runner::run_all(checks, ctx, &cfg.options, progress.clone()).await;
+    let mut results = runner::run_all(checks, ctx.clone(), &cfg.options, progress.clone()).await;
+    if let Some(bw) = plan_bandwidth(
+        &profile,
+        cfg.bandwidth_server.as_ref(),
+        cfg.bandwidth_caps,
+        &cfg.state_dir,
+    ) {
+        progress.note("measuring bandwidth");
+        results.extend(runner::run_all(vec![bw], ctx, &cfg.options, progress.clone()).await);
+    }
     let device = facts_task
         .await
         .map_err(|e| RunError::Facts(e.to_string()))?;
@@ -193,4 +206,18 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
         evaluation,
         notices,
     })
+}
+
+/// One bandwidth measurement now, outside any profile (`fitcheck-agent bandwidth`).
+pub async fn bandwidth_now(
+    spec: crate::checks::bandwidth::Spec,
+) -> Result<fitcheck_core::report::CheckResult, RunError> {
+    let catalog = Arc::new(signatures::load(
+        std::path::Path::new(signatures::DISTRICT_DIR),
+        &[],
+    )?);
+    let tls = TlsSetup::from_system(&[])?;
+    let resolver = SystemResolver::from_system(catalog.clone())?;
+    let ctx = Ctx::new(resolver, tls, catalog);
+    Ok(crate::checks::Check::Bandwidth(spec).run(&ctx).await)
 }

@@ -109,7 +109,7 @@ pub async fn run_all(
         let sem = sem.clone();
         let ctx = ctx.clone();
         let progress = progress.clone();
-        let limit = opts.check_timeout;
+        let limit = check.time_limit(opts.check_timeout);
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
             let start = Instant::now();

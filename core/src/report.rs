@@ -634,9 +634,21 @@ pub struct BandwidthResult {
     pub streams: u32,
     /// Bytes carried, both directions.
     pub bytes: u64,
-    /// Measurement time, milliseconds.
+    /// Measurement time, both directions, milliseconds.
     pub duration_ms: f64,
-    /// Caveats on the figure (`sender_limited`, `too_short`, `server_limited`).
+    /// The download's measured window (after ramp-up), milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_window_ms: Option<f64>,
+    /// The upload's measured window (after ramp-up), milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_window_ms: Option<f64>,
+    /// RTT to the endpoint before the test (TCP connect), milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_idle_ms: Option<f64>,
+    /// RTT to the endpoint while the download ran: the bufferbloat signal, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_loaded_ms: Option<f64>,
+    /// Caveats on the figures, by direction (`download:too_short`, `upload:sender_limited`).
     #[serde(default)]
     pub validity: Vec<String>,
     /// What failed.

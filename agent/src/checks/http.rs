@@ -105,7 +105,7 @@ pub fn redact(url: &Url) -> String {
 struct NotResolved(String);
 
 /// reqwest's resolver: the system resolver, refusing sinkhole answers.
-struct GuardedDns(SystemResolver);
+pub(crate) struct GuardedDns(pub(crate) SystemResolver);
 
 impl Resolve for GuardedDns {
     fn resolve(&self, name: Name) -> Resolving {

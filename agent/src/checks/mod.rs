@@ -4,6 +4,7 @@
 //! A measured failure (blocked, refused, sinkholed) is a result, not an `Err`; every network
 //! operation has its own timeout, and the runner adds a hard one per check on top.
 
+pub mod bandwidth;
 pub mod dns;
 pub mod http;
 pub mod latency;
@@ -15,8 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fitcheck_core::report::{
-    CheckResult, DnsEvidence, DnsOutcome, DnsResult, HttpEvidence, HttpOutcome, HttpResult,
-    HttpTimings, LatencyResult, MeasureOutcome, TcpOutcome, TcpResult, UdpOutcome, UdpResult,
+    BandwidthResult, CheckResult, DnsEvidence, DnsOutcome, DnsResult, HttpEvidence, HttpOutcome,
+    HttpResult, HttpTimings, LatencyResult, MeasureOutcome, TcpOutcome, TcpResult, UdpOutcome,
+    UdpResult,
 };
 use fitcheck_core::signatures::Catalog;
 use tokio::sync::{Mutex, OnceCell};
@@ -37,6 +39,7 @@ pub enum Check {
     Tcp(tcp::Spec),
     Stun(stun::Spec),
     Latency(latency::Spec),
+    Bandwidth(bandwidth::Spec),
 }
 
 impl Check {
@@ -48,6 +51,7 @@ impl Check {
             Check::Tcp(s) => &s.requirement,
             Check::Stun(s) => &s.requirement,
             Check::Latency(s) => &s.requirement,
+            Check::Bandwidth(s) => &s.requirement,
         }
     }
 
@@ -59,6 +63,19 @@ impl Check {
             Check::Tcp(s) => format!("tcp {}:{}", s.host, s.port),
             Check::Stun(s) => format!("udp {}:{}", s.host, s.port),
             Check::Latency(s) => format!("latency {}", s.host),
+            Check::Bandwidth(_) => "bandwidth".to_owned(),
+        }
+    }
+
+    /// The runner's hard limit for this check: `default`, or for a bandwidth measurement
+    /// enough for both directions at their cap.
+    pub fn time_limit(&self, default: Duration) -> Duration {
+        match self {
+            Check::Bandwidth(s) => {
+                Duration::from_secs_f64(2.0 * crate::throughput::Caps::clamp(s.caps).max_seconds)
+                    + default
+            }
+            _ => default,
         }
     }
 
@@ -70,6 +87,7 @@ impl Check {
             Check::Tcp(s) => tcp::run(s, ctx).await,
             Check::Stun(s) => stun::run(s, ctx).await,
             Check::Latency(s) => latency::run(s, ctx).await,
+            Check::Bandwidth(s) => bandwidth::run(s, ctx).await,
         }
     }
 
@@ -131,6 +149,23 @@ impl Check {
                 rtt_max_ms: None,
                 jitter_ms: None,
                 loss_percent: None,
+                detail,
+            }),
+            Check::Bandwidth(s) => CheckResult::Bandwidth(BandwidthResult {
+                requirement: s.requirement.clone(),
+                target: "bandwidth".to_owned(),
+                outcome: MeasureOutcome::Unreachable,
+                method: "http".to_owned(),
+                download_mbps: None,
+                upload_mbps: None,
+                streams: 0,
+                bytes: 0,
+                duration_ms: ms,
+                download_window_ms: None,
+                upload_window_ms: None,
+                rtt_idle_ms: None,
+                rtt_loaded_ms: None,
+                validity: Vec::new(),
                 detail,
             }),
         }

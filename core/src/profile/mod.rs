@@ -218,6 +218,12 @@ pub struct NetworkNeeds {
     /// Host latency is measured against (default: the host of the first critical URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe_host: Option<String>,
+    /// A large object on the vendor's servers to measure download throughput with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// A vendor URL that accepts a POST body, to measure upload throughput with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_url: Option<String>,
 }
 
 /// Operating system family.
@@ -523,8 +529,15 @@ impl Profile {
         for p in &self.ports {
             push(&p.host);
         }
-        if let Some(host) = self.network.as_ref().and_then(|n| n.probe_host.as_deref()) {
-            push(host);
+        if let Some(n) = &self.network {
+            if let Some(host) = n.probe_host.as_deref() {
+                push(host);
+            }
+            for url in [&n.download_url, &n.upload_url].into_iter().flatten() {
+                if let Some(host) = url_host(url) {
+                    push(host);
+                }
+            }
         }
         out
     }

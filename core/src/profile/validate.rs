@@ -380,6 +380,19 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         if let Some(h) = &n.probe_host {
             check_host(&mut c, at(&base, &[Seg::Key("probe_host")]), h);
         }
+        for (key, url) in [
+            ("download_url", &n.download_url),
+            ("upload_url", &n.upload_url),
+        ] {
+            if let Some(u) = url
+                && url_host(u).is_none()
+            {
+                c.push(
+                    at(&base, &[Seg::Key(key)]),
+                    format!("{u:?} is not an http(s) URL"),
+                );
+            }
+        }
     }
 
     if let Some(d) = &p.device {

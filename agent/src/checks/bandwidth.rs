@@ -1,0 +1,207 @@
+//! Bandwidth: download and upload throughput against a fitcheck bandwidth endpoint or the
+//! vendor URLs a profile names, with the RTT before the test and while the download runs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use fitcheck_core::report::{BandwidthResult, CheckResult, MeasureOutcome};
+use reqwest::Url;
+
+use super::http::GuardedDns;
+use super::tcp::pick;
+use super::{Ctx, ms, unresolved};
+use crate::throughput::{self, Caps, Direction, Ledger, Measurement, Target};
+
+/// Measure throughput.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub requirement: String,
+    pub target: Target,
+    pub caps: Caps,
+    /// Where the daily byte ledger is kept.
+    pub state_dir: PathBuf,
+}
+
+/// Today, as the ledger names days (UTC).
+fn today() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
+}
+
+fn host_port(t: &Target) -> Option<(String, u16)> {
+    let u: &Url = match t {
+        Target::Endpoint(u) => u,
+        Target::Urls { download, .. } => download,
+    };
+    Some((u.host_str()?.to_owned(), u.port_or_known_default()?))
+}
+
+/// The result of a full measurement: both directions and the RTTs.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub download: Measurement,
+    pub upload: Measurement,
+    pub rtt_idle: Option<Duration>,
+    pub rtt_loaded: Option<Duration>,
+    pub streams: u32,
+    pub elapsed: Duration,
+}
+
+/// Measures both directions against `target` at `addr`, within `caps` and what today's ledger
+/// allows. `client` must speak HTTP/1.1 only, so that each stream is its own TCP connection.
+pub async fn measure_all(
+    client: &reqwest::Client,
+    target: &Target,
+    addr: SocketAddr,
+    caps: Caps,
+) -> Figures {
+    let start = Instant::now();
+    let rtt_idle = throughput::connect_rtt(addr, 5).await;
+    let streams = throughput::streams_for_rtt(rtt_idle);
+    let loading = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let loading = loading.clone();
+        tokio::spawn(async move {
+            let mut v = Vec::new();
+            // Bounded: at most 4 samples a second for the longest test.
+            let most = (throughput::HARD_CAPS.max_seconds * 4.0) as usize;
+            while loading.load(Ordering::Relaxed) && v.len() < most {
+                if let Some(rtt) = throughput::connect_rtt(addr, 1).await {
+                    v.push(rtt);
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            v.sort();
+            v.get(v.len() / 2).copied()
+        })
+    };
+    let download = throughput::measure(client, target, Direction::Download, streams, caps).await;
+    loading.store(false, Ordering::Relaxed);
+    let rtt_loaded = sampler.await.ok().flatten();
+    let upload = throughput::measure(client, target, Direction::Upload, streams, caps).await;
+    Figures {
+        download,
+        upload,
+        rtt_idle,
+        rtt_loaded,
+        streams,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// An HTTP/1.1 client for measurements, resolving through the shared resolver.
+pub fn client(ctx: &Ctx) -> Result<reqwest::Client, String> {
+    let config = ctx
+        .tls
+        .client_config(&crate::tls::SeenChains::default())
+        .map_err(|e| e.to_string())?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .dns_resolver(Arc::new(GuardedDns(ctx.resolver.clone())))
+        .http1_only()
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("fitcheck-agent/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn validity(prefix: &str, m: &Measurement) -> impl Iterator<Item = String> {
+    m.validity.iter().map(move |v| format!("{prefix}:{v}"))
+}
+
+pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
+    let unmeasured = |detail: String| {
+        CheckResult::Bandwidth(BandwidthResult {
+            requirement: spec.requirement.clone(),
+            target: target_text(&spec.target),
+            outcome: MeasureOutcome::Unreachable,
+            method: "http".to_owned(),
+            download_mbps: None,
+            upload_mbps: None,
+            streams: 0,
+            bytes: 0,
+            duration_ms: 0.0,
+            download_window_ms: None,
+            upload_window_ms: None,
+            rtt_idle_ms: None,
+            rtt_loaded_ms: None,
+            validity: Vec::new(),
+            detail: Some(detail),
+        })
+    };
+    let Some((host, port)) = host_port(&spec.target) else {
+        return unmeasured("the bandwidth URL has no host".to_owned());
+    };
+    let answer = ctx.resolve(&host).await;
+    let Some(ip) = pick(&answer.usable_addresses()) else {
+        return unresolved(&spec.requirement, &host, &answer);
+    };
+    let ledger = Ledger::new(&spec.state_dir);
+    let day = today();
+    let left = ledger.remaining(&day, spec.caps);
+    if left < 1 << 20 {
+        return unmeasured(format!(
+            "today's measurement allowance is spent ({} bytes a day); measure again tomorrow",
+            Caps::clamp(spec.caps).max_bytes_per_day
+        ));
+    }
+    let caps = Caps {
+        max_bytes: spec.caps.max_bytes.min(left / 2),
+        ..spec.caps
+    };
+    let client = match client(ctx) {
+        Ok(c) => c,
+        Err(e) => return unmeasured(format!("HTTP client: {e}")),
+    };
+    let f = measure_all(&client, &spec.target, SocketAddr::new(ip, port), caps).await;
+    let bytes = f.download.bytes + f.upload.bytes;
+    if let Err(e) = ledger.add(&day, bytes) {
+        tracing::warn!(%e, "Cannot record today's measurement bytes; the daily cap is unenforced until it can.");
+    }
+    let outcome = if f.download.mbps.is_some() || f.upload.mbps.is_some() {
+        MeasureOutcome::Measured
+    } else {
+        MeasureOutcome::Unreachable
+    };
+    let errors: Vec<String> = [("download", &f.download), ("upload", &f.upload)]
+        .iter()
+        .filter_map(|(d, m)| m.error.as_ref().map(|e| format!("{d}: {e}")))
+        .collect();
+    CheckResult::Bandwidth(BandwidthResult {
+        requirement: spec.requirement.clone(),
+        target: target_text(&spec.target),
+        outcome,
+        method: format!(
+            "http, {} parallel TCP streams, ramp-up discarded",
+            f.streams
+        ),
+        download_mbps: f.download.mbps,
+        upload_mbps: f.upload.mbps,
+        streams: f.streams,
+        bytes,
+        duration_ms: ms(f.elapsed),
+        download_window_ms: f.download.mbps.map(|_| ms(f.download.window)),
+        upload_window_ms: f.upload.mbps.map(|_| ms(f.upload.window)),
+        rtt_idle_ms: f.rtt_idle.map(ms),
+        rtt_loaded_ms: f.rtt_loaded.map(ms),
+        validity: validity("download", &f.download)
+            .chain(validity("upload", &f.upload))
+            .collect(),
+        detail: (!errors.is_empty()).then(|| errors.join("; ")),
+    })
+}
+
+fn target_text(t: &Target) -> String {
+    match t {
+        Target::Endpoint(u) => u.to_string(),
+        Target::Urls { download, .. } => download.to_string(),
+    }
+}

@@ -1,0 +1,555 @@
+//! The throughput engine: several parallel TCP streams, ramp-up discarded, stopped early once
+//! the figure is stable, bounded by hard caps the agent enforces whatever it is asked.
+//!
+//! The figure is what the streams carried, nothing added: bytes delivered to (download) or
+//! accepted from (upload) the application between the end of the ramp-up and the stop, divided
+//! by that time. In steady state the socket buffers are as full at both ends of that window, so
+//! counting at the application is counting what the link carried.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+
+use crate::checks::tcp;
+
+/// Limits no profile, controller or flag can raise.
+pub const HARD_CAPS: Caps = Caps {
+    max_seconds: 15.0,
+    max_bytes: 2 << 30,
+    max_bytes_per_day: 20 << 30,
+};
+
+/// Limits on one measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Caps {
+    /// Longest one direction may run, seconds.
+    pub max_seconds: f64,
+    /// Most bytes one direction may move.
+    pub max_bytes: u64,
+    /// Most bytes all measurements of one day may move.
+    pub max_bytes_per_day: u64,
+}
+
+impl Caps {
+    /// `asked`, lowered to the hard caps where it exceeds them.
+    pub fn clamp(asked: Caps) -> Caps {
+        Caps {
+            max_seconds: if asked.max_seconds.is_finite() && asked.max_seconds > 0.0 {
+                asked.max_seconds.min(HARD_CAPS.max_seconds)
+            } else {
+                HARD_CAPS.max_seconds
+            },
+            max_bytes: asked.max_bytes.min(HARD_CAPS.max_bytes),
+            max_bytes_per_day: asked.max_bytes_per_day.min(HARD_CAPS.max_bytes_per_day),
+        }
+    }
+}
+
+/// Where to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A fitcheck bandwidth endpoint (`…/bandwidth/download?bytes=N`, `…/bandwidth/upload`).
+    Endpoint(Url),
+    /// Any URL: downloads fetch it again and again; uploads POST to `upload`, when given.
+    Urls { download: Url, upload: Option<Url> },
+}
+
+impl Target {
+    fn download_url(&self, bytes: u64) -> Url {
+        match self {
+            Target::Endpoint(base) => {
+                let mut u = base.clone();
+                u.set_path(&format!(
+                    "{}/bandwidth/download",
+                    base.path().trim_end_matches('/')
+                ));
+                u.set_query(Some(&format!("bytes={bytes}")));
+                u
+            }
+            Target::Urls { download, .. } => download.clone(),
+        }
+    }
+
+    fn upload_url(&self) -> Option<Url> {
+        match self {
+            Target::Endpoint(base) => {
+                let mut u = base.clone();
+                u.set_path(&format!(
+                    "{}/bandwidth/upload",
+                    base.path().trim_end_matches('/')
+                ));
+                u.set_query(None);
+                Some(u)
+            }
+            Target::Urls { upload, .. } => upload.clone(),
+        }
+    }
+}
+
+/// Which way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Download,
+    Upload,
+}
+
+/// One direction's figure and how it was obtained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// Mbit/s over the measured window; `None` when nothing could be measured.
+    pub mbps: Option<f64>,
+    /// Streams used.
+    pub streams: u32,
+    /// Bytes moved in all, ramp-up included.
+    pub bytes: u64,
+    /// Length of the measured window (after ramp-up).
+    pub window: Duration,
+    /// From the first request to the stop.
+    pub elapsed: Duration,
+    /// Caveats (`too_short`, `sender_limited`, `not_stable`, `byte_cap`, …).
+    pub validity: Vec<String>,
+    /// Why nothing could be measured.
+    pub error: Option<String>,
+}
+
+/// Sampling period.
+const TICK: Duration = Duration::from_millis(100);
+/// Rate windows used to find the end of ramp-up and stability.
+const WINDOW_TICKS: usize = 5;
+/// The shortest ramp-up discarded.
+const MIN_RAMP: Duration = Duration::from_millis(1000);
+/// The fewest windows measured after ramp-up before stopping early.
+const MIN_STABLE_WINDOWS: usize = 4;
+/// Stable: the last windows are all within this fraction of their mean.
+const STABLE_SPREAD: f64 = 0.05;
+/// Each download request asks for at most this much, so a stream can stop promptly.
+const REQUEST_BYTES: u64 = 256 << 20;
+
+/// Streams for a path with this idle RTT: more for long fat paths, where each TCP stream's
+/// window and loss recovery limit it.
+pub fn streams_for_rtt(rtt: Option<Duration>) -> u32 {
+    let ms = rtt.map_or(20.0, |r| r.as_secs_f64() * 1000.0);
+    ((ms / 10.0).ceil() as u32).clamp(4, 16)
+}
+
+/// Median TCP connect time to `addr` over `n` tries: the idle RTT (a SYN and its SYN-ACK).
+pub async fn connect_rtt(addr: SocketAddr, n: usize) -> Option<Duration> {
+    let mut v = Vec::new();
+    for _ in 0..n {
+        let c = tcp::connect(addr, Duration::from_secs(2)).await;
+        if c.stream.is_some() || c.outcome == fitcheck_core::report::TcpOutcome::Refused {
+            v.push(c.duration);
+        }
+    }
+    v.sort();
+    v.get(v.len() / 2).copied()
+}
+
+fn cpu_seconds() -> Option<f64> {
+    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 Hz on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ut: f64 = f.get(11)?.parse().ok()?;
+    let st: f64 = f.get(12)?.parse().ok()?;
+    Some((ut + st) / 100.0)
+}
+
+struct Shared {
+    bytes: AtomicU64,
+    stop: AtomicBool,
+    errors: std::sync::Mutex<Vec<String>>,
+}
+
+async fn download_stream(client: reqwest::Client, target: Target, budget: u64, s: Arc<Shared>) {
+    while !s.stop.load(Ordering::Relaxed) {
+        let left = budget.saturating_sub(s.bytes.load(Ordering::Relaxed));
+        if left == 0 {
+            return;
+        }
+        let url = target.download_url(left.min(REQUEST_BYTES));
+        let resp = match client.get(url).send().await {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) => {
+                if let Ok(mut e) = s.errors.lock() {
+                    e.push(format!("status {}", r.status()));
+                }
+                return;
+            }
+            Err(e) => {
+                if let Ok(mut v) = s.errors.lock() {
+                    v.push(e.to_string());
+                }
+                return;
+            }
+        };
+        let mut body = resp.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(c) => {
+                    let total =
+                        s.bytes.fetch_add(c.len() as u64, Ordering::Relaxed) + c.len() as u64;
+                    if s.stop.load(Ordering::Relaxed) || total >= budget {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    if !s.stop.load(Ordering::Relaxed)
+                        && let Ok(mut v) = s.errors.lock()
+                    {
+                        v.push(e.to_string());
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn upload_stream(
+    client: reqwest::Client,
+    url: Url,
+    budget: u64,
+    block: Bytes,
+    s: Arc<Shared>,
+) {
+    while !s.stop.load(Ordering::Relaxed) && s.bytes.load(Ordering::Relaxed) < budget {
+        let shared = s.clone();
+        let block = block.clone();
+        let chunks = futures_util::stream::unfold(0usize, move |i| {
+            let shared = shared.clone();
+            let block = block.clone();
+            async move {
+                if shared.stop.load(Ordering::Relaxed)
+                    || shared.bytes.load(Ordering::Relaxed) >= budget
+                {
+                    return None;
+                }
+                let size = 64 << 10;
+                let start = (i * size) % block.len();
+                let end = (start + size).min(block.len());
+                let chunk = block.slice(start..end);
+                shared
+                    .bytes
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                Some((Ok::<Bytes, std::io::Error>(chunk), i + 1))
+            }
+        });
+        let result = client
+            .post(url.clone())
+            .body(reqwest::Body::wrap_stream(chunks))
+            .send()
+            .await;
+        if let Err(e) = result
+            && !s.stop.load(Ordering::Relaxed)
+            && let Ok(mut v) = s.errors.lock()
+        {
+            v.push(e.to_string());
+            return;
+        }
+    }
+}
+
+/// Measures one direction.
+pub async fn measure(
+    client: &reqwest::Client,
+    target: &Target,
+    direction: Direction,
+    streams: u32,
+    caps: Caps,
+) -> Measurement {
+    let caps = Caps::clamp(caps);
+    let start = Instant::now();
+    let shared = Arc::new(Shared {
+        bytes: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        errors: std::sync::Mutex::new(Vec::new()),
+    });
+    let upload_url = target.upload_url();
+    if direction == Direction::Upload && upload_url.is_none() {
+        return Measurement {
+            mbps: None,
+            streams: 0,
+            bytes: 0,
+            window: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            validity: Vec::new(),
+            error: Some("no upload URL to measure against".to_owned()),
+        };
+    }
+    let mut block = vec![0u8; 4 << 20];
+    rand::fill(&mut block[..]);
+    let block = Bytes::from(block);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..streams {
+        let client = client.clone();
+        let s = shared.clone();
+        match (direction, &upload_url) {
+            (Direction::Upload, Some(u)) => {
+                tasks.spawn(upload_stream(
+                    client,
+                    u.clone(),
+                    caps.max_bytes,
+                    block.clone(),
+                    s,
+                ));
+            }
+            _ => {
+                tasks.spawn(download_stream(client, target.clone(), caps.max_bytes, s));
+            }
+        }
+    }
+    let cpu_start = cpu_seconds();
+    let mut samples: Vec<u64> = vec![0];
+    let mut ramp_end: Option<usize> = None;
+    let mut validity = Vec::new();
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.tick().await;
+    let max_ticks = (caps.max_seconds / TICK.as_secs_f64()).floor() as usize;
+    let stop_at = loop {
+        ticker.tick().await;
+        let bytes = shared.bytes.load(Ordering::Relaxed);
+        samples.push(bytes);
+        let n = samples.len() - 1;
+        if bytes >= caps.max_bytes {
+            validity.push("byte_cap".to_owned());
+            break n;
+        }
+        while tasks.try_join_next().is_some() {}
+        if tasks.is_empty() {
+            // Every stream ended: its budget was spent, or the server stopped answering.
+            break n;
+        }
+        if n >= max_ticks {
+            if ramp_end.is_none() || !stable(&samples, ramp_end.unwrap_or(0)) {
+                validity.push("not_stable".to_owned());
+            }
+            break n;
+        }
+        if n % WINDOW_TICKS != 0 {
+            continue;
+        }
+        match ramp_end {
+            None => {
+                if TICK * u32::try_from(n).unwrap_or(u32::MAX) >= MIN_RAMP && ramp_over(&samples) {
+                    ramp_end = Some(n);
+                }
+            }
+            Some(r) => {
+                if (n - r) / WINDOW_TICKS >= MIN_STABLE_WINDOWS && stable(&samples, r) {
+                    break n;
+                }
+            }
+        }
+    };
+    shared.stop.store(true, Ordering::Relaxed);
+    let elapsed = start.elapsed();
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    let cpu = match (cpu_start, cpu_seconds()) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
+    let total = shared.bytes.load(Ordering::Relaxed);
+    let errors = shared.errors.lock().map(|e| e.clone()).unwrap_or_default();
+    // Without a detected end of ramp-up, measure the second half.
+    let from = ramp_end.unwrap_or(stop_at / 2);
+    let window = TICK * u32::try_from(stop_at.saturating_sub(from)).unwrap_or(0);
+    let carried =
+        samples.get(stop_at).copied().unwrap_or(0) - samples.get(from).copied().unwrap_or(0);
+    let mbps = (window > Duration::ZERO && carried > 0)
+        .then(|| carried as f64 * 8.0 / window.as_secs_f64() / 1e6);
+    if window < Duration::from_millis(1500) {
+        validity.push("too_short".to_owned());
+    }
+    if let Some(c) = cpu {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(2) as f64;
+        if c / elapsed.as_secs_f64() >= 0.9 * workers {
+            validity.push("sender_limited".to_owned());
+        }
+    }
+    Measurement {
+        mbps,
+        streams,
+        bytes: total,
+        window,
+        elapsed,
+        validity,
+        error: if mbps.is_none() {
+            Some(
+                errors
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "nothing was carried".to_owned()),
+            )
+        } else {
+            None
+        },
+    }
+}
+
+/// Rate of window `k` (ticks `k*W .. (k+1)*W`), bytes per tick.
+fn window_rate(samples: &[u64], end_tick: usize) -> f64 {
+    let a = samples.get(end_tick - WINDOW_TICKS).copied().unwrap_or(0);
+    let b = samples.get(end_tick).copied().unwrap_or(0);
+    (b - a) as f64 / WINDOW_TICKS as f64
+}
+
+/// Ramp-up is over when the last window grew less than 10 % over the one before.
+fn ramp_over(samples: &[u64]) -> bool {
+    let n = samples.len() - 1;
+    if n < 2 * WINDOW_TICKS {
+        return false;
+    }
+    let last = window_rate(samples, n);
+    let prev = window_rate(samples, n - WINDOW_TICKS);
+    prev > 0.0 && last < prev * 1.10
+}
+
+/// Stable: the last [`MIN_STABLE_WINDOWS`] windows after `from` are within the spread of their
+/// mean.
+fn stable(samples: &[u64], from: usize) -> bool {
+    let n = samples.len() - 1;
+    if n < from + MIN_STABLE_WINDOWS * WINDOW_TICKS {
+        return false;
+    }
+    let rates: Vec<f64> = (0..MIN_STABLE_WINDOWS)
+        .map(|k| window_rate(samples, n - k * WINDOW_TICKS))
+        .collect();
+    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+    mean > 0.0
+        && rates
+            .iter()
+            .all(|r| (r - mean).abs() <= STABLE_SPREAD * mean)
+}
+
+/// How many bytes measurements used today, kept in the state directory.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    path: PathBuf,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct LedgerFile {
+    day: String,
+    bytes: u64,
+}
+
+impl Ledger {
+    pub fn new(state_dir: &Path) -> Ledger {
+        Ledger {
+            path: state_dir.join("bandwidth-ledger.json"),
+        }
+    }
+
+    fn read(&self, today: &str) -> u64 {
+        std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<LedgerFile>(&t).ok())
+            .filter(|f| f.day == today)
+            .map_or(0, |f| f.bytes)
+    }
+
+    /// Bytes still allowed today under `caps`.
+    pub fn remaining(&self, today: &str, caps: Caps) -> u64 {
+        Caps::clamp(caps)
+            .max_bytes_per_day
+            .saturating_sub(self.read(today))
+    }
+
+    /// Records `bytes` more for today.
+    pub fn add(&self, today: &str, bytes: u64) -> std::io::Result<()> {
+        let f = LedgerFile {
+            day: today.to_owned(),
+            bytes: self.read(today).saturating_add(bytes),
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = serde_json::to_string(&f).map_err(std::io::Error::other)?;
+        crate::run::write_atomic(&self.path, text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_cannot_be_raised() {
+        let asked = Caps {
+            max_seconds: 600.0,
+            max_bytes: u64::MAX,
+            max_bytes_per_day: u64::MAX,
+        };
+        assert_eq!(Caps::clamp(asked), HARD_CAPS);
+        let lower = Caps {
+            max_seconds: 5.0,
+            max_bytes: 1 << 20,
+            max_bytes_per_day: 1 << 30,
+        };
+        assert_eq!(Caps::clamp(lower), lower);
+        let nonsense = Caps {
+            max_seconds: f64::NAN,
+            ..lower
+        };
+        assert_eq!(Caps::clamp(nonsense).max_seconds, HARD_CAPS.max_seconds);
+    }
+
+    #[test]
+    fn stream_count_follows_rtt() {
+        assert_eq!(streams_for_rtt(Some(Duration::from_millis(2))), 4);
+        assert_eq!(streams_for_rtt(Some(Duration::from_millis(40))), 4);
+        assert_eq!(streams_for_rtt(Some(Duration::from_millis(150))), 15);
+        assert_eq!(streams_for_rtt(Some(Duration::from_millis(900))), 16);
+    }
+
+    #[test]
+    fn ramp_and_stability_detection() {
+        // Slow start doubling each window, then flat at 1000 bytes per tick.
+        let mut s = vec![0u64];
+        let mut rate = 50u64;
+        for tick in 1..=60 {
+            if tick % WINDOW_TICKS == 1 && rate < 1000 {
+                rate = (rate * 2).min(1000);
+            }
+            let last = *s.last().unwrap_or(&0);
+            s.push(last + rate);
+        }
+        assert!(!ramp_over(&s[..=15]), "still doubling at 1.5 s");
+        assert!(ramp_over(&s[..=40]));
+        assert!(stable(&s, 30));
+        let mut noisy = s.clone();
+        let end = noisy.len() - 1;
+        noisy[end] += 3000;
+        assert!(!stable(&noisy, 30));
+    }
+
+    #[test]
+    fn the_daily_ledger_refuses_beyond_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::new(dir.path());
+        let caps = Caps {
+            max_seconds: 8.0,
+            max_bytes: 1 << 30,
+            max_bytes_per_day: 1000,
+        };
+        assert_eq!(l.remaining("2026-11-23", caps), 1000);
+        l.add("2026-11-23", 700).unwrap();
+        assert_eq!(l.remaining("2026-11-23", caps), 300);
+        assert_eq!(
+            l.remaining("2026-11-24", caps),
+            1000,
+            "a new day starts afresh"
+        );
+    }
+}
