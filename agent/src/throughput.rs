@@ -163,32 +163,50 @@ fn cpu_seconds() -> Option<f64> {
 }
 
 struct Shared {
+    /// Bytes carried so far.
     bytes: AtomicU64,
+    /// Bytes streams have been allowed to ask for or send; never more than the budget.
+    granted: AtomicU64,
+    budget: u64,
     stop: AtomicBool,
     errors: std::sync::Mutex<Vec<String>>,
 }
 
-async fn download_stream(client: reqwest::Client, target: Target, budget: u64, s: Arc<Shared>) {
+impl Shared {
+    /// Reserves up to `want` bytes of the budget; 0 when it is spent.
+    fn reserve(&self, want: u64) -> u64 {
+        let mut got = 0;
+        let _ = self
+            .granted
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |g| {
+                got = want.min(self.budget.saturating_sub(g));
+                Some(g + got)
+            });
+        got
+    }
+
+    fn note(&self, error: String) {
+        if let Ok(mut v) = self.errors.lock() {
+            v.push(error);
+        }
+    }
+}
+
+async fn download_stream(client: reqwest::Client, target: Target, s: Arc<Shared>) {
     while !s.stop.load(Ordering::Relaxed) {
-        let left = budget.saturating_sub(s.bytes.load(Ordering::Relaxed));
-        if left == 0 {
+        // A fitcheck endpoint sends exactly what is asked, so reserving first keeps the total
+        // within the budget; a vendor URL sends what it has, and the stream stops at the budget.
+        let ask = match &target {
+            Target::Endpoint(_) => s.reserve(REQUEST_BYTES),
+            Target::Urls { .. } => REQUEST_BYTES,
+        };
+        if ask == 0 {
             return;
         }
-        let url = target.download_url(left.min(REQUEST_BYTES));
-        let resp = match client.get(url).send().await {
+        let resp = match client.get(target.download_url(ask)).send().await {
             Ok(r) if r.status().is_success() => r,
-            Ok(r) => {
-                if let Ok(mut e) = s.errors.lock() {
-                    e.push(format!("status {}", r.status()));
-                }
-                return;
-            }
-            Err(e) => {
-                if let Ok(mut v) = s.errors.lock() {
-                    v.push(e.to_string());
-                }
-                return;
-            }
+            Ok(r) => return s.note(format!("status {}", r.status())),
+            Err(e) => return s.note(e.to_string()),
         };
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
@@ -196,15 +214,13 @@ async fn download_stream(client: reqwest::Client, target: Target, budget: u64, s
                 Ok(c) => {
                     let total =
                         s.bytes.fetch_add(c.len() as u64, Ordering::Relaxed) + c.len() as u64;
-                    if s.stop.load(Ordering::Relaxed) || total >= budget {
+                    if s.stop.load(Ordering::Relaxed) || total >= s.budget {
                         return;
                     }
                 }
                 Err(e) => {
-                    if !s.stop.load(Ordering::Relaxed)
-                        && let Ok(mut v) = s.errors.lock()
-                    {
-                        v.push(e.to_string());
+                    if !s.stop.load(Ordering::Relaxed) {
+                        s.note(e.to_string());
                     }
                     return;
                 }
@@ -213,29 +229,24 @@ async fn download_stream(client: reqwest::Client, target: Target, budget: u64, s
     }
 }
 
-async fn upload_stream(
-    client: reqwest::Client,
-    url: Url,
-    budget: u64,
-    block: Bytes,
-    s: Arc<Shared>,
-) {
-    while !s.stop.load(Ordering::Relaxed) && s.bytes.load(Ordering::Relaxed) < budget {
+async fn upload_stream(client: reqwest::Client, url: Url, block: Bytes, s: Arc<Shared>) {
+    const CHUNK: u64 = 64 << 10;
+    while !s.stop.load(Ordering::Relaxed) && s.granted.load(Ordering::Relaxed) < s.budget {
         let shared = s.clone();
         let block = block.clone();
         let chunks = futures_util::stream::unfold(0usize, move |i| {
             let shared = shared.clone();
             let block = block.clone();
             async move {
-                if shared.stop.load(Ordering::Relaxed)
-                    || shared.bytes.load(Ordering::Relaxed) >= budget
-                {
+                if shared.stop.load(Ordering::Relaxed) {
                     return None;
                 }
-                let size = 64 << 10;
-                let start = (i * size) % block.len();
-                let end = (start + size).min(block.len());
-                let chunk = block.slice(start..end);
+                let size = usize::try_from(shared.reserve(CHUNK)).unwrap_or(0);
+                if size == 0 {
+                    return None;
+                }
+                let start = (i * CHUNK as usize) % block.len();
+                let chunk = block.slice(start..(start + size).min(block.len()));
                 shared
                     .bytes
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -249,10 +260,8 @@ async fn upload_stream(
             .await;
         if let Err(e) = result
             && !s.stop.load(Ordering::Relaxed)
-            && let Ok(mut v) = s.errors.lock()
         {
-            v.push(e.to_string());
-            return;
+            return s.note(e.to_string());
         }
     }
 }
@@ -269,6 +278,8 @@ pub async fn measure(
     let start = Instant::now();
     let shared = Arc::new(Shared {
         bytes: AtomicU64::new(0),
+        granted: AtomicU64::new(0),
+        budget: caps.max_bytes,
         stop: AtomicBool::new(false),
         errors: std::sync::Mutex::new(Vec::new()),
     });
@@ -293,16 +304,10 @@ pub async fn measure(
         let s = shared.clone();
         match (direction, &upload_url) {
             (Direction::Upload, Some(u)) => {
-                tasks.spawn(upload_stream(
-                    client,
-                    u.clone(),
-                    caps.max_bytes,
-                    block.clone(),
-                    s,
-                ));
+                tasks.spawn(upload_stream(client, u.clone(), block.clone(), s));
             }
             _ => {
-                tasks.spawn(download_stream(client, target.clone(), caps.max_bytes, s));
+                tasks.spawn(download_stream(client, target.clone(), s));
             }
         }
     }
