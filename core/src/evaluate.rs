@@ -432,9 +432,9 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
                 Status::Unknown,
                 "not probed (no host answers a probe for it)".to_owned(),
                 Some(format!(
-                    "confirm the firewall allows outbound {} {range_txt} to {}'s published addresses",
+                    "confirm the firewall allows outbound {} {range_txt} to the addresses the vendor publishes for it ({})",
                     port.protocol.to_string().to_uppercase(),
-                    port.host
+                    port.purpose.as_deref().unwrap_or(&port.host)
                 )),
             );
             continue;
