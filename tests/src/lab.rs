@@ -1,5 +1,6 @@
-//! The network-namespace lab: two namespaces joined by a veth pair, processes started inside
-//! them and always ended, a lab PKI, and commands with a time limit.
+//! The network-namespace lab: namespaces joined by veth pairs (two for `tests/lab.rs`, three
+//! for `tests/filters.rs`), processes started inside them (as root or as a given user) and
+//! always ended, a lab PKI, and commands with a time limit.
 //!
 //! Rules every lab test follows: traffic goes only to loopback or to addresses inside
 //! namespaces the test created; every wait is bounded; a test ends only the processes it
@@ -269,16 +270,26 @@ struct Proc {
     log: PathBuf,
 }
 
-/// Two network namespaces, `dev` and `net`, joined by a veth pair, and everything started in
-/// them. Dropping it ends the processes and deletes the namespaces and `/etc/netns/<dev>`.
+/// Network namespaces joined by veth pairs, and everything started in them. Dropping it ends
+/// the processes and deletes the namespaces and their `/etc/netns` directories.
+///
+/// [`Lab::new`] builds the two-namespace lab (`dev` and `net`, one veth pair);
+/// [`Lab::with_namespaces`] creates any set of named namespaces, which [`Lab::veth`] joins.
 #[derive(Debug)]
 pub struct Lab {
-    /// The device namespace, where the agent runs.
+    /// The device namespace, where the agent runs (the first role of `with_namespaces`).
     pub dev: String,
-    /// The network namespace: the district resolver and the product's hosts.
+    /// The network namespace: the district resolver and the product's hosts (the last role of
+    /// `with_namespaces`).
     pub net: String,
+    /// The veth end in `dev` (set by `new` only).
     pub dev_if: String,
+    /// The veth end in `net` (set by `new` only).
     pub net_if: String,
+    /// This lab's number in this process (the `<n>` of its namespace names).
+    seq: usize,
+    /// (role, namespace name) of every namespace, in creation order.
+    roles: Vec<(String, String)>,
     namespaces: Vec<String>,
     etc_dirs: Vec<PathBuf>,
     /// Whether `/etc/netns` itself was created here (removed again when left empty).
@@ -292,14 +303,44 @@ impl Lab {
     /// Creates the namespaces; `dev_addr` and `net_addrs` are put on the veth ends (the first
     /// of `net_addrs` is primary, the others secondary), all in `/prefix`.
     pub fn new(dev_addr: Ipv4Addr, net_addrs: &[Ipv4Addr], prefix: u8) -> Result<Lab> {
+        let mut lab = Lab::with_namespaces(&["dev", "net"])?;
+        let (pid, n) = (std::process::id(), lab.seq);
+        // At most 2 + 7 + 1 + 2 = 12 characters (IFNAMSIZ is 16 with the NUL).
+        lab.dev_if = format!("fl{pid}{}d", n % 100);
+        lab.net_if = format!("fl{pid}{}n", n % 100);
+        let (dev, net, dev_if, net_if) = (
+            lab.dev.clone(),
+            lab.net.clone(),
+            lab.dev_if.clone(),
+            lab.net_if.clone(),
+        );
+        lab.veth((&dev, &dev_if), (&net, &net_if))?;
+        lab.addr(&dev, &dev_if, &format!("{dev_addr}/{prefix}"))?;
+        for a in net_addrs {
+            lab.addr(&net, &net_if, &format!("{a}/{prefix}"))?;
+        }
+        Ok(lab)
+    }
+
+    /// Creates one namespace per role, named `fitlab-<pid>-<n>-<role>` (unique to this process
+    /// and this lab), each with its loopback up. Leftovers of crashed runs are removed first.
+    /// `dev` is the first role's namespace and `net` the last's.
+    pub fn with_namespaces(roles: &[&str]) -> Result<Lab> {
         let pid = std::process::id();
         let n = LABS.fetch_add(1, Ordering::Relaxed);
+        let roles: Vec<(String, String)> = roles
+            .iter()
+            .map(|r| ((*r).to_owned(), format!("fitlab-{pid}-{n}-{r}")))
+            .collect();
+        let first = roles.first().context("a lab needs a namespace")?.1.clone();
+        let last = roles.last().context("a lab needs a namespace")?.1.clone();
         let mut lab = Lab {
-            dev: format!("fitlab-{pid}-{n}-dev"),
-            net: format!("fitlab-{pid}-{n}-net"),
-            // At most 2 + 7 + 1 + 2 = 12 characters (IFNAMSIZ is 16 with the NUL).
-            dev_if: format!("fl{pid}{}d", n % 100),
-            net_if: format!("fl{pid}{}n", n % 100),
+            dev: first,
+            net: last,
+            dev_if: String::new(),
+            net_if: String::new(),
+            seq: n,
+            roles,
             namespaces: Vec::new(),
             etc_dirs: Vec::new(),
             created_etc_netns: false,
@@ -307,62 +348,45 @@ impl Lab {
         };
         sweep_stale();
         // Leftovers of a crashed run with the same names.
-        for ns in [lab.dev.clone(), lab.net.clone()] {
-            quietly(&["ip", "netns", "del", &ns]);
-            let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&ns));
+        for (_, ns) in &lab.roles {
+            quietly(&["ip", "netns", "del", ns]);
+            let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(ns));
         }
-        // The veth ends are created inside the namespaces, never in the host's, so deleting
-        // the namespaces removed them too.
-
-        for ns in [lab.dev.clone(), lab.net.clone()] {
+        for (_, ns) in lab.roles.clone() {
             must(&["ip", "netns", "add", &ns])?;
-            lab.namespaces.push(ns);
-        }
-        // Both ends are created inside their namespaces: nothing ever appears in the host's.
-        must(&[
-            "ip",
-            "link",
-            "add",
-            &lab.dev_if,
-            "netns",
-            &lab.dev,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &lab.net_if,
-            "netns",
-            &lab.net,
-        ])?;
-        let dev_cidr = format!("{dev_addr}/{prefix}");
-        must(&[
-            "ip",
-            "-n",
-            &lab.dev,
-            "addr",
-            "add",
-            &dev_cidr,
-            "dev",
-            &lab.dev_if,
-        ])?;
-        for a in net_addrs {
-            let cidr = format!("{a}/{prefix}");
-            must(&[
-                "ip",
-                "-n",
-                &lab.net,
-                "addr",
-                "add",
-                &cidr,
-                "dev",
-                &lab.net_if,
-            ])?;
-        }
-        for (ns, ifname) in [(&lab.dev, &lab.dev_if), (&lab.net, &lab.net_if)] {
-            must(&["ip", "-n", ns, "link", "set", "lo", "up"])?;
-            must(&["ip", "-n", ns, "link", "set", ifname, "up"])?;
+            lab.namespaces.push(ns.clone());
+            must(&["ip", "-n", &ns, "link", "set", "lo", "up"])?;
         }
         Ok(lab)
+    }
+
+    /// The namespace created for `role`.
+    pub fn ns(&self, role: &str) -> Result<String> {
+        self.roles
+            .iter()
+            .find(|(r, _)| r == role)
+            .map(|(_, ns)| ns.clone())
+            .with_context(|| format!("this lab has no namespace for the role {role}"))
+    }
+
+    /// Joins two namespaces (or two interfaces of one) with a veth pair and brings both ends
+    /// up. Both ends are created inside their namespaces: nothing ever appears in the host's,
+    /// and deleting the namespaces removes them.
+    pub fn veth(&self, a: (&str, &str), b: (&str, &str)) -> Result<()> {
+        must(&[
+            "ip", "link", "add", a.1, "netns", a.0, "type", "veth", "peer", "name", b.1, "netns",
+            b.0,
+        ])?;
+        for (ns, ifname) in [a, b] {
+            must(&["ip", "-n", ns, "link", "set", ifname, "up"])?;
+        }
+        Ok(())
+    }
+
+    /// Adds `cidr` (`10.0.0.1/24`) to `ifname` in `ns`.
+    pub fn addr(&self, ns: &str, ifname: &str, cidr: &str) -> Result<()> {
+        must(&["ip", "-n", ns, "addr", "add", cidr, "dev", ifname])?;
+        Ok(())
     }
 
     /// Writes `/etc/netns/<ns>/resolv.conf`, which `ip netns exec` mounts over
@@ -399,10 +423,32 @@ impl Lab {
     /// `setpriv` exec in place, so the PID kept is the program's own; `setpriv --pdeathsig`
     /// has the kernel kill it should this test process die without tearing down (SIGKILL).
     pub fn spawn(&mut self, name: &str, ns: &str, args: &[&str], log: &Path) -> Result<u32> {
+        self.spawn_as(name, ns, None, args, log)
+    }
+
+    /// [`Lab::spawn`], as `user` (a name or UID; its group of the same name, no supplementary
+    /// groups) when given. `setpriv` changes the user first and sets the parent-death signal
+    /// after, so it holds; a program that is started unprivileged never changes user itself,
+    /// which would clear it.
+    pub fn spawn_as(
+        &mut self,
+        name: &str,
+        ns: &str,
+        user: Option<&str>,
+        args: &[&str],
+        log: &Path,
+    ) -> Result<u32> {
         let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let err = out.try_clone()?;
-        let child = Command::new("ip")
-            .args(["netns", "exec", ns, SETPRIV, "--pdeathsig", "KILL", "--"])
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns, SETPRIV]);
+        if let Some(u) = user {
+            cmd.arg(format!("--reuid={u}"))
+                .arg(format!("--regid={u}"))
+                .arg("--clear-groups");
+        }
+        let child = cmd
+            .args(["--pdeathsig", "KILL", "--"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(out)
@@ -416,6 +462,27 @@ impl Lab {
             log: log.to_path_buf(),
         });
         Ok(pid)
+    }
+
+    /// Waits up to `limit` until the file at `path` contains `needle` (a server's "ready" line,
+    /// a log entry), failing early when something the lab started has exited.
+    pub fn wait_for_text(&mut self, path: &Path, needle: &str, limit: Duration) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if text.contains(needle) {
+                return Ok(text);
+            }
+            self.check_alive()?;
+            if start.elapsed() > limit {
+                bail!(
+                    "after {} s {} still does not contain {needle:?}; it holds:\n{text}",
+                    limit.as_secs(),
+                    path.display()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
     }
 
     /// Fails, with the process's log, when something the lab started has exited.
@@ -469,7 +536,20 @@ impl Lab {
 
     /// Ends every process the lab started: SIGTERM, then SIGKILL after a grace period. Only
     /// these PIDs are signalled; as none has been reaped yet, none can have been reused.
+    ///
+    /// Helpers a server started itself (squid's certificate generator) are waited for too: they
+    /// exit once their server has; any still there after the grace period is killed by its PID,
+    /// checked against the start time recorded before the server was signalled.
     pub fn stop_all(&mut self) {
+        let table = process_table();
+        let mut helpers: Vec<(String, u32, u64)> = Vec::new();
+        for p in &mut self.procs {
+            if let Ok(None) = p.child.try_wait() {
+                for (pid, start) in descendants(&table, p.child.id()) {
+                    helpers.push((p.name.clone(), pid, start));
+                }
+            }
+        }
         for p in &mut self.procs {
             if let Ok(None) = p.child.try_wait() {
                 let pid = p.child.id().to_string();
@@ -496,7 +576,70 @@ impl Lab {
             }
         }
         self.procs.clear();
+        let start = Instant::now();
+        for (name, pid, started) in helpers {
+            loop {
+                if start_time(pid) != Some(started) {
+                    break;
+                }
+                if start.elapsed() > TERM_GRACE {
+                    eprintln!("lab: a helper of {name} ({pid}) outlived it; killing it");
+                    quietly(&["kill", "-KILL", &pid.to_string()]);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
+}
+
+/// The start time (clock ticks since boot) of a live process, from `/proc/<pid>/stat`; `None`
+/// when it is gone or a zombie.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name in parentheses: state (field 3), ppid (4), … starttime (22).
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+/// (pid, parent pid, start time) of every live process.
+fn process_table() -> Vec<(u32, u32, u64)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let rest = stat.get(stat.rfind(')')? + 1..)?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ppid = fields.get(1)?.parse().ok()?;
+            let started = fields.get(19)?.parse().ok()?;
+            Some((pid, ppid, started))
+        })
+        .collect()
+}
+
+/// Every descendant of `root` in `table`, with its start time.
+fn descendants(table: &[(u32, u32, u64)], root: u32) -> Vec<(u32, u64)> {
+    let mut found: Vec<(u32, u64)> = Vec::new();
+    let mut parents = vec![root];
+    // A process tree is at most as deep as the table is long.
+    for _ in 0..table.len() {
+        let Some(parent) = parents.pop() else { break };
+        for &(pid, ppid, started) in table {
+            if ppid == parent && !found.iter().any(|(p, _)| *p == pid) {
+                found.push((pid, started));
+                parents.push(pid);
+            }
+        }
+    }
+    found
 }
 
 impl Drop for Lab {
@@ -546,6 +689,9 @@ pub struct Pki {
     /// The CA's common name, which the agent reports as the issuer.
     pub ca_cn: String,
     pub ca_pem: String,
+    /// The CA's private key (PKCS#8 PEM), for a lab server that signs with it (an
+    /// intercepting proxy).
+    pub ca_key_pem: String,
     pub server_cert_pem: String,
     pub server_key_pem: String,
 }
@@ -571,6 +717,7 @@ pub fn make_pki(ca_cn: &str, names: &[&str]) -> Result<Pki> {
     ca.not_after = date_time_ymd(2099, 12, 31);
     let ca_key = KeyPair::generate()?;
     let ca_cert = ca.self_signed(&ca_key)?;
+    let ca_key_pem = ca_key.serialize_pem();
     let issuer = Issuer::new(ca, ca_key);
 
     let owned: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
@@ -588,6 +735,7 @@ pub fn make_pki(ca_cn: &str, names: &[&str]) -> Result<Pki> {
     Ok(Pki {
         ca_cn: ca_cn.to_owned(),
         ca_pem: ca_cert.pem(),
+        ca_key_pem,
         server_cert_pem: leaf_cert.pem(),
         server_key_pem: leaf_key.serialize_pem(),
     })

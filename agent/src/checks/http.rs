@@ -244,6 +244,10 @@ struct Walk<'a> {
     ev: HttpEvidence,
     t: HttpTimings,
     start: Instant,
+    /// Interception seen at the TLS layer. The request still goes through the re-signed
+    /// connection: an inspecting proxy may answer it with its block page, which is then the
+    /// finding (bypassing inspection would not unblock it).
+    intercepted: Option<Stop>,
 }
 
 pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
@@ -254,6 +258,7 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
         ev: HttpEvidence::default(),
         t: HttpTimings::default(),
         start: Instant::now(),
+        intercepted: None,
     };
     let outcome = match w.walk().await {
         Ok(()) => HttpOutcome::Reachable,
@@ -532,7 +537,7 @@ impl Walk<'_> {
                             .push_str(&format!("; it is {}'s inspection CA", sig.vendor));
                     }
                     s.signature = inspection;
-                    return Err(s);
+                    self.intercepted = Some(s);
                 }
                 Ok(tls)
             }
@@ -606,11 +611,14 @@ impl Walk<'_> {
                     }
                 }
             }
-            .map_err(|(outcome, detail)| Stop {
-                outcome,
-                layer: layer_of(outcome),
-                detail: format!("{}: {detail}", redact(&url)),
-                signature: None,
+            .map_err(|(outcome, detail)| {
+                // Through a re-signed connection, the interception is the finding.
+                self.intercepted.take().unwrap_or(Stop {
+                    outcome,
+                    layer: layer_of(outcome),
+                    detail: format!("{}: {detail}", redact(&url)),
+                    signature: None,
+                })
             })?;
             if first {
                 self.t.first_byte_ms = Some(ms(answer.first_byte));
@@ -667,15 +675,22 @@ impl Walk<'_> {
                 } else {
                     BlockingLayer::HttpFilter
                 };
+                let mut detail = format!(
+                    "status {status} with {}'s block page ({})",
+                    sig.vendor, sig.matched
+                );
+                if self.intercepted.is_some() {
+                    detail.push_str(", inside a TLS connection the filter re-signed");
+                }
                 return Err(Stop {
                     outcome: HttpOutcome::BlockedByFilter,
                     layer: Some(layer),
-                    detail: format!(
-                        "status {status} with {}'s block page ({})",
-                        sig.vendor, sig.matched
-                    ),
+                    detail,
                     signature: Some(sig),
                 });
+            }
+            if let Some(intercepted) = self.intercepted.take() {
+                return Err(intercepted);
             }
             return if self.spec.accepts(status) {
                 Ok(())

@@ -1,0 +1,1913 @@
+//! The filter lab: the real agent binary against REAL filtering software, in three network
+//! namespaces joined by veth pairs:
+//!
+//! ```text
+//!  dev ── dev0 ═══ edge-dev ── edge ── edge-inet ═══ dl-a ~~delay line~~ dl-b ═══ inet0 ── inet
+//!  agent          dnsmasq (district resolver)                                     nginx (product
+//!                 squid-openssl :3128 (ssl-bump) :3129 (plain)                     hosts, internet CA)
+//!                 e2guardian :8080, and the block-page address                      coturn (STUN)
+//!                 nftables + iptables on the forward path
+//! ```
+//!
+//! - `dev` is the district device. The agent runs there, trusting the lab's internet CA and the
+//!   district filter CA (as a district device with the filter CA installed does); the internet
+//!   CA is declared public with `--public-roots`.
+//! - `edge` is the district edge and routes between the two (forwarding on). dnsmasq resolves
+//!   the product names, sinkholes one to 0.0.0.0, NXDOMAINs one and answers one with the address
+//!   of the filter's block-page server (nftables DNATs its port 80 to e2guardian, which serves its
+//!   block page for it). squid denies deny.fitlab.test with its own error page, and on its
+//!   ssl-bump port re-signs bump.fitlab.test with the district filter CA and splices the rest.
+//!   e2guardian bans banned.fitlab.test. The forward path resets TCP 8443 and drops TCP 8444 to
+//!   app.fitlab.test, drops UDP 3478 to media.fitlab.test (its TCP 443 is open), resets the TLS
+//!   handshake whose ClientHello names sni.fitlab.test (iptables string match), and drops 30 % of
+//!   the ICMP echo requests to app.fitlab.test (nftables numgen). Between edge and inet, a
+//!   user-space delay line (`fitlab-delayline`, AF_PACKET; the kernel has no netem) holds every
+//!   frame 20 ms each way, so the link's round trip is 40 ms.
+//! - `inet` is "the internet": nginx serves every product host over HTTPS with the internet CA,
+//!   coturn answers STUN on media.fitlab.test and stun.fitlab.test.
+//!
+//! The agent runs once per proxy setting (direct as root, direct as an unprivileged user twice
+//! for the latency methods, through each squid port, through e2guardian), and every outcome is
+//! compared with what the software did: its logs, and the firewall's counters.
+//!
+//! Needs root and the Debian packages iproute2, nftables, iptables, ethtool, procps,
+//! dnsmasq-base, nginx-light (or nginx), coturn, squid-openssl and e2guardian (installed with
+//! `--no-install-recommends`, and with a policy-rc.d that keeps their services from starting in
+//! the root namespace), and util-linux (setpriv). `FITCHECK_SKIP_LAB=1` skips it;
+//! `FITCHECK_AGENT_BIN=PATH` runs that agent instead of building the workspace's;
+//! `FITCHECK_LAB_REPORTS=DIR` keeps the reports.
+//!
+//! Traffic goes only to addresses inside the three namespaces this test creates
+//! (10.232.1.0/24 and 10.232.2.0/24): dnsmasq has no upstream, squid and e2guardian resolve
+//! through it, and no namespace has a default route. Everything is torn down by `Lab`'s `Drop`,
+//! also when an assertion fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fitcheck_tests::lab::{self, Lab, OrPanic, Tool};
+use serde_json::Value;
+
+/// The device's network and the edge's address on it.
+const DEV_NET: &str = "10.232.1.0/24";
+const DEV_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 1, 2);
+const EDGE_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 1, 1);
+/// Where the district resolver sends blocked.fitlab.test: the block-page server on the edge.
+const BLOCKPAGE_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 1, 10);
+/// The edge's address towards the internet (what the internet sees of the proxies).
+const EDGE_INET_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 1);
+const INET_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 2);
+const APP_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 10);
+const SNI_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 11);
+const MEDIA_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 12);
+const STUN_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 13);
+const DENY_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 15);
+const BUMP_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 16);
+const BANNED_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 17);
+const PREFIX: u8 = 24;
+
+const RESET_PORT: u16 = 8443;
+const DROP_PORT: u16 = 8444;
+const STUN_PORT: u16 = 3478;
+/// squid's plain explicit-proxy port and its TLS-inspecting (ssl-bump) port.
+const SQUID_PORT: u16 = 3129;
+const SQUID_BUMP_PORT: u16 = 3128;
+const GUARDIAN_PORT: u16 = 8080;
+
+/// The delay line's delay, each way; the link's round trip is twice this.
+const ONE_WAY_DELAY_MS: u64 = 20;
+const RTT_MS: f64 = 2.0 * ONE_WAY_DELAY_MS as f64;
+/// Slack above the configured round trip: the namespaces' own round trip, timer slack and the
+/// delay line's scheduling (measured well under 2 ms here).
+const RTT_SLACK_MS: f64 = 10.0;
+/// Share of ICMP echo requests the edge drops on the way to the probe host. With 20 probes,
+/// P(none lost) = 0.7^20 ≈ 0.08 %.
+const LOSS_PERCENT: u32 = 30;
+/// Probes the agent sends per latency measurement (agent/src/checks/latency.rs).
+const PROBES: u64 = 20;
+/// The agent's TCP connect timeout (agent/src/checks/mod.rs), less a margin for timer slack.
+const CONNECT_TIMEOUT_MS: f64 = 4900.0;
+
+const INTERNET_CA_CN: &str = "fitcheck lab internet CA";
+const FILTER_CA_CN: &str = "District Filter CA";
+/// Unprivileged agent runs use this user (nobody) and group (nogroup).
+const NOBODY: &str = "65534";
+const REPORTS_ENV: &str = "FITCHECK_LAB_REPORTS";
+
+/// Every product host, on the internet CA's one server certificate.
+const PRODUCT_HOSTS: [&str; 7] = [
+    "app.fitlab.test",
+    "sni.fitlab.test",
+    "media.fitlab.test",
+    "stun.fitlab.test",
+    "deny.fitlab.test",
+    "bump.fitlab.test",
+    "banned.fitlab.test",
+];
+
+const TOOLS: [Tool; 13] = [
+    Tool {
+        path: lab::SETPRIV,
+        package: "util-linux",
+    },
+    Tool {
+        path: "/usr/sbin/ip",
+        package: "iproute2",
+    },
+    Tool {
+        path: "/usr/bin/ss",
+        package: "iproute2",
+    },
+    Tool {
+        path: "/usr/sbin/nft",
+        package: "nftables",
+    },
+    Tool {
+        path: "/usr/sbin/iptables",
+        package: "iptables",
+    },
+    Tool {
+        path: "/usr/sbin/ethtool",
+        package: "ethtool",
+    },
+    Tool {
+        path: "/usr/sbin/sysctl",
+        package: "procps",
+    },
+    Tool {
+        path: "/usr/sbin/dnsmasq",
+        package: "dnsmasq-base",
+    },
+    Tool {
+        path: "/usr/sbin/nginx",
+        package: "nginx-light",
+    },
+    Tool {
+        path: "/usr/bin/turnserver",
+        package: "coturn",
+    },
+    Tool {
+        path: "/usr/sbin/squid",
+        package: "squid-openssl",
+    },
+    // Only squid-openssl ships the certificate generator ssl-bump needs.
+    Tool {
+        path: "/usr/lib/squid/security_file_certgen",
+        package: "squid-openssl",
+    },
+    Tool {
+        path: "/usr/sbin/e2guardian",
+        package: "e2guardian",
+    },
+];
+
+/// The lab with its servers running.
+struct World {
+    lab: Lab,
+    dir: tempfile::TempDir,
+    agent: PathBuf,
+    dev: String,
+    edge: String,
+}
+
+impl World {
+    fn d(&self) -> &Path {
+        self.dir.path()
+    }
+    fn squid_dir(&self) -> PathBuf {
+        self.d().join("squid")
+    }
+    fn guardian_dir(&self) -> PathBuf {
+        self.d().join("e2guardian")
+    }
+}
+
+fn vars(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("DIR", dir.display().to_string()),
+        ("SQUID_DIR", dir.join("squid").display().to_string()),
+        ("GUARDIAN_DIR", dir.join("e2guardian").display().to_string()),
+        ("DEV_NET", DEV_NET.to_owned()),
+        ("EDGE_IP", EDGE_IP.to_string()),
+        ("BLOCKPAGE_IP", BLOCKPAGE_IP.to_string()),
+        ("APP_IP", APP_IP.to_string()),
+        ("SNI_IP", SNI_IP.to_string()),
+        ("MEDIA_IP", MEDIA_IP.to_string()),
+        ("STUN_IP", STUN_IP.to_string()),
+        ("DENY_IP", DENY_IP.to_string()),
+        ("BUMP_IP", BUMP_IP.to_string()),
+        ("BANNED_IP", BANNED_IP.to_string()),
+        ("RESET_PORT", RESET_PORT.to_string()),
+        ("DROP_PORT", DROP_PORT.to_string()),
+        ("STUN_PORT", STUN_PORT.to_string()),
+        ("SQUID_PORT", SQUID_PORT.to_string()),
+        ("SQUID_BUMP_PORT", SQUID_BUMP_PORT.to_string()),
+        ("GUARDIAN_PORT", GUARDIAN_PORT.to_string()),
+        ("LOSS_PERCENT", LOSS_PERCENT.to_string()),
+    ]
+}
+
+fn write_config(dir: &Path, into: &Path, template: &str) -> PathBuf {
+    let text = lab::render(template, &vars(dir)).or_panic();
+    std::fs::write(into, text).unwrap();
+    into.to_path_buf()
+}
+
+fn write_mode(path: &Path, text: &str, mode: u32) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The numeric user and group ids of a system user (`proxy`, `e2guardian`).
+fn ids(user: &str) -> (u32, u32) {
+    let id = |flag: &str| -> u32 {
+        lab::must(&["id", flag, user])
+            .or_panic()
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("`id {flag} {user}`: {e}"))
+    };
+    (id("-u"), id("-g"))
+}
+
+/// Hands `path` and everything under it to `owner`.
+fn chown_tree(path: &Path, owner: (u32, u32)) {
+    std::os::unix::fs::chown(path, Some(owner.0), Some(owner.1)).unwrap();
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).unwrap() {
+            chown_tree(&e.unwrap().path(), owner);
+        }
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Sets up the three namespaces, the links, the delay line and the firewall rules.
+fn build_network(lab: &mut Lab, d: &Path, dev: &str, edge: &str, inet: &str) {
+    // IPv4 only: no interface of the lab sends router or neighbour solicitations, and the delay
+    // line's ports get no link-local address.
+    for ns in [dev, edge, inet] {
+        lab.exec(
+            ns,
+            &[
+                "sysctl",
+                "-qw",
+                "net.ipv6.conf.all.disable_ipv6=1",
+                "net.ipv6.conf.default.disable_ipv6=1",
+            ],
+        )
+        .or_panic();
+    }
+    lab.veth((dev, "dev0"), (edge, "edge-dev")).or_panic();
+    lab.veth((edge, "edge-inet"), (edge, "dl-a")).or_panic();
+    lab.veth((edge, "dl-b"), (inet, "inet0")).or_panic();
+    // Routing on the edge first: setting ip_forward resets every interface's forwarding.
+    lab.exec(edge, &["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        .or_panic();
+    // The delay line's ports: no ARP answers for the edge's addresses (or the internet side would
+    // learn dl-b's MAC as the gateway's and bypass the line), and no forwarding.
+    for port in ["dl-a", "dl-b"] {
+        lab.exec(
+            edge,
+            &[
+                "sysctl",
+                "-qw",
+                &format!("net.ipv4.conf.{port}.arp_ignore=8"),
+                &format!("net.ipv4.conf.{port}.forwarding=0"),
+            ],
+        )
+        .or_panic();
+    }
+    // Frames are copied as seen: no segmentation or checksum offload on the links the line
+    // touches, so every frame fits the MTU and carries its full checksum.
+    for (ns, ifname) in [
+        (edge, "edge-inet"),
+        (edge, "dl-a"),
+        (edge, "dl-b"),
+        (inet, "inet0"),
+    ] {
+        lab.exec(
+            ns,
+            &[
+                "ethtool", "-K", ifname, "tx", "off", "tso", "off", "gso", "off", "gro", "off",
+            ],
+        )
+        .or_panic();
+    }
+    lab.addr(dev, "dev0", &format!("{DEV_IP}/{PREFIX}"))
+        .or_panic();
+    lab.addr(edge, "edge-dev", &format!("{EDGE_IP}/{PREFIX}"))
+        .or_panic();
+    lab.addr(edge, "edge-dev", &format!("{BLOCKPAGE_IP}/{PREFIX}"))
+        .or_panic();
+    lab.addr(edge, "edge-inet", &format!("{EDGE_INET_IP}/{PREFIX}"))
+        .or_panic();
+    for ip in [
+        INET_IP, APP_IP, SNI_IP, MEDIA_IP, STUN_IP, DENY_IP, BUMP_IP, BANNED_IP,
+    ] {
+        lab.addr(inet, "inet0", &format!("{ip}/{PREFIX}"))
+            .or_panic();
+    }
+    // Routes between the two sides, through the edge; no namespace has a default route.
+    lab.exec(
+        dev,
+        &[
+            "ip",
+            "route",
+            "add",
+            "10.232.2.0/24",
+            "via",
+            &EDGE_IP.to_string(),
+        ],
+    )
+    .or_panic();
+    lab.exec(
+        inet,
+        &[
+            "ip",
+            "route",
+            "add",
+            DEV_NET,
+            "via",
+            &EDGE_INET_IP.to_string(),
+        ],
+    )
+    .or_panic();
+    for ns in [dev, edge, inet] {
+        lab.set_resolver(ns, EDGE_IP).or_panic();
+    }
+
+    // The firewall.
+    let dev_nft = write_config(d, &d.join("dev.nft"), include_str!("../lab/dev.nft.in"));
+    let edge_nft = write_config(d, &d.join("edge.nft"), include_str!("../lab/edge.nft.in"));
+    lab.exec(dev, &["nft", "-f", &s(&dev_nft)]).or_panic();
+    lab.exec(edge, &["nft", "-f", &s(&edge_nft)]).or_panic();
+    // The TLS/SNI filter: the connection opens, the ClientHello naming sni.fitlab.test is reset.
+    lab.exec(
+        edge,
+        &[
+            "iptables",
+            "-A",
+            "FORWARD",
+            "-p",
+            "tcp",
+            "--dport",
+            "443",
+            "-m",
+            "string",
+            "--string",
+            "sni.fitlab.test",
+            "--algo",
+            "bm",
+            "-j",
+            "REJECT",
+            "--reject-with",
+            "tcp-reset",
+        ],
+    )
+    .or_panic();
+
+    let delayline = env!("CARGO_BIN_EXE_fitlab-delayline");
+    let log = d.join("delayline.out");
+    lab.spawn(
+        "delay line",
+        edge,
+        &[
+            delayline,
+            "--a",
+            "dl-a",
+            "--b",
+            "dl-b",
+            "--delay-ms",
+            &ONE_WAY_DELAY_MS.to_string(),
+            "--max-seconds",
+            "600",
+        ],
+        &log,
+    )
+    .or_panic();
+    lab.wait_for_text(&log, "ready", Duration::from_secs(5))
+        .or_panic();
+}
+
+/// Starts dnsmasq, nginx, coturn, squid and e2guardian.
+fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
+    let proxy = ids("proxy");
+    let guardian = ids("e2guardian");
+
+    let dnsmasq = write_config(
+        d,
+        &d.join("dnsmasq.conf"),
+        include_str!("../lab/edge-dnsmasq.conf.in"),
+    );
+    lab.spawn(
+        "dnsmasq",
+        edge,
+        &[
+            "/usr/sbin/dnsmasq",
+            "--keep-in-foreground",
+            &format!("--conf-file={}", s(&dnsmasq)),
+        ],
+        &d.join("dnsmasq.out"),
+    )
+    .or_panic();
+
+    let nginx = write_config(
+        d,
+        &d.join("nginx.conf"),
+        include_str!("../lab/inet-nginx.conf.in"),
+    );
+    lab.spawn(
+        "nginx",
+        inet,
+        &[
+            "/usr/sbin/nginx",
+            "-p",
+            &s(d),
+            "-c",
+            &s(&nginx),
+            "-e",
+            &s(&d.join("nginx-startup.log")),
+        ],
+        &d.join("nginx.out"),
+    )
+    .or_panic();
+
+    lab.spawn(
+        "turnserver",
+        inet,
+        &[
+            "/usr/bin/turnserver",
+            "-n",
+            "--listening-ip",
+            &MEDIA_IP.to_string(),
+            "--listening-ip",
+            &STUN_IP.to_string(),
+            "--listening-port",
+            &STUN_PORT.to_string(),
+            "--stun-only",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--no-rfc5780",
+            "--db",
+            &s(&d.join("turndb")),
+            "--pidfile",
+            &s(&d.join("turnserver.pid")),
+            "--log-file",
+            "stdout",
+            "--simple-log",
+        ],
+        &d.join("turnserver.out"),
+    )
+    .or_panic();
+
+    // squid, as `proxy` from the start (it never changes user, so the parent-death signal
+    // holds), with its certificate database initialised in its directory.
+    let sq = d.join("squid");
+    std::fs::create_dir_all(&sq).unwrap();
+    let squid_conf = write_config(
+        d,
+        &sq.join("squid.conf"),
+        include_str!("../lab/squid.conf.in"),
+    );
+    chown_tree(&sq, proxy);
+    let certgen = lab::run_bounded(
+        Command::new(lab::SETPRIV)
+            .args(["--reuid=proxy", "--regid=proxy", "--clear-groups", "--"])
+            .arg("/usr/lib/squid/security_file_certgen")
+            .arg("-c")
+            .arg("-s")
+            .arg(sq.join("ssl_db"))
+            .args(["-M", "4MB"]),
+        Duration::from_secs(20),
+    )
+    .or_panic();
+    assert!(
+        certgen.status.success(),
+        "security_file_certgen -c failed: {}{}",
+        certgen.stdout,
+        certgen.stderr
+    );
+    lab.spawn_as(
+        "squid",
+        edge,
+        Some("proxy"),
+        &["/usr/sbin/squid", "-N", "-f", &s(&squid_conf)],
+        &d.join("squid.out"),
+    )
+    .or_panic();
+
+    // e2guardian, as `e2guardian`, with every list its storyboard uses (empty) and one banned
+    // list.
+    let eg = d.join("e2guardian");
+    std::fs::create_dir_all(eg.join("lists")).unwrap();
+    let eg_conf = write_config(
+        d,
+        &eg.join("e2guardian.conf"),
+        include_str!("../lab/e2guardian.conf.in"),
+    );
+    let eg_f1 = write_config(
+        d,
+        &eg.join("e2guardianf1.conf"),
+        include_str!("../lab/e2guardianf1.conf.in"),
+    );
+    let lists = format!("{}/lists/", eg.display());
+    for conf in [&eg_conf, &eg_f1] {
+        let text = std::fs::read_to_string(conf).unwrap();
+        for (i, _) in text.match_indices(&lists) {
+            let name: String = text[i + lists.len()..]
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
+            let path = eg.join("lists").join(&name);
+            if !path.exists() {
+                std::fs::write(&path, "").unwrap();
+            }
+        }
+    }
+    std::fs::write(
+        eg.join("lists/bannedsitelist"),
+        "# fitcheck filter lab\nbanned.fitlab.test\nblockpage.fitlab.test\n",
+    )
+    .unwrap();
+    chown_tree(&eg, guardian);
+    lab.spawn_as(
+        "e2guardian",
+        edge,
+        Some("e2guardian"),
+        &["/usr/sbin/e2guardian", "-N", "-c", &s(&eg_conf)],
+        &d.join("e2guardian.out"),
+    )
+    .or_panic();
+
+    let edge_want = [
+        ("udp", format!("{EDGE_IP}:53")),
+        ("tcp", format!("{EDGE_IP}:53")),
+        ("tcp", format!("{EDGE_IP}:{SQUID_PORT}")),
+        ("tcp", format!("{EDGE_IP}:{SQUID_BUMP_PORT}")),
+        ("tcp", format!("{EDGE_IP}:{GUARDIAN_PORT}")),
+    ];
+    let inet_want = [
+        ("tcp", "0.0.0.0:443".to_owned()),
+        ("tcp", "0.0.0.0:80".to_owned()),
+        ("tcp", format!("{APP_IP}:{RESET_PORT}")),
+        ("tcp", format!("{APP_IP}:{DROP_PORT}")),
+        ("udp", format!("{MEDIA_IP}:{STUN_PORT}")),
+        ("udp", format!("{STUN_IP}:{STUN_PORT}")),
+    ];
+    let waited = lab
+        .wait_listening(edge, &edge_want, Duration::from_secs(15))
+        .and_then(|()| lab.wait_listening(inet, &inet_want, Duration::from_secs(5)));
+    if let Err(e) = waited {
+        let cache = std::fs::read_to_string(sq.join("cache.log")).unwrap_or_default();
+        panic!("{e:#}\nsquid's cache.log:\n{cache}");
+    }
+}
+
+fn start_world() -> World {
+    let t0 = Instant::now();
+    let agent = lab::agent_binary().or_panic();
+    eprintln!(
+        "filters: agent {} ({:.1} s)",
+        agent.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("fitlab-filters-")
+        .tempdir()
+        .unwrap();
+    let d = dir.path().to_path_buf();
+    // squid, e2guardian and the unprivileged agent runs reach their own files below this.
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o711)).unwrap();
+
+    let internet = lab::make_pki(INTERNET_CA_CN, &PRODUCT_HOSTS).or_panic();
+    let filter = lab::make_pki(FILTER_CA_CN, &["filter.fitlab.test"]).or_panic();
+    write_mode(&d.join("internet-ca.pem"), &internet.ca_pem, 0o644);
+    write_mode(&d.join("server.pem"), &internet.server_cert_pem, 0o600);
+    write_mode(&d.join("server.key"), &internet.server_key_pem, 0o600);
+    // What the device trusts: the internet's CA and the district filter CA it has installed.
+    write_mode(
+        &d.join("device-trust.pem"),
+        &format!("{}{}", internet.ca_pem, filter.ca_pem),
+        0o644,
+    );
+    let sq = d.join("squid");
+    std::fs::create_dir(&sq).unwrap();
+    write_mode(&sq.join("filter-ca.pem"), &filter.ca_pem, 0o600);
+    write_mode(&sq.join("filter-ca.key"), &filter.ca_key_pem, 0o600);
+
+    let mut lab = Lab::with_namespaces(&["dev", "edge", "inet"]).or_panic();
+    let dev = lab.ns("dev").or_panic();
+    let edge = lab.ns("edge").or_panic();
+    let inet = lab.ns("inet").or_panic();
+    build_network(&mut lab, &d, &dev, &edge, &inet);
+    start_servers(&mut lab, &d, &edge, &inet);
+    eprintln!(
+        "filters: namespaces {dev}, {edge}, {inet} up, servers listening ({:.1} s)",
+        t0.elapsed().as_secs_f64()
+    );
+    World {
+        lab,
+        dir,
+        agent,
+        dev,
+        edge,
+    }
+}
+
+/// How one agent run reaches the network.
+#[derive(Default, Clone, Copy)]
+struct How<'a> {
+    /// HTTPS_PROXY and HTTP_PROXY.
+    proxy: Option<&'a str>,
+    no_proxy: Option<&'a str>,
+    /// Run as this user (nobody) instead of root.
+    user: Option<&'a str>,
+}
+
+/// One finished agent run.
+struct AgentRun {
+    name: String,
+    code: Option<i32>,
+    stderr: String,
+    report: Value,
+    seconds: f64,
+}
+
+fn run_agent(w: &World, name: &str, profile: &str, how: How<'_>) -> AgentRun {
+    // An unprivileged run writes into a directory of its own.
+    let d = match how.user {
+        Some(user) => {
+            let p = w.d().join(format!("{name}-files"));
+            std::fs::create_dir(&p).unwrap();
+            let id: u32 = user.parse().unwrap();
+            std::os::unix::fs::chown(&p, Some(id), Some(id)).unwrap();
+            p
+        }
+        None => w.d().to_path_buf(),
+    };
+    let profile_path = d.join(format!("{name}.toml"));
+    write_mode(&profile_path, profile, 0o644);
+    let out = d.join(format!("{name}.json"));
+    let state = d.join(format!("{name}-state"));
+    let mut cmd = Command::new("ip");
+    cmd.env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("SSL_CERT_FILE", w.d().join("device-trust.pem"));
+    if let Some(p) = how.proxy {
+        cmd.env("HTTPS_PROXY", p).env("HTTP_PROXY", p);
+    }
+    if let Some(n) = how.no_proxy {
+        cmd.env("NO_PROXY", n);
+    }
+    cmd.args(["netns", "exec", &w.dev, lab::SETPRIV]);
+    if let Some(u) = how.user {
+        cmd.arg(format!("--reuid={u}"))
+            .arg(format!("--regid={u}"))
+            .arg("--clear-groups");
+    }
+    cmd.args(["--pdeathsig", "KILL", "--"])
+        .arg(&w.agent)
+        .args(["run", "--quiet", "--concurrency", "32", "--public-roots"])
+        .arg(w.d().join("internet-ca.pem"))
+        .arg("--profile")
+        .arg(&profile_path)
+        .arg("--json")
+        .arg(&out)
+        .arg("--state-dir")
+        .arg(&state);
+    let f = lab::run_bounded(&mut cmd, Duration::from_secs(60)).or_panic();
+    eprintln!(
+        "filters: agent run {name}: exit {:?} in {:.1} s\n--- stdout ---\n{}--- stderr ---\n{}",
+        f.status.code(),
+        f.elapsed.as_secs_f64(),
+        f.stdout,
+        f.stderr
+    );
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| {
+        panic!(
+            "the agent wrote no report to {} ({e}); exit {:?}, stderr:\n{}",
+            out.display(),
+            f.status.code(),
+            f.stderr
+        )
+    });
+    if let Ok(keep) = std::env::var(REPORTS_ENV) {
+        let keep = Path::new(&keep);
+        std::fs::create_dir_all(keep).unwrap();
+        std::fs::copy(&out, keep.join(format!("filters-{name}.json"))).unwrap();
+        std::fs::write(keep.join(format!("filters-{name}.stdout")), &f.stdout).unwrap();
+    }
+    AgentRun {
+        name: name.to_owned(),
+        code: f.status.code(),
+        stderr: f.stderr,
+        report: serde_json::from_str(&text).unwrap(),
+        seconds: f.elapsed.as_secs_f64(),
+    }
+}
+
+/// Every failed expectation of every run, so one test run shows all discrepancies at once.
+#[derive(Default)]
+struct Failures(Vec<String>);
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn st(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// Expectations on one run's report.
+struct Expect<'a> {
+    run: &'a AgentRun,
+    failures: &'a mut Failures,
+}
+
+impl Expect<'_> {
+    fn fail(&mut self, what: String) {
+        self.failures
+            .0
+            .push(format!("[{} run] {what}", self.run.name));
+    }
+
+    fn that(&mut self, ok: bool, what: impl Into<String>) {
+        if !ok {
+            let what = what.into();
+            self.fail(what);
+        }
+    }
+
+    fn results(&self, req: &str) -> Vec<Value> {
+        self.run.report["results"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|r| r["requirement"] == req)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The single result for `req`, checked to be `check` with `outcome`.
+    fn one(&mut self, req: &str, check: &str, outcome: &str) -> Option<Value> {
+        let found = self.results(req);
+        if found.len() != 1 {
+            self.fail(format!(
+                "{req}: expected one result, found {}: {}",
+                found.len(),
+                pretty(&Value::Array(found))
+            ));
+            return None;
+        }
+        let r = found.into_iter().next()?;
+        if r["check"] != check || r["outcome"] != outcome {
+            self.fail(format!(
+                "{req} ({}): expected check {check} outcome {outcome}, got check {} outcome {}: {}",
+                st(&r["target"]),
+                r["check"],
+                r["outcome"],
+                pretty(&r)
+            ));
+            // One failure per wrong result: its details are not checked against the outcome
+            // it should have had.
+            return None;
+        }
+        Some(r)
+    }
+
+    /// An HTTP result with `outcome` and `blocking_layer` (absent when `None`).
+    fn http(&mut self, req: &str, outcome: &str, layer: Option<&str>) -> Option<Value> {
+        let r = self.one(req, "http", outcome)?;
+        let got = &r["evidence"]["blocking_layer"];
+        let ok = match layer {
+            Some(l) => got == l,
+            None => got.is_null(),
+        };
+        if !ok {
+            self.fail(format!(
+                "{req} ({}): expected blocking_layer {}, got {got}: {}",
+                st(&r["target"]),
+                layer.unwrap_or("(none)"),
+                pretty(&r)
+            ));
+            return None;
+        }
+        Some(r)
+    }
+
+    /// Checks a property of a result, quoting the result when it does not hold.
+    fn on(&mut self, req: &str, r: Option<&Value>, ok: impl FnOnce(&Value) -> bool, what: &str) {
+        if let Some(r) = r
+            && !ok(r)
+        {
+            self.fail(format!(
+                "{req} ({}): expected {what}: {}",
+                st(&r["target"]),
+                pretty(r)
+            ));
+        }
+    }
+
+    /// The filter named: `evidence.signature.vendor`.
+    fn vendor(&mut self, req: &str, r: Option<&Value>, vendor: &str) {
+        self.on(
+            req,
+            r,
+            |r| r["evidence"]["signature"]["vendor"] == vendor,
+            &format!("evidence.signature.vendor {vendor:?}"),
+        );
+    }
+
+    /// `evidence.proxy`: the proxy used, or none.
+    fn proxy(&mut self, req: &str, r: Option<&Value>, proxy: Option<&str>) {
+        self.on(
+            req,
+            r,
+            |r| match proxy {
+                Some(p) => r["evidence"]["proxy"] == p,
+                None => r["evidence"]["proxy"].is_null(),
+            },
+            &format!("evidence.proxy {}", proxy.unwrap_or("absent")),
+        );
+    }
+
+    /// A certificate issued by `issuer_cn`, trusted by the system, public or not.
+    fn cert(&mut self, req: &str, r: Option<&Value>, issuer_cn: &str, public: bool) {
+        self.on(
+            req,
+            r,
+            |r| {
+                let c = &r["evidence"]["certificate"];
+                st(&c["issuer"]).contains(issuer_cn)
+                    && c["trusted_by_system"] == true
+                    && c["publicly_trusted"] == public
+            },
+            &format!(
+                "certificate issued by {issuer_cn}, trusted_by_system true, publicly_trusted {public}"
+            ),
+        );
+    }
+
+    /// The evaluation of requirement `id`: `status`, and a remedy containing every one of
+    /// `remedy` (none at all for a pass).
+    fn judged(&mut self, id: &str, status: &str, remedy: &[&str]) {
+        let reqs = self.run.report["evaluation"]["requirements"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let Some(r) = reqs.iter().find(|r| r["id"] == id) else {
+            self.fail(format!("evaluation has no requirement {id}"));
+            return;
+        };
+        let text = st(&r["remedy"]);
+        let ok = r["status"] == status
+            && remedy.iter().all(|m| text.contains(m))
+            && (status != "pass" || r["remedy"].is_null());
+        if !ok {
+            self.fail(format!(
+                "evaluation {id}: expected status {status} with a remedy naming {remedy:?}: {}",
+                pretty(r)
+            ));
+        }
+    }
+}
+
+fn check<'a>(run: &'a AgentRun, failures: &'a mut Failures) -> Expect<'a> {
+    Expect { run, failures }
+}
+
+const HEADER: &str = r#"format = 1
+name = "fitcheck filter lab"
+vendor = "fitcheck"
+reviewed = "2026-01-01"
+sources = ["https://fitlab.test/requirements"]
+"#;
+
+fn direct_profile() -> String {
+    format!(
+        r#"id = "fitlab-filters-direct"
+{HEADER}
+[[dns]]
+name = "app.fitlab.test"
+[[dns]]
+name = "sink.fitlab.test"
+[[dns]]
+name = "gone.fitlab.test"
+[[dns]]
+name = "blockpage.fitlab.test"
+
+[[http]]
+url = "https://app.fitlab.test/"
+expect_status = [200]
+[[http]]
+url = "https://sink.fitlab.test/"
+[[http]]
+url = "https://gone.fitlab.test/"
+[[http]]
+url = "https://sni.fitlab.test/"
+[[http]]
+url = "http://blockpage.fitlab.test/"
+[[http]]
+url = "https://app.fitlab.test:{RESET_PORT}/"
+[[http]]
+url = "https://app.fitlab.test:{DROP_PORT}/"
+[[http]]
+url = "https://media.fitlab.test/"
+[[http]]
+url = "https://deny.fitlab.test/"
+[[http]]
+url = "https://bump.fitlab.test/"
+[[http]]
+url = "http://banned.fitlab.test/"
+[[http]]
+url = "http://app.fitlab.test/"
+
+[[ports]]
+protocol = "udp"
+host = "media.fitlab.test"
+port = {STUN_PORT}
+probe = "stun"
+[[ports]]
+protocol = "tcp"
+host = "media.fitlab.test"
+port = 443
+[[ports]]
+protocol = "udp"
+host = "stun.fitlab.test"
+port = {STUN_PORT}
+probe = "stun"
+[[ports]]
+protocol = "tcp"
+host = "app.fitlab.test"
+port = {RESET_PORT}
+[[ports]]
+protocol = "tcp"
+host = "app.fitlab.test"
+port = {DROP_PORT}
+
+[network]
+max_rtt_ms = 100
+max_loss_percent = 5
+probe_host = "app.fitlab.test"
+"#
+    )
+}
+
+fn latency_profile(id: &str) -> String {
+    format!(
+        r#"id = "{id}"
+{HEADER}
+[[dns]]
+name = "app.fitlab.test"
+
+[network]
+max_rtt_ms = 100
+max_loss_percent = 5
+probe_host = "app.fitlab.test"
+"#
+    )
+}
+
+fn squid_plain_profile() -> String {
+    format!(
+        r#"id = "fitlab-filters-squid"
+{HEADER}
+[[http]]
+url = "https://deny.fitlab.test/"
+[[http]]
+url = "http://deny.fitlab.test/"
+[[http]]
+url = "https://app.fitlab.test/"
+expect_status = [200]
+[[http]]
+url = "http://app.fitlab.test/"
+[[http]]
+url = "https://bump.fitlab.test/"
+"#
+    )
+}
+
+fn squid_bump_profile() -> String {
+    format!(
+        r#"id = "fitlab-filters-squid-bump"
+{HEADER}
+[[http]]
+url = "https://deny.fitlab.test/"
+[[http]]
+url = "https://bump.fitlab.test/"
+[[http]]
+url = "https://app.fitlab.test/"
+expect_status = [200]
+[[http]]
+url = "https://sni.fitlab.test/"
+[[http]]
+url = "https://media.fitlab.test/"
+[[http]]
+url = "http://deny.fitlab.test/"
+"#
+    )
+}
+
+fn guardian_profile() -> String {
+    format!(
+        r#"id = "fitlab-filters-e2guardian"
+{HEADER}
+[[http]]
+url = "http://banned.fitlab.test/"
+[[http]]
+url = "https://banned.fitlab.test/"
+[[http]]
+url = "https://app.fitlab.test/"
+expect_status = [200]
+[[http]]
+url = "http://app.fitlab.test/"
+[[http]]
+url = "http://deny.fitlab.test/through-e2guardian"
+"#
+    )
+}
+
+/// The firewall's counters, read before and after a run.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    tcp_reset: u64,
+    tcp_dropped: u64,
+    udp_media_dropped: u64,
+    icmp_lost: u64,
+    icmp_echo_forwarded: u64,
+    blockpage_dnat: u64,
+    sni_reset: u64,
+    to_block_address: u64,
+}
+
+fn counters(w: &World) -> Counters {
+    let edge = |name: &str| lab::nft_counter(&w.edge, ("inet", "fitlab"), name).or_panic();
+    let table = lab::must(&Lab::in_ns(
+        &w.edge,
+        &["iptables", "-L", "FORWARD", "-v", "-x", "-n"],
+    ))
+    .or_panic();
+    let sni_reset = table
+        .lines()
+        .find(|l| l.contains("sni.fitlab.test"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no SNI rule counter in:\n{table}"));
+    Counters {
+        tcp_reset: edge("tcp_reset"),
+        tcp_dropped: edge("tcp_dropped"),
+        udp_media_dropped: edge("udp_media_dropped"),
+        icmp_lost: edge("icmp_lost"),
+        icmp_echo_forwarded: edge("icmp_echo_forwarded"),
+        blockpage_dnat: lab::nft_counter(&w.edge, ("ip", "fitlab_nat"), "blockpage_dnat")
+            .or_panic(),
+        sni_reset,
+        to_block_address: lab::nft_counter(&w.dev, ("inet", "fitlab"), "to_block_address")
+            .or_panic(),
+    }
+}
+
+fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failures) {
+    let mut e = check(run, f);
+    let resolver = format!("{EDGE_IP}:53");
+    for (i, name, outcome, a) in [
+        (0, "app.fitlab.test", "resolved", Some(APP_IP.to_string())),
+        (
+            1,
+            "sink.fitlab.test",
+            "sinkholed",
+            Some("0.0.0.0".to_owned()),
+        ),
+        (2, "gone.fitlab.test", "nxdomain", None),
+        (
+            3,
+            "blockpage.fitlab.test",
+            "resolved",
+            Some(BLOCKPAGE_IP.to_string()),
+        ),
+    ] {
+        let req = format!("dns[{i}]");
+        let d = e.one(&req, "dns", outcome);
+        e.on(
+            &req,
+            d.as_ref(),
+            |d| {
+                d["target"] == name
+                    && d["evidence"]["resolvers"] == serde_json::json!([resolver.clone()])
+                    && match &a {
+                        Some(ip) => d["evidence"]["a"] == serde_json::json!([ip]),
+                        None => d["evidence"]["a"].as_array().is_none_or(|v| v.is_empty()),
+                    }
+            },
+            &format!("{name} answered by {resolver} with A {a:?}"),
+        );
+    }
+
+    // HTTP, layer by layer.
+    let h = e.http("http[0]", "reachable", None);
+    e.on(
+        "http[0]",
+        h.as_ref(),
+        |h| h["evidence"]["status"] == 200 && h["evidence"]["address"] == APP_IP.to_string(),
+        "status 200 from 10.232.2.10",
+    );
+    e.cert("http[0]", h.as_ref(), INTERNET_CA_CN, true);
+    e.proxy("http[0]", h.as_ref(), None);
+
+    let h = e.http("http[1]", "dns_failed", Some("dns"));
+    e.on(
+        "http[1]",
+        h.as_ref(),
+        |h| {
+            st(&h["evidence"]["detail"]).contains("0.0.0.0")
+                && h["evidence"]["address"].is_null()
+                && h["timings"]["connect_ms"].is_null()
+        },
+        "a detail naming the sinkhole answer 0.0.0.0, and no connection",
+    );
+    let h = e.http("http[2]", "dns_failed", Some("dns"));
+    e.on(
+        "http[2]",
+        h.as_ref(),
+        |h| st(&h["evidence"]["detail"]).contains("nxdomain"),
+        "a detail naming nxdomain",
+    );
+    let h = e.http("http[3]", "connection_reset", Some("tls_sni"));
+    e.on(
+        "http[3]",
+        h.as_ref(),
+        |h| {
+            h["evidence"]["address"] == SNI_IP.to_string()
+                && h["timings"]["connect_ms"].as_f64().is_some()
+                && h["evidence"]["status"].is_null()
+        },
+        "TCP connected to 10.232.2.11 and no HTTP status (the handshake was reset)",
+    );
+    let h = e.http("http[4]", "blocked_by_filter", Some("http_filter"));
+    e.vendor("http[4]", h.as_ref(), "e2guardian");
+    e.on(
+        "http[4]",
+        h.as_ref(),
+        |h| h["evidence"]["status"] == 200 && h["evidence"]["address"] == BLOCKPAGE_IP.to_string(),
+        "status 200 (e2guardian's block page) from the block-page address 10.232.1.10",
+    );
+    let h = e.http("http[5]", "connection_refused", Some("tcp"));
+    e.on(
+        "http[5]",
+        h.as_ref(),
+        |h| h["evidence"]["address"] == APP_IP.to_string() && h["timings"]["tls_ms"].is_null(),
+        "refused at 10.232.2.10 before any TLS",
+    );
+    let h = e.http("http[6]", "timeout", Some("tcp"));
+    e.on(
+        "http[6]",
+        h.as_ref(),
+        |h| {
+            h["timings"]["connect_ms"]
+                .as_f64()
+                .is_some_and(|ms| ms >= CONNECT_TIMEOUT_MS)
+        },
+        "a connect that waited the whole connect timeout",
+    );
+    for (req, host) in [
+        ("http[7]", "media.fitlab.test"),
+        ("http[8]", "deny.fitlab.test"),
+        ("http[9]", "bump.fitlab.test"),
+    ] {
+        let h = e.http(req, "reachable", None);
+        e.cert(req, h.as_ref(), INTERNET_CA_CN, true);
+        e.on(
+            req,
+            h.as_ref(),
+            |h| h["evidence"]["status"] == 200,
+            &format!("status 200 from {host} (no filter on the direct path blocks it)"),
+        );
+    }
+    for req in ["http[10]", "http[11]"] {
+        let h = e.http(req, "reachable", None);
+        e.on(
+            req,
+            h.as_ref(),
+            |h| h["evidence"]["status"] == 200 && h["evidence"]["certificate"].is_null(),
+            "status 200 over plain HTTP",
+        );
+    }
+
+    // Ports: UDP media filtered while TCP 443 to the same host is open.
+    let p = e.one("ports[0]", "udp", "no_answer");
+    e.on(
+        "ports[0]",
+        p.as_ref(),
+        |p| p["address"] == MEDIA_IP.to_string() && p["attempts"] == 3,
+        "no answer from 10.232.2.12:3478 after 3 attempts",
+    );
+    let p = e.one("ports[1]", "tcp", "open");
+    e.on(
+        "ports[1]",
+        p.as_ref(),
+        |p| p["address"] == MEDIA_IP.to_string(),
+        "open at 10.232.2.12:443",
+    );
+    let p = e.one("ports[2]", "udp", "answered");
+    e.on(
+        "ports[2]",
+        p.as_ref(),
+        |p| p["address"] == STUN_IP.to_string(),
+        "a STUN answer from 10.232.2.13",
+    );
+    e.one("ports[3]", "tcp", "refused");
+    let p = e.one("ports[4]", "tcp", "filtered");
+    e.on(
+        "ports[4]",
+        p.as_ref(),
+        |p| {
+            p["duration_ms"]
+                .as_f64()
+                .is_some_and(|ms| ms >= CONNECT_TIMEOUT_MS)
+        },
+        "filtered after the whole connect timeout",
+    );
+
+    // Latency over the delay line, with the edge's loss.
+    let lost = after.icmp_lost - before.icmp_lost;
+    let forwarded = after.icmp_echo_forwarded - before.icmp_echo_forwarded;
+    let l = e.one("network", "latency", "measured");
+    e.on(
+        "network",
+        l.as_ref(),
+        |l| l["method"] == "icmp" && st(&l["detail"]).contains("raw socket"),
+        "method icmp over a raw socket (root; ping_group_range is `1 0` in a new namespace)",
+    );
+    e.on(
+        "network",
+        l.as_ref(),
+        |l| {
+            l["rtt_min_ms"].as_f64().is_some_and(|v| v >= RTT_MS)
+                && l["rtt_ms"]
+                    .as_f64()
+                    .is_some_and(|v| v <= RTT_MS + RTT_SLACK_MS)
+        },
+        &format!("rtt_min_ms ≥ {RTT_MS} and rtt_ms ≤ {RTT_MS} + {RTT_SLACK_MS} (the delay line)"),
+    );
+    let want_loss = lost as f64 * 100.0 / PROBES as f64;
+    e.on(
+        "network",
+        l.as_ref(),
+        |l| {
+            l["probes"] == PROBES
+                && l["loss_percent"]
+                    .as_f64()
+                    .is_some_and(|v| (v - want_loss).abs() < 0.01)
+        },
+        &format!(
+            "{PROBES} probes and loss_percent {want_loss} (the edge dropped {lost} of the echo requests, forwarded {forwarded})"
+        ),
+    );
+    e.that(
+        lost + forwarded == PROBES,
+        format!("the edge saw {PROBES} echo requests to the probe host, saw {lost} dropped + {forwarded} forwarded"),
+    );
+    e.that(
+        lost > 0,
+        format!("with {LOSS_PERCENT} % loss over {PROBES} probes some are lost (P(none) ≈ 0.08 %); lost {lost}"),
+    );
+
+    // The judgement and the remedies.
+    e.judged("dns[0]", "pass", &[]);
+    e.judged("dns[1]", "fail", &["allow sink.fitlab.test", "DNS filter"]);
+    e.judged("dns[2]", "fail", &["gone.fitlab.test"]);
+    e.judged("dns[3]", "pass", &[]);
+    e.judged("http[0]", "pass", &[]);
+    e.judged("http[1]", "fail", &["sink.fitlab.test"]);
+    e.judged("http[2]", "fail", &["gone.fitlab.test"]);
+    e.judged("http[3]", "fail", &["allow sni.fitlab.test", "SNI"]);
+    e.judged(
+        "http[4]",
+        "fail",
+        &["blockpage.fitlab.test", "allow-list", "e2guardian"],
+    );
+    e.judged(
+        "http[5]",
+        "fail",
+        &[&format!("TCP {RESET_PORT}"), "app.fitlab.test", "firewall"],
+    );
+    e.judged(
+        "http[6]",
+        "fail",
+        &[&format!("TCP {DROP_PORT}"), "app.fitlab.test", "firewall"],
+    );
+    for id in ["http[7]", "http[8]", "http[9]", "http[10]", "http[11]"] {
+        e.judged(id, "pass", &[]);
+    }
+    e.judged(
+        "ports[0]",
+        "fail",
+        &[&format!("UDP {STUN_PORT}"), "media.fitlab.test", "firewall"],
+    );
+    e.judged("ports[1]", "pass", &[]);
+    e.judged("ports[2]", "pass", &[]);
+    e.judged(
+        "ports[3]",
+        "fail",
+        &[&format!("TCP {RESET_PORT}"), "firewall"],
+    );
+    e.judged(
+        "ports[4]",
+        "fail",
+        &[&format!("TCP {DROP_PORT}"), "firewall"],
+    );
+    e.judged("network.max_rtt_ms", "pass", &[]);
+    e.judged(
+        "network.max_loss_percent",
+        if want_loss > 5.0 { "warn" } else { "pass" },
+        &[],
+    );
+    e.that(
+        run.report["evaluation"]["verdict"] == "not_compatible",
+        format!(
+            "verdict not_compatible, got {}",
+            run.report["evaluation"]["verdict"]
+        ),
+    );
+
+    // What the firewall did.
+    let d = |a: u64, b: u64| a - b;
+    e.that(
+        d(after.sni_reset, before.sni_reset) >= 1,
+        "the SNI rule reset the ClientHello naming sni.fitlab.test",
+    );
+    e.that(
+        d(after.tcp_reset, before.tcp_reset) >= 2,
+        format!(
+            "the edge reset the TCP connects to app:{RESET_PORT} (HTTP and port check), counted {}",
+            d(after.tcp_reset, before.tcp_reset)
+        ),
+    );
+    e.that(
+        d(after.tcp_dropped, before.tcp_dropped) >= 2,
+        format!(
+            "the edge dropped the TCP connects to app:{DROP_PORT}, counted {}",
+            d(after.tcp_dropped, before.tcp_dropped)
+        ),
+    );
+    e.that(
+        d(after.udp_media_dropped, before.udp_media_dropped) == 3,
+        format!(
+            "the edge dropped exactly the 3 STUN requests to media:{STUN_PORT}, counted {}",
+            d(after.udp_media_dropped, before.udp_media_dropped)
+        ),
+    );
+    e.that(
+        d(after.blockpage_dnat, before.blockpage_dnat) >= 1,
+        "the block-page address's port 80 was sent to e2guardian",
+    );
+}
+
+fn check_latency_unprivileged(
+    run: &AgentRun,
+    before: Counters,
+    after: Counters,
+    ping_sockets: bool,
+    f: &mut Failures,
+) {
+    let mut e = check(run, f);
+    e.one("dns[0]", "dns", "resolved");
+    let l = e.one("network", "latency", "measured");
+    let lost = after.icmp_lost - before.icmp_lost;
+    let forwarded = after.icmp_echo_forwarded - before.icmp_echo_forwarded;
+    if ping_sockets {
+        e.on(
+            "network",
+            l.as_ref(),
+            |l| l["method"] == "icmp" && st(&l["detail"]).contains("unprivileged ping socket"),
+            "method icmp over an unprivileged ping socket (ping_group_range admits nogroup)",
+        );
+        let want_loss = lost as f64 * 100.0 / PROBES as f64;
+        e.on(
+            "network",
+            l.as_ref(),
+            |l| {
+                l["loss_percent"]
+                    .as_f64()
+                    .is_some_and(|v| (v - want_loss).abs() < 0.01)
+            },
+            &format!("loss_percent {want_loss} (the edge dropped {lost} echo requests)"),
+        );
+        e.that(
+            lost + forwarded == PROBES,
+            format!("the edge saw {PROBES} echo requests, saw {lost} + {forwarded}"),
+        );
+    } else {
+        e.on(
+            "network",
+            l.as_ref(),
+            |l| {
+                l["method"] == "tcp_connect"
+                    && st(&l["detail"]).contains("ICMP not permitted")
+                    && l["loss_percent"] == 0.0
+            },
+            "method tcp_connect, a detail saying ICMP is not permitted, and no loss (the edge drops only ICMP)",
+        );
+        e.that(
+            lost + forwarded == 0,
+            format!("no ICMP echo request left the device, the edge saw {lost} + {forwarded}"),
+        );
+    }
+    e.on(
+        "network",
+        l.as_ref(),
+        |l| {
+            l["rtt_min_ms"].as_f64().is_some_and(|v| v >= RTT_MS)
+                && l["rtt_ms"]
+                    .as_f64()
+                    .is_some_and(|v| v <= RTT_MS + RTT_SLACK_MS)
+        },
+        &format!("rtt_min_ms ≥ {RTT_MS} and rtt_ms ≤ {RTT_MS} + {RTT_SLACK_MS} (the delay line)"),
+    );
+    e.judged("network.max_rtt_ms", "pass", &[]);
+}
+
+fn check_squid_plain(run: &AgentRun, f: &mut Failures) {
+    let proxy = format!("http://{EDGE_IP}:{SQUID_PORT}");
+    let mut e = check(run, f);
+    for req in ["http[0]", "http[1]"] {
+        let h = e.http(req, "blocked_by_filter", Some("http_proxy"));
+        e.vendor(req, h.as_ref(), "Squid");
+        e.proxy(req, h.as_ref(), Some(&proxy));
+        e.on(
+            req,
+            h.as_ref(),
+            |h| {
+                h["evidence"]["status"] == 403
+                    && st(&h["evidence"]["headers"]["x-squid-error"]).contains("ERR_ACCESS_DENIED")
+            },
+            "status 403 with X-Squid-Error: ERR_ACCESS_DENIED",
+        );
+        e.judged(req, "fail", &["deny.fitlab.test", "allow-list", "Squid"]);
+    }
+    let h = e.get_http("http[0]");
+    e.on(
+        "http[0]",
+        h.as_ref(),
+        |h| h["evidence"]["certificate"].is_null() && h["timings"]["tls_ms"].is_null(),
+        "no TLS at all: squid refuses the CONNECT before any handshake",
+    );
+    let h = e.http("http[2]", "reachable", None);
+    e.cert("http[2]", h.as_ref(), INTERNET_CA_CN, true);
+    e.proxy("http[2]", h.as_ref(), Some(&proxy));
+    let h = e.http("http[3]", "reachable", None);
+    e.proxy("http[3]", h.as_ref(), Some(&proxy));
+    e.on(
+        "http[3]",
+        h.as_ref(),
+        |h| h["evidence"]["status"] == 200,
+        "status 200",
+    );
+    // No inspection on this port: bump.fitlab.test is tunnelled like any other name.
+    let h = e.http("http[4]", "reachable", None);
+    e.cert("http[4]", h.as_ref(), INTERNET_CA_CN, true);
+    for id in ["http[2]", "http[3]", "http[4]"] {
+        e.judged(id, "pass", &[]);
+    }
+}
+
+fn check_squid_bump(run: &AgentRun, f: &mut Failures) {
+    let proxy = format!("http://{EDGE_IP}:{SQUID_BUMP_PORT}");
+    let mut e = check(run, f);
+    // Squid denies deny.fitlab.test here too; on an ssl-bump port it answers the CONNECT with
+    // 200, bumps the connection with the filter CA and serves its 403 error page inside TLS.
+    for req in ["http[0]", "http[5]"] {
+        let h = e.http(req, "blocked_by_filter", Some("http_proxy"));
+        e.vendor(req, h.as_ref(), "Squid");
+        e.proxy(req, h.as_ref(), Some(&proxy));
+        e.on(
+            req,
+            h.as_ref(),
+            |h| h["evidence"]["status"] == 403,
+            "status 403 (Squid's ERR_ACCESS_DENIED page)",
+        );
+        e.judged(req, "fail", &["deny.fitlab.test", "allow-list", "Squid"]);
+    }
+    let h = e.http("http[1]", "tls_intercepted", Some("tls_interception"));
+    e.cert("http[1]", h.as_ref(), FILTER_CA_CN, false);
+    e.proxy("http[1]", h.as_ref(), Some(&proxy));
+    e.judged(
+        "http[1]",
+        "fail",
+        &["bump.fitlab.test", "TLS-inspection bypass", FILTER_CA_CN],
+    );
+    let h = e.http("http[2]", "reachable", None);
+    e.cert("http[2]", h.as_ref(), INTERNET_CA_CN, true);
+    e.proxy("http[2]", h.as_ref(), Some(&proxy));
+    // The SNI filter is on the edge's forward path; squid's own connection to the host starts
+    // on the edge and is not forwarded, so through the proxy the name is reachable.
+    let h = e.http("http[3]", "reachable", None);
+    e.cert("http[3]", h.as_ref(), INTERNET_CA_CN, true);
+    // NO_PROXY names media.fitlab.test: straight to it, no proxy.
+    let h = e.http("http[4]", "reachable", None);
+    e.proxy("http[4]", h.as_ref(), None);
+    e.on(
+        "http[4]",
+        h.as_ref(),
+        |h| h["evidence"]["address"] == MEDIA_IP.to_string(),
+        "connected directly to 10.232.2.12",
+    );
+    for id in ["http[2]", "http[3]", "http[4]"] {
+        e.judged(id, "pass", &[]);
+    }
+}
+
+fn check_guardian(run: &AgentRun, f: &mut Failures) {
+    let proxy = format!("http://{EDGE_IP}:{GUARDIAN_PORT}");
+    let mut e = check(run, f);
+    // Plain HTTP: e2guardian answers 200 with its block page.
+    let h = e.http("http[0]", "blocked_by_filter", Some("http_proxy"));
+    e.vendor("http[0]", h.as_ref(), "e2guardian");
+    e.proxy("http[0]", h.as_ref(), Some(&proxy));
+    e.on(
+        "http[0]",
+        h.as_ref(),
+        |h| h["evidence"]["status"] == 200,
+        "status 200 (e2guardian serves its block page as an ordinary page)",
+    );
+    e.judged(
+        "http[0]",
+        "fail",
+        &["banned.fitlab.test", "allow-list", "e2guardian"],
+    );
+    // HTTPS: without TLS interception e2guardian refuses the CONNECT with
+    // `302 Redirect`, `Location: http://internal.test.e2guardian.org`, `Server: e2guardian`, no
+    // body, and logs it *DENIED*.
+    let h = e.http("http[1]", "blocked_by_filter", Some("http_proxy"));
+    e.vendor("http[1]", h.as_ref(), "e2guardian");
+    e.proxy("http[1]", h.as_ref(), Some(&proxy));
+    e.on(
+        "http[1]",
+        h.as_ref(),
+        |h| h["evidence"]["status"] == 302 && h["evidence"]["certificate"].is_null(),
+        "status 302 (e2guardian's refusal of the CONNECT) and no TLS",
+    );
+    e.judged(
+        "http[1]",
+        "fail",
+        &["banned.fitlab.test", "allow-list", "e2guardian"],
+    );
+    let h = e.http("http[2]", "reachable", None);
+    e.cert("http[2]", h.as_ref(), INTERNET_CA_CN, true);
+    e.proxy("http[2]", h.as_ref(), Some(&proxy));
+    for req in ["http[3]", "http[4]"] {
+        let h = e.http(req, "reachable", None);
+        e.proxy(req, h.as_ref(), Some(&proxy));
+        e.on(
+            req,
+            h.as_ref(),
+            |h| {
+                h["evidence"]["status"] == 200
+                    && st(&h["evidence"]["headers"]["server"]).starts_with("nginx")
+            },
+            "status 200 from nginx, through e2guardian",
+        );
+    }
+    for id in ["http[2]", "http[3]", "http[4]"] {
+        e.judged(id, "pass", &[]);
+    }
+}
+
+impl Expect<'_> {
+    /// The single HTTP result for `req`, unchecked (`http` reports a missing one).
+    fn get_http(&self, req: &str) -> Option<Value> {
+        let found = self.results(req);
+        (found.len() == 1)
+            .then(|| found.into_iter().next())
+            .flatten()
+    }
+}
+
+/// A server's log, once `ok` holds for it or after 3 s (a server may write an entry a moment
+/// after the agent is done: squid logs a tunnel when it closes).
+fn read_settled(path: &Path, ok: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if ok(&text) || start.elapsed() > Duration::from_secs(3) {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What the servers logged, compared with what the agent reported.
+fn check_logs(w: &World, f: &mut Failures) {
+    let mut fail = |ok: bool, what: String| {
+        if !ok {
+            f.0.push(format!("[servers] {what}"));
+        }
+    };
+    // logformat fitlab: client local-ip:port status method url server
+    let squid_has = |log: &str, (port, status, method, url, _): &(u16, &str, &str, &str, &str)| {
+        log.lines().any(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            c.first() == Some(&DEV_IP.to_string().as_str())
+                && c.get(1) == Some(&format!("{EDGE_IP}:{port}").as_str())
+                && c.get(2).is_some_and(|s| s.starts_with(status))
+                && c.get(3) == Some(method)
+                && c.get(4) == Some(url)
+        })
+    };
+    let squid_want: [(u16, &str, &str, &str, &str); 7] = [
+        (
+            SQUID_PORT,
+            "TCP_DENIED/403",
+            "CONNECT",
+            "deny.fitlab.test:443",
+            "denied the CONNECT with 403",
+        ),
+        (
+            SQUID_PORT,
+            "TCP_DENIED/403",
+            "GET",
+            "http://deny.fitlab.test/",
+            "denied the plain GET with 403",
+        ),
+        (
+            SQUID_BUMP_PORT,
+            "TCP_DENIED/",
+            "CONNECT",
+            "deny.fitlab.test:443",
+            "denied the CONNECT on the ssl-bump port",
+        ),
+        (
+            SQUID_BUMP_PORT,
+            "",
+            "CONNECT",
+            "bump.fitlab.test:443",
+            "saw the CONNECT it bumped",
+        ),
+        (
+            SQUID_BUMP_PORT,
+            "TCP_TUNNEL/",
+            "CONNECT",
+            "app.fitlab.test:443",
+            "spliced app.fitlab.test",
+        ),
+        (
+            SQUID_PORT,
+            "TCP_TUNNEL/",
+            "CONNECT",
+            "app.fitlab.test:443",
+            "tunnelled app.fitlab.test",
+        ),
+        (
+            SQUID_PORT,
+            "TCP_MISS/200",
+            "GET",
+            "http://app.fitlab.test/",
+            "fetched http://app.fitlab.test/",
+        ),
+    ];
+    // squid logs a tunnel when it closes: give the last ones a moment.
+    let squid = read_settled(&w.squid_dir().join("access.log"), |log| {
+        squid_want.iter().all(|want| squid_has(log, want))
+    });
+    for want in &squid_want {
+        let (port, status, method, url, why) = want;
+        fail(
+            squid_has(&squid, want),
+            format!(
+                "squid ({EDGE_IP}:{port}) {why}: a line `{DEV_IP} {EDGE_IP}:{port} {status}… {method} {url}`; squid's access.log:\n{squid}"
+            ),
+        );
+    }
+
+    let guardian_want = [
+        ("http://banned.fitlab.test", "GET", true),
+        ("https://banned.fitlab.test:443", "CONNECT", true),
+        ("http://blockpage.fitlab.test", "GET", true),
+        ("http://app.fitlab.test", "GET", false),
+        ("http://deny.fitlab.test/through-e2guardian", "GET", false),
+        ("https://app.fitlab.test:443", "CONNECT", false),
+    ];
+    let guardian_has = |log: &str, (url, method, denied): &(&str, &str, bool)| {
+        log.lines().any(|l| {
+            l.contains(&format!(" {DEV_IP} {url} "))
+                && l.contains(&format!(" {method} "))
+                && l.contains("*DENIED*") == *denied
+        })
+    };
+    let guardian = read_settled(&w.guardian_dir().join("access.log"), |log| {
+        guardian_want.iter().all(|want| guardian_has(log, want))
+    });
+    for want in &guardian_want {
+        let (url, method, denied) = want;
+        fail(
+            guardian_has(&guardian, want),
+            format!(
+                "e2guardian logged {method} {url} {}; its access.log:\n{guardian}",
+                if *denied { "*DENIED*" } else { "allowed" }
+            ),
+        );
+    }
+
+    let nginx = std::fs::read_to_string(w.d().join("access.log")).unwrap_or_default();
+    let from = |host: &str, ip: Ipv4Addr| {
+        nginx.lines().any(|l| {
+            l.contains(&format!(" {host} \"GET / HTTP/")) && l.ends_with(&format!("from {ip}"))
+        })
+    };
+    for (host, ip, want, why) in [
+        (
+            "app.fitlab.test",
+            DEV_IP,
+            true,
+            "the device fetched app directly",
+        ),
+        (
+            "app.fitlab.test",
+            EDGE_INET_IP,
+            true,
+            "the proxies fetched app for the device",
+        ),
+        (
+            "deny.fitlab.test",
+            DEV_IP,
+            true,
+            "the device fetched deny directly (squid's list does not apply there)",
+        ),
+        (
+            "deny.fitlab.test",
+            EDGE_INET_IP,
+            false,
+            "squid never fetched deny.fitlab.test (e2guardian fetched /through-e2guardian)",
+        ),
+        (
+            "banned.fitlab.test",
+            EDGE_INET_IP,
+            false,
+            "e2guardian never fetched banned.fitlab.test",
+        ),
+        (
+            "sni.fitlab.test",
+            DEV_IP,
+            false,
+            "no request for sni.fitlab.test got past the SNI reset",
+        ),
+        (
+            "sni.fitlab.test",
+            EDGE_INET_IP,
+            true,
+            "squid spliced sni.fitlab.test from the edge",
+        ),
+        (
+            "media.fitlab.test",
+            DEV_IP,
+            true,
+            "the device reached media over TCP 443",
+        ),
+    ] {
+        fail(
+            from(host, ip) == want,
+            format!(
+                "nginx: {why} (a GET for {host} from {ip}: {}); access log:\n{nginx}",
+                if want { "expected" } else { "not expected" }
+            ),
+        );
+    }
+
+    let dns = std::fs::read_to_string(w.d().join("dnsmasq.log")).unwrap_or_default();
+    for name in ["app", "sink", "gone", "blockpage", "deny", "bump", "banned"] {
+        let q = format!("query[A] {name}.fitlab.test from ");
+        fail(dns.contains(&q), format!("dnsmasq logged `{q}…`"));
+    }
+}
+
+#[test]
+fn agent_against_real_filters() {
+    if !lab::preflight(&TOOLS) {
+        return;
+    }
+    let t0 = Instant::now();
+    let mut w = start_world();
+    let mut failures = Failures::default();
+    let mut timings = String::new();
+
+    let c0 = counters(&w);
+    let direct = run_agent(&w, "direct", &direct_profile(), How::default());
+    let c1 = counters(&w);
+    check_direct(&direct, c0, c1, &mut failures);
+
+    let nobody = How {
+        user: Some(NOBODY),
+        ..How::default()
+    };
+    let no_icmp = run_agent(
+        &w,
+        "latency-nobody",
+        &latency_profile("fitlab-filters-latency"),
+        nobody,
+    );
+    let c2 = counters(&w);
+    check_latency_unprivileged(&no_icmp, c1, c2, false, &mut failures);
+
+    // Let nogroup open ping sockets, as a distribution that sets ping_group_range does.
+    w.lab
+        .exec(
+            &w.dev,
+            &[
+                "sysctl",
+                "-qw",
+                &format!("net.ipv4.ping_group_range={NOBODY} {NOBODY}"),
+            ],
+        )
+        .or_panic();
+    let ping = run_agent(
+        &w,
+        "latency-ping-socket",
+        &latency_profile("fitlab-filters-latency"),
+        nobody,
+    );
+    let c3 = counters(&w);
+    check_latency_unprivileged(&ping, c2, c3, true, &mut failures);
+
+    let squid_proxy = format!("http://{EDGE_IP}:{SQUID_PORT}");
+    let squid = run_agent(
+        &w,
+        "squid",
+        &squid_plain_profile(),
+        How {
+            proxy: Some(&squid_proxy),
+            ..How::default()
+        },
+    );
+    check_squid_plain(&squid, &mut failures);
+
+    let bump_proxy = format!("http://{EDGE_IP}:{SQUID_BUMP_PORT}");
+    let bump = run_agent(
+        &w,
+        "squid-bump",
+        &squid_bump_profile(),
+        How {
+            proxy: Some(&bump_proxy),
+            no_proxy: Some("media.fitlab.test"),
+            ..How::default()
+        },
+    );
+    check_squid_bump(&bump, &mut failures);
+
+    let guardian_proxy = format!("http://{EDGE_IP}:{GUARDIAN_PORT}");
+    let guardian = run_agent(
+        &w,
+        "e2guardian",
+        &guardian_profile(),
+        How {
+            proxy: Some(&guardian_proxy),
+            ..How::default()
+        },
+    );
+    check_guardian(&guardian, &mut failures);
+
+    for run in [&direct, &no_icmp, &ping, &squid, &bump, &guardian] {
+        if !matches!(run.code, Some(0 | 1)) {
+            failures.0.push(format!(
+                "[{} run] exit code 0 or 1 (a verdict), got {:?}; stderr: {}",
+                run.name, run.code, run.stderr
+            ));
+        }
+        let _ = write!(timings, " {} {:.1} s,", run.name, run.seconds);
+    }
+    check_logs(&w, &mut failures);
+    let end = counters(&w);
+    if end.to_block_address != 0 {
+        failures.0.push(format!(
+            "[device] the device sent {} packet(s) to 0.0.0.0/8 or loopback in some run (a sinkhole answer was connected to)",
+            end.to_block_address
+        ));
+    }
+    if let Err(e) = w.lab.check_alive() {
+        failures
+            .0
+            .push(format!("[servers] a server died during the runs: {e:#}"));
+    }
+
+    eprintln!(
+        "filters: done in {:.1} s (agent runs:{timings})",
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(
+        failures.0.is_empty(),
+        "{} expectation(s) failed:\n- {}",
+        failures.0.len(),
+        failures.0.join("\n- ")
+    );
+}
