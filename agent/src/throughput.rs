@@ -127,8 +127,8 @@ const WINDOW_TICKS: usize = 5;
 const MIN_RAMP: Duration = Duration::from_millis(1000);
 /// The fewest windows measured after ramp-up before stopping early.
 const MIN_STABLE_WINDOWS: usize = 4;
-/// Stable: the last windows are all within this fraction of their mean.
-const STABLE_SPREAD: f64 = 0.05;
+/// Stable: the running estimate moved less than this fraction.
+const STABLE_DRIFT: f64 = 0.01;
 /// Each download request asks for at most this much, so a stream can stop promptly.
 const REQUEST_BYTES: u64 = 256 << 20;
 
@@ -420,21 +420,25 @@ fn ramp_over(samples: &[u64]) -> bool {
     prev > 0.0 && last < prev * 1.10
 }
 
-/// Stable: the last [`MIN_STABLE_WINDOWS`] windows after `from` are within the spread of their
-/// mean.
+/// Stable: at least [`MIN_STABLE_WINDOWS`] windows measured after `from`, and the running
+/// estimate (bytes since `from` over time since `from`) moved less than [`STABLE_DRIFT`] over the
+/// last half second and over the last second. What must settle is the figure reported, not the
+/// instantaneous rate, which TCP's sawtooth keeps moving.
 fn stable(samples: &[u64], from: usize) -> bool {
     let n = samples.len() - 1;
     if n < from + MIN_STABLE_WINDOWS * WINDOW_TICKS {
         return false;
     }
-    let rates: Vec<f64> = (0..MIN_STABLE_WINDOWS)
-        .map(|k| window_rate(samples, n - k * WINDOW_TICKS))
-        .collect();
-    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
-    mean > 0.0
-        && rates
+    let base = samples.get(from).copied().unwrap_or(0);
+    let estimate = |t: usize| {
+        let carried = samples.get(t).copied().unwrap_or(0).saturating_sub(base);
+        carried as f64 / (t - from) as f64
+    };
+    let now = estimate(n);
+    now > 0.0
+        && [n - WINDOW_TICKS, n - 2 * WINDOW_TICKS]
             .iter()
-            .all(|r| (r - mean).abs() <= STABLE_SPREAD * mean)
+            .all(|&t| (estimate(t) - now).abs() <= STABLE_DRIFT * now)
 }
 
 /// How many bytes measurements used today, kept in the state directory.

@@ -29,6 +29,8 @@ const CLOSED_IP: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 12);
 const DROPPED_IP: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 13);
 const STUN_IP: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 14);
 const UNTRUSTED_IP: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 15);
+/// A second dnsmasq playing a resolver outside the district's filtering.
+const CONTROL_IP: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 16);
 /// Only published in DNS; no interface holds it.
 const V6ONLY_IP: &str = "fd31:231::10";
 const OPEN_PORT: u16 = 8801;
@@ -92,6 +94,7 @@ fn vars(dir: &Path) -> Vec<(&'static str, String)> {
         ("DROPPED_IP", DROPPED_IP.to_string()),
         ("STUN_IP", STUN_IP.to_string()),
         ("UNTRUSTED_IP", UNTRUSTED_IP.to_string()),
+        ("CONTROL_IP", CONTROL_IP.to_string()),
         ("V6ONLY_IP", V6ONLY_IP.to_owned()),
         ("OPEN_PORT", OPEN_PORT.to_string()),
         ("FILTERED_PORT", FILTERED_PORT.to_string()),
@@ -127,6 +130,7 @@ fn start_world() -> World {
             "redirect.fitlab.test",
             "closed.fitlab.test",
             "dropped.fitlab.test",
+            "cdn.fitlab.test",
         ],
     )
     .or_panic();
@@ -147,6 +151,7 @@ fn start_world() -> World {
             DROPPED_IP,
             STUN_IP,
             UNTRUSTED_IP,
+            CONTROL_IP,
         ],
         PREFIX,
     )
@@ -157,6 +162,11 @@ fn start_world() -> World {
     let dev_nft = write_config(d, "dev.nft", include_str!("../lab/dev.nft.in"));
     let dnsmasq_conf = write_config(d, "dnsmasq.conf", include_str!("../lab/dnsmasq.conf.in"));
     let nginx_conf = write_config(d, "nginx.conf", include_str!("../lab/nginx.conf.in"));
+    let control_conf = write_config(
+        d,
+        "control-dnsmasq.conf",
+        include_str!("../lab/control-dnsmasq.conf.in"),
+    );
     let (net, dev) = (lab.net.clone(), lab.dev.clone());
     lab.exec(&net, &["nft", "-f", &net_nft.display().to_string()])
         .or_panic();
@@ -173,6 +183,17 @@ fn start_world() -> World {
             &format!("--conf-file={}", s(&dnsmasq_conf)),
         ],
         &d.join("dnsmasq.out"),
+    )
+    .or_panic();
+    lab.spawn(
+        "control dnsmasq",
+        &net,
+        &[
+            "/usr/sbin/dnsmasq",
+            "--keep-in-foreground",
+            &format!("--conf-file={}", s(&control_conf)),
+        ],
+        &d.join("control-dnsmasq.out"),
     )
     .or_panic();
     lab.spawn(
@@ -254,6 +275,10 @@ struct AgentRun {
 }
 
 fn run_agent(w: &World, name: &str, profile: &str) -> AgentRun {
+    run_agent_with(w, name, profile, &[])
+}
+
+fn run_agent_with(w: &World, name: &str, profile: &str, extra: &[&str]) -> AgentRun {
     let d = w.dir.path();
     let profile_path = d.join(format!("{name}.toml"));
     std::fs::write(&profile_path, profile).unwrap();
@@ -282,7 +307,8 @@ fn run_agent(w: &World, name: &str, profile: &str) -> AgentRun {
         .arg("--json")
         .arg(&out)
         .arg("--state-dir")
-        .arg(&state);
+        .arg(&state)
+        .args(extra);
     let f = lab::run_bounded(&mut cmd, Duration::from_secs(90)).or_panic();
     eprintln!(
         "lab: agent run {name}: exit {:?} in {:.1} s\n--- stdout ---\n{}--- stderr ---\n{}",
@@ -986,6 +1012,58 @@ fn check_passing(run: &AgentRun) {
     e.finish();
 }
 
+fn control_profile() -> String {
+    format!(
+        "id = \"lab-control\"\n{HEADER}[[dns]]\nname = \"good.fitlab.test\"\n[[dns]]\nname = \"blocked.fitlab.test\"\n[[dns]]\nname = \"cdn.fitlab.test\"\n[[dns]]\nname = \"hijack.fitlab.test\"\n"
+    )
+}
+
+/// With a control resolver: the district's NXDOMAIN where the control resolves is a sinkhole;
+/// a different answer that serves a valid certificate for the name is a CDN, not a block; a
+/// different answer that cannot is a sinkhole.
+fn check_control(run: &AgentRun) {
+    let mut e = Expect::new("control", &run.report);
+    let control = format!("{CONTROL_IP}:53");
+    let good = e.one("dns[0]", "dns", "resolved");
+    e.on(
+        "dns[0]",
+        good,
+        |r| r["evidence"]["control"]["outcome"] == "resolved",
+        "control agrees",
+    );
+    let blocked = e.one("dns[1]", "dns", "sinkholed");
+    e.on(
+        "dns[1]",
+        blocked,
+        |r| {
+            r["evidence"]["control"]["resolver"] == control.as_str()
+                && ips(&r["evidence"]["control"]["addresses"]) == [GOOD_IP.to_string()]
+                && s(&r["evidence"]["sinkhole_reason"]).contains("NXDOMAIN")
+        },
+        "NXDOMAIN at the district, an address at the control resolver",
+    );
+    let cdn = e.one("dns[2]", "dns", "resolved");
+    e.on(
+        "dns[2]",
+        cdn,
+        |r| {
+            r["evidence"]["control"]["district_answer_validates"] == true
+                && ips(&r["evidence"]["a"]) == [GOOD_IP.to_string()]
+        },
+        "a different answer that presents a valid certificate is not a block",
+    );
+    let hijack = e.one("dns[3]", "dns", "sinkholed");
+    e.on(
+        "dns[3]",
+        hijack,
+        |r| r["evidence"]["control"]["district_answer_validates"] == false,
+        "a different answer without a valid certificate is a sinkhole",
+    );
+    e.status("dns[1]", "fail");
+    e.status("dns[2]", "pass");
+    e.finish();
+}
+
 #[test]
 fn agent_in_namespace_lab() {
     if !lab::preflight(&TOOLS) {
@@ -999,6 +1077,15 @@ fn agent_in_namespace_lab() {
 
     let passing = run_agent(&world, "passing", &passing_profile());
     check_passing(&passing);
+
+    let control_ip = CONTROL_IP.to_string();
+    let control = run_agent_with(
+        &world,
+        "control",
+        &control_profile(),
+        &["--control-resolver", &control_ip],
+    );
+    check_control(&control);
 
     eprintln!(
         "lab: done in {:.1} s (agent runs {:.1} s and {:.1} s)",

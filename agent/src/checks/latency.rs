@@ -97,14 +97,23 @@ async fn icmp(ip: IpAddr) -> Result<(Vec<Option<f64>>, &'static str), String> {
     let payload = [0u8; 56];
     let mut samples = Vec::new();
     let mut ticker = tokio::time::interval(INTERVAL);
+    let mut first_error = None;
     for seq in 0..PROBES {
         ticker.tick().await;
         let seq = PingSequence(u16::try_from(seq).unwrap_or(0));
         match pinger.ping(seq, &payload).await {
             Ok((_, rtt)) => samples.push(Some(ms(rtt))),
             Err(SurgeError::Timeout { .. }) => samples.push(None),
-            Err(e) => return Err(format!("ICMP echo failed: {e}")),
+            // A probe a local firewall refused to send (EPERM) is lost like any other; only
+            // when no probe ever gets through does the method change.
+            Err(e) => {
+                first_error.get_or_insert_with(|| e.to_string());
+                samples.push(None);
+            }
         }
+    }
+    if let (Some(e), false) = (&first_error, samples.iter().any(Option::is_some)) {
+        return Err(format!("ICMP echo failed: {e}"));
     }
     Ok((samples, socket))
 }

@@ -69,7 +69,7 @@ impl Net {
         Ok(())
     }
 
-    fn build(cell: Cell, bins: &Bins, seconds: u64) -> Result<Net> {
+    fn build(cell: Cell, bins: &Bins, seconds: u64, state: &Path) -> Result<Net> {
         let tag = format!("{}", std::process::id() % 100_000);
         let mut net = Net {
             tag,
@@ -157,12 +157,18 @@ impl Net {
             )?;
         }
         if cell.loss_percent > 0.0 {
+            // Dropped on arrival (netdev ingress), as a lossy link loses them: a drop on the
+            // sender's own output would be reported to it as an error, which a link never does.
             let per_10000 = (cell.loss_percent * 100.0).round() as u32;
-            for role in ["cl", "sv"] {
-                let rules = format!(
-                    "table inet fcbloss {{ chain out {{ type filter hook output priority 0; meta l4proto {{ tcp, icmp, udp }} numgen random mod 10000 < {per_10000} drop; }} }}"
-                );
-                net.exec(role, &["nft", &rules])?;
+            for (role, dev) in [("cl", "cl0"), ("sv", "sv0")] {
+                let rules = state.join(format!("loss-{}-{role}.nft", net.tag));
+                std::fs::write(
+                    &rules,
+                    format!(
+                        "table netdev fcbloss {{\n  chain in {{\n    type filter hook ingress device \"{dev}\" priority 0;\n    numgen random mod 10000 < {per_10000} drop\n  }}\n}}\n"
+                    ),
+                )?;
+                net.exec(role, &["nft", "-f", &rules.display().to_string()])?;
             }
         }
         let one_way = format!("{}", cell.rtt_ms / 2);
@@ -195,8 +201,9 @@ impl Net {
                 break;
             }
             if Instant::now() > deadline {
-                bail!("the benchmark link did not come up");
+                bail!("the benchmark link did not come up (is ping installed?)");
             }
+            std::thread::sleep(Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_millis(300));
         Ok(net)
@@ -462,7 +469,7 @@ fn main() -> Result<()> {
                     loss_percent: loss,
                 };
                 let mut row = Row::default();
-                match Net::build(cell, &bins, seconds) {
+                match Net::build(cell, &bins, seconds, state.path()) {
                     Ok(net) => {
                         fitcheck_bandwidth(&net, &bins, state.path(), &mut row);
                         row.iperf_down = iperf(&net, seconds, true);
