@@ -77,7 +77,7 @@ impl Target {
         }
     }
 
-    fn upload_url(&self) -> Option<Url> {
+    fn upload_url(&self, session: &str) -> Option<Url> {
         match self {
             Target::Endpoint(base) => {
                 let mut u = base.clone();
@@ -85,12 +85,34 @@ impl Target {
                     "{}/bandwidth/upload",
                     base.path().trim_end_matches('/')
                 ));
-                u.set_query(None);
+                u.set_query(Some(&format!("session={session}")));
                 Some(u)
             }
             Target::Urls { upload, .. } => upload.clone(),
         }
     }
+
+    /// Where the receiver says how much a session's uploads delivered, when it can.
+    fn progress_url(&self, session: &str) -> Option<Url> {
+        match self {
+            Target::Endpoint(base) => {
+                let mut u = base.clone();
+                u.set_path(&format!(
+                    "{}/bandwidth/upload/progress",
+                    base.path().trim_end_matches('/')
+                ));
+                u.set_query(Some(&format!("session={session}")));
+                Some(u)
+            }
+            Target::Urls { .. } => None,
+        }
+    }
+}
+
+/// The endpoint's upload progress answer.
+#[derive(Debug, Deserialize)]
+struct Progress {
+    bytes: u64,
 }
 
 /// Which way.
@@ -163,8 +185,10 @@ fn cpu_seconds() -> Option<f64> {
 }
 
 struct Shared {
-    /// Bytes carried so far.
+    /// Bytes carried so far, as the sender counts them.
     bytes: AtomicU64,
+    /// Bytes the receiver reports delivered (uploads to a fitcheck endpoint).
+    received: AtomicU64,
     /// Bytes streams have been allowed to ask for or send; never more than the budget.
     granted: AtomicU64,
     budget: u64,
@@ -278,12 +302,20 @@ pub async fn measure(
     let start = Instant::now();
     let shared = Arc::new(Shared {
         bytes: AtomicU64::new(0),
+        received: AtomicU64::new(0),
         granted: AtomicU64::new(0),
         budget: caps.max_bytes,
         stop: AtomicBool::new(false),
         errors: std::sync::Mutex::new(Vec::new()),
     });
-    let upload_url = target.upload_url();
+    let session = uuid::Uuid::new_v4().simple().to_string();
+    let upload_url = target.upload_url(&session);
+    // Upload figures from the receiver's count where it gives one: what a sender has written
+    // may still sit in its socket buffer.
+    let progress_url = match direction {
+        Direction::Upload => target.progress_url(&session),
+        Direction::Download => None,
+    };
     if direction == Direction::Upload && upload_url.is_none() {
         return Measurement {
             mbps: None,
@@ -311,6 +343,31 @@ pub async fn measure(
             }
         }
     }
+    let poller = progress_url.map(|url| {
+        let client = client.clone();
+        let s = shared.clone();
+        tokio::spawn(async move {
+            // Bounded by the stop flag, which the sampling loop always sets, and by time.
+            let deadline = Instant::now() + Duration::from_secs_f64(HARD_CAPS.max_seconds + 5.0);
+            while !s.stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(r) = client.get(url.clone()).send().await
+                    && let Ok(body) = r.bytes().await
+                    && let Ok(p) = serde_json::from_slice::<Progress>(&body)
+                {
+                    s.received.fetch_max(p.bytes, Ordering::Relaxed);
+                }
+                tokio::time::sleep(TICK / 2).await;
+            }
+        })
+    });
+    let counting_received = poller.is_some();
+    let count = |s: &Shared| {
+        if counting_received {
+            s.received.load(Ordering::Relaxed)
+        } else {
+            s.bytes.load(Ordering::Relaxed)
+        }
+    };
     let cpu_start = cpu_seconds();
     let mut samples: Vec<u64> = vec![0];
     let mut ramp_end: Option<usize> = None;
@@ -320,10 +377,9 @@ pub async fn measure(
     let max_ticks = (caps.max_seconds / TICK.as_secs_f64()).floor() as usize;
     let stop_at = loop {
         ticker.tick().await;
-        let bytes = shared.bytes.load(Ordering::Relaxed);
-        samples.push(bytes);
+        samples.push(count(&shared));
         let n = samples.len() - 1;
-        if bytes >= caps.max_bytes {
+        if shared.bytes.load(Ordering::Relaxed) >= caps.max_bytes {
             validity.push("byte_cap".to_owned());
             break n;
         }
@@ -358,6 +414,9 @@ pub async fn measure(
     let elapsed = start.elapsed();
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+    if let Some(p) = poller {
+        p.abort();
+    }
     let cpu = match (cpu_start, cpu_seconds()) {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,

@@ -2,15 +2,19 @@
 //!
 //! - `GET /bandwidth/download?bytes=N` streams `N` incompressible bytes (at most
 //!   [`MAX_DOWNLOAD_BYTES`]) with a `Content-Length`.
-//! - `POST /bandwidth/upload` reads and discards the body (at most [`MAX_UPLOAD_BYTES`]) and
-//!   answers `{"bytes": …, "duration_ms": …}`: what the server received and over how long, from
-//!   its first body byte to its last.
+//! - `POST /bandwidth/upload[?session=ID]` reads and discards the body (at most
+//!   [`MAX_UPLOAD_BYTES`]) and answers `{"bytes": …, "duration_ms": …}`: what the server received
+//!   and over how long, from its first body byte to its last.
+//! - `GET /bandwidth/upload/progress?session=ID` answers `{"bytes": N}`: what all uploads of that
+//!   session have delivered so far. Counting at the receiver is what makes an upload figure
+//!   exact: bytes a client has written may still sit in its socket buffer.
 //!
 //! A library with [`router`] and [`serve`] so the controller can mount the same routes and tests
 //! can bind port 0; `fitcheck-bandwidth-server` runs it stand-alone.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
@@ -34,10 +38,14 @@ const BLOCK: usize = 4 << 20;
 const CHUNK: usize = 64 << 10;
 const _: () = assert!(BLOCK % CHUNK == 0);
 
-/// Shared state: one block of random bytes.
-#[derive(Debug, Clone)]
+/// Most upload sessions tracked at once; the least recently started is forgotten first.
+const MAX_SESSIONS: usize = 256;
+
+/// Shared state: one block of random bytes, and the byte counts of recent upload sessions.
+#[derive(Debug)]
 pub struct Endpoint {
     block: Bytes,
+    sessions: Mutex<Vec<(String, Arc<AtomicU64>)>>,
 }
 
 impl Default for Endpoint {
@@ -46,8 +54,41 @@ impl Default for Endpoint {
         rand::fill(&mut block[..]);
         Endpoint {
             block: Bytes::from(block),
+            sessions: Mutex::new(Vec::new()),
         }
     }
+}
+
+impl Endpoint {
+    fn session(&self, id: &str) -> Option<Arc<AtomicU64>> {
+        let mut list = self.sessions.lock().ok()?;
+        if let Some((_, c)) = list.iter().find(|(k, _)| k == id) {
+            return Some(c.clone());
+        }
+        if list.len() >= MAX_SESSIONS {
+            list.remove(0);
+        }
+        let c = Arc::new(AtomicU64::new(0));
+        list.push((id.to_owned(), c.clone()));
+        Some(c)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionQuery {
+    session: Option<String>,
+}
+
+/// What a session's uploads have delivered so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub bytes: u64,
+}
+
+fn session_id(q: &SessionQuery) -> Option<&str> {
+    q.session.as_deref().filter(|s| {
+        !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,7 +131,24 @@ async fn download(State(ep): State<Arc<Endpoint>>, Query(q): Query<DownloadQuery
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-async fn upload(body: Body) -> Response {
+async fn progress(State(ep): State<Arc<Endpoint>>, Query(q): Query<SessionQuery>) -> Response {
+    let Some(id) = session_id(&q) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "give ?session=ID (letters, digits, dashes)",
+        )
+            .into_response();
+    };
+    let bytes = ep.session(id).map_or(0, |c| c.load(Ordering::Relaxed));
+    axum::Json(Progress { bytes }).into_response()
+}
+
+async fn upload(
+    State(ep): State<Arc<Endpoint>>,
+    Query(q): Query<SessionQuery>,
+    body: Body,
+) -> Response {
+    let counter = session_id(&q).and_then(|id| ep.session(id));
     let mut stream = body.into_data_stream();
     let mut bytes = 0u64;
     let mut first: Option<Instant> = None;
@@ -101,6 +159,9 @@ async fn upload(body: Body) -> Response {
                 first.get_or_insert_with(Instant::now);
                 last = Instant::now();
                 bytes += c.len() as u64;
+                if let Some(counter) = &counter {
+                    counter.fetch_add(c.len() as u64, Ordering::Relaxed);
+                }
                 if bytes > MAX_UPLOAD_BYTES {
                     return (
                         StatusCode::PAYLOAD_TOO_LARGE,
@@ -124,6 +185,7 @@ pub fn router() -> Router {
     Router::new()
         .route("/bandwidth/download", get(download))
         .route("/bandwidth/upload", post(upload))
+        .route("/bandwidth/upload/progress", get(progress))
         .with_state(Arc::new(Endpoint::default()))
 }
 

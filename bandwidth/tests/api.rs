@@ -83,3 +83,47 @@ async fn uploads_are_counted_and_limits_refused() {
         .unwrap();
     assert_eq!(missing.status(), 400);
 }
+
+#[tokio::test]
+async fn upload_progress_counts_what_the_server_received_per_session() {
+    let (base, _stop) = spawn().await;
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        client
+            .post(format!("{base}/bandwidth/upload?session=s-1"))
+            .body(vec![1u8; 100_000])
+            .send()
+            .await
+            .unwrap();
+    }
+    let p: fitcheck_bandwidth::Progress = serde_json::from_slice(
+        &client
+            .get(format!("{base}/bandwidth/upload/progress?session=s-1"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p.bytes, 200_000);
+    let other: fitcheck_bandwidth::Progress = serde_json::from_slice(
+        &client
+            .get(format!("{base}/bandwidth/upload/progress?session=s-2"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(other.bytes, 0);
+    let bad = client
+        .get(format!("{base}/bandwidth/upload/progress?session=../x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}

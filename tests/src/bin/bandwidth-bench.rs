@@ -70,7 +70,7 @@ impl Net {
     }
 
     fn build(cell: Cell, bins: &Bins, seconds: u64, state: &Path) -> Result<Net> {
-        let tag = format!("{}", std::process::id() % 100_000);
+        let tag = std::process::id().to_string();
         let mut net = Net {
             tag,
             children: Vec::new(),
@@ -418,7 +418,28 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
+/// Removes namespaces an earlier run left when it was killed (their process is gone).
+fn remove_stale() {
+    let Ok(list) = must(&["ip", "netns", "list"]) else {
+        return;
+    };
+    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let Some(pid) = name.strip_prefix("fcb").and_then(|r| r.split('-').next()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            if let Ok(pids) = must(&["ip", "netns", "pids", name]) {
+                for p in pids.split_whitespace() {
+                    let _ = must(&["kill", p]);
+                }
+            }
+            let _ = must(&["ip", "netns", "del", name]);
+        }
+    }
+}
+
 fn main() -> Result<()> {
+    remove_stale();
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let seconds: u64 = args
