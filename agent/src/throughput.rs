@@ -189,6 +189,8 @@ struct Shared {
     bytes: AtomicU64,
     /// Bytes the receiver reports delivered (uploads to a fitcheck endpoint).
     received: AtomicU64,
+    /// Each receiver report: seconds since the start (the middle of its round trip) and bytes.
+    reports: std::sync::Mutex<Vec<(f64, u64)>>,
     /// Bytes streams have been allowed to ask for or send; never more than the budget.
     granted: AtomicU64,
     budget: u64,
@@ -303,6 +305,7 @@ pub async fn measure(
     let shared = Arc::new(Shared {
         bytes: AtomicU64::new(0),
         received: AtomicU64::new(0),
+        reports: std::sync::Mutex::new(Vec::new()),
         granted: AtomicU64::new(0),
         budget: caps.max_bytes,
         stop: AtomicBool::new(false),
@@ -350,11 +353,18 @@ pub async fn measure(
             // Bounded by the stop flag, which the sampling loop always sets, and by time.
             let deadline = Instant::now() + Duration::from_secs_f64(HARD_CAPS.max_seconds + 5.0);
             while !s.stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let asked = start.elapsed();
                 if let Ok(r) = client.get(url.clone()).send().await
                     && let Ok(body) = r.bytes().await
                     && let Ok(p) = serde_json::from_slice::<Progress>(&body)
                 {
+                    let mid = (asked + start.elapsed()).as_secs_f64() / 2.0;
                     s.received.fetch_max(p.bytes, Ordering::Relaxed);
+                    if let Ok(mut v) = s.reports.lock()
+                        && v.len() < 10_000
+                    {
+                        v.push((mid, p.bytes));
+                    }
                 }
                 tokio::time::sleep(TICK / 2).await;
             }
@@ -425,9 +435,19 @@ pub async fn measure(
     let errors = shared.errors.lock().map(|e| e.clone()).unwrap_or_default();
     // Without a detected end of ramp-up, measure the second half.
     let from = ramp_end.unwrap_or(stop_at / 2);
-    let window = TICK * u32::try_from(stop_at.saturating_sub(from)).unwrap_or(0);
-    let carried =
+    let mut window = TICK * u32::try_from(stop_at.saturating_sub(from)).unwrap_or(0);
+    let mut carried =
         samples.get(stop_at).copied().unwrap_or(0) - samples.get(from).copied().unwrap_or(0);
+    // With receiver reports, the window runs between the reports' own times, not the ticks
+    // that last saw them: a report can be up to a round trip old when a tick reads it.
+    let reports = shared.reports.lock().map(|v| v.clone()).unwrap_or_default();
+    if let Some((secs, bytes)) = window_from_reports(
+        &reports,
+        (TICK * u32::try_from(from).unwrap_or(0)).as_secs_f64(),
+    ) {
+        window = Duration::from_secs_f64(secs);
+        carried = bytes;
+    }
     let mbps = (window > Duration::ZERO && carried > 0)
         .then(|| carried as f64 * 8.0 / window.as_secs_f64() / 1e6);
     if window < Duration::from_millis(1500) {
@@ -459,6 +479,23 @@ pub async fn measure(
             None
         },
     }
+}
+
+/// The measured window from receiver reports: from `from_secs` (bytes interpolated between the
+/// reports around it) to the last report. `None` without two reports spanning it.
+fn window_from_reports(reports: &[(f64, u64)], from_secs: f64) -> Option<(f64, u64)> {
+    let last = *reports.last()?;
+    let after = reports.iter().position(|(t, _)| *t >= from_secs)?;
+    let (t1, b1) = reports[after];
+    let start_bytes = match after.checked_sub(1).and_then(|i| reports.get(i)) {
+        Some(&(t0, b0)) if t1 > t0 => {
+            b0 as f64 + (b1 as f64 - b0 as f64) * (from_secs - t0) / (t1 - t0)
+        }
+        _ => b1 as f64,
+    };
+    let start_secs = if after == 0 { t1 } else { from_secs };
+    let secs = last.0 - start_secs;
+    (secs > 0.0).then(|| (secs, (last.1 as f64 - start_bytes).max(0.0) as u64))
 }
 
 /// Rate of window `k` (ticks `k*W .. (k+1)*W`), bytes per tick.
@@ -551,6 +588,23 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_upload_window_runs_between_receiver_reports() {
+        // 1000 bytes a second, reported at irregular times.
+        let reports: Vec<(f64, u64)> = [0.2, 0.9, 1.35, 2.1, 3.05, 4.4]
+            .iter()
+            .map(|t| (*t, (t * 1000.0) as u64))
+            .collect();
+        let (secs, bytes) = window_from_reports(&reports, 1.0).unwrap();
+        assert!((secs - 3.4).abs() < 1e-9);
+        assert!(
+            (bytes as f64 / secs - 1000.0).abs() < 1.0,
+            "{bytes} in {secs}"
+        );
+        assert_eq!(window_from_reports(&reports, 5.0), None);
+        assert_eq!(window_from_reports(&[], 1.0), None);
+    }
 
     #[test]
     fn caps_cannot_be_raised() {

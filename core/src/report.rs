@@ -636,6 +636,12 @@ pub struct BandwidthResult {
     pub bytes: u64,
     /// Measurement time, both directions, milliseconds.
     pub duration_ms: f64,
+    /// How long the download ran, ramp-up included, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_duration_ms: Option<f64>,
+    /// How long the upload ran, ramp-up included, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_duration_ms: Option<f64>,
     /// The download's measured window (after ramp-up), milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_window_ms: Option<f64>,

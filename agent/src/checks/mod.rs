@@ -161,6 +161,8 @@ impl Check {
                 streams: 0,
                 bytes: 0,
                 duration_ms: ms,
+                download_duration_ms: None,
+                upload_duration_ms: None,
                 download_window_ms: None,
                 upload_window_ms: None,
                 rtt_idle_ms: None,

@@ -56,6 +56,21 @@ impl Net {
         must(&full)
     }
 
+    /// Runs a measurement in `role`'s namespace: like `exec`, but allowed two minutes (a
+    /// bandwidth run on a long lossy path takes over half a minute).
+    fn long(&self, role: &str, args: &[&str]) -> Result<String> {
+        let f = run_bounded(
+            Command::new("ip")
+                .args(["netns", "exec", &self.ns(role)])
+                .args(args),
+            Duration::from_secs(120),
+        )?;
+        if !f.status.success() {
+            bail!("{args:?} failed ({}): {}", f.status, f.stderr.trim());
+        }
+        Ok(f.stdout)
+    }
+
     fn spawn(&mut self, role: &str, args: &[&str]) -> Result<()> {
         let child = Command::new("ip")
             .args(["netns", "exec", &self.ns(role)])
@@ -265,6 +280,8 @@ struct Row {
     fc_up: Option<f64>,
     fc_down_s: Option<f64>,
     fc_up_s: Option<f64>,
+    fc_down_win: Option<f64>,
+    fc_up_win: Option<f64>,
     fc_total_s: Option<f64>,
     streams: Option<u64>,
     rtt_idle: Option<f64>,
@@ -296,7 +313,10 @@ fn iperf(net: &Net, seconds: u64, reverse: bool) -> Option<f64> {
     if reverse {
         args.push("-R");
     }
-    let out = net.exec("cl", &args).ok()?;
+    let out = net
+        .long("cl", &args)
+        .map_err(|e| eprintln!("iperf3: {e:#}"))
+        .ok()?;
     let v: Value = serde_json::from_str(&out).ok()?;
     v["end"]["sum_received"]["bits_per_second"]
         .as_f64()
@@ -307,20 +327,23 @@ fn fitcheck_bandwidth(net: &Net, bins: &Bins, state: &Path, row: &mut Row) {
     let agent = bins.agent.display().to_string();
     let url = format!("http://{SERVER_IP}:8480/");
     let st = state.display().to_string();
-    let Ok(out) = net.exec(
-        "cl",
-        &[
-            &agent,
-            "bandwidth",
-            "--server",
-            &url,
-            "--seconds",
-            "15",
-            "--json",
-            "--state-dir",
-            &st,
-        ],
-    ) else {
+    let Ok(out) = net
+        .long(
+            "cl",
+            &[
+                &agent,
+                "bandwidth",
+                "--server",
+                &url,
+                "--seconds",
+                "15",
+                "--json",
+                "--state-dir",
+                &st,
+            ],
+        )
+        .map_err(|e| eprintln!("fitcheck-agent bandwidth: {e:#}"))
+    else {
         return;
     };
     let Ok(v) = serde_json::from_str::<Value>(&out) else {
@@ -328,8 +351,10 @@ fn fitcheck_bandwidth(net: &Net, bins: &Bins, state: &Path, row: &mut Row) {
     };
     row.fc_down = v["download_mbps"].as_f64();
     row.fc_up = v["upload_mbps"].as_f64();
-    row.fc_down_s = v["download_window_ms"].as_f64().map(|m| m / 1000.0);
-    row.fc_up_s = v["upload_window_ms"].as_f64().map(|m| m / 1000.0);
+    row.fc_down_s = v["download_duration_ms"].as_f64().map(|m| m / 1000.0);
+    row.fc_up_s = v["upload_duration_ms"].as_f64().map(|m| m / 1000.0);
+    row.fc_down_win = v["download_window_ms"].as_f64().map(|m| m / 1000.0);
+    row.fc_up_win = v["upload_window_ms"].as_f64().map(|m| m / 1000.0);
     row.fc_total_s = v["duration_ms"].as_f64().map(|m| m / 1000.0);
     row.streams = v["streams"].as_u64();
     row.rtt_idle = v["rtt_idle_ms"].as_f64();
@@ -355,7 +380,7 @@ fn latency(net: &Net, bins: &Bins, state: &Path, row: &mut Row) {
     }
     let report = state.join("latency.json");
     let agent = bins.agent.display().to_string();
-    let _ = net.exec(
+    let _ = net.long(
         "cl",
         &[
             &agent,
@@ -386,7 +411,7 @@ fn latency(net: &Net, bins: &Bins, state: &Path, row: &mut Row) {
         row.fc_method = l["method"].as_str().unwrap_or("").to_owned();
     }
     // The same probe count and interval as the agent: 20 echoes, 200 ms apart.
-    if let Ok(out) = net.exec(
+    if let Ok(out) = net.long(
         "cl",
         &["ping", "-q", "-c", "20", "-i", "0.2", "-W", "1", SERVER_IP],
     ) {
@@ -457,7 +482,7 @@ fn main() -> Result<()> {
         "Throughput (Mbit/s). ceiling = goodput over tbf (rate x 1448/1514); iperf3 -P 4 for {seconds} s per direction.\n"
     );
     println!(
-        "{:>5} {:>4} {:>4} | {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5} | {:>3} {:>6} {:>6} | caveats",
+        "{:>5} {:>4} {:>4} | {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5} | {:>3} {:>6} {:>6} | caveats\n(fc s: fitcheck's duration for that direction; win: the measured window after ramp-up; total: both directions and the RTT probes)",
         "rate",
         "rtt",
         "loss",
@@ -481,6 +506,8 @@ fn main() -> Result<()> {
     );
     let mut lat_rows = Vec::new();
     let mut devs = Vec::new();
+    let mut durations = Vec::new();
+    let mut below_iperf = Vec::new();
     for &rate in rates {
         for &rtt in rtts {
             for &loss in losses {
@@ -506,6 +533,12 @@ fn main() -> Result<()> {
                 for v in [row.fc_down, row.fc_up].into_iter().flatten() {
                     devs.push((v - ce).abs() / ce);
                 }
+                durations.extend([row.fc_down_s, row.fc_up_s].into_iter().flatten());
+                for (fc, ipf) in [(row.fc_down, row.iperf_down), (row.fc_up, row.iperf_up)] {
+                    if let (Some(fc), Some(ipf)) = (fc, ipf) {
+                        below_iperf.push((ipf - fc) / ipf);
+                    }
+                }
                 println!(
                     "{:>5} {:>4} {:>4} | {:>6.1} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5} | {:>3} {:>6} {:>6} | {}",
                     rate,
@@ -522,8 +555,8 @@ fn main() -> Result<()> {
                     ratio(row.fc_up, Some(ce)),
                     ratio(row.fc_up, row.iperf_up),
                     f(row.fc_up_s),
-                    f(row.fc_down_s),
-                    f(row.fc_up_s),
+                    f(row.fc_down_win),
+                    f(row.fc_up_win),
                     f(row.fc_total_s),
                     row.streams.map_or("-".to_owned(), |s| s.to_string()),
                     f(row.rtt_idle),
@@ -545,6 +578,20 @@ fn main() -> Result<()> {
             median * 100.0,
             worst * 100.0,
             devs.len()
+        );
+    }
+    if !durations.is_empty() {
+        durations.sort_by(f64::total_cmp);
+        println!(
+            "fitcheck duration per direction (ramp-up included): median {:.1} s, longest {:.1} s",
+            durations[durations.len() / 2],
+            durations[durations.len() - 1]
+        );
+    }
+    if let Some(worst) = below_iperf.iter().copied().max_by(f64::total_cmp) {
+        println!(
+            "largest shortfall of fitcheck below iperf3 -P 4 in a cell: {:.1} %",
+            worst.max(0.0) * 100.0
         );
     }
     println!(
