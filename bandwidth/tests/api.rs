@@ -6,6 +6,9 @@
 use fitcheck_bandwidth::{MAX_DOWNLOAD_BYTES, UploadReceipt};
 
 async fn spawn() -> (String, tokio::sync::oneshot::Sender<()>) {
+    // In a workspace build reqwest has rustls without a built-in provider (the agent brings
+    // ring); plain-HTTP clients still need one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
