@@ -98,15 +98,7 @@ async fn a_spent_daily_allowance_refuses_to_measure() {
     assert!(b.bytes <= (100 << 20) + 2 * SLACK, "{} bytes", b.bytes);
     // Spend the rest, then nothing more is measured.
     let ledger = throughput::Ledger::new(dir.path());
-    let today = {
-        let now = time::OffsetDateTime::now_utc();
-        format!(
-            "{:04}-{:02}-{:02}",
-            now.year(),
-            u8::from(now.month()),
-            now.day()
-        )
-    };
+    let today = bandwidth::today();
     ledger.add(&today, 100 << 20).unwrap();
     let again = Check::Bandwidth(spec(dir.path())).run(&ctx).await;
     let CheckResult::Bandwidth(b) = again else {

@@ -25,8 +25,36 @@ pub struct Spec {
     pub state_dir: PathBuf,
 }
 
+/// A bandwidth result with no figures: why is in `detail`.
+pub(crate) fn unmeasured(
+    requirement: &str,
+    target: String,
+    duration_ms: f64,
+    detail: Option<String>,
+) -> CheckResult {
+    CheckResult::Bandwidth(BandwidthResult {
+        requirement: requirement.to_owned(),
+        target,
+        outcome: MeasureOutcome::Unreachable,
+        method: "http".to_owned(),
+        download_mbps: None,
+        upload_mbps: None,
+        streams: 0,
+        bytes: 0,
+        duration_ms,
+        download_duration_ms: None,
+        upload_duration_ms: None,
+        download_window_ms: None,
+        upload_window_ms: None,
+        rtt_idle_ms: None,
+        rtt_loaded_ms: None,
+        validity: Vec::new(),
+        detail,
+    })
+}
+
 /// Today, as the ledger names days (UTC).
-fn today() -> String {
+pub fn today() -> String {
     let now = time::OffsetDateTime::now_utc();
     format!(
         "{:04}-{:02}-{:02}",
@@ -119,25 +147,12 @@ fn validity(prefix: &str, m: &Measurement) -> impl Iterator<Item = String> {
 
 pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
     let unmeasured = |detail: String| {
-        CheckResult::Bandwidth(BandwidthResult {
-            requirement: spec.requirement.clone(),
-            target: target_text(&spec.target),
-            outcome: MeasureOutcome::Unreachable,
-            method: "http".to_owned(),
-            download_mbps: None,
-            upload_mbps: None,
-            streams: 0,
-            bytes: 0,
-            duration_ms: 0.0,
-            download_duration_ms: None,
-            upload_duration_ms: None,
-            download_window_ms: None,
-            upload_window_ms: None,
-            rtt_idle_ms: None,
-            rtt_loaded_ms: None,
-            validity: Vec::new(),
-            detail: Some(detail),
-        })
+        unmeasured(
+            &spec.requirement,
+            target_text(&spec.target),
+            0.0,
+            Some(detail),
+        )
     };
     let Some((host, port)) = host_port(&spec.target) else {
         return unmeasured("the bandwidth URL has no host".to_owned());

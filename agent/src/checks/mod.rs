@@ -16,9 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fitcheck_core::report::{
-    BandwidthResult, CheckResult, DnsEvidence, DnsOutcome, DnsResult, HttpEvidence, HttpOutcome,
-    HttpResult, HttpTimings, LatencyResult, MeasureOutcome, TcpOutcome, TcpResult, UdpOutcome,
-    UdpResult,
+    CheckResult, DnsEvidence, DnsOutcome, DnsResult, HttpEvidence, HttpOutcome, HttpResult,
+    HttpTimings, LatencyResult, MeasureOutcome, TcpOutcome, TcpResult, UdpOutcome, UdpResult,
 };
 use fitcheck_core::signatures::Catalog;
 use tokio::sync::{Mutex, OnceCell};
@@ -151,25 +150,9 @@ impl Check {
                 loss_percent: None,
                 detail,
             }),
-            Check::Bandwidth(s) => CheckResult::Bandwidth(BandwidthResult {
-                requirement: s.requirement.clone(),
-                target: "bandwidth".to_owned(),
-                outcome: MeasureOutcome::Unreachable,
-                method: "http".to_owned(),
-                download_mbps: None,
-                upload_mbps: None,
-                streams: 0,
-                bytes: 0,
-                duration_ms: ms,
-                download_duration_ms: None,
-                upload_duration_ms: None,
-                download_window_ms: None,
-                upload_window_ms: None,
-                rtt_idle_ms: None,
-                rtt_loaded_ms: None,
-                validity: Vec::new(),
-                detail,
-            }),
+            Check::Bandwidth(s) => {
+                bandwidth::unmeasured(&s.requirement, "bandwidth".to_owned(), ms, detail)
+            }
         }
     }
 }
