@@ -64,15 +64,7 @@ pub enum Target {
 impl Target {
     fn download_url(&self, bytes: u64) -> Url {
         match self {
-            Target::Endpoint(base) => {
-                let mut u = base.clone();
-                u.set_path(&format!(
-                    "{}/bandwidth/download",
-                    base.path().trim_end_matches('/')
-                ));
-                u.set_query(Some(&format!("bytes={bytes}")));
-                u
-            }
+            Target::Endpoint(base) => endpoint_url(base, "download", &format!("bytes={bytes}")),
             Target::Urls { download, .. } => download.clone(),
         }
     }
@@ -80,13 +72,7 @@ impl Target {
     fn upload_url(&self, session: &str) -> Option<Url> {
         match self {
             Target::Endpoint(base) => {
-                let mut u = base.clone();
-                u.set_path(&format!(
-                    "{}/bandwidth/upload",
-                    base.path().trim_end_matches('/')
-                ));
-                u.set_query(Some(&format!("session={session}")));
-                Some(u)
+                Some(endpoint_url(base, "upload", &format!("session={session}")))
             }
             Target::Urls { upload, .. } => upload.clone(),
         }
@@ -95,15 +81,11 @@ impl Target {
     /// Where the receiver says how much a session's uploads delivered, when it can.
     fn progress_url(&self, session: &str) -> Option<Url> {
         match self {
-            Target::Endpoint(base) => {
-                let mut u = base.clone();
-                u.set_path(&format!(
-                    "{}/bandwidth/upload/progress",
-                    base.path().trim_end_matches('/')
-                ));
-                u.set_query(Some(&format!("session={session}")));
-                Some(u)
-            }
+            Target::Endpoint(base) => Some(endpoint_url(
+                base,
+                "upload/progress",
+                &format!("session={session}"),
+            )),
             Target::Urls { .. } => None,
         }
     }
@@ -113,6 +95,17 @@ impl Target {
 #[derive(Debug, Deserialize)]
 struct Progress {
     bytes: u64,
+}
+
+/// `base` + `/bandwidth/<route>?<query>`, keeping any path prefix the endpoint is mounted under.
+fn endpoint_url(base: &Url, route: &str, query: &str) -> Url {
+    let mut u = base.clone();
+    u.set_path(&format!(
+        "{}/bandwidth/{route}",
+        base.path().trim_end_matches('/')
+    ));
+    u.set_query(Some(query));
+    u
 }
 
 /// Which way.
