@@ -70,6 +70,63 @@ pub fn preflight(tools: &[Tool]) -> bool {
     true
 }
 
+/// Where lab tests keep a copy of every report and printed verdict, when set.
+pub const REPORTS_ENV: &str = "FITCHECK_LAB_REPORTS";
+
+/// One finished agent run in a lab.
+#[derive(Debug)]
+pub struct AgentRun {
+    pub name: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// The report the agent wrote.
+    pub report: serde_json::Value,
+    pub seconds: f64,
+}
+
+/// Runs an agent command a lab prepared (it writes its report to `out`), prints what it said,
+/// and reads the report, failing with the agent's stderr when there is none. Keeps a copy as
+/// `<copy_as>.json` and `.stdout` under `$FITCHECK_LAB_REPORTS` when that is set.
+pub fn agent_run(
+    cmd: &mut Command,
+    limit: Duration,
+    name: &str,
+    out: &Path,
+    copy_as: &str,
+) -> Result<AgentRun> {
+    let f = run_bounded(cmd, limit)?;
+    eprintln!(
+        "lab: agent run {name}: exit {:?} in {:.1} s\n--- stdout ---\n{}--- stderr ---\n{}",
+        f.status.code(),
+        f.elapsed.as_secs_f64(),
+        f.stdout,
+        f.stderr
+    );
+    let text = std::fs::read_to_string(out).with_context(|| {
+        format!(
+            "the agent wrote no report to {}; exit {:?}, stderr:\n{}",
+            out.display(),
+            f.status.code(),
+            f.stderr
+        )
+    })?;
+    if let Ok(keep) = std::env::var(REPORTS_ENV) {
+        let keep = Path::new(&keep);
+        std::fs::create_dir_all(keep)?;
+        std::fs::copy(out, keep.join(format!("{copy_as}.json")))?;
+        std::fs::write(keep.join(format!("{copy_as}.stdout")), &f.stdout)?;
+    }
+    Ok(AgentRun {
+        name: name.to_owned(),
+        code: f.status.code(),
+        stdout: f.stdout,
+        stderr: f.stderr,
+        report: serde_json::from_str(&text).context("the report is not JSON")?,
+        seconds: f.elapsed.as_secs_f64(),
+    })
+}
+
 /// What a finished command did.
 #[derive(Debug)]
 pub struct Finished {

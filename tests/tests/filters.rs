@@ -98,7 +98,6 @@ const INTERNET_CA_CN: &str = "fitcheck lab internet CA";
 const FILTER_CA_CN: &str = "District Filter CA";
 /// Unprivileged agent runs use this user (nobody) and group (nogroup).
 const NOBODY: &str = "65534";
-const REPORTS_ENV: &str = "FITCHECK_LAB_REPORTS";
 
 /// Every product host, on the internet CA's one server certificate.
 const PRODUCT_HOSTS: [&str; 7] = [
@@ -634,14 +633,7 @@ struct How<'a> {
     user: Option<&'a str>,
 }
 
-/// One finished agent run.
-struct AgentRun {
-    name: String,
-    code: Option<i32>,
-    stderr: String,
-    report: Value,
-    seconds: f64,
-}
+use lab::AgentRun;
 
 fn run_agent(w: &World, name: &str, profile: &str, how: How<'_>) -> AgentRun {
     // An unprivileged run writes into a directory of its own.
@@ -685,35 +677,14 @@ fn run_agent(w: &World, name: &str, profile: &str, how: How<'_>) -> AgentRun {
         .arg(&out)
         .arg("--state-dir")
         .arg(&state);
-    let f = lab::run_bounded(&mut cmd, Duration::from_secs(60)).or_panic();
-    eprintln!(
-        "filters: agent run {name}: exit {:?} in {:.1} s\n--- stdout ---\n{}--- stderr ---\n{}",
-        f.status.code(),
-        f.elapsed.as_secs_f64(),
-        f.stdout,
-        f.stderr
-    );
-    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| {
-        panic!(
-            "the agent wrote no report to {} ({e}); exit {:?}, stderr:\n{}",
-            out.display(),
-            f.status.code(),
-            f.stderr
-        )
-    });
-    if let Ok(keep) = std::env::var(REPORTS_ENV) {
-        let keep = Path::new(&keep);
-        std::fs::create_dir_all(keep).unwrap();
-        std::fs::copy(&out, keep.join(format!("filters-{name}.json"))).unwrap();
-        std::fs::write(keep.join(format!("filters-{name}.stdout")), &f.stdout).unwrap();
-    }
-    AgentRun {
-        name: name.to_owned(),
-        code: f.status.code(),
-        stderr: f.stderr,
-        report: serde_json::from_str(&text).unwrap(),
-        seconds: f.elapsed.as_secs_f64(),
-    }
+    lab::agent_run(
+        &mut cmd,
+        Duration::from_secs(60),
+        name,
+        &out,
+        &format!("filters-{name}"),
+    )
+    .or_panic()
 }
 
 /// Every failed expectation of every run, so one test run shows all discrepancies at once.

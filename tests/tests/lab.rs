@@ -39,9 +39,6 @@ const STUN_PORT: u16 = 3478;
 const CA_CN: &str = "fitcheck lab CA";
 /// Issuer of untrusted.fitlab.test's certificate; the agent is never told to trust it.
 const ROGUE_CA_CN: &str = "fitcheck rogue CA";
-/// Set to a directory to keep each run's report and printed verdict there.
-const REPORTS_ENV: &str = "FITCHECK_LAB_REPORTS";
-
 /// The agent's TCP connect timeout (agent/src/checks/mod.rs), less a margin for timer slack.
 const CONNECT_TIMEOUT_MS: f64 = 4900.0;
 
@@ -266,13 +263,7 @@ fn start_world() -> World {
 }
 
 /// One finished agent run.
-struct AgentRun {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    report: Value,
-    seconds: f64,
-}
+use lab::AgentRun;
 
 fn run_agent(w: &World, name: &str, profile: &str) -> AgentRun {
     run_agent_with(w, name, profile, &[])
@@ -309,35 +300,7 @@ fn run_agent_with(w: &World, name: &str, profile: &str, extra: &[&str]) -> Agent
         .arg("--state-dir")
         .arg(&state)
         .args(extra);
-    let f = lab::run_bounded(&mut cmd, Duration::from_secs(90)).or_panic();
-    eprintln!(
-        "lab: agent run {name}: exit {:?} in {:.1} s\n--- stdout ---\n{}--- stderr ---\n{}",
-        f.status.code(),
-        f.elapsed.as_secs_f64(),
-        f.stdout,
-        f.stderr
-    );
-    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| {
-        panic!(
-            "the agent wrote no report to {} ({e}); exit {:?}, stderr:\n{}",
-            out.display(),
-            f.status.code(),
-            f.stderr
-        )
-    });
-    if let Ok(keep) = std::env::var(REPORTS_ENV) {
-        let keep = Path::new(&keep);
-        std::fs::create_dir_all(keep).unwrap();
-        std::fs::copy(&out, keep.join(format!("{name}.json"))).unwrap();
-        std::fs::write(keep.join(format!("{name}.stdout")), &f.stdout).unwrap();
-    }
-    AgentRun {
-        code: f.status.code(),
-        stdout: f.stdout,
-        stderr: f.stderr,
-        report: serde_json::from_str(&text).unwrap(),
-        seconds: f.elapsed.as_secs_f64(),
-    }
+    lab::agent_run(&mut cmd, Duration::from_secs(90), name, &out, name).or_panic()
 }
 
 /// Collects every failed expectation, so one run shows all discrepancies at once.
