@@ -940,6 +940,21 @@ fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Opt
             })
             .collect();
     if entries.is_empty() {
+        let distributions: Vec<&str> =
+            m.os.iter()
+                .filter(|o| o.family == family)
+                .filter_map(|o| o.distribution.as_deref())
+                .collect();
+        if !distributions.is_empty() {
+            return (
+                Status::Fail,
+                Some(format!(
+                    "{} is not among the supported {family} distributions ({}); use one of them",
+                    d.os.distribution.as_deref().unwrap_or("this distribution"),
+                    distributions.join(", ")
+                )),
+            );
+        }
         let mut supported: Vec<String> = Vec::new();
         for o in &m.os {
             let name = o.family.to_string();

@@ -279,9 +279,11 @@ fn unsupported_os_and_old_versions_fail_and_say_what_to_do() {
     );
     let ubuntu_only =
         profile("[device]\n[[device.os]]\nfamily = \"linux\"\ndistribution = \"ubuntu\"\n");
+    let os = get(&evaluate(&ubuntu_only, &d, &[]), "device.os");
+    assert_eq!(os.0, Status::Fail);
     assert_eq!(
-        get(&evaluate(&ubuntu_only, &d, &[]), "device.os").0,
-        Status::Fail
+        os.2.unwrap(),
+        "debian is not among the supported Linux distributions (ubuntu); use one of them"
     );
 }
 
