@@ -87,6 +87,11 @@ async fn uploads_are_counted_and_limits_refused() {
     assert_eq!(missing.status(), 400);
 }
 
+async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str) -> T {
+    let body = client.get(url).send().await.unwrap().bytes().await.unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
 #[tokio::test]
 async fn upload_progress_counts_what_the_server_received_per_session() {
     let (base, _stop) = spawn().await;
@@ -99,29 +104,17 @@ async fn upload_progress_counts_what_the_server_received_per_session() {
             .await
             .unwrap();
     }
-    let p: fitcheck_bandwidth::Progress = serde_json::from_slice(
-        &client
-            .get(format!("{base}/bandwidth/upload/progress?session=s-1"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
+    let p: fitcheck_bandwidth::Progress = get_json(
+        &client,
+        &format!("{base}/bandwidth/upload/progress?session=s-1"),
     )
-    .unwrap();
+    .await;
     assert_eq!(p.bytes, 200_000);
-    let other: fitcheck_bandwidth::Progress = serde_json::from_slice(
-        &client
-            .get(format!("{base}/bandwidth/upload/progress?session=s-2"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
+    let other: fitcheck_bandwidth::Progress = get_json(
+        &client,
+        &format!("{base}/bandwidth/upload/progress?session=s-2"),
     )
-    .unwrap();
+    .await;
     assert_eq!(other.bytes, 0);
     let bad = client
         .get(format!("{base}/bandwidth/upload/progress?session=../x"))

@@ -127,6 +127,38 @@ pub fn agent_run(
     })
 }
 
+/// What every lab needs: namespaces, nftables, a resolver, a web server and a STUN server.
+pub const BASE_TOOLS: [Tool; 7] = [
+    Tool {
+        path: SETPRIV,
+        package: "util-linux",
+    },
+    Tool {
+        path: "/usr/sbin/ip",
+        package: "iproute2",
+    },
+    Tool {
+        path: "/usr/bin/ss",
+        package: "iproute2",
+    },
+    Tool {
+        path: "/usr/sbin/nft",
+        package: "nftables",
+    },
+    Tool {
+        path: "/usr/sbin/dnsmasq",
+        package: "dnsmasq-base",
+    },
+    Tool {
+        path: "/usr/sbin/nginx",
+        package: "nginx-light",
+    },
+    Tool {
+        path: "/usr/bin/turnserver",
+        package: "coturn",
+    },
+];
+
 /// What a finished command did.
 #[derive(Debug)]
 pub struct Finished {

@@ -110,23 +110,8 @@ const PRODUCT_HOSTS: [&str; 7] = [
     "banned.fitlab.test",
 ];
 
-const TOOLS: [Tool; 13] = [
-    Tool {
-        path: lab::SETPRIV,
-        package: "util-linux",
-    },
-    Tool {
-        path: "/usr/sbin/ip",
-        package: "iproute2",
-    },
-    Tool {
-        path: "/usr/bin/ss",
-        package: "iproute2",
-    },
-    Tool {
-        path: "/usr/sbin/nft",
-        package: "nftables",
-    },
+/// What this lab needs beyond [`lab::BASE_TOOLS`].
+const EXTRA_TOOLS: [Tool; 6] = [
     Tool {
         path: "/usr/sbin/iptables",
         package: "iptables",
@@ -140,22 +125,9 @@ const TOOLS: [Tool; 13] = [
         package: "procps",
     },
     Tool {
-        path: "/usr/sbin/dnsmasq",
-        package: "dnsmasq-base",
-    },
-    Tool {
-        path: "/usr/sbin/nginx",
-        package: "nginx-light",
-    },
-    Tool {
-        path: "/usr/bin/turnserver",
-        package: "coturn",
-    },
-    Tool {
         path: "/usr/sbin/squid",
         package: "squid-openssl",
     },
-    // Only squid-openssl ships the certificate generator ssl-bump needs.
     Tool {
         path: "/usr/lib/squid/security_file_certgen",
         package: "squid-openssl",
@@ -1765,7 +1737,12 @@ fn check_logs(w: &World, f: &mut Failures) {
 
 #[test]
 fn agent_against_real_filters() {
-    if !lab::preflight(&TOOLS) {
+    let tools: Vec<Tool> = lab::BASE_TOOLS
+        .iter()
+        .chain(&EXTRA_TOOLS)
+        .cloned()
+        .collect();
+    if !lab::preflight(&tools) {
         return;
     }
     let t0 = Instant::now();

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::lab::{self, Lab, OrPanic, Pki, Tool};
+use fitcheck_tests::lab::{self, Lab, OrPanic, Pki};
 use serde_json::Value;
 
 const PREFIX: u8 = 24;
@@ -41,37 +41,6 @@ const CA_CN: &str = "fitcheck lab CA";
 const ROGUE_CA_CN: &str = "fitcheck rogue CA";
 /// The agent's TCP connect timeout (agent/src/checks/mod.rs), less a margin for timer slack.
 const CONNECT_TIMEOUT_MS: f64 = 4900.0;
-
-const TOOLS: [Tool; 7] = [
-    Tool {
-        path: lab::SETPRIV,
-        package: "util-linux",
-    },
-    Tool {
-        path: "/usr/sbin/ip",
-        package: "iproute2",
-    },
-    Tool {
-        path: "/usr/bin/ss",
-        package: "iproute2",
-    },
-    Tool {
-        path: "/usr/sbin/nft",
-        package: "nftables",
-    },
-    Tool {
-        path: "/usr/sbin/dnsmasq",
-        package: "dnsmasq-base",
-    },
-    Tool {
-        path: "/usr/sbin/nginx",
-        package: "nginx-light",
-    },
-    Tool {
-        path: "/usr/bin/turnserver",
-        package: "coturn",
-    },
-];
 
 /// The lab with its servers running.
 struct World {
@@ -1029,7 +998,7 @@ fn check_control(run: &AgentRun) {
 
 #[test]
 fn agent_in_namespace_lab() {
-    if !lab::preflight(&TOOLS) {
+    if !lab::preflight(&lab::BASE_TOOLS) {
         return;
     }
     let t0 = Instant::now();
