@@ -1,5 +1,6 @@
 //! fitcheck-core: the language agents and the controller share.
 //!
+//! - [`api`]: the agent API's requests and answers (enrollment, assignments, ingestion).
 //! - [`profile`]: product profiles (TOML format v1), strict parsing and validation with
 //!   file:line:column and key path on every error.
 //! - [`report`]: the report schema `fitcheck.report/v1`, the wire format.
@@ -8,6 +9,7 @@
 //!
 //! Nothing here does I/O, spawns tasks or reads a clock: callers hand in text and facts.
 
+pub mod api;
 pub mod evaluate;
 pub mod profile;
 pub mod report;

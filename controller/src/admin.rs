@@ -1,0 +1,614 @@
+//! The people's routes (`/api/v1`) and the operations endpoints. Administrators manage
+//! enrollment secrets, agents, profiles and evaluations; reviewers read evaluations, their
+//! reports and the profiles behind them, nothing else.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fitcheck_core::api::ErrorDetail;
+use fitcheck_core::profile::Profile;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::agent_api::{in_scope, spec_of};
+use crate::api::{
+    AgentSummary, EvaluationInfo, Login, Me, NewEvaluation, NewSecret, NewUser, ProfileInfo,
+    ReportInfo, SecretInfo, ServerInfo, UserCreated,
+};
+use crate::app::{Admin, AppState, Body, Person, SESSION_COOKIE, parse_json};
+use crate::error::Failure;
+use crate::store::{Backend, EvaluationRow, ProfileRow, ReportSummary};
+use crate::{auth, clock};
+
+/// `POST /api/v1/login`: sets the session cookie.
+pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Response, Failure> {
+    let req: Login = parse_json(&body, "log-in")?;
+    let user = state.store.user_by_name(&req.username).await?;
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| auth::dummy_hash().to_owned());
+    let password = req.password.clone();
+    // Argon2 is slow on purpose; keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
+        .await
+        .unwrap_or(false);
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        _ => {
+            tracing::info!(username = %req.username, "Log-in refused.");
+            return Err(Failure::unauthorized("wrong user name or password"));
+        }
+    };
+    let token = auth::new_token(auth::TokenKind::Session);
+    let now = clock::now_ms();
+    state
+        .store
+        .create_session(
+            &auth::token_hash(&token),
+            &user.id,
+            now,
+            now + state.limits.session_s * 1000,
+        )
+        .await?;
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        state.limits.session_s
+    );
+    let mut response = Json(Me {
+        username: user.username,
+        role: user.role,
+    })
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// `POST /api/v1/logout`: ends the session.
+pub async fn logout(State(state): State<AppState>, person: Person) -> Result<Response, Failure> {
+    state.store.delete_session(&person.session_hash).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("fitcheck_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(person: Person) -> Json<Me> {
+    Json(Me {
+        username: person.user.username,
+        role: person.user.role,
+    })
+}
+
+/// `GET /api/v1/server`: version, certificate fingerprint, database kind.
+pub async fn server_info(State(state): State<AppState>, _who: Person) -> Json<ServerInfo> {
+    Json(ServerInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        certificate_sha256: state.fingerprint.clone(),
+        certificate_sha256_colons: crate::tls::fingerprint_colons(&state.fingerprint),
+        database: match state.store.backend() {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+        .to_owned(),
+    })
+}
+
+/// `GET /api/v1/users`.
+pub async fn list_users(State(state): State<AppState>, _admin: Admin) -> Result<Json<Vec<Me>>, Failure> {
+    Ok(Json(
+        state
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| Me {
+                username: u.username,
+                role: u.role,
+            })
+            .collect(),
+    ))
+}
+
+/// Checks a user name and role.
+pub fn check_new_user(u: &NewUser) -> Result<(), Failure> {
+    let name_ok = !u.username.is_empty()
+        && u.username.len() <= 64
+        && u.username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if !name_ok {
+        return Err(Failure::unprocessable(
+            "invalid_body",
+            "username must be 1-64 letters, digits, '.', '-', '_' or '@'",
+        )
+        .field("username"));
+    }
+    if u.role != "admin" && u.role != "reviewer" {
+        return Err(
+            Failure::unprocessable("invalid_body", "role must be admin or reviewer").field("role"),
+        );
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/users`: answers with a one-time password.
+pub async fn create_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<UserCreated>), Failure> {
+    let req: NewUser = parse_json(&body, "new user")?;
+    check_new_user(&req)?;
+    let password = auth::new_password();
+    let pw = password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?
+        .map_err(Failure::internal)?;
+    state
+        .store
+        .create_user(&req.username, &req.role, &hash, clock::now_ms())
+        .await?;
+    tracing::info!(by = %admin.user.username, username = %req.username, role = %req.role, "User created.");
+    Ok((
+        StatusCode::CREATED,
+        Json(UserCreated {
+            username: req.username,
+            role: req.role,
+            password,
+        }),
+    ))
+}
+
+fn secret_info(s: crate::store::SecretRow, secret: Option<String>) -> SecretInfo {
+    SecretInfo {
+        id: s.id,
+        name: s.name,
+        created_at: clock::rfc3339(s.created_at),
+        expires_at: s.expires_at.map(clock::rfc3339),
+        revoked_at: s.revoked_at.map(clock::rfc3339),
+        secret,
+    }
+}
+
+/// `GET /api/v1/enrollment-secrets`.
+pub async fn list_secrets(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Vec<SecretInfo>>, Failure> {
+    Ok(Json(
+        state
+            .store
+            .list_secrets()
+            .await?
+            .into_iter()
+            .map(|s| secret_info(s, None))
+            .collect(),
+    ))
+}
+
+/// `POST /api/v1/enrollment-secrets`: several may be valid at once, so a new one can be
+/// rolled out before the old one is revoked.
+pub async fn create_secret(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<SecretInfo>), Failure> {
+    let req: NewSecret = parse_json(&body, "new enrollment secret")?;
+    if req.name.trim().is_empty() || req.name.len() > 200 {
+        return Err(
+            Failure::unprocessable("invalid_body", "name must be 1-200 characters").field("name"),
+        );
+    }
+    let now = clock::now_ms();
+    let expires = match &req.expires_at {
+        None => None,
+        Some(t) => {
+            let ms = clock::parse_rfc3339(t)
+                .map_err(|e| Failure::unprocessable("invalid_body", e).field("expires_at"))?;
+            if ms <= now {
+                return Err(Failure::unprocessable("invalid_body", "expires_at is in the past")
+                    .field("expires_at"));
+            }
+            Some(ms)
+        }
+    };
+    let secret = auth::new_token(auth::TokenKind::Enrollment);
+    let id = state
+        .store
+        .create_secret(&req.name, &auth::token_hash(&secret), now, expires)
+        .await?;
+    tracing::info!(by = %admin.user.username, %id, name = %req.name, "Enrollment secret created.");
+    Ok((
+        StatusCode::CREATED,
+        Json(SecretInfo {
+            id,
+            name: req.name,
+            created_at: clock::rfc3339(now),
+            expires_at: expires.map(clock::rfc3339),
+            revoked_at: None,
+            secret: Some(secret),
+        }),
+    ))
+}
+
+/// `POST /api/v1/enrollment-secrets/{id}/revoke`: agents enrolled with it stay enrolled.
+pub async fn revoke_secret(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Failure> {
+    if state.store.revoke_secret(&id, clock::now_ms()).await? {
+        tracing::info!(by = %admin.user.username, %id, "Enrollment secret revoked.");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Failure::not_found(format!(
+            "no enrollment secret {id} that is not revoked already"
+        )))
+    }
+}
+
+/// `GET /api/v1/agents`.
+pub async fn list_agents(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Vec<AgentSummary>>, Failure> {
+    Ok(Json(
+        state
+            .store
+            .list_agents()
+            .await?
+            .into_iter()
+            .map(|a| AgentSummary {
+                agent_id: a.id,
+                labels: serde_json::from_str(&a.labels).unwrap_or_default(),
+                version: a.version,
+                enrolled_at: clock::rfc3339(a.enrolled_at),
+                last_seen_at: clock::rfc3339(a.last_seen_at),
+                revoked_at: a.revoked_at.map(clock::rfc3339),
+            })
+            .collect(),
+    ))
+}
+
+/// `POST /api/v1/agents/{id}/revoke`: the agent is refused from its next request on.
+pub async fn revoke_agent(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Failure> {
+    if state.store.revoke_agent(&id, clock::now_ms()).await? {
+        tracing::info!(by = %admin.user.username, agent_id = %id, "Agent revoked.");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Failure::not_found(format!(
+            "no agent {id} that is not revoked already"
+        )))
+    }
+}
+
+fn profile_info(p: &ProfileRow) -> ProfileInfo {
+    ProfileInfo {
+        id: p.id.clone(),
+        profile_id: p.profile_id.clone(),
+        name: p.name.clone(),
+        vendor: p.vendor.clone(),
+        digest: p.digest.clone(),
+        file_name: p.file_name.clone(),
+        uploaded_by: p.uploaded_by.clone(),
+        uploaded_at: clock::rfc3339(p.uploaded_at),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    /// The file name errors are reported against.
+    name: Option<String>,
+}
+
+/// `POST /api/v1/profiles?name=FILE`: the body is the profile's TOML. Errors are the same as
+/// `fitcheck-agent profile check` prints, one detail each with line, column and key path.
+pub async fn upload_profile(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Query(q): Query<UploadQuery>,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<ProfileInfo>), Failure> {
+    let file_name = q
+        .name
+        .filter(|n| !n.is_empty() && n.len() <= 200)
+        .unwrap_or_else(|| "profile.toml".to_owned());
+    let text = std::str::from_utf8(&body).map_err(|e| {
+        Failure::bad_request(
+            "not_utf8",
+            format!("{file_name}: a profile must be UTF-8 text ({e})"),
+        )
+    })?;
+    let profile = Profile::parse(&file_name, text).map_err(|errors| {
+        let details: Vec<ErrorDetail> = errors
+            .errors
+            .iter()
+            .map(|e| ErrorDetail {
+                line: u32::try_from(e.line).ok(),
+                column: u32::try_from(e.column).ok(),
+                path: (!e.path.is_empty()).then(|| e.path.clone()),
+                message: e.to_string(),
+            })
+            .collect();
+        let first = details.first().map(|d| d.message.clone()).unwrap_or_default();
+        Failure::unprocessable(
+            "invalid_profile",
+            format!(
+                "the profile has {} error(s); nothing was stored. First: {first}",
+                details.len()
+            ),
+        )
+        .field(details.first().and_then(|d| d.path.clone()).unwrap_or_default())
+        .details(details)
+    })?;
+    let row = ProfileRow {
+        id: Uuid::new_v4().to_string(),
+        profile_id: profile.id.clone(),
+        name: profile.name.clone(),
+        vendor: profile.vendor.clone(),
+        digest: fitcheck_core::digest(&body),
+        file_name,
+        toml: text.to_owned(),
+        uploaded_by: admin.user.username.clone(),
+        uploaded_at: clock::now_ms(),
+    };
+    let stored = state.store.insert_profile(&row).await?;
+    let status = if stored.id == row.id {
+        tracing::info!(by = %admin.user.username, profile = %stored.profile_id, digest = %stored.digest, "Profile stored.");
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(profile_info(&stored))))
+}
+
+/// `GET /api/v1/profiles`.
+pub async fn list_profiles(
+    State(state): State<AppState>,
+    _who: Person,
+) -> Result<Json<Vec<ProfileInfo>>, Failure> {
+    Ok(Json(
+        state.store.list_profiles().await?.iter().map(profile_info).collect(),
+    ))
+}
+
+/// `GET /api/v1/profiles/{id}`: the stored file itself, as TOML.
+pub async fn get_profile(
+    State(state): State<AppState>,
+    _who: Person,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let p = state
+        .store
+        .get_profile(&id)
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("no profile {id}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/toml; charset=utf-8")], p.toml).into_response())
+}
+
+/// Checks an evaluation definition; fills in the start of its window.
+fn check_evaluation(spec: &mut NewEvaluation, now: i64) -> Result<(i64, i64), Failure> {
+    let bad = |field: &str, msg: String| Failure::unprocessable("invalid_evaluation", msg).field(field);
+    if spec.title.trim().is_empty() || spec.title.len() > 200 {
+        return Err(bad("title", "title must be 1-200 characters".into()));
+    }
+    let start = match &spec.window_start {
+        Some(t) => clock::parse_rfc3339(t).map_err(|e| bad("window_start", e))?,
+        None => {
+            spec.window_start = Some(clock::rfc3339(now));
+            now
+        }
+    };
+    let end = clock::parse_rfc3339(&spec.window_end).map_err(|e| bad("window_end", e))?;
+    if end <= start {
+        return Err(bad(
+            "window_end",
+            "window_end must be after window_start".into(),
+        ));
+    }
+    for (site, _) in &spec.concurrent_users {
+        if !spec.sites.is_empty() && !spec.sites.contains(site) {
+            return Err(bad(
+                &format!("concurrent_users.{site}"),
+                format!("site {site:?} has planned users but is not in sites"),
+            ));
+        }
+    }
+    if let Some(b) = &spec.bandwidth {
+        if !(b.max_seconds.is_finite() && b.max_seconds > 0.0 && b.max_seconds <= 15.0) {
+            return Err(bad(
+                "bandwidth.max_seconds",
+                "max_seconds must be more than 0 and at most 15".into(),
+            ));
+        }
+        if let Some(t) = &b.start_at {
+            clock::parse_rfc3339(t).map_err(|e| bad("bandwidth.start_at", e))?;
+        }
+        for (site, t) in &b.site_start_at {
+            clock::parse_rfc3339(t)
+                .map_err(|e| bad(&format!("bandwidth.site_start_at.{site}"), e))?;
+        }
+    }
+    Ok((start, end))
+}
+
+/// `POST /api/v1/evaluations`.
+pub async fn create_evaluation(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<EvaluationInfo>), Failure> {
+    let mut spec: NewEvaluation = parse_json(&body, "evaluation")?;
+    let now = clock::now_ms();
+    let (start, end) = check_evaluation(&mut spec, now)?;
+    if state.store.get_profile(&spec.profile).await?.is_none() {
+        return Err(Failure::unprocessable(
+            "invalid_evaluation",
+            format!("no stored profile {}; upload it first (POST /api/v1/profiles)", spec.profile),
+        )
+        .field("profile"));
+    }
+    let row = EvaluationRow {
+        id: Uuid::new_v4().to_string(),
+        title: spec.title.clone(),
+        profile: spec.profile.clone(),
+        spec: serde_json::to_string(&spec).map_err(|e| Failure::internal(e.to_string()))?,
+        window_start: start,
+        window_end: end,
+        created_by: admin.user.username.clone(),
+        created_at: now,
+    };
+    state.store.insert_evaluation(&row).await?;
+    tracing::info!(by = %admin.user.username, id = %row.id, title = %row.title, "Evaluation created.");
+    Ok((StatusCode::CREATED, Json(evaluation_info(&state, row).await?)))
+}
+
+async fn evaluation_info(state: &AppState, row: EvaluationRow) -> Result<EvaluationInfo, Failure> {
+    let spec = spec_of(&row)?;
+    let profile = state
+        .store
+        .get_profile(&row.profile)
+        .await?
+        .ok_or_else(|| Failure::internal(format!("evaluation {} lost its profile", row.id)))?;
+    let mut reports_by_site: BTreeMap<String, u64> = BTreeMap::new();
+    for r in state.store.reports_for_evaluation(&row.id).await? {
+        *reports_by_site
+            .entry(r.site.unwrap_or_else(|| "(no site)".into()))
+            .or_default() += 1;
+    }
+    let mut agents_by_site: BTreeMap<String, u64> = BTreeMap::new();
+    for a in state.store.list_agents().await? {
+        if a.revoked_at.is_none() && in_scope(&spec, &a) {
+            *agents_by_site
+                .entry(a.site.clone().unwrap_or_else(|| "(no site)".into()))
+                .or_default() += 1;
+        }
+    }
+    let now = clock::now_ms();
+    Ok(EvaluationInfo {
+        id: row.id,
+        title: row.title,
+        profile: profile_info(&profile),
+        spec,
+        created_by: row.created_by,
+        created_at: clock::rfc3339(row.created_at),
+        open: row.window_start <= now && now < row.window_end,
+        reports_by_site,
+        agents_by_site,
+    })
+}
+
+/// `GET /api/v1/evaluations`.
+pub async fn list_evaluations(
+    State(state): State<AppState>,
+    _who: Person,
+) -> Result<Json<Vec<EvaluationInfo>>, Failure> {
+    let mut out = Vec::new();
+    for row in state.store.list_evaluations().await? {
+        out.push(evaluation_info(&state, row).await?);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /api/v1/evaluations/{id}`: with progress per site.
+pub async fn get_evaluation(
+    State(state): State<AppState>,
+    _who: Person,
+    Path(id): Path<String>,
+) -> Result<Json<EvaluationInfo>, Failure> {
+    let row = state
+        .store
+        .get_evaluation(&id)
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("no evaluation {id}")))?;
+    Ok(Json(evaluation_info(&state, row).await?))
+}
+
+fn report_info(r: ReportSummary) -> ReportInfo {
+    ReportInfo {
+        report_id: r.report_id,
+        agent_id: r.agent_id,
+        evaluation_id: r.evaluation_id,
+        profile_digest: r.profile_digest,
+        site: r.site,
+        started_at: r.started_at,
+        received_at: clock::rfc3339(r.received_at),
+    }
+}
+
+/// `GET /api/v1/evaluations/{id}/reports`.
+pub async fn evaluation_reports(
+    State(state): State<AppState>,
+    _who: Person,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ReportInfo>>, Failure> {
+    if state.store.get_evaluation(&id).await?.is_none() {
+        return Err(Failure::not_found(format!("no evaluation {id}")));
+    }
+    Ok(Json(
+        state
+            .store
+            .reports_for_evaluation(&id)
+            .await?
+            .into_iter()
+            .map(report_info)
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/reports/{id}`: the report as the agent sent it.
+pub async fn get_report(
+    State(state): State<AppState>,
+    _who: Person,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let (_, body) = state
+        .store
+        .get_report(&id)
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("no report {id}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "Health check: database unreachable.");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let since = clock::now_ms() - 15 * 60 * 1000;
+    if let Ok((total, seen)) = state.store.count_agents(since).await {
+        state.metrics.agents_enrolled.set(total);
+        state.metrics.agents_seen.set(seen);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}

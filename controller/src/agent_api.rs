@@ -1,0 +1,296 @@
+//! The agents' routes (`/api/agent/v1`): enrollment, assignments, report delivery. An agent
+//! reaches only these, and only its own data: a report must carry the agent's own id, and an
+//! evaluation must have the agent in scope.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::http::StatusCode;
+use fitcheck_core::api::{
+    Assignment, Assignments, BandwidthAssignment, EnrollRequest, EnrollResponse, IngestResponse,
+    Ingested,
+};
+use fitcheck_core::report::{REPORT_SCHEMA, Report};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::NewEvaluation;
+use crate::app::{AgentAuth, AppState, Body, parse_json};
+use crate::error::Failure;
+use crate::store::{AgentRow, EvaluationRow, NewAgent, NewReport};
+use crate::{auth, clock};
+
+/// Checks district labels: keys of 1–32 lowercase letters, digits, `-`, `_`; values of 1–128
+/// printable characters; at most 16 labels.
+pub fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), Failure> {
+    if labels.len() > 16 {
+        return Err(Failure::unprocessable("invalid_labels", "at most 16 labels").field("labels"));
+    }
+    for (k, v) in labels {
+        let key_ok = !k.is_empty()
+            && k.len() <= 32
+            && k.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !key_ok {
+            return Err(Failure::unprocessable(
+                "invalid_labels",
+                format!("label key {k:?} must be 1-32 lowercase letters, digits, '-' or '_'"),
+            )
+            .field(format!("labels.{k}")));
+        }
+        if v.is_empty() || v.chars().count() > 128 || v.chars().any(char::is_control) {
+            return Err(Failure::unprocessable(
+                "invalid_labels",
+                format!("label {k:?}: the value must be 1-128 printable characters"),
+            )
+            .field(format!("labels.{k}")));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /api/agent/v1/enroll`.
+pub async fn enroll(
+    State(state): State<AppState>,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<EnrollResponse>), Failure> {
+    let req: EnrollRequest = parse_json(&body, "enrollment request")?;
+    check_labels(&req.labels)?;
+    if req.version.is_empty() || req.version.len() > 64 {
+        return Err(
+            Failure::unprocessable("invalid_body", "version must be 1-64 characters")
+                .field("version"),
+        );
+    }
+    let now = clock::now_ms();
+    let secret = state
+        .store
+        .usable_secret(&auth::token_hash(req.secret.trim()), now)
+        .await?
+        .ok_or_else(|| {
+            Failure::unauthorized(
+                "the enrollment secret is unknown, expired or revoked; ask the administrator for a current one",
+            )
+            .field("secret")
+        })?;
+    let credential = auth::new_token(auth::TokenKind::Agent);
+    let labels_json = serde_json::to_string(&req.labels)
+        .map_err(|e| Failure::internal(format!("labels: {e}")))?;
+    state
+        .store
+        .enroll_agent(&NewAgent {
+            id: req.agent_id,
+            credential_hash: auth::token_hash(&credential),
+            labels_json,
+            site: req.labels.get("site").cloned(),
+            group: req.labels.get("group").cloned(),
+            version: req.version.clone(),
+            enrolled_with: secret.id.clone(),
+            now_ms: now,
+        })
+        .await?;
+    tracing::info!(agent_id = %req.agent_id, secret = %secret.name, site = ?req.labels.get("site"), "Agent enrolled.");
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrollResponse {
+            agent_id: req.agent_id,
+            credential,
+            poll_interval_s: state.limits.poll_interval_s,
+        }),
+    ))
+}
+
+/// Whether an evaluation's scope takes in this agent.
+pub fn in_scope(spec: &NewEvaluation, agent: &AgentRow) -> bool {
+    let site_ok = spec.sites.is_empty()
+        || agent
+            .site
+            .as_ref()
+            .is_some_and(|s| spec.sites.iter().any(|x| x == s));
+    let group_ok = spec.groups.is_empty()
+        || agent
+            .grp
+            .as_ref()
+            .is_some_and(|g| spec.groups.iter().any(|x| x == g));
+    site_ok && group_ok
+}
+
+/// The stored definition of an evaluation.
+pub fn spec_of(row: &EvaluationRow) -> Result<NewEvaluation, Failure> {
+    serde_json::from_str(&row.spec)
+        .map_err(|e| Failure::internal(format!("evaluation {} has an unreadable definition: {e}", row.id)))
+}
+
+/// `GET /api/agent/v1/assignments`.
+pub async fn assignments(
+    State(state): State<AppState>,
+    agent: AgentAuth,
+) -> Result<Json<Assignments>, Failure> {
+    let now = clock::now_ms();
+    let open = state.store.open_evaluations(now).await?;
+    let mut out = Vec::new();
+    if !open.is_empty() {
+        let done = state.store.reported_by(agent.id, now).await?;
+        for row in open {
+            if done.contains(&row.id) {
+                continue;
+            }
+            let spec = spec_of(&row)?;
+            if !in_scope(&spec, &agent.row) {
+                continue;
+            }
+            let Some(profile) = state.store.get_profile(&row.profile).await? else {
+                continue;
+            };
+            let evaluation_id = Uuid::parse_str(&row.id)
+                .map_err(|_| Failure::internal("stored evaluation id is not a UUID"))?;
+            let bandwidth = spec.bandwidth.as_ref().map(|b| BandwidthAssignment {
+                start_at: agent
+                    .row
+                    .site
+                    .as_ref()
+                    .and_then(|s| b.site_start_at.get(s))
+                    .or(b.start_at.as_ref())
+                    .cloned(),
+                controller_endpoint: b.controller_endpoint,
+                max_seconds: b.max_seconds,
+            });
+            out.push(Assignment {
+                evaluation_id,
+                profile_toml: profile.toml,
+                profile_digest: profile.digest,
+                window_end: clock::rfc3339(row.window_end),
+                bandwidth,
+            });
+        }
+    }
+    Ok(Json(Assignments {
+        assignments: out,
+        poll_interval_s: state.limits.poll_interval_s,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    evaluation: Option<String>,
+}
+
+/// `POST /api/agent/v1/reports[?evaluation=ID]`: 201 stored now, 200 stored before.
+pub async fn submit_report(
+    State(state): State<AppState>,
+    agent: AgentAuth,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<IngestResponse>), Failure> {
+    let result = ingest(&state, &agent, query, &body).await;
+    match &result {
+        Ok((_, r)) => state.metrics.report(match r.result {
+            Ingested::Stored => "stored",
+            Ingested::Duplicate => "duplicate",
+        }),
+        Err(f) if f.status.is_client_error() => state.metrics.report("rejected"),
+        Err(_) => {}
+    }
+    result
+}
+
+async fn ingest(
+    state: &AppState,
+    agent: &AgentAuth,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+    body: &[u8],
+) -> Result<(StatusCode, Json<IngestResponse>), Failure> {
+    let Query(query) = query.map_err(|e| {
+        Failure::bad_request("invalid_query", format!("{e}; the only parameter is evaluation=<id>"))
+    })?;
+    let report: Report = parse_json(body, "report")?;
+    if report.schema != REPORT_SCHEMA {
+        return Err(Failure::unprocessable(
+            "unknown_schema",
+            format!(
+                "report schema {:?} is not one this controller reads ({REPORT_SCHEMA}); upgrade the controller or use a matching agent",
+                report.schema
+            ),
+        )
+        .field("schema"));
+    }
+    if report.agent.agent_id != agent.id {
+        return Err(Failure::forbidden(format!(
+            "the report names agent {} but was sent by agent {}; an agent delivers only its own reports",
+            report.agent.agent_id, agent.id
+        ))
+        .field("agent.agent_id"));
+    }
+    for (field, value) in [
+        ("started_at", &report.started_at),
+        ("finished_at", &report.finished_at),
+    ] {
+        clock::parse_rfc3339(value)
+            .map_err(|e| Failure::unprocessable("invalid_report", e).field(field))?;
+    }
+    let evaluation_id = match query.evaluation.as_deref() {
+        None => None,
+        Some(text) => {
+            let id = Uuid::parse_str(text).map_err(|_| {
+                Failure::bad_request("invalid_query", format!("evaluation {text:?} is not a UUID"))
+                    .field("evaluation")
+            })?;
+            let row = state
+                .store
+                .get_evaluation(&id.to_string())
+                .await?
+                .ok_or_else(|| {
+                    Failure::unprocessable("unknown_evaluation", format!("no evaluation {id}"))
+                        .field("evaluation")
+                })?;
+            if !in_scope(&spec_of(&row)?, &agent.row) {
+                return Err(Failure::forbidden(format!(
+                    "evaluation {id} does not include this agent's site or group"
+                ))
+                .field("evaluation"));
+            }
+            let digest = state
+                .store
+                .get_profile(&row.profile)
+                .await?
+                .map(|p| p.digest)
+                .unwrap_or_default();
+            if report.profile.digest != digest {
+                return Err(Failure::unprocessable(
+                    "profile_mismatch",
+                    format!(
+                        "the report ran profile {} but evaluation {id} uses {digest}",
+                        report.profile.digest
+                    ),
+                )
+                .field("profile.digest"));
+            }
+            Some(id)
+        }
+    };
+    let stored_body = serde_json::to_string(&report)
+        .map_err(|e| Failure::internal(format!("report could not be re-encoded: {e}")))?;
+    let report_id = report.report_id;
+    let result = state
+        .store
+        .ingest(NewReport {
+            report_id,
+            agent_id: agent.id,
+            evaluation_id,
+            profile_digest: report.profile.digest,
+            site: agent.row.site.clone(),
+            started_at: report.started_at,
+            received_at_ms: clock::now_ms(),
+            body: stored_body,
+        })
+        .await?;
+    tracing::debug!(%report_id, agent_id = %agent.id, ?result, "Report ingested.");
+    let status = match result {
+        Ingested::Stored => StatusCode::CREATED,
+        Ingested::Duplicate => StatusCode::OK,
+    };
+    Ok((status, Json(IngestResponse { report_id, result })))
+}

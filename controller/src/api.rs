@@ -1,0 +1,213 @@
+//! The people's API (`/api/v1`): requests and answers for administrators and reviewers.
+//! The agents' API types are in `fitcheck_core::api`, shared with the agent.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/login`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+/// Who is logged in.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Me {
+    pub username: String,
+    /// `admin` or `reviewer`.
+    pub role: String,
+}
+
+/// `POST /api/v1/users`: a new person; the answer carries a one-time password.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    /// `admin` (technology operations) or `reviewer` (committee: reads recommendations).
+    pub role: String,
+}
+
+/// A new person's one-time credential.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct UserCreated {
+    pub username: String,
+    pub role: String,
+    /// Shown once; the controller keeps only its Argon2id hash.
+    pub password: String,
+}
+
+/// `POST /api/v1/enrollment-secrets`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSecret {
+    /// What the secret is for (`spring lab rollout`).
+    pub name: String,
+    /// Valid until, RFC 3339; absent: until revoked.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// An enrollment secret as listed (the secret itself is shown only when created).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SecretInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Shown once, in the answer to its creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// An enrolled agent.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AgentSummary {
+    pub agent_id: String,
+    pub labels: BTreeMap<String, String>,
+    pub version: String,
+    pub enrolled_at: String,
+    pub last_seen_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+/// A stored profile.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProfileInfo {
+    /// The controller's id for this exact file.
+    pub id: String,
+    /// The profile's own id (`zoom`).
+    pub profile_id: String,
+    pub name: String,
+    pub vendor: String,
+    /// `sha256:…` of the file.
+    pub digest: String,
+    pub file_name: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+/// `POST /api/v1/evaluations`: a profile × sites/groups × planned users × time window.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvaluation {
+    /// A title for people (`Zoom for grade 6–8 math, spring`).
+    pub title: String,
+    /// The stored profile's id (from `POST /api/v1/profiles`).
+    pub profile: String,
+    /// Sites in scope (agents' `site` label); empty: every site.
+    #[serde(default)]
+    pub sites: Vec<String>,
+    /// Device groups in scope (agents' `group` label); empty: every group.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Planned concurrent users per site.
+    #[serde(default)]
+    pub concurrent_users: BTreeMap<String, u32>,
+    /// When agents may start, RFC 3339; absent: now.
+    #[serde(default)]
+    pub window_start: Option<String>,
+    /// When the evaluation closes, RFC 3339.
+    pub window_end: String,
+    /// Throughput measurement; absent: none beyond what the profile asks.
+    #[serde(default)]
+    pub bandwidth: Option<BandwidthPlan>,
+    /// What the committee's proposal form asks, where known.
+    #[serde(default)]
+    pub proposal: Proposal,
+}
+
+/// How throughput is measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BandwidthPlan {
+    /// One moment for every agent (RFC 3339): a coordinated run, so each site's aggregate
+    /// throughput is measured, not guessed.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// A moment per site, where sites should not all measure at once.
+    #[serde(default)]
+    pub site_start_at: BTreeMap<String, String>,
+    /// Measure against the controller's own endpoint rather than the profile's URLs.
+    #[serde(default = "yes")]
+    pub controller_endpoint: bool,
+    /// Longest one direction may run, seconds (the agent caps it at 15).
+    #[serde(default = "ten")]
+    pub max_seconds: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn ten() -> f64 {
+    10.0
+}
+
+/// Facts of the committee's proposal form, recorded with the evaluation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Proposal {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sponsor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// Data the product needs (`nightly roster upload of student names and ids`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_needs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_code: Option<String>,
+}
+
+/// An evaluation with its progress.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct EvaluationInfo {
+    pub id: String,
+    pub title: String,
+    pub profile: ProfileInfo,
+    pub spec: NewEvaluation,
+    pub created_by: String,
+    pub created_at: String,
+    /// Whether agents can pick it up now.
+    pub open: bool,
+    /// Reports received per site (`(no site)` for agents without one).
+    pub reports_by_site: BTreeMap<String, u64>,
+    /// Agents in scope per site, enrolled and not revoked.
+    pub agents_by_site: BTreeMap<String, u64>,
+}
+
+/// A stored report's index entry.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ReportInfo {
+    pub report_id: String,
+    pub agent_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation_id: Option<String>,
+    pub profile_digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    pub started_at: String,
+    pub received_at: String,
+}
+
+/// `GET /api/v1/server`: what an administrator compares at enrollment.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ServerInfo {
+    pub version: String,
+    /// `sha256:…` of the controller's certificate.
+    pub certificate_sha256: String,
+    /// The same, as `openssl x509 -fingerprint -sha256` prints it.
+    pub certificate_sha256_colons: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+}

@@ -1,0 +1,312 @@
+//! The HTTP application: shared state, the router, and the extractors every route relies on
+//! (who is calling, a bounded body).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use uuid::Uuid;
+
+use crate::error::Failure;
+use crate::metrics::{Metrics, RequestLabels};
+use crate::ratelimit::Limiter;
+use crate::store::{AgentRow, Store, UserRow};
+use crate::{admin, agent_api, auth, clock, openapi};
+
+/// Limits and intervals, with defaults for a district of a few thousand devices.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body, bytes (a report with every check is a few hundred KiB at most).
+    pub max_body_bytes: usize,
+    /// Requests per second one agent may make, sustained.
+    pub agent_requests_per_s: f64,
+    /// Requests one agent may make at once after being quiet.
+    pub agent_burst: u32,
+    /// How often agents poll, seconds.
+    pub poll_interval_s: u32,
+    /// How long a log-in lasts, seconds.
+    pub session_s: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 2 << 20,
+            agent_requests_per_s: 2.0,
+            agent_burst: 60,
+            poll_interval_s: 60,
+            session_s: 12 * 3600,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct Shared {
+    pub store: Store,
+    pub limits: Limits,
+    pub limiter: Limiter,
+    pub metrics: Metrics,
+    pub fingerprint: String,
+    /// Whether session cookies are marked `Secure` (always, when serving HTTPS).
+    pub secure_cookies: bool,
+}
+
+pub type AppState = Arc<Shared>;
+
+/// The whole router: agent API, people's API, operations endpoints.
+pub fn router(state: AppState) -> Router {
+    let agent = Router::new()
+        .route("/enroll", post(agent_api::enroll))
+        .route("/assignments", get(agent_api::assignments))
+        .route("/reports", post(agent_api::submit_report))
+        .nest_service(
+            "/bandwidth",
+            fitcheck_bandwidth::router()
+                .layer(middleware::from_fn_with_state(state.clone(), agent_only)),
+        );
+    let people = Router::new()
+        .route("/login", post(admin::login))
+        .route("/logout", post(admin::logout))
+        .route("/me", get(admin::me))
+        .route("/server", get(admin::server_info))
+        .route("/users", get(admin::list_users).post(admin::create_user))
+        .route(
+            "/enrollment-secrets",
+            get(admin::list_secrets).post(admin::create_secret),
+        )
+        .route(
+            "/enrollment-secrets/{id}/revoke",
+            post(admin::revoke_secret),
+        )
+        .route("/agents", get(admin::list_agents))
+        .route("/agents/{id}/revoke", post(admin::revoke_agent))
+        .route(
+            "/profiles",
+            get(admin::list_profiles).post(admin::upload_profile),
+        )
+        .route("/profiles/{id}", get(admin::get_profile))
+        .route(
+            "/evaluations",
+            get(admin::list_evaluations).post(admin::create_evaluation),
+        )
+        .route("/evaluations/{id}", get(admin::get_evaluation))
+        .route("/evaluations/{id}/reports", get(admin::evaluation_reports))
+        .route("/reports/{id}", get(admin::get_report));
+    Router::new()
+        .nest("/api/agent/v1", agent)
+        .nest("/api/v1", people)
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/healthz", get(admin::healthz))
+        .route("/metrics", get(admin::metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), measure))
+        .with_state(state)
+}
+
+async fn not_found() -> Failure {
+    Failure::not_found("no such route; see /api/openapi.json")
+}
+
+/// Times every request into the latency histogram, labelled by the declared route.
+async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route,
+            method,
+            status: response.status().as_u16().to_string(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Lets only enrolled, unrevoked agents through (the bandwidth endpoint).
+async fn agent_only(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Failure> {
+    let (mut parts, body) = request.into_parts();
+    AgentAuth::from_request_parts(&mut parts, &state).await?;
+    Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// An authenticated agent: its bearer credential is known and not revoked, and it is within
+/// its request budget.
+#[derive(Debug)]
+pub struct AgentAuth {
+    pub id: Uuid,
+    pub row: AgentRow,
+}
+
+impl FromRequestParts<AppState> for AgentAuth {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let token = bearer(parts).ok_or_else(|| {
+            Failure::unauthorized(
+                "this route needs the agent's credential (Authorization: Bearer …); enroll the agent first",
+            )
+        })?;
+        let row = state
+            .store
+            .agent_by_credential(&auth::token_hash(token))
+            .await?
+            .ok_or_else(|| {
+                Failure::unauthorized("unknown agent credential; enroll the agent again")
+            })?;
+        if row.revoked_at.is_some() {
+            return Err(Failure::unauthorized(
+                "this agent was revoked by an administrator; it must be enrolled again",
+            ));
+        }
+        let id = Uuid::parse_str(&row.id)
+            .map_err(|_| Failure::internal("stored agent id is not a UUID"))?;
+        let admission = state.limiter.admit(id, Instant::now());
+        if admission.touch {
+            state.store.touch_agent(id, clock::now_ms());
+        }
+        if !admission.allowed {
+            return Err(Failure::rate_limited(admission.retry_after_s));
+        }
+        Ok(AgentAuth { id, row })
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "fitcheck_session";
+
+fn session_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v)
+}
+
+/// A logged-in person (admin or reviewer).
+#[derive(Debug)]
+pub struct Person {
+    pub user: UserRow,
+    /// The session token's hash (for log-out).
+    pub session_hash: String,
+}
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let token = session_token(parts)
+            .ok_or_else(|| Failure::unauthorized("log in first (POST /api/v1/login)"))?;
+        let hash = auth::token_hash(token);
+        let user = state
+            .store
+            .session_user(&hash, clock::now_ms())
+            .await?
+            .ok_or_else(|| Failure::unauthorized("the session has ended; log in again"))?;
+        Ok(Person {
+            user,
+            session_hash: hash,
+        })
+    }
+}
+
+/// A logged-in administrator (technology operations).
+#[derive(Debug)]
+pub struct Admin(pub Person);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let person = Person::from_request_parts(parts, state).await?;
+        if person.user.role != "admin" {
+            return Err(Failure::forbidden(
+                "this needs an administrator; reviewers can read evaluations and reports",
+            ));
+        }
+        Ok(Admin(person))
+    }
+}
+
+/// A request body read up to the configured limit; larger ones are refused with 413 before
+/// anything is parsed or stored.
+#[derive(Debug)]
+pub struct Body(pub Bytes);
+
+impl FromRequest<AppState> for Body {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Failure> {
+        let limit = state.limits.max_body_bytes;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(Failure::too_large(limit));
+        }
+        match axum::body::to_bytes(req.into_body(), limit).await {
+            Ok(bytes) => Ok(Body(bytes)),
+            Err(e) => {
+                let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+                while let Some(s) = source {
+                    if s.is::<http_body_util::LengthLimitError>() {
+                        return Err(Failure::too_large(limit));
+                    }
+                    source = s.source();
+                }
+                Err(Failure::bad_request(
+                    "unreadable_body",
+                    format!("the request body could not be read: {e}"),
+                ))
+            }
+        }
+    }
+}
+
+/// Parses a JSON body into `T`, naming the field at fault.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Failure> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| Failure::from_json(e, what))?;
+    de.end().map_err(|e| {
+        Failure::bad_request(
+            "malformed_json",
+            format!("{what}: trailing characters after the JSON value: {e}"),
+        )
+    })?;
+    Ok(value)
+}

@@ -1,0 +1,197 @@
+//! fitcheck-controller: enrolls agents, hands them evaluations, stores their reports durably,
+//! and lets administrators and reviewers in.
+//!
+//! - [`app`]: the router, shared state and the extractors that authenticate every request.
+//! - [`agent_api`]: enrollment, assignments and report ingestion (`/api/agent/v1`).
+//! - [`admin`]: the people's API (`/api/v1`), `/healthz`, `/metrics`.
+//! - [`store`]: SQLite or PostgreSQL behind one type; group commit for reports.
+//! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id).
+//! - [`tls`]: the certificate agents pin; [`server`]: the HTTPS accept loop.
+//! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
+//!
+//! [`Controller::open`] prepares everything (database, first administrator, certificate);
+//! [`Controller::serve`] takes a bound listener and a shutdown future.
+
+pub mod admin;
+pub mod agent_api;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod server;
+pub mod store;
+pub mod tls;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+pub use app::Limits;
+use store::{Store, StoreError, WriterHandle};
+
+/// How to run a controller.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the embedded database and the generated certificate live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; absent: SQLite in `data_dir`.
+    pub database: Option<String>,
+    /// A certificate and key (PEM) to serve; absent: a self-signed pair in `data_dir`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Names (DNS or IP) agents reach the controller by, for a generated certificate.
+    pub tls_names: Vec<String>,
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Defaults with this data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            database: None,
+            tls: None,
+            tls_names: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("fitcheck.db").display()),
+        }
+    }
+}
+
+/// Why a controller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot create the first administrator: {0}")]
+    Admin(String),
+}
+
+/// A controller ready to serve.
+#[derive(Debug)]
+pub struct Controller {
+    state: app::AppState,
+    tls: Arc<rustls::ServerConfig>,
+    writer: WriterHandle,
+    /// `sha256:…` of the certificate agents will pin.
+    pub fingerprint: String,
+    /// Where the certificate is.
+    pub cert_path: PathBuf,
+    /// On the very first start: the administrator's user name and one-time password.
+    pub initial_admin: Option<(String, String)>,
+}
+
+impl Controller {
+    /// Opens the database (migrating it), creates the first administrator when there is no
+    /// one, and loads or generates the certificate.
+    pub async fn open(config: Config) -> Result<Controller, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let identity = tls::load_or_generate(
+            config.tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
+            &config.data_dir,
+            &config.tls_names,
+        )?;
+        let tls_config = tls::server_config(&identity)?;
+        let (store, writer) = Store::open(&config.database_url()).await?;
+        let initial_admin = first_admin(&store).await?;
+        let state = Arc::new(app::Shared {
+            limiter: ratelimit::Limiter::new(
+                config.limits.agent_requests_per_s,
+                config.limits.agent_burst,
+            ),
+            limits: config.limits,
+            metrics: metrics::Metrics::new(),
+            fingerprint: identity.fingerprint.clone(),
+            secure_cookies: true,
+            store,
+        });
+        Ok(Controller {
+            state,
+            tls: tls_config,
+            writer,
+            fingerprint: identity.fingerprint,
+            cert_path: identity.cert_path,
+            initial_admin,
+        })
+    }
+
+    /// The store (for command-line administration).
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves HTTPS on `listener` until `shutdown` completes, then lets requests in flight
+    /// finish and every queued write commit.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let router = app::router(self.state.clone());
+        server::serve_tls(listener, self.tls, router, shutdown).await;
+        let store = self.state.store.clone();
+        drop(self.state);
+        drop(store.clone());
+        // The writer ends once the last handle on the store is gone; anything it holds was
+        // not acknowledged yet, but is written if it can be.
+        let _ = tokio::time::timeout(Duration::from_secs(10), async {
+            drop(store);
+            self.writer.finished().await;
+        })
+        .await;
+        tracing::info!("Controller stopped.");
+    }
+}
+
+async fn first_admin(store: &Store) -> Result<Option<(String, String)>, StartError> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let password = auth::new_password();
+    let hash = auth::hash_password(&password).map_err(StartError::Admin)?;
+    match store
+        .create_user("admin", "admin", &hash, clock::now_ms())
+        .await
+    {
+        Ok(_) => Ok(Some(("admin".to_owned(), password))),
+        // Another controller sharing the database made it first.
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The default data directory: `/var/lib/fitcheck-controller` for root, else
+/// `$XDG_STATE_HOME/fitcheck-controller` or `~/.local/state/fitcheck-controller`.
+pub fn default_data_dir() -> PathBuf {
+    if std::env::var_os("USER").is_some_and(|u| u == "root")
+        || std::env::var_os("HOME").is_some_and(|h| h == "/root")
+    {
+        return PathBuf::from("/var/lib/fitcheck-controller");
+    }
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
+        return Path::new(&x).join("fitcheck-controller");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => Path::new(&h).join(".local/state/fitcheck-controller"),
+        None => std::env::temp_dir().join("fitcheck-controller"),
+    }
+}

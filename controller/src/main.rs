@@ -1,0 +1,271 @@
+//! `fitcheck-controller`: parse arguments, set up logging, call the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use fitcheck_controller::{Config, Controller, Limits, auth, clock, default_data_dir, tls};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fitcheck-controller",
+    version,
+    about = "Enrolls fitcheck agents, hands them evaluations and keeps their reports."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Storage {
+    /// Where the embedded database and the generated certificate live
+    /// [default: /var/lib/fitcheck-controller as root, else ~/.local/state/fitcheck-controller].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://user:password@host/db) instead of the embedded SQLite;
+    /// several controllers may share one. Also read from FITCHECK_DATABASE_URL.
+    #[arg(long, value_name = "URL", env = "FITCHECK_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
+}
+
+impl Storage {
+    fn config(&self) -> Config {
+        let mut c = Config::new(self.data_dir.clone().unwrap_or_else(default_data_dir));
+        c.database = self.database.clone();
+        c
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API over HTTPS.
+    Serve {
+        #[command(flatten)]
+        storage: Storage,
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        listen: SocketAddr,
+        /// Certificate chain to serve (PEM); without it a self-signed one is generated once.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// A name agents reach the controller by, for the generated certificate (repeatable).
+        #[arg(long = "tls-name", value_name = "NAME")]
+        tls_names: Vec<String>,
+        /// How often agents poll for evaluations, seconds.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..=86_400))]
+        poll_interval: u32,
+        /// Largest request body, bytes.
+        #[arg(long, default_value_t = 2 << 20)]
+        max_body_bytes: usize,
+        /// Requests per second one agent may make, sustained.
+        #[arg(long, default_value_t = 2.0)]
+        agent_rate: f64,
+        /// Requests one agent may make at once after a quiet spell.
+        #[arg(long, default_value_t = 60)]
+        agent_burst: u32,
+    },
+    /// Manage people who log in.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Create an enrollment secret (printed once).
+    Secret {
+        #[command(flatten)]
+        storage: Storage,
+        /// What it is for.
+        name: String,
+    },
+    /// Print the certificate fingerprint agents pin.
+    Fingerprint {
+        #[command(flatten)]
+        storage: Storage,
+        /// The certificate served, when not the generated one.
+        #[arg(long, value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a person; prints a one-time password.
+    Add {
+        #[command(flatten)]
+        storage: Storage,
+        username: String,
+        /// admin (technology operations) or reviewer (committee).
+        #[arg(long, value_parser = ["admin", "reviewer"])]
+        role: String,
+    },
+    /// Give a person a new one-time password.
+    ResetPassword {
+        #[command(flatten)]
+        storage: Storage,
+        username: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FITCHECK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve {
+            storage,
+            listen,
+            tls_cert,
+            tls_key,
+            tls_names,
+            poll_interval,
+            max_body_bytes,
+            agent_rate,
+            agent_burst,
+        } => {
+            let mut config = storage.config();
+            config.tls = tls_cert.zip(tls_key);
+            config.tls_names = tls_names;
+            config.limits = Limits {
+                max_body_bytes,
+                agent_requests_per_s: agent_rate,
+                agent_burst,
+                poll_interval_s: poll_interval,
+                ..Limits::default()
+            };
+            let database = fitcheck_controller::store::redact(&config.database_url());
+            let controller = Controller::open(config).await?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr().unwrap_or(listen);
+            println!("fitcheck-controller listening on https://{addr}");
+            println!("database: {database}");
+            println!(
+                "certificate: {} (agents pin it at enrollment; compare)\n  SHA-256 {}\n  {}",
+                controller.cert_path.display(),
+                controller.fingerprint,
+                tls::fingerprint_colons(&controller.fingerprint)
+            );
+            if let Some((user, password)) = &controller.initial_admin {
+                println!(
+                    "first start: administrator {user:?} with one-time password {password}\n  (shown once; log in and create people with POST /api/v1/users)"
+                );
+            }
+            controller.serve(listener, shutdown_signal()).await;
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add {
+                storage,
+                username,
+                role,
+            },
+        } => {
+            let controller = Controller::open(storage.config()).await?;
+            fitcheck_controller::admin::check_new_user(&fitcheck_controller::api::NewUser {
+                username: username.clone(),
+                role: role.clone(),
+            })
+            .map_err(|f| anyhow::anyhow!(f.body.message))?;
+            let password = auth::new_password();
+            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            controller
+                .store()
+                .create_user(&username, &role, &hash, clock::now_ms())
+                .await?;
+            println!("{role} {username:?} created; one-time password: {password}");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::ResetPassword { storage, username },
+        } => {
+            let controller = Controller::open(storage.config()).await?;
+            let password = auth::new_password();
+            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            if !controller.store().set_password(&username, &hash).await? {
+                anyhow::bail!("no user named {username:?}");
+            }
+            println!("new one-time password for {username:?}: {password}");
+            Ok(())
+        }
+        Command::Secret { storage, name } => {
+            let controller = Controller::open(storage.config()).await?;
+            let secret = auth::new_token(auth::TokenKind::Enrollment);
+            let id = controller
+                .store()
+                .create_secret(&name, &auth::token_hash(&secret), clock::now_ms(), None)
+                .await?;
+            println!("enrollment secret {id} ({name}): {secret}");
+            Ok(())
+        }
+        Command::Fingerprint { storage, tls_cert } => {
+            let config = storage.config();
+            let path = tls_cert.unwrap_or_else(|| config.data_dir.join("tls/cert.pem"));
+            let der = rustls_pem_leaf(&path)?;
+            let fp = tls::fingerprint(&der);
+            println!("{fp}\n{}", tls::fingerprint_colons(&fp));
+            Ok(())
+        }
+    }
+}
+
+fn rustls_pem_leaf(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let cert = CertificateDer::pem_file_iter(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .next()
+        .with_context(|| format!("{} holds no certificate", path.display()))?
+        .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+    Ok(cert.as_ref().to_vec())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("Shutting down: finishing requests in flight.");
+}

@@ -1,0 +1,773 @@
+//! Storage: one [`Store`] over sqlx's `Any` driver, backed by SQLite (the embedded default, a
+//! file in the data directory) or PostgreSQL (several controllers may share one database).
+//!
+//! The schema (`migrations/`) is plain SQL both backends run unchanged: ids are UUID text,
+//! times Unix milliseconds, documents JSON text. What differs is set up in [`Store::open`]:
+//! SQLite runs in WAL mode with `synchronous = FULL`, so a committed transaction survives a
+//! crash of the process and of the machine.
+//!
+//! Reports and `last_seen` updates go through one writer task that groups whatever is waiting
+//! into one transaction (group commit): every sender is answered only after that transaction
+//! committed, so an acknowledged report is durable, and one fsync serves many reports.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Connection, Executor, FromRow};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use fitcheck_core::api::Ingested;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Most jobs one group commit takes.
+const MAX_BATCH: usize = 512;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What went wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value is taken (a user name, an agent id).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The database could not be brought to the current schema.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The writer has stopped (the controller is shutting down).
+    #[error("the store is shutting down")]
+    Closed,
+    /// A database URL this build cannot use.
+    #[error("{0}")]
+    Url(String),
+}
+
+/// A person who can log in.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// A district enrollment secret (only its hash is kept).
+#[derive(Debug, Clone, FromRow)]
+pub struct SecretRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// An enrolled agent.
+#[derive(Debug, Clone, FromRow)]
+pub struct AgentRow {
+    pub id: String,
+    pub labels: String,
+    pub site: Option<String>,
+    pub grp: Option<String>,
+    pub version: String,
+    pub enrolled_at: i64,
+    pub enrolled_with: String,
+    pub last_seen_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A new agent.
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub id: Uuid,
+    pub credential_hash: String,
+    pub labels_json: String,
+    pub site: Option<String>,
+    pub group: Option<String>,
+    pub version: String,
+    pub enrolled_with: String,
+    pub now_ms: i64,
+}
+
+/// An uploaded, validated profile.
+#[derive(Debug, Clone, FromRow)]
+pub struct ProfileRow {
+    pub id: String,
+    pub profile_id: String,
+    pub name: String,
+    pub vendor: String,
+    pub digest: String,
+    pub file_name: String,
+    pub toml: String,
+    pub uploaded_by: String,
+    pub uploaded_at: i64,
+}
+
+/// An evaluation; `spec` is its JSON definition (see `api::EvaluationSpec`).
+#[derive(Debug, Clone, FromRow)]
+pub struct EvaluationRow {
+    pub id: String,
+    pub title: String,
+    pub profile: String,
+    pub spec: String,
+    pub window_start: i64,
+    pub window_end: i64,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// A report's index entry (the body is fetched on its own).
+#[derive(Debug, Clone, FromRow)]
+pub struct ReportSummary {
+    pub report_id: String,
+    pub agent_id: String,
+    pub evaluation_id: Option<String>,
+    pub profile_digest: String,
+    pub site: Option<String>,
+    pub started_at: String,
+    pub received_at: i64,
+}
+
+/// A report to store.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub report_id: Uuid,
+    pub agent_id: Uuid,
+    pub evaluation_id: Option<Uuid>,
+    pub profile_digest: String,
+    pub site: Option<String>,
+    pub started_at: String,
+    pub received_at_ms: i64,
+    /// The report exactly as validated, re-serialised.
+    pub body: String,
+}
+
+enum Job {
+    Report(NewReport, oneshot::Sender<Result<Ingested, StoreError>>),
+    Touch(Uuid, i64),
+}
+
+/// The controller's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Report(r, _) => write!(f, "Report({})", r.report_id),
+            Job::Touch(id, _) => write!(f, "Touch({id})"),
+        }
+    }
+}
+
+/// Handle on the writer task: wait for it to finish what was queued.
+#[derive(Debug)]
+pub struct WriterHandle(tokio::task::JoinHandle<()>);
+
+impl WriterHandle {
+    /// Waits until every queued job is written (after all [`Store`] clones are dropped).
+    pub async fn finished(self) {
+        let _ = self.0.await;
+    }
+}
+
+impl Store {
+    /// Opens (creating where needed) and migrates the database at `url`: `sqlite:PATH` or
+    /// `postgres://…`.
+    pub async fn open(url: &str) -> Result<(Store, WriterHandle), StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Url(format!(
+                "database URL {:?} is neither sqlite:PATH nor postgres://…",
+                redact(url)
+            )));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL makes every commit
+                        // durable against power loss, not only against a process crash.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let (tx, rx) = mpsc::channel(4096);
+        let task = tokio::spawn(writer(pool.clone(), rx));
+        Ok((
+            Store {
+                pool,
+                backend,
+                writer: tx,
+            },
+            WriterHandle(task),
+        ))
+    }
+
+    /// The database behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (after the writer finished).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    // ---- people ----
+
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn create_user(
+        &self,
+        username: &str,
+        role: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let id = Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO users (id, username, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(username)
+        .bind(role)
+        .bind(password_hash)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| unique(e, format!("a user named {username:?} exists already")))?;
+        Ok(id)
+    }
+
+    pub async fn set_password(&self, username: &str, hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
+            .bind(hash)
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT * FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<UserRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT * FROM users ORDER BY username")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The user a live session belongs to.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<UserRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- enrollment secrets ----
+
+    pub async fn create_secret(
+        &self,
+        name: &str,
+        secret_hash: &str,
+        now_ms: i64,
+        expires_ms: Option<i64>,
+    ) -> Result<String, StoreError> {
+        let id = Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO enrollment_secrets (id, name, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(secret_hash)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn list_secrets(&self) -> Result<Vec<SecretRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, created_at, expires_at, revoked_at FROM enrollment_secrets ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Revokes a secret; false when there is no such secret or it was revoked before.
+    pub async fn revoke_secret(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE enrollment_secrets SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The secret with this hash, if it is still usable.
+    pub async fn usable_secret(
+        &self,
+        secret_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<SecretRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, created_at, expires_at, revoked_at FROM enrollment_secrets \
+             WHERE secret_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(secret_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    // ---- agents ----
+
+    pub async fn enroll_agent(&self, a: &NewAgent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO agents (id, credential_hash, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(a.id.to_string())
+        .bind(&a.credential_hash)
+        .bind(&a.labels_json)
+        .bind(a.site.as_deref())
+        .bind(a.group.as_deref())
+        .bind(&a.version)
+        .bind(a.now_ms)
+        .bind(&a.enrolled_with)
+        .bind(a.now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            unique(
+                e,
+                format!(
+                    "agent {} is enrolled already; an administrator must revoke it before it can enroll again, or the agent can use a fresh state directory",
+                    a.id
+                ),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The agent holding this credential, revoked or not.
+    pub async fn agent_by_credential(
+        &self,
+        credential_hash: &str,
+    ) -> Result<Option<AgentRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, revoked_at \
+             FROM agents WHERE credential_hash = $1",
+        )
+        .bind(credential_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn list_agents(&self) -> Result<Vec<AgentRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, revoked_at \
+             FROM agents ORDER BY site, id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn count_agents(&self, seen_since_ms: i64) -> Result<(i64, i64), StoreError> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        let seen: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL AND last_seen_at >= $1",
+        )
+        .bind(seen_since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((total, seen))
+    }
+
+    /// Revokes an agent; false when there is no such agent or it was revoked before.
+    pub async fn revoke_agent(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE agents SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that an agent was seen (written with the next group commit).
+    pub fn touch_agent(&self, id: Uuid, now_ms: i64) {
+        // Best effort: when the queue is full the next request records it instead.
+        let _ = self.writer.try_send(Job::Touch(id, now_ms));
+    }
+
+    // ---- profiles ----
+
+    /// Stores a validated profile; the same file uploaded again returns the stored one.
+    pub async fn insert_profile(&self, p: &ProfileRow) -> Result<ProfileRow, StoreError> {
+        sqlx::query(
+            "INSERT INTO profiles (id, profile_id, name, vendor, digest, file_name, toml, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(&p.id)
+        .bind(&p.profile_id)
+        .bind(&p.name)
+        .bind(&p.vendor)
+        .bind(&p.digest)
+        .bind(&p.file_name)
+        .bind(&p.toml)
+        .bind(&p.uploaded_by)
+        .bind(p.uploaded_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_as("SELECT * FROM profiles WHERE digest = $1")
+            .bind(&p.digest)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn list_profiles(&self) -> Result<Vec<ProfileRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM profiles ORDER BY profile_id, uploaded_at")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn get_profile(&self, id: &str) -> Result<Option<ProfileRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT * FROM profiles WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    // ---- evaluations ----
+
+    pub async fn insert_evaluation(&self, e: &EvaluationRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO evaluations (id, title, profile, spec, window_start, window_end, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&e.id)
+        .bind(&e.title)
+        .bind(&e.profile)
+        .bind(&e.spec)
+        .bind(e.window_start)
+        .bind(e.window_end)
+        .bind(&e.created_by)
+        .bind(e.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_evaluations(&self) -> Result<Vec<EvaluationRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM evaluations ORDER BY created_at DESC")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn get_evaluation(&self, id: &str) -> Result<Option<EvaluationRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT * FROM evaluations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Evaluations whose window contains `now_ms`.
+    pub async fn open_evaluations(&self, now_ms: i64) -> Result<Vec<EvaluationRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM evaluations WHERE window_start <= $1 AND window_end > $1 ORDER BY created_at",
+        )
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Which of the open evaluations this agent has reported on already.
+    pub async fn reported_by(
+        &self,
+        agent_id: Uuid,
+        open_since_ms: i64,
+    ) -> Result<HashSet<String>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT r.evaluation_id FROM reports r JOIN evaluations e ON e.id = r.evaluation_id \
+             WHERE r.agent_id = $1 AND e.window_end > $2",
+        )
+        .bind(agent_id.to_string())
+        .bind(open_since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    // ---- reports ----
+
+    /// Stores a report. Answers only once the report is committed (or was before).
+    pub async fn ingest(&self, report: NewReport) -> Result<Ingested, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.writer
+            .send(Job::Report(report, tx))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub async fn reports_for_evaluation(
+        &self,
+        evaluation_id: &str,
+    ) -> Result<Vec<ReportSummary>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at \
+             FROM reports WHERE evaluation_id = $1 ORDER BY received_at",
+        )
+        .bind(evaluation_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A stored report's summary and body.
+    pub async fn get_report(
+        &self,
+        report_id: &str,
+    ) -> Result<Option<(ReportSummary, String)>, StoreError> {
+        let summary: Option<ReportSummary> = sqlx::query_as(
+            "SELECT report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at \
+             FROM reports WHERE report_id = $1",
+        )
+        .bind(report_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(summary) = summary else {
+            return Ok(None);
+        };
+        let body: String = sqlx::query_scalar("SELECT body FROM reports WHERE report_id = $1")
+            .bind(report_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some((summary, body)))
+    }
+
+    pub async fn count_reports(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+/// Group commit: take what is waiting, write it in one transaction, then answer.
+async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut reports = Vec::new();
+        let mut touches: std::collections::HashMap<Uuid, i64> = Default::default();
+        for job in jobs {
+            match job {
+                Job::Report(r, tx) => reports.push((r, tx)),
+                Job::Touch(id, at) => {
+                    let e = touches.entry(id).or_insert(at);
+                    *e = (*e).max(at);
+                }
+            }
+        }
+        let rows: Vec<&NewReport> = reports.iter().map(|(r, _)| r).collect();
+        match write_batch(&pool, &rows, &touches).await {
+            Ok(outcomes) => {
+                for ((_, tx), outcome) in reports.into_iter().zip(outcomes) {
+                    let _ = tx.send(outcome);
+                }
+            }
+            Err(batch_error) if rows.len() > 1 => {
+                // One bad row must not fail the others: write each alone.
+                tracing::warn!(error = %batch_error, rows = rows.len(), "Group commit failed; writing reports one by one.");
+                for (r, tx) in reports {
+                    let outcome = match write_batch(&pool, &[&r], &Default::default()).await {
+                        Ok(mut o) => o.pop().unwrap_or(Err(StoreError::Closed)),
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(outcome);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "Writing to the database failed.");
+                let msg = e.to_string();
+                for (_, tx) in reports {
+                    let _ = tx.send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
+                }
+            }
+        }
+    }
+}
+
+/// Writes reports and touches in one transaction; per report: stored, duplicate, or a conflict
+/// (the id is taken by another agent's report). Errors abort the whole transaction.
+async fn write_batch(
+    pool: &AnyPool,
+    reports: &[&NewReport],
+    touches: &std::collections::HashMap<Uuid, i64>,
+) -> Result<Vec<Result<Ingested, StoreError>>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(reports.len());
+    for r in reports {
+        let done = sqlx::query(
+            "INSERT INTO reports (report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (report_id) DO NOTHING",
+        )
+        .bind(r.report_id.to_string())
+        .bind(r.agent_id.to_string())
+        .bind(r.evaluation_id.map(|e| e.to_string()))
+        .bind(&r.profile_digest)
+        .bind(r.site.as_deref())
+        .bind(&r.started_at)
+        .bind(r.received_at_ms)
+        .bind(&r.body)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            outcomes.push(Ok(Ingested::Stored));
+            continue;
+        }
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT agent_id FROM reports WHERE report_id = $1")
+                .bind(r.report_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        outcomes.push(if owner.as_deref() == Some(&r.agent_id.to_string()) {
+            Ok(Ingested::Duplicate)
+        } else {
+            Err(StoreError::Conflict(format!(
+                "report_id {} belongs to a report of another agent; a report needs a fresh id",
+                r.report_id
+            )))
+        });
+    }
+    for (id, at) in touches {
+        sqlx::query("UPDATE agents SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
+            .bind(*at)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+fn unique(e: sqlx::Error, message: String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message),
+        _ => StoreError::Db(e),
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{user}:***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

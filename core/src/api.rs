@@ -1,0 +1,136 @@
+//! The controller's agent API (`/api/agent/v1`): the requests and answers agents and the
+//! controller exchange, besides the report itself. Versioned with the path; a change to a field
+//! here is a new path version.
+//!
+//! Flow: an agent enrolls once with a district enrollment secret and gets its own credential
+//! (`Authorization: Bearer <credential>` on every later request); it polls for assignments,
+//! runs each assigned evaluation's profile, and posts the report to
+//! `/api/agent/v1/reports?evaluation=<id>`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `POST /api/agent/v1/enroll`: exchange an enrollment secret for a credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// A district enrollment secret an administrator created.
+    pub secret: String,
+    /// The agent's own random id (kept in its state directory); reports carry it.
+    pub agent_id: Uuid,
+    /// District-chosen labels; `site` and `group` decide which evaluations reach the agent.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// fitcheck-agent version.
+    pub version: String,
+}
+
+/// The answer to a successful enrollment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollResponse {
+    /// The id the controller knows the agent by (the one it sent).
+    pub agent_id: Uuid,
+    /// The agent's credential: sent as `Authorization: Bearer …`; the controller keeps only
+    /// its hash, so it is shown this once.
+    pub credential: String,
+    /// How often to poll for assignments, seconds (the agent adds jitter).
+    pub poll_interval_s: u32,
+}
+
+/// `GET /api/agent/v1/assignments`: the evaluations this agent should run now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignments {
+    /// Evaluations in scope for this agent, open now, that it has not reported on yet.
+    pub assignments: Vec<Assignment>,
+    /// How often to poll, seconds (the agent adds jitter).
+    pub poll_interval_s: u32,
+}
+
+/// One evaluation for one agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// The evaluation; the report is posted with it.
+    pub evaluation_id: Uuid,
+    /// The profile file's text (TOML), validated by the controller; the agent validates it
+    /// again and runs nothing if it has an error.
+    pub profile_toml: String,
+    /// `sha256:…` of `profile_toml`.
+    pub profile_digest: String,
+    /// When the evaluation closes, RFC 3339 UTC; a report made after it is still accepted.
+    pub window_end: String,
+    /// A coordinated bandwidth run: every agent of the site measures at the same moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<BandwidthAssignment>,
+}
+
+/// When and against what an agent measures throughput.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BandwidthAssignment {
+    /// Start at this moment, RFC 3339 UTC (all agents of the site share it); absent: right
+    /// after the other checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+    /// Measure against the controller's own endpoint (`/api/agent/v1/bandwidth/…`), rather
+    /// than the profile's download_url / upload_url.
+    pub controller_endpoint: bool,
+    /// Longest one direction may run, seconds; the agent lowers it to its own hard cap.
+    pub max_seconds: f64,
+}
+
+/// `POST /api/agent/v1/reports`: what happened to a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ingested {
+    /// Durably stored now (HTTP 201).
+    Stored,
+    /// Stored before, by an earlier delivery of the same `report_id` (HTTP 200).
+    Duplicate,
+}
+
+/// The answer to a report delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngestResponse {
+    /// The report's id.
+    pub report_id: Uuid,
+    /// Stored now or before.
+    pub result: Ingested,
+}
+
+/// Every error the controller answers with (4xx and 5xx), as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApiError {
+    /// A stable machine-readable word (`unauthorized`, `invalid_report`, `rate_limited`, …).
+    pub error: String,
+    /// What went wrong and what to do, for a person.
+    pub message: String,
+    /// The field at fault, as a path (`results[3].outcome`), where one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every problem, where there are several (a profile's errors, one per line).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// One located problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorDetail {
+    /// Line in the uploaded file, 1-based, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Column, 1-based, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// Key or field path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The full message, as the command line prints it.
+    pub message: String,
+}
