@@ -8,10 +8,13 @@
 //! - [`plan`]: profile → checks. [`runner`]: bounded concurrent execution with progress.
 //! - [`run`]: the whole `run` command. [`render`]: the printed verdict.
 //! - [`identity`]: the random agent id and district labels.
+//! - [`uplink`]: enrollment, assignments and the report spool (the controller connection).
+//! - [`install`]: the hardened systemd service.
 
 pub mod checks;
 pub mod facts;
 pub mod identity;
+pub mod install;
 pub mod plan;
 pub mod render;
 pub mod resolve;
@@ -20,3 +23,4 @@ pub mod runner;
 pub mod signatures;
 pub mod throughput;
 pub mod tls;
+pub mod uplink;

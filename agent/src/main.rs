@@ -1,5 +1,6 @@
-//! `fitcheck-agent`: parse arguments, call the library, map the outcome to an exit code
-//! (0 compatible, 1 not compatible, 2 could not run, 3 insufficient evidence).
+//! `fitcheck-agent`: parse arguments, call the library, map the outcome to an exit code.
+//! `run`: 0 compatible, 1 not compatible, 2 could not run, 3 insufficient evidence. The
+//! controller commands: 0 done, 1 failed, 78 a person must act (not enrolled, re-enroll).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,9 +9,15 @@ use clap::{Parser, Subcommand};
 use fitcheck_agent::facts::{self, FactSources};
 use fitcheck_agent::identity;
 use fitcheck_agent::render::verdict_text;
-use fitcheck_agent::run::{RunConfig, load_profile, run};
+use fitcheck_agent::run::{ProfileSource, RunConfig, load_profile, run};
 use fitcheck_agent::runner::RunOptions;
 use fitcheck_agent::throughput::{Caps, HARD_CAPS, Target};
+use fitcheck_agent::uplink::client::Timeouts;
+use fitcheck_agent::uplink::daemon::{self, DaemonConfig, RunSettings};
+use fitcheck_agent::uplink::enroll::{self, EnrollOptions};
+use fitcheck_agent::uplink::pin::Fingerprint;
+use fitcheck_agent::uplink::spool::SpoolLimits;
+use fitcheck_agent::uplink::{status, upload};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -74,6 +81,95 @@ enum Command {
     },
     /// Print this device's facts as JSON.
     Facts,
+    /// Enroll this agent with the district's controller: pin its certificate and keep the
+    /// agent's credential in the state directory.
+    Enroll {
+        /// The controller's base URL (https://…).
+        #[arg(long, value_name = "URL")]
+        controller: String,
+        /// The district's enrollment secret (visible to other users in the process list:
+        /// prefer --secret-file).
+        #[arg(
+            long,
+            value_name = "SECRET",
+            required_unless_present = "secret_file",
+            conflicts_with = "secret_file"
+        )]
+        secret: Option<String>,
+        /// A file holding the enrollment secret.
+        #[arg(long, value_name = "FILE")]
+        secret_file: Option<PathBuf>,
+        /// A district label, e.g. --label site=lincoln --label group=grade5-chromebooks;
+        /// site and group decide which evaluations reach this device.
+        #[arg(long = "label", value_name = "KEY=VALUE")]
+        labels: Vec<String>,
+        /// The controller certificate's SHA-256 fingerprint as its administrator gave it
+        /// (sha256:… or AB:CD:…); enrollment stops if the controller presents another.
+        #[arg(long, value_name = "FINGERPRINT")]
+        fingerprint: Option<Fingerprint>,
+        /// Enroll as a new agent (replace the agent id kept in the state directory).
+        #[arg(long)]
+        new_id: bool,
+        /// Where the agent keeps its state [default: /var/lib/fitcheck as root, else ~/.local/state/fitcheck].
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Run as a service: deliver waiting reports, poll for assignments, run them, deliver.
+    Daemon {
+        /// Where the agent keeps its state.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// One pass (deliver, poll, run, deliver), then exit: 0 when nothing is left waiting.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        spool: SpoolArgs,
+        /// Most checks in flight at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+        /// Hard time limit per check, seconds.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=300))]
+        check_timeout: u16,
+        /// A district's filter-signature file, added to the bundled catalog (repeatable).
+        #[arg(long = "signatures", value_name = "FILE")]
+        signatures: Vec<PathBuf>,
+        /// A PEM file of CA certificates that count as public roots (repeatable).
+        #[arg(long = "public-roots", value_name = "FILE")]
+        public_roots: Vec<PathBuf>,
+        /// A resolver outside the district's filtering (an IP address).
+        #[arg(long, value_name = "IP")]
+        control_resolver: Option<std::net::IpAddr>,
+    },
+    /// Upload reports written by `run --json`: each is spooled, then delivered now; one the
+    /// controller cannot take now stays in the spool for the daemon.
+    Upload {
+        /// Report files (JSON).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Where the agent keeps its state.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        spool: SpoolArgs,
+    },
+    /// Print the enrollment and what waits in the spool, was refused or was dropped.
+    Status {
+        /// Where the agent keeps its state.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Install the daemon as a hardened systemd service (user fitcheck, /var/lib/fitcheck).
+    Install {
+        /// Only write the files, under this directory.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+    /// Stop and remove the service and the binary (the state directory is kept).
+    Uninstall {
+        /// Only remove the files, under this directory.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
     /// Measure download and upload throughput now, against a fitcheck bandwidth endpoint or
     /// any download URL (and upload URL).
     Bandwidth {
@@ -98,6 +194,27 @@ enum Command {
     },
 }
 
+/// Spool bounds, shared by `daemon` and `upload`.
+#[derive(clap::Args, Debug)]
+struct SpoolArgs {
+    /// Most reports the spool keeps waiting for the controller; the oldest is dropped (and
+    /// counted) to make room.
+    #[arg(long, default_value_t = SpoolLimits::default().max_reports as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    spool_max_reports: u64,
+    /// Most bytes the spool keeps waiting.
+    #[arg(long, default_value_t = SpoolLimits::default().max_bytes, value_parser = clap::value_parser!(u64).range(1 << 20..))]
+    spool_max_bytes: u64,
+}
+
+impl SpoolArgs {
+    fn limits(&self) -> SpoolLimits {
+        SpoolLimits {
+            max_reports: usize::try_from(self.spool_max_reports).unwrap_or(usize::MAX),
+            max_bytes: self.spool_max_bytes,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum ProfileCommand {
     /// Validate profiles; prints every error with file:line:column and key path.
@@ -109,15 +226,165 @@ enum ProfileCommand {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The service's log is its record of deliveries; the interactive commands stay quiet.
+    let default_level = match cli.command {
+        Command::Daemon { .. } => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FITCHECK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match cli.command {
+        Command::Enroll {
+            controller,
+            secret,
+            secret_file,
+            labels,
+            fingerprint,
+            new_id,
+            state_dir,
+        } => {
+            let labels = match identity::parse_labels(&labels) {
+                Ok(l) => l,
+                Err(e) => return fail(2, e),
+            };
+            let secret = match (secret, secret_file) {
+                (Some(s), _) => s,
+                (None, Some(f)) => match enroll::read_secret_file(&f) {
+                    Ok(s) => s,
+                    Err(e) => return fail(2, e),
+                },
+                (None, None) => return fail(2, "give --secret or --secret-file"),
+            };
+            let opts = EnrollOptions {
+                controller,
+                secret,
+                labels,
+                fingerprint,
+                state_dir: state_dir.unwrap_or_else(identity::default_state_dir),
+                new_id,
+                timeouts: Timeouts::default(),
+            };
+            let runtime = match current_thread_runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            match runtime.block_on(enroll::enroll(&opts)) {
+                Ok(done) => {
+                    print!("{}", enroll::summary(&done));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(1, e),
+            }
+        }
+        Command::Daemon {
+            state_dir,
+            once,
+            spool,
+            concurrency,
+            check_timeout,
+            signatures,
+            public_roots,
+            control_resolver,
+        } => {
+            let mut cfg = DaemonConfig::new(state_dir.unwrap_or_else(identity::default_state_dir));
+            cfg.once = once;
+            cfg.spool = spool.limits();
+            cfg.run = RunSettings {
+                options: RunOptions {
+                    concurrency: usize::from(concurrency),
+                    check_timeout: std::time::Duration::from_secs(u64::from(check_timeout)),
+                    progress: false,
+                },
+                signatures,
+                public_roots,
+                control_resolver,
+                ..RunSettings::default()
+            };
+            // Idle, the daemon is one thread on a timer; runs get their own runtime.
+            let runtime = match current_thread_runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            let result = runtime.block_on(async {
+                let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    daemon::shutdown_signal().await;
+                    let _ = stop_tx.send(true);
+                });
+                daemon::daemon(cfg, stop_rx).await
+            });
+            match result {
+                Ok(summary) if once => {
+                    println!("{summary}");
+                    if summary.poll_error.is_none() && summary.waiting == 0 && summary.failed == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => fail(e.exit_code(), e),
+            }
+        }
+        Command::Upload {
+            files,
+            state_dir,
+            spool,
+        } => {
+            let state_dir = state_dir.unwrap_or_else(identity::default_state_dir);
+            let runtime = match current_thread_runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            match runtime.block_on(upload::upload(
+                &state_dir,
+                &files,
+                spool.limits(),
+                Timeouts::default(),
+            )) {
+                Ok(results) => {
+                    let mut failed = 0;
+                    for (file, result) in &results {
+                        println!("{}: {result}", file.display());
+                        if !result.delivered() {
+                            failed += 1;
+                        }
+                    }
+                    if failed == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        eprintln!("{failed} of {} reports were not delivered", results.len());
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => fail(e.exit_code(), e),
+            }
+        }
+        Command::Status { state_dir } => {
+            match status::status(&state_dir.unwrap_or_else(identity::default_state_dir)) {
+                Ok(s) => {
+                    print!("{s}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(1, e),
+            }
+        }
+        Command::Install { root } => {
+            let binary = match std::env::current_exe() {
+                Ok(b) => b,
+                Err(e) => return fail(1, format!("cannot find this program's own file: {e}")),
+            };
+            print_outcome(fitcheck_agent::install::install(&binary, root.as_deref()))
+        }
+        Command::Uninstall { root } => {
+            print_outcome(fitcheck_agent::install::uninstall(root.as_deref()))
+        }
         Command::Profile {
             command: ProfileCommand::Check { files },
         } => profile_check(&files),
@@ -161,6 +428,7 @@ fn main() -> ExitCode {
                     ..HARD_CAPS
                 }),
                 state_dir: state_dir.unwrap_or_else(identity::default_state_dir),
+                access: None,
             };
             let runtime = match runtime() {
                 Ok(r) => r,
@@ -206,7 +474,7 @@ fn main() -> ExitCode {
                 }
             };
             let cfg = RunConfig {
-                profile,
+                profile: ProfileSource::File(profile),
                 json_out: json.clone(),
                 labels,
                 state_dir: state_dir.unwrap_or_else(identity::default_state_dir),
@@ -215,6 +483,8 @@ fn main() -> ExitCode {
                 public_roots,
                 control_resolver,
                 bandwidth_server,
+                bandwidth_access: None,
+                bandwidth_start_at: None,
                 bandwidth_caps: Caps::clamp(Caps {
                     max_seconds: bandwidth_seconds,
                     ..HARD_CAPS
@@ -248,6 +518,38 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn fail(code: u8, e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e:#}");
+    ExitCode::from(code)
+}
+
+fn print_outcome(
+    r: Result<fitcheck_agent::install::Outcome, fitcheck_agent::install::InstallError>,
+) -> ExitCode {
+    match r {
+        Ok(out) => {
+            for d in &out.done {
+                println!("done: {d}");
+            }
+            for n in &out.next {
+                println!("next: {n}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(1, e),
+    }
+}
+
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {

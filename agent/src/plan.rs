@@ -12,9 +12,11 @@ pub const TCP_FALLBACK: &str = fitcheck_core::evaluate::TCP_FALLBACK;
 /// The bandwidth measurement a profile asks for, if it states a per-user need and there is
 /// somewhere to measure against: `server` (a fitcheck bandwidth endpoint) before the vendor
 /// URLs the profile names. Run alone, after the other checks, so neither disturbs the other.
+/// `access` is how to reach `server` when it is the controller's endpoint.
 pub fn plan_bandwidth(
     profile: &Profile,
     server: Option<&reqwest::Url>,
+    access: Option<&std::sync::Arc<bandwidth::EndpointAccess>>,
     caps: Caps,
     state_dir: &std::path::Path,
 ) -> Option<Check> {
@@ -22,18 +24,23 @@ pub fn plan_bandwidth(
     if n.download_mbps_per_user.is_none() && n.upload_mbps_per_user.is_none() {
         return None;
     }
-    let target = match server {
-        Some(s) => Target::Endpoint(s.clone()),
-        None => Target::Urls {
-            download: n.download_url.as_deref()?.parse().ok()?,
-            upload: n.upload_url.as_deref().and_then(|u| u.parse().ok()),
-        },
+    let (target, access) = match server {
+        Some(s) => (Target::Endpoint(s.clone()), access.cloned()),
+        None => (
+            Target::Urls {
+                download: n.download_url.as_deref()?.parse().ok()?,
+                upload: n.upload_url.as_deref().and_then(|u| u.parse().ok()),
+            },
+            // The credential is the controller's business; a vendor's URL never sees it.
+            None,
+        ),
     };
     Some(Check::Bandwidth(bandwidth::Spec {
         requirement: "network".to_owned(),
         target,
         caps,
         state_dir: state_dir.to_owned(),
+        access,
     }))
 }
 

@@ -41,6 +41,8 @@ pub enum RunError {
     Signatures(#[from] SignaturesError),
     #[error("device facts could not be collected: {0}")]
     Facts(String),
+    #[error("{0}")]
+    Runtime(String),
     #[error("cannot write the report to {path}: {source}")]
     WriteReport {
         path: String,
@@ -48,10 +50,19 @@ pub enum RunError {
     },
 }
 
+/// Where a profile comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileSource {
+    /// A file (`run --profile`).
+    File(PathBuf),
+    /// Text handed over by a controller; `name` stands for the file in error messages.
+    Text { name: String, text: String },
+}
+
 /// What to run and how.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    pub profile: PathBuf,
+    pub profile: ProfileSource,
     pub json_out: Option<PathBuf>,
     pub labels: std::collections::BTreeMap<String, String>,
     pub state_dir: PathBuf,
@@ -65,6 +76,10 @@ pub struct RunConfig {
     pub control_resolver: Option<std::net::IpAddr>,
     /// A fitcheck bandwidth endpoint to measure throughput against.
     pub bandwidth_server: Option<reqwest::Url>,
+    /// How to reach `bandwidth_server` when it is the controller's (pinned TLS, credential).
+    pub bandwidth_access: Option<Arc<crate::checks::bandwidth::EndpointAccess>>,
+    /// Measure throughput no earlier than this: the moment every agent of a site shares.
+    pub bandwidth_start_at: Option<std::time::SystemTime>,
     /// Limits on throughput measurement (lowered to the hard caps where higher).
     pub bandwidth_caps: crate::throughput::Caps,
     pub options: RunOptions,
@@ -102,6 +117,21 @@ pub fn load_profile(path: &Path) -> Result<(Profile, String), RunError> {
     Ok((profile, fitcheck_core::digest(&bytes)))
 }
 
+/// Validates a profile from wherever it comes; returns it with the digest of its text.
+pub fn load_profile_from(source: &ProfileSource) -> Result<(Profile, String), RunError> {
+    match source {
+        ProfileSource::File(path) => load_profile(path),
+        ProfileSource::Text { name, text } => Ok((
+            Profile::parse(name, text)?,
+            fitcheck_core::digest(text.as_bytes()),
+        )),
+    }
+}
+
+/// The longest wait for a coordinated bandwidth start; a start further off is not waited for
+/// here (the daemon defers such an assignment until its start is near).
+pub const MAX_START_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 fn now() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
@@ -130,7 +160,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Runs the profile's checks and device comparison, and writes the report if asked.
 pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
-    let (profile, digest) = load_profile(&cfg.profile)?;
+    let (profile, digest) = load_profile_from(&cfg.profile)?;
     let catalog = Arc::new(signatures::load(&cfg.signatures_dir, &cfg.signatures)?);
     let tls = TlsSetup::from_system(&cfg.public_roots)?;
     let mut resolver = SystemResolver::from_system(catalog.clone())?;
@@ -152,9 +182,17 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     if let Some(bw) = plan_bandwidth(
         &profile,
         cfg.bandwidth_server.as_ref(),
+        cfg.bandwidth_access.as_ref(),
         cfg.bandwidth_caps,
         &cfg.state_dir,
     ) {
+        if let Some(wait) = cfg
+            .bandwidth_start_at
+            .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
+        {
+            progress.note("waiting for the site's coordinated bandwidth start");
+            tokio::time::sleep(wait.min(MAX_START_WAIT)).await;
+        }
         progress.note("measuring bandwidth");
         results.extend(runner::run_all(vec![bw], ctx, &cfg.options, progress.clone()).await);
     }

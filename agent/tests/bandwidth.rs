@@ -87,6 +87,7 @@ async fn a_spent_daily_allowance_refuses_to_measure() {
         target: Target::Endpoint(url.clone()),
         caps,
         state_dir: d.to_owned(),
+        access: None,
     };
     let ctx = ctx();
     // The first measurement may use at most half of what is left today per direction.

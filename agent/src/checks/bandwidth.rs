@@ -23,6 +23,30 @@ pub struct Spec {
     pub caps: Caps,
     /// Where the daily byte ledger is kept.
     pub state_dir: PathBuf,
+    /// How to reach an endpoint that is not trusted the ordinary way (the controller's).
+    pub access: Option<Arc<EndpointAccess>>,
+}
+
+/// The controller's bandwidth endpoint is reached like the controller: through its pinned
+/// certificate, with the agent's credential.
+#[derive(Clone)]
+pub struct EndpointAccess {
+    /// A TLS set-up that accepts only the controller's certificate.
+    pub tls: Arc<rustls::ClientConfig>,
+    /// `Bearer …`, marked sensitive.
+    pub authorization: http::HeaderValue,
+}
+
+impl std::fmt::Debug for EndpointAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EndpointAccess(pinned TLS, credential hidden)")
+    }
+}
+
+impl PartialEq for EndpointAccess {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.tls, &other.tls) && self.authorization == other.authorization
+    }
 }
 
 /// A bandwidth result with no figures: why is in `detail`.
@@ -127,12 +151,25 @@ pub async fn measure_all(
 
 /// An HTTP/1.1 client for measurements, resolving through the shared resolver.
 pub fn client(ctx: &Ctx) -> Result<reqwest::Client, String> {
-    let config = ctx
-        .tls
-        .client_config(&crate::tls::SeenChains::default())
-        .map_err(|e| e.to_string())?;
+    client_for(ctx, None)
+}
+
+/// [`client`], or with `access` the pinned TLS set-up and credential of the controller.
+pub fn client_for(ctx: &Ctx, access: Option<&EndpointAccess>) -> Result<reqwest::Client, String> {
+    let config = match access {
+        Some(a) => (*a.tls).clone(),
+        None => ctx
+            .tls
+            .client_config(&crate::tls::SeenChains::default())
+            .map_err(|e| e.to_string())?,
+    };
+    let mut headers = http::HeaderMap::new();
+    if let Some(a) = access {
+        headers.insert(http::header::AUTHORIZATION, a.authorization.clone());
+    }
     reqwest::Client::builder()
         .tls_backend_preconfigured(config)
+        .default_headers(headers)
         .dns_resolver(Arc::new(GuardedDns(ctx.resolver.clone())))
         .http1_only()
         .connect_timeout(Duration::from_secs(5))
@@ -174,7 +211,7 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
         max_bytes: spec.caps.max_bytes.min(left / 2),
         ..spec.caps
     };
-    let client = match client(ctx) {
+    let client = match client_for(ctx, spec.access.as_deref()) {
         Ok(c) => c,
         Err(e) => return unmeasured(format!("HTTP client: {e}")),
     };

@@ -1,0 +1,532 @@
+//! `fitcheck-agent daemon`: deliver the spool, poll for assignments, run each new one, spool
+//! its report, deliver it; sleep in between.
+//!
+//! Idle, the daemon is one thread waiting on a timer: nothing of the checking machinery is
+//! loaded. An assignment runs on its own multi-threaded runtime in its own thread, as `run`
+//! would, and everything it loaded goes when it ends. A stop signal abandons a run in progress
+//! (its report was never spooled, so nothing is half-written) and ends the daemon between
+//! steps, never in the middle of a spool write.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use fitcheck_core::api::Assignment;
+use fitcheck_core::profile::Profile;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::watch;
+use tracing::{debug, error, info, warn};
+
+use super::backoff::{Backoff, RetryPolicy, jittered};
+use super::client::{Controller, Timeouts, UplinkError};
+use super::deliver::{DeliverError, Deliverer, Round};
+use super::record::{Done, Record};
+use super::spool::{Envelope, Spool, SpoolError, SpoolLimits};
+use super::state::{ENROLLMENT_FILE, Enrollment, StateError};
+use crate::facts::FactSources;
+use crate::run::{ProfileSource, RunConfig, RunError, RunOutcome, run};
+use crate::runner::RunOptions;
+use crate::throughput::{Caps, HARD_CAPS};
+
+/// Exit status for "a person must act" (not enrolled, credential refused): `EX_CONFIG`. The
+/// service unit does not restart on it.
+pub const EXIT_CONFIG: u8 = 78;
+/// The longest poll interval honoured, whatever a controller says.
+const MAX_POLL: Duration = Duration::from_secs(24 * 3600);
+/// An assignment whose coordinated bandwidth start is further off than this waits for a
+/// later poll, so the daemon is not tied up waiting.
+const START_LEAD: Duration = Duration::from_secs(10 * 60);
+/// How long an abandoned run may take to wind down.
+const ABANDON_WAIT: Duration = Duration::from_secs(5);
+
+/// How assignments run: `run`'s options.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub options: RunOptions,
+    pub signatures: Vec<PathBuf>,
+    pub signatures_dir: PathBuf,
+    pub public_roots: Vec<PathBuf>,
+    pub control_resolver: Option<IpAddr>,
+    pub facts: FactSources,
+    /// Longest one throughput direction may run when the assignment does not say.
+    pub bandwidth_seconds: f64,
+}
+
+impl Default for RunSettings {
+    fn default() -> RunSettings {
+        RunSettings {
+            options: RunOptions {
+                progress: false,
+                ..RunOptions::default()
+            },
+            signatures: Vec::new(),
+            signatures_dir: PathBuf::from(crate::signatures::DISTRICT_DIR),
+            public_roots: Vec::new(),
+            control_resolver: None,
+            facts: FactSources::default(),
+            bandwidth_seconds: 10.0,
+        }
+    }
+}
+
+/// The daemon's settings.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub state_dir: PathBuf,
+    /// One pass (deliver, poll, run, deliver) and exit.
+    pub once: bool,
+    pub spool: SpoolLimits,
+    pub retry: RetryPolicy,
+    pub timeouts: Timeouts,
+    /// The shortest poll interval honoured, whatever a controller says.
+    pub min_poll: Duration,
+    pub run: RunSettings,
+}
+
+impl DaemonConfig {
+    pub fn new(state_dir: PathBuf) -> DaemonConfig {
+        DaemonConfig {
+            state_dir,
+            once: false,
+            spool: SpoolLimits::default(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            min_poll: Duration::from_secs(10),
+            run: RunSettings::default(),
+        }
+    }
+}
+
+/// Why the daemon (or `upload`) stopped or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(
+        "this agent is not enrolled ({path} does not exist); enroll it first: fitcheck-agent enroll --controller URL --secret-file FILE --state-dir {state_dir}"
+    )]
+    NotEnrolled { path: PathBuf, state_dir: PathBuf },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error(transparent)]
+    Uplink(UplinkError),
+}
+
+impl DaemonError {
+    /// [`EXIT_CONFIG`] where only a person can help, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            DaemonError::NotEnrolled { .. }
+            | DaemonError::Uplink(UplinkError::Unauthorized { .. }) => EXIT_CONFIG,
+            _ => 1,
+        }
+    }
+}
+
+/// The enrollment in `state_dir`, or why there is none.
+pub fn load_enrollment(state_dir: &Path) -> Result<Enrollment, DaemonError> {
+    Enrollment::load(state_dir)?.ok_or_else(|| DaemonError::NotEnrolled {
+        path: state_dir.join(ENROLLMENT_FILE),
+        state_dir: state_dir.to_owned(),
+    })
+}
+
+/// What the daemon did (for `--once`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Assignments run and spooled.
+    pub ran: usize,
+    /// Assignments not run because their profile had errors.
+    pub refused: usize,
+    /// Assignments that could not run (tried again at the next poll).
+    pub failed: usize,
+    /// Assignments waiting for their coordinated start to come near.
+    pub deferred: usize,
+    pub stored: usize,
+    pub duplicate: usize,
+    pub rejected: usize,
+    /// Reports still in the spool at the end.
+    pub waiting: usize,
+    /// Why the last poll failed, if it did.
+    pub poll_error: Option<String>,
+}
+
+impl Summary {
+    fn add(&mut self, r: &Round) {
+        self.stored += r.stored;
+        self.duplicate += r.duplicate;
+        self.rejected += r.rejected;
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ran {}, refused {}, failed {}, deferred {}; delivered: stored {}, duplicate {}, rejected {}; waiting in the spool: {}",
+            self.ran,
+            self.refused,
+            self.failed,
+            self.deferred,
+            self.stored,
+            self.duplicate,
+            self.rejected,
+            self.waiting
+        )?;
+        if let Some(e) = &self.poll_error {
+            write!(f, "; last poll failed: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C); never, if no handler can be installed.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    r = tokio::signal::ctrl_c() => {
+                        if r.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(%e, "Cannot watch for SIGTERM; only Ctrl-C stops the daemon cleanly.");
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    info!("Stop requested.");
+}
+
+/// Resolves when `stop` turns true; never, if its sender is gone.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn poll_interval(seconds: u32, min: Duration) -> Duration {
+    Duration::from_secs(u64::from(seconds)).clamp(min, MAX_POLL.max(min))
+}
+
+/// Runs the daemon until `stop` turns true (or after one pass with `once`).
+pub async fn daemon(
+    cfg: DaemonConfig,
+    mut stop: watch::Receiver<bool>,
+) -> Result<Summary, DaemonError> {
+    let mut enrollment = load_enrollment(&cfg.state_dir)?;
+    let spool = Spool::open(&cfg.state_dir, cfg.spool)?;
+    let mut record = Record::open(&cfg.state_dir);
+    // A crash between spooling a report and recording its evaluation must not run it again.
+    for id in spool.evaluations()? {
+        if !record.contains(id)
+            && let Err(e) = record.mark(id, Done::Spooled)
+        {
+            warn!(%e, "Cannot update the record of evaluations run.");
+        }
+    }
+    let mut controller =
+        Controller::from_enrollment(&enrollment, cfg.timeouts).map_err(DaemonError::Uplink)?;
+    info!(
+        agent_id = %enrollment.agent_id,
+        controller = %controller.api_base(),
+        waiting = spool.entries()?.len(),
+        "Daemon started."
+    );
+    let mut deliverer = Deliverer::new(cfg.retry);
+    let mut poll_backoff = Backoff::new(cfg.retry);
+    let mut next_poll = Instant::now();
+    let mut summary = Summary::default();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        // Enrolling again while the daemon runs takes effect without a restart.
+        let current = load_enrollment(&cfg.state_dir)?;
+        if current != enrollment {
+            controller =
+                Controller::from_enrollment(&current, cfg.timeouts).map_err(DaemonError::Uplink)?;
+            info!(agent_id = %current.agent_id, controller = %controller.api_base(), "Enrollment changed; using the new one.");
+            enrollment = current;
+            deliverer = Deliverer::new(cfg.retry);
+            poll_backoff.reset();
+            next_poll = Instant::now();
+        }
+        if deliverer.due() {
+            let round = deliverer.round(&controller, &spool).await;
+            summary.add(&round);
+            if let Some(DeliverError::Uplink(e @ UplinkError::Unauthorized { .. })) = round.stopped
+            {
+                return Err(DaemonError::Uplink(e));
+            }
+        }
+        if Instant::now() >= next_poll {
+            match controller.assignments().await {
+                Ok(a) => {
+                    poll_backoff.reset();
+                    summary.poll_error = None;
+                    let interval = poll_interval(a.poll_interval_s, cfg.min_poll);
+                    debug!(assignments = a.assignments.len(), "Polled.");
+                    for assignment in &a.assignments {
+                        if *stop.borrow() {
+                            break;
+                        }
+                        let handled = handle(
+                            &cfg,
+                            &enrollment,
+                            &controller,
+                            &spool,
+                            &mut record,
+                            assignment,
+                            stop.clone(),
+                        )
+                        .await;
+                        match handled {
+                            Handled::Spooled => {
+                                summary.ran += 1;
+                                deliverer.wake();
+                            }
+                            Handled::Refused => summary.refused += 1,
+                            Handled::Failed => summary.failed += 1,
+                            Handled::Deferred => summary.deferred += 1,
+                            Handled::Skipped => {}
+                            Handled::Stopped => break,
+                        }
+                    }
+                    next_poll = Instant::now() + jittered(interval);
+                    // Reports `upload` spooled while the daemon slept go out now too.
+                    deliverer.wake();
+                }
+                Err(e @ UplinkError::Unauthorized { .. }) => return Err(DaemonError::Uplink(e)),
+                Err(e) => {
+                    let after = match &e {
+                        UplinkError::Retry { after, .. } => *after,
+                        _ => None,
+                    };
+                    let delay = poll_backoff.next_delay(after);
+                    if matches!(e, UplinkError::Retry { .. }) {
+                        warn!(error = %e, retry_in_s = delay.as_secs_f64(), "Cannot fetch assignments; will retry.");
+                    } else {
+                        error!(error = %e, retry_in_s = delay.as_secs_f64(), "Cannot fetch assignments; will retry.");
+                    }
+                    summary.poll_error = Some(e.to_string());
+                    next_poll = Instant::now() + delay;
+                }
+            }
+        }
+        if cfg.once {
+            if deliverer.due() {
+                let round = deliverer.round(&controller, &spool).await;
+                summary.add(&round);
+                if let Some(DeliverError::Uplink(e @ UplinkError::Unauthorized { .. })) =
+                    round.stopped
+                {
+                    return Err(DaemonError::Uplink(e));
+                }
+            }
+            break;
+        }
+        let wake = deliverer.next_at().map_or(next_poll, |t| t.min(next_poll));
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake.into()) => {}
+            _ = stopped(&mut stop) => break,
+        }
+    }
+    summary.waiting = spool.entries()?.len();
+    info!(waiting = summary.waiting, "Daemon stopped.");
+    Ok(summary)
+}
+
+/// What became of one assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handled {
+    Spooled,
+    Refused,
+    Failed,
+    Deferred,
+    Skipped,
+    Stopped,
+}
+
+fn mark(record: &mut Record, id: uuid::Uuid, done: Done) {
+    if let Err(e) = record.mark(id, done) {
+        warn!(evaluation_id = %id, %e, "Cannot update the record of evaluations run; after a restart this evaluation may run again.");
+    }
+}
+
+async fn handle(
+    cfg: &DaemonConfig,
+    enrollment: &Enrollment,
+    controller: &Controller,
+    spool: &Spool,
+    record: &mut Record,
+    a: &Assignment,
+    stop: watch::Receiver<bool>,
+) -> Handled {
+    let id = a.evaluation_id;
+    if record.contains(id) {
+        debug!(evaluation_id = %id, "Assignment already run; skipped.");
+        return Handled::Skipped;
+    }
+    let start_at = match a.bandwidth.as_ref().and_then(|b| b.start_at.as_deref()) {
+        Some(t) => match OffsetDateTime::parse(t, &Rfc3339) {
+            Ok(at) => Some(SystemTime::from(at)),
+            Err(e) => {
+                warn!(evaluation_id = %id, start_at = t, %e, "Coordinated start is not an RFC 3339 time; measuring right after the other checks.");
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some(at) = start_at
+        && at
+            .duration_since(SystemTime::now())
+            .is_ok_and(|d| d > START_LEAD)
+    {
+        debug!(evaluation_id = %id, "Coordinated bandwidth start is not near yet; the assignment waits for a later poll.");
+        return Handled::Deferred;
+    }
+    let digest = fitcheck_core::digest(a.profile_toml.as_bytes());
+    if digest != a.profile_digest {
+        error!(evaluation_id = %id, expected = %a.profile_digest, got = %digest, "Assigned profile does not match its digest; it will not run.");
+        mark(record, id, Done::Refused);
+        return Handled::Refused;
+    }
+    let name = format!("evaluation-{id}.toml");
+    if let Err(e) = Profile::parse(&name, &a.profile_toml) {
+        error!(evaluation_id = %id, errors = %e, "Assigned profile has errors; it will not run.");
+        mark(record, id, Done::Refused);
+        return Handled::Refused;
+    }
+    let to_controller = a.bandwidth.as_ref().is_some_and(|b| b.controller_endpoint);
+    let max_seconds = a
+        .bandwidth
+        .as_ref()
+        .map_or(cfg.run.bandwidth_seconds, |b| b.max_seconds);
+    let run_cfg = RunConfig {
+        profile: ProfileSource::Text {
+            name,
+            text: a.profile_toml.clone(),
+        },
+        json_out: None,
+        labels: enrollment.labels.clone(),
+        state_dir: cfg.state_dir.clone(),
+        signatures: cfg.run.signatures.clone(),
+        signatures_dir: cfg.run.signatures_dir.clone(),
+        public_roots: cfg.run.public_roots.clone(),
+        control_resolver: cfg.run.control_resolver,
+        bandwidth_server: to_controller.then(|| controller.api_base().clone()),
+        bandwidth_access: if to_controller {
+            controller.bandwidth_access()
+        } else {
+            None
+        },
+        bandwidth_start_at: start_at,
+        // Whatever the controller asks is lowered to the agent's own hard caps.
+        bandwidth_caps: Caps::clamp(Caps {
+            max_seconds,
+            ..HARD_CAPS
+        }),
+        options: cfg.run.options.clone(),
+        facts: cfg.run.facts.clone(),
+    };
+    info!(evaluation_id = %id, "Running assignment.");
+    let outcome = match run_isolated(run_cfg, stop).await {
+        None => {
+            info!(evaluation_id = %id, "Run abandoned on stop; it runs again after a restart.");
+            return Handled::Stopped;
+        }
+        Some(Err(RunError::Profile(e))) => {
+            error!(evaluation_id = %id, errors = %e, "Assigned profile has errors; it will not run.");
+            mark(record, id, Done::Refused);
+            return Handled::Refused;
+        }
+        Some(Err(e)) => {
+            error!(evaluation_id = %id, error = %e, "Assignment could not run; will try again at the next poll.");
+            return Handled::Failed;
+        }
+        Some(Ok(outcome)) => outcome,
+    };
+    let report_id = outcome.report.report_id;
+    let verdict = outcome.evaluation.verdict;
+    match spool.put(&Envelope::new(Some(id), outcome.report)) {
+        Ok(_) => {
+            mark(record, id, Done::Spooled);
+            info!(evaluation_id = %id, %report_id, ?verdict, "Report spooled.");
+            Handled::Spooled
+        }
+        Err(e @ SpoolError::TooLarge { .. }) => {
+            error!(evaluation_id = %id, %report_id, error = %e, "Report cannot be spooled; it is lost.");
+            mark(record, id, Done::Refused);
+            Handled::Refused
+        }
+        Err(e) => {
+            error!(evaluation_id = %id, %report_id, error = %e, "Report cannot be spooled; the evaluation runs again at the next poll.");
+            Handled::Failed
+        }
+    }
+}
+
+/// Runs a profile on a runtime of its own (two workers, like `run`), in its own thread, so
+/// the idle daemon keeps nothing of it. `None` when `stop` ended it first.
+async fn run_isolated(
+    cfg: RunConfig,
+    mut stop: watch::Receiver<bool>,
+) -> Option<Result<RunOutcome, RunError>> {
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let (cancel_tx, cancel_rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("fitcheck-run".to_owned())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("fitcheck-check")
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = done_tx.send(Some(Err(RunError::Runtime(format!(
+                        "cannot start a runtime for the run: {e}"
+                    )))));
+                    return;
+                }
+            };
+            let result = runtime.block_on(async move {
+                tokio::select! {
+                    r = run(cfg) => Some(r),
+                    _ = cancel_rx => None,
+                }
+            });
+            // Blocking tasks (device facts) may still be finishing; do not wait for them.
+            runtime.shutdown_background();
+            let _ = done_tx.send(result);
+        });
+    if let Err(e) = spawned {
+        return Some(Err(RunError::Runtime(format!(
+            "cannot start a thread for the run: {e}"
+        ))));
+    }
+    let mut done_rx = done_rx;
+    tokio::select! {
+        r = &mut done_rx => return r.ok().flatten(),
+        _ = stopped(&mut stop) => {}
+    }
+    let _ = cancel_tx.send(());
+    let _ = tokio::time::timeout(ABANDON_WAIT, done_rx).await;
+    None
+}

@@ -1,0 +1,137 @@
+//! Which assigned evaluations this agent has already run, kept in `state_dir/evaluations.json`
+//! so that a restart does not run one again while its report waits in the spool or after it
+//! was delivered. An evaluation is recorded right after its report is spooled; one whose
+//! profile was refused is recorded too, so it is not refused again at every poll.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::files;
+use super::spool::now;
+
+/// The record's file name in the state directory.
+pub const RECORD_FILE: &str = "evaluations.json";
+/// The most evaluations remembered; the oldest are forgotten first (by then the controller
+/// has long stopped assigning them).
+const MAX_RECORDED: usize = 2000;
+
+/// What became of an assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Done {
+    /// Ran; the report was spooled (and maybe delivered since).
+    Spooled,
+    /// Not run: its profile had errors, or its report could never be spooled.
+    Refused,
+}
+
+/// One remembered evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub evaluation_id: Uuid,
+    pub done: Done,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RecordFile {
+    evaluations: Vec<Recorded>,
+}
+
+/// The record of one state directory.
+#[derive(Debug)]
+pub struct Record {
+    path: PathBuf,
+    entries: Vec<Recorded>,
+    limit: usize,
+}
+
+impl Record {
+    /// Reads the record; a missing one is empty. A damaged one is set aside with a warning:
+    /// the evaluations whose reports still wait are recovered from the spool.
+    pub fn open(state_dir: &Path) -> Record {
+        Record::open_with_limit(state_dir, MAX_RECORDED)
+    }
+
+    fn open_with_limit(state_dir: &Path, limit: usize) -> Record {
+        let path = state_dir.join(RECORD_FILE);
+        let entries = match std::fs::read(&path) {
+            Ok(bytes) => match serde_json::from_slice::<RecordFile>(&bytes) {
+                Ok(f) => f.evaluations,
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), %e, "The record of evaluations run is damaged; starting a new one. An evaluation already delivered may run again.");
+                    Vec::new()
+                }
+            },
+            Err(_) => Vec::new(),
+        };
+        Record {
+            path,
+            entries,
+            limit,
+        }
+    }
+
+    /// Whether `id` was run (or refused) already.
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.entries.iter().any(|r| r.evaluation_id == id)
+    }
+
+    /// How many evaluations are remembered.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Remembers `id`, durably.
+    pub fn mark(&mut self, id: Uuid, done: Done) -> std::io::Result<()> {
+        if self.contains(id) {
+            return Ok(());
+        }
+        self.entries.push(Recorded {
+            evaluation_id: id,
+            done,
+            at: now(),
+        });
+        if self.entries.len() > self.limit {
+            let extra = self.entries.len() - self.limit;
+            self.entries.drain(..extra);
+        }
+        let f = RecordFile {
+            evaluations: self.entries.clone(),
+        };
+        let bytes = serde_json::to_vec(&f).map_err(std::io::Error::other)?;
+        files::write_private(&self.path, &bytes)
+    }
+}
+
+/// How many evaluations `state_dir` remembers, without creating anything.
+pub fn count(state_dir: &Path) -> usize {
+    Record::open(state_dir).len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_survives_a_restart_and_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Uuid::new_v4();
+        let mut r = Record::open_with_limit(dir.path(), 5);
+        r.mark(a, Done::Spooled).unwrap();
+        assert!(Record::open(dir.path()).contains(a));
+        for _ in 0..5 {
+            r.mark(Uuid::new_v4(), Done::Refused).unwrap();
+        }
+        let again = Record::open(dir.path());
+        assert_eq!(again.len(), 5);
+        assert!(!again.contains(a), "the oldest is forgotten first");
+    }
+}
