@@ -104,7 +104,10 @@ pub async fn server_info(State(state): State<AppState>, _who: Person) -> Json<Se
 }
 
 /// `GET /api/v1/users`.
-pub async fn list_users(State(state): State<AppState>, _admin: Admin) -> Result<Json<Vec<Me>>, Failure> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Vec<Me>>, Failure> {
     Ok(Json(
         state
             .store
@@ -217,8 +220,10 @@ pub async fn create_secret(
             let ms = clock::parse_rfc3339(t)
                 .map_err(|e| Failure::unprocessable("invalid_body", e).field("expires_at"))?;
             if ms <= now {
-                return Err(Failure::unprocessable("invalid_body", "expires_at is in the past")
-                    .field("expires_at"));
+                return Err(
+                    Failure::unprocessable("invalid_body", "expires_at is in the past")
+                        .field("expires_at"),
+                );
             }
             Some(ms)
         }
@@ -345,7 +350,10 @@ pub async fn upload_profile(
                 message: e.to_string(),
             })
             .collect();
-        let first = details.first().map(|d| d.message.clone()).unwrap_or_default();
+        let first = details
+            .first()
+            .map(|d| d.message.clone())
+            .unwrap_or_default();
         Failure::unprocessable(
             "invalid_profile",
             format!(
@@ -353,7 +361,12 @@ pub async fn upload_profile(
                 details.len()
             ),
         )
-        .field(details.first().and_then(|d| d.path.clone()).unwrap_or_default())
+        .field(
+            details
+                .first()
+                .and_then(|d| d.path.clone())
+                .unwrap_or_default(),
+        )
         .details(details)
     })?;
     let row = ProfileRow {
@@ -383,7 +396,13 @@ pub async fn list_profiles(
     _who: Person,
 ) -> Result<Json<Vec<ProfileInfo>>, Failure> {
     Ok(Json(
-        state.store.list_profiles().await?.iter().map(profile_info).collect(),
+        state
+            .store
+            .list_profiles()
+            .await?
+            .iter()
+            .map(profile_info)
+            .collect(),
     ))
 }
 
@@ -398,12 +417,17 @@ pub async fn get_profile(
         .get_profile(&id)
         .await?
         .ok_or_else(|| Failure::not_found(format!("no profile {id}")))?;
-    Ok(([(header::CONTENT_TYPE, "application/toml; charset=utf-8")], p.toml).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+        p.toml,
+    )
+        .into_response())
 }
 
 /// Checks an evaluation definition; fills in the start of its window.
 fn check_evaluation(spec: &mut NewEvaluation, now: i64) -> Result<(i64, i64), Failure> {
-    let bad = |field: &str, msg: String| Failure::unprocessable("invalid_evaluation", msg).field(field);
+    let bad =
+        |field: &str, msg: String| Failure::unprocessable("invalid_evaluation", msg).field(field);
     if spec.title.trim().is_empty() || spec.title.len() > 200 {
         return Err(bad("title", "title must be 1-200 characters".into()));
     }
@@ -421,7 +445,7 @@ fn check_evaluation(spec: &mut NewEvaluation, now: i64) -> Result<(i64, i64), Fa
             "window_end must be after window_start".into(),
         ));
     }
-    for (site, _) in &spec.concurrent_users {
+    for site in spec.concurrent_users.keys() {
         if !spec.sites.is_empty() && !spec.sites.contains(site) {
             return Err(bad(
                 &format!("concurrent_users.{site}"),
@@ -459,7 +483,10 @@ pub async fn create_evaluation(
     if state.store.get_profile(&spec.profile).await?.is_none() {
         return Err(Failure::unprocessable(
             "invalid_evaluation",
-            format!("no stored profile {}; upload it first (POST /api/v1/profiles)", spec.profile),
+            format!(
+                "no stored profile {}; upload it first (POST /api/v1/profiles)",
+                spec.profile
+            ),
         )
         .field("profile"));
     }
@@ -475,7 +502,10 @@ pub async fn create_evaluation(
     };
     state.store.insert_evaluation(&row).await?;
     tracing::info!(by = %admin.user.username, id = %row.id, title = %row.title, "Evaluation created.");
-    Ok((StatusCode::CREATED, Json(evaluation_info(&state, row).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(evaluation_info(&state, row).await?),
+    ))
 }
 
 async fn evaluation_info(state: &AppState, row: EvaluationRow) -> Result<EvaluationInfo, Failure> {

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use fitcheck_core::api::{
     Assignment, Assignments, BandwidthAssignment, EnrollRequest, EnrollResponse, IngestResponse,
@@ -119,8 +119,12 @@ pub fn in_scope(spec: &NewEvaluation, agent: &AgentRow) -> bool {
 
 /// The stored definition of an evaluation.
 pub fn spec_of(row: &EvaluationRow) -> Result<NewEvaluation, Failure> {
-    serde_json::from_str(&row.spec)
-        .map_err(|e| Failure::internal(format!("evaluation {} has an unreadable definition: {e}", row.id)))
+    serde_json::from_str(&row.spec).map_err(|e| {
+        Failure::internal(format!(
+            "evaluation {} has an unreadable definition: {e}",
+            row.id
+        ))
+    })
 }
 
 /// `GET /api/agent/v1/assignments`.
@@ -204,7 +208,10 @@ async fn ingest(
     body: &[u8],
 ) -> Result<(StatusCode, Json<IngestResponse>), Failure> {
     let Query(query) = query.map_err(|e| {
-        Failure::bad_request("invalid_query", format!("{e}; the only parameter is evaluation=<id>"))
+        Failure::bad_request(
+            "invalid_query",
+            format!("{e}; the only parameter is evaluation=<id>"),
+        )
     })?;
     let report: Report = parse_json(body, "report")?;
     if report.schema != REPORT_SCHEMA {
@@ -235,8 +242,11 @@ async fn ingest(
         None => None,
         Some(text) => {
             let id = Uuid::parse_str(text).map_err(|_| {
-                Failure::bad_request("invalid_query", format!("evaluation {text:?} is not a UUID"))
-                    .field("evaluation")
+                Failure::bad_request(
+                    "invalid_query",
+                    format!("evaluation {text:?} is not a UUID"),
+                )
+                .field("evaluation")
             })?;
             let row = state
                 .store

@@ -4,8 +4,8 @@
 //! query; a stolen database gives no usable credential. Passwords are chosen by people, so they
 //! are hashed with Argon2id (slow on purpose) and compared by argon2's own verifier.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};

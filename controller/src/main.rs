@@ -27,7 +27,12 @@ struct Storage {
     data_dir: Option<PathBuf>,
     /// A PostgreSQL URL (postgres://user:password@host/db) instead of the embedded SQLite;
     /// several controllers may share one. Also read from FITCHECK_DATABASE_URL.
-    #[arg(long, value_name = "URL", env = "FITCHECK_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FITCHECK_DATABASE_URL",
+        hide_env_values = true
+    )]
     database: Option<String>,
 }
 
@@ -120,7 +125,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -182,11 +190,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User {
-            command: UserCommand::Add {
-                storage,
-                username,
-                role,
-            },
+            command:
+                UserCommand::Add {
+                    storage,
+                    username,
+                    role,
+                },
         } => {
             let controller = Controller::open(storage.config()).await?;
             fitcheck_controller::admin::check_new_user(&fitcheck_controller::api::NewUser {

@@ -116,8 +116,7 @@ fn generate(dir: &Path, cert: &Path, key: &Path, names: &[String]) -> Result<(),
             all.push(n.clone());
         }
     }
-    let mut params =
-        CertificateParams::new(all).map_err(|e| TlsError::Generate(e.to_string()))?;
+    let mut params = CertificateParams::new(all).map_err(|e| TlsError::Generate(e.to_string()))?;
     params.distinguished_name = DistinguishedName::new();
     params
         .distinguished_name
@@ -178,7 +177,8 @@ mod tests {
     #[test]
     fn generated_once_then_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let a = load_or_generate(None, dir.path(), &["controller.district.example".into()]).unwrap();
+        let a =
+            load_or_generate(None, dir.path(), &["controller.district.example".into()]).unwrap();
         assert!(a.generated);
         assert!(a.fingerprint.starts_with("sha256:") && a.fingerprint.len() == 7 + 64);
         let b = load_or_generate(None, dir.path(), &[]).unwrap();

@@ -1,0 +1,282 @@
+//! Profiles through the API (the same errors as the command line) and evaluations: scope,
+//! assignments, progress.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Auth, Db, kahoot_profile, report_for, spawn_app};
+
+async fn profiles_are_validated_with_the_command_lines_errors(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (s, first) = app
+        .upload_profile(&admin, "kahoot.toml", &kahoot_profile())
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    assert_eq!(first["profile_id"], "kahoot");
+    assert_eq!(
+        first["digest"].as_str().unwrap(),
+        fitcheck_core::digest(kahoot_profile().as_bytes())
+    );
+    let (s, again) = app
+        .upload_profile(&admin, "kahoot.toml", &kahoot_profile())
+        .await;
+    assert_eq!(s, StatusCode::OK, "the same file again is the same profile");
+    assert_eq!(again["id"], first["id"]);
+    let (s, text) = app
+        .get(
+            &format!("/api/v1/profiles/{}", first["id"].as_str().unwrap()),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(text.as_str().unwrap(), kahoot_profile());
+
+    // Every golden broken profile gets exactly the messages `profile check` prints.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/bad");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let name = format!(
+            "tests/data/bad/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let want = std::fs::read_to_string(path.with_extension("err")).unwrap();
+        let (s, v) = app.upload_profile(&admin, &name, &text).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {v}");
+        assert_eq!(v["error"], "invalid_profile");
+        let got: String = v["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| format!("{}\n", d["message"].as_str().unwrap()))
+            .collect();
+        assert_eq!(got, want, "{name}");
+        for d in v["details"].as_array().unwrap() {
+            assert!(d["line"].as_u64().unwrap() >= 1, "{name}: {d}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15);
+    let (_, list) = app.get("/api/v1/profiles", Auth::Session(&admin)).await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "nothing of a bad profile is kept"
+    );
+    app.stop().await;
+}
+
+async fn evaluations_reach_the_agents_in_scope(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let lincoln_lab = app
+        .enroll(&secret, &[("site", "lincoln"), ("group", "lab")])
+        .await;
+    let lincoln_office = app
+        .enroll(&secret, &[("site", "lincoln"), ("group", "office")])
+        .await;
+    let roosevelt = app
+        .enroll(&secret, &[("site", "roosevelt"), ("group", "lab")])
+        .await;
+    let (s, p) = app
+        .upload_profile(&admin, "kahoot.toml", &kahoot_profile())
+        .await;
+    assert!(s.is_success());
+
+    let bad = [
+        (
+            json!({"title": "x", "profile": "nope", "window_end": "2099-01-01T00:00:00Z"}),
+            "profile",
+        ),
+        (
+            json!({"title": "x", "profile": p["id"], "window_end": "soon"}),
+            "window_end",
+        ),
+        (
+            json!({"title": "x", "profile": p["id"], "window_start": "2099-01-02T00:00:00Z", "window_end": "2099-01-01T00:00:00Z"}),
+            "window_end",
+        ),
+        (
+            json!({"title": "x", "profile": p["id"], "sites": ["lincoln"], "concurrent_users": {"roosevelt": 30}, "window_end": "2099-01-01T00:00:00Z"}),
+            "concurrent_users.roosevelt",
+        ),
+        (
+            json!({"title": "x", "profile": p["id"], "window_end": "2099-01-01T00:00:00Z", "bandwidth": {"max_seconds": 60}}),
+            "bandwidth.max_seconds",
+        ),
+        (
+            json!({"title": "x", "profile": p["id"], "window_end": "2099-01-01T00:00:00Z", "colour": "red"}),
+            "",
+        ),
+    ];
+    for (body, field) in bad {
+        let (s, v) = app
+            .post("/api/v1/evaluations", Auth::Session(&admin), &body)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        if !field.is_empty() {
+            assert_eq!(v["field"], field, "{v}");
+        }
+    }
+
+    let (s, e) = app
+        .post(
+            "/api/v1/evaluations",
+            Auth::Session(&admin),
+            &json!({
+                "title": "Kahoot! in the labs",
+                "profile": p["id"],
+                "sites": ["lincoln", "roosevelt"],
+                "groups": ["lab"],
+                "concurrent_users": {"lincoln": 300, "roosevelt": 120},
+                "window_end": "2099-01-01T00:00:00Z",
+                "bandwidth": {
+                    "start_at": "2098-06-01T10:00:00Z",
+                    "site_start_at": {"roosevelt": "2098-06-01T11:00:00Z"}
+                },
+                "proposal": {"sponsor": "Grade 6 math", "budget_code": "IT-2026-14"}
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_str().unwrap();
+    assert_eq!(e["open"], true);
+    assert_eq!(e["agents_by_site"], json!({"lincoln": 1, "roosevelt": 1}));
+    assert_eq!(e["spec"]["proposal"]["budget_code"], "IT-2026-14");
+
+    let (_, v) = app
+        .get(
+            "/api/agent/v1/assignments",
+            Auth::Agent(&lincoln_lab.credential),
+        )
+        .await;
+    let a = &v["assignments"][0];
+    assert_eq!(a["evaluation_id"], id);
+    assert_eq!(a["profile_toml"].as_str().unwrap(), kahoot_profile());
+    assert_eq!(a["profile_digest"], p["digest"]);
+    assert_eq!(a["bandwidth"]["start_at"], "2098-06-01T10:00:00Z");
+    assert_eq!(a["bandwidth"]["controller_endpoint"], true);
+    let (_, v) = app
+        .get(
+            "/api/agent/v1/assignments",
+            Auth::Agent(&roosevelt.credential),
+        )
+        .await;
+    assert_eq!(
+        v["assignments"][0]["bandwidth"]["start_at"], "2098-06-01T11:00:00Z",
+        "a site's own moment wins"
+    );
+    let (_, v) = app
+        .get(
+            "/api/agent/v1/assignments",
+            Auth::Agent(&lincoln_office.credential),
+        )
+        .await;
+    assert_eq!(
+        v["assignments"].as_array().unwrap().len(),
+        0,
+        "office is not in scope"
+    );
+
+    let (s, _) = app
+        .submit(&lincoln_lab, &report_for(&lincoln_lab), Some(id))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, e) = app
+        .get(&format!("/api/v1/evaluations/{id}"), Auth::Session(&admin))
+        .await;
+    assert_eq!(e["reports_by_site"], json!({"lincoln": 1}));
+
+    // A closed window hands out nothing.
+    let (s, closed) = app
+        .post(
+            "/api/v1/evaluations",
+            Auth::Session(&admin),
+            &json!({"title": "Old", "profile": p["id"], "window_start": "2020-01-01T00:00:00Z", "window_end": "2020-02-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(closed["open"], false);
+    let (_, v) = app
+        .get(
+            "/api/agent/v1/assignments",
+            Auth::Agent(&lincoln_office.credential),
+        )
+        .await;
+    assert_eq!(v["assignments"].as_array().unwrap().len(), 0);
+    app.stop().await;
+}
+
+async fn operations_endpoints_answer(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let (evaluation, _) = app.evaluation(&admin, &["lincoln"]).await;
+    app.submit(&agent, &report_for(&agent), Some(&evaluation))
+        .await;
+    let r = report_for(&agent);
+    app.submit(&agent, &r, Some(&evaluation)).await;
+    app.submit(&agent, &r, Some(&evaluation)).await;
+
+    let (s, body) = app.get("/healthz", Auth::None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, text) = app.get("/metrics", Auth::None).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = text.as_str().unwrap();
+    for line in [
+        "fitcheck_reports_ingested_total{result=\"stored\"} 2",
+        "fitcheck_reports_ingested_total{result=\"duplicate\"} 1",
+        "fitcheck_agents_enrolled 1",
+        "fitcheck_agents_seen 1",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(
+        text.contains("fitcheck_http_request_duration_seconds_count{route=\"/api/agent/v1/reports\",method=\"POST\",status=\"201\"} 2"),
+        "{text}"
+    );
+
+    let (s, doc) = app.get("/api/openapi.json", Auth::None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.0.3");
+    for path in [
+        "/api/agent/v1/enroll",
+        "/api/agent/v1/assignments",
+        "/api/agent/v1/reports",
+        "/api/v1/login",
+        "/api/v1/profiles",
+        "/api/v1/evaluations",
+        "/api/v1/evaluations/{id}/reports",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    let schema = &doc["components"]["schemas"]["Report"];
+    assert!(schema["properties"]["report_id"].is_object(), "{schema}");
+    // Every reference points at a schema that is there.
+    let text = doc.to_string();
+    for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &piece[..piece.find('"').unwrap()];
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {name}"
+        );
+    }
+    let (s, v) = app.get("/no/such/route", Auth::None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(v["error"], "not_found");
+    app.stop().await;
+}
+
+both!(
+    profiles_are_validated_with_the_command_lines_errors,
+    evaluations_reach_the_agents_in_scope,
+    operations_endpoints_answer,
+);

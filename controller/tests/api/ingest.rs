@@ -1,0 +1,269 @@
+//! Report delivery: stored once however often it arrives, bad input refused with the field
+//! named and nothing stored, limits on size and rate.
+
+use fitcheck_controller::Limits;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Auth, Db, report_for, spawn_app, spawn_app_with};
+
+async fn stored_count(app: &crate::helpers::TestApp, admin: &str, evaluation: &str) -> usize {
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/evaluations/{evaluation}/reports"),
+            Auth::Session(admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array().unwrap().len()
+}
+
+async fn a_report_is_stored_once_however_often_it_arrives(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let (evaluation, _) = app.evaluation(&admin, &["lincoln"]).await;
+
+    let report = report_for(&agent);
+    let (s, v) = app.submit(&agent, &report, Some(&evaluation)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["result"], "stored");
+    assert_eq!(v["report_id"], report["report_id"]);
+    let (s, v) = app.submit(&agent, &report, Some(&evaluation)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["result"], "duplicate");
+
+    // Twenty deliveries of one new report at once: one stored, the rest duplicates.
+    let again = report_for(&agent);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = app.client.clone();
+        let url = format!("{}/api/agent/v1/reports?evaluation={evaluation}", app.base);
+        let body = again.to_string();
+        let cred = agent.credential.clone();
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(cred)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::OK => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(stored_count(&app, &admin, &evaluation).await, 2);
+
+    // The stored report reads back as sent.
+    let (s, stored) = app
+        .get(
+            &format!("/api/v1/reports/{}", report["report_id"].as_str().unwrap()),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(stored, report);
+
+    // Reported evaluations are no longer assigned.
+    let (_, v) = app
+        .get("/api/agent/v1/assignments", Auth::Agent(&agent.credential))
+        .await;
+    assert_eq!(v["assignments"].as_array().unwrap().len(), 0, "{v}");
+
+    // A report made offline (no evaluation) is accepted too.
+    let (s, _) = app.submit(&agent, &report_for(&agent), None).await;
+    assert_eq!(s, StatusCode::CREATED);
+    app.stop().await;
+}
+
+async fn bad_reports_are_refused_with_the_field_and_nothing_is_stored(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let (evaluation, _) = app.evaluation(&admin, &["lincoln"]).await;
+    let path = format!("/api/agent/v1/reports?evaluation={evaluation}");
+    let auth = Auth::Agent(&agent.credential);
+
+    let (s, v, _) = app
+        .request(Method::POST, &path, auth, Some(b"{\"schema\": ".to_vec()))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"], "malformed_json");
+
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change, StatusCode, &str)> = vec![
+        (
+            "an unknown schema",
+            Box::new(|r| r["schema"] = json!("fitcheck.report/v9")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "schema",
+        ),
+        (
+            "an unknown outcome",
+            // Results are tagged by their kind, so the path stops at the result; the message
+            // names the word and the ones allowed.
+            Box::new(|r| r["results"][3]["outcome"] = json!("exploded")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "results[3]",
+        ),
+        (
+            "an unknown field",
+            Box::new(|r| r["device"]["memory"]["serial_number"] = json!("X1")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "device.memory.serial_number",
+        ),
+        (
+            "a missing field",
+            Box::new(|r| {
+                r.as_object_mut().unwrap().remove("report_id");
+            }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
+        (
+            "a bad time",
+            Box::new(|r| r["started_at"] = json!("yesterday")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "started_at",
+        ),
+        (
+            "another profile",
+            Box::new(|r| r["profile"]["digest"] = json!("sha256:00")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "profile.digest",
+        ),
+    ];
+    for (what, change, status, field) in cases {
+        let mut r = report_for(&agent);
+        change(&mut r);
+        let (s, v) = app.post(&path, auth, &r).await;
+        assert_eq!(s, status, "{what}: {v}");
+        if field.is_empty() {
+            assert!(
+                v["message"].as_str().unwrap().contains("report_id"),
+                "{what}: {v}"
+            );
+        } else {
+            assert_eq!(v["field"], field, "{what}: {v}");
+        }
+        assert!(!v["message"].as_str().unwrap().is_empty());
+    }
+    let (s, v) = app
+        .post(
+            "/api/agent/v1/reports?evaluation=not-a-uuid",
+            auth,
+            &report_for(&agent),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "evaluation");
+    let (s, v) = app
+        .post(
+            &format!("/api/agent/v1/reports?evaluation={}", uuid::Uuid::new_v4()),
+            auth,
+            &report_for(&agent),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(stored_count(&app, &admin, &evaluation).await, 0);
+    app.stop().await;
+}
+
+async fn oversized_bodies_get_413(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Limits {
+            max_body_bytes: 4096,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let (evaluation, _) = app.evaluation(&admin, &["lincoln"]).await;
+    let report = report_for(&agent);
+    assert!(report.to_string().len() > 4096);
+    let (s, v) = app.submit(&agent, &report, Some(&evaluation)).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(v["error"], "too_large");
+    // Streamed without a length, it is cut off at the limit all the same.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..3)
+        .map(|_| Ok(report.to_string().into_bytes()))
+        .collect();
+    let resp = app
+        .client
+        .post(format!(
+            "{}/api/agent/v1/reports?evaluation={evaluation}",
+            app.base
+        ))
+        .bearer_auth(&agent.credential)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(stored_count(&app, &admin, &evaluation).await, 0);
+    app.stop().await;
+}
+
+async fn an_agent_over_its_budget_gets_429_with_retry_after(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Limits {
+            agent_requests_per_s: 0.2,
+            agent_burst: 3,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[]).await;
+    let other = app.enroll(&secret, &[]).await;
+    for _ in 0..3 {
+        let (s, _) = app
+            .get("/api/agent/v1/assignments", Auth::Agent(&agent.credential))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, v, headers) = app
+        .request(
+            Method::GET,
+            "/api/agent/v1/assignments",
+            Auth::Agent(&agent.credential),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=5).contains(&retry), "Retry-After {retry}");
+    // Another agent is not held back.
+    let (s, _) = app
+        .get("/api/agent/v1/assignments", Auth::Agent(&other.credential))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    app.stop().await;
+}
+
+both!(
+    a_report_is_stored_once_however_often_it_arrives,
+    bad_reports_are_refused_with_the_field_and_nothing_is_stored,
+    oversized_bodies_get_413,
+    an_agent_over_its_budget_gets_429_with_retry_after,
+);

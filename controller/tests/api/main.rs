@@ -1,0 +1,9 @@
+//! API tests: the real controller on 127.0.0.1 over HTTPS, each test once on SQLite and once
+//! on PostgreSQL (`FITCHECK_TEST_POSTGRES`; `scripts/test` starts a server for it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access;
+mod evaluations;
+mod helpers;
+mod ingest;
