@@ -601,6 +601,32 @@ pub async fn evaluation_reports(
     ))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsQuery {
+    agent: String,
+}
+
+/// `GET /api/v1/reports?agent=ID`: an agent's reports, newest first (at most 10,000).
+pub async fn agent_reports(
+    State(state): State<AppState>,
+    _who: Person,
+    query: Result<Query<ReportsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<ReportInfo>>, Failure> {
+    let Query(q) = query.map_err(|e| {
+        Failure::bad_request("invalid_query", format!("{e}; give agent=<agent id>"))
+    })?;
+    Ok(Json(
+        state
+            .store
+            .reports_for_agent(&q.agent, 10_000)
+            .await?
+            .into_iter()
+            .map(report_info)
+            .collect(),
+    ))
+}
+
 /// `GET /api/v1/reports/{id}`: the report as the agent sent it.
 pub async fn get_report(
     State(state): State<AppState>,

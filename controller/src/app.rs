@@ -39,8 +39,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 2 << 20,
-            agent_requests_per_s: 2.0,
-            agent_burst: 60,
+            agent_requests_per_s: 10.0,
+            agent_burst: 120,
             poll_interval_s: 60,
             session_s: 12 * 3600,
         }
@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/evaluations/{id}", get(admin::get_evaluation))
         .route("/evaluations/{id}/reports", get(admin::evaluation_reports))
+        .route("/reports", get(admin::agent_reports))
         .route("/reports/{id}", get(admin::get_report));
     Router::new()
         .nest("/api/agent/v1", agent)

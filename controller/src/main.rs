@@ -69,10 +69,10 @@ enum Command {
         #[arg(long, default_value_t = 2 << 20)]
         max_body_bytes: usize,
         /// Requests per second one agent may make, sustained.
-        #[arg(long, default_value_t = 2.0)]
+        #[arg(long, default_value_t = 10.0)]
         agent_rate: f64,
         /// Requests one agent may make at once after a quiet spell.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = 120)]
         agent_burst: u32,
     },
     /// Manage people who log in.

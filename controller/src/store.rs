@@ -621,6 +621,22 @@ impl Store {
         .await?)
     }
 
+    /// An agent's reports, newest first, at most `limit`.
+    pub async fn reports_for_agent(
+        &self,
+        agent_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ReportSummary>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at \
+             FROM reports WHERE agent_id = $1 ORDER BY received_at DESC LIMIT $2",
+        )
+        .bind(agent_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// A stored report's summary and body.
     pub async fn get_report(
         &self,

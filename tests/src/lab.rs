@@ -254,6 +254,12 @@ pub fn agent_binary() -> Result<PathBuf> {
         }
         return Ok(p);
     }
+    workspace_binary("fitcheck-agent", "fitcheck-agent")
+}
+
+/// A binary of this workspace next to this test's target profile directory, built first with
+/// `cargo build -p PACKAGE --bin NAME` (in the same profile) so it is never stale.
+pub fn workspace_binary(package: &str, name: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find this test's executable")?;
     // target/<profile>/deps/<test> → target/<profile>
     let profile_dir = exe
@@ -267,7 +273,7 @@ pub fn agent_binary() -> Result<PathBuf> {
             )
         })?
         .to_path_buf();
-    let bin = profile_dir.join("fitcheck-agent");
+    let bin = profile_dir.join(name);
     let target_dir = profile_dir
         .parent()
         .context("target/<profile> has no parent")?;
@@ -277,18 +283,11 @@ pub fn agent_binary() -> Result<PathBuf> {
         .unwrap_or_default();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let mut cmd = Command::new(env!("CARGO"));
-    cmd.args([
-        "build",
-        "--quiet",
-        "-p",
-        "fitcheck-agent",
-        "--bin",
-        "fitcheck-agent",
-    ])
-    .arg("--manifest-path")
-    .arg(&manifest)
-    .arg("--target-dir")
-    .arg(target_dir);
+    cmd.args(["build", "--quiet", "-p", package, "--bin", name])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
     match profile.as_str() {
         "debug" => {}
         "release" => {
@@ -299,17 +298,17 @@ pub fn agent_binary() -> Result<PathBuf> {
         }
     }
     let f = run_bounded(&mut cmd, Duration::from_secs(900))
-        .context("building fitcheck-agent for the lab")?;
+        .with_context(|| format!("building {name} for the tests"))?;
     if !f.status.success() {
         bail!(
-            "`cargo build -p fitcheck-agent` failed ({}), so the lab cannot run the agent:\n{}",
+            "`cargo build -p {package}` failed ({}), so the tests cannot run {name}:\n{}",
             f.status,
             f.stderr
         );
     }
     if !bin.is_file() {
         bail!(
-            "`cargo build -p fitcheck-agent` succeeded but {} does not exist",
+            "`cargo build -p {package}` succeeded but {} does not exist",
             bin.display()
         );
     }

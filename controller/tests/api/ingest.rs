@@ -85,6 +85,19 @@ async fn a_report_is_stored_once_however_often_it_arrives(db: Db) {
     // A report made offline (no evaluation) is accepted too.
     let (s, _) = app.submit(&agent, &report_for(&agent), None).await;
     assert_eq!(s, StatusCode::CREATED);
+    let (s, mine) = app
+        .get(
+            &format!("/api/v1/reports?agent={}", agent.id),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{mine}");
+    let mine = mine.as_array().unwrap();
+    assert_eq!(mine.len(), 3);
+    assert_eq!(
+        mine.iter().filter(|r| r["evaluation_id"].is_null()).count(),
+        1
+    );
     app.stop().await;
 }
 

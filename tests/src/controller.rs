@@ -1,0 +1,291 @@
+//! The controller as a process, for tests that kill and restart it: started from the built
+//! binary on a fixed loopback port with its own data directory (and optionally PostgreSQL),
+//! ended by PID (SIGTERM, or SIGKILL for a crash), and an HTTPS client that trusts its
+//! certificate.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::lab::{run_bounded, workspace_binary};
+
+/// A controller process.
+#[derive(Debug)]
+pub struct ControllerProcess {
+    child: Option<Child>,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub database: Option<String>,
+    /// The first administrator's one-time password (from the first start's output).
+    pub admin_password: String,
+    /// `sha256:…` of its certificate.
+    pub fingerprint: String,
+    /// Its certificate (PEM).
+    pub cert_pem: Vec<u8>,
+}
+
+/// A free loopback port (bound and released; the controller binds it right after).
+pub fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?;
+    Ok(l.local_addr()?.port())
+}
+
+impl ControllerProcess {
+    /// Starts `fitcheck-controller serve` and waits until it accepts connections.
+    pub fn start(data_dir: &Path, database: Option<&str>) -> Result<ControllerProcess> {
+        let mut c = ControllerProcess {
+            child: None,
+            port: free_port()?,
+            data_dir: data_dir.to_path_buf(),
+            database: database.map(str::to_owned),
+            admin_password: String::new(),
+            fingerprint: String::new(),
+            cert_pem: Vec::new(),
+        };
+        c.launch()?;
+        Ok(c)
+    }
+
+    fn command(&self, args: &[&str]) -> Result<Command> {
+        let mut cmd = Command::new(workspace_binary(
+            "fitcheck-controller",
+            "fitcheck-controller",
+        )?);
+        cmd.args(args).arg("--data-dir").arg(&self.data_dir);
+        match &self.database {
+            Some(url) => cmd.env("FITCHECK_DATABASE_URL", url),
+            None => cmd.env_remove("FITCHECK_DATABASE_URL"),
+        };
+        Ok(cmd)
+    }
+
+    fn launch(&mut self) -> Result<()> {
+        let listen = format!("127.0.0.1:{}", self.port);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.with_extension("log"))
+            .context("opening the controller's log")?;
+        let mut child = self
+            .command(&["serve", "--listen", &listen, "--poll-interval", "5"])?
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .context("starting fitcheck-controller")?;
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        if let Some(out) = child.stdout.take() {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if let Ok(mut l) = lines.lock() {
+                        l.push(line);
+                    }
+                }
+            });
+        }
+        self.child = Some(child);
+        // The first start prints the administrator's password; every start the fingerprint.
+        let first = self.admin_password.is_empty();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let printed = loop {
+            let printed = lines.lock().map(|l| l.join("\n")).unwrap_or_default();
+            let told =
+                printed.contains("SHA-256 ") && (!first || printed.contains("one-time password"));
+            if told && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                break printed;
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                bail!(
+                    "fitcheck-controller exited ({status}) before listening; see {}",
+                    self.data_dir.with_extension("log").display()
+                );
+            }
+            if Instant::now() > deadline {
+                bail!("fitcheck-controller did not listen on {listen} within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(pw) = printed
+            .lines()
+            .find_map(|l| l.split("one-time password ").nth(1))
+        {
+            self.admin_password = pw.trim().to_owned();
+        }
+        self.fingerprint = printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("SHA-256 "))
+            .context("the controller printed no certificate fingerprint")?
+            .trim()
+            .to_owned();
+        self.cert_pem = std::fs::read(self.data_dir.join("tls/cert.pem"))
+            .context("reading the controller's certificate")?;
+        Ok(())
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn base(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// The PID of the running process.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// A crash: SIGKILL, nothing gets to finish.
+    pub fn kill9(&mut self) -> Result<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill().context("killing the controller")?;
+            c.wait()?;
+        }
+        Ok(())
+    }
+
+    /// A clean stop: SIGTERM, then wait (SIGKILL after 40 s).
+    pub fn terminate(&mut self) -> Result<()> {
+        if let Some(mut c) = self.child.take() {
+            run_bounded(
+                Command::new("kill").args(["-TERM", &c.id().to_string()]),
+                Duration::from_secs(5),
+            )?;
+            let deadline = Instant::now() + Duration::from_secs(40);
+            while c.try_wait()?.is_none() {
+                if Instant::now() > deadline {
+                    let _ = c.kill();
+                    c.wait()?;
+                    bail!("the controller did not stop within 40 s of SIGTERM");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts it again on the same port, data directory and database.
+    pub fn restart(&mut self) -> Result<()> {
+        self.launch()
+    }
+
+    /// Creates an enrollment secret with the command line; returns the secret.
+    pub fn secret(&self) -> Result<String> {
+        let f = run_bounded(
+            &mut self.command(&["secret", "tests"])?,
+            Duration::from_secs(30),
+        )?;
+        if !f.status.success() {
+            bail!("fitcheck-controller secret failed: {}", f.stderr);
+        }
+        f.stdout
+            .rsplit(": ")
+            .next()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| s.starts_with("fce_"))
+            .with_context(|| format!("no secret in {:?}", f.stdout))
+    }
+
+    /// An HTTPS client that trusts this controller's certificate.
+    pub fn client(&self) -> Result<Client> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&self.cert_pem)?)
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Client {
+            http,
+            base: self.base(),
+            session: None,
+        })
+    }
+}
+
+impl Drop for ControllerProcess {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A client of one controller, logged in or not.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    session: Option<String>,
+}
+
+impl Client {
+    /// Logs in as `username`.
+    pub async fn login(&mut self, username: &str, password: &str) -> Result<()> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/login", self.base))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("log-in as {username} refused: {}", resp.status());
+        }
+        let cookie = resp
+            .headers()
+            .get("set-cookie")
+            .context("no session cookie")?
+            .to_str()?;
+        self.session = cookie.split(';').next().map(str::to_owned);
+        Ok(())
+    }
+
+    fn with_session(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.session {
+            Some(c) => req.header("Cookie", c),
+            None => req,
+        }
+    }
+
+    /// GET a JSON document as the logged-in person.
+    pub async fn get(&self, path: &str) -> Result<(u16, Value)> {
+        let resp = self
+            .with_session(self.http.get(format!("{}{path}", self.base)))
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// POST a body (JSON, or any text with its content type) as the logged-in person.
+    pub async fn post(&self, path: &str, body: String, content_type: &str) -> Result<(u16, Value)> {
+        let resp = self
+            .with_session(self.http.post(format!("{}{path}", self.base)))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+}
+
+/// A report that reads like one an agent wrote (the bundled Kahoot! profile run on a device
+/// with no network), with a fresh `report_id`, made by `agent_id`.
+pub fn sample_report(agent_id: &str) -> Result<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controller/tests/data/report.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut v: Value = serde_json::from_str(&text)?;
+    v["report_id"] = json!(uuid::Uuid::new_v4());
+    v["agent"]["agent_id"] = json!(agent_id);
+    Ok(v)
+}

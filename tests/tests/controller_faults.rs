@@ -1,0 +1,363 @@
+//! Faults between agents and the controller, with the real binaries on loopback:
+//!
+//! - the controller killed (SIGKILL) while agents deliver: after a restart every acknowledged
+//!   report is stored, and delivering everything again stores nothing twice (SQLite and
+//!   PostgreSQL);
+//! - the controller down while agents work: their reports wait in the spool and all arrive
+//!   once it is back;
+//! - an agent killed while it delivers its spool: a restarted agent delivers the rest, with
+//!   no loss and no duplicate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use fitcheck_tests::controller::{Client, ControllerProcess, sample_report};
+use fitcheck_tests::lab::{agent_binary, run_bounded};
+use serde_json::{Value, json};
+
+/// A fresh database on the PostgreSQL server the suite was given.
+fn postgres_database() -> String {
+    let base = std::env::var("FITCHECK_TEST_POSTGRES").expect(
+        "FITCHECK_TEST_POSTGRES is not set: scripts/test starts a PostgreSQL server for these tests",
+    );
+    let name = format!("fitcheck_faults_{}", uuid::Uuid::new_v4().simple());
+    let f = run_bounded(
+        Command::new("psql").args([&base, "-qc", &format!("CREATE DATABASE {name}")]),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert!(f.status.success(), "psql: {}", f.stderr);
+    let (head, _) = base.rsplit_once('/').unwrap();
+    format!("{head}/{name}")
+}
+
+async fn enroll_by_api(client: &Client, secret: &str, site: &str) -> (String, String) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let (s, v) = client
+        .post(
+            "/api/agent/v1/enroll",
+            json!({"secret": secret, "agent_id": id, "labels": {"site": site}, "version": "0.1.0"})
+                .to_string(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{v}");
+    (id, v["credential"].as_str().unwrap().to_owned())
+}
+
+/// What one delivery attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Delivery {
+    /// 201 or 200: the controller said it has it.
+    Acknowledged,
+    /// No answer or an error: unknown whether it was stored.
+    Unknown,
+}
+
+async fn deliver(client: &Client, credential: &str, report: &Value) -> Delivery {
+    let sent = client
+        .http
+        .post(format!("{}/api/agent/v1/reports", client.base))
+        .bearer_auth(credential)
+        .header("Content-Type", "application/json")
+        .body(report.to_string())
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 200 => Delivery::Acknowledged,
+        _ => Delivery::Unknown,
+    }
+}
+
+async fn stored_ids(client: &Client, agent: &str) -> Vec<String> {
+    let (s, v) = client
+        .get(&format!("/api/v1/reports?agent={agent}"))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["report_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn kill9_while_agents_deliver(database: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut controller =
+        ControllerProcess::start(&dir.path().join("controller"), database.as_deref()).unwrap();
+    let secret = controller.secret().unwrap();
+    let client = controller.client().unwrap();
+    let mut agents = Vec::new();
+    for _ in 0..8 {
+        agents.push(enroll_by_api(&client, &secret, "lincoln").await);
+    }
+
+    // Eight agents deliver as fast as they can; the controller is killed under them.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for (id, credential) in agents.clone() {
+        let client = client.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut attempts: Vec<(Value, Delivery)> = Vec::new();
+            let started = Instant::now();
+            while !stop.load(Ordering::Relaxed)
+                && attempts.len() < 5_000
+                && started.elapsed() < Duration::from_secs(30)
+            {
+                let report = sample_report(&id).unwrap();
+                let outcome = deliver(&client, &credential, &report).await;
+                attempts.push((report, outcome));
+            }
+            (id, credential, attempts)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    controller.kill9().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    let acknowledged: usize = results
+        .iter()
+        .map(|(_, _, a)| {
+            a.iter()
+                .filter(|(_, d)| *d == Delivery::Acknowledged)
+                .count()
+        })
+        .sum();
+    let unknown: usize = results
+        .iter()
+        .map(|(_, _, a)| a.iter().filter(|(_, d)| *d == Delivery::Unknown).count())
+        .sum();
+    assert!(
+        acknowledged > 0,
+        "no report was acknowledged before the kill"
+    );
+    assert!(unknown > 0, "the kill interrupted no delivery");
+    eprintln!("before the kill: {acknowledged} acknowledged, {unknown} without an answer");
+
+    controller.restart().unwrap();
+    let mut client = controller.client().unwrap();
+    client
+        .login("admin", &controller.admin_password)
+        .await
+        .unwrap();
+    for (id, credential, attempts) in &results {
+        let stored: BTreeSet<String> = stored_ids(&client, id).await.into_iter().collect();
+        for (report, outcome) in attempts {
+            let rid = report["report_id"].as_str().unwrap();
+            if *outcome == Delivery::Acknowledged {
+                assert!(stored.contains(rid), "acknowledged report {rid} was lost");
+            }
+        }
+        // The agents deliver everything again (as a spool would): all of it is acknowledged
+        // and each report is stored exactly once.
+        for (report, _) in attempts {
+            assert_eq!(
+                deliver(&client, credential, report).await,
+                Delivery::Acknowledged
+            );
+        }
+        let after = stored_ids(&client, id).await;
+        let distinct: BTreeSet<&String> = after.iter().collect();
+        assert_eq!(after.len(), distinct.len(), "a report is stored twice");
+        assert_eq!(
+            after.len(),
+            attempts.len(),
+            "stored ≠ distinct reports sent"
+        );
+    }
+    controller.terminate().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_killed_while_agents_deliver_sqlite() {
+    kill9_while_agents_deliver(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_killed_while_agents_deliver_postgres() {
+    kill9_while_agents_deliver(Some(postgres_database())).await;
+}
+
+fn agent(args: &[&str], state: &Path) -> fitcheck_tests::lab::Finished {
+    let mut cmd = Command::new(agent_binary().unwrap());
+    cmd.args(args).arg("--state-dir").arg(state);
+    run_bounded(&mut cmd, Duration::from_secs(120)).unwrap()
+}
+
+/// Writes `n` reports as `run --json` would have, made by the agent of `state`.
+fn offline_reports(dir: &Path, state: &Path, n: usize) -> Vec<(String, String)> {
+    let id = std::fs::read_to_string(state.join("agent-id")).unwrap();
+    (0..n)
+        .map(|i| {
+            let r = sample_report(id.trim()).unwrap();
+            let path = dir.join(format!("report-{i}.json"));
+            std::fs::write(&path, r.to_string()).unwrap();
+            (
+                path.display().to_string(),
+                r["report_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn enroll_agent(controller: &ControllerProcess, state: &Path) {
+    let secret = controller.secret().unwrap();
+    let f = agent(
+        &[
+            "enroll",
+            "--controller",
+            &controller.base(),
+            "--secret",
+            &secret,
+            "--fingerprint",
+            &controller.fingerprint,
+            "--label",
+            "site=lincoln",
+        ],
+        state,
+    );
+    assert!(f.status.success(), "enroll: {}{}", f.stdout, f.stderr);
+}
+
+fn spawn_daemon(state: &Path, log: &Path) -> std::process::Child {
+    Command::new(agent_binary().unwrap())
+        .args(["daemon", "--state-dir"])
+        .arg(state)
+        .stdout(std::process::Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap(),
+        )
+        .spawn()
+        .unwrap()
+}
+
+fn daemon_log(dir: &Path) -> String {
+    format!(
+        "daemon log:\n{}",
+        std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default()
+    )
+}
+
+async fn wait_for_empty_spool(state: &Path, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while spool_len(state) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn spool_len(state: &Path) -> usize {
+    std::fs::read_dir(state.join("spool"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_made_while_the_controller_is_down_arrive_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("agent");
+    let mut controller = ControllerProcess::start(&dir.path().join("controller"), None).unwrap();
+    enroll_agent(&controller, &state);
+    controller.terminate().unwrap();
+
+    // The controller is down: reports are kept, the upload says so.
+    let files = offline_reports(dir.path(), &state, 12);
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let mut args = vec!["upload"];
+    args.extend(&paths);
+    let f = agent(&args, &state);
+    assert!(
+        !f.status.success(),
+        "upload cannot succeed with the controller down"
+    );
+    assert_eq!(spool_len(&state), 12, "{}{}", f.stdout, f.stderr);
+
+    // The daemon retries; the controller comes back a few seconds later.
+    let mut daemon = spawn_daemon(&state, &dir.path().join("daemon.log"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    controller.restart().unwrap();
+    wait_for_empty_spool(&state, Duration::from_secs(90)).await;
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert_eq!(spool_len(&state), 0, "{}", daemon_log(dir.path()));
+    let mut client = controller.client().unwrap();
+    client
+        .login("admin", &controller.admin_password)
+        .await
+        .unwrap();
+    let id = std::fs::read_to_string(state.join("agent-id")).unwrap();
+    let stored: BTreeSet<String> = stored_ids(&client, id.trim()).await.into_iter().collect();
+    let sent: BTreeSet<String> = files.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(stored, sent);
+    controller.terminate().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_mid_delivery_neither_loses_nor_doubles() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("agent");
+    let mut controller = ControllerProcess::start(&dir.path().join("controller"), None).unwrap();
+    enroll_agent(&controller, &state);
+    controller.terminate().unwrap();
+    let files = offline_reports(dir.path(), &state, 200);
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let mut args = vec!["upload"];
+    args.extend(&paths);
+    agent(&args, &state);
+    assert_eq!(spool_len(&state), 200);
+    controller.restart().unwrap();
+
+    // Kill the delivering agent part-way, twice, then let one run until the spool is empty.
+    let mut left = Vec::new();
+    for delay_ms in [300, 700] {
+        let mut daemon = spawn_daemon(&state, &dir.path().join("daemon.log"));
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        left.push(spool_len(&state));
+    }
+    eprintln!("still spooled after each kill: {left:?}");
+    assert!(
+        left[1] < 200,
+        "the agent delivered nothing before it was killed"
+    );
+    let mut daemon = spawn_daemon(&state, &dir.path().join("daemon.log"));
+    wait_for_empty_spool(&state, Duration::from_secs(120)).await;
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert_eq!(spool_len(&state), 0, "{}", daemon_log(dir.path()));
+
+    let mut client = controller.client().unwrap();
+    client
+        .login("admin", &controller.admin_password)
+        .await
+        .unwrap();
+    let id = std::fs::read_to_string(state.join("agent-id")).unwrap();
+    let stored = stored_ids(&client, id.trim()).await;
+    let distinct: BTreeSet<String> = stored.iter().cloned().collect();
+    assert_eq!(stored.len(), distinct.len(), "a report is stored twice");
+    let sent: BTreeSet<String> = files.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(distinct, sent, "reports lost");
+    controller.terminate().unwrap();
+}
