@@ -192,6 +192,17 @@ impl TestApp {
         }
     }
 
+    /// A second controller on the same database (its own data directory and certificate), as
+    /// when several controllers share one PostgreSQL.
+    pub async fn sibling(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = self.config.clone();
+        config.data_dir = dir.path().join("data");
+        let mut app = start(config, dir, None).await;
+        app.admin_password = self.admin_password.clone();
+        app
+    }
+
     /// Stops and starts the controller again on the same database and data directory.
     pub async fn restart(mut self) -> TestApp {
         self.halt().await;

@@ -274,6 +274,43 @@ async fn an_agent_over_its_budget_gets_429_with_retry_after(db: Db) {
     app.stop().await;
 }
 
+/// Several controllers share one PostgreSQL: a session, an agent and a report are the same
+/// whichever controller they reach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controllers_sharing_one_postgres_store_a_report_once() {
+    let a = spawn_app(Db::Postgres).await;
+    let b = a.sibling().await;
+    assert_ne!(a.fingerprint, b.fingerprint, "each has its own certificate");
+    let admin = a.admin().await;
+    let (_, secret) = a.secret(&admin).await;
+    let agent = a.enroll(&secret, &[("site", "lincoln")]).await;
+    // b knows the agent a enrolled and the session a opened.
+    let (s, _) = b
+        .get("/api/agent/v1/assignments", Auth::Agent(&agent.credential))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = b.get("/api/v1/evaluations", Auth::Session(&admin)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (evaluation, _) = a.evaluation(&admin, &["lincoln"]).await;
+    for _ in 0..10 {
+        let report = report_for(&agent);
+        let (ra, rb) = tokio::join!(
+            a.submit(&agent, &report, Some(&evaluation)),
+            b.submit(&agent, &report, Some(&evaluation)),
+        );
+        let mut results = [ra.1["result"].clone(), rb.1["result"].clone()];
+        results.sort_by_key(|v| v.to_string());
+        assert_eq!(
+            results,
+            [json!("duplicate"), json!("stored")],
+            "{ra:?} {rb:?}"
+        );
+    }
+    assert_eq!(stored_count(&b, &admin, &evaluation).await, 10);
+    b.stop().await;
+    a.stop().await;
+}
+
 both!(
     a_report_is_stored_once_however_often_it_arrives,
     bad_reports_are_refused_with_the_field_and_nothing_is_stored,
