@@ -124,6 +124,40 @@ fn frequency_falls_back_to_the_model_name() {
     );
 }
 
+#[test]
+fn the_model_comes_from_dmi_and_placeholders_are_unknown() {
+    let dir = fixture();
+    let sources = FactSources {
+        root: dir.path().to_owned(),
+        use_nvml: false,
+    };
+    assert_eq!(facts::linux::dmi_model(&sources), None, "no DMI: unknown");
+    put(dir.path(), "sys/class/dmi/id/sys_vendor", "Dell Inc.\n");
+    put(
+        dir.path(),
+        "sys/class/dmi/id/product_name",
+        "Latitude 3190\n",
+    );
+    put(
+        dir.path(),
+        "sys/class/dmi/id/product_serial",
+        "SERIAL-MUST-NOT-APPEAR\n",
+    );
+    let m = facts::linux::dmi_model(&sources).unwrap();
+    assert_eq!(
+        (m.vendor.as_str(), m.product.as_str()),
+        ("Dell Inc.", "Latitude 3190")
+    );
+    let all = serde_json::to_string(&facts::collect(&sources)).unwrap();
+    assert!(all.contains("Latitude 3190") && !all.contains("SERIAL-MUST-NOT-APPEAR"));
+    put(
+        dir.path(),
+        "sys/class/dmi/id/product_name",
+        "To Be Filled By O.E.M.\n",
+    );
+    assert_eq!(facts::linux::dmi_model(&sources), None);
+}
+
 fn profile(device: &str) -> Profile {
     let text = format!(
         "format = 1\nid = \"t\"\nname = \"T\"\nvendor = \"V\"\nreviewed = \"2026-01-01\"\nsources = [\"https://example.com/r\"]\n[device]\n{device}"

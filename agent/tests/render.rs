@@ -82,6 +82,7 @@ min_version = "115"
                 version: "128.5.0".into(),
             }],
         },
+        model: None,
     };
     let mut results = vec![
         CheckResult::Dns(DnsResult {

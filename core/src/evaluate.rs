@@ -171,8 +171,8 @@ fn gib(bytes: u64) -> f64 {
     bytes as f64 / GIB
 }
 
-/// The port of an `http(s)://` URL, explicit or by scheme.
-fn url_port(url: &str) -> u16 {
+/// The port a URL connects to (its explicit port, else 443 for https and 80 otherwise).
+pub fn url_port(url: &str) -> u16 {
     let https = url.starts_with("https://");
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");

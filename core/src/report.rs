@@ -95,6 +95,20 @@ pub struct DeviceFacts {
     pub screen: ScreenFacts,
     /// Installed browsers.
     pub browsers: BrowserFacts,
+    /// Make and model as the firmware names them (no serial number), where the OS tells;
+    /// recommendations group hardware by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<DeviceModel>,
+}
+
+/// A device's make and model (DMI `sys_vendor` and `product_name` on Linux).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceModel {
+    /// Manufacturer (`Dell Inc.`).
+    pub vendor: String,
+    /// Model name (`Latitude 3190`).
+    pub product: String,
 }
 
 /// Operating system facts.

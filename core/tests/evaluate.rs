@@ -62,6 +62,7 @@ fn device() -> DeviceFacts {
                 version: "119.0.6045.200".into(),
             }],
         },
+        model: None,
     }
 }
 

@@ -3,7 +3,7 @@
 use std::fs;
 
 use fitcheck_core::profile::{GpuVendor, OsFamily};
-use fitcheck_core::report::GpuAdapter;
+use fitcheck_core::report::{DeviceModel, GpuAdapter};
 
 use super::FactSources;
 use super::pci_ids::PciIds;
@@ -63,6 +63,39 @@ pub fn os_release(sources: &FactSources) -> OsRelease {
 }
 
 /// `MemTotal` from `/proc/meminfo`, in bytes.
+/// Make and model from DMI (`/sys/class/dmi/id/sys_vendor`, `product_name`), which any user
+/// may read; the serial number beside them is never read. Placeholders firmware vendors leave
+/// in (`To be filled by O.E.M.`, `System Product Name`) count as unknown.
+pub fn dmi_model(sources: &FactSources) -> Option<DeviceModel> {
+    let read = |name: &str| -> Option<String> {
+        let text =
+            std::fs::read_to_string(sources.path(&format!("sys/class/dmi/id/{name}"))).ok()?;
+        let value: String = text
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(80)
+            .collect();
+        let placeholder = value.is_empty()
+            || [
+                "to be filled",
+                "system product name",
+                "system manufacturer",
+                "default string",
+                "not applicable",
+                "not specified",
+            ]
+            .iter()
+            .any(|p| value.to_ascii_lowercase().contains(p));
+        (!placeholder).then_some(value)
+    };
+    let product = read("product_name")?;
+    Some(DeviceModel {
+        vendor: read("sys_vendor").unwrap_or_default(),
+        product,
+    })
+}
+
 pub fn mem_total_bytes(sources: &FactSources) -> Option<u64> {
     let text = fs::read_to_string(sources.path("proc/meminfo")).ok()?;
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;

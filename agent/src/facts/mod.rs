@@ -4,7 +4,7 @@
 //! so tests can hand in a fixture tree); other systems go through `sysinfo` where it covers them,
 //! and report `unsupported` (unknown, never a fail) where it does not.
 //!
-//! - [`linux`]: os-release, CPU frequency, PCI display adapters, DRM connectors.
+//! - [`linux`]: os-release, CPU frequency, PCI display adapters, DRM connectors, DMI model.
 //! - [`pci_ids`]: vendor and device names from the system's `pci.ids`.
 //! - [`nvidia`]: NVIDIA VRAM through NVML, when a driver is present.
 //! - [`browsers`]: installed browsers and their versions.
@@ -66,6 +66,11 @@ pub fn collect(sources: &FactSources) -> DeviceFacts {
         gpu: gpu_facts(sources),
         screen: screen_facts(sources),
         browsers: browser_facts(),
+        model: if cfg!(target_os = "linux") {
+            linux::dmi_model(sources)
+        } else {
+            None
+        },
     }
 }
 
