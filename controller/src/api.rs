@@ -122,6 +122,13 @@ pub struct NewEvaluation {
     /// What the committee's proposal form asks, where known.
     #[serde(default)]
     pub proposal: Proposal,
+    /// Devices a site needs to have reported before it can be judged.
+    #[serde(default = "two")]
+    pub min_devices_per_site: u32,
+}
+
+fn two() -> u32 {
+    2
 }
 
 /// How throughput is measured.
@@ -151,7 +158,7 @@ fn ten() -> f64 {
 }
 
 /// Facts of the committee's proposal form, recorded with the evaluation.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Proposal {
     #[serde(default, skip_serializing_if = "Option::is_none")]

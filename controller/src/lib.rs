@@ -22,6 +22,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
+pub mod recommend;
 pub mod server;
 pub mod store;
 pub mod tls;
