@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod recommend;
+pub mod render;
 pub mod server;
 pub mod store;
 pub mod tls;

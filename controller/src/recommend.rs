@@ -395,6 +395,14 @@ fn network_condition(
         kind,
         detail: detail.to_owned(),
     };
+    if r.kind == RequirementKind::Network {
+        // Latency, jitter and loss: the path, judged from the device's latency measurement.
+        return (
+            key(ConditionKind::NetworkPath, &r.id),
+            Some(format!("{} {} (needs {})", r.title, r.observed, r.expected)),
+            None,
+        );
+    }
     let found = result_for(report, &r.id);
     match found {
         Some(CheckResult::Dns(d)) => {
@@ -464,14 +472,6 @@ fn network_condition(
                 ),
             }
         }
-        Some(CheckResult::Latency(l)) if l.outcome == MeasureOutcome::Measured => (
-            key(ConditionKind::NetworkPath, &r.id),
-            Some(format!(
-                "{}: {} (needs {})",
-                r.title, r.observed, r.expected
-            )),
-            None,
-        ),
         _ => (
             key(ConditionKind::Investigate, &r.id),
             Some(r.title.clone()),

@@ -1,0 +1,253 @@
+//! Renderers of a [`Recommendation`]: Markdown for the committee packet and for e-mail, JSON
+//! for scripts. They only format; every judgement is the engine's.
+
+use std::fmt::Write;
+
+use fitcheck_core::evaluate::Status;
+
+use crate::recommend::{Cell, Recommendation, SiteThroughput};
+
+/// The recommendation as pretty JSON (schema `fitcheck.recommendation/v1`).
+pub fn json(r: &Recommendation) -> String {
+    serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn mark(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Unknown => "unknown",
+    }
+}
+
+fn cell_text(c: &Cell) -> String {
+    let total = c.pass + c.warn + c.fail + c.unknown;
+    match c.status {
+        Status::Pass => format!("pass ({}/{total})", c.pass),
+        Status::Fail => format!("**FAIL** ({}/{total})", c.fail),
+        Status::Warn => format!("WARN ({}/{total})", c.warn),
+        Status::Unknown => format!("unknown ({total})"),
+    }
+}
+
+fn mbps(v: Option<f64>) -> String {
+    v.map_or("—".to_owned(), |v| {
+        if v >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The throughput line for one site, in words.
+pub fn throughput_words(t: &SiteThroughput) -> String {
+    let how = if t.coordinated {
+        format!("{} device(s) measuring at once", t.devices_measured)
+    } else {
+        format!(
+            "best of {} device(s), not a coordinated run",
+            t.devices_measured
+        )
+    };
+    format!(
+        "{} users: download {} of {} Mbit/s needed, upload {} of {} Mbit/s needed ({how}); carries {} users today",
+        t.users,
+        mbps(t.download_measured_mbps),
+        mbps(t.download_needed_mbps),
+        mbps(t.upload_measured_mbps),
+        mbps(t.upload_needed_mbps),
+        t.max_users
+            .map_or("an unknown number of".to_owned(), |n| n.to_string())
+    )
+}
+
+/// The recommendation as Markdown.
+pub fn markdown(r: &Recommendation) -> String {
+    let mut out = String::new();
+    let e = &r.evaluation;
+    let _ = writeln!(out, "# {} — technology recommendation\n", e.product);
+    let _ = writeln!(out, "**Verdict: {}**\n", r.verdict.words());
+    let _ = writeln!(out, "{}\n", r.summary);
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| Evaluation | {} (`{}`) |", escape(&e.title), e.id);
+    let _ = writeln!(
+        out,
+        "| Product | {} — {} |",
+        escape(&e.product),
+        escape(&e.vendor)
+    );
+    let p = &e.proposal;
+    for (label, value) in [
+        ("Sponsor", p.sponsor.as_deref()),
+        ("Decision needed by", p.deadline.as_deref()),
+        ("Budget code", p.budget_code.as_deref()),
+    ] {
+        if let Some(v) = value {
+            let _ = writeln!(out, "| {label} | {} |", escape(v));
+        }
+    }
+    if !p.data_needs.is_empty() {
+        let _ = writeln!(
+            out,
+            "| Data the product needs | {} |",
+            escape(&p.data_needs.join("; "))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| Window | {} to {} |",
+        e.window_start.as_deref().unwrap_or("—"),
+        e.window_end
+    );
+    let _ = writeln!(
+        out,
+        "| Profile | `{}` ({}) |",
+        e.profile_id, e.profile_digest
+    );
+    let _ = writeln!(out, "| Written | {} |\n", r.generated_at);
+
+    if !r.blockers.is_empty() {
+        let _ = writeln!(out, "## Why it cannot be used\n");
+        for b in &r.blockers {
+            let _ = writeln!(out, "- **{}** (`{}`): {}", b.title, b.requirement, b.reason);
+        }
+        out.push('\n');
+    }
+    if !r.gaps.is_empty() {
+        let _ = writeln!(out, "## Evidence still missing\n");
+        for g in &r.gaps {
+            let _ = writeln!(out, "- {g}");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Conditions\n");
+    if r.conditions.is_empty() {
+        let _ = writeln!(out, "None: nothing needs to change.\n");
+    }
+    for c in &r.conditions {
+        let need = if c.required {
+            "required"
+        } else {
+            "recommended"
+        };
+        let _ = writeln!(out, "- [ ] {} — *{}*, {need}", c.action, c.owner);
+        let reports: Vec<String> = c
+            .evidence
+            .iter()
+            .map(|e| format!("`{}` ({})", short(&e.report_id), e.site))
+            .collect();
+        if !reports.is_empty() {
+            let _ = writeln!(out, "  - evidence: {}", reports.join(", "));
+        }
+    }
+    out.push('\n');
+
+    let _ = writeln!(out, "## Coverage\n");
+    let _ = writeln!(
+        out,
+        "| Site | Agents in scope | Devices reported | Enough to judge |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for c in &r.coverage {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            escape(&c.site),
+            c.agents,
+            c.devices_reported,
+            if c.enough { "yes" } else { "**no**" }
+        );
+    }
+    out.push('\n');
+
+    if !r.matrix.is_empty() {
+        let sites: Vec<&String> = r.coverage.iter().map(|c| &c.site).collect();
+        let _ = writeln!(out, "## Network requirements by site\n");
+        let _ = write!(out, "| Requirement | Expected |");
+        for s in &sites {
+            let _ = write!(out, " {} |", escape(s));
+        }
+        let _ = write!(out, "\n|---|---|");
+        for _ in &sites {
+            out.push_str("---|");
+        }
+        out.push('\n');
+        for row in &r.matrix {
+            let crit = if row.critical { "" } else { " (optional)" };
+            let _ = write!(
+                out,
+                "| {}{crit} | {} |",
+                escape(&row.title),
+                escape(&row.expected)
+            );
+            for s in &sites {
+                let text = row.sites.get(*s).map_or("—".to_owned(), cell_text);
+                let _ = write!(out, " {text} |");
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+
+    if !r.device_models.is_empty() {
+        let _ = writeln!(out, "## Devices by model\n");
+        let _ = writeln!(out, "| Model | Devices | Sites | Result | Failing |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for m in &r.device_models {
+            let failing: Vec<String> = m
+                .requirements
+                .iter()
+                .filter(|(_, c)| c.status == Status::Fail || c.status == Status::Warn)
+                .map(|(id, c)| format!("{id}: {}", c.observed.join(" / ")))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                escape(&m.model),
+                m.devices,
+                escape(&m.sites.join(", ")),
+                mark(m.status),
+                escape(&failing.join("; "))
+            );
+        }
+        out.push('\n');
+    }
+
+    if !r.throughput.is_empty() {
+        let _ = writeln!(out, "## Uplink capacity by site\n");
+        for t in &r.throughput {
+            let _ = writeln!(
+                out,
+                "- **{}** ({}): {}",
+                escape(&t.site),
+                mark(t.status),
+                throughput_words(t)
+            );
+        }
+        out.push('\n');
+    }
+
+    if !r.notes.is_empty() {
+        let _ = writeln!(out, "## What the checks cannot see\n");
+        for n in &r.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Sources\n");
+    for s in &e.sources {
+        let _ = writeln!(out, "- {s}");
+    }
+    out
+}
+
+/// The first block of a UUID, enough to find a report in a list.
+fn short(id: &str) -> &str {
+    id.split('-').next().unwrap_or(id)
+}

@@ -1,0 +1,379 @@
+//! Golden recommendations: fixed sets of reports, one per verdict, covering every kind of
+//! condition, rendered as Markdown and JSON and compared with `tests/golden/` (set
+//! `UPDATE_GOLDEN=1` to rewrite them, then review the diff).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use fitcheck_controller::api::{BandwidthPlan, NewEvaluation, Proposal};
+use fitcheck_controller::recommend::{
+    ConditionKind, FleetVerdict, Input, InputReport, Recommendation, ScopeAgent, recommend,
+};
+use fitcheck_controller::render;
+use fitcheck_core::profile::Profile;
+use serde_json::{Value, json};
+
+const PROFILE: &str = include_str!("data/recommend/lab-product.toml");
+
+fn profile() -> Profile {
+    Profile::parse("lab-product.toml", PROFILE).unwrap()
+}
+
+/// A lab device.
+#[derive(Clone)]
+struct Dev {
+    n: u32,
+    site: &'static str,
+    model: &'static str,
+    ram_gib: u64,
+    os: (&'static str, &'static str, &'static str),
+}
+
+fn agent_id(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+fn chromebook(n: u32, site: &'static str) -> Dev {
+    Dev {
+        n,
+        site,
+        model: "Acme Chromebook 11",
+        ram_gib: 8,
+        os: ("chromeos", "ChromeOS", "126.0.6478"),
+    }
+}
+
+fn dns(i: usize, name: &str, outcome: &str, evidence: Value) -> Value {
+    let mut e = json!({"resolvers": ["10.0.0.53:53"], "a": ["198.51.100.10"], "aaaa": []});
+    if outcome != "resolved" {
+        e["a"] = json!([]);
+    }
+    if let (Some(e), Some(extra)) = (e.as_object_mut(), evidence.as_object()) {
+        e.extend(extra.clone());
+    }
+    json!({"check": "dns", "requirement": format!("dns[{i}]"), "target": name, "outcome": outcome, "evidence": e, "duration_ms": 3.0})
+}
+
+fn http(i: usize, url: &str, outcome: &str, evidence: Value) -> Value {
+    let mut e = json!({"status": 200, "redirects": [], "headers": {}});
+    if let (Some(e), Some(extra)) = (e.as_object_mut(), evidence.as_object()) {
+        e.extend(extra.clone());
+    }
+    json!({"check": "http", "requirement": format!("http[{i}]"), "target": url, "outcome": outcome, "evidence": e, "timings": {"total_ms": 80.0}})
+}
+
+fn tcp(outcome: &str) -> Value {
+    json!({"check": "tcp", "requirement": "ports[0]", "target": "media.vendor.example", "port": 8801, "outcome": outcome, "duration_ms": 5.0})
+}
+
+fn udp(outcome: &str) -> Value {
+    json!({"check": "udp", "requirement": "ports[1]", "target": "media.vendor.example", "port": 3478, "outcome": outcome, "attempts": 3, "duration_ms": 900.0})
+}
+
+fn latency(rtt: f64, loss: f64) -> Value {
+    json!({"check": "latency", "requirement": "network", "target": "app.vendor.example", "outcome": "measured", "method": "icmp", "probes": 20, "rtt_ms": rtt, "jitter_ms": 1.0, "loss_percent": loss})
+}
+
+fn bandwidth(down: f64, up: f64) -> Value {
+    json!({"check": "bandwidth", "requirement": "network", "target": "https://controller.district.example/api/agent/v1/", "outcome": "measured", "method": "http", "download_mbps": down, "upload_mbps": up, "streams": 4, "bytes": 100_000_000u64, "duration_ms": 9000.0, "validity": []})
+}
+
+/// Everything passing, with this device's share of a coordinated throughput run.
+fn passing(down: f64, up: f64) -> Vec<Value> {
+    vec![
+        dns(0, "app.vendor.example", "resolved", json!({})),
+        dns(1, "cdn.vendor.example", "resolved", json!({})),
+        http(0, "https://app.vendor.example/", "reachable", json!({})),
+        http(1, "https://cdn.vendor.example/", "reachable", json!({})),
+        tcp("open"),
+        udp("answered"),
+        latency(20.0, 0.0),
+        bandwidth(down, up),
+    ]
+}
+
+fn report(d: &Dev, results: Vec<Value>, received: &str) -> InputReport {
+    let digest = fitcheck_core::digest(PROFILE.as_bytes());
+    let mut device = json!({
+        "os": {"family": d.os.0, "name": format!("{} {}", d.os.1, d.os.2), "version": d.os.2, "architecture": "x86_64"},
+        "cpu": {"model": "Intel Celeron N4020", "logical_cores": 2},
+        "memory": {"total_bytes": d.ram_gib * (1 << 30)},
+        "gpu": {"detection": "none_found", "adapters": []},
+        "screen": {"detection": "none_found", "source": "drm"},
+        "browsers": {"detection": "detected", "installed": []},
+    });
+    let (vendor, product) = d.model.split_once(' ').unwrap();
+    device["model"] = json!({"vendor": vendor, "product": product});
+    if d.os.0 == "linux" {
+        device["os"]["distribution"] = json!("debian");
+    }
+    let value = json!({
+        "schema": "fitcheck.report/v1",
+        "report_id": format!("{:08x}-0000-4000-8000-000000000000", 0x1000_0000 + d.n),
+        "agent": {"agent_id": agent_id(d.n), "version": "0.1.0", "labels": {"site": d.site}},
+        "profile": {"id": "lab-product", "name": "Lab Product", "vendor": "Lab Vendor", "digest": digest},
+        "started_at": "2026-11-20T10:00:00Z",
+        "finished_at": "2026-11-20T10:01:00Z",
+        "device": device,
+        "results": results,
+        "notes": ["Web filters that run inside a managed browser are invisible to network checks."],
+    });
+    InputReport {
+        report_id: value["report_id"].as_str().unwrap().to_owned(),
+        site: Some(d.site.to_owned()),
+        received_at: received.to_owned(),
+        report: serde_json::from_value(value).unwrap(),
+    }
+}
+
+fn spec(sites: &[&str], users: &[(&str, u32)], coordinated: bool) -> NewEvaluation {
+    NewEvaluation {
+        title: "Lab Product for grades 6-8".into(),
+        profile: "p".into(),
+        sites: sites.iter().map(|s| (*s).to_owned()).collect(),
+        groups: vec![],
+        concurrent_users: users.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect(),
+        window_start: Some("2026-11-16T00:00:00Z".into()),
+        window_end: "2026-11-30T00:00:00Z".into(),
+        bandwidth: Some(BandwidthPlan {
+            start_at: coordinated.then(|| "2026-11-20T10:00:30Z".to_owned()),
+            site_start_at: BTreeMap::new(),
+            controller_endpoint: true,
+            max_seconds: 10.0,
+        }),
+        proposal: Proposal {
+            sponsor: Some("Middle school mathematics".into()),
+            deadline: Some("2026-12-10".into()),
+            data_needs: vec!["nightly roster upload (student names, ids, classes)".into()],
+            budget_code: Some("IT-2027-031".into()),
+            ..Proposal::default()
+        },
+        min_devices_per_site: 2,
+    }
+}
+
+fn run(spec: &NewEvaluation, devices: &[Dev], reports: Vec<InputReport>) -> Recommendation {
+    let profile = profile();
+    let agents: Vec<ScopeAgent> = devices
+        .iter()
+        .map(|d| ScopeAgent {
+            id: agent_id(d.n),
+            site: Some(d.site.to_owned()),
+        })
+        .collect();
+    recommend(&Input {
+        evaluation_id: "e0000000-0000-4000-8000-000000000001",
+        title: &spec.title,
+        spec,
+        profile: &profile,
+        profile_digest: &fitcheck_core::digest(PROFILE.as_bytes()),
+        agents: &agents,
+        reports: &reports,
+        generated_at: "2026-11-21T08:00:00Z",
+    })
+}
+
+fn golden(name: &str, r: &Recommendation) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    for (ext, text) in [
+        ("md", render::markdown(r)),
+        ("json", render::json(r) + "\n"),
+    ] {
+        let path = dir.join(format!("recommendation-{name}.{ext}"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &text).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} is missing; run with UPDATE_GOLDEN=1", path.display()));
+        assert_eq!(
+            text,
+            want,
+            "{} differs (UPDATE_GOLDEN=1 rewrites it)",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn everything_passing_is_compatible() {
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        chromebook(3, "roosevelt"),
+        chromebook(4, "roosevelt"),
+    ];
+    let reports = devices
+        .iter()
+        .map(|d| report(d, passing(300.0, 150.0), "2026-11-20T10:02:00Z"))
+        .collect();
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 250), ("roosevelt", 120)],
+        true,
+    );
+    let r = run(&s, &devices, reports);
+    assert_eq!(r.verdict, FleetVerdict::Compatible, "{:#?}", r.gaps);
+    assert!(r.conditions.is_empty(), "{:#?}", r.conditions);
+    // Two devices measuring at once: the site's aggregate is their sum.
+    assert_eq!(r.throughput[0].download_measured_mbps, Some(600.0));
+    assert_eq!(r.throughput[0].max_users, Some(300));
+    golden("compatible", &r);
+}
+
+#[test]
+fn every_kind_of_condition() {
+    let old = Dev {
+        n: 5,
+        site: "roosevelt",
+        model: "Acme Chromebook 3",
+        ram_gib: 2,
+        os: ("chromeos", "ChromeOS", "118.0.5993"),
+    };
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        chromebook(3, "roosevelt"),
+        chromebook(4, "roosevelt"),
+        old.clone(),
+    ];
+    let e2 = json!({"vendor": "e2guardian", "id": "e2guardian-access-denied", "matched": "title"});
+    let mut lincoln = passing(40.0, 30.0);
+    lincoln[1] = dns(
+        1,
+        "cdn.vendor.example",
+        "sinkholed",
+        json!({"a": ["146.112.61.106"], "sinkhole_reason": "known block address", "signature": {"vendor": "Cisco Umbrella", "id": "umbrella-block", "matched": "146.112.61.106"}}),
+    );
+    lincoln[2] = http(
+        0,
+        "https://app.vendor.example/",
+        "blocked_by_filter",
+        json!({"blocking_layer": "http_filter", "signature": e2}),
+    );
+    lincoln[6] = latency(40.0, 4.5);
+    let mut roosevelt = passing(200.0, 100.0);
+    roosevelt[3] = http(
+        1,
+        "https://cdn.vendor.example/",
+        "tls_intercepted",
+        json!({"blocking_layer": "tls_interception", "certificate": {"subject": "cdn.vendor.example", "issuer": "Fortinet_CA_SSL", "not_after": "2027-01-01T00:00:00Z", "trusted_by_system": true, "publicly_trusted": false}}),
+    );
+    roosevelt[4] = tcp("filtered");
+    roosevelt[5] = udp("no_answer");
+    let reports = vec![
+        report(&devices[0], lincoln.clone(), "2026-11-20T10:02:00Z"),
+        report(&devices[1], lincoln, "2026-11-20T10:02:00Z"),
+        report(&devices[2], roosevelt.clone(), "2026-11-20T10:02:00Z"),
+        report(&devices[3], roosevelt.clone(), "2026-11-20T10:02:00Z"),
+        report(&old, roosevelt, "2026-11-20T10:02:00Z"),
+    ];
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 60), ("roosevelt", 120)],
+        true,
+    );
+    let r = run(&s, &devices, reports);
+    assert_eq!(
+        r.verdict,
+        FleetVerdict::CompatibleWithConditions,
+        "{:#?}",
+        r.gaps
+    );
+    let kinds: Vec<ConditionKind> = r.conditions.iter().map(|c| c.kind).collect();
+    for k in [
+        ConditionKind::FilterAllow,
+        ConditionKind::InspectionBypass,
+        ConditionKind::FirewallRule,
+        ConditionKind::DeviceUpgrade,
+        ConditionKind::UplinkCapacity,
+        ConditionKind::NetworkPath,
+    ] {
+        assert!(kinds.contains(&k), "no {k:?} in {kinds:?}");
+    }
+    let text = render::markdown(&r);
+    for needle in [
+        "allow app.vendor.example in the web filter (seen: e2guardian) — blocked at lincoln",
+        "allow cdn.vendor.example in the DNS filter (seen: Cisco Umbrella)",
+        "exempt cdn.vendor.example from TLS inspection (seen: Fortinet_CA_SSL)",
+        "tcp 8801-8802 to media.vendor.example",
+        "udp 3478-3479 to media.vendor.example",
+        "Acme Chromebook 3",
+        "lincoln: raise uplink capacity or plan at most 40 concurrent users",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // Every condition cites reports.
+    assert!(r.conditions.iter().all(|c| !c.evidence.is_empty()));
+    golden("conditions", &r);
+}
+
+#[test]
+fn an_os_no_device_can_run_is_not_compatible() {
+    let windows = |n, site| Dev {
+        n,
+        site,
+        model: "Acme Laptop 14",
+        ram_gib: 8,
+        os: ("windows", "Windows 11 Pro", "10.0.22631"),
+    };
+    let devices = [windows(1, "lincoln"), windows(2, "lincoln")];
+    let reports = devices
+        .iter()
+        .map(|d| report(d, passing(300.0, 150.0), "2026-11-20T10:02:00Z"))
+        .collect();
+    let s = spec(&["lincoln"], &[("lincoln", 30)], true);
+    let r = run(&s, &devices, reports);
+    assert_eq!(r.verdict, FleetVerdict::NotCompatible);
+    assert_eq!(r.blockers[0].requirement, "device.os");
+    golden("not-compatible", &r);
+}
+
+#[test]
+fn thin_coverage_is_insufficient_evidence() {
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        chromebook(3, "roosevelt"),
+    ];
+    // roosevelt has one device of two needed; washington none; an older report of device 1
+    // is superseded by its newer one.
+    let mut stale = passing(300.0, 150.0);
+    stale[2] = http(
+        0,
+        "https://app.vendor.example/",
+        "blocked_by_filter",
+        json!({"blocking_layer": "http_filter"}),
+    );
+    let mut older = report(&devices[0], stale, "2026-11-19T09:00:00Z");
+    older.report_id = "20000001-0000-4000-8000-000000000000".into();
+    let reports = vec![
+        older,
+        report(&devices[0], passing(300.0, 150.0), "2026-11-20T10:02:00Z"),
+        report(&devices[1], passing(300.0, 150.0), "2026-11-20T10:02:00Z"),
+        report(&devices[2], passing(90.0, 50.0), "2026-11-20T10:02:00Z"),
+    ];
+    let s = spec(
+        &["lincoln", "roosevelt", "washington"],
+        &[("lincoln", 100), ("roosevelt", 100), ("washington", 100)],
+        false,
+    );
+    let r = run(&s, &devices, reports);
+    assert_eq!(r.verdict, FleetVerdict::InsufficientEvidence);
+    assert!(
+        r.conditions.is_empty(),
+        "the superseded block is not a condition"
+    );
+    let gaps = r.gaps.join("\n");
+    assert!(
+        gaps.contains("washington: no device has reported"),
+        "{gaps}"
+    );
+    assert!(gaps.contains("roosevelt: 1 device(s) reported"), "{gaps}");
+    // Not coordinated: one device's 90 Mbit/s cannot say whether 200 Mbit/s are there.
+    assert!(gaps.contains("coordinated run"), "{gaps}");
+    golden("insufficient", &r);
+}
