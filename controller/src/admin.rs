@@ -581,6 +581,42 @@ fn report_info(r: ReportSummary) -> ReportInfo {
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+/// `GET /api/v1/evaluations/{id}/recommendation[?format=json|md]`: the committee's document as
+/// of now.
+pub async fn get_recommendation(
+    State(state): State<AppState>,
+    _who: Person,
+    Path(id): Path<String>,
+    query: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query.map_err(|e| {
+        Failure::bad_request(
+            "invalid_query",
+            format!("{e}; give format=json or format=md"),
+        )
+    })?;
+    let r = crate::dossier::recommendation(&state.store, &id).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(r).into_response()),
+        "md" => Ok((
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            crate::render::markdown(&r),
+        )
+            .into_response()),
+        other => Err(Failure::bad_request(
+            "invalid_query",
+            format!("format {other:?} is not json or md"),
+        )
+        .field("format")),
+    }
+}
+
 /// `GET /api/v1/evaluations/{id}/reports`.
 pub async fn evaluation_reports(
     State(state): State<AppState>,

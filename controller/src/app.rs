@@ -99,6 +99,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/evaluations/{id}", get(admin::get_evaluation))
         .route("/evaluations/{id}/reports", get(admin::evaluation_reports))
+        .route(
+            "/evaluations/{id}/recommendation",
+            get(admin::get_recommendation),
+        )
         .route("/reports", get(admin::agent_reports))
         .route("/reports/{id}", get(admin::get_report));
     Router::new()

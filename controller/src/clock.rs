@@ -16,6 +16,18 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// Unix milliseconds as RFC 3339 UTC with exactly three decimals, so that such strings sort
+/// as the times they name.
+pub fn rfc3339_millis(ms: i64) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
 /// RFC 3339 to Unix milliseconds; the error says what was expected.
 pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
     OffsetDateTime::parse(text, &Rfc3339)
@@ -33,5 +45,7 @@ mod tests {
         assert_eq!(ms, 1_772_438_400_000);
         assert_eq!(rfc3339(ms), "2026-03-02T08:00:00Z");
         assert!(parse_rfc3339("tomorrow").unwrap_err().contains("RFC 3339"));
+        assert_eq!(rfc3339_millis(ms + 5), "2026-03-02T08:00:00.005Z");
+        assert!(rfc3339_millis(ms) < rfc3339_millis(ms + 1));
     }
 }

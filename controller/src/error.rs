@@ -14,6 +14,8 @@ pub struct Failure {
     pub body: ApiError,
     /// Seconds, for 429 and 503.
     pub retry_after_s: Option<u64>,
+    /// Ask the client not to reuse the connection (the body was not read to its end).
+    pub close: bool,
 }
 
 impl Failure {
@@ -27,6 +29,7 @@ impl Failure {
                 details: Vec::new(),
             },
             retry_after_s: None,
+            close: false,
         }
     }
 
@@ -68,11 +71,13 @@ impl Failure {
     }
 
     pub fn too_large(limit: usize) -> Failure {
-        Failure::new(
+        let mut f = Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!("the request body is larger than this controller accepts ({limit} bytes)"),
-        )
+        );
+        f.close = true;
+        f
     }
 
     pub fn rate_limited(retry_after_s: u64) -> Failure {
@@ -144,6 +149,11 @@ impl IntoResponse for Failure {
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if self.close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }

@@ -18,6 +18,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod dossier;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

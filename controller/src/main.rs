@@ -87,6 +87,19 @@ enum Command {
         /// What it is for.
         name: String,
     },
+    /// Write an evaluation's recommendation (as of now) for the committee packet.
+    Report {
+        #[command(flatten)]
+        storage: Storage,
+        /// The evaluation's id.
+        evaluation: String,
+        /// md (Markdown) or json.
+        #[arg(long, default_value = "md", value_parser = ["md", "json"])]
+        format: String,
+        /// Write it here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print the certificate fingerprint agents pin.
     Fingerprint {
         #[command(flatten)]
@@ -232,6 +245,45 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .create_secret(&name, &auth::token_hash(&secret), clock::now_ms(), None)
                 .await?;
             println!("enrollment secret {id} ({name}): {secret}");
+            Ok(())
+        }
+        Command::Report {
+            storage,
+            evaluation,
+            format,
+            output,
+        } => {
+            let config = storage.config();
+            let (store, writer) = fitcheck_controller::store::Store::open(&config.database_url())
+                .await
+                .with_context(|| {
+                    format!(
+                        "opening {}",
+                        fitcheck_controller::store::redact(&config.database_url())
+                    )
+                })?;
+            let r = fitcheck_controller::dossier::recommendation(&store, &evaluation)
+                .await
+                .map_err(|f| anyhow::anyhow!(f.body.message))?;
+            drop(store);
+            writer.finished().await;
+            let text = match format.as_str() {
+                "json" => fitcheck_controller::render::json(&r) + "\n",
+                _ => fitcheck_controller::render::markdown(&r),
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "{}: {} ({})",
+                        path.display(),
+                        r.verdict.words(),
+                        r.evaluation.title
+                    );
+                }
+                None => print!("{text}"),
+            }
             Ok(())
         }
         Command::Fingerprint { storage, tls_cert } => {

@@ -139,6 +139,18 @@ pub struct ReportSummary {
     pub received_at: i64,
 }
 
+#[derive(Debug, FromRow)]
+struct ReportWithBody {
+    report_id: String,
+    agent_id: String,
+    evaluation_id: Option<String>,
+    profile_digest: String,
+    site: Option<String>,
+    started_at: String,
+    received_at: i64,
+    body: String,
+}
+
 /// A report to store.
 #[derive(Debug, Clone)]
 pub struct NewReport {
@@ -619,6 +631,37 @@ impl Store {
         .bind(evaluation_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Every report of an evaluation with its body, oldest first.
+    pub async fn report_bodies(
+        &self,
+        evaluation_id: &str,
+    ) -> Result<Vec<(ReportSummary, String)>, StoreError> {
+        let rows: Vec<ReportWithBody> = sqlx::query_as(
+            "SELECT report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body \
+             FROM reports WHERE evaluation_id = $1 ORDER BY received_at",
+        )
+        .bind(evaluation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    ReportSummary {
+                        report_id: r.report_id,
+                        agent_id: r.agent_id,
+                        evaluation_id: r.evaluation_id,
+                        profile_digest: r.profile_digest,
+                        site: r.site,
+                        started_at: r.started_at,
+                        received_at: r.received_at,
+                    },
+                    r.body,
+                )
+            })
+            .collect())
     }
 
     /// An agent's reports, newest first, at most `limit`.

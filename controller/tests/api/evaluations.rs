@@ -194,6 +194,34 @@ async fn evaluations_reach_the_agents_in_scope(db: Db) {
         .await;
     assert_eq!(e["reports_by_site"], json!({"lincoln": 1}));
 
+    // The committee's document, as of now: one device at lincoln is too few to judge it.
+    let (s, rec) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/recommendation"),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{rec}");
+    assert_eq!(rec["schema"], "fitcheck.recommendation/v1");
+    assert_eq!(rec["verdict"], "insufficient_evidence");
+    assert_eq!(rec["evaluation"]["proposal"]["budget_code"], "IT-2026-14");
+    let gaps = rec["gaps"].to_string();
+    assert!(gaps.contains("lincoln: 1 device(s) reported"), "{gaps}");
+    assert!(gaps.contains("roosevelt: no device has reported"), "{gaps}");
+    let (s, md) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/recommendation?format=md"),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        md.as_str()
+            .unwrap()
+            .contains("**Verdict: Insufficient evidence**"),
+        "{md}"
+    );
+
     // A closed window hands out nothing.
     let (s, closed) = app
         .post(
