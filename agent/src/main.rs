@@ -158,6 +158,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
+    /// Run one assignment the daemon hands over on standard input (not for people).
+    #[command(hide = true)]
+    RunAssignment,
     /// Install the daemon as a hardened systemd service (user fitcheck, /var/lib/fitcheck).
     Install {
         /// Only write the files, under this directory.
@@ -292,7 +295,14 @@ fn main() -> ExitCode {
             public_roots,
             control_resolver,
         } => {
-            let mut cfg = DaemonConfig::new(state_dir.unwrap_or_else(identity::default_state_dir));
+            let binary = match daemon::own_binary() {
+                Ok(b) => b,
+                Err(e) => return fail(1, format!("cannot find this program's own file: {e}")),
+            };
+            let mut cfg = DaemonConfig::new(
+                state_dir.unwrap_or_else(identity::default_state_dir),
+                binary,
+            );
             cfg.once = once;
             cfg.spool = spool.limits();
             cfg.run = RunSettings {
@@ -364,6 +374,36 @@ fn main() -> ExitCode {
                     }
                 }
                 Err(e) => fail(e.exit_code(), e),
+            }
+        }
+        Command::RunAssignment => {
+            use std::io::{Read, Write};
+            let mut input = Vec::new();
+            let read = std::io::stdin()
+                .take(fitcheck_agent::uplink::job::MAX_MESSAGE_BYTES)
+                .read_to_end(&mut input);
+            if let Err(e) = read {
+                return fail(2, format!("cannot read the job: {e}"));
+            }
+            let job: fitcheck_agent::uplink::job::Job = match serde_json::from_slice(&input) {
+                Ok(j) => j,
+                Err(e) => return fail(2, format!("not a job: {e}")),
+            };
+            let runtime = match runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            let outcome = runtime.block_on(fitcheck_agent::uplink::job::run_job(job));
+            let written = serde_json::to_vec(&outcome)
+                .map_err(std::io::Error::other)
+                .and_then(|b| {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&b)?;
+                    out.flush()
+                });
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(2, format!("cannot hand the outcome back: {e}")),
             }
         }
         Command::Status { state_dir } => {

@@ -2,10 +2,10 @@
 //! its report, deliver it; sleep in between.
 //!
 //! Idle, the daemon is one thread waiting on a timer: nothing of the checking machinery is
-//! loaded. An assignment runs on its own multi-threaded runtime in its own thread, as `run`
-//! would, and everything it loaded goes when it ends. A stop signal abandons a run in progress
-//! (its report was never spooled, so nothing is half-written) and ends the daemon between
-//! steps, never in the middle of a spool write.
+//! loaded. Each assignment runs in a child process (`fitcheck-agent run-assignment`, see
+//! [`super::job`]), as `run` would run it, and everything it loaded goes when it ends. A stop
+//! signal ends a run in progress (its report was never spooled, so nothing is half-written) and
+//! ends the daemon between steps, never in the middle of a spool write.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -13,21 +13,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use fitcheck_core::api::Assignment;
 use fitcheck_core::profile::Profile;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
 use super::backoff::{Backoff, RetryPolicy, jittered};
 use super::client::{Controller, Timeouts, UplinkError};
 use super::deliver::{DeliverError, Deliverer, Round};
+use super::job::{Job, JobOutcome, MAX_MESSAGE_BYTES, parse_moment, profile_name};
 use super::record::{Done, Record};
 use super::spool::{Envelope, Spool, SpoolError, SpoolLimits};
 use super::state::{ENROLLMENT_FILE, Enrollment, StateError};
 use crate::facts::FactSources;
-use crate::run::{ProfileSource, RunConfig, RunError, RunOutcome, run};
 use crate::runner::RunOptions;
-use crate::throughput::{Caps, HARD_CAPS};
 
 /// Exit status for "a person must act" (not enrolled, credential refused): `EX_CONFIG`. The
 /// service unit does not restart on it.
@@ -39,6 +37,9 @@ const MAX_POLL: Duration = Duration::from_secs(24 * 3600);
 const START_LEAD: Duration = Duration::from_secs(10 * 60);
 /// How long an abandoned run may take to wind down.
 const ABANDON_WAIT: Duration = Duration::from_secs(5);
+/// The longest one assignment may run: every check has its own limit, bandwidth at most twice
+/// 15 s, and the coordinated start is at most [`START_LEAD`] away; this catches a run that hangs.
+const RUN_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 /// How assignments run: `run`'s options.
 #[derive(Debug, Clone)]
@@ -74,6 +75,8 @@ impl Default for RunSettings {
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
     pub state_dir: PathBuf,
+    /// The `fitcheck-agent` binary that runs assignments (`run-assignment`).
+    pub agent_binary: PathBuf,
     /// One pass (deliver, poll, run, deliver) and exit.
     pub once: bool,
     pub spool: SpoolLimits,
@@ -85,9 +88,10 @@ pub struct DaemonConfig {
 }
 
 impl DaemonConfig {
-    pub fn new(state_dir: PathBuf) -> DaemonConfig {
+    pub fn new(state_dir: PathBuf, agent_binary: PathBuf) -> DaemonConfig {
         DaemonConfig {
             state_dir,
+            agent_binary,
             once: false,
             spool: SpoolLimits::default(),
             retry: RetryPolicy::default(),
@@ -122,6 +126,16 @@ impl DaemonError {
             _ => 1,
         }
     }
+}
+
+/// This program's own binary, for running assignments: `/proc/self/exe` where it exists, which
+/// still works after an upgrade replaced the file on disk.
+pub fn own_binary() -> std::io::Result<PathBuf> {
+    let proc_self = Path::new("/proc/self/exe");
+    if proc_self.exists() {
+        return Ok(proc_self.to_owned());
+    }
+    std::env::current_exe()
 }
 
 /// The enrollment in `state_dir`, or why there is none.
@@ -285,16 +299,8 @@ pub async fn daemon(
                         if *stop.borrow() {
                             break;
                         }
-                        let handled = handle(
-                            &cfg,
-                            &enrollment,
-                            &controller,
-                            &spool,
-                            &mut record,
-                            assignment,
-                            stop.clone(),
-                        )
-                        .await;
+                        let handled =
+                            handle(&cfg, &spool, &mut record, assignment, stop.clone()).await;
                         match handled {
                             Handled::Spooled => {
                                 summary.ran += 1;
@@ -370,8 +376,6 @@ fn mark(record: &mut Record, id: uuid::Uuid, done: Done) {
 
 async fn handle(
     cfg: &DaemonConfig,
-    enrollment: &Enrollment,
-    controller: &Controller,
     spool: &Spool,
     record: &mut Record,
     a: &Assignment,
@@ -382,9 +386,10 @@ async fn handle(
         debug!(evaluation_id = %id, "Assignment already run; skipped.");
         return Handled::Skipped;
     }
-    let start_at = match a.bandwidth.as_ref().and_then(|b| b.start_at.as_deref()) {
-        Some(t) => match OffsetDateTime::parse(t, &Rfc3339) {
-            Ok(at) => Some(SystemTime::from(at)),
+    let start_text = a.bandwidth.as_ref().and_then(|b| b.start_at.clone());
+    let start_at = match start_text.as_deref() {
+        Some(t) => match parse_moment(t) {
+            Ok(at) => Some(at),
             Err(e) => {
                 warn!(evaluation_id = %id, start_at = t, %e, "Coordinated start is not an RFC 3339 time; measuring right after the other checks.");
                 None
@@ -406,64 +411,50 @@ async fn handle(
         mark(record, id, Done::Refused);
         return Handled::Refused;
     }
-    let name = format!("evaluation-{id}.toml");
-    if let Err(e) = Profile::parse(&name, &a.profile_toml) {
+    if let Err(e) = Profile::parse(&profile_name(id), &a.profile_toml) {
         error!(evaluation_id = %id, errors = %e, "Assigned profile has errors; it will not run.");
         mark(record, id, Done::Refused);
         return Handled::Refused;
     }
-    let to_controller = a.bandwidth.as_ref().is_some_and(|b| b.controller_endpoint);
-    let max_seconds = a
-        .bandwidth
-        .as_ref()
-        .map_or(cfg.run.bandwidth_seconds, |b| b.max_seconds);
-    let run_cfg = RunConfig {
-        profile: ProfileSource::Text {
-            name,
-            text: a.profile_toml.clone(),
-        },
-        json_out: None,
-        labels: enrollment.labels.clone(),
+    let job = Job {
+        evaluation_id: id,
         state_dir: cfg.state_dir.clone(),
+        profile_toml: a.profile_toml.clone(),
+        controller_endpoint: a.bandwidth.as_ref().is_some_and(|b| b.controller_endpoint),
+        bandwidth_start_at: start_at.and(start_text),
+        bandwidth_seconds: a
+            .bandwidth
+            .as_ref()
+            .map_or(cfg.run.bandwidth_seconds, |b| b.max_seconds),
+        concurrency: cfg.run.options.concurrency,
+        check_timeout_s: cfg.run.options.check_timeout.as_secs(),
         signatures: cfg.run.signatures.clone(),
         signatures_dir: cfg.run.signatures_dir.clone(),
         public_roots: cfg.run.public_roots.clone(),
         control_resolver: cfg.run.control_resolver,
-        bandwidth_server: to_controller.then(|| controller.api_base().clone()),
-        bandwidth_access: if to_controller {
-            controller.bandwidth_access()
-        } else {
-            None
-        },
-        bandwidth_start_at: start_at,
-        // Whatever the controller asks is lowered to the agent's own hard caps.
-        bandwidth_caps: Caps::clamp(Caps {
-            max_seconds,
-            ..HARD_CAPS
-        }),
-        options: cfg.run.options.clone(),
-        facts: cfg.run.facts.clone(),
+        facts_root: cfg.run.facts.root.clone(),
+        use_nvml: cfg.run.facts.use_nvml,
     };
     info!(evaluation_id = %id, "Running assignment.");
-    let outcome = match run_isolated(run_cfg, stop).await {
+    let report = match run_child(&cfg.agent_binary, &job, stop).await {
         None => {
             info!(evaluation_id = %id, "Run abandoned on stop; it runs again after a restart.");
             return Handled::Stopped;
         }
-        Some(Err(RunError::Profile(e))) => {
+        Some(JobOutcome::Refused(e)) => {
             error!(evaluation_id = %id, errors = %e, "Assigned profile has errors; it will not run.");
             mark(record, id, Done::Refused);
             return Handled::Refused;
         }
-        Some(Err(e)) => {
+        Some(JobOutcome::Failed(e)) => {
             error!(evaluation_id = %id, error = %e, "Assignment could not run; will try again at the next poll.");
             return Handled::Failed;
         }
-        Some(Ok(outcome)) => outcome,
+        Some(JobOutcome::Report(report)) => *report,
     };
-    let report_id = outcome.report.report_id;
-    let verdict = outcome.evaluation.verdict;
-    match spool.put(&Envelope::new(Some(id), outcome.report)) {
+    let report_id = report.report_id;
+    let verdict = report.evaluation.as_ref().map(|e| e.verdict);
+    match spool.put(&Envelope::new(Some(id), report)) {
         Ok(_) => {
             mark(record, id, Done::Spooled);
             info!(evaluation_id = %id, %report_id, ?verdict, "Report spooled.");
@@ -481,52 +472,77 @@ async fn handle(
     }
 }
 
-/// Runs a profile on a runtime of its own (two workers, like `run`), in its own thread, so
-/// the idle daemon keeps nothing of it. `None` when `stop` ended it first.
-async fn run_isolated(
-    cfg: RunConfig,
+/// Runs `job` in a child process (`agent_binary run-assignment`). `None` when `stop` ended
+/// it first; a child that fails, hangs past [`RUN_LIMIT`] or answers nonsense is `Failed`.
+async fn run_child(
+    agent_binary: &Path,
+    job: &Job,
     mut stop: watch::Receiver<bool>,
-) -> Option<Result<RunOutcome, RunError>> {
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    let (cancel_tx, cancel_rx) = tokio::sync::oneshot::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("fitcheck-run".to_owned())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("fitcheck-check")
-                .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = done_tx.send(Some(Err(RunError::Runtime(format!(
-                        "cannot start a runtime for the run: {e}"
-                    )))));
-                    return;
-                }
-            };
-            let result = runtime.block_on(async move {
-                tokio::select! {
-                    r = run(cfg) => Some(r),
-                    _ = cancel_rx => None,
-                }
-            });
-            // Blocking tasks (device facts) may still be finishing; do not wait for them.
-            runtime.shutdown_background();
-            let _ = done_tx.send(result);
-        });
-    if let Err(e) = spawned {
-        return Some(Err(RunError::Runtime(format!(
-            "cannot start a thread for the run: {e}"
-        ))));
+) -> Option<JobOutcome> {
+    let failed = |why: String| Some(JobOutcome::Failed(why));
+    let input = match serde_json::to_vec(job) {
+        Ok(b) => b,
+        Err(e) => return failed(format!("cannot encode the job: {e}")),
+    };
+    let mut child = match tokio::process::Command::new(agent_binary)
+        .arg("run-assignment")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        // The child's log joins the daemon's.
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return failed(format!(
+                "cannot start {} run-assignment: {e}",
+                agent_binary.display()
+            ));
+        }
+    };
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return failed("the child's pipes were not set up".to_owned());
+    };
+    let exchange = async move {
+        stdin.write_all(&input).await?;
+        drop(stdin);
+        let mut out = Vec::new();
+        stdout.take(MAX_MESSAGE_BYTES).read_to_end(&mut out).await?;
+        Ok::<_, std::io::Error>(out)
+    };
+    let output = tokio::select! {
+        r = tokio::time::timeout(RUN_LIMIT, exchange) => r,
+        _ = stopped(&mut stop) => {
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(ABANDON_WAIT, child.wait()).await;
+            return None;
+        }
+    };
+    let output = match output {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => {
+            let _ = child.start_kill();
+            return failed(format!("talking to the run: {e}"));
+        }
+        Err(_) => {
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(ABANDON_WAIT, child.wait()).await;
+            return failed(format!(
+                "the run took longer than {} s and was stopped",
+                RUN_LIMIT.as_secs()
+            ));
+        }
+    };
+    let status = match tokio::time::timeout(ABANDON_WAIT, child.wait()).await {
+        Ok(Ok(s)) => s,
+        _ => {
+            let _ = child.start_kill();
+            return failed("the run did not exit after answering".to_owned());
+        }
+    };
+    match serde_json::from_slice::<JobOutcome>(&output) {
+        Ok(outcome) => Some(outcome),
+        Err(e) => failed(format!("the run ended ({status}) without an answer: {e}")),
     }
-    let mut done_rx = done_rx;
-    tokio::select! {
-        r = &mut done_rx => return r.ok().flatten(),
-        _ = stopped(&mut stop) => {}
-    }
-    let _ = cancel_tx.send(());
-    let _ = tokio::time::timeout(ABANDON_WAIT, done_rx).await;
-    None
 }

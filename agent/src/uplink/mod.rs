@@ -10,8 +10,9 @@
 //! - [`spool`]: reports waiting for the controller, one durable file each, bounded.
 //!   [`deliver`]: spool → controller, oldest first, with [`backoff`].
 //! - [`record`]: evaluations already run, so a restart does not run them again.
-//! - [`daemon`]: the service loop. [`upload`]: reports made offline. [`status`]: what is
-//!   enrolled, waiting, refused and dropped.
+//! - [`daemon`]: the service loop; [`job`]: one assignment, run in a child process.
+//!   [`upload`]: reports made offline. [`status`]: what is enrolled, waiting, refused and
+//!   dropped.
 
 pub mod backoff;
 pub mod client;
@@ -19,6 +20,7 @@ pub mod daemon;
 pub mod deliver;
 pub mod enroll;
 pub mod files;
+pub mod job;
 pub mod pin;
 pub mod record;
 pub mod spool;

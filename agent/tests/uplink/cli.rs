@@ -291,6 +291,90 @@ async fn the_daemon_stops_cleanly_on_sigterm_and_needs_an_enrollment() {
     assert!(stderr.contains("Daemon stopped."), "{stderr}");
 }
 
+/// The processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{child}/status")) else {
+            continue;
+        };
+        let ppid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        if ppid == Some(pid) {
+            out.push(child);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_in_progress_is_abandoned_on_sigterm_and_runs_after_a_restart() {
+    let m = mock::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    mock::enroll_into(&m, dir.path()).await;
+    // The run waits for a coordinated start five minutes away: still running when stopped.
+    let start = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let a = assignment(
+        &loopback_profile(m.addr.port()),
+        Some(BandwidthAssignment {
+            start_at: Some(
+                start
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap(),
+            ),
+            controller_endpoint: true,
+            max_seconds: 1.0,
+        }),
+    );
+    m.state().assignments = vec![a.clone()];
+    let child = agent()
+        .args(["daemon", "--state-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let mut runs = Vec::new();
+    for _ in 0..100 {
+        runs = children_of(pid);
+        if !runs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs.len(), 1, "one run in a child process");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .expect("stopped within 15 s")
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Run abandoned on stop"), "{stderr}");
+    assert!(
+        !Path::new(&format!("/proc/{}", runs[0])).exists(),
+        "the run's process is gone"
+    );
+    assert!(m.state().deliveries.is_empty());
+    let waiting = fitcheck_agent::uplink::spool::stats(dir.path()).unwrap();
+    assert_eq!((waiting.waiting, waiting.rejected), (0, 0));
+    assert!(
+        !fitcheck_agent::uplink::record::Record::open(dir.path()).contains(a.evaluation_id),
+        "an abandoned run is not recorded as run"
+    );
+}
+
 #[tokio::test]
 async fn install_with_a_root_writes_the_unit_and_the_binary() {
     let root = tempfile::tempdir().unwrap();
@@ -370,4 +454,79 @@ async fn verify_unit(unit: &Path, bin: &Path) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Prints the daemon's resident memory idle after its first poll, and idle again after it ran
+/// an assignment: a measurement, not an assertion. Measure the release build with
+/// `FITCHECK_AGENT_BIN=target/release/fitcheck-agent cargo test -p fitcheck-agent --test uplink
+/// -- --ignored --nocapture idle_memory`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run it by name"]
+async fn idle_memory() {
+    let m = mock::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    mock::enroll_into(&m, dir.path()).await;
+    m.state().poll_interval_s = 10;
+    let bin = std::env::var("FITCHECK_AGENT_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_fitcheck-agent").to_owned());
+    let mut child = tokio::process::Command::new(&bin)
+        .args(["daemon", "--state-dir"])
+        .arg(dir.path())
+        .env("FITCHECK_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let measure = |when: &str| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let fields: Vec<String> = ["VmRSS", "RssAnon", "RssFile", "VmHWM", "Threads"]
+            .iter()
+            .filter_map(|name| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{name}:")))
+                    .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            })
+            .collect();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let after = stat.rsplit_once(')').unwrap().1.to_owned();
+        let f: Vec<&str> = after.split_whitespace().collect();
+        println!(
+            "{when}: {} | cpu ticks (user+system) {}",
+            fields.join(", "),
+            f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+        );
+    };
+    for _ in 0..100 {
+        if m.state().assignment_polls > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Long enough for the idle connection to the controller to be let go.
+    tokio::time::sleep(Duration::from_secs(35)).await;
+    measure("idle after the first poll");
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    measure("20 s later");
+
+    let profile = loopback_profile(m.addr.port());
+    m.state().assignments = vec![assignment(
+        &profile,
+        Some(BandwidthAssignment {
+            start_at: None,
+            controller_endpoint: true,
+            max_seconds: 2.0,
+        }),
+    )];
+    for _ in 0..600 {
+        if !m.state().deliveries.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(m.state().deliveries.len(), 1, "the assignment ran");
+    m.state().assignments.clear();
+    tokio::time::sleep(Duration::from_secs(35)).await;
+    measure("idle after running an assignment");
+    child.kill().await.unwrap();
 }
