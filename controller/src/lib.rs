@@ -22,6 +22,8 @@ pub mod dossier;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod pdf;
+pub mod quickstart;
 pub mod ratelimit;
 pub mod recommend;
 pub mod render;

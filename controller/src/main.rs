@@ -87,14 +87,31 @@ enum Command {
         /// What it is for.
         name: String,
     },
+    /// The whole chain on this machine: a controller on loopback, this machine's agent
+    /// enrolled to it, an evaluation of PROFILE, the run, and the recommendation.
+    Quickstart {
+        /// The product profile to evaluate.
+        #[arg(long, value_name = "FILE", default_value = "profiles/zoom.toml")]
+        profile: PathBuf,
+        /// Where the controller's database, certificate, the agent's state and the
+        /// recommendation files go.
+        #[arg(long, value_name = "DIR", default_value = "fitcheck-quickstart")]
+        data_dir: PathBuf,
+        /// Address to serve on (loopback by default; port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// The agent binary [default: fitcheck-agent next to this program, else on the PATH].
+        #[arg(long, value_name = "FILE")]
+        agent: Option<PathBuf>,
+    },
     /// Write an evaluation's recommendation (as of now) for the committee packet.
     Report {
         #[command(flatten)]
         storage: Storage,
         /// The evaluation's id.
         evaluation: String,
-        /// md (Markdown) or json.
-        #[arg(long, default_value = "md", value_parser = ["md", "json"])]
+        /// md (Markdown), json, or pdf (printable, A4).
+        #[arg(long, default_value = "md", value_parser = ["md", "json", "pdf"])]
         format: String,
         /// Write it here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
@@ -246,6 +263,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .await?;
             println!("enrollment secret {id} ({name}): {secret}");
             Ok(())
+        }
+        Command::Quickstart {
+            profile,
+            data_dir,
+            listen,
+            agent,
+        } => {
+            fitcheck_controller::quickstart::run(
+                fitcheck_controller::quickstart::Options {
+                    profile,
+                    data_dir,
+                    listen,
+                    agent,
+                },
+                shutdown_signal(),
+            )
+            .await
         }
         Command::Report {
             storage,

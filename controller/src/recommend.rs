@@ -432,11 +432,34 @@ fn network_condition(
                         vendor.or(issuer),
                     )
                 }
+                (_, Some(BlockingLayer::Dns)) => {
+                    // The name did not resolve: a DNS filter's doing only if the lookup was
+                    // answered with a block; a resolver that timed out is not a filter.
+                    let lookup = report.results.iter().find_map(|r| match r {
+                        CheckResult::Dns(d) if d.target.eq_ignore_ascii_case(&host) => Some(d),
+                        _ => None,
+                    });
+                    match lookup {
+                        Some(d)
+                            if matches!(
+                                d.outcome,
+                                DnsOutcome::Sinkholed | DnsOutcome::Nxdomain | DnsOutcome::Refused
+                            ) =>
+                        {
+                            let vendor = d.evidence.signature.as_ref().map(|s| s.vendor.clone());
+                            (key(ConditionKind::FilterAllow, "dns"), Some(host), vendor)
+                        }
+                        _ => (
+                            key(ConditionKind::Investigate, "resolver"),
+                            Some(host),
+                            None,
+                        ),
+                    }
+                }
                 (HttpOutcome::BlockedByFilter, _)
                 | (_, Some(BlockingLayer::TlsSni))
                 | (_, Some(BlockingLayer::HttpProxy))
-                | (_, Some(BlockingLayer::HttpFilter))
-                | (_, Some(BlockingLayer::Dns)) => {
+                | (_, Some(BlockingLayer::HttpFilter)) => {
                     (key(ConditionKind::FilterAllow, "web"), Some(host), vendor)
                 }
                 (_, Some(BlockingLayer::Tcp)) => {
@@ -623,7 +646,8 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
                 if p.remedy.is_none() {
                     p.remedy = o.remedy.clone();
                 }
-                if p.evidence.len() < MAX_EVIDENCE {
+                let cited = p.evidence.iter().any(|e| e.report_id == j.input.report_id);
+                if !cited && p.evidence.len() < MAX_EVIDENCE {
                     p.evidence.push(evidence(j, o));
                 }
             }

@@ -132,14 +132,15 @@ fn generate(dir: &Path, cert: &Path, key: &Path, names: &[String]) -> Result<(),
         path: dir.display().to_string(),
         source,
     })?;
-    write_private(key, pair.serialize_pem().as_bytes())?;
+    write_private_file(key, pair.serialize_pem().as_bytes())?;
     std::fs::write(cert, cert_pem).map_err(|source| TlsError::Write {
         path: cert.display().to_string(),
         source,
     })
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
+/// Writes a file only its owner can read (mode 0600 on Unix), synced to disk.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -222,6 +222,7 @@ fn everything_passing_is_compatible() {
     assert_eq!(r.throughput[0].download_measured_mbps, Some(600.0));
     assert_eq!(r.throughput[0].max_users, Some(300));
     golden("compatible", &r);
+    pdf_renders_with_the_verdict_first("compatible", &r);
 }
 
 #[test]
@@ -309,6 +310,71 @@ fn every_kind_of_condition() {
     // Every condition cites reports.
     assert!(r.conditions.iter().all(|c| !c.evidence.is_empty()));
     golden("conditions", &r);
+    pdf_renders_with_the_verdict_first("conditions", &r);
+}
+
+/// The PDF opens in poppler (Debian's poppler-utils), renders to PNG, and its first page
+/// carries the verdict. The PNG is kept under target/ for people to look at.
+fn pdf_renders_with_the_verdict_first(name: &str, r: &Recommendation) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/recommendation-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pdf = dir.join(format!("{name}.pdf"));
+    std::fs::write(&pdf, fitcheck_controller::pdf::recommendation_pdf(r)).unwrap();
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.output().unwrap_or_else(|e| {
+            panic!("{cmd:?}: {e} (install Debian's poppler-utils; .ci/run does)")
+        });
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = run(std::process::Command::new("pdftotext")
+        .args(["-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg("-"));
+    let verdict = format!("Verdict: {}", r.verdict.words());
+    assert!(
+        first.contains(&verdict),
+        "no {verdict:?} on page 1:\n{first}"
+    );
+    assert!(first.contains(&r.evaluation.product));
+    let all = run(std::process::Command::new("pdftotext").arg(&pdf).arg("-"));
+    for c in &r.conditions {
+        let head: String = c
+            .action
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            all.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(&head),
+            "condition {head:?} missing"
+        );
+    }
+    let png = dir.join(name);
+    run(std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(&png));
+    let rendered = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name().to_string_lossy().starts_with(name)
+                && e.file_name().to_string_lossy().ends_with(".png")
+        });
+    assert!(rendered, "pdftoppm wrote no PNG in {}", dir.display());
+    eprintln!(
+        "PDF and its first page: {} {}-1.png",
+        pdf.display(),
+        png.display()
+    );
 }
 
 #[test]
@@ -330,6 +396,7 @@ fn an_os_no_device_can_run_is_not_compatible() {
     assert_eq!(r.verdict, FleetVerdict::NotCompatible);
     assert_eq!(r.blockers[0].requirement, "device.os");
     golden("not-compatible", &r);
+    pdf_renders_with_the_verdict_first("not-compatible", &r);
 }
 
 #[test]
@@ -376,4 +443,40 @@ fn thin_coverage_is_insufficient_evidence() {
     // Not coordinated: one device's 90 Mbit/s cannot say whether 200 Mbit/s are there.
     assert!(gaps.contains("coordinated run"), "{gaps}");
     golden("insufficient", &r);
+    pdf_renders_with_the_verdict_first("insufficient", &r);
+}
+
+#[test]
+fn a_resolver_that_times_out_is_not_a_filter() {
+    let devices = [chromebook(1, "lincoln"), chromebook(2, "lincoln")];
+    let mut results = passing(300.0, 150.0);
+    results[0] = dns(
+        0,
+        "app.vendor.example",
+        "timeout",
+        json!({"detail": "no answer"}),
+    );
+    results[2] = http(
+        0,
+        "https://app.vendor.example/",
+        "dns_failed",
+        json!({"status": null, "blocking_layer": "dns", "detail": "timeout: no answer"}),
+    );
+    let reports = devices
+        .iter()
+        .map(|d| report(d, results.clone(), "2026-11-20T10:02:00Z"))
+        .collect();
+    let s = spec(&["lincoln"], &[("lincoln", 30)], true);
+    let r = run(&s, &devices, reports);
+    let kinds: Vec<ConditionKind> = r.conditions.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [ConditionKind::Investigate], "{:#?}", r.conditions);
+    assert!(
+        r.conditions[0]
+            .action
+            .contains("make the district resolver answer app.vendor.example"),
+        "{}",
+        r.conditions[0].action
+    );
+    // Each report is cited once, however many of its requirements show the problem.
+    assert_eq!(r.conditions[0].evidence.len(), 2);
 }
