@@ -60,14 +60,16 @@ pub async fn deliver_entry(
     {
         Ok(result) => {
             spool.remove(entry)?;
-            let evaluation_id = envelope.evaluation_id.map(|e| e.to_string());
+            let evaluation_id = envelope
+                .evaluation_id
+                .map_or_else(|| "none".to_owned(), |e| e.to_string());
             Ok(match result {
                 Ingested::Stored => {
-                    info!(%report_id, evaluation_id = evaluation_id.as_deref().unwrap_or("none"), "Report stored.");
+                    info!(%report_id, %evaluation_id, "Report stored.");
                     Delivery::Stored
                 }
                 Ingested::Duplicate => {
-                    info!(%report_id, evaluation_id = evaluation_id.as_deref().unwrap_or("none"), "Report was already stored.");
+                    info!(%report_id, %evaluation_id, "Report was already stored.");
                     Delivery::Duplicate
                 }
             })
