@@ -20,18 +20,35 @@ use crate::api::{
 };
 use crate::app::{Admin, AppState, Body, Person, SESSION_COOKIE, parse_json};
 use crate::error::Failure;
-use crate::store::{Backend, EvaluationRow, ProfileRow, ReportSummary};
+use crate::store::{Backend, EvaluationRow, ProfileRow, ReportSummary, UserRow};
 use crate::{auth, clock};
 
 /// `POST /api/v1/login`: sets the session cookie.
 pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Response, Failure> {
     let req: Login = parse_json(&body, "log-in")?;
-    let user = state.store.user_by_name(&req.username).await?;
+    let (user, cookie) = open_session(&state, &req.username, &req.password).await?;
+    let mut response = Json(Me {
+        username: user.username,
+        role: user.role,
+    })
+    .into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Checks a user name and password and opens a session: the person and the `Set-Cookie` value
+/// that carries it. The log-in API and the web pages' log-in form both go through here.
+pub async fn open_session(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(UserRow, HeaderValue), Failure> {
+    let user = state.store.user_by_name(username).await?;
     let stored = user
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| auth::dummy_hash().to_owned());
-    let password = req.password.clone();
+    let password = password.to_owned();
     // Argon2 is slow on purpose; keep it off the async workers.
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
         .await
@@ -39,7 +56,7 @@ pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Re
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
-            tracing::info!(username = %req.username, "Log-in refused.");
+            tracing::info!(%username, "Log-in refused.");
             return Err(Failure::unauthorized("wrong user name or password"));
         }
     };
@@ -59,25 +76,24 @@ pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Re
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         state.limits.session_s
     );
-    let mut response = Json(Me {
-        username: user.username,
-        role: user.role,
-    })
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|_| Failure::internal("a session cookie could not be written"))?;
+    Ok((user, cookie))
+}
+
+/// Ends a person's session; the answer is the `Set-Cookie` value that clears the cookie.
+pub async fn close_session(state: &AppState, person: &Person) -> Result<HeaderValue, Failure> {
+    state.store.delete_session(&person.session_hash).await?;
+    Ok(HeaderValue::from_static(
+        "fitcheck_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+    ))
 }
 
 /// `POST /api/v1/logout`: ends the session.
 pub async fn logout(State(state): State<AppState>, person: Person) -> Result<Response, Failure> {
-    state.store.delete_session(&person.session_hash).await?;
+    let cookie = close_session(&state, &person).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("fitcheck_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 

@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .route("/healthz", get(admin::healthz))
         .route("/metrics", get(admin::metrics))
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), measure))
         .with_state(state)

@@ -5,13 +5,44 @@ use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
 
 use crate::agent_api::{in_scope, spec_of};
+use crate::api::NewEvaluation;
 use crate::clock;
 use crate::error::Failure;
 use crate::recommend::{Input, InputReport, Recommendation, ScopeAgent, recommend};
-use crate::store::Store;
+use crate::store::{EvaluationRow, ProfileRow, Store};
 
-/// The recommendation for one evaluation, as of now.
-pub async fn recommendation(store: &Store, evaluation_id: &str) -> Result<Recommendation, Failure> {
+/// Everything stored about one evaluation that a recommendation is written from.
+#[derive(Debug)]
+pub struct Dossier {
+    pub row: EvaluationRow,
+    pub spec: NewEvaluation,
+    /// The stored profile file.
+    pub stored: ProfileRow,
+    pub profile: Profile,
+    /// Enrolled, unrevoked agents in the evaluation's scope.
+    pub agents: Vec<ScopeAgent>,
+    /// Every report of the evaluation that parses, oldest first.
+    pub reports: Vec<InputReport>,
+}
+
+impl Dossier {
+    /// The recommendation, written at `generated_at` (RFC 3339).
+    pub fn recommend(&self, generated_at: &str) -> Recommendation {
+        recommend(&Input {
+            evaluation_id: &self.row.id,
+            title: &self.row.title,
+            spec: &self.spec,
+            profile: &self.profile,
+            profile_digest: &self.stored.digest,
+            agents: &self.agents,
+            reports: &self.reports,
+            generated_at,
+        })
+    }
+}
+
+/// Reads one evaluation's dossier.
+pub async fn load(store: &Store, evaluation_id: &str) -> Result<Dossier, Failure> {
     let row = store
         .get_evaluation(evaluation_id)
         .await?
@@ -51,15 +82,18 @@ pub async fn recommendation(store: &Store, evaluation_id: &str) -> Result<Recomm
             }
         }
     }
-    let now = clock::rfc3339(clock::now_ms());
-    Ok(recommend(&Input {
-        evaluation_id: &row.id,
-        title: &row.title,
-        spec: &spec,
-        profile: &profile,
-        profile_digest: &stored.digest,
-        agents: &agents,
-        reports: &reports,
-        generated_at: &now,
-    }))
+    Ok(Dossier {
+        row,
+        spec,
+        stored,
+        profile,
+        agents,
+        reports,
+    })
+}
+
+/// The recommendation for one evaluation, as of now.
+pub async fn recommendation(store: &Store, evaluation_id: &str) -> Result<Recommendation, Failure> {
+    let dossier = load(store, evaluation_id).await?;
+    Ok(dossier.recommend(&clock::rfc3339(clock::now_ms())))
 }

@@ -8,6 +8,8 @@
 //! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id).
 //! - [`tls`]: the certificate agents pin; [`server`]: the HTTPS accept loop.
 //! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
+//! - [`web`]: the HTML pages people read (log-in, fleet, evaluations, the recommendation,
+//!   drill-downs, comparisons).
 //!
 //! [`Controller::open`] prepares everything (database, first administrator, certificate);
 //! [`Controller::serve`] takes a bound listener and a shutdown future.
@@ -30,6 +32,7 @@ pub mod render;
 pub mod server;
 pub mod store;
 pub mod tls;
+pub mod web;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

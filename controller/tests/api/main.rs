@@ -7,3 +7,5 @@ mod access;
 mod evaluations;
 mod helpers;
 mod ingest;
+mod pages;
+mod scenario;

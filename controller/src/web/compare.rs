@@ -1,0 +1,301 @@
+//! Two runs of one evaluation side by side: the verdict before and after, the conditions
+//! resolved, new and remaining, and the matrix cells that changed. The comparison itself is
+//! [`super::diff`].
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::diff::{CellPlace, Comparison, compare};
+use super::evaluations::row_or_404;
+use super::layout::{Frame, Section, page as frame, status, time_ms, verdict_chip};
+use super::recommendation::{Place, Titles, cell_href};
+use super::{Page, PageError, Viewer, encode};
+use crate::app::AppState;
+use crate::clock;
+use crate::dossier;
+use crate::error::Failure;
+use crate::recommend::{Condition, Recommendation};
+use crate::store::EvaluationRow;
+
+#[derive(Debug, Deserialize)]
+pub struct CompareQuery {
+    with: Option<String>,
+}
+
+fn status_or_none(s: Option<fitcheck_core::evaluate::Status>) -> Markup {
+    match s {
+        Some(s) => status(s),
+        None => html! { span.muted { "no cell" } },
+    }
+}
+
+fn condition_line(c: &Condition) -> Markup {
+    html! {
+        (c.action)
+        " "
+        @if c.required { span.need.required { "Required" } } @else { span.need.recommended { "Recommended" } }
+    }
+}
+
+fn run_facts(row: &EvaluationRow, r: &Recommendation, label: &str) -> Markup {
+    let devices: u32 = r.coverage.iter().map(|c| c.devices_reported).sum();
+    let required = r.conditions.iter().filter(|c| c.required).count();
+    html! {
+        div.run {
+            h3 { (label) }
+            p { a href={ "/evaluations/" (encode(&row.id)) "/recommendation" } { (row.title) } }
+            dl.facts {
+                dt { "Started" } dd { (time_ms(row.created_at)) }
+                dt { "Verdict" } dd { (verdict_chip(r.verdict)) }
+                dt { "Devices reported" } dd { (devices) }
+                dt { "Required actions" } dd { (required) }
+            }
+        }
+    }
+}
+
+fn render(
+    before: (&EvaluationRow, &Recommendation),
+    after: (&EvaluationRow, &Recommendation),
+    c: &Comparison,
+    titles: &Titles,
+    profile_changed: bool,
+) -> Markup {
+    let product = &after.1.evaluation.product;
+    html! {
+        p.crumbs { a href="/evaluations" { "Evaluations" } " / " a href={ "/evaluations/" (encode(&after.0.id)) } { (after.0.title) } " / " }
+        h1 { (product) span.h1-sub { " — before and after" } }
+        p.lede { "Two runs of the same profile, the earlier one first. Conditions are matched by what they are about, so a fix at some of the sites shows as a condition that remains, now narrower." }
+        @if profile_changed {
+            div.notice role="note" { p { "The profile file changed between the runs (" code { (before.1.evaluation.profile_digest) } " → " code { (after.1.evaluation.profile_digest) } "); requirements only one of them has show as cells that appeared or disappeared." } }
+        }
+        div.runs {
+            (run_facts(before.0, before.1, "Earlier run"))
+            (run_facts(after.0, after.1, "Later run"))
+        }
+        section aria-labelledby="verdict-change-h" {
+            h2 id="verdict-change-h" { "Verdict" }
+            p.verdict-change {
+                (verdict_chip(c.verdict_before)) " " span aria-hidden="true" { "→" } span.visually-hidden { " became " } " " (verdict_chip(c.verdict_after))
+                @if c.verdict_before == c.verdict_after { " " span.muted { "(unchanged)" } }
+            }
+        }
+        section aria-labelledby="resolved-h" {
+            h2 id="resolved-h" { "Conditions resolved (" (c.resolved.len()) ")" }
+            @if c.resolved.is_empty() { p { "None." } } @else {
+                ul.changes { @for x in &c.resolved { li.better { span.sym aria-hidden="true" { "✓" } " " (condition_line(x)) } } }
+            }
+        }
+        section aria-labelledby="new-h" {
+            h2 id="new-h" { "New conditions (" (c.new.len()) ")" }
+            @if c.new.is_empty() { p { "None." } } @else {
+                ul.changes { @for x in &c.new { li.worse { span.sym aria-hidden="true" { "+" } " " (condition_line(x)) } } }
+            }
+        }
+        section aria-labelledby="remaining-h" {
+            h2 id="remaining-h" { "Conditions remaining (" (c.remaining.len()) ")" }
+            @if c.remaining.is_empty() { p { "None." } } @else {
+                ul.changes {
+                    @for x in &c.remaining {
+                        li.same {
+                            (condition_line(&x.after))
+                            @if x.before.action != x.after.action {
+                                br; span.muted.small { "was: " (x.before.action) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !c.blockers_resolved.is_empty() || !c.blockers_new.is_empty() {
+            section aria-labelledby="blockers-h" {
+                h2 id="blockers-h" { "Blockers" }
+                ul {
+                    @for b in &c.blockers_resolved { li { "No longer blocking: " (titles.title(b)) " " code.muted { (b) } } }
+                    @for b in &c.blockers_new { li { "Now blocking: " (titles.title(b)) " " code.muted { (b) } } }
+                }
+            }
+        }
+        section aria-labelledby="cells-h" {
+            h2 id="cells-h" { "Cells that changed (" (c.cells.len()) ")" }
+            @if c.cells.is_empty() { p { "No site or device model changed status." } } @else {
+                div.scroll {
+                    table {
+                        caption { "Site × requirement and model × requirement cells whose status differs" }
+                        thead { tr {
+                            th scope="col" { "Requirement" }
+                            th scope="col" { "Where" }
+                            th scope="col" { "Earlier" }
+                            th scope="col" { "Later" }
+                            th scope="col" { "Change" }
+                        } }
+                        tbody {
+                            @for x in &c.cells {
+                                @let place = match &x.place { CellPlace::Site(s) => Place::Site(s), CellPlace::Model(m) => Place::Model(m) };
+                                tr {
+                                    th scope="row" { (titles.title(&x.requirement)) br; code.muted { (x.requirement) } }
+                                    td { @match &x.place { CellPlace::Site(s) => { "site " (s) }, CellPlace::Model(m) => { "model " (m) } } }
+                                    td {
+                                        @if x.before.is_some() { a href=(cell_href(&before.0.id, &x.requirement, place)) { (status_or_none(x.before)) } }
+                                        @else { (status_or_none(x.before)) }
+                                    }
+                                    td {
+                                        @if x.after.is_some() { a href=(cell_href(&after.0.id, &x.requirement, place)) { (status_or_none(x.after)) } }
+                                        @else { (status_or_none(x.after)) }
+                                    }
+                                    td { @if x.improved() { span.better { "Better" } } @else { span.worse { "Worse or new" } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if c.gaps_before != c.gaps_after {
+            section aria-labelledby="gaps-h" {
+                h2 id="gaps-h" { "Evidence missing" }
+                div.runs {
+                    div.run { h3 { "Earlier run" } @if c.gaps_before.is_empty() { p { "Nothing missing." } } ul { @for g in &c.gaps_before { li { (g) } } } }
+                    div.run { h3 { "Later run" } @if c.gaps_after.is_empty() { p { "Nothing missing." } } ul { @for g in &c.gaps_after { li { (g) } } } }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /evaluations/{id}/compare?with={other}`.
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    query: Result<Query<CompareQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Page, PageError> {
+    let user = &viewer.user;
+    let fail = |e: Failure| PageError::from(e).for_user(user);
+    let Query(q) = query.map_err(|e| {
+        PageError::bad_request(format!("The address is not one this page reads: {e}."))
+            .for_user(user)
+    })?;
+    let this = row_or_404(&state, &id).await.map_err(fail)?;
+    let this_profile = state
+        .store
+        .get_profile(&this.profile)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| {
+            fail(Failure::internal(format!(
+                "evaluation {id} lost its profile"
+            )))
+        })?;
+    let Some(other_id) = q.with.filter(|w| !w.is_empty()) else {
+        // No second run named: offer the runs of the same profile.
+        let mut runs = Vec::new();
+        for e in state
+            .store
+            .list_evaluations()
+            .await
+            .map_err(|e| fail(e.into()))?
+        {
+            if e.id == this.id {
+                continue;
+            }
+            if let Some(p) = state
+                .store
+                .get_profile(&e.profile)
+                .await
+                .map_err(|e| fail(e.into()))?
+                && p.profile_id == this_profile.profile_id
+            {
+                runs.push(e);
+            }
+        }
+        let body = html! {
+            p.crumbs { a href="/evaluations" { "Evaluations" } " / " a href={ "/evaluations/" (encode(&this.id)) } { (this.title) } " / " }
+            h1 { "Compare runs" }
+            @if runs.is_empty() {
+                p { "There is no other evaluation of " (this_profile.name) " to compare with. Start a second run of the same profile (for example after a fix) and come back." }
+            } @else {
+                form.stack method="get" action={ "/evaluations/" (encode(&this.id)) "/compare" } {
+                    div.field {
+                        label for="with" { "Compare " strong { (this.title) } " with" }
+                        select id="with" name="with" {
+                            @for r in &runs { option value=(r.id) { (r.title) " — " (clock::rfc3339(r.created_at)) } }
+                        }
+                    }
+                    button.primary type="submit" { "Compare" }
+                }
+            }
+        };
+        return Ok(Page::ok(frame(
+            Frame {
+                title: "Compare runs",
+                user: Some(user),
+                section: Section::Evaluations,
+                refresh_s: None,
+            },
+            body,
+        )));
+    };
+    if other_id == this.id {
+        return Err(PageError::bad_request(
+            "An evaluation compared with itself shows no change; choose another run.",
+        )
+        .for_user(user));
+    }
+    let other = row_or_404(&state, &other_id).await.map_err(fail)?;
+    let other_profile = state
+        .store
+        .get_profile(&other.profile)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| {
+            fail(Failure::internal(format!(
+                "evaluation {other_id} lost its profile"
+            )))
+        })?;
+    if other_profile.profile_id != this_profile.profile_id {
+        return Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "These evaluations test different products: “{}” runs profile {} ({}) and “{}” runs profile {} ({}). A comparison needs two runs of the same profile.",
+                this.title, this_profile.profile_id, this_profile.name, other.title, other_profile.profile_id, other_profile.name
+            ),
+        )
+        .for_user(user));
+    }
+    let (earlier, later) = if (other.created_at, &other.id) < (this.created_at, &this.id) {
+        (other, this)
+    } else {
+        (this, other)
+    };
+    let now = clock::rfc3339(clock::now_ms());
+    let d_before = dossier::load(&state.store, &earlier.id)
+        .await
+        .map_err(fail)?;
+    let d_after = dossier::load(&state.store, &later.id).await.map_err(fail)?;
+    let (r_before, r_after) = (d_before.recommend(&now), d_after.recommend(&now));
+    let mut titles = Titles::of(&d_after);
+    if titles.is_empty() {
+        titles = Titles::of(&d_before);
+    }
+    let c = compare(&r_before, &r_after);
+    let changed = d_before.stored.digest != d_after.stored.digest;
+    let title = format!("{} — before and after", r_after.evaluation.product);
+    Ok(Page::ok(frame(
+        Frame {
+            title: &title,
+            user: Some(user),
+            section: Section::Evaluations,
+            refresh_s: None,
+        },
+        render(
+            (&earlier, &r_before),
+            (&later, &r_after),
+            &c,
+            &titles,
+            changed,
+        ),
+    )))
+}

@@ -1,0 +1,434 @@
+//! The pages people read: server-rendered HTML that works without JavaScript, behind the same
+//! session cookie as the API.
+//!
+//! - [`layout`]: the page shell (landmarks, navigation, the stylesheet in `assets/`), shared
+//!   pieces (status words, times, links) and the error page.
+//! - [`fleet`]: `/` and `/fleet`, sites and agents (administrators).
+//! - [`evaluations`]: `/evaluations` and `/evaluations/{id}` with progress per site.
+//! - [`recommendation`]: `/evaluations/{id}/recommendation`, its chart and its exports.
+//! - [`drill`]: a matrix cell's devices (`/evaluations/{id}/cells`) and one report
+//!   (`/reports/{id}`).
+//! - [`compare`]: two runs of one evaluation side by side; [`diff`] is the pure comparison.
+//!
+//! Templates are maud's: every value interpolated into a page is HTML-escaped by the compiler's
+//! templates, so text from reports and profiles (agent labels, targets, filter names) cannot
+//! become markup. Pages send a Content-Security-Policy without any script source.
+
+pub mod compare;
+pub mod diff;
+pub mod drill;
+pub mod evaluations;
+pub mod fleet;
+pub mod layout;
+pub mod recommendation;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::Markup;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+
+use crate::admin;
+use crate::app::{AppState, Body, Person};
+use crate::error::Failure;
+use crate::store::UserRow;
+
+/// The pages' routes (merged into the application's router).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(fleet::landing))
+        .route("/fleet", get(fleet::fleet))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", get(logout_form).post(logout_submit))
+        .route("/evaluations", get(evaluations::list))
+        .route("/evaluations/{id}", get(evaluations::detail))
+        .route(
+            "/evaluations/{id}/recommendation",
+            get(recommendation::page),
+        )
+        .route(
+            "/evaluations/{id}/recommendation.md",
+            get(recommendation::markdown),
+        )
+        .route(
+            "/evaluations/{id}/recommendation.json",
+            get(recommendation::json),
+        )
+        .route(
+            "/evaluations/{id}/recommendation.pdf",
+            get(recommendation::pdf),
+        )
+        .route("/evaluations/{id}/cells", get(drill::cell))
+        .route("/evaluations/{id}/compare", get(compare::page))
+        .route("/reports/{id}", get(drill::report))
+        .route("/assets/fitcheck.css", get(stylesheet))
+}
+
+const STYLESHEET: &str = include_str!("../../assets/fitcheck.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// What a page's answer carries besides its body: no caching of what a person sees, no
+/// scripts, no framing.
+fn page_headers(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+}
+
+/// A rendered page with its status.
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub markup: Markup,
+}
+
+impl Page {
+    pub fn ok(markup: Markup) -> Page {
+        Page {
+            status: StatusCode::OK,
+            markup,
+        }
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.markup.into_string()).into_response();
+        page_headers(&mut response);
+        response
+    }
+}
+
+/// A request a page could not answer: the status and the sentence a person reads.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Who asked, when known (for the navigation).
+    pub user: Option<Box<UserRow>>,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> PageError {
+        PageError {
+            status,
+            message: message.into(),
+            user: None,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> PageError {
+        PageError::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> PageError {
+        PageError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The same error, shown with the navigation of the person who asked.
+    pub fn for_user(mut self, user: &UserRow) -> PageError {
+        self.user = Some(Box::new(user.clone()));
+        self
+    }
+}
+
+impl From<Failure> for PageError {
+    fn from(f: Failure) -> PageError {
+        PageError::new(f.status, f.body.message)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        Page {
+            status: self.status,
+            markup: layout::error_page(self.status, &self.message, self.user.as_deref()),
+        }
+        .into_response()
+    }
+}
+
+/// A logged-in person looking at pages. Without a session the answer is a redirect to the
+/// log-in form, which brings them back here afterwards.
+#[derive(Debug)]
+pub struct Viewer {
+    pub user: UserRow,
+    pub session_hash: String,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.user.role == "admin"
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Person::from_request_parts(parts, state).await {
+            Ok(person) => Ok(Viewer {
+                user: person.user,
+                session_hash: person.session_hash,
+            }),
+            Err(f) if f.status == StatusCode::UNAUTHORIZED => Err(to_login(&parts.uri)),
+            Err(f) => Err(PageError::from(f).into_response()),
+        }
+    }
+}
+
+/// A logged-in administrator looking at pages; a reviewer gets a 403 page.
+#[derive(Debug)]
+pub struct AdminViewer(pub Viewer);
+
+impl FromRequestParts<AppState> for AdminViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        if !viewer.is_admin() {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "This page is for administrators (technology operations). Reviewers can read \
+                 every evaluation and its recommendation.",
+            )
+            .for_user(&viewer.user)
+            .into_response());
+        }
+        Ok(AdminViewer(viewer))
+    }
+}
+
+/// Characters left as they are in a query value: RFC 3986's unreserved ones.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` encoded for a URL's query value or path segment.
+pub fn encode(text: &str) -> String {
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+fn to_login(uri: &Uri) -> Response {
+    let here = uri.path_and_query().map_or("/", |p| p.as_str());
+    if here == "/" {
+        return see_other("/login");
+    }
+    see_other(&format!("/login?next={}", encode(here)))
+}
+
+/// `next` when it is a path on this server, and nothing else: no scheme, no other host
+/// (`//host`, `/\host`), no control characters.
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+/// Whether a form was posted from one of this server's own pages: the `Origin` header (or,
+/// without one, the `Referer`) must name the host the request was sent to. The session cookie
+/// is `SameSite=Strict` as well; this also covers log-in forms posted from elsewhere.
+pub fn same_origin(headers: &HeaderMap) -> Result<(), PageError> {
+    let forbidden = |m: &str| PageError::new(StatusCode::FORBIDDEN, m);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| forbidden("The form was refused: the request names no host."))?;
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            forbidden(
+                "The form was refused: the browser sent neither Origin nor Referer, so it cannot \
+                 be told apart from a form on another site. Post it from this server's own page.",
+            )
+        })?;
+    let authority = source
+        .strip_prefix("https://")
+        .or_else(|| source.strip_prefix("http://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(rest));
+    match authority {
+        Some(a) if a.eq_ignore_ascii_case(host) => Ok(()),
+        _ => Err(forbidden(
+            "The form was refused: it was posted from another site. Open this server's own page \
+             and send it from there.",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_form(Query(q): Query<NextQuery>) -> Page {
+    let next = q.next.as_deref().and_then(local_path).unwrap_or("/");
+    Page::ok(layout::login_page(next, None, ""))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /login`: the same check and session as `POST /api/v1/login`, then back to the page
+/// the person wanted.
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Response, PageError> {
+    same_origin(&headers)?;
+    let form: LoginForm = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        PageError::bad_request(format!(
+            "The log-in form could not be read ({e}); send it from the log-in page."
+        ))
+    })?;
+    let next = form
+        .next
+        .as_deref()
+        .and_then(local_path)
+        .unwrap_or("/")
+        .to_owned();
+    match admin::open_session(&state, &form.username, &form.password).await {
+        Ok((_, cookie)) => {
+            let mut response = see_other(&next);
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Err(f) if f.status == StatusCode::UNAUTHORIZED => Ok(Page {
+            status: StatusCode::UNAUTHORIZED,
+            markup: layout::login_page(
+                &next,
+                Some("Wrong user name or password. Try again."),
+                &form.username,
+            ),
+        }
+        .into_response()),
+        Err(f) => Err(f.into()),
+    }
+}
+
+async fn logout_form(viewer: Viewer) -> Page {
+    Page::ok(layout::logout_page(&viewer.user))
+}
+
+async fn logout_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    same_origin(&headers)?;
+    let person = Person {
+        user: viewer.user,
+        session_hash: viewer.session_hash,
+    };
+    let cookie = admin::close_session(&state, &person).await?;
+    let mut response = see_other("/login");
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_log_in() {
+        assert_eq!(local_path("/evaluations/x?y=1"), Some("/evaluations/x?y=1"));
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "evil",
+            "",
+            "/x\r\nSet-Cookie: a=b",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn forms_must_come_from_this_host() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("localhost:8443"));
+        assert!(same_origin(&h).is_err(), "neither Origin nor Referer");
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_static("https://localhost:8443/login?next=/"),
+        );
+        assert!(same_origin(&h).is_ok());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(same_origin(&h).is_err(), "Origin wins over Referer");
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(same_origin(&h).is_err());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://localhost:8443"),
+        );
+        assert!(same_origin(&h).is_ok());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://localhost:8443.evil.example"),
+        );
+        assert!(same_origin(&h).is_err());
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("http[0]"), "http%5B0%5D");
+        assert_eq!(encode("a b&c=<d>"), "a%20b%26c%3D%3Cd%3E");
+        assert_eq!(encode("/evaluations/1"), "%2Fevaluations%2F1");
+    }
+}
