@@ -180,12 +180,19 @@ async fn upload(
     axum::Json(UploadReceipt { bytes, duration_ms }).into_response()
 }
 
+/// The paths [`router`] answers, for a server that mounts them among its own routes.
+pub const PATHS: [&str; 3] = [
+    "/bandwidth/download",
+    "/bandwidth/upload",
+    "/bandwidth/upload/progress",
+];
+
 /// The routes, under `/bandwidth/`.
 pub fn router() -> Router {
     Router::new()
-        .route("/bandwidth/download", get(download))
-        .route("/bandwidth/upload", post(upload))
-        .route("/bandwidth/upload/progress", get(progress))
+        .route(PATHS[0], get(download))
+        .route(PATHS[1], post(upload))
+        .route(PATHS[2], get(progress))
         .with_state(Arc::new(Endpoint::default()))
 }
 

@@ -66,12 +66,14 @@ pub fn router(state: AppState) -> Router {
     let agent = Router::new()
         .route("/enroll", post(agent_api::enroll))
         .route("/assignments", get(agent_api::assignments))
-        .route("/reports", post(agent_api::submit_report))
-        .nest_service(
-            "/bandwidth",
-            fitcheck_bandwidth::router()
-                .layer(middleware::from_fn_with_state(state.clone(), agent_only)),
-        );
+        .route("/reports", post(agent_api::submit_report));
+    // The bandwidth router's own paths start with /bandwidth/; mount each as it is, behind
+    // agent authentication, so agents find it at /api/agent/v1/bandwidth/….
+    let bandwidth = fitcheck_bandwidth::router()
+        .layer(middleware::from_fn_with_state(state.clone(), agent_only));
+    let agent = fitcheck_bandwidth::PATHS
+        .iter()
+        .fold(agent, |r, path| r.route_service(path, bandwidth.clone()));
     let people = Router::new()
         .route("/login", post(admin::login))
         .route("/logout", post(admin::logout))

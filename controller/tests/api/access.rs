@@ -148,6 +148,20 @@ async fn every_route_checks_its_caller(db: Db) {
         assert_ne!(s, StatusCode::FORBIDDEN, "{method} {path}: {v}");
     }
 
+    // The bandwidth endpoint answers agents at the path the agent API names.
+    let resp = app
+        .client
+        .get(format!(
+            "{}/api/agent/v1/bandwidth/download?bytes=1000",
+            app.base
+        ))
+        .bearer_auth(&agent.credential)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.bytes().await.unwrap().len(), 1000);
+
     for (method, path, body, admin_only) in people_routes(&evaluation, &profile) {
         if path.ends_with("/logout") {
             continue;
