@@ -282,6 +282,22 @@ pub fn model_of(d: &DeviceFacts) -> String {
     )
 }
 
+/// The reports that count: each agent's latest (by `received_at`), in agent order. A re-run
+/// supersedes what the same device reported before.
+pub fn latest_per_agent(reports: &[InputReport]) -> Vec<&InputReport> {
+    let mut by_agent: BTreeMap<String, &InputReport> = BTreeMap::new();
+    for r in reports {
+        let agent = r.report.agent.agent_id.to_string();
+        match by_agent.get(&agent) {
+            Some(prev) if prev.received_at >= r.received_at => {}
+            _ => {
+                by_agent.insert(agent, r);
+            }
+        }
+    }
+    by_agent.into_values().collect()
+}
+
 struct Judged<'a> {
     input: &'a InputReport,
     site: String,
@@ -545,19 +561,8 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         }
     }
 
-    // The latest report of each agent.
-    let mut latest: BTreeMap<String, &InputReport> = BTreeMap::new();
-    for r in input.reports {
-        let agent = r.report.agent.agent_id.to_string();
-        match latest.get(&agent) {
-            Some(prev) if prev.received_at >= r.received_at => {}
-            _ => {
-                latest.insert(agent, r);
-            }
-        }
-    }
-    let judged: Vec<Judged<'_>> = latest
-        .values()
+    let judged: Vec<Judged<'_>> = latest_per_agent(input.reports)
+        .into_iter()
         .map(|r| Judged {
             input: r,
             site: r.site.clone().unwrap_or_else(|| NO_SITE.to_owned()),

@@ -1,7 +1,6 @@
 //! Drill-downs: the devices behind one cell of the recommendation, and one report with every
 //! result and what it saw.
 
-use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -153,17 +152,7 @@ pub fn seen(result: &CheckResult) -> Markup {
 
 /// The latest report of each agent, as the engine counts them; and the ones they supersede.
 fn latest(reports: &[InputReport]) -> (Vec<&InputReport>, Vec<&InputReport>) {
-    let mut by_agent: BTreeMap<String, &InputReport> = BTreeMap::new();
-    for r in reports {
-        let agent = r.report.agent.agent_id.to_string();
-        match by_agent.get(&agent) {
-            Some(prev) if prev.received_at >= r.received_at => {}
-            _ => {
-                by_agent.insert(agent, r);
-            }
-        }
-    }
-    let current: Vec<&InputReport> = by_agent.into_values().collect();
+    let current = crate::recommend::latest_per_agent(reports);
     let older = reports
         .iter()
         .filter(|r| !current.iter().any(|c| c.report_id == r.report_id))
