@@ -110,9 +110,12 @@ enum Command {
         storage: Storage,
         /// The evaluation's id.
         evaluation: String,
-        /// md (Markdown), json, or pdf (printable, A4).
-        #[arg(long, default_value = "md", value_parser = ["md", "json", "pdf"])]
+        /// md (Markdown), json, html (one self-contained page) or pdf (printable, A4).
+        #[arg(long, default_value = "md", value_parser = ["md", "json", "html", "pdf"])]
         format: String,
+        /// For html: the controller's address, so the page's drill-down links lead to it.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
         /// Write it here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -285,29 +288,32 @@ async fn run(command: Command) -> anyhow::Result<()> {
             storage,
             evaluation,
             format,
+            base_url,
             output,
         } => {
             let config = storage.config();
-            let (store, writer) = fitcheck_controller::store::Store::open(&config.database_url())
+            let url = config.database_url();
+            let (store, writer) = fitcheck_controller::store::Store::open(&url)
                 .await
-                .with_context(|| {
-                    format!(
-                        "opening {}",
-                        fitcheck_controller::store::redact(&config.database_url())
-                    )
-                })?;
-            let r = fitcheck_controller::dossier::recommendation(&store, &evaluation)
+                .with_context(|| format!("opening {}", fitcheck_controller::store::redact(&url)))?;
+            let dossier = fitcheck_controller::dossier::load(&store, &evaluation)
                 .await
                 .map_err(|f| anyhow::anyhow!(f.body.message))?;
             drop(store);
             writer.finished().await;
-            let text = match format.as_str() {
-                "json" => fitcheck_controller::render::json(&r) + "\n",
-                _ => fitcheck_controller::render::markdown(&r),
+            let r = dossier.recommend(&clock::rfc3339(clock::now_ms()));
+            let bytes = match format.as_str() {
+                "json" => (fitcheck_controller::render::json(&r) + "\n").into_bytes(),
+                "html" => {
+                    use fitcheck_controller::web::recommendation::{Titles, standalone};
+                    standalone(&r, &Titles::of(&dossier), base_url.as_deref()).into_bytes()
+                }
+                "pdf" => fitcheck_controller::pdf::recommendation_pdf(&r),
+                _ => fitcheck_controller::render::markdown(&r).into_bytes(),
             };
             match output {
                 Some(path) => {
-                    std::fs::write(&path, text)
+                    std::fs::write(&path, bytes)
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     eprintln!(
                         "{}: {} ({})",
@@ -316,7 +322,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                         r.evaluation.title
                     );
                 }
-                None => print!("{text}"),
+                None => {
+                    use std::io::Write;
+                    std::io::stdout()
+                        .write_all(&bytes)
+                        .context("writing to standard output")?;
+                }
             }
             Ok(())
         }

@@ -177,6 +177,11 @@ impl ControllerProcess {
         self.launch()
     }
 
+    /// Runs `fitcheck-controller ARGS --data-dir …` (with the same database) to the end.
+    pub fn cli(&self, args: &[&str]) -> Result<crate::lab::Finished> {
+        run_bounded(&mut self.command(args)?, Duration::from_secs(60))
+    }
+
     /// Creates an enrollment secret with the command line; returns the secret.
     pub fn secret(&self) -> Result<String> {
         let f = run_bounded(

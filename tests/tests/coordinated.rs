@@ -179,4 +179,58 @@ async fn agents_of_a_site_measure_together_and_the_site_total_is_their_sum() {
         "site total {total} ≠ sum of {downloads:?}"
     );
     eprintln!("coordinated run: {downloads:?} Mbit/s, site total {total:.0} Mbit/s");
+
+    // The committee packet from the command line, in every format.
+    let verdict = match rec["verdict"].as_str().unwrap() {
+        "compatible" => "Compatible",
+        "compatible_with_conditions" => "Compatible with conditions",
+        "not_compatible" => "Not compatible",
+        _ => "Insufficient evidence",
+    };
+    for format in ["md", "json", "html", "pdf"] {
+        let out = dir.path().join(format!("recommendation.{format}"));
+        let f = controller
+            .cli(&[
+                "report",
+                &evaluation,
+                "--format",
+                format,
+                "--output",
+                out.to_str().unwrap(),
+            ])
+            .unwrap();
+        assert!(f.status.success(), "report --format {format}: {}", f.stderr);
+        let bytes = std::fs::read(&out).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        match format {
+            "md" => assert!(text.contains(&format!("**Verdict: {verdict}**")), "{text}"),
+            "json" => {
+                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                assert_eq!(v["verdict"], rec["verdict"]);
+            }
+            "html" => {
+                assert!(
+                    text.starts_with("<!DOCTYPE html>") && text.contains(verdict),
+                    "{text}"
+                );
+                assert!(!text.contains("<script"), "no scripts in the file");
+            }
+            _ => {
+                assert!(bytes.starts_with(b"%PDF-"));
+                let page1 = run_bounded(
+                    Command::new("pdftotext")
+                        .args(["-f", "1", "-l", "1"])
+                        .arg(&out)
+                        .arg("-"),
+                    Duration::from_secs(30),
+                )
+                .unwrap();
+                assert!(
+                    page1.stdout.contains(&format!("Verdict: {verdict}")),
+                    "{}",
+                    page1.stdout
+                );
+            }
+        }
+    }
 }

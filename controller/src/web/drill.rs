@@ -1,7 +1,6 @@
 //! Drill-downs: the devices behind one cell of the recommendation, and one report with every
 //! result and what it saw.
 
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use fitcheck_core::evaluate::{RequirementOutcome, evaluate};

@@ -68,7 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/fitcheck.css", get(stylesheet))
 }
 
-const STYLESHEET: &str = include_str!("../../assets/fitcheck.css");
+pub(crate) const STYLESHEET: &str = include_str!("../../assets/fitcheck.css");
 
 async fn stylesheet() -> Response {
     (

@@ -408,6 +408,46 @@ pub struct Exports {
 
 /// The whole recommendation page.
 pub fn render(r: &Recommendation, titles: &Titles, user: &UserRow, exports: Exports) -> Markup {
+    let (title, body) = content(r, titles, Some(exports));
+    frame(
+        Frame {
+            title: &title,
+            user: Some(user),
+            section: Section::Evaluations,
+            refresh_s: None,
+        },
+        body,
+    )
+}
+
+/// The recommendation as one self-contained HTML file (the stylesheet inline, no scripts),
+/// for the committee packet: `fitcheck-controller report --format html`. Its links (drill-downs,
+/// reports) are relative to the controller; with `base_url` they lead to it.
+pub fn standalone(r: &Recommendation, titles: &Titles, base_url: Option<&str>) -> String {
+    let (title, body) = content(r, titles, None);
+    html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(base) = base_url {
+                    base href=(base);
+                }
+                title { (title) " — fitcheck" }
+                style { (maud::PreEscaped(super::STYLESHEET)) }
+            }
+            body {
+                main id="main" { (body) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The page's title and body; `exports` None leaves out the download links (a file has no
+/// server beside it).
+fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (String, Markup) {
     let e = &r.evaluation;
     let eid = encode(&e.id);
     let (vclass, vsymbol) = verdict_parts(r.verdict);
@@ -428,16 +468,18 @@ pub fn render(r: &Recommendation, titles: &Titles, user: &UserRow, exports: Expo
         p.crumbs { a href="/evaluations" { "Evaluations" } " / " a href={ "/evaluations/" (eid) } { (e.title) } " / " }
         h1 { (e.product) span.h1-sub { " — technology recommendation" } }
         p.lede { "For the review committee: whether " (e.product) " works on the district's devices and network, and what must change first. Written " (time_text(&r.generated_at)) " from the reports agents sent." }
-        nav.exports aria-label="Exports" {
-            span { "Download: " }
-            a href={ "/evaluations/" (eid) "/recommendation.md" } { "Markdown (.md)" }
-            " · "
-            a href={ "/evaluations/" (eid) "/recommendation.json" } { "JSON (.json)" }
-            @if exports.pdf {
+        @if let Some(exports) = exports {
+            nav.exports aria-label="Exports" {
+                span { "Download: " }
+                a href={ "/evaluations/" (eid) "/recommendation.md" } { "Markdown (.md)" }
                 " · "
-                a href={ "/evaluations/" (eid) "/recommendation.pdf" } { "PDF (.pdf)" }
+                a href={ "/evaluations/" (eid) "/recommendation.json" } { "JSON (.json)" }
+                @if exports.pdf {
+                    " · "
+                    a href={ "/evaluations/" (eid) "/recommendation.pdf" } { "PDF (.pdf)" }
+                }
+                span.muted { " · or print this page" }
             }
-            span.muted { " · or print this page" }
         }
         section class={ "verdict " (vclass) } aria-labelledby="verdict-h" {
             p.verdict-label { "Verdict" }
@@ -631,15 +673,7 @@ pub fn render(r: &Recommendation, titles: &Titles, user: &UserRow, exports: Expo
             p.muted.small { "Evaluation " code { (e.id) } " · profile " code { (e.profile_id) } " " (e.profile_digest) " · schema " (r.schema) }
         }
     };
-    frame(
-        Frame {
-            title: &title,
-            user: Some(user),
-            section: Section::Evaluations,
-            refresh_s: None,
-        },
-        body,
-    )
+    (title, body)
 }
 
 async fn recommendation_of(
