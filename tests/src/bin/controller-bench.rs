@@ -4,7 +4,7 @@
 //! ```text
 //! cargo build --release -p fitcheck-controller -p fitcheck-agent
 //! cargo build --release -p fitcheck-tests --bin controller-bench
-//! target/release/controller-bench [--backend sqlite|postgres|both] [--seconds 20]
+//! target/release/controller-bench [--backend sqlite|postgres|both] [--seconds 15]
 //!     [--agents 100000] [--api-agents 2000] [--concurrency 16,64] [--daemon-seconds 30]
 //! ```
 //!
@@ -15,8 +15,9 @@
 //! clients posting the realistic fixture report (`controller/tests/data/report.json`, a fresh
 //! `report_id` each time) as every enrolled agent in turn. Beside the report load it measures, in
 //! the same run, references: `/healthz` (TLS, HTTP and one database ping, no report work), the
-//! agents' `/assignments` poll, reports over a new TLS connection each, and the raw `INSERT`
-//! rate of the same rows into a fresh database of the same kind and settings. It ends by
+//! agents' `/assignments` poll, reports over a new TLS connection each, reports from only
+//! `--few-agents` agents (so `last_seen` is rarely written), and the raw `INSERT` rate of the
+//! same rows into a fresh database of the same kind and settings. It ends by
 //! checking that the controller stored exactly the reports it acknowledged. Then it enrolls one
 //! real `fitcheck-agent`, runs its daemon with nothing assigned and watches its memory, CPU and
 //! context switches next to its polls.
