@@ -248,27 +248,22 @@ async fn ingest(
                 )
                 .field("evaluation")
             })?;
-            let row = state
+            let check = state
                 .store
-                .get_evaluation(&id.to_string())
+                .ingest_check(&id.to_string())
                 .await?
                 .ok_or_else(|| {
                     Failure::unprocessable("unknown_evaluation", format!("no evaluation {id}"))
                         .field("evaluation")
                 })?;
-            if !in_scope(&spec_of(&row)?, &agent.row) {
+            if !in_scope(&spec_of(&check.evaluation)?, &agent.row) {
                 return Err(Failure::forbidden(format!(
                     "evaluation {id} does not include this agent's site or group"
                 ))
                 .field("evaluation"));
             }
-            let digest = state
-                .store
-                .get_profile(&row.profile)
-                .await?
-                .map(|p| p.digest)
-                .unwrap_or_default();
-            if report.profile.digest != digest {
+            let digest = &check.profile_digest;
+            if &report.profile.digest != digest {
                 return Err(Failure::unprocessable(
                     "profile_mismatch",
                     format!(

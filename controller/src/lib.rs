@@ -4,7 +4,8 @@
 //! - [`app`]: the router, shared state and the extractors that authenticate every request.
 //! - [`agent_api`]: enrollment, assignments and report ingestion (`/api/agent/v1`).
 //! - [`admin`]: the people's API (`/api/v1`), `/healthz`, `/metrics`.
-//! - [`store`]: SQLite or PostgreSQL behind one type; group commit for reports.
+//! - [`store`]: SQLite or PostgreSQL behind one type; [`writer`]: the group commit that
+//!   stores reports, on its own thread and connection.
 //! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id).
 //! - [`tls`]: the certificate agents pin; [`server`]: the HTTPS accept loop.
 //! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
@@ -33,6 +34,7 @@ pub mod server;
 pub mod store;
 pub mod tls;
 pub mod web;
+pub mod writer;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -6,25 +6,27 @@
 //! SQLite runs in WAL mode with `synchronous = FULL`, so a committed transaction survives a
 //! crash of the process and of the machine.
 //!
-//! Reports and `last_seen` updates go through one writer task that groups whatever is waiting
-//! into one transaction (group commit): every sender is answered only after that transaction
-//! committed, so an acknowledged report is durable, and one fsync serves many reports.
+//! Reports and `last_seen` updates go through one writer (`writer`, on its own thread and
+//! connection) that groups whatever is waiting into one transaction (group commit): every
+//! sender is answered only after that transaction committed, so an acknowledged report is
+//! durable, and one fsync serves many reports.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection, Executor, FromRow};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, FromRow};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use fitcheck_core::api::Ingested;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub use crate::writer::WriterHandle;
+use crate::writer::{self, Job};
 
-/// Most jobs one group commit takes.
-const MAX_BATCH: usize = 512;
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,9 @@ pub enum StoreError {
     /// A database URL this build cannot use.
     #[error("{0}")]
     Url(String),
+    /// The report writer could not start.
+    #[error("the report writer could not start: {0}")]
+    Writer(String),
 }
 
 /// A person who can log in.
@@ -165,37 +170,35 @@ pub struct NewReport {
     pub body: String,
 }
 
-enum Job {
-    Report(NewReport, oneshot::Sender<Result<Ingested, StoreError>>),
-    Touch(Uuid, i64),
-}
-
 /// The controller's database.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: mpsc::Sender<Job>,
+    /// Evaluations with their profile's digest, as ingestion checks reports against them.
+    /// Neither ever changes once written, so a cached entry is never stale.
+    ingest_checks: Arc<Mutex<HashMap<String, Arc<IngestCheck>>>>,
 }
 
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Job::Report(r, _) => write!(f, "Report({})", r.report_id),
-            Job::Touch(id, _) => write!(f, "Touch({id})"),
-        }
-    }
-}
-
-/// Handle on the writer task: wait for it to finish what was queued.
+/// What ingestion needs of an evaluation: the row (for its scope) and its profile's digest.
 #[derive(Debug)]
-pub struct WriterHandle(tokio::task::JoinHandle<()>);
+pub struct IngestCheck {
+    pub evaluation: EvaluationRow,
+    pub profile_digest: String,
+}
 
-impl WriterHandle {
-    /// Waits until every queued job is written (after all [`Store`] clones are dropped).
-    pub async fn finished(self) {
-        let _ = self.0.await;
-    }
+/// Most evaluations [`Store::ingest_check`] keeps; past it the cache starts afresh.
+const INGEST_CHECKS: usize = 1024;
+
+/// Sets up one SQLite connection. WAL lets readers run beside the writer; FULL makes every
+/// commit durable against power loss, not only against a process crash.
+pub(crate) async fn sqlite_session(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = FULL").await?;
+    conn.execute("PRAGMA busy_timeout = 10000").await?;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    Ok(())
 }
 
 impl Store {
@@ -227,28 +230,23 @@ impl Store {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the writer; FULL makes every commit
-                        // durable against power loss, not only against a process crash.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        sqlite_session(conn).await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        let (tx, rx) = mpsc::channel(4096);
-        let task = tokio::spawn(writer(pool.clone(), rx));
+        let (writer, handle) = writer::start(options, backend).await?;
         Ok((
             Store {
                 pool,
                 backend,
-                writer: tx,
+                writer,
+                ingest_checks: Default::default(),
             },
-            WriterHandle(task),
+            handle,
         ))
     }
 
@@ -581,6 +579,36 @@ impl Store {
             .await?)
     }
 
+    /// An evaluation and its profile's digest, read once and then kept (both are immutable).
+    pub async fn ingest_check(&self, id: &str) -> Result<Option<Arc<IngestCheck>>, StoreError> {
+        if let Some(hit) = self.cached_check(id) {
+            return Ok(Some(hit));
+        }
+        let Some(evaluation) = self.get_evaluation(id).await? else {
+            return Ok(None);
+        };
+        let profile_digest: String =
+            sqlx::query_scalar("SELECT digest FROM profiles WHERE id = $1")
+                .bind(&evaluation.profile)
+                .fetch_one(&self.pool)
+                .await?;
+        let check = Arc::new(IngestCheck {
+            evaluation,
+            profile_digest,
+        });
+        if let Ok(mut cache) = self.ingest_checks.lock() {
+            if cache.len() >= INGEST_CHECKS {
+                cache.clear();
+            }
+            cache.insert(id.to_owned(), check.clone());
+        }
+        Ok(Some(check))
+    }
+
+    fn cached_check(&self, id: &str) -> Option<Arc<IngestCheck>> {
+        self.ingest_checks.lock().ok()?.get(id).cloned()
+    }
+
     /// Evaluations whose window contains `now_ms`.
     pub async fn open_evaluations(&self, now_ms: i64) -> Result<Vec<EvaluationRow>, StoreError> {
         Ok(sqlx::query_as(
@@ -707,109 +735,6 @@ impl Store {
             .fetch_one(&self.pool)
             .await?)
     }
-}
-
-/// Group commit: take what is waiting, write it in one transaction, then answer.
-async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
-        }
-        let mut reports = Vec::new();
-        let mut touches: std::collections::HashMap<Uuid, i64> = Default::default();
-        for job in jobs {
-            match job {
-                Job::Report(r, tx) => reports.push((r, tx)),
-                Job::Touch(id, at) => {
-                    let e = touches.entry(id).or_insert(at);
-                    *e = (*e).max(at);
-                }
-            }
-        }
-        let rows: Vec<&NewReport> = reports.iter().map(|(r, _)| r).collect();
-        match write_batch(&pool, &rows, &touches).await {
-            Ok(outcomes) => {
-                for ((_, tx), outcome) in reports.into_iter().zip(outcomes) {
-                    let _ = tx.send(outcome);
-                }
-            }
-            Err(batch_error) if rows.len() > 1 => {
-                // One bad row must not fail the others: write each alone.
-                tracing::warn!(error = %batch_error, rows = rows.len(), "Group commit failed; writing reports one by one.");
-                for (r, tx) in reports {
-                    let outcome = match write_batch(&pool, &[&r], &Default::default()).await {
-                        Ok(mut o) => o.pop().unwrap_or(Err(StoreError::Closed)),
-                        Err(e) => Err(e),
-                    };
-                    let _ = tx.send(outcome);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "Writing to the database failed.");
-                let msg = e.to_string();
-                for (_, tx) in reports {
-                    let _ = tx.send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
-                }
-            }
-        }
-    }
-}
-
-/// Writes reports and touches in one transaction; per report: stored, duplicate, or a conflict
-/// (the id is taken by another agent's report). Errors abort the whole transaction.
-async fn write_batch(
-    pool: &AnyPool,
-    reports: &[&NewReport],
-    touches: &std::collections::HashMap<Uuid, i64>,
-) -> Result<Vec<Result<Ingested, StoreError>>, StoreError> {
-    let mut tx = pool.begin().await?;
-    let mut outcomes = Vec::with_capacity(reports.len());
-    for r in reports {
-        let done = sqlx::query(
-            "INSERT INTO reports (report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (report_id) DO NOTHING",
-        )
-        .bind(r.report_id.to_string())
-        .bind(r.agent_id.to_string())
-        .bind(r.evaluation_id.map(|e| e.to_string()))
-        .bind(&r.profile_digest)
-        .bind(r.site.as_deref())
-        .bind(&r.started_at)
-        .bind(r.received_at_ms)
-        .bind(&r.body)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            outcomes.push(Ok(Ingested::Stored));
-            continue;
-        }
-        let owner: Option<String> =
-            sqlx::query_scalar("SELECT agent_id FROM reports WHERE report_id = $1")
-                .bind(r.report_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        outcomes.push(if owner.as_deref() == Some(&r.agent_id.to_string()) {
-            Ok(Ingested::Duplicate)
-        } else {
-            Err(StoreError::Conflict(format!(
-                "report_id {} belongs to a report of another agent; a report needs a fresh id",
-                r.report_id
-            )))
-        });
-    }
-    for (id, at) in touches {
-        sqlx::query("UPDATE agents SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
-            .bind(*at)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(outcomes)
 }
 
 fn unique(e: sqlx::Error, message: String) -> StoreError {

@@ -311,8 +311,99 @@ async fn controllers_sharing_one_postgres_store_a_report_once() {
     a.stop().await;
 }
 
+/// Two agents deliver reports with one report_id, many times at once: whichever way the writer
+/// batches them, the id is stored once, its owner hears "stored" or "duplicate", the other
+/// agent hears 409 every time; and every delivery records when its agent was last seen.
+async fn a_report_id_belongs_to_one_agent_and_deliveries_mark_agents_seen(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let first = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let second = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let (evaluation, _) = app.evaluation(&admin, &["lincoln"]).await;
+    let enrolled = last_seen(&app, &admin).await;
+    // Times are in milliseconds: let the clock move past enrollment.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    let mine = report_for(&first);
+    let mut theirs = mine.clone();
+    theirs["agent"]["agent_id"] = json!(second.id);
+    let mut tasks = Vec::new();
+    for round in 0..12 {
+        for (agent, body) in [(&first, &mine), (&second, &theirs)] {
+            let client = app.client.clone();
+            let url = format!("{}/api/agent/v1/reports?evaluation={evaluation}", app.base);
+            let body = body.to_string();
+            let cred = agent.credential.clone();
+            let owner = agent.id == first.id;
+            tasks.push(tokio::spawn(async move {
+                let status = client
+                    .post(url)
+                    .bearer_auth(cred)
+                    .header("Content-Type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                (round, owner, status)
+            }));
+        }
+    }
+    let mut created = 0;
+    for task in tasks {
+        let (round, owner, status) = task.await.unwrap();
+        match (owner, status) {
+            (true, StatusCode::CREATED) => created += 1,
+            (true, StatusCode::OK) | (false, StatusCode::CONFLICT) => {}
+            other => panic!("round {round}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(stored_count(&app, &admin, &evaluation).await, 1);
+    let (s, stored) = app
+        .get(
+            &format!("/api/v1/reports/{}", mine["report_id"].as_str().unwrap()),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(stored, mine);
+
+    let seen = last_seen(&app, &admin).await;
+    for agent in [&first, &second] {
+        let id = agent.id.to_string();
+        assert!(
+            seen[&id] > enrolled[&id],
+            "agent {id} last seen {} (enrolled {})",
+            seen[&id],
+            enrolled[&id]
+        );
+    }
+    app.stop().await;
+}
+
+/// Each agent's last_seen_at, in Unix milliseconds.
+async fn last_seen(
+    app: &crate::helpers::TestApp,
+    admin: &str,
+) -> std::collections::HashMap<String, i64> {
+    let (s, v) = app.get("/api/v1/agents", Auth::Session(admin)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let at = a["last_seen_at"].as_str().unwrap();
+            let at = fitcheck_controller::clock::parse_rfc3339(at).unwrap();
+            (a["agent_id"].as_str().unwrap().to_owned(), at)
+        })
+        .collect()
+}
+
 both!(
     a_report_is_stored_once_however_often_it_arrives,
+    a_report_id_belongs_to_one_agent_and_deliveries_mark_agents_seen,
     bad_reports_are_refused_with_the_field_and_nothing_is_stored,
     oversized_bodies_get_413,
     an_agent_over_its_budget_gets_429_with_retry_after,
