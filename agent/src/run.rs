@@ -209,7 +209,8 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     notices.extend(notes.iter().cloned());
     let report = Report {
         schema: REPORT_SCHEMA.to_owned(),
-        report_id: Uuid::new_v4(),
+        // Time-ordered (v7): a controller's index of reports then grows at its end.
+        report_id: Uuid::now_v7(),
         agent: AgentInfo {
             agent_id,
             version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -1,4 +1,5 @@
-//! The report writer: every report and every `last_seen` update goes through it.
+//! The report writer: every report and every `last_seen` update goes through it (the latter
+//! gathered and written every few seconds).
 //!
 //! It groups whatever is waiting into one transaction (group commit) and answers each sender
 //! only after that transaction committed, so an acknowledged report is durable and one fsync
@@ -9,10 +10,12 @@
 //! behind it for a pool connection or for the runtime. On SQLite it leaves WAL checkpoints to a
 //! second connection that runs a passive checkpoint every [`CHECKPOINT_EVERY`], so a commit is
 //! one WAL append and fsync, never a checkpoint as well; the writer's own automatic checkpoint
-//! stays only as a backstop should the WAL grow past 64 MiB.
+//! stays only as a backstop should the WAL grow past 256 MiB.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::any::AnyConnectOptions;
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
@@ -29,13 +32,18 @@ const MAX_BATCH: usize = 512;
 const REPORTS_PER_STATEMENT: usize = 64;
 /// `last_seen` updates per `UPDATE` statement (2 parameters each).
 const TOUCHES_PER_STATEMENT: usize = 256;
+/// How long a `last_seen` time may wait to be written, and how many agents' times at most.
+const SEEN_EVERY: Duration = Duration::from_secs(5);
+const SEEN_MOST: usize = 20_000;
 /// Jobs that may wait for the writer before senders wait too.
 const QUEUE: usize = 4096;
 /// How often the SQLite WAL is checkpointed beside the writer.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// WAL frames (pages) past which the writer restarts the WAL: 16 MiB.
+const RESTART_AT_FRAMES: i64 = 4096;
 /// The WAL size at which the writer checkpoints itself, should the background checkpoint fall
-/// behind: 16,384 pages of 4 KiB = 64 MiB.
-const WAL_BACKSTOP: &str = "PRAGMA wal_autocheckpoint = 16384";
+/// behind: 65,536 pages of 4 KiB = 256 MiB.
+const WAL_BACKSTOP: &str = "PRAGMA wal_autocheckpoint = 65536";
 
 /// Work for the writer.
 pub(crate) enum Job {
@@ -111,6 +119,9 @@ struct Writer {
     /// Absent after a connection-level failure; the next batch connects again.
     conn: Option<AnyConnection>,
     checkpointer: Option<Checkpointer>,
+    /// When each agent was last seen, not written yet, and since when the oldest waits.
+    seen: HashMap<Uuid, i64>,
+    seen_since: Option<Instant>,
 }
 
 impl Writer {
@@ -125,11 +136,24 @@ impl Writer {
             backend,
             conn: Some(conn),
             checkpointer,
+            seen: HashMap::new(),
+            seen_since: None,
         })
     }
 
     async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
-        while let Some(first) = queue.recv().await {
+        loop {
+            let next = match self.seen_since {
+                None => queue.recv().await,
+                Some(since) => tokio::select! {
+                    job = queue.recv() => job,
+                    _ = tokio::time::sleep_until((since + SEEN_EVERY).into()) => {
+                        self.write(Vec::new(), true).await;
+                        continue;
+                    }
+                },
+            };
+            let Some(first) = next else { break };
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
                 match queue.try_recv() {
@@ -137,8 +161,16 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.write(jobs).await;
+            self.write(jobs, false).await;
+            if self
+                .checkpointer
+                .as_ref()
+                .is_some_and(|c| c.restart_due.swap(false, Ordering::Relaxed))
+            {
+                self.restart_wal().await;
+            }
         }
+        self.write(Vec::new(), true).await;
         if let Some(checkpointer) = self.checkpointer.take() {
             checkpointer.stop().await;
         }
@@ -152,20 +184,69 @@ impl Writer {
         }
     }
 
-    async fn write(&mut self, jobs: Vec<Job>) {
+    /// Copies what the last passive round left and has the next write start the WAL over.
+    /// The writer runs it itself, between two group commits, right after a passive round, so
+    /// there is little left to copy and no other writer to wait for: the pause is the wait for
+    /// the readers of the moment, the copy and one fsync.
+    async fn restart_wal(&mut self) {
+        let Some(conn) = &mut self.conn else { return };
+        let started = Instant::now();
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)")
+            .fetch_one(&mut *conn)
+            .await
+        {
+            Ok((busy, frames, copied)) => {
+                tracing::debug!(busy, frames, copied, took = ?started.elapsed(), "WAL restarted");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Restarting the WAL failed; the next passive round tries again.")
+            }
+        }
+    }
+
+    fn note_seen(&mut self, id: Uuid, at: i64) {
+        let latest = self.seen.entry(id).or_insert(at);
+        *latest = (*latest).max(at);
+        self.seen_since.get_or_insert_with(Instant::now);
+    }
+
+    /// Writes the reports of `jobs`, with the `last_seen` times gathered so far once they are
+    /// due (every [`SEEN_EVERY`] or past [`SEEN_MOST`] agents) or `all_seen`. Written at once,
+    /// a busy district's polls would update a random page of the agents table per agent and
+    /// commit.
+    async fn write(&mut self, jobs: Vec<Job>, all_seen: bool) {
         let mut reports = Vec::new();
-        let mut touches: HashMap<Uuid, i64> = HashMap::new();
         for job in jobs {
             match job {
                 Job::Report(r, tx) => reports.push((r, tx)),
-                Job::Touch(id, at) => {
-                    let latest = touches.entry(id).or_insert(at);
-                    *latest = (*latest).max(at);
-                }
+                Job::Touch(id, at) => self.note_seen(id, at),
             }
         }
+        let due = all_seen
+            || self.seen.len() >= SEEN_MOST
+            || self
+                .seen_since
+                .is_some_and(|since| since.elapsed() >= SEEN_EVERY);
+        let touches = if due {
+            self.seen_since = None;
+            std::mem::take(&mut self.seen)
+        } else {
+            HashMap::new()
+        };
+        if reports.is_empty() && touches.is_empty() {
+            return;
+        }
         let rows: Vec<&NewReport> = reports.iter().map(|(r, _)| r).collect();
-        match self.batch(&rows, &touches).await {
+        let started = Instant::now();
+        let result = self.batch(&rows, &touches).await;
+        tracing::trace!(reports = rows.len(), touches = touches.len(), took = ?started.elapsed(), "Group commit");
+        if result.is_err() {
+            // Kept for the next due round.
+            for (id, at) in touches {
+                self.note_seen(id, at);
+            }
+        }
+        match result {
             Ok(outcomes) => {
                 for ((_, tx), outcome) in reports.into_iter().zip(outcomes) {
                     let _ = tx.send(outcome);
@@ -325,15 +406,24 @@ fn placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
-/// Runs `PRAGMA wal_checkpoint(PASSIVE)` every [`CHECKPOINT_EVERY`] on its own connection.
+/// Runs `PRAGMA wal_checkpoint(PASSIVE)` every [`CHECKPOINT_EVERY`] on its own connection,
+/// and asks the writer to restart the WAL once it is past [`RESTART_AT_FRAMES`].
+///
+/// SQLite starts the WAL file over only when a write finds every frame copied and no reader on
+/// an older snapshot. Under steady load the writer appends while a passive round copies, so
+/// that moment never comes by itself and the WAL would grow until the writer's own automatic
+/// checkpoint took over, inside its commits.
 struct Checkpointer {
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
+    restart_due: Arc<AtomicBool>,
 }
 
 impl Checkpointer {
     fn start(mut conn: AnyConnection) -> Checkpointer {
         let (stop, mut stopped) = oneshot::channel::<()>();
+        let restart_due = Arc::new(AtomicBool::new(false));
+        let due = restart_due.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -343,10 +433,13 @@ impl Checkpointer {
                     _ = &mut stopped => break,
                     _ = tick.tick() => {}
                 }
-                // A passive checkpoint copies what it can without waiting for readers or the
-                // writer; what it leaves is taken by the next one.
-                match conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                    Ok(_) => failing = false,
+                match passive(&mut conn).await {
+                    Ok(frames) => {
+                        failing = false;
+                        if frames > RESTART_AT_FRAMES {
+                            due.store(true, Ordering::Relaxed);
+                        }
+                    }
                     Err(e) if !failing => {
                         failing = true;
                         tracing::warn!(error = %e, "A WAL checkpoint failed; retrying every {CHECKPOINT_EVERY:?}.");
@@ -356,13 +449,28 @@ impl Checkpointer {
             }
             let _ = conn.close().await;
         });
-        Checkpointer { stop, task }
+        Checkpointer {
+            stop,
+            task,
+            restart_due,
+        }
     }
 
     async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
+}
+
+/// A passive checkpoint copies what it can without waiting for readers or the writer; the
+/// answer is the WAL's size in frames.
+async fn passive(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    let started = Instant::now();
+    let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut *conn)
+        .await?;
+    tracing::debug!(frames, copied, took = ?started.elapsed(), "WAL checkpoint");
+    Ok(frames)
 }
 
 #[cfg(test)]

@@ -44,7 +44,11 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, AssertSqlSafe, Executor};
 use uuid::Uuid;
 
-const MIGRATION: &str = include_str!("../../../controller/migrations/0001_initial.sql");
+/// The controller's migrations, in order.
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../../controller/migrations/0001_initial.sql"),
+    include_str!("../../../controller/migrations/0002_report_indexes.sql"),
+];
 const REPORT: &str = include_str!("../../../controller/tests/data/report.json");
 const PROFILE: &str = include_str!("../../../profiles/kahoot.toml");
 const PG_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/test-postgres");
@@ -718,7 +722,7 @@ async fn client_task(
                 .post(&shared.reports_url)
                 .header(AUTHORIZATION, agent.bearer.clone())
                 .header(CONTENT_TYPE, "application/json")
-                .body(shared.template.render(Uuid::new_v4(), agent.id)),
+                .body(shared.template.render(Uuid::now_v7(), agent.id)),
         };
         let started = Instant::now();
         let outcome = match request.send().await {
@@ -1095,8 +1099,9 @@ struct RawRate {
 
 /// The backend's own ceiling for report rows: the controller's schema in a fresh database of
 /// the same kind and settings, one connection (as the controller's single writer), the same
-/// rows, committed `batch` at a time, one statement per row as the controller's writer does,
-/// and once with all rows of a commit in one statement.
+/// rows (time-ordered ids, as agents make them), committed `batch` at a time, one statement
+/// per row, and once with all rows of a commit in one statement as the controller's writer
+/// does.
 async fn raw_insert_reference(
     url: &str,
     body: &str,
@@ -1104,10 +1109,12 @@ async fn raw_insert_reference(
     seconds_each: f64,
 ) -> Result<Vec<RawRate>> {
     let pool = open_pool(url, true).await?;
-    sqlx::raw_sql(MIGRATION)
-        .execute(&pool)
-        .await
-        .context("cannot create the controller's schema in the reference database")?;
+    for migration in MIGRATIONS {
+        sqlx::raw_sql(migration)
+            .execute(&pool)
+            .await
+            .context("cannot create the controller's schema in the reference database")?;
+    }
     let now = now_ms();
     for sql in [
         "INSERT INTO enrollment_secrets (id, name, secret_hash, created_at) VALUES ('s', 's', 'h', 0)",
@@ -1152,13 +1159,13 @@ async fn raw_insert_reference(
                 // The body is bound once: a multi-row statement's parameters are limited.
                 let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
                 for _ in 0..batch {
-                    q = q.bind(Uuid::new_v4().to_string()).bind(digest);
+                    q = q.bind(Uuid::now_v7().to_string()).bind(digest);
                 }
                 q.bind(body).execute(&mut *tx).await?;
             } else {
                 for _ in 0..batch {
                     sqlx::query(AssertSqlSafe(sql.clone()))
-                        .bind(Uuid::new_v4().to_string())
+                        .bind(Uuid::now_v7().to_string())
                         .bind(digest)
                         .bind(LOAD_SITE)
                         .bind(now)
@@ -1196,6 +1203,9 @@ struct BackendResult {
     raw: Vec<RawRate>,
     acknowledged: u64,
     stored: i64,
+    /// SQLite only: the write-ahead log's size once the load is over (checkpoints keep it
+    /// from growing without bound).
+    wal_bytes: Option<u64>,
     daemon: Option<DaemonFigures>,
 }
 
@@ -1432,6 +1442,14 @@ async fn run_backend(
         }
     );
     pool.close().await;
+    if backend == Backend::Sqlite {
+        let wal = data_dir.join("fitcheck.db-wal");
+        res.wal_bytes = Some(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        println!(
+            "SQLite WAL after the load: {:.1} MB",
+            res.wal_bytes.unwrap_or(0) as f64 / 1e6
+        );
+    }
 
     let seconds_each = 3.0;
     res.raw = raw_insert_reference(
@@ -1722,6 +1740,10 @@ fn summary(opts: &Opts, results: &[BackendResult]) {
                 "(DIFFERENT)"
             }
         )
+    });
+    row("SQLite WAL after the load", &|r| {
+        r.wal_bytes
+            .map_or("-".to_owned(), |b| format!("{:.1} MB", b as f64 / 1e6))
     });
     row("controller RSS at the end", &|r| r.memory_end.show());
     let width = 30;
