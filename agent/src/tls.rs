@@ -123,7 +123,8 @@ pub struct TlsSetup {
     public: Arc<RootCertStore>,
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+/// The one cryptography provider (ring) of every TLS client the agent makes.
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

@@ -18,6 +18,8 @@ use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::tls::provider;
+
 /// SHA-256 of a certificate's DER encoding. Written `sha256:` + 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fingerprint([u8; 32]);
@@ -129,89 +131,31 @@ impl Mismatch {
     }
 }
 
-pub(crate) fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// What a [`FingerprintVerifier`] does with the certificate a server presents.
+#[derive(Debug)]
+enum Check {
+    /// Accept only this certificate; record a different one in `mismatch`.
+    Pin {
+        pin: Fingerprint,
+        mismatch: Mismatch,
+    },
+    /// Record the certificate and end the handshake, so nothing is sent to a server that has
+    /// not been compared with a fingerprint yet.
+    Capture(Seen),
 }
 
+/// Judges a server by its certificate's fingerprint alone; handshake signatures are verified as
+/// usual.
 #[derive(Debug)]
-struct PinnedVerifier {
-    pin: Fingerprint,
-    mismatch: Mismatch,
+struct FingerprintVerifier {
+    check: Check,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for PinnedVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        // The pin is the controller's identity. The name and the dates in a self-signed
-        // certificate add nothing an attacker could not also write into their own, and an
-        // expired pinned certificate should not cut a district's agents off on a holiday.
-        let seen = Fingerprint::of(end_entity.as_ref());
-        if seen == self.pin {
-            self.mismatch.set(None);
-            Ok(ServerCertVerified::assertion())
-        } else {
-            self.mismatch.set(Some(seen));
-            Err(rustls::Error::General(format!(
-                "the server presented certificate {seen}, not the pinned {}",
-                self.pin
-            )))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// Records the certificate a server presents and then ends the handshake, so nothing is sent
-/// to a server that has not been compared with a fingerprint yet.
-#[derive(Debug)]
-struct CaptureVerifier {
-    seen: Seen,
-    provider: Arc<CryptoProvider>,
-}
-
-/// The text of the error [`CaptureVerifier`] ends every handshake with.
+/// The text of the error a capturing handshake ends with.
 pub(crate) const CAPTURED: &str = "certificate recorded; handshake ended on purpose";
 
-impl ServerCertVerifier for CaptureVerifier {
+impl ServerCertVerifier for FingerprintVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -220,10 +164,28 @@ impl ServerCertVerifier for CaptureVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut s) = self.seen.lock() {
-            *s = Some(Fingerprint::of(end_entity.as_ref()));
+        let seen = Fingerprint::of(end_entity.as_ref());
+        match &self.check {
+            // The pin is the controller's identity. The name and the dates in a self-signed
+            // certificate add nothing an attacker could not also write into their own, and an
+            // expired pinned certificate should not cut a district's agents off on a holiday.
+            Check::Pin { pin, mismatch } if seen == *pin => {
+                mismatch.set(None);
+                Ok(ServerCertVerified::assertion())
+            }
+            Check::Pin { pin, mismatch } => {
+                mismatch.set(Some(seen));
+                Err(rustls::Error::General(format!(
+                    "the server presented certificate {seen}, not the pinned {pin}"
+                )))
+            }
+            Check::Capture(cell) => {
+                if let Ok(mut s) = cell.lock() {
+                    *s = Some(seen);
+                }
+                Err(rustls::Error::General(CAPTURED.to_owned()))
+            }
         }
-        Err(rustls::Error::General(CAPTURED.to_owned()))
     }
 
     fn verify_tls12_signature(
@@ -277,9 +239,11 @@ fn config_with(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, ru
 /// The returned [`Mismatch`] says which certificate a refused server presented.
 pub fn pinned_config(pin: Fingerprint) -> Result<(ClientConfig, Mismatch), rustls::Error> {
     let mismatch = Mismatch::default();
-    let verifier = Arc::new(PinnedVerifier {
-        pin,
-        mismatch: mismatch.clone(),
+    let verifier = Arc::new(FingerprintVerifier {
+        check: Check::Pin {
+            pin,
+            mismatch: mismatch.clone(),
+        },
         provider: provider(),
     });
     Ok((config_with(verifier)?, mismatch))
@@ -292,8 +256,8 @@ pub(crate) type Seen = Arc<Mutex<Option<Fingerprint>>>;
 /// has been recorded in the returned cell.
 pub(crate) fn capture_config() -> Result<(ClientConfig, Seen), rustls::Error> {
     let seen = Arc::new(Mutex::new(None));
-    let verifier = Arc::new(CaptureVerifier {
-        seen: seen.clone(),
+    let verifier = Arc::new(FingerprintVerifier {
+        check: Check::Capture(seen.clone()),
         provider: provider(),
     });
     Ok((config_with(verifier)?, seen))

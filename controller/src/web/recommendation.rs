@@ -724,20 +724,51 @@ fn file_name(id: &str, ext: &str) -> String {
     format!("fitcheck-recommendation-{safe}.{ext}")
 }
 
+/// A download of the recommendation: which file, and how it is made.
+#[derive(Debug, Clone, Copy)]
+enum Export {
+    Markdown,
+    Json,
+    Pdf,
+}
+
+impl Export {
+    async fn respond(
+        self,
+        state: &AppState,
+        viewer: &Viewer,
+        id: &str,
+    ) -> Result<Response, PageError> {
+        let r = dossier::recommendation(&state.store, id)
+            .await
+            .map_err(|e| PageError::from(e).for_user(&viewer.user))?;
+        Ok(match self {
+            Export::Markdown => download(
+                "text/markdown; charset=utf-8",
+                file_name(id, "md"),
+                crate::render::markdown(&r),
+            ),
+            Export::Json => download(
+                "application/json",
+                file_name(id, "json"),
+                crate::render::json(&r),
+            ),
+            Export::Pdf => download(
+                "application/pdf",
+                file_name(id, "pdf"),
+                crate::pdf::recommendation_pdf(&r),
+            ),
+        })
+    }
+}
+
 /// `GET /evaluations/{id}/recommendation.md`.
 pub async fn markdown(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let r = dossier::recommendation(&state.store, &id)
-        .await
-        .map_err(|e| PageError::from(e).for_user(&viewer.user))?;
-    Ok(download(
-        "text/markdown; charset=utf-8",
-        file_name(&id, "md"),
-        crate::render::markdown(&r),
-    ))
+    Export::Markdown.respond(&state, &viewer, &id).await
 }
 
 /// `GET /evaluations/{id}/recommendation.pdf`: the printable document (`crate::pdf`).
@@ -746,14 +777,7 @@ pub async fn pdf(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let r = dossier::recommendation(&state.store, &id)
-        .await
-        .map_err(|e| PageError::from(e).for_user(&viewer.user))?;
-    Ok(download(
-        "application/pdf",
-        file_name(&id, "pdf"),
-        crate::pdf::recommendation_pdf(&r),
-    ))
+    Export::Pdf.respond(&state, &viewer, &id).await
 }
 
 /// `GET /evaluations/{id}/recommendation.json`.
@@ -762,14 +786,7 @@ pub async fn json(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let r = dossier::recommendation(&state.store, &id)
-        .await
-        .map_err(|e| PageError::from(e).for_user(&viewer.user))?;
-    Ok(download(
-        "application/json",
-        file_name(&id, "json"),
-        crate::render::json(&r),
-    ))
+    Export::Json.respond(&state, &viewer, &id).await
 }
 
 #[cfg(test)]
