@@ -176,7 +176,7 @@ impl Writer {
         }
         if let Some(mut conn) = self.conn.take() {
             if self.backend == Backend::Sqlite
-                && let Err(e) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await
+                && let Err(e) = checkpoint(&mut conn, Mode::Truncate).await
             {
                 tracing::warn!(error = %e, "The final WAL checkpoint failed; SQLite completes it on the next open.");
             }
@@ -190,17 +190,8 @@ impl Writer {
     /// the readers of the moment, the copy and one fsync.
     async fn restart_wal(&mut self) {
         let Some(conn) = &mut self.conn else { return };
-        let started = Instant::now();
-        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)")
-            .fetch_one(&mut *conn)
-            .await
-        {
-            Ok((busy, frames, copied)) => {
-                tracing::debug!(busy, frames, copied, took = ?started.elapsed(), "WAL restarted");
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Restarting the WAL failed; the next passive round tries again.")
-            }
+        if let Err(e) = checkpoint(conn, Mode::Restart).await {
+            tracing::warn!(error = %e, "Restarting the WAL failed; the next passive round tries again.");
         }
     }
 
@@ -433,7 +424,7 @@ impl Checkpointer {
                     _ = &mut stopped => break,
                     _ = tick.tick() => {}
                 }
-                match passive(&mut conn).await {
+                match checkpoint(&mut conn, Mode::Passive).await {
                     Ok(frames) => {
                         failing = false;
                         if frames > RESTART_AT_FRAMES {
@@ -462,14 +453,28 @@ impl Checkpointer {
     }
 }
 
-/// A passive checkpoint copies what it can without waiting for readers or the writer; the
-/// answer is the WAL's size in frames.
-async fn passive(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+/// SQLite's checkpoint modes, as the writer uses them.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Copies what it can without waiting for readers or the writer.
+    Passive,
+    /// Waits for readers on older snapshots, copies everything, and has the next write start
+    /// the WAL over.
+    Restart,
+    /// As restart, and truncates the WAL file (on shutdown).
+    Truncate,
+}
+
+/// Runs one checkpoint; the answer is the WAL's size in frames.
+async fn checkpoint(conn: &mut AnyConnection, mode: Mode) -> Result<i64, sqlx::Error> {
     let started = Instant::now();
-    let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-        .fetch_one(&mut *conn)
-        .await?;
-    tracing::debug!(frames, copied, took = ?started.elapsed(), "WAL checkpoint");
+    let sql = match mode {
+        Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+        Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+        Mode::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+    };
+    let (busy, frames, copied): (i64, i64, i64) = sqlx::query_as(sql).fetch_one(&mut *conn).await?;
+    tracing::debug!(?mode, busy, frames, copied, took = ?started.elapsed(), "WAL checkpoint");
     Ok(frames)
 }
 

@@ -44,11 +44,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, AssertSqlSafe, Executor};
 use uuid::Uuid;
 
-/// The controller's migrations, in order.
-const MIGRATIONS: [&str; 2] = [
-    include_str!("../../../controller/migrations/0001_initial.sql"),
-    include_str!("../../../controller/migrations/0002_report_indexes.sql"),
-];
+/// The controller's own migrations.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../controller/migrations");
 const REPORT: &str = include_str!("../../../controller/tests/data/report.json");
 const PROFILE: &str = include_str!("../../../profiles/kahoot.toml");
 const PG_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/test-postgres");
@@ -1109,12 +1106,10 @@ async fn raw_insert_reference(
     seconds_each: f64,
 ) -> Result<Vec<RawRate>> {
     let pool = open_pool(url, true).await?;
-    for migration in MIGRATIONS {
-        sqlx::raw_sql(migration)
-            .execute(&pool)
-            .await
-            .context("cannot create the controller's schema in the reference database")?;
-    }
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("cannot create the controller's schema in the reference database")?;
     let now = now_ms();
     for sql in [
         "INSERT INTO enrollment_secrets (id, name, secret_hash, created_at) VALUES ('s', 's', 'h', 0)",
