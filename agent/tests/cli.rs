@@ -5,8 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+/// The agent, with no proxy to hand anything to.
 fn agent() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fitcheck-agent"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fitcheck-agent"));
+    for v in common::PROXY_VARS {
+        cmd.env_remove(v);
+    }
+    cmd
 }
 
 fn repo() -> PathBuf {
@@ -95,15 +102,23 @@ fn a_malformed_profile_never_runs_and_writes_no_report() {
 
 #[test]
 fn a_bad_label_is_refused_before_anything_runs() {
+    // Were the label accepted, the profile's only host is a reserved name and the state stays
+    // in a temporary directory: nothing leaves the machine.
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        "format = 1\nid = \"p\"\nname = \"P\"\nvendor = \"Lab\"\nreviewed = \"2026-11-23\"\n\
+         sources = [\"https://lab.example/\"]\n[[dns]]\nname = \"product.invalid\"\n",
+    )
+    .unwrap();
     let out = agent()
-        .current_dir(repo())
-        .args([
-            "run",
-            "--profile",
-            "profiles/zoom.toml",
-            "--label",
-            "Site=x",
-        ])
+        .arg("run")
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .args(["--label", "Site=x"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -161,9 +161,19 @@ min_version = "115"
     };
     let got = verdict_text(&report, &evaluation);
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/verdict.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    let want = std::fs::read_to_string(&golden).unwrap_or_default();
+    if got != want && std::env::var_os("UPDATE_GOLDEN").is_some() {
+        // Rewritten, never passed: the new text is a diff to review before it counts.
         std::fs::write(&golden, &got).unwrap();
+        panic!(
+            "{} rewritten; review the diff and run again without UPDATE_GOLDEN",
+            golden.display()
+        );
     }
-    let want = std::fs::read_to_string(&golden).unwrap();
-    assert_eq!(got, want);
+    assert_eq!(
+        got,
+        want,
+        "{} differs (UPDATE_GOLDEN=1 rewrites it)",
+        golden.display()
+    );
 }

@@ -18,10 +18,15 @@ async fn spawn() -> (String, tokio::sync::oneshot::Sender<()>) {
     (format!("http://{addr}"), tx)
 }
 
+/// A client that talks to the loopback server directly, whatever proxy the environment names.
+fn loopback_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
 #[tokio::test]
 async fn download_streams_exactly_the_bytes_asked_and_they_do_not_compress() {
     let (base, _stop) = spawn().await;
-    let client = reqwest::Client::new();
+    let client = loopback_client();
     for n in [0u64, 1, 65_535, 65_536, 3 * (4 << 20) + 17] {
         let body = client
             .get(format!("{base}/bandwidth/download?bytes={n}"))
@@ -56,7 +61,7 @@ async fn download_streams_exactly_the_bytes_asked_and_they_do_not_compress() {
 #[tokio::test]
 async fn uploads_are_counted_and_limits_refused() {
     let (base, _stop) = spawn().await;
-    let client = reqwest::Client::new();
+    let client = loopback_client();
     let r: UploadReceipt = serde_json::from_slice(
         &client
             .post(format!("{base}/bandwidth/upload"))
@@ -95,7 +100,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url:
 #[tokio::test]
 async fn upload_progress_counts_what_the_server_received_per_session() {
     let (base, _stop) = spawn().await;
-    let client = reqwest::Client::new();
+    let client = loopback_client();
     for _ in 0..2 {
         client
             .post(format!("{base}/bandwidth/upload?session=s-1"))

@@ -71,35 +71,43 @@ async fn start_chromedriver(log: &Path) -> Driver {
         on_path(&["chromedriver"]).unwrap_or_else(|| panic!("no chromedriver on PATH; {missing}"));
     on_path(&["chromium", "chromium-browser"])
         .unwrap_or_else(|| panic!("no chromium on PATH; {missing}"));
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let log = std::fs::File::create(log).unwrap();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("chromedriver did not start: {e}"));
-    let d = Driver { child, port };
-    // Ready when it answers /status; at most 10 s.
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    for _ in 0..100 {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/status"))
-            .timeout(Duration::from_secs(1))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return d;
+    let log = std::fs::File::create(log).unwrap();
+    // chromedriver takes its port as a number: one picked here can be taken by another process
+    // before it binds. It then exits, and it is started again on another port.
+    for _attempt in 0..5 {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log.try_clone().unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("chromedriver did not start: {e}"));
+        let mut d = Driver { child, port };
+        // Ready when it answers /status; the bound only ends a hung start.
+        for _ in 0..600 {
+            if let Ok(r) = http
+                .get(format!("http://127.0.0.1:{port}/status"))
+                .timeout(Duration::from_secs(1))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return d;
+            }
+            if d.child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(d);
     }
-    panic!("chromedriver did not answer on 127.0.0.1:{port} within 10 s");
+    panic!("chromedriver did not answer on its port in 5 starts (see its log)");
 }
 
 async fn connect(driver: &Driver, profile_dir: &Path) -> Client {
@@ -137,9 +145,9 @@ async fn connect(driver: &Driver, profile_dir: &Path) -> Client {
         .unwrap_or_else(|e| panic!("chromedriver could not start Chromium: {e}"))
 }
 
-/// Waits (at most 10 s) until the browser's address has this path.
+/// Waits until the browser's address has this path (the bound, 60 s, only ends a hung test).
 async fn wait_for_path(c: &Client, path: &str) -> String {
-    for _ in 0..100 {
+    for _ in 0..600 {
         let u = c.current_url().await.unwrap();
         if u.path() == path {
             return u.query().unwrap_or("").to_owned();

@@ -182,13 +182,18 @@ fn golden(name: &str, r: &Recommendation) {
         ("json", render::json(r) + "\n"),
     ] {
         let path = dir.join(format!("recommendation-{name}.{ext}"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let old = std::fs::read_to_string(&path).ok();
+        if old.as_deref() != Some(text.as_str()) && std::env::var_os("UPDATE_GOLDEN").is_some() {
+            // Rewritten, never passed: the new text is a diff to review before it counts.
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&path, &text).unwrap();
-            continue;
+            panic!(
+                "{} rewritten; review the diff and run again without UPDATE_GOLDEN",
+                path.display()
+            );
         }
-        let want = std::fs::read_to_string(&path)
-            .unwrap_or_else(|_| panic!("{} is missing; run with UPDATE_GOLDEN=1", path.display()));
+        let want = old
+            .unwrap_or_else(|| panic!("{} is missing; run with UPDATE_GOLDEN=1", path.display()));
         assert_eq!(
             text,
             want,
@@ -358,6 +363,13 @@ fn pdf_renders_with_the_verdict_first(name: &str, r: &Recommendation) {
         );
     }
     let png = dir.join(name);
+    // A PNG left by an earlier run must not stand in for this one.
+    for e in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
+        let file = e.file_name().to_string_lossy().into_owned();
+        if file.starts_with(name) && file.ends_with(".png") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
     run(std::process::Command::new("pdftoppm")
         .args(["-png", "-r", "60", "-f", "1", "-l", "1"])
         .arg(&pdf)

@@ -30,18 +30,14 @@ pub struct ControllerProcess {
     pub cert_pem: Vec<u8>,
 }
 
-/// A free loopback port (bound and released; the controller binds it right after).
-pub fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?;
-    Ok(l.local_addr()?.port())
-}
-
 impl ControllerProcess {
     /// Starts `fitcheck-controller serve` and waits until it accepts connections.
     pub fn start(data_dir: &Path, database: Option<&str>) -> Result<ControllerProcess> {
         let mut c = ControllerProcess {
             child: None,
-            port: free_port()?,
+            // Chosen by the controller on its first start (it binds port 0 and prints the port):
+            // a port picked here and released could be taken before the controller binds it.
+            port: 0,
             data_dir: data_dir.to_path_buf(),
             database: database.map(str::to_owned),
             admin_password: String::new(),
@@ -53,11 +49,11 @@ impl ControllerProcess {
     }
 
     fn command(&self, args: &[&str]) -> Result<Command> {
-        let mut cmd = Command::new(workspace_binary(
-            "fitcheck-controller",
-            "fitcheck-controller",
-        )?);
-        cmd.args(args).arg("--data-dir").arg(&self.data_dir);
+        let mut cmd = Command::new(workspace_binary("fitcheck-controller")?);
+        crate::lab::without_proxies(&mut cmd)
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data_dir);
         match &self.database {
             Some(url) => cmd.env("FITCHECK_DATABASE_URL", url),
             None => cmd.env_remove("FITCHECK_DATABASE_URL"),
@@ -98,7 +94,14 @@ impl ControllerProcess {
             let printed = lines.lock().map(|l| l.join("\n")).unwrap_or_default();
             let told =
                 printed.contains("SHA-256 ") && (!first || printed.contains("one-time password"));
-            if told && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            let bound = printed
+                .lines()
+                .find_map(|l| l.split_once("listening on https://127.0.0.1:"))
+                .and_then(|(_, port)| port.trim().parse::<u16>().ok());
+            if let (true, Some(port)) = (told, bound)
+                && TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                self.port = port;
                 break printed;
             }
             if let Some(status) = self

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-/// Set to `1` to skip the lab (it needs root, network namespaces and some Debian packages).
+/// Set to `1` when building the tests to skip the lab (it needs root, network namespaces and
+/// some Debian packages): its tests are then marked ignored, and the runner counts them as
+/// skipped.
 pub const SKIP_ENV: &str = "FITCHECK_SKIP_LAB";
 /// Set to a path to run that agent binary instead of building the workspace's.
 pub const AGENT_BIN_ENV: &str = "FITCHECK_AGENT_BIN";
@@ -38,13 +40,10 @@ pub struct Tool {
     pub package: &'static str,
 }
 
-/// Whether the lab can run here. Returns `false` (after saying why) when `FITCHECK_SKIP_LAB=1`;
-/// panics with a clear message when it is not root or a tool is missing.
-pub fn preflight(tools: &[Tool]) -> bool {
-    if std::env::var(SKIP_ENV).is_ok_and(|v| v == "1") {
-        eprintln!("lab: skipped because {SKIP_ENV}=1");
-        return false;
-    }
+/// Checks that the lab can run here: panics with a clear message when it is not root or a tool
+/// is missing. A lab test never passes without running; to skip the lab, build the tests with
+/// `FITCHECK_SKIP_LAB=1`, which marks them ignored.
+pub fn preflight(tools: &[Tool]) {
     let uid = Command::new("id")
         .arg("-u")
         .output()
@@ -53,7 +52,7 @@ pub fn preflight(tools: &[Tool]) -> bool {
     if uid.as_deref() != Some("0") {
         panic!(
             "the namespace lab needs root (it creates network namespaces); `id -u` says {uid:?}. \
-             Run as root, or set {SKIP_ENV}=1 to skip it."
+             Run as root, or set {SKIP_ENV}=1 to skip it (counted as skipped)."
         );
     }
     let missing: Vec<String> = tools
@@ -63,11 +62,10 @@ pub fn preflight(tools: &[Tool]) -> bool {
         .collect();
     if !missing.is_empty() {
         panic!(
-            "the namespace lab needs: {}; or set {SKIP_ENV}=1 to skip it",
+            "the namespace lab needs: {}; or set {SKIP_ENV}=1 to skip it (counted as skipped)",
             missing.join(", ")
         );
     }
-    true
 }
 
 /// Where lab tests keep a copy of every report and printed verdict, when set.
@@ -244,8 +242,29 @@ fn quietly(args: &[&str]) {
     }
 }
 
-/// The agent binary: `FITCHECK_AGENT_BIN`, else `fitcheck-agent` next to this test's target
-/// profile directory, built first with `cargo build -p fitcheck-agent` so it is never stale.
+/// Proxy settings a process inherits; a test talking to loopback removes them all, so that no
+/// request can be handed to a proxy elsewhere.
+pub const PROXY_VARS: [&str; 8] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// `cmd` without the environment's proxy settings ([`PROXY_VARS`]).
+pub fn without_proxies(cmd: &mut Command) -> &mut Command {
+    for v in PROXY_VARS {
+        cmd.env_remove(v);
+    }
+    cmd
+}
+
+/// The agent binary: `FITCHECK_AGENT_BIN`, else `fitcheck-agent` of this workspace (see
+/// [`workspace_binary`]).
 pub fn agent_binary() -> Result<PathBuf> {
     if let Ok(p) = std::env::var(AGENT_BIN_ENV) {
         let p = PathBuf::from(p);
@@ -254,12 +273,18 @@ pub fn agent_binary() -> Result<PathBuf> {
         }
         return Ok(p);
     }
-    workspace_binary("fitcheck-agent", "fitcheck-agent")
+    workspace_binary("fitcheck-agent")
 }
 
-/// A binary of this workspace next to this test's target profile directory, built first with
-/// `cargo build -p PACKAGE --bin NAME` (in the same profile) so it is never stale.
-pub fn workspace_binary(package: &str, name: &str) -> Result<PathBuf> {
+/// The workspace crates whose sources go into the binaries the tests run.
+const BINARY_SOURCES: [&str; 4] = ["core", "agent", "bandwidth", "controller"];
+
+/// A binary of this workspace next to this test's target profile directory
+/// (`target/<profile>/NAME`), as `cargo build --workspace --bins` or `cargo test --workspace`
+/// left it. Tests never run cargo themselves: a build inside a test holds cargo's lock while
+/// other tests' clocks run, and replaces a binary other tests may be executing. A missing
+/// binary, or one older than any of its crates' sources, is an error saying how to build it.
+pub fn workspace_binary(name: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find this test's executable")?;
     // target/<profile>/deps/<test> → target/<profile>
     let profile_dir = exe
@@ -271,48 +296,43 @@ pub fn workspace_binary(package: &str, name: &str) -> Result<PathBuf> {
                 "{} is not in a target/<profile>/deps directory",
                 exe.display()
             )
-        })?
-        .to_path_buf();
+        })?;
     let bin = profile_dir.join(name);
-    let target_dir = profile_dir
-        .parent()
-        .context("target/<profile> has no parent")?;
-    let profile = profile_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--quiet", "-p", package, "--bin", name])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(target_dir);
-    match profile.as_str() {
-        "debug" => {}
-        "release" => {
-            cmd.arg("--release");
-        }
-        other => {
-            cmd.args(["--profile", other]);
-        }
+    let build = "build the workspace's binaries first: `cargo build --workspace --bins` \
+                 (scripts/test does), in the same profile as the tests";
+    let built = std::fs::metadata(&bin)
+        .and_then(|m| m.modified())
+        .with_context(|| format!("{} is missing; {build}", bin.display()))?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut newer = Vec::new();
+    for krate in BINARY_SOURCES {
+        newest_after(&root.join(krate).join("src"), built, &mut newer);
+        newest_after(&root.join(krate).join("Cargo.toml"), built, &mut newer);
     }
-    let f = run_bounded(&mut cmd, Duration::from_secs(900))
-        .with_context(|| format!("building {name} for the tests"))?;
-    if !f.status.success() {
+    newest_after(&root.join("Cargo.lock"), built, &mut newer);
+    if let Some(changed) = newer.first() {
         bail!(
-            "`cargo build -p {package}` failed ({}), so the tests cannot run {name}:\n{}",
-            f.status,
-            f.stderr
-        );
-    }
-    if !bin.is_file() {
-        bail!(
-            "`cargo build -p {package}` succeeded but {} does not exist",
-            bin.display()
+            "{} is older than {} (and {} more changed files); {build}",
+            bin.display(),
+            changed.display(),
+            newer.len() - 1
         );
     }
     Ok(bin)
+}
+
+/// Collects into `found` the files at or under `path` modified after `built`.
+fn newest_after(path: &Path, built: std::time::SystemTime, found: &mut Vec<PathBuf>) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            newest_after(&entry.path(), built, found);
+        }
+    } else if meta.modified().is_ok_and(|m| m > built) {
+        found.push(path.to_path_buf());
+    }
 }
 
 /// The PID in a lab namespace or `/etc/netns` name (`fitlab-<pid>-<n>-dev`).

@@ -20,7 +20,7 @@
 //!   e2guardian bans banned.fitlab.test. The forward path resets TCP 8443 and drops TCP 8444 to
 //!   app.fitlab.test, drops UDP 3478 to media.fitlab.test (its TCP 443 is open), resets the TLS
 //!   handshake whose ClientHello names sni.fitlab.test (iptables string match), and drops 30 % of
-//!   the ICMP echo requests to app.fitlab.test (nftables numgen). Between edge and inet, a
+//!   the ICMP echo requests to app.fitlab.test (3 of every 10, by nftables `numgen inc`). Between edge and inet, a
 //!   user-space delay line (`fitlab-delayline`, AF_PACKET; the kernel has no netem) holds every
 //!   frame 20 ms each way, so the link's round trip is 40 ms.
 //! - `inet` is "the internet": nginx serves every product host over HTTPS with the internet CA,
@@ -83,12 +83,10 @@ const GUARDIAN_PORT: u16 = 8080;
 /// The delay line's delay, each way; the link's round trip is twice this.
 const ONE_WAY_DELAY_MS: u64 = 20;
 const RTT_MS: f64 = 2.0 * ONE_WAY_DELAY_MS as f64;
-/// Slack above the configured round trip: the namespaces' own round trip, timer slack and the
-/// delay line's scheduling (measured well under 2 ms here).
-const RTT_SLACK_MS: f64 = 10.0;
-/// Share of ICMP echo requests the edge drops on the way to the probe host. With 20 probes,
-/// P(none lost) = 0.7^20 ≈ 0.08 %.
-const LOSS_PERCENT: u32 = 30;
+/// ICMP echo requests the edge drops on the way to the probe host, of every 10 in a row: a
+/// counter, not chance, so a run of [`PROBES`] (a multiple of 10) loses exactly
+/// `PROBES / 10 * LOSS_PER_TEN`.
+const LOSS_PER_TEN: u64 = 3;
 /// Probes the agent sends per latency measurement (agent/src/checks/latency.rs).
 const PROBES: u64 = 20;
 /// The agent's TCP connect timeout (agent/src/checks/mod.rs), less a margin for timer slack.
@@ -180,7 +178,7 @@ fn vars(dir: &Path) -> Vec<(&'static str, String)> {
         ("SQUID_PORT", SQUID_PORT.to_string()),
         ("SQUID_BUMP_PORT", SQUID_BUMP_PORT.to_string()),
         ("GUARDIAN_PORT", GUARDIAN_PORT.to_string()),
-        ("LOSS_PERCENT", LOSS_PERCENT.to_string()),
+        ("LOSS_PER_TEN", LOSS_PER_TEN.to_string()),
     ]
 }
 
@@ -360,12 +358,13 @@ fn build_network(lab: &mut Lab, d: &Path, dev: &str, edge: &str, inet: &str) {
             "--delay-ms",
             &ONE_WAY_DELAY_MS.to_string(),
             "--max-seconds",
-            "600",
+            // Ends the line only if the test hung; the test stops it when done.
+            "1800",
         ],
         &log,
     )
     .or_panic();
-    lab.wait_for_text(&log, "ready", Duration::from_secs(5))
+    lab.wait_for_text(&log, "ready", Duration::from_secs(120))
         .or_panic();
 }
 
@@ -536,8 +535,8 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
         ("udp", format!("{STUN_IP}:{STUN_PORT}")),
     ];
     let waited = lab
-        .wait_listening(edge, &edge_want, Duration::from_secs(15))
-        .and_then(|()| lab.wait_listening(inet, &inet_want, Duration::from_secs(5)));
+        .wait_listening(edge, &edge_want, Duration::from_secs(120))
+        .and_then(|()| lab.wait_listening(inet, &inet_want, Duration::from_secs(120)));
     if let Err(e) = waited {
         let cache = std::fs::read_to_string(sq.join("cache.log")).unwrap_or_default();
         panic!("{e:#}\nsquid's cache.log:\n{cache}");
@@ -1196,13 +1195,8 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     e.on(
         "network",
         l.as_ref(),
-        |l| {
-            l["rtt_min_ms"].as_f64().is_some_and(|v| v >= RTT_MS)
-                && l["rtt_ms"]
-                    .as_f64()
-                    .is_some_and(|v| v <= RTT_MS + RTT_SLACK_MS)
-        },
-        &format!("rtt_min_ms ≥ {RTT_MS} and rtt_ms ≤ {RTT_MS} + {RTT_SLACK_MS} (the delay line)"),
+        rtt_through_the_delay_line,
+        &format!("rtt_min_ms ≥ {RTT_MS} (the delay line) ≤ rtt_ms ≤ rtt_max_ms"),
     );
     let want_loss = lost as f64 * 100.0 / PROBES as f64;
     e.on(
@@ -1212,10 +1206,10 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
             l["probes"] == PROBES
                 && l["loss_percent"]
                     .as_f64()
-                    .is_some_and(|v| (v - want_loss).abs() < 0.01)
+                    .is_some_and(|v| v >= want_loss - 0.01)
         },
         &format!(
-            "{PROBES} probes and loss_percent {want_loss} (the edge dropped {lost} of the echo requests, forwarded {forwarded})"
+            "{PROBES} probes and loss_percent ≥ {want_loss}: every echo request the edge dropped ({lost}; forwarded {forwarded}) is lost, and a reply a loaded machine delays past the probe timeout may add to it"
         ),
     );
     e.that(
@@ -1223,8 +1217,11 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
         format!("the edge saw {PROBES} echo requests to the probe host, saw {lost} dropped + {forwarded} forwarded"),
     );
     e.that(
-        lost > 0,
-        format!("with {LOSS_PERCENT} % loss over {PROBES} probes some are lost (P(none) ≈ 0.08 %); lost {lost}"),
+        lost == PROBES / 10 * LOSS_PER_TEN,
+        format!(
+            "the edge drops {LOSS_PER_TEN} of every 10 echo requests: {} of {PROBES} lost, saw {lost}",
+            PROBES / 10 * LOSS_PER_TEN
+        ),
     );
 
     // The judgement and the remedies.
@@ -1344,9 +1341,11 @@ fn check_latency_unprivileged(
             |l| {
                 l["loss_percent"]
                     .as_f64()
-                    .is_some_and(|v| (v - want_loss).abs() < 0.01)
+                    .is_some_and(|v| v >= want_loss - 0.01)
             },
-            &format!("loss_percent {want_loss} (the edge dropped {lost} echo requests)"),
+            &format!(
+                "loss_percent ≥ {want_loss} (the edge dropped {lost} echo requests; a late reply may add to it)"
+            ),
         );
         e.that(
             lost + forwarded == PROBES,
@@ -1371,15 +1370,24 @@ fn check_latency_unprivileged(
     e.on(
         "network",
         l.as_ref(),
-        |l| {
-            l["rtt_min_ms"].as_f64().is_some_and(|v| v >= RTT_MS)
-                && l["rtt_ms"]
-                    .as_f64()
-                    .is_some_and(|v| v <= RTT_MS + RTT_SLACK_MS)
-        },
-        &format!("rtt_min_ms ≥ {RTT_MS} and rtt_ms ≤ {RTT_MS} + {RTT_SLACK_MS} (the delay line)"),
+        rtt_through_the_delay_line,
+        &format!("rtt_min_ms ≥ {RTT_MS} (the delay line) ≤ rtt_ms ≤ rtt_max_ms"),
     );
     e.judged("network.max_rtt_ms", "pass", &[]);
+}
+
+/// A latency result measured over the delay line: every probe took at least the line's round
+/// trip, and the figures are ordered. How much the machine's load adds on top is not the
+/// product's behaviour, so no upper bound is asserted (figures belong in benchmarks).
+fn rtt_through_the_delay_line(l: &Value) -> bool {
+    let (Some(min), Some(mean), Some(max)) = (
+        l["rtt_min_ms"].as_f64(),
+        l["rtt_ms"].as_f64(),
+        l["rtt_max_ms"].as_f64(),
+    ) else {
+        return false;
+    };
+    min >= RTT_MS && min <= mean && mean <= max
 }
 
 fn check_squid_plain(run: &AgentRun, f: &mut Failures) {
@@ -1538,13 +1546,14 @@ impl Expect<'_> {
     }
 }
 
-/// A server's log, once `ok` holds for it or after 3 s (a server may write an entry a moment
-/// after the agent is done: squid logs a tunnel when it closes).
+/// A server's log, once `ok` holds for it (a server may write an entry a moment after the agent
+/// is done: squid logs a tunnel when it closes). The bound only keeps a missing entry from
+/// hanging the test; it returns as soon as the entry is there, however loaded the machine is.
 fn read_settled(path: &Path, ok: impl Fn(&str) -> bool) -> String {
     let start = Instant::now();
     loop {
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        if ok(&text) || start.elapsed() > Duration::from_secs(3) {
+        if ok(&text) || start.elapsed() > Duration::from_secs(60) {
             return text;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -1736,15 +1745,17 @@ fn check_logs(w: &World, f: &mut Failures) {
 }
 
 #[test]
+#[cfg_attr(
+    fitcheck_skip_lab,
+    ignore = "FITCHECK_SKIP_LAB=1 at build time: the namespace lab is skipped"
+)]
 fn agent_against_real_filters() {
     let tools: Vec<Tool> = lab::BASE_TOOLS
         .iter()
         .chain(&EXTRA_TOOLS)
         .cloned()
         .collect();
-    if !lab::preflight(&tools) {
-        return;
-    }
+    lab::preflight(&tools);
     let t0 = Instant::now();
     let mut w = start_world();
     let mut failures = Failures::default();

@@ -10,21 +10,37 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use fitcheck_tests::lab::{self, make_pki};
 use serde_json::Value;
 
-/// Serves connections on 127.0.0.1 with `answer(request head) -> response bytes` for at most
-/// 30 s or 64 connections, whichever comes first.
-fn serve(tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) -> u16 {
+/// A loopback server's port; the server stops accepting when this is dropped.
+struct Server {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Serves connections on 127.0.0.1 with `answer(request head) -> response bytes` until the
+/// returned [`Server`] is dropped, for at most 64 connections or 10 minutes (the bound only
+/// ends a server whose test hung; a test does not depend on it).
+fn serve(tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
     std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(600);
         let mut served = 0;
-        while Instant::now() < deadline && served < 64 {
+        while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline && served < 64 {
             match listener.accept() {
                 Ok((stream, _)) => {
                     served += 1;
@@ -37,7 +53,7 @@ fn serve(tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) ->
             }
         }
     });
-    port
+    Server { port, stop }
 }
 
 fn handle(stream: TcpStream, tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) {
@@ -98,7 +114,7 @@ fn web(head: &str) -> Vec<u8> {
         ),
         "/to-block-host" => http(
             "302 Found",
-            "Location: http://blocked.goguardian.com/blocked?user=jsmith&url=product\r\n",
+            "Location: http://blocked.filter.test/blocked?user=jsmith&url=product\r\n",
             "",
         ),
         "/forbidden" => http(
@@ -205,12 +221,28 @@ fn requirement<'a>(r: &'a Value, id: &str) -> &'a Value {
 #[test]
 fn block_pages_block_hosts_and_plain_errors_are_told_apart() {
     let dir = tempfile::tempdir().unwrap();
-    let port = serve(None, web);
+    let server = serve(None, web);
+    let port = server.port;
     let base = format!("http://127.0.0.1:{port}");
     let profile = format!(
         "[[http]]\nurl = \"{base}/ok\"\n[[http]]\nurl = \"{base}/e2\"\n[[http]]\nurl = \"{base}/to-block-host\"\n[[http]]\nurl = \"{base}/forbidden\"\n"
     );
-    let run = run_agent(dir.path(), "pages", &profile, &[], &[]);
+    // The block host is a reserved name a district signature file names (as a district adds its
+    // filter's own block host): were it not recognised, following it could reach nothing real.
+    let district = dir.path().join("district.toml");
+    std::fs::write(
+        &district,
+        "format = 1\nversion = \"test\"\n[[signature]]\nid = \"lab-block-host\"\nvendor = \"Lab Filter\"\n\
+         kind = \"block_host\"\nsource = \"https://lab.example/\"\nhosts = [\"blocked.filter.test\"]\n",
+    )
+    .unwrap();
+    let run = run_agent(
+        dir.path(),
+        "pages",
+        &profile,
+        &[],
+        &["--signatures".to_owned(), district.display().to_string()],
+    );
     let r = &run.report;
     assert_eq!(result(r, "http[0]")["outcome"], "reachable");
 
@@ -222,11 +254,11 @@ fn block_pages_block_hosts_and_plain_errors_are_told_apart() {
 
     let gg = result(r, "http[2]");
     assert_eq!(gg["outcome"], "blocked_by_filter", "{gg:#}");
-    assert_eq!(gg["evidence"]["signature"]["vendor"], "GoGuardian");
+    assert_eq!(gg["evidence"]["signature"]["vendor"], "Lab Filter");
     let hop = &gg["evidence"]["redirects"][0];
     assert_eq!(hop["status"], 302);
     assert_eq!(
-        hop["location"], "http://blocked.goguardian.com/blocked?(query removed)",
+        hop["location"], "http://blocked.filter.test/blocked?(query removed)",
         "the user name in the block URL is not recorded"
     );
     assert!(!r.to_string().contains("jsmith"));
@@ -254,7 +286,8 @@ fn block_pages_block_hosts_and_plain_errors_are_told_apart() {
 #[test]
 fn a_proxy_refusing_connect_is_a_block_with_its_page_as_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    let port = serve(None, squid_proxy);
+    let server = serve(None, squid_proxy);
+    let port = server.port;
     let proxy = format!("http://127.0.0.1:{port}");
     let run = run_agent(
         dir.path(),
@@ -285,7 +318,8 @@ fn a_locally_trusted_ca_is_interception_unless_declared_public() {
     let pki = make_pki("District Filter CA", &["127.0.0.1"]).unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).unwrap();
-    let port = serve(Some(tls_config(&pki)), web);
+    let server = serve(Some(tls_config(&pki)), web);
+    let port = server.port;
     let profile = format!("[[http]]\nurl = \"https://127.0.0.1:{port}/ok\"\n");
     let env = [("SSL_CERT_FILE", ca.display().to_string())];
 

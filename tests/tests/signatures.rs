@@ -117,4 +117,7 @@ fn known_block_answers_are_named() {
         )
         .unwrap();
     assert_eq!(squid.vendor, "Squid");
+    // Extension filters send a blocked tab to their own host; the name alone says who blocked.
+    let goguardian = c.block_host("blocked.goguardian.com").unwrap();
+    assert_eq!(goguardian.vendor, "GoGuardian");
 }

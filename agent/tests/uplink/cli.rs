@@ -14,14 +14,7 @@ use crate::mock;
 fn agent() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_fitcheck-agent"));
     // Everything stays on loopback: no proxy may take the traffic elsewhere.
-    for v in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
+    for v in crate::common::PROXY_VARS {
         cmd.env_remove(v);
     }
     cmd.env("FITCHECK_LOG", "info").kill_on_drop(true);
@@ -80,10 +73,11 @@ async fn daemon_once_runs_an_assignment_end_to_end_and_never_twice() {
     let enrollment = mock::enroll_into(&m, dir.path()).await;
     let good = assignment(
         &loopback_profile(m.addr.port()),
+        // Long enough that a window after the engine's ramp-up (at least 1 s) always remains.
         Some(BandwidthAssignment {
             start_at: None,
             controller_endpoint: true,
-            max_seconds: 1.0,
+            max_seconds: 3.0,
         }),
     );
     let broken_text = "format = 1\nid = \"broken\"\n[[ports]]\nprotocol = \"tcp\"\n";
@@ -269,7 +263,8 @@ async fn the_daemon_stops_cleanly_on_sigterm_and_needs_an_enrollment() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
+    // Bounds here only end a hung test; each wait returns as soon as its event happens.
+    for _ in 0..600 {
         if m.state().assignment_polls > 0 {
             break;
         }
@@ -282,9 +277,9 @@ async fn the_daemon_stops_cleanly_on_sigterm_and_needs_an_enrollment() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
-        .expect("stopped within 10 s")
+        .expect("stopped within 60 s of SIGTERM")
         .unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -341,7 +336,7 @@ async fn a_run_in_progress_is_abandoned_on_sigterm_and_runs_after_a_restart() {
         .unwrap();
     let pid = child.id().unwrap();
     let mut runs = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..600 {
         runs = children_of(pid);
         if !runs.is_empty() {
             break;
@@ -355,17 +350,23 @@ async fn a_run_in_progress_is_abandoned_on_sigterm_and_runs_after_a_restart() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
-        .expect("stopped within 15 s")
+        .expect("stopped within 60 s of SIGTERM")
         .unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("Run abandoned on stop"), "{stderr}");
-    assert!(
-        !Path::new(&format!("/proc/{}", runs[0])).exists(),
-        "the run's process is gone"
-    );
+    // The daemon kills its run and reaps it; should the reaping outlast the daemon's own
+    // wait, whoever inherits the process reaps it: wait for that, bounded.
+    let run = format!("/proc/{}", runs[0]);
+    for _ in 0..600 {
+        if !Path::new(&run).exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!Path::new(&run).exists(), "the run's process is gone");
     assert!(m.state().deliveries.is_empty());
     let waiting = fitcheck_agent::uplink::spool::stats(dir.path()).unwrap();
     assert_eq!((waiting.waiting, waiting.rejected), (0, 0));
@@ -418,18 +419,17 @@ async fn install_with_a_root_writes_the_unit_and_the_binary() {
     assert!(!unit.exists() && !bin.exists());
 }
 
-/// `systemd-analyze verify`, where it is installed, on the unit with its ExecStart pointed at
-/// the binary just written.
+/// `systemd-analyze verify` on the unit with its ExecStart pointed at the binary just written.
+/// The tool is required (`.ci/run` installs it): a missing verifier fails, never passes quietly.
 async fn verify_unit(unit: &Path, bin: &Path) {
-    let Ok(found) = std::process::Command::new("systemd-analyze")
+    match std::process::Command::new("systemd-analyze")
         .arg("--version")
         .output()
-    else {
-        eprintln!("systemd-analyze is not installed; the unit's text is checked only");
-        return;
-    };
-    if !found.status.success() {
-        return;
+    {
+        Ok(found) if found.status.success() => {}
+        other => panic!(
+            "systemd-analyze is needed to verify the unit (apt-get install systemd): {other:?}"
+        ),
     }
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("fitcheck-agent.service");

@@ -104,12 +104,11 @@ async fn a_refused_secret_and_a_known_agent_are_explained() {
 
 #[tokio::test]
 async fn an_unreachable_controller_is_named() {
-    // A port nothing listens on: bind one, note it, close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nothing listens on, held (bound, never listening) for the whole test so that no
+    // other process can take it: connecting to it is refused.
+    let held = tokio::net::TcpSocket::new_v4().unwrap();
+    held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = held.local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     let m = mock::start().await;
     let e = enroll(&EnrollOptions {

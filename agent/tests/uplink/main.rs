@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+#[path = "../common/mod.rs"]
+mod common;
 mod delivery;
 mod enrollment;
 mod mock;

@@ -271,6 +271,7 @@ pub fn certificate() -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
 
 /// Starts a mock controller with a new certificate.
 pub async fn start() -> Mock {
+    crate::common::assert_no_proxy();
     let (cert, key) = certificate();
     let fingerprint = Fingerprint::of(cert.as_ref());
     let provider = Arc::new(rustls::crypto::ring::default_provider());

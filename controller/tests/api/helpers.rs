@@ -91,6 +91,19 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
 }
 
+/// A client for a controller on `127.0.0.1:port` whose certificate (PEM) names `localhost`:
+/// the name is pinned to that address, so the client never tries ::1, where another process
+/// may hold the port, and no proxy from the environment is used.
+pub fn loopback_client(cert_pem: &[u8], port: u16) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem).unwrap())
+        .resolve(
+            "localhost",
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        )
+        .no_proxy()
+}
+
 /// How a request authenticates.
 #[derive(Debug, Clone, Copy)]
 pub enum Auth<'a> {
@@ -149,11 +162,7 @@ async fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDb>) -> Test
     let task = tokio::spawn(controller.serve(listener, async {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
-        .no_proxy()
-        .build()
-        .unwrap();
+    let client = loopback_client(&cert, port).build().unwrap();
     TestApp {
         base: format!("https://localhost:{port}"),
         client,

@@ -13,10 +13,9 @@ use crate::scenario::{self, Device, seed};
 /// A browser-like client: no redirects followed, the controller's certificate trusted.
 fn client(app: &TestApp) -> reqwest::Client {
     let cert = std::fs::read(app.config.data_dir.join("tls/cert.pem")).unwrap();
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
+    let port = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    crate::helpers::loopback_client(&cert, port)
         .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
         .build()
         .unwrap()
 }
