@@ -106,7 +106,8 @@ pub fn router(state: AppState) -> Router {
             get(admin::get_recommendation),
         )
         .route("/reports", get(admin::agent_reports))
-        .route("/reports/{id}", get(admin::get_report));
+        .route("/reports/{id}", get(admin::get_report))
+        .route_layer(middleware::from_fn(crate::guard::people_api));
     Router::new()
         .nest("/api/agent/v1", agent)
         .nest("/api/v1", people)
@@ -212,8 +213,12 @@ fn bearer(parts: &Parts) -> Option<&str> {
 pub const SESSION_COOKIE: &str = "fitcheck_session";
 
 fn session_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    session_cookie(&parts.headers)
+}
+
+/// The session cookie's value among a request's cookies.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -33,6 +33,12 @@ impl Failure {
         }
     }
 
+    /// Replaces the machine-readable error code.
+    pub fn code(mut self, error: &str) -> Failure {
+        self.body.error = error.to_owned();
+        self
+    }
+
     pub fn field(mut self, field: impl Into<String>) -> Failure {
         let f = field.into();
         if !f.is_empty() {
@@ -64,6 +70,14 @@ impl Failure {
 
     pub fn not_found(message: impl Into<String>) -> Failure {
         Failure::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn unsupported_media_type(message: impl Into<String>) -> Failure {
+        Failure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
     }
 
     pub fn conflict(message: impl Into<String>) -> Failure {

@@ -6,7 +6,8 @@
 //! - [`admin`]: the people's API (`/api/v1`), `/healthz`, `/metrics`.
 //! - [`store`]: SQLite or PostgreSQL behind one type; [`writer`]: the group commit that
 //!   stores reports, on its own thread and connection.
-//! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id).
+//! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id); [`guard`]: the cross-site
+//!   request guard on the people's API and forms.
 //! - [`tls`]: the certificate agents pin; [`server`]: the HTTPS accept loop.
 //! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
 //! - [`web`]: the HTML pages people read (log-in, fleet, evaluations, the recommendation,
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod clock;
 pub mod dossier;
 pub mod error;
+pub mod guard;
 pub mod metrics;
 pub mod openapi;
 pub mod pdf;

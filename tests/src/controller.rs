@@ -205,8 +205,12 @@ impl ControllerProcess {
     /// An HTTPS client that trusts this controller's certificate.
     pub fn client(&self) -> Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // As the controller's own pages do: requests that change something name their origin.
+        let mut origin = reqwest::header::HeaderMap::new();
+        origin.insert(reqwest::header::ORIGIN, self.base().parse()?);
         let http = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&self.cert_pem)?)
+            .default_headers(origin)
             .no_proxy()
             .timeout(Duration::from_secs(30))
             .build()?;

@@ -31,7 +31,10 @@ fn agent_routes(evaluation: &str) -> Vec<(Method, String, Option<Vec<u8>>)> {
 }
 
 /// People's routes (method, path, body, admin only).
-fn people_routes(evaluation: &str, profile: &str) -> Vec<(Method, String, Option<Vec<u8>>, bool)> {
+pub fn people_routes(
+    evaluation: &str,
+    profile: &str,
+) -> Vec<(Method, String, Option<Vec<u8>>, bool)> {
     let user = br#"{"username":"x","role":"reviewer"}"#.to_vec();
     let secret = br#"{"name":"x"}"#.to_vec();
     vec![

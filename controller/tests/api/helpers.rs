@@ -162,9 +162,16 @@ async fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDb>) -> Test
     let task = tokio::spawn(controller.serve(listener, async {
         let _ = rx.await;
     }));
-    let client = loopback_client(&cert, port).build().unwrap();
+    // As the controller's own pages do: requests that change something name their origin.
+    let base = format!("https://localhost:{port}");
+    let mut origin = reqwest::header::HeaderMap::new();
+    origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
+    let client = loopback_client(&cert, port)
+        .default_headers(origin)
+        .build()
+        .unwrap();
     TestApp {
-        base: format!("https://localhost:{port}"),
+        base,
         client,
         admin_password,
         fingerprint,
@@ -230,6 +237,7 @@ impl TestApp {
         auth: Auth<'_>,
         body: Option<Vec<u8>>,
     ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let reads = method == Method::GET;
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         req = match auth {
             Auth::None => req,
@@ -238,6 +246,9 @@ impl TestApp {
         };
         if let Some(b) = body {
             req = req.header("Content-Type", "application/json").body(b);
+        } else if !reads {
+            // A request that changes something says it speaks JSON, even without a body.
+            req = req.header("Content-Type", "application/json");
         }
         let resp = req.send().await.unwrap();
         let status = resp.status();

@@ -6,6 +6,7 @@
 mod access;
 mod evaluations;
 mod helpers;
+mod hostile;
 mod ingest;
 mod pages;
 mod scenario;

@@ -468,6 +468,7 @@ impl Admin {
         let resp = client
             .post(format!("{}/api/v1/login", ctl.base))
             .header(CONTENT_TYPE, "application/json")
+            .header("Origin", &ctl.base)
             .body(json!({"username": "admin", "password": ctl.admin_password}).to_string())
             .send()
             .await
@@ -498,6 +499,7 @@ impl Admin {
             .client
             .request(method, format!("{}{path}", self.base))
             .header("Cookie", &self.cookie)
+            .header("Origin", &self.base)
             .header(CONTENT_TYPE, content_type)
             .body(body)
             .send()
