@@ -18,15 +18,19 @@ use crate::api::{
     AgentSummary, EvaluationInfo, Login, Me, NewEvaluation, NewSecret, NewUser, ProfileInfo,
     ReportInfo, SecretInfo, ServerInfo, UserCreated,
 };
-use crate::app::{Admin, AppState, Body, Person, SESSION_COOKIE, parse_json};
+use crate::app::{Admin, AppState, Body, Peer, Person, SESSION_COOKIE, parse_json};
 use crate::error::Failure;
 use crate::store::{Backend, EvaluationRow, ProfileRow, ReportSummary, UserRow};
 use crate::{auth, clock};
 
 /// `POST /api/v1/login`: sets the session cookie.
-pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Response, Failure> {
+pub async fn login(
+    State(state): State<AppState>,
+    peer: Peer,
+    Body(body): Body,
+) -> Result<Response, Failure> {
     let req: Login = parse_json(&body, "log-in")?;
-    let (user, cookie) = open_session(&state, &req.username, &req.password).await?;
+    let (user, cookie) = open_session(&state, peer, &req.username, &req.password).await?;
     let mut response = Json(Me {
         username: user.username,
         role: user.role,
@@ -38,21 +42,39 @@ pub async fn login(State(state): State<AppState>, Body(body): Body) -> Result<Re
 
 /// Checks a user name and password and opens a session: the person and the `Set-Cookie` value
 /// that carries it. The log-in API and the web pages' log-in form both go through here.
+///
+/// Each attempt takes one from the budget of the client's address and one from the user
+/// name's (given back when the log-in succeeds); past either, 429 with `Retry-After` before
+/// any password is hashed. Hashing runs on the password threads; when they are all busy and
+/// their queue is full, 503.
 pub async fn open_session(
     state: &AppState,
+    Peer(peer): Peer,
     username: &str,
     password: &str,
 ) -> Result<(UserRow, HeaderValue), Failure> {
+    let now = std::time::Instant::now();
+    // A user name longer than any allowed one is still one key, never a large one.
+    let name_key: String = username.chars().take(64).collect::<String>().to_lowercase();
+    if let Some(ip) = peer {
+        let a = state.logins_by_address.admit(ip, now);
+        if !a.allowed {
+            tracing::info!(%ip, "Log-in refused: address over its budget.");
+            return Err(Failure::too_many_logins(a.retry_after_s));
+        }
+    }
+    let a = state.logins_by_user.admit(name_key.clone(), now);
+    if !a.allowed {
+        tracing::info!(username = %name_key, "Log-in refused: user name over its budget.");
+        return Err(Failure::too_many_logins(a.retry_after_s));
+    }
     let user = state.store.user_by_name(username).await?;
-    let stored = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| auth::dummy_hash().to_owned());
-    let password = password.to_owned();
-    // Argon2 is slow on purpose; keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = state
+        .passwords
+        .verify(password, stored)
         .await
-        .unwrap_or(false);
+        .map_err(|_| Failure::busy())?;
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
@@ -60,6 +82,10 @@ pub async fn open_session(
             return Err(Failure::unauthorized("wrong user name or password"));
         }
     };
+    if let Some(ip) = peer {
+        state.logins_by_address.refund(&ip);
+    }
+    state.logins_by_user.refund(&name_key);
     let token = auth::new_token(auth::TokenKind::Session);
     let now = clock::now_ms();
     state
@@ -169,10 +195,11 @@ pub async fn create_user(
     let req: NewUser = parse_json(&body, "new user")?;
     check_new_user(&req)?;
     let password = auth::new_password();
-    let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+    let hash = state
+        .passwords
+        .hash(&password)
         .await
-        .map_err(|e| Failure::internal(e.to_string()))?
+        .map_err(|_| Failure::busy())?
         .map_err(Failure::internal)?;
     state
         .store

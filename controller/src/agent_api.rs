@@ -23,10 +23,11 @@ use crate::store::{AgentRow, EvaluationRow, NewAgent, NewReport};
 use crate::{auth, clock};
 
 /// Checks district labels: keys of 1–32 lowercase letters, digits, `-`, `_`; values of 1–128
-/// printable characters; at most 16 labels.
-pub fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), Failure> {
+/// printable characters; at most 16 labels. `at` is where they sit in the body (`labels`, or
+/// `agent.labels` in a report), for the error's field.
+pub fn check_labels(labels: &BTreeMap<String, String>, at: &str) -> Result<(), Failure> {
     if labels.len() > 16 {
-        return Err(Failure::unprocessable("invalid_labels", "at most 16 labels").field("labels"));
+        return Err(Failure::unprocessable("invalid_labels", "at most 16 labels").field(at));
     }
     for (k, v) in labels {
         let key_ok = !k.is_empty()
@@ -38,15 +39,36 @@ pub fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), Failure> {
                 "invalid_labels",
                 format!("label key {k:?} must be 1-32 lowercase letters, digits, '-' or '_'"),
             )
-            .field(format!("labels.{k}")));
+            .field(format!("{at}.{}", printable(k))));
         }
         if v.is_empty() || v.chars().count() > 128 || v.chars().any(char::is_control) {
             return Err(Failure::unprocessable(
                 "invalid_labels",
                 format!("label {k:?}: the value must be 1-128 printable characters"),
             )
-            .field(format!("labels.{k}")));
+            .field(format!("{at}.{}", printable(k))));
         }
+    }
+    Ok(())
+}
+
+/// A key as it can appear in an error's field: at most 32 characters, control characters
+/// escaped (the key is the caller's, and may be anything).
+fn printable(key: &str) -> String {
+    key.chars()
+        .take(32)
+        .flat_map(char::escape_default)
+        .collect()
+}
+
+/// Checks an agent's version: 1–64 printable characters. `at` names the field.
+pub fn check_version(version: &str, at: &str) -> Result<(), Failure> {
+    if version.is_empty() || version.len() > 64 || version.chars().any(char::is_control) {
+        return Err(Failure::unprocessable(
+            "invalid_body",
+            "version must be 1-64 printable characters",
+        )
+        .field(at));
     }
     Ok(())
 }
@@ -57,13 +79,8 @@ pub async fn enroll(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<EnrollResponse>), Failure> {
     let req: EnrollRequest = parse_json(&body, "enrollment request")?;
-    check_labels(&req.labels)?;
-    if req.version.is_empty() || req.version.len() > 64 {
-        return Err(
-            Failure::unprocessable("invalid_body", "version must be 1-64 characters")
-                .field("version"),
-        );
-    }
+    check_labels(&req.labels, "labels")?;
+    check_version(&req.version, "version")?;
     let now = clock::now_ms();
     let secret = state
         .store
@@ -230,6 +247,30 @@ async fn ingest(
             report.agent.agent_id, agent.id
         ))
         .field("agent.agent_id"));
+    }
+    // A report says who made it the way enrollment did, and carries the labels it was enrolled
+    // with: pages group reports by them, so a report may not move itself to another site.
+    check_version(&report.agent.version, "agent.version")?;
+    check_labels(&report.agent.labels, "agent.labels")?;
+    let enrolled: BTreeMap<String, String> = serde_json::from_str(&agent.row.labels)
+        .map_err(|e| Failure::internal(format!("agent {}: stored labels: {e}", agent.id)))?;
+    if report.agent.labels != enrolled {
+        let shown = |l: &BTreeMap<String, String>| {
+            l.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(Failure::unprocessable(
+            "labels_mismatch",
+            format!(
+                "the report's labels ({}) are not the ones this agent enrolled with ({}); an agent \
+                 reports with its enrolled labels (enroll it again to change them)",
+                shown(&report.agent.labels),
+                shown(&enrolled)
+            ),
+        )
+        .field("agent.labels"));
     }
     for (field, value) in [
         ("started_at", &report.started_at),

@@ -33,6 +33,13 @@ pub struct Limits {
     pub poll_interval_s: u32,
     /// How long a log-in lasts, seconds.
     pub session_s: i64,
+    /// Log-in attempts one address may make at once, and then per second (a log-in that
+    /// succeeds gives its attempt back).
+    pub login_burst_per_address: u32,
+    pub login_per_s_per_address: f64,
+    /// Log-in attempts for one user name at once, and then per second.
+    pub login_burst_per_user: u32,
+    pub login_per_s_per_user: f64,
 }
 
 impl Default for Limits {
@@ -43,6 +50,10 @@ impl Default for Limits {
             agent_burst: 120,
             poll_interval_s: 60,
             session_s: 12 * 3600,
+            login_burst_per_address: 20,
+            login_per_s_per_address: 1.0 / 3.0,
+            login_burst_per_user: 10,
+            login_per_s_per_user: 0.1,
         }
     }
 }
@@ -53,6 +64,11 @@ pub struct Shared {
     pub store: Store,
     pub limits: Limits,
     pub limiter: Limiter,
+    /// Log-in budgets by client address and by user name.
+    pub logins_by_address: Limiter<std::net::IpAddr>,
+    pub logins_by_user: Limiter<String>,
+    /// Where passwords are hashed and checked.
+    pub passwords: crate::passwords::PasswordPool,
     pub metrics: Metrics,
     pub fingerprint: String,
     /// Whether session cookies are marked `Secure` (always, when serving HTTPS).
@@ -207,6 +223,23 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
+}
+
+/// The client's address, when the server knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }
 
 /// The session cookie's name.

@@ -104,6 +104,31 @@ impl Failure {
         f
     }
 
+    /// Too many log-in attempts from one address or for one user name.
+    pub fn too_many_logins(retry_after_s: u64) -> Failure {
+        let mut f = Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many log-in attempts from this address or for this user name; retry in \
+                 {retry_after_s} s"
+            ),
+        );
+        f.retry_after_s = Some(retry_after_s);
+        f
+    }
+
+    /// Every password thread is busy and its queue full.
+    pub fn busy() -> Failure {
+        let mut f = Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many log-ins at once; retry in a moment",
+        );
+        f.retry_after_s = Some(1);
+        f
+    }
+
     pub fn internal(message: impl Into<String>) -> Failure {
         Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }

@@ -9,6 +9,7 @@
 //! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id); [`guard`]: the cross-site
 //!   request guard on the people's API and forms.
 //! - [`tls`]: the certificate agents pin; [`server`]: the HTTPS accept loop.
+//! - [`passwords`]: Argon2 on a few threads of its own, with a bounded queue.
 //! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
 //! - [`web`]: the HTML pages people read (log-in, fleet, evaluations, the recommendation,
 //!   drill-downs, comparisons).
@@ -27,6 +28,7 @@ pub mod error;
 pub mod guard;
 pub mod metrics;
 pub mod openapi;
+pub mod passwords;
 pub mod pdf;
 pub mod quickstart;
 pub mod ratelimit;
@@ -134,6 +136,17 @@ impl Controller {
                 config.limits.agent_requests_per_s,
                 config.limits.agent_burst,
             ),
+            logins_by_address: ratelimit::Limiter::new(
+                config.limits.login_per_s_per_address,
+                config.limits.login_burst_per_address,
+            )
+            .with_max_keys(100_000),
+            logins_by_user: ratelimit::Limiter::new(
+                config.limits.login_per_s_per_user,
+                config.limits.login_burst_per_user,
+            )
+            .with_max_keys(100_000),
+            passwords: passwords::PasswordPool::new(),
             limits: config.limits,
             metrics: metrics::Metrics::new(),
             fingerprint: identity.fingerprint.clone(),

@@ -18,12 +18,15 @@ struct Bucket {
     touched: Option<Instant>,
 }
 
-/// Token buckets keyed by agent.
+/// Token buckets keyed by agent (or, for log-ins, by address or user name).
 #[derive(Debug)]
-pub struct Limiter {
+pub struct Limiter<K = Uuid> {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<Uuid, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
+    /// Past this many keys, buckets that have refilled are forgotten (they hold nothing a new
+    /// bucket would not), so keys an attacker makes up cannot grow memory without end.
+    max_keys: usize,
 }
 
 /// The outcome of asking for one request.
@@ -37,23 +40,56 @@ pub struct Admission {
     pub touch: bool,
 }
 
-impl Limiter {
+impl<K: std::hash::Hash + Eq> Limiter<K> {
     /// `per_second` sustained, `burst` at once.
-    pub fn new(per_second: f64, burst: u32) -> Limiter {
+    pub fn new(per_second: f64, burst: u32) -> Limiter<K> {
         Limiter {
             per_second: per_second.max(0.001),
             burst: f64::from(burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
+            max_keys: 1_000_000,
         }
     }
 
-    /// Takes one token for `agent` at `now`.
-    pub fn admit(&self, agent: Uuid, now: Instant) -> Admission {
+    /// At most about `max_keys` keys are remembered.
+    pub fn with_max_keys(mut self, max_keys: usize) -> Limiter<K> {
+        self.max_keys = max_keys.max(1);
+        self
+    }
+
+    /// Gives back a token taken for `key` (a log-in that succeeded costs nothing).
+    pub fn refund(&self, key: &K) {
         let mut buckets = match self.buckets.lock() {
             Ok(b) => b,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let b = buckets.entry(agent).or_insert(Bucket {
+        if let Some(b) = buckets.get_mut(key) {
+            b.tokens = (b.tokens + 1.0).min(self.burst);
+        }
+    }
+
+    /// Takes one token for `key` at `now`.
+    pub fn admit(&self, key: K, now: Instant) -> Admission {
+        let mut buckets = match self.buckets.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if buckets.len() >= self.max_keys && !buckets.contains_key(&key) {
+            let (per_second, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, b| {
+                let elapsed = now.saturating_duration_since(b.refilled).as_secs_f64();
+                b.tokens + elapsed * per_second < burst
+            });
+            if buckets.len() >= self.max_keys {
+                // Every bucket is in use: forget them all rather than grow (fails open, once).
+                tracing::warn!(
+                    keys = buckets.len(),
+                    "Rate-limit table full; starting it afresh."
+                );
+                buckets.clear();
+            }
+        }
+        let b = buckets.entry(key).or_insert(Bucket {
             tokens: self.burst,
             refilled: now,
             touched: None,
@@ -105,6 +141,22 @@ mod tests {
         // Half a second at 2/s gives one token back.
         assert!(l.admit(a, t0 + Duration::from_millis(500)).allowed);
         assert!(!l.admit(a, t0 + Duration::from_millis(500)).allowed);
+    }
+
+    #[test]
+    fn made_up_keys_do_not_grow_the_table_and_refunds_give_back() {
+        let l: Limiter<String> = Limiter::new(1.0, 2).with_max_keys(100);
+        let t0 = Instant::now();
+        for n in 0..10_000 {
+            l.admit(format!("user{n}"), t0 + Duration::from_secs(n));
+        }
+        assert!(l.buckets.lock().unwrap().len() <= 100);
+        let t = t0 + Duration::from_secs(20_000);
+        assert!(l.admit("admin".to_owned(), t).allowed);
+        assert!(l.admit("admin".to_owned(), t).allowed);
+        assert!(!l.admit("admin".to_owned(), t).allowed);
+        l.refund(&"admin".to_owned());
+        assert!(l.admit("admin".to_owned(), t).allowed);
     }
 
     #[test]

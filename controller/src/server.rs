@@ -69,9 +69,14 @@ pub async fn serve_tls(
                     return;
                 }
             };
-            let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-                app.clone().call(request)
-            });
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    // Who is asking, for the log-in budgets per address.
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    app.clone().call(request)
+                });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())

@@ -423,10 +423,19 @@ impl Store {
 
     // ---- agents ----
 
+    /// Enrolls an agent under its id. An id an administrator revoked is free again: the agent
+    /// gets a new credential, its labels and version are replaced, and its earlier reports stay
+    /// its own. An id enrolled and not revoked is a conflict.
     pub async fn enroll_agent(&self, a: &NewAgent) -> Result<(), StoreError> {
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO agents (id, credential_hash, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO UPDATE SET credential_hash = excluded.credential_hash, \
+             labels = excluded.labels, site = excluded.site, grp = excluded.grp, \
+             version = excluded.version, enrolled_at = excluded.enrolled_at, \
+             enrolled_with = excluded.enrolled_with, last_seen_at = excluded.last_seen_at, \
+             revoked_at = NULL \
+             WHERE agents.revoked_at IS NOT NULL",
         )
         .bind(a.id.to_string())
         .bind(&a.credential_hash)
@@ -448,6 +457,12 @@ impl Store {
                 ),
             )
         })?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "agent {} is enrolled already; an administrator must revoke it before it can enroll again (revoking frees the id), or the agent can enroll with --new-id",
+                a.id
+            )));
+        }
         Ok(())
     }
 

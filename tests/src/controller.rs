@@ -291,13 +291,15 @@ impl Client {
 }
 
 /// A report that reads like one an agent wrote (the bundled Kahoot! profile run on a device
-/// with no network), with a fresh `report_id`, made by `agent_id`.
-pub fn sample_report(agent_id: &str) -> Result<Value> {
+/// with no network), with a fresh `report_id`, made by `agent_id` enrolled at `site` (its only
+/// label).
+pub fn sample_report(agent_id: &str, site: &str) -> Result<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controller/tests/data/report.json");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut v: Value = serde_json::from_str(&text)?;
     v["report_id"] = json!(uuid::Uuid::new_v4());
     v["agent"]["agent_id"] = json!(agent_id);
+    v["agent"]["labels"] = json!({ "site": site });
     Ok(v)
 }

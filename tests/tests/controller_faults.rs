@@ -146,7 +146,7 @@ async fn kill9_while_agents_deliver(database: Option<String>) {
                 && attempts.len() < 5_000
                 && started.elapsed() < Duration::from_secs(300)
             {
-                let report = sample_report(&id).unwrap();
+                let report = sample_report(&id, "lincoln").unwrap();
                 let outcome = deliver(&client, &credential, &report).await;
                 match outcome {
                     Delivery::Acknowledged => acked.fetch_add(1, Ordering::Relaxed),
@@ -261,7 +261,7 @@ fn offline_reports(dir: &Path, state: &Path, n: usize) -> Vec<(String, String)> 
     let id = std::fs::read_to_string(state.join("agent-id")).unwrap();
     (0..n)
         .map(|i| {
-            let r = sample_report(id.trim()).unwrap();
+            let r = sample_report(id.trim(), "lincoln").unwrap();
             let path = dir.join(format!("report-{i}.json"));
             std::fs::write(&path, r.to_string()).unwrap();
             (

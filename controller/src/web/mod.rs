@@ -313,6 +313,7 @@ async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
+    peer: crate::app::Peer,
     Body(body): Body,
 ) -> Result<Response, PageError> {
     same_origin(&headers, &uri)?;
@@ -327,7 +328,7 @@ async fn login_submit(
         .and_then(local_path)
         .unwrap_or("/")
         .to_owned();
-    match admin::open_session(&state, &form.username, &form.password).await {
+    match admin::open_session(&state, peer, &form.username, &form.password).await {
         Ok((_, cookie)) => {
             let mut response = see_other(&next);
             response.headers_mut().insert(header::SET_COOKIE, cookie);

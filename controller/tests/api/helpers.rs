@@ -119,6 +119,8 @@ pub enum Auth<'a> {
 pub struct Agent {
     pub id: Uuid,
     pub credential: String,
+    /// The labels it enrolled with (its reports carry them).
+    pub labels: BTreeMap<String, String>,
 }
 
 pub fn install_crypto() {
@@ -365,6 +367,10 @@ impl TestApp {
         Agent {
             id,
             credential: v["credential"].as_str().unwrap().to_owned(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         }
     }
 
@@ -443,5 +449,6 @@ pub fn report_for(agent: &Agent) -> Value {
     let mut v: Value = serde_json::from_str(&text).unwrap();
     v["report_id"] = json!(Uuid::new_v4());
     v["agent"]["agent_id"] = json!(agent.id);
+    v["agent"]["labels"] = json!(agent.labels);
     v
 }

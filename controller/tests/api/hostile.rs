@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 
 use crate::access::people_routes;
 use crate::both;
-use crate::helpers::{Auth, Db, TestApp, loopback_client, spawn_app};
+use fitcheck_controller::Limits;
+
+use crate::helpers::{Auth, Db, TestApp, loopback_client, spawn_app, spawn_app_with};
 
 /// A client with no `Origin` of its own: each request says where it comes from, or not.
 fn raw_client(app: &TestApp) -> reqwest::Client {
@@ -144,4 +146,237 @@ async fn cross_site_requests_with_a_cookie_change_nothing(db: Db) {
     app.stop().await;
 }
 
-both!(cross_site_requests_with_a_cookie_change_nothing);
+/// A client whose connections come from `127.0.0.<n>` (the controller listens on 127.0.0.1;
+/// the whole 127/8 is this machine's own).
+fn client_from(app: &TestApp, n: u8) -> reqwest::Client {
+    let cert = std::fs::read(app.config.data_dir.join("tls/cert.pem")).unwrap();
+    let port = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    let mut origin = reqwest::header::HeaderMap::new();
+    origin.insert(reqwest::header::ORIGIN, app.base.parse().unwrap());
+    loopback_client(&cert, port)
+        .local_address(std::net::IpAddr::from([127, 0, 0, n]))
+        .default_headers(origin)
+        .build()
+        .unwrap()
+}
+
+async fn log_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    user: &str,
+    password: &str,
+) -> (StatusCode, Option<u64>) {
+    let resp = client
+        .post(format!("{}/api/v1/login", app.base))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (resp.status(), retry)
+}
+
+async fn log_in_floods_are_budgeted_per_address_and_per_user_name(db: Db) {
+    // One attempt back every 1,000 s: however slowly the machine checks passwords, no attempt
+    // comes back during the test.
+    let app = spawn_app_with(
+        db,
+        Limits {
+            login_per_s_per_address: 0.001,
+            login_per_s_per_user: 0.001,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let reviewer_pw = {
+        let (s, v) = app
+            .post(
+                "/api/v1/users",
+                Auth::Session(&admin),
+                &json!({"username": "committee", "role": "reviewer"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["password"].as_str().unwrap().to_owned()
+    };
+    let limits = &app.config.limits;
+    let per_address = limits.login_burst_per_address as usize;
+    let per_user = limits.login_burst_per_user as usize;
+    assert!(per_user < per_address);
+
+    // One address guessing many names: its budget runs out, then even a right password waits.
+    let guesser = client_from(&app, 2);
+    for n in 0..per_address {
+        let (s, _) = log_in(&app, &guesser, &format!("guess{n}"), "wrong").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let (s, retry) = log_in(&app, &guesser, "committee", &reviewer_pw).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.is_some_and(|r| r >= 1), "{retry:?}");
+    // Another address is not held back.
+    let (s, _) = log_in(&app, &client_from(&app, 3), "committee", &reviewer_pw).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Many addresses guessing one name: the name's budget runs out for everyone.
+    for n in 0..per_user {
+        let (s, _) = log_in(&app, &client_from(&app, 10 + n as u8), "admin", "wrong").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let (s, retry) = log_in(&app, &client_from(&app, 100), "admin", &app.admin_password).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.is_some_and(|r| r >= 1), "{retry:?}");
+    // Upper and lower case are one name.
+    let (s, _) = log_in(&app, &client_from(&app, 101), "ADMIN", &app.admin_password).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // Other people still log in; a successful log-in costs nothing.
+    for n in 0..(2 * per_user) {
+        let (s, _) = log_in(&app, &client_from(&app, 3), "committee", &reviewer_pw).await;
+        assert_eq!(s, StatusCode::OK, "log-in {n}");
+    }
+    app.stop().await;
+}
+
+async fn revoking_an_agent_frees_its_id(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[("site", "lincoln")]).await;
+    // Enrolled and not revoked: the id is taken.
+    let (s, v) = app
+        .try_enroll(&secret, agent.id, &[("site", "lincoln")])
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, _) = app
+        .get("/api/agent/v1/assignments", Auth::Agent(&agent.credential))
+        .await;
+    assert_eq!(s, StatusCode::OK, "the first credential still works");
+
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/agents/{}/revoke", agent.id),
+            Auth::Session(&admin),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = app
+        .try_enroll(&secret, agent.id, &[("site", "roosevelt")])
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let fresh = v["credential"].as_str().unwrap().to_owned();
+    assert_ne!(fresh, agent.credential);
+    let (s, _) = app
+        .get("/api/agent/v1/assignments", Auth::Agent(&agent.credential))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the revoked credential stays refused"
+    );
+    let (s, _) = app
+        .get("/api/agent/v1/assignments", Auth::Agent(&fresh))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, agents) = app.get("/api/v1/agents", Auth::Session(&admin)).await;
+    let row = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent_id"] == json!(agent.id))
+        .unwrap();
+    assert!(row["revoked_at"].is_null(), "{row}");
+    assert_eq!(row["labels"]["site"], "roosevelt", "{row}");
+    app.stop().await;
+}
+
+async fn reports_that_lie_about_their_agent_are_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app
+        .enroll(&secret, &[("site", "lincoln"), ("group", "lab-a")])
+        .await;
+    let (evaluation, _) = app.evaluation(&admin, &["lincoln", "roosevelt"]).await;
+    let many: serde_json::Map<String, Value> =
+        (0..40).map(|n| (format!("k{n}"), json!("v"))).collect();
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+        (
+            "a 1.5 MB version",
+            Box::new(|r| r["agent"]["version"] = json!("9".repeat(1_500_000))),
+            "agent.version",
+        ),
+        (
+            "a version with control characters",
+            Box::new(|r| r["agent"]["version"] = json!("1.0\u{1b}[31m")),
+            "agent.version",
+        ),
+        (
+            "40 labels",
+            Box::new(move |r| r["agent"]["labels"] = Value::Object(many.clone())),
+            "agent.labels",
+        ),
+        (
+            "a label value with a control character",
+            Box::new(|r| r["agent"]["labels"]["site"] = json!("lincoln\nroosevelt")),
+            "agent.labels.site",
+        ),
+        (
+            "a 1 MB label value",
+            Box::new(|r| r["agent"]["labels"]["room"] = json!("x".repeat(1 << 20))),
+            "agent.labels.room",
+        ),
+        (
+            "another site than the enrolled one",
+            Box::new(|r| r["agent"]["labels"]["site"] = json!("roosevelt")),
+            "agent.labels",
+        ),
+        (
+            "a label it did not enroll with",
+            Box::new(|r| r["agent"]["labels"]["room"] = json!("101")),
+            "agent.labels",
+        ),
+    ];
+    for (what, change, field) in &cases {
+        let mut report = crate::helpers::report_for(&agent);
+        change(&mut report);
+        let (s, v) = app.submit(&agent, &report, Some(&evaluation)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {v}");
+        assert_eq!(v["field"], *field, "{what}: {v}");
+        assert!(
+            v.to_string().len() < 4096,
+            "{what}: the answer does not echo the body"
+        );
+    }
+    assert_eq!(
+        crate::ingest::stored_count(&app, &admin, &evaluation).await,
+        0,
+        "nothing stored"
+    );
+    // The report as the agent enrolled: stored, with the enrolled labels.
+    let report = crate::helpers::report_for(&agent);
+    let (s, v) = app.submit(&agent, &report, Some(&evaluation)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, stored) = app
+        .get(
+            &format!("/api/v1/reports/{}", report["report_id"].as_str().unwrap()),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(
+        stored["agent"]["labels"],
+        json!({"site": "lincoln", "group": "lab-a"})
+    );
+    app.stop().await;
+}
+
+both!(
+    cross_site_requests_with_a_cookie_change_nothing,
+    log_in_floods_are_budgeted_per_address_and_per_user_name,
+    revoking_an_agent_frees_its_id,
+    reports_that_lie_about_their_agent_are_refused,
+);

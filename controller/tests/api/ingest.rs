@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::helpers::{Auth, Db, report_for, spawn_app, spawn_app_with};
 
-async fn stored_count(app: &crate::helpers::TestApp, admin: &str, evaluation: &str) -> usize {
+pub async fn stored_count(app: &crate::helpers::TestApp, admin: &str, evaluation: &str) -> usize {
     let (s, v) = app
         .get(
             &format!("/api/v1/evaluations/{evaluation}/reports"),

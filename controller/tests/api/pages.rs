@@ -648,17 +648,19 @@ async fn text_from_reports_and_agents_is_escaped() {
         scenario::open_evaluation(&app, &admin, &profile, "Every <site> & \"quote\"", &[]).await;
     let (_, secret) = app.secret(&admin).await;
     let site = "<script>alert('site')</script>";
+    let labels = json!({"site": site, "room": "\"><img src=x onerror=alert(1)>"});
     let (s, v) = app
         .post(
             "/api/agent/v1/enroll",
             Auth::None,
-            &json!({"secret": secret, "agent_id": uuid::Uuid::new_v4(), "labels": {"site": site, "room": "\"><img src=x onerror=alert(1)>"}, "version": "<svg onload=alert(2)>"}),
+            &json!({"secret": secret, "agent_id": uuid::Uuid::new_v4(), "labels": labels, "version": "<svg onload=alert(2)>"}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let agent = crate::helpers::Agent {
         id: v["agent_id"].as_str().unwrap().parse().unwrap(),
         credential: v["credential"].as_str().unwrap().to_owned(),
+        labels: serde_json::from_value(labels).unwrap(),
     };
     let device = Device {
         site: site.to_owned(),

@@ -142,7 +142,7 @@ pub fn report(agent: &Agent, device: &Device, digest: &str, results: Vec<Value>)
     let mut value = json!({
         "schema": "fitcheck.report/v1",
         "report_id": Uuid::new_v4(),
-        "agent": {"agent_id": agent.id, "version": "0.1.0", "labels": {"site": device.site}},
+        "agent": {"agent_id": agent.id, "version": "0.1.0", "labels": agent.labels},
         "profile": {"id": "lab-product", "name": "Lab Product", "vendor": "Lab Vendor", "digest": digest},
         "started_at": "2026-11-20T10:00:00Z",
         "finished_at": "2026-11-20T10:01:00Z",

@@ -582,6 +582,10 @@ impl Template {
         *v.get_mut("agent")
             .and_then(|a| a.get_mut("agent_id"))
             .context("no agent.agent_id")? = json!(AGENT_SLOT);
+        // The load agents are enrolled with these labels; a report carries its agent's.
+        *v.get_mut("agent")
+            .and_then(|a| a.get_mut("labels"))
+            .context("no agent.labels")? = json!({"site": LOAD_SITE});
         let text = serde_json::to_string(&v)?;
         ensure!(
             text.matches(REPORT_SLOT).count() == 1 && text.matches(AGENT_SLOT).count() == 1,
