@@ -294,6 +294,9 @@ async fn revoking_an_agent_frees_its_id(db: Db) {
     app.stop().await;
 }
 
+/// A change made to a report before it is sent.
+type Change = Box<dyn Fn(&mut Value)>;
+
 async fn reports_that_lie_about_their_agent_are_refused(db: Db) {
     let app = spawn_app(db).await;
     let admin = app.admin().await;
@@ -304,7 +307,7 @@ async fn reports_that_lie_about_their_agent_are_refused(db: Db) {
     let (evaluation, _) = app.evaluation(&admin, &["lincoln", "roosevelt"]).await;
     let many: serde_json::Map<String, Value> =
         (0..40).map(|n| (format!("k{n}"), json!("v"))).collect();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(&str, Change, &str)> = vec![
         (
             "a 1.5 MB version",
             Box::new(|r| r["agent"]["version"] = json!("9".repeat(1_500_000))),
