@@ -140,7 +140,9 @@ async fn not_found() -> Failure {
     Failure::not_found("no such route; see /api/openapi.json")
 }
 
-/// Times every request into the latency histogram, labelled by the declared route.
+/// Times every request into the latency histogram, labelled by the declared route; and marks
+/// every answer `X-Content-Type-Options: nosniff`, so that no browser takes a download (a
+/// Markdown or JSON export carrying text from profiles and reports) for a page.
 async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
@@ -149,7 +151,11 @@ async fn measure(State(state): State<AppState>, request: Request, next: Next) ->
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = request.method().as_str().to_owned();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(axum::http::HeaderValue::from_static("nosniff"));
     state
         .metrics
         .requests

@@ -41,8 +41,36 @@ fn mbps(v: Option<f64>) -> String {
     })
 }
 
+/// A value from a profile, an evaluation or a report, made inert in Markdown prose and table
+/// cells: no raw HTML (`<`, `>`, `&` become entities, which every viewer shows as the
+/// characters), no links or images (`[`, `]` escaped), no table breaks (`|`), one line.
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value shown as code (between backticks), where Markdown shows every character as it is:
+/// only a backtick could end the span early, and a line break the line.
+fn code(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '`' => '\'',
+            '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect()
 }
 
 /// The throughput line for one site, in words.
@@ -71,11 +99,20 @@ pub fn throughput_words(t: &SiteThroughput) -> String {
 pub fn markdown(r: &Recommendation) -> String {
     let mut out = String::new();
     let e = &r.evaluation;
-    let _ = writeln!(out, "# {} — technology recommendation\n", e.product);
+    let _ = writeln!(
+        out,
+        "# {} — technology recommendation\n",
+        escape(&e.product)
+    );
     let _ = writeln!(out, "**Verdict: {}**\n", r.verdict.words());
-    let _ = writeln!(out, "{}\n", r.summary);
+    let _ = writeln!(out, "{}\n", escape(&r.summary));
     let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| Evaluation | {} (`{}`) |", escape(&e.title), e.id);
+    let _ = writeln!(
+        out,
+        "| Evaluation | {} (`{}`) |",
+        escape(&e.title),
+        code(&e.id)
+    );
     let _ = writeln!(
         out,
         "| Product | {} — {} |",
@@ -102,27 +139,34 @@ pub fn markdown(r: &Recommendation) -> String {
     let _ = writeln!(
         out,
         "| Window | {} to {} |",
-        e.window_start.as_deref().unwrap_or("—"),
-        e.window_end
+        escape(e.window_start.as_deref().unwrap_or("—")),
+        escape(&e.window_end)
     );
     let _ = writeln!(
         out,
         "| Profile | `{}` ({}) |",
-        e.profile_id, e.profile_digest
+        code(&e.profile_id),
+        escape(&e.profile_digest)
     );
-    let _ = writeln!(out, "| Written | {} |\n", r.generated_at);
+    let _ = writeln!(out, "| Written | {} |\n", escape(&r.generated_at));
 
     if !r.blockers.is_empty() {
         let _ = writeln!(out, "## Why it cannot be used\n");
         for b in &r.blockers {
-            let _ = writeln!(out, "- **{}** (`{}`): {}", b.title, b.requirement, b.reason);
+            let _ = writeln!(
+                out,
+                "- **{}** (`{}`): {}",
+                escape(&b.title),
+                code(&b.requirement),
+                escape(&b.reason)
+            );
         }
         out.push('\n');
     }
     if !r.gaps.is_empty() {
         let _ = writeln!(out, "## Evidence still missing\n");
         for g in &r.gaps {
-            let _ = writeln!(out, "- {g}");
+            let _ = writeln!(out, "- {}", escape(g));
         }
         out.push('\n');
     }
@@ -136,11 +180,16 @@ pub fn markdown(r: &Recommendation) -> String {
         } else {
             "recommended"
         };
-        let _ = writeln!(out, "- [ ] {} — *{}*, {need}", c.action, c.owner);
+        let _ = writeln!(
+            out,
+            "- [ ] {} — *{}*, {need}",
+            escape(&c.action),
+            escape(&c.owner)
+        );
         let reports: Vec<String> = c
             .evidence
             .iter()
-            .map(|e| format!("`{}` ({})", short(&e.report_id), e.site))
+            .map(|e| format!("`{}` ({})", code(short(&e.report_id)), escape(&e.site)))
             .collect();
         if !reports.is_empty() {
             let _ = writeln!(out, "  - evidence: {}", reports.join(", "));
@@ -227,7 +276,7 @@ pub fn markdown(r: &Recommendation) -> String {
                 "- **{}** ({}): {}",
                 escape(&t.site),
                 mark(t.status),
-                throughput_words(t)
+                escape(&throughput_words(t))
             );
         }
         out.push('\n');
@@ -236,13 +285,13 @@ pub fn markdown(r: &Recommendation) -> String {
     if !r.notes.is_empty() {
         let _ = writeln!(out, "## What the checks cannot see\n");
         for n in &r.notes {
-            let _ = writeln!(out, "- {n}");
+            let _ = writeln!(out, "- {}", escape(n));
         }
         out.push('\n');
     }
     let _ = writeln!(out, "## Sources\n");
     for s in &e.sources {
-        let _ = writeln!(out, "- {s}");
+        let _ = writeln!(out, "- {}", escape(s));
     }
     out
 }

@@ -377,9 +377,76 @@ async fn reports_that_lie_about_their_agent_are_refused(db: Db) {
     app.stop().await;
 }
 
+async fn markdown_exports_carry_no_markup_from_what_people_typed(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let hostile = "# <script>alert(1)</script>\"'><img src=x onerror=alert(2)> [click](javascript:alert(3)) | &amp;";
+    let profile = crate::helpers::kahoot_profile()
+        .replace("name = \"Kahoot!\"", &format!("name = {hostile:?}"));
+    assert!(
+        profile.contains("onerror"),
+        "the profile's name was replaced"
+    );
+    let (s, p) = app.upload_profile(&admin, "kahoot.toml", &profile).await;
+    assert!(s.is_success(), "{p}");
+    let (s, e) = app
+        .post(
+            "/api/v1/evaluations",
+            Auth::Session(&admin),
+            &json!({
+                "title": hostile,
+                "profile": p["id"],
+                "sites": ["lincoln"],
+                "window_end": "2099-01-01T00:00:00Z",
+                "proposal": {"sponsor": hostile, "data_needs": [hostile]},
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_str().unwrap();
+    let client = raw_client(&app);
+    for path in [
+        format!("/api/v1/evaluations/{id}/recommendation?format=md"),
+        format!("/evaluations/{id}/recommendation.md"),
+    ] {
+        let resp = client
+            .get(format!("{}{path}", app.base))
+            .header("Cookie", format!("fitcheck_session={admin}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            resp.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+        let text = resp.text().await.unwrap();
+        assert!(
+            text.contains("onerror"),
+            "{path}: the text is there: {text}"
+        );
+        assert!(!text.contains('<'), "{path}: no raw HTML at all:\n{text}");
+        assert!(
+            text.match_indices("](").all(|(at, _)| text[..at].ends_with('\\')),
+            "{path}: no link:\n{text}"
+        );
+        assert!(
+            text.contains("&amp;amp;"),
+            "{path}: an entity typed is shown as typed"
+        );
+        assert!(
+            text.contains("&lt;script&gt;") && text.contains("\\[click\\]"),
+            "{path}: shown as text:\n{text}"
+        );
+    }
+    app.stop().await;
+}
+
 both!(
     cross_site_requests_with_a_cookie_change_nothing,
     log_in_floods_are_budgeted_per_address_and_per_user_name,
     revoking_an_agent_frees_its_id,
     reports_that_lie_about_their_agent_are_refused,
+    markdown_exports_carry_no_markup_from_what_people_typed,
 );
