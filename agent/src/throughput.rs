@@ -339,26 +339,14 @@ pub async fn measure(
             }
         }
     }
-    let poller = progress_url.map(|url| {
+    let poller = progress_url.clone().map(|url| {
         let client = client.clone();
         let s = shared.clone();
         tokio::spawn(async move {
             // Bounded by the stop flag, which the sampling loop always sets, and by time.
             let deadline = Instant::now() + Duration::from_secs_f64(HARD_CAPS.max_seconds + 5.0);
             while !s.stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                let asked = start.elapsed();
-                if let Ok(r) = client.get(url.clone()).send().await
-                    && let Ok(body) = r.bytes().await
-                    && let Ok(p) = serde_json::from_slice::<Progress>(&body)
-                {
-                    let mid = (asked + start.elapsed()).as_secs_f64() / 2.0;
-                    s.received.fetch_max(p.bytes, Ordering::Relaxed);
-                    if let Ok(mut v) = s.reports.lock()
-                        && v.len() < 10_000
-                    {
-                        v.push((mid, p.bytes));
-                    }
-                }
+                read_progress(&client, &url, start, &s).await;
                 tokio::time::sleep(TICK / 2).await;
             }
         })
@@ -378,13 +366,17 @@ pub async fn measure(
     let mut ticker = tokio::time::interval(TICK);
     ticker.tick().await;
     let max_ticks = (caps.max_seconds / TICK.as_secs_f64()).floor() as usize;
+    let mut capped = false;
     let stop_at = loop {
         ticker.tick().await;
         samples.push(count(&shared));
         let n = samples.len() - 1;
-        if shared.bytes.load(Ordering::Relaxed) >= caps.max_bytes {
+        // Past the byte cap no stream is granted more; those still carrying what they were
+        // granted finish (bounded by the time cap), so that an upload's last bytes reach the
+        // receiver and are counted before the figure is taken.
+        if !capped && shared.bytes.load(Ordering::Relaxed) >= caps.max_bytes {
             validity.push("byte_cap".to_owned());
-            break n;
+            capped = true;
         }
         while tasks.try_join_next().is_some() {}
         if tasks.is_empty() {
@@ -397,7 +389,7 @@ pub async fn measure(
             }
             break n;
         }
-        if n % WINDOW_TICKS != 0 {
+        if capped || n % WINDOW_TICKS != 0 {
             continue;
         }
         match ramp_end {
@@ -420,6 +412,15 @@ pub async fn measure(
     if let Some(p) = poller {
         p.abort();
     }
+    // One last receipt: on a fast path the byte cap can be reached before the receiver's first
+    // report arrived, and what was written is only counted once the receiver says it has it.
+    if let Some(url) = &progress_url {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            read_progress(client, url, start, &shared),
+        )
+        .await;
+    }
     let cpu = match (cpu_start, cpu_seconds()) {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
@@ -438,6 +439,15 @@ pub async fn measure(
         &reports,
         (TICK * u32::try_from(from).unwrap_or(0)).as_secs_f64(),
     ) {
+        window = Duration::from_secs_f64(secs);
+        carried = bytes;
+    }
+    if carried == 0
+        && let Some((secs, bytes)) = whole_run(&samples[..=stop_at], &reports, counting_received)
+    {
+        // Everything arrived before the measured window began (a byte cap a fast path reaches
+        // within its ramp-up): the whole run, up to the moment the last byte was counted, is
+        // the only window there is (a lower bound; `too_short` says so when it is short).
         window = Duration::from_secs_f64(secs);
         carried = bytes;
     }
@@ -471,6 +481,38 @@ pub async fn measure(
         } else {
             None
         },
+    }
+}
+
+/// The whole run as one window: (seconds from the start until the final count was first seen,
+/// that count), from the receiver's reports or else the samples. `None` when nothing arrived.
+fn whole_run(samples: &[u64], reports: &[(f64, u64)], from_reports: bool) -> Option<(f64, u64)> {
+    let (secs, bytes) = if from_reports {
+        let last = reports.iter().map(|(_, b)| *b).max()?;
+        *reports.iter().find(|(_, b)| *b == last)?
+    } else {
+        let last = *samples.last()?;
+        let tick = samples.iter().position(|b| *b == last)?;
+        (TICK.as_secs_f64() * tick as f64, last)
+    };
+    (secs > 0.0 && bytes > 0).then_some((secs, bytes))
+}
+
+/// Asks the endpoint how much of this session's uploads it has received, and records the
+/// receipt (at the middle of the request's time since `start`).
+async fn read_progress(client: &reqwest::Client, url: &Url, start: Instant, s: &Shared) {
+    let asked = start.elapsed();
+    if let Ok(r) = client.get(url.clone()).send().await
+        && let Ok(body) = r.bytes().await
+        && let Ok(p) = serde_json::from_slice::<Progress>(&body)
+    {
+        let mid = (asked + start.elapsed()).as_secs_f64() / 2.0;
+        s.received.fetch_max(p.bytes, Ordering::Relaxed);
+        if let Ok(mut v) = s.reports.lock()
+            && v.len() < 10_000
+        {
+            v.push((mid, p.bytes));
+        }
     }
 }
 
@@ -581,6 +623,26 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_over_before_its_window_is_measured_whole() {
+        // The receiver had all 4 MiB at 0.35 s; later receipts repeat it.
+        let all = 4u64 << 20;
+        let reports = [
+            (0.05, 0),
+            (0.2, all / 2),
+            (0.35, all),
+            (0.5, all),
+            (0.65, all),
+        ];
+        assert_eq!(whole_run(&[], &reports, true), Some((0.35, all)));
+        // Counted by the sampler: the count stopped growing at tick 3.
+        let samples = [0, all / 4, all / 2, all, all, all];
+        let (secs, bytes) = whole_run(&samples, &[], false).unwrap();
+        assert!((secs - 0.3).abs() < 1e-9 && bytes == all);
+        assert_eq!(whole_run(&[0, 0, 0], &[], false), None, "nothing arrived");
+        assert_eq!(whole_run(&[], &[(0.1, 0)], true), None);
+    }
 
     #[test]
     fn the_upload_window_runs_between_receiver_reports() {

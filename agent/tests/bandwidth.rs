@@ -64,7 +64,7 @@ async fn both_directions_stop_at_the_byte_cap() {
             m.validity
         );
         assert_eq!(m.streams, 4);
-        assert!(m.error.is_none(), "{:?}", m.error);
+        assert!(m.error.is_none(), "{dir:?}: {m:?}");
     }
 }
 

@@ -1196,7 +1196,10 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
         "network",
         l.as_ref(),
         rtt_through_the_delay_line,
-        &format!("rtt_min_ms ≥ {RTT_MS} (the delay line) ≤ rtt_ms ≤ rtt_max_ms"),
+        &format!(
+            "rtt_min_ms ≥ {} (half the delay line's {RTT_MS}) ≤ rtt_ms ≤ rtt_max_ms",
+            RTT_MS / 2.0
+        ),
     );
     let want_loss = lost as f64 * 100.0 / PROBES as f64;
     e.on(
@@ -1371,14 +1374,20 @@ fn check_latency_unprivileged(
         "network",
         l.as_ref(),
         rtt_through_the_delay_line,
-        &format!("rtt_min_ms ≥ {RTT_MS} (the delay line) ≤ rtt_ms ≤ rtt_max_ms"),
+        &format!(
+            "rtt_min_ms ≥ {} (half the delay line's {RTT_MS}) ≤ rtt_ms ≤ rtt_max_ms",
+            RTT_MS / 2.0
+        ),
     );
     e.judged("network.max_rtt_ms", "pass", &[]);
 }
 
-/// A latency result measured over the delay line: every probe took at least the line's round
-/// trip, and the figures are ordered. How much the machine's load adds on top is not the
-/// product's behaviour, so no upper bound is asserted (figures belong in benchmarks).
+/// A latency result measured over the delay line, and the figures ordered. The line holds
+/// each frame 20 ms each way, so the path's round trip is 40 ms, where the namespaces alone
+/// take well under 1 ms; a loaded machine shifts the probes' timestamps by a few milliseconds
+/// either way (seen: 36 ms while a build ran beside the suite), so the test tells "through the
+/// delay line" from "not" by half the line's round trip, and asserts no upper bound (figures
+/// belong in benchmarks).
 fn rtt_through_the_delay_line(l: &Value) -> bool {
     let (Some(min), Some(mean), Some(max)) = (
         l["rtt_min_ms"].as_f64(),
@@ -1387,7 +1396,7 @@ fn rtt_through_the_delay_line(l: &Value) -> bool {
     ) else {
         return false;
     };
-    min >= RTT_MS && min <= mean && mean <= max
+    min >= RTT_MS / 2.0 && min <= mean && mean <= max
 }
 
 fn check_squid_plain(run: &AgentRun, f: &mut Failures) {

@@ -428,7 +428,8 @@ async fn markdown_exports_carry_no_markup_from_what_people_typed(db: Db) {
         );
         assert!(!text.contains('<'), "{path}: no raw HTML at all:\n{text}");
         assert!(
-            text.match_indices("](").all(|(at, _)| text[..at].ends_with('\\')),
+            text.match_indices("](")
+                .all(|(at, _)| text[..at].ends_with('\\')),
             "{path}: no link:\n{text}"
         );
         assert!(
