@@ -17,13 +17,15 @@ use futures_util::StreamExt;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
+use fitcheck_core::api::bandwidth_caps;
+
 use crate::checks::tcp;
 
 /// Limits no profile, controller or flag can raise.
 pub const HARD_CAPS: Caps = Caps {
-    max_seconds: 15.0,
-    max_bytes: 2 << 30,
-    max_bytes_per_day: 20 << 30,
+    max_seconds: bandwidth_caps::TEST_SECONDS,
+    max_bytes: bandwidth_caps::TEST_BYTES,
+    max_bytes_per_day: bandwidth_caps::BYTES_PER_DAY,
 };
 
 /// Limits on one measurement.
@@ -145,7 +147,7 @@ const MIN_STABLE_WINDOWS: usize = 4;
 /// Stable: the running estimate moved less than this fraction.
 const STABLE_DRIFT: f64 = 0.01;
 /// Each download request asks for at most this much, so a stream can stop promptly.
-const REQUEST_BYTES: u64 = 256 << 20;
+const REQUEST_BYTES: u64 = bandwidth_caps::DOWNLOAD_REQUEST_BYTES;
 
 /// Streams for a path with this idle RTT: more for long fat paths, where each TCP stream's
 /// window and loss recovery limit it.

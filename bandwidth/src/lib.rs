@@ -41,21 +41,48 @@ const _: () = assert!(BLOCK % CHUNK == 0);
 /// Most upload sessions tracked at once; the least recently started is forgotten first.
 const MAX_SESSIONS: usize = 256;
 
-/// Shared state: one block of random bytes, and the byte counts of recent upload sessions.
+/// The most one request may move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// One download request, bytes.
+    pub download_bytes: u64,
+    /// One upload request, bytes.
+    pub upload_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            download_bytes: MAX_DOWNLOAD_BYTES,
+            upload_bytes: MAX_UPLOAD_BYTES,
+        }
+    }
+}
+
+/// Shared state: one block of random bytes, the byte counts of recent upload sessions, and
+/// the limits per request.
 #[derive(Debug)]
 pub struct Endpoint {
     block: Bytes,
     sessions: Mutex<Vec<(String, Arc<AtomicU64>)>>,
+    limits: Limits,
 }
 
-impl Default for Endpoint {
-    fn default() -> Self {
+impl Endpoint {
+    fn new(limits: Limits) -> Endpoint {
         let mut block = vec![0u8; BLOCK];
         rand::fill(&mut block[..]);
         Endpoint {
             block: Bytes::from(block),
             sessions: Mutex::new(Vec::new()),
+            limits,
         }
+    }
+}
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        Endpoint::new(Limits::default())
     }
 }
 
@@ -109,10 +136,11 @@ async fn download(State(ep): State<Arc<Endpoint>>, Query(q): Query<DownloadQuery
     let Some(total) = q.bytes else {
         return (StatusCode::BAD_REQUEST, "give ?bytes=N").into_response();
     };
-    if total > MAX_DOWNLOAD_BYTES {
+    let most = ep.limits.download_bytes;
+    if total > most {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("at most {MAX_DOWNLOAD_BYTES} bytes per request"),
+            format!("at most {most} bytes per request"),
         )
             .into_response();
     }
@@ -149,6 +177,7 @@ async fn upload(
     body: Body,
 ) -> Response {
     let counter = session_id(&q).and_then(|id| ep.session(id));
+    let most = ep.limits.upload_bytes;
     let mut stream = body.into_data_stream();
     let mut bytes = 0u64;
     let mut first: Option<Instant> = None;
@@ -162,10 +191,10 @@ async fn upload(
                 if let Some(counter) = &counter {
                     counter.fetch_add(c.len() as u64, Ordering::Relaxed);
                 }
-                if bytes > MAX_UPLOAD_BYTES {
+                if bytes > most {
                     return (
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("at most {MAX_UPLOAD_BYTES} bytes per request"),
+                        format!("at most {most} bytes per request"),
                     )
                         .into_response();
                 }
@@ -187,13 +216,18 @@ pub const PATHS: [&str; 3] = [
     "/bandwidth/upload/progress",
 ];
 
-/// The routes, under `/bandwidth/`.
+/// The routes, under `/bandwidth/`, with the stand-alone server's limits.
 pub fn router() -> Router {
+    router_with(Limits::default())
+}
+
+/// The routes, under `/bandwidth/`, with these limits per request.
+pub fn router_with(limits: Limits) -> Router {
     Router::new()
         .route(PATHS[0], get(download))
         .route(PATHS[1], post(upload))
         .route(PATHS[2], get(progress))
-        .with_state(Arc::new(Endpoint::default()))
+        .with_state(Arc::new(Endpoint::new(limits)))
 }
 
 /// Serves the routes on `listener` until `shutdown` completes.

@@ -40,6 +40,9 @@ pub struct Limits {
     /// Log-in attempts for one user name at once, and then per second.
     pub login_burst_per_user: u32,
     pub login_per_s_per_user: f64,
+    /// Bytes one agent may move through the bandwidth endpoint a day (UTC), both directions;
+    /// never more than an agent's own daily cap.
+    pub bandwidth_bytes_per_day: u64,
 }
 
 impl Default for Limits {
@@ -54,6 +57,7 @@ impl Default for Limits {
             login_per_s_per_address: 1.0 / 3.0,
             login_burst_per_user: 10,
             login_per_s_per_user: 0.1,
+            bandwidth_bytes_per_day: fitcheck_core::api::bandwidth_caps::BYTES_PER_DAY,
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct Shared {
     /// Log-in budgets by client address and by user name.
     pub logins_by_address: Limiter<std::net::IpAddr>,
     pub logins_by_user: Limiter<String>,
+    /// What each agent moved through the bandwidth endpoint today.
+    pub bandwidth: crate::bandwidth_budget::Budget,
     /// Where passwords are hashed and checked.
     pub passwords: crate::passwords::PasswordPool,
     pub metrics: Metrics,
@@ -84,9 +90,16 @@ pub fn router(state: AppState) -> Router {
         .route("/assignments", get(agent_api::assignments))
         .route("/reports", post(agent_api::submit_report));
     // The bandwidth router's own paths start with /bandwidth/; mount each as it is, behind
-    // agent authentication, so agents find it at /api/agent/v1/bandwidth/….
-    let bandwidth = fitcheck_bandwidth::router()
-        .layer(middleware::from_fn_with_state(state.clone(), agent_only));
+    // agent authentication and each agent's daily budget, so agents find it at
+    // /api/agent/v1/bandwidth/…. No request may ask more than an agent ever would.
+    let caps = fitcheck_bandwidth::Limits {
+        download_bytes: fitcheck_core::api::bandwidth_caps::DOWNLOAD_REQUEST_BYTES,
+        upload_bytes: fitcheck_core::api::bandwidth_caps::TEST_BYTES,
+    };
+    let bandwidth = fitcheck_bandwidth::router_with(caps).layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::bandwidth_budget::guard,
+    ));
     let agent = fitcheck_bandwidth::PATHS
         .iter()
         .fold(agent, |r, path| r.route_service(path, bandwidth.clone()));
@@ -166,17 +179,6 @@ async fn measure(State(state): State<AppState>, request: Request, next: Next) ->
         })
         .observe(started.elapsed().as_secs_f64());
     response
-}
-
-/// Lets only enrolled, unrevoked agents through (the bandwidth endpoint).
-async fn agent_only(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, Failure> {
-    let (mut parts, body) = request.into_parts();
-    AgentAuth::from_request_parts(&mut parts, &state).await?;
-    Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
 /// An authenticated agent: its bearer credential is known and not revoked, and it is within

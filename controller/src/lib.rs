@@ -2,7 +2,8 @@
 //! and lets administrators and reviewers in.
 //!
 //! - [`app`]: the router, shared state and the extractors that authenticate every request.
-//! - [`agent_api`]: enrollment, assignments and report ingestion (`/api/agent/v1`).
+//! - [`agent_api`]: enrollment, assignments and report ingestion (`/api/agent/v1`);
+//!   [`bandwidth_budget`]: the bandwidth endpoint's per-agent daily budget.
 //! - [`admin`]: the people's API (`/api/v1`), `/healthz`, `/metrics`.
 //! - [`store`]: SQLite or PostgreSQL behind one type; [`writer`]: the group commit that
 //!   stores reports, on its own thread and connection.
@@ -22,6 +23,7 @@ pub mod agent_api;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod bandwidth_budget;
 pub mod clock;
 pub mod dossier;
 pub mod error;
@@ -147,6 +149,12 @@ impl Controller {
             )
             .with_max_keys(100_000),
             passwords: passwords::PasswordPool::new(),
+            bandwidth: bandwidth_budget::Budget::new(
+                config
+                    .limits
+                    .bandwidth_bytes_per_day
+                    .min(fitcheck_core::api::bandwidth_caps::BYTES_PER_DAY),
+            ),
             limits: config.limits,
             metrics: metrics::Metrics::new(),
             fingerprint: identity.fingerprint.clone(),

@@ -7,6 +7,21 @@
 //! runs each assigned evaluation's profile, and posts the report to
 //! `/api/agent/v1/reports?evaluation=<id>`.
 
+/// The most an agent ever asks of a bandwidth endpoint, whatever a profile, a controller or a
+/// flag says. The agent holds itself to these; a controller refuses anything beyond them, so an
+/// enrolled agent's credential cannot be used to make it stream without end.
+pub mod bandwidth_caps {
+    /// One measurement (one direction): seconds.
+    pub const TEST_SECONDS: f64 = 15.0;
+    /// One measurement (one direction): bytes. An upload stream may send up to this in one
+    /// request.
+    pub const TEST_BYTES: u64 = 2 << 30;
+    /// Bytes a day, both directions.
+    pub const BYTES_PER_DAY: u64 = 20 << 30;
+    /// One download request: bytes (a stream asks again for more, so it can stop promptly).
+    pub const DOWNLOAD_REQUEST_BYTES: u64 = 256 << 20;
+}
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;

@@ -444,10 +444,77 @@ async fn markdown_exports_carry_no_markup_from_what_people_typed(db: Db) {
     app.stop().await;
 }
 
+async fn the_bandwidth_endpoint_moves_no_more_than_an_agent_would(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Limits {
+            bandwidth_bytes_per_day: 1 << 20,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let other = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let download = |bytes: u64| format!("/api/agent/v1/bandwidth/download?bytes={bytes}");
+    // More than an agent ever asks in one request: refused before a byte moves.
+    for bytes in [4u64 << 30, (256 << 20) + 1] {
+        let (s, _) = app
+            .get(&download(bytes), Auth::Agent(&agent.credential))
+            .await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{bytes}");
+    }
+    // Within the day's allowance (1 MiB), then past it.
+    let (s, _) = app
+        .get(&download(900 << 10), Auth::Agent(&agent.credential))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, headers) = app
+        .request(
+            Method::GET,
+            &download(200 << 10),
+            Auth::Agent(&agent.credential),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry), "until midnight UTC: {retry}");
+    // An upload larger than what is left (at most 124 KiB) is cut off where the allowance ends.
+    let (s, v, _) = app
+        .request(
+            Method::POST,
+            "/api/agent/v1/bandwidth/upload?session=abc",
+            Auth::Agent(&agent.credential),
+            Some(vec![0; 150 << 10]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let received = v["bytes"].as_u64().unwrap();
+    assert!(received <= 124 << 10, "received {received}");
+    let (s, _, _) = app
+        .request(
+            Method::POST,
+            "/api/agent/v1/bandwidth/upload?session=abc",
+            Auth::Agent(&agent.credential),
+            Some(vec![0; 1000]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "nothing left today");
+    // Another agent has its own allowance.
+    let (s, _) = app
+        .get(&download(600 << 10), Auth::Agent(&other.credential))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    app.stop().await;
+}
+
 both!(
     cross_site_requests_with_a_cookie_change_nothing,
     log_in_floods_are_budgeted_per_address_and_per_user_name,
     revoking_an_agent_frees_its_id,
     reports_that_lie_about_their_agent_are_refused,
     markdown_exports_carry_no_markup_from_what_people_typed,
+    the_bandwidth_endpoint_moves_no_more_than_an_agent_would,
 );
