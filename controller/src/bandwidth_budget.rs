@@ -132,10 +132,10 @@ pub async fn guard(
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
         // Beyond one request's limit the endpoint answers 413 itself; charge only real asks.
-        if asked <= bandwidth_caps::DOWNLOAD_REQUEST_BYTES {
-            if !state.bandwidth.take_whole(agent.id, day, asked) {
-                return Err(spent(now));
-            }
+        if asked <= bandwidth_caps::DOWNLOAD_REQUEST_BYTES
+            && !state.bandwidth.take_whole(agent.id, day, asked)
+        {
+            return Err(spent(now));
         }
         body
     } else if path.ends_with("/upload") {
