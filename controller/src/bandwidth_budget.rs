@@ -74,31 +74,6 @@ impl Default for Budget {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_agent_has_its_own_allowance_and_a_new_day_renews_it() {
-        let b = Budget::new(1000);
-        let (a, other) = (Uuid::new_v4(), Uuid::new_v4());
-        assert_eq!(b.take(a, 10, 600), 600);
-        assert!(
-            !b.take_whole(a, 10, 600),
-            "a download larger than what is left"
-        );
-        assert_eq!(b.take(a, 10, 600), 400, "an upload gets what is left");
-        assert_eq!(b.take(a, 10, 1), 0);
-        assert_eq!(b.take(other, 10, 1000), 1000);
-        assert_eq!(b.take(a, 11, 1000), 1000, "the next day");
-        assert_eq!(
-            b.used.lock().unwrap().len(),
-            1,
-            "yesterday's entries are dropped"
-        );
-    }
-}
-
 const DAY_MS: i64 = 86_400_000;
 
 fn spent(now_ms: i64) -> Failure {
@@ -172,4 +147,29 @@ fn metered(body: Body, state: AppState, agent: Uuid, day: i64) -> Body {
         Ok(chunk)
     });
     Body::from_stream(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_agent_has_its_own_allowance_and_a_new_day_renews_it() {
+        let b = Budget::new(1000);
+        let (a, other) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(b.take(a, 10, 600), 600);
+        assert!(
+            !b.take_whole(a, 10, 600),
+            "a download larger than what is left"
+        );
+        assert_eq!(b.take(a, 10, 600), 400, "an upload gets what is left");
+        assert_eq!(b.take(a, 10, 1), 0);
+        assert_eq!(b.take(other, 10, 1000), 1000);
+        assert_eq!(b.take(a, 11, 1000), 1000, "the next day");
+        assert_eq!(
+            b.used.lock().unwrap().len(),
+            1,
+            "yesterday's entries are dropped"
+        );
+    }
 }
