@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::agent_api::{in_scope, spec_of};
 use crate::api::{
-    AgentSummary, EvaluationInfo, Login, Me, NewEvaluation, NewSecret, NewUser, ProfileInfo,
-    ReportInfo, SecretInfo, ServerInfo, UserCreated,
+    AgentSummary, EvaluationInfo, Login, Me, NewEvaluation, NewSecret, NewUser, PasswordChange,
+    ProfileInfo, ReportInfo, RoleChange, SecretInfo, ServerInfo, UserCreated,
 };
 use crate::app::{Admin, AppState, Body, Peer, Person, SESSION_COOKIE, parse_json};
 use crate::error::Failure;
@@ -31,11 +31,7 @@ pub async fn login(
 ) -> Result<Response, Failure> {
     let req: Login = parse_json(&body, "log-in")?;
     let (user, cookie) = open_session(&state, peer, &req.username, &req.password).await?;
-    let mut response = Json(Me {
-        username: user.username,
-        role: user.role,
-    })
-    .into_response();
+    let mut response = Json(me_of(&user)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -123,12 +119,151 @@ pub async fn logout(State(state): State<AppState>, person: Person) -> Result<Res
     Ok(response)
 }
 
+fn me_of(user: &UserRow) -> Me {
+    Me {
+        username: user.username.clone(),
+        role: user.role.clone(),
+        password_change_required: user.must_change_password(),
+    }
+}
+
 /// `GET /api/v1/me`.
 pub async fn me(person: Person) -> Json<Me> {
-    Json(Me {
-        username: person.user.username,
-        role: person.user.role,
-    })
+    Json(me_of(&person.user))
+}
+
+/// The rule for a password a person chooses: 12 to 1024 characters.
+pub fn check_new_password(password: &str) -> Result<(), Failure> {
+    let n = password.chars().count();
+    if !(12..=1024).contains(&n) {
+        return Err(Failure::unprocessable(
+            "weak_password",
+            "a password must be 12 to 1,024 characters (a phrase of several words is easiest)",
+        )
+        .field("new"));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/me/password`: the person's own password, checked against the one in force;
+/// their other sessions end. The way out of a one-time password.
+pub async fn change_password(
+    State(state): State<AppState>,
+    person: Person,
+    Body(body): Body,
+) -> Result<StatusCode, Failure> {
+    let req: PasswordChange = parse_json(&body, "password change")?;
+    change_own_password(&state, &person, &req.current, &req.new).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes `person`'s password from `current` to `new` (the API and the page).
+pub async fn change_own_password(
+    state: &AppState,
+    person: &Person,
+    current: &str,
+    new: &str,
+) -> Result<(), Failure> {
+    check_new_password(new)?;
+    if new == current {
+        return Err(Failure::unprocessable(
+            "weak_password",
+            "the new password must differ from the current one",
+        )
+        .field("new"));
+    }
+    let now = std::time::Instant::now();
+    let a = state
+        .logins_by_user
+        .admit(person.user.username.to_lowercase(), now);
+    if !a.allowed {
+        return Err(Failure::too_many_logins(a.retry_after_s));
+    }
+    let ok = state
+        .passwords
+        .verify(current, Some(person.user.password_hash.clone()))
+        .await
+        .map_err(|_| Failure::busy())?;
+    if !ok {
+        return Err(Failure::forbidden("the current password is wrong").field("current"));
+    }
+    state
+        .logins_by_user
+        .refund(&person.user.username.to_lowercase());
+    let hash = state
+        .passwords
+        .hash(new)
+        .await
+        .map_err(|_| Failure::busy())?
+        .map_err(Failure::internal)?;
+    state
+        .store
+        .change_own_password(&person.user.id, &hash, &person.session_hash)
+        .await?;
+    tracing::info!(username = %person.user.username, "Password changed by its owner.");
+    Ok(())
+}
+
+/// `POST /api/v1/users/{username}/reset-password`: a new one-time password (in the answer);
+/// the person's sessions end at once and they choose their own at the next log-in.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(username): Path<String>,
+) -> Result<Json<UserCreated>, Failure> {
+    let user = state
+        .store
+        .user_by_name(&username)
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("no user named {username:?}")))?;
+    let password = auth::new_password();
+    let hash = state
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(|_| Failure::busy())?
+        .map_err(Failure::internal)?;
+    if !state.store.set_password(&username, &hash, true).await? {
+        return Err(Failure::not_found(format!("no user named {username:?}")));
+    }
+    tracing::info!(by = %admin.user.username, %username, "Password reset; sessions ended.");
+    Ok(Json(UserCreated {
+        username: user.username,
+        role: user.role,
+        password,
+    }))
+}
+
+/// `DELETE /api/v1/users/{username}`: removes a person; their sessions end at once.
+pub async fn remove_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(username): Path<String>,
+) -> Result<StatusCode, Failure> {
+    if !state.store.remove_user(&username).await? {
+        return Err(Failure::not_found(format!("no user named {username:?}")));
+    }
+    tracing::info!(by = %admin.user.username, %username, "User removed.");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/users/{username}/role`: another role; their sessions end at once.
+pub async fn set_role(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(username): Path<String>,
+    Body(body): Body,
+) -> Result<StatusCode, Failure> {
+    let req: RoleChange = parse_json(&body, "role change")?;
+    check_new_user(&NewUser {
+        username: username.clone(),
+        role: req.role.clone(),
+    })?;
+    if !state.store.set_role(&username, &req.role).await? {
+        return Err(Failure::not_found(format!("no user named {username:?}")));
+    }
+    tracing::info!(by = %admin.user.username, %username, role = %req.role, "Role changed.");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/server`: version, certificate fingerprint, database kind.
@@ -156,10 +291,7 @@ pub async fn list_users(
             .list_users()
             .await?
             .into_iter()
-            .map(|u| Me {
-                username: u.username,
-                role: u.role,
-            })
+            .map(|u| me_of(&u))
             .collect(),
     ))
 }

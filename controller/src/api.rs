@@ -20,6 +20,28 @@ pub struct Me {
     pub username: String,
     /// `admin` or `reviewer`.
     pub role: String,
+    /// True while the password is one-time: nothing but `POST /api/v1/me/password` (and
+    /// `/me`, log-out) is answered until the person chose their own.
+    #[serde(default)]
+    pub password_change_required: bool,
+}
+
+/// `POST /api/v1/me/password`: a person chooses their own password.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password in force (the one-time one, at first log-in).
+    pub current: String,
+    /// At least 12 characters, not the current one.
+    pub new: String,
+}
+
+/// `POST /api/v1/users/{username}/role`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    /// `admin` or `reviewer`.
+    pub role: String,
 }
 
 /// `POST /api/v1/users`: a new person; the answer carries a one-time password.

@@ -107,8 +107,18 @@ pub fn router(state: AppState) -> Router {
         .route("/login", post(admin::login))
         .route("/logout", post(admin::logout))
         .route("/me", get(admin::me))
+        .route("/me/password", post(admin::change_password))
         .route("/server", get(admin::server_info))
         .route("/users", get(admin::list_users).post(admin::create_user))
+        .route(
+            "/users/{username}",
+            axum::routing::delete(admin::remove_user),
+        )
+        .route("/users/{username}/role", post(admin::set_role))
+        .route(
+            "/users/{username}/reset-password",
+            post(admin::reset_password),
+        )
         .route(
             "/enrollment-secrets",
             get(admin::list_secrets).post(admin::create_secret),
@@ -269,6 +279,16 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
+/// What a person whose password is one-time may reach: the API's way to change it, and the
+/// page's.
+const ONE_TIME_PATHS: [&str; 5] = [
+    "/api/v1/me",
+    "/api/v1/me/password",
+    "/api/v1/logout",
+    "/password",
+    "/logout",
+];
+
 /// A logged-in person (admin or reviewer).
 #[derive(Debug)]
 pub struct Person {
@@ -289,6 +309,19 @@ impl FromRequestParts<AppState> for Person {
             .session_user(&hash, clock::now_ms())
             .await?
             .ok_or_else(|| Failure::unauthorized("the session has ended; log in again"))?;
+        // A one-time password opens nothing but the way to choose one's own.
+        // Inside the nested /api/v1 router the URI has lost its prefix; the original has it.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(parts.uri.path(), |u| u.0.path());
+        if user.must_change_password() && !ONE_TIME_PATHS.contains(&path) {
+            return Err(Failure::forbidden(
+                "choose your own password first: POST /api/v1/me/password with the one-time \
+                 password as `current` (or log in on the web page)",
+            )
+            .code("password_change_required"));
+        }
         Ok(Person {
             user,
             session_hash: hash,

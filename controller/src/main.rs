@@ -141,8 +141,38 @@ enum UserCommand {
         #[arg(long, value_parser = ["admin", "reviewer"])]
         role: String,
     },
-    /// Give a person a new one-time password.
+    /// Give a person a new one-time password (they choose their own at the next log-in); ends
+    /// their sessions at once.
     ResetPassword {
+        #[command(flatten)]
+        storage: Storage,
+        username: String,
+    },
+    /// Set a person's password to one read from standard input or a file (its first line, at
+    /// least 12 characters), for provisioning by script; ends their sessions at once.
+    SetPassword {
+        #[command(flatten)]
+        storage: Storage,
+        username: String,
+        /// Read the password from this file instead of standard input.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// List the people and their roles.
+    List {
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Give a person another role; ends their sessions at once.
+    Role {
+        #[command(flatten)]
+        storage: Storage,
+        username: String,
+        #[arg(value_parser = ["admin", "reviewer"])]
+        role: String,
+    },
+    /// Remove a person; ends their sessions at once.
+    Remove {
         #[command(flatten)]
         storage: Storage,
         username: String,
@@ -251,10 +281,92 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let controller = Controller::open(storage.config()).await?;
             let password = auth::new_password();
             let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            if !controller.store().set_password(&username, &hash).await? {
+            if !controller
+                .store()
+                .set_password(&username, &hash, true)
+                .await?
+            {
                 anyhow::bail!("no user named {username:?}");
             }
-            println!("new one-time password for {username:?}: {password}");
+            println!(
+                "new one-time password for {username:?} (their sessions have ended; they choose \
+                 their own at the next log-in): {password}"
+            );
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::SetPassword {
+                    storage,
+                    username,
+                    password_file,
+                },
+        } => {
+            let mut line = String::new();
+            match &password_file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading the password from {}", path.display()))?;
+                    line = text.lines().next().unwrap_or_default().to_owned();
+                }
+                None => {
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from standard input")?;
+                }
+            }
+            let password = line.trim_end_matches(['\r', '\n']);
+            fitcheck_controller::admin::check_new_password(password)
+                .map_err(|f| anyhow::anyhow!(f.body.message))?;
+            let controller = Controller::open(storage.config()).await?;
+            let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
+            if !controller
+                .store()
+                .set_password(&username, &hash, false)
+                .await?
+            {
+                anyhow::bail!("no user named {username:?}");
+            }
+            println!("password of {username:?} set; their sessions have ended");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::List { storage },
+        } => {
+            let controller = Controller::open(storage.config()).await?;
+            for u in controller.store().list_users().await? {
+                let note = if u.must_change_password() {
+                    " (one-time password not yet changed)"
+                } else {
+                    ""
+                };
+                println!("{}\t{}{note}", u.username, u.role);
+            }
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Role {
+                    storage,
+                    username,
+                    role,
+                },
+        } => {
+            let controller = Controller::open(storage.config()).await?;
+            if !controller.store().set_role(&username, &role).await? {
+                anyhow::bail!("no user named {username:?}");
+            }
+            println!("{username:?} is now {role}; their sessions have ended");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Remove { storage, username },
+        } => {
+            let controller = Controller::open(storage.config()).await?;
+            if !controller.store().remove_user(&username).await? {
+                anyhow::bail!("no user named {username:?}");
+            }
+            println!("{username:?} removed; their sessions have ended");
             Ok(())
         }
         Command::Secret { storage, name } => {

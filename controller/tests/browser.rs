@@ -232,6 +232,34 @@ async fn journey(c: &Client, s: &Seeded) {
         .await
         .unwrap();
 
+    // The password was one-time: the reviewer chooses their own, then goes on.
+    let query = wait_for_path(c, "/password").await;
+    assert_eq!(
+        query,
+        format!("next={}", recommendation.replace('/', "%2F"))
+    );
+    assert_eq!(text(c, "h1").await, "Choose your password");
+    let chosen = "the committee reads this first";
+    for (field, value) in [
+        ("#current", s.password.as_str()),
+        ("#new", chosen),
+        ("#confirm", chosen),
+    ] {
+        c.find(Locator::Css(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    full_page(c, "01b-choose-password").await;
+    c.find(Locator::Css("form.stack button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
     // The recommendation.
     wait_for_path(c, &recommendation).await;
     let verdict = text(c, "section.verdict h2").await;

@@ -119,11 +119,21 @@ impl ControllerProcess {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        if let Some(pw) = printed
-            .lines()
-            .find_map(|l| l.split("one-time password ").nth(1))
-        {
-            self.admin_password = pw.trim().to_owned();
+        if first {
+            // The first administrator's password is one-time: choose one, as the person would
+            // at first log-in (here with the command line a provisioning script would use).
+            let chosen = format!("chosen-{}", uuid::Uuid::new_v4().simple());
+            let file = self.data_dir.with_extension("admin-password");
+            std::fs::write(&file, &chosen).context("writing the administrator's password")?;
+            let file = file.display().to_string();
+            let f = run_bounded(
+                &mut self.command(&["user", "set-password", "admin", "--password-file", &file])?,
+                Duration::from_secs(60),
+            )?;
+            if !f.status.success() {
+                bail!("setting the administrator's password failed: {}", f.stderr);
+            }
+            self.admin_password = chosen;
         }
         self.fingerprint = printed
             .lines()

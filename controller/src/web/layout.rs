@@ -217,6 +217,47 @@ pub fn login_page(next: &str, problem: Option<&str>, username: &str) -> Markup {
     )
 }
 
+/// The form where a person chooses their own password (required after a one-time one).
+pub fn password_page(user: &UserRow, next: &str, problem: Option<&str>) -> Markup {
+    page(
+        Frame {
+            title: "Choose your password",
+            user: Some(user),
+            section: Section::None,
+            refresh_s: None,
+        },
+        html! {
+            div.narrow {
+                h1 { "Choose your password" }
+                @if user.must_change_password() {
+                    p { "The password you logged in with was chosen for you and works once. Choose your own to go on." }
+                }
+                p { "At least 12 characters; a phrase of several words is easiest to remember. Your other sessions end." }
+                @if let Some(p) = problem {
+                    div.notice.bad role="alert" id="password-problem" { p { (p) } }
+                }
+                form.stack method="post" action="/password" {
+                    input type="hidden" name="next" value=(next);
+                    div.field {
+                        label for="current" { "Current password" }
+                        input id="current" name="current" type="password" autocomplete="current-password"
+                            required autofocus aria-describedby=[problem.map(|_| "password-problem")];
+                    }
+                    div.field {
+                        label for="new" { "New password" }
+                        input id="new" name="new" type="password" autocomplete="new-password" minlength="12" required;
+                    }
+                    div.field {
+                        label for="confirm" { "New password again" }
+                        input id="confirm" name="confirm" type="password" autocomplete="new-password" minlength="12" required;
+                    }
+                    button.primary type="submit" { "Change password" }
+                }
+            }
+        },
+    )
+}
+
 /// A page with the log-out button alone (for a `GET /logout`).
 pub fn logout_page(user: &UserRow) -> Markup {
     page(

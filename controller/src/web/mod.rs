@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/fleet", get(fleet::fleet))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", get(logout_form).post(logout_submit))
+        .route("/password", get(password_form).post(password_submit))
         .route("/evaluations", get(evaluations::list))
         .route("/evaluations/{id}", get(evaluations::detail))
         .route(
@@ -204,6 +205,10 @@ impl FromRequestParts<AppState> for Viewer {
                 session_hash: person.session_hash,
             }),
             Err(f) if f.status == StatusCode::UNAUTHORIZED => Err(to_login(&parts.uri)),
+            Err(f) if f.body.error == "password_change_required" => {
+                let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                Err(see_other(&format!("/password?next={}", encode(here))))
+            }
             Err(f) => Err(PageError::from(f).into_response()),
         }
     }
@@ -343,6 +348,66 @@ async fn login_submit(
             ),
         }
         .into_response()),
+        Err(f) => Err(f.into()),
+    }
+}
+
+async fn password_form(viewer: Viewer, Query(q): Query<NextQuery>) -> Page {
+    let next = q.next.as_deref().and_then(local_path).unwrap_or("/");
+    Page::ok(layout::password_page(&viewer.user, next, None))
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordForm {
+    current: String,
+    new: String,
+    confirm: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /password`: the same change as `POST /api/v1/me/password`, then on to the page the
+/// person wanted.
+async fn password_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    viewer: Viewer,
+    Body(body): Body,
+) -> Result<Response, PageError> {
+    same_origin(&headers, &uri)?;
+    let form: PasswordForm = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        PageError::bad_request(format!(
+            "The password form could not be read ({e}); send it from the password page."
+        ))
+    })?;
+    let next = form
+        .next
+        .as_deref()
+        .and_then(local_path)
+        .unwrap_or("/")
+        .to_owned();
+    let again = |problem: &str| {
+        Page {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            markup: layout::password_page(&viewer.user, &next, Some(problem)),
+        }
+        .into_response()
+    };
+    if form.new != form.confirm {
+        return Ok(again(
+            "The two new passwords differ. Type the same one twice.",
+        ));
+    }
+    let person = Person {
+        user: viewer.user.clone(),
+        session_hash: viewer.session_hash.clone(),
+    };
+    match admin::change_own_password(&state, &person, &form.current, &form.new).await {
+        Ok(()) => Ok(see_other(&next)),
+        Err(f) if f.status.is_client_error() && f.status != StatusCode::TOO_MANY_REQUESTS => {
+            Ok(again(&f.body.message))
+        }
         Err(f) => Err(f.into()),
     }
 }

@@ -347,7 +347,10 @@ async fn people_log_in_with_their_password(db: Db) {
     let admin = app.admin().await;
     let (s, me) = app.get("/api/v1/me", Auth::Session(&admin)).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(me, json!({"username": "admin", "role": "admin"}));
+    assert_eq!(
+        me,
+        json!({"username": "admin", "role": "admin", "password_change_required": false})
+    );
     let (s, v) = app
         .post(
             "/api/v1/users",

@@ -152,10 +152,23 @@ pub async fn spawn_app_with(db: Db, limits: Limits) -> TestApp {
 
 async fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDb>) -> TestApp {
     let controller = Controller::open(config.clone()).await.unwrap();
-    let (_, admin_password) = controller
-        .initial_admin
-        .clone()
-        .unwrap_or_else(|| ("admin".into(), String::new()));
+    // The first administrator's password is one-time; the tests' administrator has chosen its
+    // own, as a person would at first log-in (the one-time flow has its own tests).
+    let admin_password = match &controller.initial_admin {
+        Some((name, _one_time)) => {
+            let chosen = format!("chosen-{}", Uuid::new_v4().simple());
+            let hash = fitcheck_controller::auth::hash_password(&chosen).unwrap();
+            assert!(
+                controller
+                    .store()
+                    .set_password(name, &hash, false)
+                    .await
+                    .unwrap()
+            );
+            chosen
+        }
+        None => String::new(),
+    };
     let fingerprint = controller.fingerprint.clone();
     let cert = std::fs::read(&controller.cert_path).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -314,7 +327,8 @@ impl TestApp {
         self.login("admin", &self.admin_password).await.unwrap()
     }
 
-    /// Creates a person with this role and logs them in.
+    /// Creates a person with this role, logs them in with their one-time password and has
+    /// them choose their own ([`TestApp::chosen_password`]); returns their session.
     pub async fn person(&self, admin: &str, username: &str, role: &str) -> String {
         let (s, v) = self
             .post(
@@ -324,9 +338,22 @@ impl TestApp {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        self.login(username, v["password"].as_str().unwrap())
-            .await
-            .unwrap()
+        let one_time = v["password"].as_str().unwrap();
+        let session = self.login(username, one_time).await.unwrap();
+        let (s, v) = self
+            .post(
+                "/api/v1/me/password",
+                Auth::Session(&session),
+                &json!({"current": one_time, "new": TestApp::chosen_password(username)}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        session
+    }
+
+    /// The password [`TestApp::person`] chose for `username`.
+    pub fn chosen_password(username: &str) -> String {
+        format!("{username} chose this password")
     }
 
     /// A new enrollment secret: (id, secret).

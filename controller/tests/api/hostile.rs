@@ -510,6 +510,153 @@ async fn the_bandwidth_endpoint_moves_no_more_than_an_agent_would(db: Db) {
     app.stop().await;
 }
 
+async fn sessions_end_when_a_password_role_or_person_changes(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let reviewer = app.person(&admin, "committee", "reviewer").await;
+    let second = app
+        .login("committee", &TestApp::chosen_password("committee"))
+        .await
+        .unwrap();
+    let reads = |s: &str| {
+        let s = s.to_owned();
+        let app = &app;
+        async move { app.get("/api/v1/evaluations", Auth::Session(&s)).await.0 }
+    };
+    assert_eq!(reads(&reviewer).await, StatusCode::OK);
+    assert_eq!(reads(&second).await, StatusCode::OK);
+
+    // A reset ends every session at once; the new password is one-time.
+    let (s, v) = app
+        .post(
+            "/api/v1/users/committee/reset-password",
+            Auth::Session(&admin),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let one_time = v["password"].as_str().unwrap().to_owned();
+    assert_eq!(reads(&reviewer).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(reads(&second).await, StatusCode::UNAUTHORIZED);
+    let session = app.login("committee", &one_time).await.unwrap();
+    let (s, v) = app
+        .get("/api/v1/evaluations", Auth::Session(&session))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"], "password_change_required");
+    let (s, me) = app.get("/api/v1/me", Auth::Session(&session)).await;
+    assert_eq!(
+        (s, &me["password_change_required"]),
+        (StatusCode::OK, &json!(true))
+    );
+    let other = app.login("committee", &one_time).await.unwrap();
+    // Choosing one's own: the current password is checked, the new one must be long enough.
+    let change = |current: &str, new: &str| json!({"current": current, "new": new});
+    let (s, v) = app
+        .post(
+            "/api/v1/me/password",
+            Auth::Session(&session),
+            &change("wrong", "a long enough new password"),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["field"]),
+        (StatusCode::FORBIDDEN, &json!("current")),
+        "{v}"
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/me/password",
+            Auth::Session(&session),
+            &change(&one_time, "short"),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("new")),
+        "{v}"
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/me/password",
+            Auth::Session(&session),
+            &change(&one_time, "a long enough new password"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(
+        reads(&session).await,
+        StatusCode::OK,
+        "the session it was changed from goes on"
+    );
+    assert_eq!(
+        reads(&other).await,
+        StatusCode::UNAUTHORIZED,
+        "other sessions end"
+    );
+    assert_eq!(
+        app.login("committee", &one_time).await,
+        Err(StatusCode::UNAUTHORIZED),
+        "the one-time password is spent"
+    );
+
+    // A new role ends the sessions; logged in again, the person has it.
+    let (s, v) = app
+        .post(
+            "/api/v1/users/committee/role",
+            Auth::Session(&admin),
+            &json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(reads(&session).await, StatusCode::UNAUTHORIZED);
+    let promoted = app
+        .login("committee", "a long enough new password")
+        .await
+        .unwrap();
+    let (s, _) = app.get("/api/v1/users", Auth::Session(&promoted)).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Removal ends the sessions and the account.
+    let (s, _, _) = app
+        .request(
+            Method::DELETE,
+            "/api/v1/users/committee",
+            Auth::Session(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(reads(&promoted).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login("committee", "a long enough new password").await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let (_, users) = app.get("/api/v1/users", Auth::Session(&admin)).await;
+    assert_eq!(users.as_array().unwrap().len(), 1);
+
+    // The last administrator stays one.
+    let (s, v) = app
+        .post(
+            "/api/v1/users/admin/role",
+            Auth::Session(&admin),
+            &json!({"role": "reviewer"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, v, _) = app
+        .request(
+            Method::DELETE,
+            "/api/v1/users/admin",
+            Auth::Session(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(reads(&admin).await, StatusCode::OK);
+    app.stop().await;
+}
+
 both!(
     cross_site_requests_with_a_cookie_change_nothing,
     log_in_floods_are_budgeted_per_address_and_per_user_name,
@@ -517,4 +664,5 @@ both!(
     reports_that_lie_about_their_agent_are_refused,
     markdown_exports_carry_no_markup_from_what_people_typed,
     the_bandwidth_endpoint_moves_no_more_than_an_agent_would,
+    sessions_end_when_a_password_role_or_person_changes,
 );

@@ -245,6 +245,30 @@ impl ControllerProc {
         let cert_path = cert_path.context("no certificate path")?;
         me.cert_pem = std::fs::read(&cert_path)
             .with_context(|| format!("cannot read {}", cert_path.display()))?;
+        // The first administrator's password is one-time: choose one, as a provisioning
+        // script would, before logging in.
+        let chosen = format!("bench-{}", uuid::Uuid::new_v4().simple());
+        let file = data_dir.with_extension("admin-password");
+        std::fs::write(&file, &chosen)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        let mut set = guarded(bin);
+        set.args(["user", "set-password", "admin", "--password-file"])
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(data_dir);
+        if let Some(url) = database {
+            set.args(["--database", url]);
+        }
+        let out = set
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot set the administrator's password")?;
+        ensure!(
+            out.status.success(),
+            "setting the administrator's password failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        me.admin_password = chosen;
         Ok(me)
     }
 
