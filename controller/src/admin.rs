@@ -23,6 +23,9 @@ use crate::error::Failure;
 use crate::store::{Backend, EvaluationRow, ProfileRow, ReportSummary, UserRow};
 use crate::{auth, clock};
 
+/// The largest profile accepted.
+pub const PROFILE_MAX_BYTES: usize = 1 << 20;
+
 /// `POST /api/v1/login`: sets the session cookie.
 pub async fn login(
     State(state): State<AppState>,
@@ -508,13 +511,39 @@ pub async fn upload_profile(
         .name
         .filter(|n| !n.is_empty() && n.len() <= 200)
         .unwrap_or_else(|| "profile.toml".to_owned());
-    let text = std::str::from_utf8(&body).map_err(|e| {
-        Failure::bad_request(
-            "not_utf8",
-            format!("{file_name}: a profile must be UTF-8 text ({e})"),
-        )
-    })?;
-    let profile = Profile::parse(&file_name, text).map_err(|errors| {
+    if body.len() > PROFILE_MAX_BYTES {
+        return Err(Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "{file_name}: a profile is at most {PROFILE_MAX_BYTES} bytes (the bundled ones are a \
+                 few KiB); list the product's domains, not every host name"
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| {
+            Failure::bad_request(
+                "not_utf8",
+                format!("{file_name}: a profile must be UTF-8 text ({e})"),
+            )
+        })?
+        .to_owned();
+    // Parsing and locating errors take CPU in proportion to the file: off the async workers,
+    // one file at a time, so an upload never holds up /healthz or the agents.
+    let parsed = {
+        let _turn = state
+            .profile_parsing
+            .acquire()
+            .await
+            .map_err(|_| Failure::internal("the profile parser is closed"))?;
+        let (name, source) = (file_name.clone(), text.clone());
+        tokio::task::spawn_blocking(move || Profile::parse(&name, &source))
+            .await
+            .map_err(|e| Failure::internal(format!("profile parsing failed: {e}")))?
+    };
+    let text = text.as_str();
+    let profile = parsed.map_err(|errors| {
         let details: Vec<ErrorDetail> = errors
             .errors
             .iter()
@@ -532,8 +561,13 @@ pub async fn upload_profile(
         Failure::unprocessable(
             "invalid_profile",
             format!(
-                "the profile has {} error(s); nothing was stored. First: {first}",
-                details.len()
+                "the profile has {} error(s){}; nothing was stored. First: {first}",
+                details.len() + errors.more,
+                if errors.more > 0 {
+                    format!(" (the first {} are listed)", details.len())
+                } else {
+                    String::new()
+                }
             ),
         )
         .field(

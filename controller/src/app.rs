@@ -73,6 +73,8 @@ pub struct Shared {
     pub logins_by_user: Limiter<String>,
     /// What each agent moved through the bandwidth endpoint today.
     pub bandwidth: crate::bandwidth_budget::Budget,
+    /// One profile is parsed at a time.
+    pub profile_parsing: tokio::sync::Semaphore,
     /// Where passwords are hashed and checked.
     pub passwords: crate::passwords::PasswordPool,
     pub metrics: Metrics,

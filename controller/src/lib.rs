@@ -149,6 +149,7 @@ impl Controller {
             )
             .with_max_keys(100_000),
             passwords: passwords::PasswordPool::new(),
+            profile_parsing: tokio::sync::Semaphore::new(1),
             bandwidth: bandwidth_budget::Budget::new(
                 config
                     .limits

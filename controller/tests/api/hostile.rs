@@ -657,6 +657,36 @@ async fn sessions_end_when_a_password_role_or_person_changes(db: Db) {
     app.stop().await;
 }
 
+async fn a_profile_with_many_errors_is_answered_with_the_first_hundred(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let head = "format = 1\nid = \"dup\"\nname = \"Dup\"\nvendor = \"Lab\"\nreviewed = \"2026-11-23\"\nsources = [\"https://lab.example/\"]\n";
+    let n = 20_000;
+    let profile = format!("{head}{}", "[[dns]]\nname = \"same.example\"\n".repeat(n));
+    let (s, v) = app.upload_profile(&admin, "dup.toml", &profile).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let details = v["details"].as_array().unwrap();
+    assert_eq!(details.len(), fitcheck_core::profile::MAX_ERRORS);
+    assert_eq!(
+        details[0]["line"], 10,
+        "the first duplicate, located: {}",
+        details[0]
+    );
+    assert_eq!(details[0]["path"], "dns[1].name");
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("{} error(s) (the first 100 are listed)", n - 1)),
+        "{message}"
+    );
+    // Larger than any real profile: refused before it is parsed.
+    let big = format!("{head}{}", "# padding\n".repeat(110_000));
+    let (s, v) = app.upload_profile(&admin, "big.toml", &big).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    let (_, profiles) = app.get("/api/v1/profiles", Auth::Session(&admin)).await;
+    assert_eq!(profiles.as_array().unwrap().len(), 0, "nothing stored");
+    app.stop().await;
+}
+
 both!(
     cross_site_requests_with_a_cookie_change_nothing,
     log_in_floods_are_budgeted_per_address_and_per_user_name,
@@ -665,4 +695,5 @@ both!(
     markdown_exports_carry_no_markup_from_what_people_typed,
     the_bandwidth_endpoint_moves_no_more_than_an_agent_would,
     sessions_end_when_a_password_role_or_person_changes,
+    a_profile_with_many_errors_is_answered_with_the_first_hundred,
 );

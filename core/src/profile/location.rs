@@ -8,14 +8,41 @@ use toml::de::{DeTable, DeValue};
 use super::ProfileError;
 use super::validate::{Problem, Seg, render_path};
 
-/// 1-based line and column of a byte offset.
+/// Where each line of a text starts, found once: locating an error is then a binary search and
+/// a count within its line, not a scan from the top (a profile with many errors stays linear).
+pub(crate) struct LineIndex<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    pub(crate) fn new(text: &'t str) -> LineIndex<'t> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|s| *s <= offset);
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (line.max(1), column)
+    }
+}
+
+/// 1-based line and column of a byte offset (for a single error).
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
+    LineIndex::new(text).line_column(offset)
 }
 
 /// Span of the value at `path`, or of the nearest enclosing value that exists.
@@ -148,7 +175,7 @@ pub(crate) fn syntax_error(
 /// A semantic problem, located in the file.
 pub(crate) fn locate(
     file: &str,
-    text: &str,
+    lines: &LineIndex<'_>,
     doc: &Spanned<DeTable<'_>>,
     problem: Problem,
 ) -> ProfileError {
@@ -157,7 +184,7 @@ pub(crate) fn locate(
     } else {
         span_of(doc, &problem.path)
     };
-    let (line, column) = line_column(text, span.start);
+    let (line, column) = lines.line_column(span.start);
     ProfileError {
         file: file.to_owned(),
         line,
@@ -178,5 +205,20 @@ mod tests {
         assert_eq!(line_column(text, 6), (2, 1));
         let off = text.find("= 2").unwrap_or(0);
         assert_eq!(line_column(text, off), (2, 4));
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            if text.is_char_boundary(offset) {
+                let before = &text[..offset];
+                let line = before.matches('\n').count() + 1;
+                let start = before.rfind('\n').map_or(0, |i| i + 1);
+                let column = before[start..].chars().count() + 1;
+                assert_eq!(index.line_column(offset), (line, column), "offset {offset}");
+            }
+        }
+        assert_eq!(
+            index.line_column(text.len() + 10),
+            (3, 1),
+            "past the end: the end"
+        );
     }
 }

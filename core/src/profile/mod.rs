@@ -463,16 +463,28 @@ impl fmt::Display for ProfileError {
     }
 }
 
-/// Every error found in one profile file, in file order.
+/// The most errors reported for one file; past it the rest are counted, not listed.
+pub const MAX_ERRORS: usize = 100;
+
+/// Every error found in one profile file, in file order: the first [`MAX_ERRORS`], and how
+/// many more there were.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", render_errors(.errors))]
+#[error("{}", render_errors(.errors, *.more))]
 pub struct ProfileErrors {
     /// The errors, at least one.
     pub errors: Vec<ProfileError>,
+    /// Errors found past the first [`MAX_ERRORS`].
+    pub more: usize,
 }
 
-fn render_errors(errors: &[ProfileError]) -> String {
-    let lines: Vec<String> = errors.iter().map(ProfileError::to_string).collect();
+fn render_errors(errors: &[ProfileError], more: usize) -> String {
+    let mut lines: Vec<String> = errors.iter().map(ProfileError::to_string).collect();
+    if more > 0 {
+        lines.push(format!(
+            "… and {more} more error{} (fix these first)",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
     lines.join("\n")
 }
 
@@ -485,6 +497,7 @@ impl Profile {
             Err(err) => {
                 return Err(ProfileErrors {
                     errors: vec![location::syntax_error(file, text, None, &err)],
+                    more: 0,
                 });
             }
         };
@@ -493,6 +506,7 @@ impl Profile {
             Err(err) => {
                 return Err(ProfileErrors {
                     errors: vec![location::syntax_error(file, text, Some(&doc), &err)],
+                    more: 0,
                 });
             }
         };
@@ -500,12 +514,15 @@ impl Profile {
         if problems.is_empty() {
             return Ok(profile);
         }
+        let lines = location::LineIndex::new(text);
         let mut errors: Vec<ProfileError> = problems
             .drain(..)
-            .map(|p| location::locate(file, text, &doc, p))
+            .map(|p| location::locate(file, &lines, &doc, p))
             .collect();
         errors.sort_by_key(|e| (e.line, e.column));
-        Err(ProfileErrors { errors })
+        let more = errors.len().saturating_sub(MAX_ERRORS);
+        errors.truncate(MAX_ERRORS);
+        Err(ProfileErrors { errors, more })
     }
 
     /// Every requirement host the profile names (DNS names, URL hosts, port hosts, the latency
