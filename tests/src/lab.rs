@@ -286,17 +286,18 @@ const BINARY_SOURCES: [&str; 4] = ["core", "agent", "bandwidth", "controller"];
 /// binary, or one older than any of its crates' sources, is an error saying how to build it.
 pub fn workspace_binary(name: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find this test's executable")?;
-    // target/<profile>/deps/<test> → target/<profile>
-    let profile_dir = exe
+    // A test: target/<profile>/deps/<test> → target/<profile>; a benchmark program:
+    // target/<profile>/<bin> → target/<profile>.
+    let parent = exe
         .parent()
-        .filter(|d| d.file_name().is_some_and(|n| n == "deps"))
-        .and_then(Path::parent)
-        .with_context(|| {
-            format!(
-                "{} is not in a target/<profile>/deps directory",
-                exe.display()
-            )
-        })?;
+        .with_context(|| format!("{} has no directory", exe.display()))?;
+    let profile_dir = if parent.file_name().is_some_and(|n| n == "deps") {
+        parent
+            .parent()
+            .with_context(|| format!("{} has no target directory", exe.display()))?
+    } else {
+        parent
+    };
     let bin = profile_dir.join(name);
     let build = "build the workspace's binaries first: `cargo build --workspace --bins` \
                  (scripts/test does), in the same profile as the tests";
