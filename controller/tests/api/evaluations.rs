@@ -283,6 +283,12 @@ async fn operations_endpoints_answer(db: Db) {
         "/api/v1/profiles",
         "/api/v1/evaluations",
         "/api/v1/evaluations/{id}/reports",
+        "/api/v1/evaluations/{id}/recommendation",
+        "/api/v1/reports",
+        "/api/v1/me/password",
+        "/api/v1/users/{username}",
+        "/api/v1/users/{username}/role",
+        "/api/v1/users/{username}/reset-password",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
