@@ -1,7 +1,8 @@
 //! Password hashing on a few threads of its own. Argon2id is slow and takes 19 MiB on purpose;
 //! run on tokio's blocking pool (up to 512 threads), a flood of log-ins held hundreds of those
 //! at once and the allocator kept them. Here a fixed number of threads (one per core, at most
-//! [`MAX_THREADS`]) hash one password each at a time, so at most that many buffers exist; jobs
+//! [`MAX_THREADS`]) hash one password each at a time, each in the one work buffer it keeps, so
+//! the memory password hashing can take is that many buffers, however long a flood lasts; jobs
 //! wait in a short queue, and past it the caller is told to come back ([`Busy`]).
 
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -108,6 +109,9 @@ impl Default for PasswordPool {
 }
 
 fn work(queue: &Mutex<Receiver<Job>>) {
+    // One work buffer for every password this thread ever hashes. (Freeing it when idle gave
+    // nothing back: glibc kept the freed 19 MiB and took fresh memory for the next buffer.)
+    let mut scratch = auth::Scratch::default();
     loop {
         let job = {
             let Ok(q) = queue.lock() else { return };
@@ -118,7 +122,7 @@ fn work(queue: &Mutex<Receiver<Job>>) {
         };
         match job {
             Job::Hash { password, answer } => {
-                let _ = answer.send(auth::hash_password(&password));
+                let _ = answer.send(auth::hash_password_with(&mut scratch, &password));
             }
             Job::Verify {
                 password,
@@ -126,9 +130,10 @@ fn work(queue: &Mutex<Receiver<Job>>) {
                 answer,
             } => {
                 let ok = match &stored {
-                    Some(s) => auth::verify_password(&password, s),
+                    Some(s) => auth::verify_password_with(&mut scratch, &password, s),
                     None => {
-                        auth::verify_password(&password, auth::dummy_hash());
+                        let dummy = auth::dummy_hash(&mut scratch);
+                        auth::verify_password_with(&mut scratch, &password, dummy);
                         false
                     }
                 };

@@ -192,6 +192,27 @@ async fn flood(
         tokio::time::sleep(Duration::from_millis(200)).await;
         rss_peak = rss_peak.max(memory(pid).0);
     }
+    if std::env::var_os("HOSTILE_BENCH_DEBUG").is_some() {
+        let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count());
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+        let mut big: Vec<(u64, String)> = Vec::new();
+        let mut head = String::new();
+        for line in maps.lines() {
+            if line.contains('-') && !line.starts_with(|c: char| c.is_ascii_uppercase()) {
+                head = line.to_owned();
+            } else if let Some(v) = line.strip_prefix("Rss:") {
+                let kib: u64 = v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0);
+                if kib > 4096 {
+                    big.push((kib, head.clone()));
+                }
+            }
+        }
+        big.sort();
+        eprintln!("{name}: {threads} threads; mappings over 4 MiB resident:");
+        for (kib, h) in big.iter().rev().take(30) {
+            eprintln!("  {kib:>8} KiB  {h}");
+        }
+    }
     stop.store(true, Ordering::Relaxed);
     let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
     for t in tasks {
@@ -200,7 +221,7 @@ async fn flood(
         }
     }
     let health = health.await?;
-    // Memory a moment after the flood: does it come back?
+    // Memory a moment after the flood.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss_after, _) = memory(pid);
     Ok(Phase {
