@@ -11,14 +11,13 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 use uuid::Uuid;
 
 use crate::error::Failure;
 use crate::metrics::{Metrics, RequestLabels};
 use crate::ratelimit::Limiter;
 use crate::store::{AgentRow, Store, UserRow};
-use crate::{admin, agent_api, auth, clock, openapi};
+use crate::{auth, clock};
 
 /// Limits and intervals, with defaults for a district of a few thousand devices.
 #[derive(Debug, Clone)]
@@ -85,12 +84,26 @@ pub struct Shared {
 
 pub type AppState = Arc<Shared>;
 
-/// The whole router: agent API, people's API, operations endpoints.
+/// The whole router: the API's routes from `routes::api()` (agent API, people's API — behind
+/// the cross-site guard —, operations endpoints), the bandwidth endpoint, and the pages.
 pub fn router(state: AppState) -> Router {
-    let agent = Router::new()
-        .route("/enroll", post(agent_api::enroll))
-        .route("/assignments", get(agent_api::assignments))
-        .route("/reports", post(agent_api::submit_report));
+    const AGENT_API: &str = "/api/agent/v1";
+    let mut agent: Router<AppState> = Router::new();
+    let mut people: Router<AppState> = Router::new();
+    let mut others: Router<AppState> = Router::new();
+    for route in crate::routes::api() {
+        let Some(handler) = route.handler else {
+            continue;
+        };
+        if let Some(rest) = route.path.strip_prefix(AGENT_API) {
+            agent = agent.route(rest, handler);
+        } else if route.path.starts_with("/api/v1/") {
+            people = people.route(route.path, handler);
+        } else {
+            others = others.route(route.path, handler);
+        }
+    }
+    let people = people.route_layer(middleware::from_fn(crate::guard::people_api));
     // The bandwidth router's own paths start with /bandwidth/; mount each as it is, behind
     // agent authentication and each agent's daily budget, so agents find it at
     // /api/agent/v1/bandwidth/…. No request may ask more than an agent ever would.
@@ -105,56 +118,10 @@ pub fn router(state: AppState) -> Router {
     let agent = fitcheck_bandwidth::PATHS
         .iter()
         .fold(agent, |r, path| r.route_service(path, bandwidth.clone()));
-    let people = Router::new()
-        .route("/login", post(admin::login))
-        .route("/logout", post(admin::logout))
-        .route("/me", get(admin::me))
-        .route("/me/password", post(admin::change_password))
-        .route("/server", get(admin::server_info))
-        .route("/users", get(admin::list_users).post(admin::create_user))
-        .route(
-            "/users/{username}",
-            axum::routing::delete(admin::remove_user),
-        )
-        .route("/users/{username}/role", post(admin::set_role))
-        .route(
-            "/users/{username}/reset-password",
-            post(admin::reset_password),
-        )
-        .route(
-            "/enrollment-secrets",
-            get(admin::list_secrets).post(admin::create_secret),
-        )
-        .route(
-            "/enrollment-secrets/{id}/revoke",
-            post(admin::revoke_secret),
-        )
-        .route("/agents", get(admin::list_agents))
-        .route("/agents/{id}/revoke", post(admin::revoke_agent))
-        .route(
-            "/profiles",
-            get(admin::list_profiles).post(admin::upload_profile),
-        )
-        .route("/profiles/{id}", get(admin::get_profile))
-        .route(
-            "/evaluations",
-            get(admin::list_evaluations).post(admin::create_evaluation),
-        )
-        .route("/evaluations/{id}", get(admin::get_evaluation))
-        .route("/evaluations/{id}/reports", get(admin::evaluation_reports))
-        .route(
-            "/evaluations/{id}/recommendation",
-            get(admin::get_recommendation),
-        )
-        .route("/reports", get(admin::agent_reports))
-        .route("/reports/{id}", get(admin::get_report))
-        .route_layer(middleware::from_fn(crate::guard::people_api));
     Router::new()
-        .nest("/api/agent/v1", agent)
-        .nest("/api/v1", people)
-        .route("/api/openapi.json", get(openapi::serve))
-        .route("/healthz", get(admin::healthz))
-        .route("/metrics", get(admin::metrics))
+        .nest(AGENT_API, agent)
+        .merge(people)
+        .merge(others)
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), measure))

@@ -11,6 +11,7 @@
 //!   request guard on the people's API and forms.
 //! - [`tls`]: the certificate agents pin; [`server`]: the HTTPS accept loop.
 //! - [`passwords`]: Argon2 on a few threads of its own, with a bounded queue.
+//! - [`routes`]: every API route, once: the router and the OpenAPI document are built from it.
 //! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
 //! - [`web`]: the HTML pages people read (log-in, fleet, evaluations, the recommendation,
 //!   drill-downs, comparisons).
@@ -36,6 +37,7 @@ pub mod quickstart;
 pub mod ratelimit;
 pub mod recommend;
 pub mod render;
+pub mod routes;
 pub mod server;
 pub mod store;
 pub mod tls;

@@ -370,9 +370,78 @@ async fn people_log_in_with_their_password(db: Db) {
     app.stop().await;
 }
 
+/// Every route the OpenAPI document describes (the router is built from the same table) is
+/// tried with no credential and with the wrong kind of caller.
+async fn every_described_route_refuses_the_wrong_caller(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let reviewer = app.person(&admin, "committee", "reviewer").await;
+    let (_, secret) = app.secret(&admin).await;
+    let agent = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let (s, doc) = app.get("/api/openapi.json", Auth::None).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut tried = 0;
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{id}", &Uuid::new_v4().to_string())
+            .replace("{username}", "nobody");
+        for (method, op) in methods.as_object().unwrap() {
+            let method: Method = method.to_ascii_uppercase().parse().unwrap();
+            let caller = op["x-fitcheck-caller"].as_str().unwrap();
+            let body = (method != Method::GET).then(|| b"{}".to_vec());
+            let wrong: Vec<(&str, Auth, StatusCode)> = match caller {
+                "anyone" => continue,
+                "agent" => vec![
+                    ("no credential", Auth::None, StatusCode::UNAUTHORIZED),
+                    (
+                        "a person's session",
+                        Auth::Session(&admin),
+                        StatusCode::UNAUTHORIZED,
+                    ),
+                ],
+                "person" => vec![
+                    ("no credential", Auth::None, StatusCode::UNAUTHORIZED),
+                    (
+                        "an agent's credential",
+                        Auth::Agent(&agent.credential),
+                        StatusCode::UNAUTHORIZED,
+                    ),
+                ],
+                "admin" => vec![
+                    ("no credential", Auth::None, StatusCode::UNAUTHORIZED),
+                    (
+                        "an agent's credential",
+                        Auth::Agent(&agent.credential),
+                        StatusCode::UNAUTHORIZED,
+                    ),
+                    (
+                        "a reviewer's session",
+                        Auth::Session(&reviewer),
+                        StatusCode::FORBIDDEN,
+                    ),
+                ],
+                other => panic!("{method} {path}: unknown caller {other}"),
+            };
+            for (what, auth, want) in wrong {
+                let (s, v, _) = app
+                    .request(method.clone(), &concrete, auth, body.clone())
+                    .await;
+                assert_eq!(s, want, "{method} {path} with {what}: {v}");
+                tried += 1;
+            }
+        }
+    }
+    assert!(
+        tried >= 60,
+        "only {tried} attempts: is the document complete?"
+    );
+    app.stop().await;
+}
+
 both!(
     every_route_checks_its_caller,
     an_agent_reaches_only_its_own_data,
     enrollment_secrets_rotate_and_revoke,
     people_log_in_with_their_password,
+    every_described_route_refuses_the_wrong_caller,
 );

@@ -1,0 +1,311 @@
+//! The API's routes, each declared once with what serves it and how it is described: the
+//! router (`app.rs`) is built from this table and so is `/api/openapi.json` (`openapi.rs`), so
+//! no route can be served without being described, nor described without being served. The
+//! bandwidth endpoint's routes are served by `fitcheck-bandwidth`'s router and only described
+//! here; a test holds the two lists together. The HTML pages (`web/`) are not API.
+
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::MethodRouter;
+use schemars::JsonSchema;
+use schemars::generate::SchemaGenerator;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::{admin, agent_api, api, openapi};
+use fitcheck_core::api as wire;
+use fitcheck_core::report::Report;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// No credential needed.
+    Anyone,
+    /// An enrolled, unrevoked agent (bearer credential).
+    Agent,
+    /// A logged-in person, administrator or reviewer (session cookie).
+    Person,
+    /// A logged-in administrator.
+    Admin,
+}
+
+/// A schema, generated from a Rust type when the document is built.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Value;
+
+/// One route of the API.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub caller: Caller,
+    /// What serves it; `None` for a route another router serves (the bandwidth endpoint).
+    pub handler: Option<MethodRouter<AppState>>,
+    pub summary: &'static str,
+    /// The success status.
+    pub ok: u16,
+    pub request: Option<SchemaFn>,
+    pub response: Option<SchemaFn>,
+    /// Parameters: (name, `path` or `query`).
+    pub params: &'static [(&'static str, &'static str)],
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({:?})", self.method, self.path, self.caller)
+    }
+}
+
+impl Route {
+    fn new(
+        method: Method,
+        caller: Caller,
+        path: &'static str,
+        handler: Option<MethodRouter<AppState>>,
+    ) -> Route {
+        Route {
+            method,
+            path,
+            caller,
+            handler,
+            summary: "",
+            ok: 200,
+            request: None,
+            response: None,
+            params: &[],
+        }
+    }
+
+    fn ok(mut self, status: u16) -> Route {
+        self.ok = status;
+        self
+    }
+
+    fn request(mut self, schema: SchemaFn) -> Route {
+        self.request = Some(schema);
+        self
+    }
+
+    fn response(mut self, schema: SchemaFn) -> Route {
+        self.response = Some(schema);
+        self
+    }
+
+    fn params(mut self, params: &'static [(&'static str, &'static str)]) -> Route {
+        self.params = params;
+        self
+    }
+
+    fn doc(mut self, summary: &'static str) -> Route {
+        self.summary = summary;
+        self
+    }
+}
+
+fn get<H, T>(caller: Caller, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Route::new(Method::GET, caller, path, Some(axum::routing::get(handler)))
+}
+
+fn post<H, T>(caller: Caller, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Route::new(
+        Method::POST,
+        caller,
+        path,
+        Some(axum::routing::post(handler)),
+    )
+}
+
+fn delete<H, T>(caller: Caller, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Route::new(
+        Method::DELETE,
+        caller,
+        path,
+        Some(axum::routing::delete(handler)),
+    )
+}
+
+fn served_elsewhere(method: Method, caller: Caller, path: &'static str) -> Route {
+    Route::new(method, caller, path, None)
+}
+
+fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+    g.subschema_for::<T>().to_value()
+}
+
+fn list<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+    json!({"type": "array", "items": g.subschema_for::<T>().to_value()})
+}
+
+fn toml(_: &mut SchemaGenerator) -> Value {
+    json!({"type": "string", "description": "profile file (TOML)"})
+}
+
+/// Every route of the API, in the order the document lists them.
+pub fn api() -> Vec<Route> {
+    vec![
+        post(Caller::Anyone, "/api/agent/v1/enroll", agent_api::enroll)
+            .ok(201)
+            .request(schema::<wire::EnrollRequest>)
+            .response(schema::<wire::EnrollResponse>)
+            .doc("Exchange an enrollment secret for the agent's credential"),
+        get(Caller::Agent, "/api/agent/v1/assignments", agent_api::assignments)
+            .response(schema::<wire::Assignments>)
+            .doc("Evaluations this agent should run now"),
+        post(Caller::Agent, "/api/agent/v1/reports", agent_api::submit_report)
+            .ok(201)
+            .request(schema::<Report>)
+            .response(schema::<wire::IngestResponse>)
+            .params(&[("evaluation", "query")])
+            .doc("Deliver a report; 201 stored now, 200 stored before (idempotent on report_id)"),
+        served_elsewhere(Method::GET, Caller::Agent, "/api/agent/v1/bandwidth/download")
+            .params(&[("bytes", "query")])
+            .doc("Exactly `bytes` incompressible bytes, for throughput measurement"),
+        served_elsewhere(Method::POST, Caller::Agent, "/api/agent/v1/bandwidth/upload")
+            .params(&[("session", "query")])
+            .doc("Accepts and counts an upload body"),
+        served_elsewhere(Method::GET, Caller::Agent, "/api/agent/v1/bandwidth/upload/progress")
+            .params(&[("session", "query")])
+            .doc("Bytes received so far for an upload session"),
+        post(Caller::Anyone, "/api/v1/login", admin::login)
+            .request(schema::<api::Login>)
+            .response(schema::<api::Me>)
+            .doc("Log in; sets the session cookie"),
+        post(Caller::Person, "/api/v1/logout", admin::logout)
+            .ok(204)
+            .doc("End the session"),
+        get(Caller::Person, "/api/v1/me", admin::me)
+            .response(schema::<api::Me>)
+            .doc("Who is logged in"),
+        get(Caller::Person, "/api/v1/server", admin::server_info)
+            .response(schema::<api::ServerInfo>)
+            .doc("Version, certificate fingerprint, database"),
+        get(Caller::Admin, "/api/v1/users", admin::list_users)
+            .response(list::<api::Me>)
+            .doc("People who can log in"),
+        post(Caller::Admin, "/api/v1/users", admin::create_user)
+            .ok(201)
+            .request(schema::<api::NewUser>)
+            .response(schema::<api::UserCreated>)
+            .doc("Add a person; answers with a one-time password"),
+        get(Caller::Admin, "/api/v1/enrollment-secrets", admin::list_secrets)
+            .response(list::<api::SecretInfo>)
+            .doc("Enrollment secrets (without the secrets)"),
+        post(Caller::Admin, "/api/v1/enrollment-secrets", admin::create_secret)
+            .ok(201)
+            .request(schema::<api::NewSecret>)
+            .response(schema::<api::SecretInfo>)
+            .doc("Create an enrollment secret (shown once)"),
+        post(Caller::Admin, "/api/v1/enrollment-secrets/{id}/revoke", admin::revoke_secret)
+            .ok(204)
+            .params(&[("id", "path")])
+            .doc("Revoke an enrollment secret"),
+        get(Caller::Admin, "/api/v1/agents", admin::list_agents)
+            .response(list::<api::AgentSummary>)
+            .doc("Enrolled agents"),
+        post(Caller::Admin, "/api/v1/agents/{id}/revoke", admin::revoke_agent)
+            .ok(204)
+            .params(&[("id", "path")])
+            .doc("Revoke an agent; refused from its next request on"),
+        get(Caller::Person, "/api/v1/profiles", admin::list_profiles)
+            .response(list::<api::ProfileInfo>)
+            .doc("Stored profiles"),
+        post(Caller::Admin, "/api/v1/profiles", admin::upload_profile)
+            .ok(201)
+            .request(toml)
+            .response(schema::<api::ProfileInfo>)
+            .params(&[("name", "query")])
+            .doc("Upload and validate a profile (TOML body); 422 lists every error with line, column and key path"),
+        get(Caller::Person, "/api/v1/profiles/{id}", admin::get_profile)
+            .response(toml)
+            .params(&[("id", "path")])
+            .doc("A stored profile file"),
+        get(Caller::Person, "/api/v1/evaluations", admin::list_evaluations)
+            .response(list::<api::EvaluationInfo>)
+            .doc("Evaluations with progress"),
+        post(Caller::Admin, "/api/v1/evaluations", admin::create_evaluation)
+            .ok(201)
+            .request(schema::<api::NewEvaluation>)
+            .response(schema::<api::EvaluationInfo>)
+            .doc("Start an evaluation: profile × sites/groups × planned users × window"),
+        get(Caller::Person, "/api/v1/evaluations/{id}", admin::get_evaluation)
+            .response(schema::<api::EvaluationInfo>)
+            .params(&[("id", "path")])
+            .doc("One evaluation with progress per site"),
+        get(Caller::Person, "/api/v1/evaluations/{id}/reports", admin::evaluation_reports)
+            .response(list::<api::ReportInfo>)
+            .params(&[("id", "path")])
+            .doc("Reports of an evaluation"),
+        get(Caller::Person, "/api/v1/reports/{id}", admin::get_report)
+            .response(schema::<Report>)
+            .params(&[("id", "path")])
+            .doc("A stored report"),
+        get(Caller::Anyone, "/healthz", admin::healthz)
+            .doc("200 when the database answers"),
+        get(Caller::Anyone, "/metrics", admin::metrics)
+            .doc("Prometheus metrics"),
+        post(Caller::Person, "/api/v1/me/password", admin::change_password)
+            .ok(204)
+            .request(schema::<api::PasswordChange>)
+            .doc("Choose one's own password (required after a one-time one); ends one's other sessions"),
+        post(Caller::Admin, "/api/v1/users/{username}/reset-password", admin::reset_password)
+            .response(schema::<api::UserCreated>)
+            .params(&[("username", "path")])
+            .doc("A new one-time password; the person's sessions end at once"),
+        post(Caller::Admin, "/api/v1/users/{username}/role", admin::set_role)
+            .ok(204)
+            .request(schema::<api::RoleChange>)
+            .params(&[("username", "path")])
+            .doc("Another role; the person's sessions end at once"),
+        delete(Caller::Admin, "/api/v1/users/{username}", admin::remove_user)
+            .ok(204)
+            .params(&[("username", "path")])
+            .doc("Remove a person; their sessions end at once"),
+        get(Caller::Person, "/api/v1/evaluations/{id}/recommendation", admin::get_recommendation)
+            .params(&[("id", "path"), ("format", "query")])
+            .doc("The recommendation (format=json, the default, or md)"),
+        get(Caller::Person, "/api/v1/reports", admin::agent_reports)
+            .params(&[("agent", "query")])
+            .doc("One agent's stored reports (agent=<id>)"),
+        get(Caller::Anyone, "/api/openapi.json", openapi::serve)
+            .doc("This document"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bandwidth_routes_served_are_the_ones_described() {
+        let described: Vec<&str> = api()
+            .iter()
+            .filter(|r| r.handler.is_none())
+            .map(|r| r.path)
+            .collect();
+        let served: Vec<String> = fitcheck_bandwidth::PATHS
+            .iter()
+            .map(|p| format!("/api/agent/v1{p}"))
+            .collect();
+        assert_eq!(described, served);
+    }
+
+    #[test]
+    fn each_route_is_declared_once_and_described() {
+        let routes = api();
+        let mut seen = std::collections::HashSet::new();
+        for r in &routes {
+            assert!(seen.insert((r.method.clone(), r.path)), "{r:?} twice");
+            assert!(!r.summary.is_empty(), "{r:?} has no summary");
+        }
+    }
+}
