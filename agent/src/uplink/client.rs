@@ -187,8 +187,10 @@ impl Controller {
             .tls_backend_preconfigured(config.clone())
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeouts.connect)
-            // Between polls the daemon holds at most one idle connection, and not for long.
-            .pool_idle_timeout(Duration::from_secs(30))
+            // Between polls the daemon holds at most one idle connection, and not for long:
+            // well under any server's idle limit (the controller's is 30 s), so a request
+            // seldom starts on a connection the server is closing.
+            .pool_idle_timeout(POOL_IDLE)
             .pool_max_idle_per_host(1)
             .user_agent(USER_AGENT)
             .build()
@@ -300,7 +302,23 @@ impl Controller {
             Some(a) => req.header(header::AUTHORIZATION, a.clone()),
             None => req,
         };
-        let resp = req.send().await.map_err(|e| self.transport(url, &e))?;
+        // Polls and deliveries are idempotent: one that went out on a kept-alive connection the
+        // server closed before answering is sent again at once, on a fresh connection.
+        let again = match route {
+            Route::Assignments | Route::Submit => req.try_clone(),
+            Route::Enroll => None,
+        };
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) if closed_unanswered(&e) => {
+                let Some(again) = again else {
+                    return Err(self.transport(url, &e));
+                };
+                tracing::debug!(%url, error = %error_chain(&e), "Connection closed before an answer; sending again.");
+                again.send().await.map_err(|e| self.transport(url, &e))?
+            }
+            Err(e) => return Err(self.transport(url, &e)),
+        };
         let status = resp.status();
         let retry_after = resp
             .headers()
@@ -337,6 +355,41 @@ impl Controller {
             after: None,
         }
     }
+}
+
+/// How long an idle connection to the controller is kept.
+const POOL_IDLE: Duration = Duration::from_secs(10);
+
+/// Whether a request failed because the connection it went out on closed before any answer (a
+/// kept-alive connection the server had just closed: hyper's incomplete message, or the socket
+/// reset, broken or ended, as rustls reports a missing close_notify), not because the server
+/// could not be reached (a connect error: a refused port, another certificate) or did not
+/// answer in time.
+fn closed_unanswered(e: &reqwest::Error) -> bool {
+    if e.is_connect() || e.is_timeout() || e.is_builder() || e.is_redirect() || e.is_status() {
+        return false;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message() || h.is_canceled())
+        {
+            return true;
+        }
+        if s.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        }) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Reads a body up to [`MAX_ANSWER_BYTES`].

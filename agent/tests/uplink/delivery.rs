@@ -218,3 +218,90 @@ async fn a_revoked_agent_keeps_its_reports_and_is_told_to_re_enroll() {
     assert_eq!(s.entries().unwrap().len(), 1);
     assert!(s.rejected().unwrap().is_empty());
 }
+
+/// Reads one HTTP/1.1 request (head and `Content-Length` body) from `s`; false at its end.
+fn read_request(s: &mut impl std::io::Read) -> bool {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return false,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).is_ok()
+}
+
+/// A poll that went out on a kept-alive connection the server closed without answering is sent
+/// again at once on a fresh connection, and answered: the first connection answers one request,
+/// then reads the next and closes; the second answers.
+#[tokio::test]
+async fn a_request_on_a_connection_the_server_closed_is_sent_again() {
+    use std::io::Write;
+    use std::sync::Arc;
+
+    let (cert, key) = mock::certificate();
+    let pin = fitcheck_agent::uplink::pin::Fingerprint::of(cert.as_ref());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answer = "{\"assignments\":[],\"poll_interval_s\":60}";
+    let ok = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    let server = std::thread::spawn(move || {
+        let mut answered = 0;
+        for n in 0..2 {
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            assert!(read_request(&mut tls), "connection {n}: a request");
+            tls.write_all(ok.as_bytes()).unwrap();
+            tls.flush().unwrap();
+            answered += 1;
+            if n == 0 {
+                // The next request on this connection is read, then the connection closes
+                // without an answer (and without close_notify), as a server's idle limit does.
+                assert!(
+                    read_request(&mut tls),
+                    "a second request on the kept-alive connection"
+                );
+                tls.sock.shutdown(std::net::Shutdown::Both).unwrap();
+            }
+        }
+        answered
+    });
+    let c = Controller::new(
+        &format!("https://127.0.0.1:{port}/"),
+        pin,
+        Some(&fitcheck_agent::uplink::state::Credential::new("fca_test")),
+        Timeouts::default(),
+    )
+    .unwrap();
+    for poll in 0..2 {
+        let a = c.assignments().await;
+        assert!(a.is_ok(), "poll {poll}: {a:?}");
+    }
+    assert_eq!(
+        server.join().unwrap(),
+        2,
+        "the second poll was answered on a new connection"
+    );
+}
