@@ -215,9 +215,15 @@ impl Control {
             | DnsOutcome::Servfail
                 if !control_all.is_empty() =>
             {
+                let said = match district_outcome {
+                    DnsOutcome::Nxdomain => "that the name does not exist (NXDOMAIN)",
+                    DnsOutcome::NoData => "with no address for it",
+                    DnsOutcome::Refused => "with a refusal (REFUSED)",
+                    _ => "with a failure (SERVFAIL)",
+                };
                 evidence.sinkhole_reason = Some(format!(
-                    "the district resolver answers {} but the control resolver {} resolves {name}",
-                    evidence.detail.as_deref().unwrap_or("nothing"),
+                    "the district resolver answers {said}, but the control resolver {} resolves \
+                     {name}",
                     self.address
                 ));
                 DnsOutcome::Sinkholed

@@ -266,7 +266,7 @@ fn judge_dns(p: &Profile, j: &mut Judge<'_>) {
                     r.evidence.sinkhole_reason.clone().unwrap_or_default()
                 ),
                 Some(format!(
-                    "allow {} in {} (it answers a block address)",
+                    "allow {} in {} (it blocks the name)",
                     d.name,
                     r.evidence.signature.as_ref().map_or_else(
                         || "the DNS filter".to_owned(),
@@ -515,7 +515,15 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
                         .push_str("; TCP 443 open: UDP is filtered, media will fall back to TCP");
                     remedy.push_str(" (until then media falls back to TCP 443, at lower quality)");
                 }
-                Some(_) => observed.push_str("; TCP 443 blocked too: no media path"),
+                // Say what was seen: a refusal is the host's (nothing listens on 443 there),
+                // not the network blocking; only a filtered port is blocked.
+                Some(TcpOutcome::Refused) => observed.push_str(
+                    "; TCP 443 refused by the host (nothing listens there), so a fallback to TCP \
+                     could not be checked on this host",
+                ),
+                Some(TcpOutcome::Filtered) => {
+                    observed.push_str("; TCP 443 filtered too (no answer): no media path")
+                }
                 None => {}
             }
         }

@@ -395,11 +395,26 @@ fn filtered_udp_media_says_whether_tcp_443_is_a_fallback() {
     let e = evaluate(
         &p,
         &device(),
-        &[udp, tcp("ports[0].tcp443", 443, TcpOutcome::Filtered)],
+        &[
+            udp.clone(),
+            tcp("ports[0].tcp443", 443, TcpOutcome::Filtered),
+        ],
     );
     assert!(
         get(&e, "ports[0]")
             .1
-            .ends_with("TCP 443 blocked too: no media path")
+            .ends_with("TCP 443 filtered too (no answer): no media path")
     );
+    // Refused is the host's answer (nothing listens), not a block: said as seen.
+    let e = evaluate(
+        &p,
+        &device(),
+        &[udp, tcp("ports[0].tcp443", 443, TcpOutcome::Refused)],
+    );
+    let observed = get(&e, "ports[0]").1;
+    assert!(
+        observed.ends_with("TCP 443 refused by the host (nothing listens there), so a fallback to TCP could not be checked on this host"),
+        "{observed}"
+    );
+    assert!(!observed.contains("blocked"), "{observed}");
 }
