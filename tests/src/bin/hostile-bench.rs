@@ -14,6 +14,8 @@
 //! controller's resident memory before, at its peak and after each; and the time to parse
 //! profiles of 10,000 to 100,000 duplicate entries (linear, not quadratic), and `/healthz` while
 //! two such uploads run. Traffic stays on loopback; every loop is bounded in time.
+//! `HOSTILE_BENCH_DEBUG=1` also prints, after each phase, the controller's thread count and its
+//! mappings over 4 MiB resident (how the glibc arenas that once held Argon2 buffers were found).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
