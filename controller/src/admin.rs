@@ -39,6 +39,57 @@ pub async fn login(
     Ok(response)
 }
 
+/// One password check, counted against the log-in budgets of its client's address (when
+/// known) and of its user name: refused (429) when either is spent, before any password is
+/// hashed; [`Attempt::succeeded`] gives the attempt back.
+struct Attempt<'s> {
+    state: &'s AppState,
+    peer: Option<std::net::IpAddr>,
+    name: String,
+}
+
+impl<'s> Attempt<'s> {
+    fn begin(
+        state: &'s AppState,
+        peer: Option<std::net::IpAddr>,
+        username: &str,
+    ) -> Result<Attempt<'s>, Failure> {
+        let now = std::time::Instant::now();
+        // A user name longer than any allowed one is still one key, never a large one.
+        let name: String = username.chars().take(64).collect::<String>().to_lowercase();
+        if let Some(ip) = peer {
+            let a = state.logins_by_address.admit(ip, now);
+            if !a.allowed {
+                tracing::info!(%ip, "Log-in refused: address over its budget.");
+                return Err(Failure::too_many_logins(a.retry_after_s));
+            }
+        }
+        let a = state.logins_by_user.admit(name.clone(), now);
+        if !a.allowed {
+            tracing::info!(username = %name, "Log-in refused: user name over its budget.");
+            return Err(Failure::too_many_logins(a.retry_after_s));
+        }
+        Ok(Attempt { state, peer, name })
+    }
+
+    /// The password was right: the attempt costs nothing.
+    fn succeeded(self) {
+        if let Some(ip) = self.peer {
+            self.state.logins_by_address.refund(&ip);
+        }
+        self.state.logins_by_user.refund(&self.name);
+    }
+}
+
+/// A new Argon2id hash of `password`, on the password threads.
+async fn hash_on_pool(state: &AppState, password: &str) -> Result<String, Failure> {
+    state
+        .passwords
+        .hash(password)
+        .await?
+        .map_err(Failure::internal)
+}
+
 /// Checks a user name and password and opens a session: the person and the `Set-Cookie` value
 /// that carries it. The log-in API and the web pages' log-in form both go through here.
 ///
@@ -52,28 +103,10 @@ pub async fn open_session(
     username: &str,
     password: &str,
 ) -> Result<(UserRow, HeaderValue), Failure> {
-    let now = std::time::Instant::now();
-    // A user name longer than any allowed one is still one key, never a large one.
-    let name_key: String = username.chars().take(64).collect::<String>().to_lowercase();
-    if let Some(ip) = peer {
-        let a = state.logins_by_address.admit(ip, now);
-        if !a.allowed {
-            tracing::info!(%ip, "Log-in refused: address over its budget.");
-            return Err(Failure::too_many_logins(a.retry_after_s));
-        }
-    }
-    let a = state.logins_by_user.admit(name_key.clone(), now);
-    if !a.allowed {
-        tracing::info!(username = %name_key, "Log-in refused: user name over its budget.");
-        return Err(Failure::too_many_logins(a.retry_after_s));
-    }
+    let attempt = Attempt::begin(state, peer, username)?;
     let user = state.store.user_by_name(username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = state
-        .passwords
-        .verify(password, stored)
-        .await
-        .map_err(|_| Failure::busy())?;
+    let ok = state.passwords.verify(password, stored).await?;
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
@@ -81,10 +114,7 @@ pub async fn open_session(
             return Err(Failure::unauthorized("wrong user name or password"));
         }
     };
-    if let Some(ip) = peer {
-        state.logins_by_address.refund(&ip);
-    }
-    state.logins_by_user.refund(&name_key);
+    attempt.succeeded();
     let token = auth::new_token(auth::TokenKind::Session);
     let now = clock::now_ms();
     state
@@ -175,30 +205,16 @@ pub async fn change_own_password(
         )
         .field("new"));
     }
-    let now = std::time::Instant::now();
-    let a = state
-        .logins_by_user
-        .admit(person.user.username.to_lowercase(), now);
-    if !a.allowed {
-        return Err(Failure::too_many_logins(a.retry_after_s));
-    }
+    let attempt = Attempt::begin(state, None, &person.user.username)?;
     let ok = state
         .passwords
         .verify(current, Some(person.user.password_hash.clone()))
-        .await
-        .map_err(|_| Failure::busy())?;
+        .await?;
     if !ok {
         return Err(Failure::forbidden("the current password is wrong").field("current"));
     }
-    state
-        .logins_by_user
-        .refund(&person.user.username.to_lowercase());
-    let hash = state
-        .passwords
-        .hash(new)
-        .await
-        .map_err(|_| Failure::busy())?
-        .map_err(Failure::internal)?;
+    attempt.succeeded();
+    let hash = hash_on_pool(state, new).await?;
     state
         .store
         .change_own_password(&person.user.id, &hash, &person.session_hash)
@@ -220,12 +236,7 @@ pub async fn reset_password(
         .await?
         .ok_or_else(|| Failure::not_found(format!("no user named {username:?}")))?;
     let password = auth::new_password();
-    let hash = state
-        .passwords
-        .hash(&password)
-        .await
-        .map_err(|_| Failure::busy())?
-        .map_err(Failure::internal)?;
+    let hash = hash_on_pool(&state, &password).await?;
     if !state.store.set_password(&username, &hash, true).await? {
         return Err(Failure::not_found(format!("no user named {username:?}")));
     }
@@ -330,12 +341,7 @@ pub async fn create_user(
     let req: NewUser = parse_json(&body, "new user")?;
     check_new_user(&req)?;
     let password = auth::new_password();
-    let hash = state
-        .passwords
-        .hash(&password)
-        .await
-        .map_err(|_| Failure::busy())?
-        .map_err(Failure::internal)?;
+    let hash = hash_on_pool(&state, &password).await?;
     state
         .store
         .create_user(&req.username, &req.role, &hash, clock::now_ms())

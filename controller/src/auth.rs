@@ -7,7 +7,7 @@
 //! buffer instead of asking the allocator for 19 MiB each time (which glibc kept, arena after
 //! arena, under a log-in flood).
 
-use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -73,22 +73,23 @@ impl Scratch {
     }
 }
 
-/// Hashes a password with Argon2id and a random salt (PHC string), in `scratch`'s memory.
-pub fn hash_password_with(scratch: &mut Scratch, password: &str) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    rand::fill(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    let params = Params::default();
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+/// The Argon2 output of `password` with `salt` (base64, as in a PHC string), `len` bytes,
+/// computed in `scratch`'s memory.
+fn compute(
+    scratch: &mut Scratch,
+    argon: &Argon2<'_>,
+    password: &str,
+    salt: Salt<'_>,
+    len: usize,
+) -> Result<Output, String> {
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt
-        .as_salt()
         .decode_b64(&mut salt_bytes)
         .map_err(|e| e.to_string())?;
     let memory = scratch
-        .blocks(params.block_count())
+        .blocks(argon.params().block_count())
         .ok_or("the hashing parameters ask for too much memory")?;
-    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+    Output::init_with(len, |out| {
         Ok(argon.hash_password_into_with_memory(
             password.as_bytes(),
             salt_bytes,
@@ -96,7 +97,23 @@ pub fn hash_password_with(scratch: &mut Scratch, password: &str) -> Result<Strin
             &mut *memory,
         )?)
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
+
+/// Hashes a password with Argon2id and a random salt (PHC string), in `scratch`'s memory.
+pub fn hash_password_with(scratch: &mut Scratch, password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    rand::fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    let params = Params::default();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let output = compute(
+        scratch,
+        &argon,
+        password,
+        salt.as_salt(),
+        Params::DEFAULT_OUTPUT_LEN,
+    )?;
     let hash = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -126,25 +143,10 @@ pub fn verify_password_with(scratch: &mut Scratch, password: &str, stored: &str)
         Some(Ok(v)) => v,
         Some(Err(_)) => return false,
     };
-    let mut salt_bytes = [0u8; 64];
-    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
-        return false;
-    };
-    let blocks = params.block_count();
     let argon = Argon2::new(algorithm, version, params);
-    let Some(memory) = scratch.blocks(blocks) else {
-        return false;
-    };
     // Output compares in constant time.
-    Output::init_with(expected.len(), |out| {
-        Ok(argon.hash_password_into_with_memory(
-            password.as_bytes(),
-            salt_bytes,
-            out,
-            &mut *memory,
-        )?)
-    })
-    .is_ok_and(|computed| computed == expected)
+    compute(scratch, &argon, password, salt, expected.len())
+        .is_ok_and(|computed| computed == expected)
 }
 
 /// Hashes a password with Argon2id and a random salt (PHC string).

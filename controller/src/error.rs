@@ -154,6 +154,12 @@ impl Failure {
     }
 }
 
+impl From<crate::passwords::Busy> for Failure {
+    fn from(_: crate::passwords::Busy) -> Failure {
+        Failure::busy()
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
         match e {

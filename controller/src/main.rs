@@ -281,13 +281,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let controller = Controller::open(storage.config()).await?;
             let password = auth::new_password();
             let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            if !controller
-                .store()
-                .set_password(&username, &hash, true)
-                .await?
-            {
-                anyhow::bail!("no user named {username:?}");
-            }
+            found(
+                controller
+                    .store()
+                    .set_password(&username, &hash, true)
+                    .await?,
+                &username,
+            )?;
             println!(
                 "new one-time password for {username:?} (their sessions have ended; they choose \
                  their own at the next log-in): {password}"
@@ -320,13 +320,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .map_err(|f| anyhow::anyhow!(f.body.message))?;
             let controller = Controller::open(storage.config()).await?;
             let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
-            if !controller
-                .store()
-                .set_password(&username, &hash, false)
-                .await?
-            {
-                anyhow::bail!("no user named {username:?}");
-            }
+            found(
+                controller
+                    .store()
+                    .set_password(&username, &hash, false)
+                    .await?,
+                &username,
+            )?;
             println!("password of {username:?} set; their sessions have ended");
             Ok(())
         }
@@ -353,9 +353,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 },
         } => {
             let controller = Controller::open(storage.config()).await?;
-            if !controller.store().set_role(&username, &role).await? {
-                anyhow::bail!("no user named {username:?}");
-            }
+            found(
+                controller.store().set_role(&username, &role).await?,
+                &username,
+            )?;
             println!("{username:?} is now {role}; their sessions have ended");
             Ok(())
         }
@@ -363,9 +364,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             command: UserCommand::Remove { storage, username },
         } => {
             let controller = Controller::open(storage.config()).await?;
-            if !controller.store().remove_user(&username).await? {
-                anyhow::bail!("no user named {username:?}");
-            }
+            found(controller.store().remove_user(&username).await?, &username)?;
             println!("{username:?} removed; their sessions have ended");
             Ok(())
         }
@@ -486,4 +485,12 @@ async fn shutdown_signal() {
         let _ = interrupt.await;
     }
     tracing::info!("Shutting down: finishing requests in flight.");
+}
+
+/// `found`, or an error naming the person who is not there.
+fn found(found: bool, username: &str) -> anyhow::Result<()> {
+    if !found {
+        anyhow::bail!("no user named {username:?}");
+    }
+    Ok(())
 }

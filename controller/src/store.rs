@@ -325,12 +325,7 @@ impl Store {
         .bind(username)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
-        )
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
+        end_sessions(&mut tx, username).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -371,12 +366,7 @@ impl Store {
             .bind(username)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
-        )
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
+        end_sessions(&mut tx, username).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -386,12 +376,7 @@ impl Store {
     pub async fn remove_user(&self, username: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         self.keep_an_admin(&mut tx, username, "removed").await?;
-        sqlx::query(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
-        )
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
+        end_sessions(&mut tx, username).await?;
         let done = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(&mut *tx)
@@ -889,4 +874,16 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Ends every session of the person named `username`, inside `tx`.
+async fn end_sessions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    username: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)")
+        .bind(username)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

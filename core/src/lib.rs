@@ -18,6 +18,19 @@ pub mod version;
 
 use sha2::{Digest, Sha256};
 
+/// The environment variables that name an HTTP proxy (and the hosts that bypass it), as
+/// HTTP clients (the agent's among them) read them.
+pub const PROXY_VARIABLES: [&str; 8] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 /// `sha256:` and the hex SHA-256 of `bytes`: how a report names the exact profile file it ran.
 pub fn digest(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);

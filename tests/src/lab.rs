@@ -244,16 +244,7 @@ fn quietly(args: &[&str]) {
 
 /// Proxy settings a process inherits; a test talking to loopback removes them all, so that no
 /// request can be handed to a proxy elsewhere.
-pub const PROXY_VARS: [&str; 8] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
+pub use fitcheck_core::PROXY_VARIABLES as PROXY_VARS;
 
 /// `cmd` without the environment's proxy settings ([`PROXY_VARS`]).
 pub fn without_proxies(cmd: &mut Command) -> &mut Command {

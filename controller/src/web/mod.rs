@@ -300,8 +300,8 @@ struct NextQuery {
 }
 
 async fn login_form(Query(q): Query<NextQuery>) -> Page {
-    let next = q.next.as_deref().and_then(local_path).unwrap_or("/");
-    Page::ok(layout::login_page(next, None, ""))
+    let next = next_page(q.next.as_deref());
+    Page::ok(layout::login_page(&next, None, ""))
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,18 +321,8 @@ async fn login_submit(
     peer: crate::app::Peer,
     Body(body): Body,
 ) -> Result<Response, PageError> {
-    same_origin(&headers, &uri)?;
-    let form: LoginForm = serde_urlencoded::from_bytes(&body).map_err(|e| {
-        PageError::bad_request(format!(
-            "The log-in form could not be read ({e}); send it from the log-in page."
-        ))
-    })?;
-    let next = form
-        .next
-        .as_deref()
-        .and_then(local_path)
-        .unwrap_or("/")
-        .to_owned();
+    let form: LoginForm = read_form(&headers, &uri, &body, "log-in")?;
+    let next = next_page(form.next.as_deref());
     match admin::open_session(&state, peer, &form.username, &form.password).await {
         Ok((_, cookie)) => {
             let mut response = see_other(&next);
@@ -353,8 +343,28 @@ async fn login_submit(
 }
 
 async fn password_form(viewer: Viewer, Query(q): Query<NextQuery>) -> Page {
-    let next = q.next.as_deref().and_then(local_path).unwrap_or("/");
-    Page::ok(layout::password_page(&viewer.user, next, None))
+    let next = next_page(q.next.as_deref());
+    Page::ok(layout::password_page(&viewer.user, &next, None))
+}
+
+/// A form posted from one of this server's pages (the `which` page), read.
+fn read_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+    which: &str,
+) -> Result<T, PageError> {
+    same_origin(headers, uri)?;
+    serde_urlencoded::from_bytes(body).map_err(|e| {
+        PageError::bad_request(format!(
+            "The {which} form could not be read ({e}); send it from the {which} page."
+        ))
+    })
+}
+
+/// Where a form leads afterwards: the page asked for when it is on this server, else `/`.
+fn next_page(next: Option<&str>) -> String {
+    next.and_then(local_path).unwrap_or("/").to_owned()
 }
 
 #[derive(Debug, Deserialize)]
@@ -375,18 +385,8 @@ async fn password_submit(
     viewer: Viewer,
     Body(body): Body,
 ) -> Result<Response, PageError> {
-    same_origin(&headers, &uri)?;
-    let form: PasswordForm = serde_urlencoded::from_bytes(&body).map_err(|e| {
-        PageError::bad_request(format!(
-            "The password form could not be read ({e}); send it from the password page."
-        ))
-    })?;
-    let next = form
-        .next
-        .as_deref()
-        .and_then(local_path)
-        .unwrap_or("/")
-        .to_owned();
+    let form: PasswordForm = read_form(&headers, &uri, &body, "password")?;
+    let next = next_page(form.next.as_deref());
     let again = |problem: &str| {
         Page {
             status: StatusCode::UNPROCESSABLE_ENTITY,

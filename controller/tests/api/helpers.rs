@@ -327,9 +327,8 @@ impl TestApp {
         self.login("admin", &self.admin_password).await.unwrap()
     }
 
-    /// Creates a person with this role, logs them in with their one-time password and has
-    /// them choose their own ([`TestApp::chosen_password`]); returns their session.
-    pub async fn person(&self, admin: &str, username: &str, role: &str) -> String {
+    /// Creates a person with this role; returns their one-time password.
+    pub async fn new_user(&self, admin: &str, username: &str, role: &str) -> String {
         let (s, v) = self
             .post(
                 "/api/v1/users",
@@ -338,7 +337,22 @@ impl TestApp {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let one_time = v["password"].as_str().unwrap();
+        v["password"].as_str().unwrap().to_owned()
+    }
+
+    /// A client of this controller (its certificate trusted, `localhost` pinned to its
+    /// address, no proxy) that sends no `Origin` of its own.
+    pub fn loopback(&self) -> reqwest::ClientBuilder {
+        let cert = std::fs::read(self.config.data_dir.join("tls/cert.pem")).unwrap();
+        let port = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        loopback_client(&cert, port)
+    }
+
+    /// Creates a person with this role, logs them in with their one-time password and has
+    /// them choose their own ([`TestApp::chosen_password`]); returns their session.
+    pub async fn person(&self, admin: &str, username: &str, role: &str) -> String {
+        let one_time = self.new_user(admin, username, role).await;
+        let one_time = one_time.as_str();
         let session = self.login(username, one_time).await.unwrap();
         let (s, v) = self
             .post(

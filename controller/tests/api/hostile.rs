@@ -8,13 +8,11 @@ use crate::access::people_routes;
 use crate::both;
 use fitcheck_controller::Limits;
 
-use crate::helpers::{Auth, Db, TestApp, loopback_client, spawn_app, spawn_app_with};
+use crate::helpers::{Auth, Db, TestApp, spawn_app, spawn_app_with};
 
 /// A client with no `Origin` of its own: each request says where it comes from, or not.
 fn raw_client(app: &TestApp) -> reqwest::Client {
-    let cert = std::fs::read(app.config.data_dir.join("tls/cert.pem")).unwrap();
-    let port = app.base.rsplit(':').next().unwrap().parse().unwrap();
-    loopback_client(&cert, port).build().unwrap()
+    app.loopback().build().unwrap()
 }
 
 /// What the people's API holds that a cross-site request could change.
@@ -149,11 +147,9 @@ async fn cross_site_requests_with_a_cookie_change_nothing(db: Db) {
 /// A client whose connections come from `127.0.0.<n>` (the controller listens on 127.0.0.1;
 /// the whole 127/8 is this machine's own).
 fn client_from(app: &TestApp, n: u8) -> reqwest::Client {
-    let cert = std::fs::read(app.config.data_dir.join("tls/cert.pem")).unwrap();
-    let port = app.base.rsplit(':').next().unwrap().parse().unwrap();
     let mut origin = reqwest::header::HeaderMap::new();
     origin.insert(reqwest::header::ORIGIN, app.base.parse().unwrap());
-    loopback_client(&cert, port)
+    app.loopback()
         .local_address(std::net::IpAddr::from([127, 0, 0, n]))
         .default_headers(origin)
         .build()
@@ -193,17 +189,7 @@ async fn log_in_floods_are_budgeted_per_address_and_per_user_name(db: Db) {
     )
     .await;
     let admin = app.admin().await;
-    let reviewer_pw = {
-        let (s, v) = app
-            .post(
-                "/api/v1/users",
-                Auth::Session(&admin),
-                &json!({"username": "committee", "role": "reviewer"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        v["password"].as_str().unwrap().to_owned()
-    };
+    let reviewer_pw = app.new_user(&admin, "committee", "reviewer").await;
     let limits = &app.config.limits;
     let per_address = limits.login_burst_per_address as usize;
     let per_user = limits.login_burst_per_user as usize;

@@ -12,9 +12,7 @@ use crate::scenario::{self, Device, seed};
 
 /// A browser-like client: no redirects followed, the controller's certificate trusted.
 fn client(app: &TestApp) -> reqwest::Client {
-    let cert = std::fs::read(app.config.data_dir.join("tls/cert.pem")).unwrap();
-    let port = app.base.rsplit(':').next().unwrap().parse().unwrap();
-    crate::helpers::loopback_client(&cert, port)
+    app.loopback()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -226,15 +224,7 @@ fn percent_decode(s: &str) -> String {
 async fn the_log_in_form_sets_the_apis_cookie(db: Db) {
     let app = spawn_app(db).await;
     let admin = app.admin().await;
-    let (s, v) = app
-        .post(
-            "/api/v1/users",
-            Auth::Session(&admin),
-            &json!({"username": "committee", "role": "reviewer"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
-    let password = v["password"].as_str().unwrap().to_owned();
+    let password = app.new_user(&admin, "committee", "reviewer").await;
     let origin = app.base.clone();
 
     let g = get(&app, "/login?next=%2Fevaluations", None).await;
