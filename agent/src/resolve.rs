@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fitcheck_core::report::{ControlAnswer, DnsEvidence, DnsOutcome};
+use fitcheck_core::report::{CertificateEvidence, ControlAnswer, DnsEvidence, DnsOutcome};
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -65,6 +65,21 @@ impl Answer {
             .iter()
             .chain(self.evidence.aaaa.iter())
             .copied()
+            .collect()
+    }
+
+    /// The addresses of a block answer that are a server (a filter's block-page server), not
+    /// a bogon: where the block page itself can be seen. Empty for any other answer.
+    pub fn block_servers(&self) -> Vec<IpAddr> {
+        if self.outcome != DnsOutcome::Sinkholed {
+            return Vec::new();
+        }
+        self.evidence
+            .a
+            .iter()
+            .chain(self.evidence.aaaa.iter())
+            .copied()
+            .filter(|ip| bogon_reason(*ip).is_none())
             .collect()
     }
 
@@ -188,6 +203,7 @@ impl Control {
         fqdn: &str,
         district_outcome: DnsOutcome,
         district: &Lookup,
+        catalog: &Catalog,
         evidence: &mut DnsEvidence,
     ) -> DnsOutcome {
         let control = query(&self.inner, fqdn).await;
@@ -207,6 +223,7 @@ impl Control {
             addresses: control_all.clone(),
             outcome: word,
             district_answer_validates: None,
+            district_answer_certificate: None,
         };
         let outcome = match district_outcome {
             DnsOutcome::Nxdomain
@@ -233,16 +250,50 @@ impl Control {
                     && !district.all().iter().any(|ip| control_all.contains(ip)) =>
             {
                 // Different answers are normal for CDNs: the district's answer is a block only
-                // if it cannot prove it serves the name.
-                let validates = self.serves(name, district).await;
-                answer.district_answer_validates = Some(validates);
-                if validates {
+                // if it cannot prove to the public roots that it serves the name. The device's
+                // store is no judge: a DNS filter's block-page server presents a certificate
+                // from the CA the district installed on its devices.
+                let server = self.serves(name, district).await;
+                answer.district_answer_validates = Some(server.validates);
+                answer
+                    .district_answer_certificate
+                    .clone_from(&server.certificate);
+                if server.validates {
                     DnsOutcome::Resolved
                 } else {
-                    evidence.sinkhole_reason = Some(format!(
-                        "the district's answer differs from the control resolver {} and does not present a valid certificate for {name}",
-                        self.address
-                    ));
+                    let listed = |ips: &[IpAddr]| {
+                        ips.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    let mut reason = format!(
+                        "the district's answer ({}) differs from the control resolver {}'s ({}), and ",
+                        listed(&district.all()),
+                        self.address,
+                        listed(&control_all)
+                    );
+                    match &server.certificate {
+                        None => reason.push_str(&format!(
+                            "that address completed no TLS handshake for {name}"
+                        )),
+                        Some(cert) => {
+                            reason.push_str(&format!(
+                                "its certificate for {name} is issued by {:?}, which no public root trusts",
+                                cert.issuer
+                            ));
+                            if cert.trusted_by_system == Some(true) {
+                                reason.push_str(
+                                    " (this device trusts it: a CA a filter or the district installed)",
+                                );
+                            }
+                            if let Some(sig) = catalog.interception_ca(&cert.issuer) {
+                                reason.push_str(&format!("; it is {}'s CA", sig.vendor));
+                                evidence.signature = Some(sig);
+                            }
+                        }
+                    }
+                    evidence.sinkhole_reason = Some(reason);
                     DnsOutcome::Sinkholed
                 }
             }
@@ -253,16 +304,21 @@ impl Control {
     }
 
     /// Whether the district's first address completes a TLS handshake for `name` that the
-    /// device's trust store validates.
-    async fn serves(&self, name: &str, district: &Lookup) -> bool {
-        let Some(ip) = district.all().first().copied() else {
-            return false;
+    /// public roots validate, and the certificate it presented (validated or not).
+    async fn serves(&self, name: &str, district: &Lookup) -> DistrictServer {
+        let refused = DistrictServer {
+            validates: false,
+            certificate: None,
         };
-        let Ok(config) = self.tls.client_config(&SeenChains::default()) else {
-            return false;
+        let Some(ip) = district.all().first().copied() else {
+            return refused;
+        };
+        let seen = SeenChains::default();
+        let Ok(config) = self.tls.public_client_config(&seen) else {
+            return refused;
         };
         let Ok(server_name) = ServerName::try_from(name.to_owned()) else {
-            return false;
+            return refused;
         };
         let attempt = async {
             let tcp = TcpStream::connect(SocketAddr::new(ip, 443)).await.ok()?;
@@ -271,11 +327,26 @@ impl Control {
                 .await
                 .ok()
         };
-        matches!(
+        let validates = matches!(
             tokio::time::timeout(QUERY_TIMEOUT, attempt).await,
             Ok(Some(_))
-        )
+        );
+        let certificate = seen
+            .chain(name)
+            .and_then(|chain| self.tls.assess(&chain, name));
+        DistrictServer {
+            validates,
+            certificate,
+        }
     }
+}
+
+/// What the server at the district's answer proved about a name.
+struct DistrictServer {
+    /// A handshake for the name completed against the public roots.
+    validates: bool,
+    /// The certificate it presented, judged against both stores.
+    certificate: Option<CertificateEvidence>,
 }
 
 fn rcode_outcome(code: ResponseCode) -> (DnsOutcome, String) {
@@ -427,7 +498,14 @@ impl SystemResolver {
         };
         if let Some(control) = &self.control {
             outcome = control
-                .compare(name, &fqdn, outcome, &district, &mut evidence)
+                .compare(
+                    name,
+                    &fqdn,
+                    outcome,
+                    &district,
+                    &self.catalog,
+                    &mut evidence,
+                )
                 .await;
         }
         Answer {

@@ -173,7 +173,21 @@ impl TlsSetup {
 
     /// A client configuration that verifies against the system store and records chains.
     pub fn client_config(&self, seen: &SeenChains) -> Result<ClientConfig, TlsSetupError> {
-        let inner = WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider())
+        Self::config_with(&self.roots, seen)
+    }
+
+    /// A client configuration that verifies against the public roots only (bundled plus
+    /// `--public-roots`) and records chains: for telling whether a server proves the name to
+    /// anyone but this device.
+    pub fn public_client_config(&self, seen: &SeenChains) -> Result<ClientConfig, TlsSetupError> {
+        Self::config_with(&self.public, seen)
+    }
+
+    fn config_with(
+        store: &Arc<RootCertStore>,
+        seen: &SeenChains,
+    ) -> Result<ClientConfig, TlsSetupError> {
+        let inner = WebPkiServerVerifier::builder_with_provider(store.clone(), provider())
             .build()
             .map_err(|e| TlsSetupError::Config(rustls::Error::General(e.to_string())))?;
         let verifier = Arc::new(RecordingVerifier {

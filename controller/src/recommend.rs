@@ -448,6 +448,11 @@ fn network_condition(
                         vendor.or(issuer),
                     )
                 }
+                (HttpOutcome::BlockedByFilter, Some(BlockingLayer::Dns)) => {
+                    // The DNS filter's answer, seen by the web check itself: an allow-list entry
+                    // there, whether or not the profile also lists the name under [[dns]].
+                    (key(ConditionKind::FilterAllow, "dns"), Some(host), vendor)
+                }
                 (_, Some(BlockingLayer::Dns)) => {
                     // The name did not resolve: a DNS filter's doing only if the lookup was
                     // answered with a block; a resolver that timed out is not a filter.
@@ -1072,7 +1077,7 @@ fn network_condition_words(key: ConditionKey, p: Pending) -> Condition {
     let (action, owner) = match (key.kind, key.detail.as_str()) {
         (ConditionKind::FilterAllow, "dns") => (
             format!("allow {items} in the DNS filter{by} — blocked at {sites}"),
-            "web filter administrator",
+            "DNS filter administrator",
         ),
         (ConditionKind::FilterAllow, _) => (
             format!("allow {items} in the web filter{by} — blocked at {sites}"),

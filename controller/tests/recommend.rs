@@ -492,3 +492,39 @@ fn a_resolver_that_times_out_is_not_a_filter() {
     // Each report is cited once, however many of its requirements show the problem.
     assert_eq!(r.conditions[0].evidence.len(), 2);
 }
+
+#[test]
+fn a_name_the_dns_filter_blocks_in_a_web_check_is_a_dns_filter_entry() {
+    let devices = [chromebook(1, "lincoln"), chromebook(2, "lincoln")];
+    // The web check saw the DNS filter's answer itself (0.0.0.0, or NXDOMAIN where the control
+    // resolver has the name); the profile's [[dns]] check of that name was not in this report.
+    let mut results = passing(300.0, 150.0);
+    results.remove(1);
+    results[2] = http(
+        1,
+        "https://cdn.vendor.example/",
+        "blocked_by_filter",
+        json!({"status": null, "blocking_layer": "dns", "detail": "the district's DNS answer for cdn.vendor.example is a block (0.0.0.0 is in 0.0.0.0/8, the unspecified network a DNS filter answers to block)"}),
+    );
+    let reports = devices
+        .iter()
+        .map(|d| report(d, results.clone(), "2026-11-20T10:02:00Z"))
+        .collect();
+    let s = spec(&["lincoln"], &[("lincoln", 30)], true);
+    let r = run(&s, &devices, reports);
+    let kinds: Vec<ConditionKind> = r.conditions.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [ConditionKind::FilterAllow], "{:#?}", r.conditions);
+    let c = &r.conditions[0];
+    assert!(
+        c.action
+            .contains("allow cdn.vendor.example in the DNS filter"),
+        "{}",
+        c.action
+    );
+    assert_eq!(c.owner, "DNS filter administrator");
+    assert!(
+        !c.action.contains("resolver"),
+        "not a resolver problem: {}",
+        c.action
+    );
+}

@@ -336,6 +336,19 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
                 format!("unexpected status{status_txt}{detail}"),
                 Some(format!("check what answers {} from this network", h.url)),
             ),
+            HttpOutcome::BlockedByFilter
+                if r.evidence.blocking_layer == Some(BlockingLayer::Dns) =>
+            {
+                let filter = sig.map_or_else(
+                    || "the DNS filter".to_owned(),
+                    |s| format!("the DNS filter ({})", s.vendor),
+                );
+                (
+                    Status::Fail,
+                    format!("blocked by {filter}{detail}"),
+                    Some(format!("allow {host} in {filter} (it blocks the name)")),
+                )
+            }
             HttpOutcome::BlockedByFilter => {
                 let how = if r.evidence.blocking_layer == Some(BlockingLayer::HttpProxy) {
                     "the proxy's"

@@ -379,10 +379,15 @@ pub struct ControlAnswer {
     pub addresses: Vec<IpAddr>,
     /// Its outcome word.
     pub outcome: String,
-    /// Whether a TLS handshake with the product's name as SNI validated against the district's
-    /// answer (a CDN answering differently, not a block), when that was tried.
+    /// Whether the district's answer completed a TLS handshake for the product's name that the
+    /// public roots validate (a CDN answering differently, not a block), when that was tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district_answer_validates: Option<bool>,
+    /// The certificate the district's answer presented for the product's name, judged against
+    /// the public roots (bundled plus `--public-roots`), never only the device's store: a DNS
+    /// filter's block-page server presents one from a CA the district installed on its devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district_answer_certificate: Option<CertificateEvidence>,
 }
 
 /// The layer that stopped a request, in the order an agent walks them.

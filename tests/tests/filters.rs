@@ -6,28 +6,35 @@
 //!  agent          dnsmasq (district resolver)                                     nginx (product
 //!                 squid-openssl :3128 (ssl-bump) :3129 (plain)                     hosts, internet CA)
 //!                 e2guardian :8080, and the block-page address                      coturn (STUN)
-//!                 nftables + iptables on the forward path
+//!                 nginx (the DNS filter's HTTPS block page, district filter CA)     dnsmasq (control
+//!                 nftables + iptables on the forward path                           resolver)
 //! ```
 //!
 //! - `dev` is the district device. The agent runs there, trusting the lab's internet CA and the
 //!   district filter CA (as a district device with the filter CA installed does); the internet
 //!   CA is declared public with `--public-roots`.
 //! - `edge` is the district edge and routes between the two (forwarding on). dnsmasq resolves
-//!   the product names, sinkholes one to 0.0.0.0, NXDOMAINs one and answers one with the address
+//!   the product names, sinkholes one to 0.0.0.0, NXDOMAINs one and answers two with the address
 //!   of the filter's block-page server (nftables DNATs its port 80 to e2guardian, which serves its
-//!   block page for it). squid denies deny.fitlab.test with its own error page, and on its
+//!   block page for it; on its port 443 an nginx plays a cloud DNS filter's block-page server,
+//!   presenting a certificate for filtered.fitlab.test from the district filter CA). squid denies deny.fitlab.test with its own error page, and on its
 //!   ssl-bump port re-signs bump.fitlab.test with the district filter CA and splices the rest.
 //!   e2guardian bans banned.fitlab.test. The forward path resets TCP 8443 and drops TCP 8444 to
-//!   app.fitlab.test, drops UDP 3478 to media.fitlab.test (its TCP 443 is open), resets the TLS
+//!   app.fitlab.test, drops UDP 3478 to media.fitlab.test (its TCP 443 is open) and to
+//!   turn.fitlab.test (where nothing listens on TCP 443), resets the TLS
 //!   handshake whose ClientHello names sni.fitlab.test (iptables string match), and drops 30 % of
 //!   the ICMP echo requests to app.fitlab.test (3 of every 10, by nftables `numgen inc`). Between edge and inet, a
 //!   user-space delay line (`fitlab-delayline`, AF_PACKET; the kernel has no netem) holds every
 //!   frame 20 ms each way, so the link's round trip is 40 ms.
-//! - `inet` is "the internet": nginx serves every product host over HTTPS with the internet CA,
-//!   coturn answers STUN on media.fitlab.test and stun.fitlab.test.
+//! - `inet` is "the internet": nginx serves every product host but turn.fitlab.test over HTTPS
+//!   with the internet CA, coturn answers STUN on media, stun and turn.fitlab.test, and a second
+//!   dnsmasq is the control resolver (`--control-resolver`), answering the names the district
+//!   filters with their real addresses.
 //!
 //! The agent runs once per proxy setting (direct as root, direct as an unprivileged user twice
-//! for the latency methods, through each squid port, through e2guardian), and every outcome is
+//! for the latency methods, through each squid port, through e2guardian), twice more against the
+//! DNS filter (with and without the control resolver, both with a district signature file that
+//! names the filter's block page and CA), and every outcome is
 //! compared with what the software did: its logs, and the firewall's counters.
 //!
 //! Needs root and the Debian packages iproute2, nftables, iptables, ethtool, procps,
@@ -70,6 +77,14 @@ const STUN_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 13);
 const DENY_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 15);
 const BUMP_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 16);
 const BANNED_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 17);
+/// A STUN host with no web server.
+const TURN_IP: Ipv4Addr = Ipv4Addr::new(10, 232, 2, 19);
+/// The control resolver, "on the internet".
+const CONTROL_IP: Ipv4Addr = INET_IP;
+/// Every address nginx serves the product hosts on (not [`TURN_IP`]).
+const WEB_IPS: [Ipv4Addr; 7] = [
+    APP_IP, SNI_IP, MEDIA_IP, STUN_IP, DENY_IP, BUMP_IP, BANNED_IP,
+];
 const PREFIX: u8 = 24;
 
 const RESET_PORT: u16 = 8443;
@@ -94,6 +109,27 @@ const CONNECT_TIMEOUT_MS: f64 = 4900.0;
 
 const INTERNET_CA_CN: &str = "fitcheck lab internet CA";
 const FILTER_CA_CN: &str = "District Filter CA";
+/// The vendor the district's signature file names for its DNS filter's block page and CA.
+const DISTRICT_FILTER: &str = "District DNS Filter";
+/// The district's own signature file: its DNS filter's block page and CA, as a district adds
+/// markers the bundled catalog does not have.
+const DISTRICT_SIGNATURES: &str = r#"format = 1
+version = "fitlab"
+
+[[signature]]
+id = "district-dns-filter-page"
+vendor = "District DNS Filter"
+kind = "block_page"
+source = "https://filter.district.example/block-page"
+body = ["blocked by the district DNS filter"]
+
+[[signature]]
+id = "district-filter-ca"
+vendor = "District DNS Filter"
+kind = "interception_ca"
+source = "https://filter.district.example/ca"
+issuers = ["District Filter CA"]
+"#;
 /// Unprivileged agent runs use this user (nobody) and group (nogroup).
 const NOBODY: &str = "65534";
 
@@ -172,6 +208,15 @@ fn vars(dir: &Path) -> Vec<(&'static str, String)> {
         ("DENY_IP", DENY_IP.to_string()),
         ("BUMP_IP", BUMP_IP.to_string()),
         ("BANNED_IP", BANNED_IP.to_string()),
+        ("TURN_IP", TURN_IP.to_string()),
+        ("INET_IP", INET_IP.to_string()),
+        (
+            "WEB_LISTEN",
+            WEB_IPS
+                .iter()
+                .map(|ip| format!("        listen {ip}:443 ssl;\n        listen {ip}:80;\n"))
+                .collect(),
+        ),
         ("RESET_PORT", RESET_PORT.to_string()),
         ("DROP_PORT", DROP_PORT.to_string()),
         ("STUN_PORT", STUN_PORT.to_string()),
@@ -280,7 +325,7 @@ fn build_network(lab: &mut Lab, d: &Path, dev: &str, edge: &str, inet: &str) {
     lab.addr(edge, "edge-inet", &format!("{EDGE_INET_IP}/{PREFIX}"))
         .or_panic();
     for ip in [
-        INET_IP, APP_IP, SNI_IP, MEDIA_IP, STUN_IP, DENY_IP, BUMP_IP, BANNED_IP,
+        INET_IP, APP_IP, SNI_IP, MEDIA_IP, STUN_IP, DENY_IP, BUMP_IP, BANNED_IP, TURN_IP,
     ] {
         lab.addr(inet, "inet0", &format!("{ip}/{PREFIX}"))
             .or_panic();
@@ -390,6 +435,44 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
     )
     .or_panic();
 
+    let control = write_config(
+        d,
+        &d.join("control-dnsmasq.conf"),
+        include_str!("../lab/inet-control-dnsmasq.conf.in"),
+    );
+    lab.spawn(
+        "control dnsmasq",
+        inet,
+        &[
+            "/usr/sbin/dnsmasq",
+            "--keep-in-foreground",
+            &format!("--conf-file={}", s(&control)),
+        ],
+        &d.join("control-dnsmasq.out"),
+    )
+    .or_panic();
+
+    let blockpage = write_config(
+        d,
+        &d.join("blockpage").join("nginx.conf"),
+        include_str!("../lab/edge-blockpage-nginx.conf.in"),
+    );
+    lab.spawn(
+        "block-page nginx",
+        edge,
+        &[
+            "/usr/sbin/nginx",
+            "-p",
+            &s(&d.join("blockpage")),
+            "-c",
+            &s(&blockpage),
+            "-e",
+            &s(&d.join("blockpage").join("startup.log")),
+        ],
+        &d.join("blockpage.out"),
+    )
+    .or_panic();
+
     let nginx = write_config(
         d,
         &d.join("nginx.conf"),
@@ -421,6 +504,8 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
             &MEDIA_IP.to_string(),
             "--listening-ip",
             &STUN_IP.to_string(),
+            "--listening-ip",
+            &TURN_IP.to_string(),
             "--listening-port",
             &STUN_PORT.to_string(),
             "--stun-only",
@@ -525,10 +610,13 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
         ("tcp", format!("{EDGE_IP}:{SQUID_PORT}")),
         ("tcp", format!("{EDGE_IP}:{SQUID_BUMP_PORT}")),
         ("tcp", format!("{EDGE_IP}:{GUARDIAN_PORT}")),
+        ("tcp", format!("{BLOCKPAGE_IP}:443")),
     ];
     let inet_want = [
-        ("tcp", "0.0.0.0:443".to_owned()),
-        ("tcp", "0.0.0.0:80".to_owned()),
+        ("tcp", format!("{APP_IP}:443")),
+        ("tcp", format!("{APP_IP}:80")),
+        ("udp", format!("{CONTROL_IP}:53")),
+        ("udp", format!("{TURN_IP}:{STUN_PORT}")),
         ("tcp", format!("{APP_IP}:{RESET_PORT}")),
         ("tcp", format!("{APP_IP}:{DROP_PORT}")),
         ("udp", format!("{MEDIA_IP}:{STUN_PORT}")),
@@ -560,7 +648,8 @@ fn start_world() -> World {
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o711)).unwrap();
 
     let internet = lab::make_pki(INTERNET_CA_CN, &PRODUCT_HOSTS).or_panic();
-    let filter = lab::make_pki(FILTER_CA_CN, &["filter.fitlab.test"]).or_panic();
+    // The filter CA, and the block-page server's certificate from it for the name it blocks.
+    let filter = lab::make_pki(FILTER_CA_CN, &["filtered.fitlab.test"]).or_panic();
     write_mode(&d.join("internet-ca.pem"), &internet.ca_pem, 0o644);
     write_mode(&d.join("server.pem"), &internet.server_cert_pem, 0o600);
     write_mode(&d.join("server.key"), &internet.server_key_pem, 0o600);
@@ -568,6 +657,15 @@ fn start_world() -> World {
     write_mode(
         &d.join("device-trust.pem"),
         &format!("{}{}", internet.ca_pem, filter.ca_pem),
+        0o644,
+    );
+    let bp = d.join("blockpage");
+    std::fs::create_dir(&bp).unwrap();
+    write_mode(&bp.join("server.pem"), &filter.server_cert_pem, 0o600);
+    write_mode(&bp.join("server.key"), &filter.server_key_pem, 0o600);
+    write_mode(
+        &d.join("district-signatures.toml"),
+        DISTRICT_SIGNATURES,
         0o644,
     );
     let sq = d.join("squid");
@@ -602,6 +700,8 @@ struct How<'a> {
     no_proxy: Option<&'a str>,
     /// Run as this user (nobody) instead of root.
     user: Option<&'a str>,
+    /// More arguments for `run`.
+    extra: &'a [&'a str],
 }
 
 use lab::AgentRun;
@@ -647,7 +747,8 @@ fn run_agent(w: &World, name: &str, profile: &str, how: How<'_>) -> AgentRun {
         .arg("--json")
         .arg(&out)
         .arg("--state-dir")
-        .arg(&state);
+        .arg(&state)
+        .args(how.extra);
     lab::agent_run(
         &mut cmd,
         Duration::from_secs(60),
@@ -907,6 +1008,54 @@ probe_host = "app.fitlab.test"
     )
 }
 
+/// Names the DNS filter blocks, three ways, with a control resolver beside it: its block-page
+/// server's address, 0.0.0.0 and NXDOMAIN, the last two checked only by `[[http]]`; and a STUN
+/// host where nothing listens on TCP 443, next to a web host whose TCP 443 is open.
+fn dns_filter_profile() -> String {
+    format!(
+        r#"id = "fitlab-filters-dns-filter"
+{HEADER}
+[[dns]]
+name = "app.fitlab.test"
+[[dns]]
+name = "filtered.fitlab.test"
+
+[[http]]
+url = "https://app.fitlab.test/"
+expect_status = [200]
+[[http]]
+url = "https://filtered.fitlab.test/"
+[[http]]
+url = "https://sink.fitlab.test/"
+[[http]]
+url = "https://gone.fitlab.test/"
+
+[[ports]]
+protocol = "udp"
+host = "turn.fitlab.test"
+port = {STUN_PORT}
+probe = "stun"
+[[ports]]
+protocol = "tcp"
+host = "app.fitlab.test"
+port = 443
+"#
+    )
+}
+
+/// The block-page server's name alone, without a control resolver.
+fn dns_filter_alone_profile() -> String {
+    format!(
+        r#"id = "fitlab-filters-dns-filter-alone"
+{HEADER}
+[[dns]]
+name = "filtered.fitlab.test"
+[[http]]
+url = "https://filtered.fitlab.test/"
+"#
+    )
+}
+
 fn latency_profile(id: &str) -> String {
     format!(
         r#"id = "{id}"
@@ -987,6 +1136,7 @@ struct Counters {
     tcp_reset: u64,
     tcp_dropped: u64,
     udp_media_dropped: u64,
+    udp_turn_dropped: u64,
     icmp_lost: u64,
     icmp_echo_forwarded: u64,
     blockpage_dnat: u64,
@@ -1011,6 +1161,7 @@ fn counters(w: &World) -> Counters {
         tcp_reset: edge("tcp_reset"),
         tcp_dropped: edge("tcp_dropped"),
         udp_media_dropped: edge("udp_media_dropped"),
+        udp_turn_dropped: edge("udp_turn_dropped"),
         icmp_lost: edge("icmp_lost"),
         icmp_echo_forwarded: edge("icmp_echo_forwarded"),
         blockpage_dnat: lab::nft_counter(&w.edge, ("ip", "fitlab_nat"), "blockpage_dnat")
@@ -1068,7 +1219,9 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     e.cert("http[0]", h.as_ref(), INTERNET_CA_CN, true);
     e.proxy("http[0]", h.as_ref(), None);
 
-    let h = e.http("http[1]", "dns_failed", Some("dns"));
+    // The DNS filter's 0.0.0.0 is its block; an NXDOMAIN without a control resolver cannot be
+    // told from a name that does not exist.
+    let h = e.http("http[1]", "blocked_by_filter", Some("dns"));
     e.on(
         "http[1]",
         h.as_ref(),
@@ -1233,7 +1386,11 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     e.judged("dns[2]", "fail", &["gone.fitlab.test"]);
     e.judged("dns[3]", "pass", &[]);
     e.judged("http[0]", "pass", &[]);
-    e.judged("http[1]", "fail", &["sink.fitlab.test"]);
+    e.judged(
+        "http[1]",
+        "fail",
+        &["allow sink.fitlab.test in the DNS filter"],
+    );
     e.judged("http[2]", "fail", &["gone.fitlab.test"]);
     e.judged("http[3]", "fail", &["allow sni.fitlab.test", "SNI"]);
     e.judged(
@@ -1315,6 +1472,189 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     e.that(
         d(after.blockpage_dnat, before.blockpage_dnat) >= 1,
         "the block-page address's port 80 was sent to e2guardian",
+    );
+}
+
+/// With the control resolver: the DNS filter's block-page answer is a sinkhole named by its
+/// CA (judged against the public roots, not the device's store, which trusts the filter CA);
+/// web checks of every name the DNS filter blocks are `blocked_by_filter` at layer `dns`, with
+/// the block page and the CA as evidence; the remedy is the DNS filter's allow-list.
+fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut Failures) {
+    let mut e = check(run, f);
+    let control = format!("{CONTROL_IP}:53");
+    let d = e.one("dns[0]", "dns", "resolved");
+    e.on(
+        "dns[0]",
+        d.as_ref(),
+        |d| {
+            d["evidence"]["control"]["resolver"] == control.as_str()
+                && d["evidence"]["control"]["outcome"] == "resolved"
+        },
+        &format!("the control resolver {control} asked, and agreeing"),
+    );
+    let d = e.one("dns[1]", "dns", "sinkholed");
+    e.on(
+        "dns[1]",
+        d.as_ref(),
+        |d| {
+            let c = &d["evidence"]["control"];
+            let cert = &c["district_answer_certificate"];
+            d["evidence"]["a"] == serde_json::json!([BLOCKPAGE_IP.to_string()])
+                && c["addresses"] == serde_json::json!([APP_IP.to_string()])
+                && c["district_answer_validates"] == false
+                && st(&cert["issuer"]).contains(FILTER_CA_CN)
+                && cert["trusted_by_system"] == true
+                && cert["publicly_trusted"] == false
+        },
+        "the block-page address, the control's real one, and the district answer's certificate from the filter CA: trusted by the device, not by the public roots",
+    );
+    e.on(
+        "dns[1]",
+        d.as_ref(),
+        |d| {
+            let why = st(&d["evidence"]["sinkhole_reason"]);
+            why.contains(FILTER_CA_CN)
+                && why.contains("no public root")
+                && d["evidence"]["signature"]["vendor"] == DISTRICT_FILTER
+        },
+        "a sinkhole reason naming the issuer, and the district's filter named by its CA",
+    );
+
+    let h = e.http("http[0]", "reachable", None);
+    e.cert("http[0]", h.as_ref(), INTERNET_CA_CN, true);
+
+    let h = e.http("http[1]", "blocked_by_filter", Some("dns"));
+    e.cert("http[1]", h.as_ref(), FILTER_CA_CN, false);
+    e.vendor("http[1]", h.as_ref(), DISTRICT_FILTER);
+    e.on(
+        "http[1]",
+        h.as_ref(),
+        |h| {
+            let detail = st(&h["evidence"]["detail"]);
+            h["evidence"]["address"] == BLOCKPAGE_IP.to_string()
+                && h["evidence"]["status"] == 200
+                && detail.contains(FILTER_CA_CN)
+                && detail.contains("block page")
+                && h["evidence"]["signature"]["id"] == "district-dns-filter-page"
+        },
+        "the block-page server's address, its status, and a detail naming the CA and the block page it served",
+    );
+    let h = e.http("http[2]", "blocked_by_filter", Some("dns"));
+    e.on(
+        "http[2]",
+        h.as_ref(),
+        |h| {
+            st(&h["evidence"]["detail"]).contains("0.0.0.0")
+                && h["evidence"]["address"].is_null()
+                && h["timings"]["connect_ms"].is_null()
+        },
+        "a detail naming 0.0.0.0, and no connection",
+    );
+    let h = e.http("http[3]", "blocked_by_filter", Some("dns"));
+    e.on(
+        "http[3]",
+        h.as_ref(),
+        |h| {
+            let detail = st(&h["evidence"]["detail"]);
+            detail.contains("NXDOMAIN")
+                && detail.contains(&control)
+                && h["timings"]["connect_ms"].is_null()
+        },
+        "a detail naming the district's NXDOMAIN and the control resolver that resolves it",
+    );
+
+    // The STUN host: its UDP dropped on the way, its TCP 443 refused by the host itself (nothing
+    // listens there), while the web host's TCP 443 is open.
+    let p = e.one("ports[0]", "udp", "no_answer");
+    e.on(
+        "ports[0]",
+        p.as_ref(),
+        |p| p["address"] == TURN_IP.to_string(),
+        "no answer from 10.232.2.19",
+    );
+    let p = e.one("ports[0].tcp443", "tcp", "refused");
+    e.on(
+        "ports[0].tcp443",
+        p.as_ref(),
+        |p| p["address"] == TURN_IP.to_string(),
+        "refused at 10.232.2.19:443",
+    );
+    e.one("ports[1]", "tcp", "open");
+    let reqs = run.report["evaluation"]["requirements"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let stun = reqs.iter().find(|r| r["id"] == "ports[0]");
+    e.that(
+        stun.is_some_and(|r| {
+            let seen = st(&r["observed"]);
+            r["status"] == "fail"
+                && seen.contains("TCP 443 refused by the host")
+                && !seen.contains("blocked")
+        }),
+        format!(
+            "ports[0] failed, observed saying TCP 443 was refused by the host and never that it is blocked: {}",
+            stun.map(pretty).unwrap_or_default()
+        ),
+    );
+
+    e.judged("dns[0]", "pass", &[]);
+    e.judged(
+        "dns[1]",
+        "fail",
+        &[
+            "allow filtered.fitlab.test in the DNS filter",
+            DISTRICT_FILTER,
+        ],
+    );
+    e.judged("http[0]", "pass", &[]);
+    for (id, host) in [
+        ("http[1]", "filtered.fitlab.test"),
+        ("http[2]", "sink.fitlab.test"),
+        ("http[3]", "gone.fitlab.test"),
+    ] {
+        e.judged(id, "fail", &[&format!("allow {host} in the DNS filter")]);
+    }
+    e.judged(
+        "ports[0]",
+        "fail",
+        &[&format!("UDP {STUN_PORT}"), "turn.fitlab.test", "firewall"],
+    );
+    e.judged("ports[1]", "pass", &[]);
+    e.that(
+        after.udp_turn_dropped - before.udp_turn_dropped == 3,
+        format!(
+            "the edge dropped exactly the 3 STUN requests to turn:{STUN_PORT}, counted {}",
+            after.udp_turn_dropped - before.udp_turn_dropped
+        ),
+    );
+}
+
+/// Without a control resolver the block-page server's address cannot be told from the
+/// product's; its certificate from the filter's CA and its catalogued block page still make
+/// the web check a block, not TLS interception, and the detail says what would tell the layer.
+fn check_dns_filter_alone(run: &AgentRun, f: &mut Failures) {
+    let mut e = check(run, f);
+    let d = e.one("dns[0]", "dns", "resolved");
+    e.on(
+        "dns[0]",
+        d.as_ref(),
+        |d| d["evidence"]["control"].is_null(),
+        "no control resolver asked",
+    );
+    let h = e.http("http[0]", "blocked_by_filter", Some("http_filter"));
+    e.cert("http[0]", h.as_ref(), FILTER_CA_CN, false);
+    e.vendor("http[0]", h.as_ref(), DISTRICT_FILTER);
+    e.on(
+        "http[0]",
+        h.as_ref(),
+        |h| st(&h["evidence"]["detail"]).contains("--control-resolver"),
+        "a detail saying a control resolver tells a DNS filter's block-page server from a filter on the path",
+    );
+    e.judged(
+        "http[0]",
+        "fail",
+        &["filtered.fitlab.test", "allow-list", DISTRICT_FILTER],
     );
 }
 
@@ -1747,10 +2087,41 @@ fn check_logs(w: &World, f: &mut Failures) {
     }
 
     let dns = std::fs::read_to_string(w.d().join("dnsmasq.log")).unwrap_or_default();
-    for name in ["app", "sink", "gone", "blockpage", "deny", "bump", "banned"] {
+    for name in [
+        "app",
+        "sink",
+        "gone",
+        "blockpage",
+        "deny",
+        "bump",
+        "banned",
+        "filtered",
+        "turn",
+    ] {
         let q = format!("query[A] {name}.fitlab.test from ");
         fail(dns.contains(&q), format!("dnsmasq logged `{q}…`"));
     }
+    let control = std::fs::read_to_string(w.d().join("control-dnsmasq.log")).unwrap_or_default();
+    for name in ["filtered", "sink", "gone"] {
+        let q = format!("query[A] {name}.fitlab.test from {DEV_IP}");
+        fail(
+            control.contains(&q),
+            format!("the control resolver logged `{q}`"),
+        );
+    }
+    // The block-page server was visited for its page, as a student's browser would, by the
+    // web check of the name it blocks.
+    let blockpage =
+        std::fs::read_to_string(w.d().join("blockpage").join("access.log")).unwrap_or_default();
+    fail(
+        blockpage.lines().any(|l| {
+            l.contains(" filtered.fitlab.test \"GET / HTTP/")
+                && l.ends_with(&format!("from {DEV_IP}"))
+        }),
+        format!(
+            "the block-page server served filtered.fitlab.test to the device; its access log:\n{blockpage}"
+        ),
+    );
 }
 
 #[test]
@@ -1808,6 +2179,35 @@ fn agent_against_real_filters() {
     let c3 = counters(&w);
     check_latency_unprivileged(&ping, c2, c3, true, &mut failures);
 
+    let signatures = w.d().join("district-signatures.toml").display().to_string();
+    let control_ip = CONTROL_IP.to_string();
+    let dns_filter = run_agent(
+        &w,
+        "dns-filter",
+        &dns_filter_profile(),
+        How {
+            extra: &[
+                "--control-resolver",
+                &control_ip,
+                "--signatures",
+                &signatures,
+            ],
+            ..How::default()
+        },
+    );
+    let c4 = counters(&w);
+    check_dns_filter(&dns_filter, c3, c4, &mut failures);
+    let dns_filter_alone = run_agent(
+        &w,
+        "dns-filter-alone",
+        &dns_filter_alone_profile(),
+        How {
+            extra: &["--signatures", &signatures],
+            ..How::default()
+        },
+    );
+    check_dns_filter_alone(&dns_filter_alone, &mut failures);
+
     let squid_proxy = format!("http://{EDGE_IP}:{SQUID_PORT}");
     let squid = run_agent(
         &w,
@@ -1845,7 +2245,16 @@ fn agent_against_real_filters() {
     );
     check_guardian(&guardian, &mut failures);
 
-    for run in [&direct, &no_icmp, &ping, &squid, &bump, &guardian] {
+    for run in [
+        &direct,
+        &no_icmp,
+        &ping,
+        &dns_filter,
+        &dns_filter_alone,
+        &squid,
+        &bump,
+        &guardian,
+    ] {
         if !matches!(run.code, Some(0 | 1)) {
             failures.0.push(format!(
                 "[{} run] exit code 0 or 1 (a verdict), got {:?}; stderr: {}",

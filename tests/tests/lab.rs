@@ -677,15 +677,18 @@ fn check_mixed(w: &World, run: &AgentRun) {
         "status 200 over plain HTTP: no certificate, no tls_ms, a connect_ms",
     );
 
-    let h = e.one("http[4]", "http", "dns_failed");
+    // The DNS filter's answer is its block, not a resolver failure.
+    let h = e.one("http[4]", "http", "blocked_by_filter");
     e.on(
         "http[4]",
         h,
         |h| {
             let detail = s(&h["evidence"]["detail"]);
-            detail.contains("sinkholed") && detail.contains("0.0.0.0")
+            h["evidence"]["blocking_layer"] == "dns"
+                && detail.contains("block")
+                && detail.contains("0.0.0.0")
         },
-        "detail naming the sinkhole answer 0.0.0.0",
+        "blocking_layer dns and a detail naming the sinkhole answer 0.0.0.0",
     );
     e.on(
         "http[4]",

@@ -4,8 +4,11 @@
 //! The check walks the layers in order and names the first that explains what it saw (the
 //! design's "telling blocking layers apart"):
 //!
-//! 1. DNS through the shared resolver: a failure or a sinkhole answer stops here, and a sinkhole
-//!    answer is never connected to.
+//! 1. DNS through the shared resolver: a resolver failure stops here (`dns_failed`); the DNS
+//!    filter's answer (a bogon, a catalogued block address, or one the control resolver
+//!    contradicts) is `blocked_by_filter` at layer `dns`. A bogon is never connected to; a
+//!    block-page server is, for the certificate and page it shows as evidence, and the finding
+//!    stays the DNS block.
 //! 2. TCP connect: refused (reset) or filtered (dropped).
 //! 3. TLS with the URL's host as SNI: a reset or failed handshake is the TLS/SNI layer.
 //! 4. TLS interception: a chain the device trusts but no public root does was re-signed by a
@@ -26,8 +29,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fitcheck_core::report::{
-    BlockingLayer, CheckResult, HttpEvidence, HttpOutcome, HttpResult, HttpTimings, Redirect,
-    SignatureMatch, TcpOutcome,
+    BlockingLayer, CheckResult, DnsOutcome, HttpEvidence, HttpOutcome, HttpResult, HttpTimings,
+    Redirect, SignatureMatch, TcpOutcome,
 };
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
@@ -99,10 +102,14 @@ pub fn redact(url: &Url) -> String {
     s
 }
 
-/// Marks a resolution the check refused, so the reqwest error can be traced back to DNS.
+/// Marks a resolution the check refused, so the reqwest error can be traced back to DNS: a
+/// resolver failure, or the DNS filter's block answer.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct NotResolved(String);
+#[error("{text}")]
+struct NotResolved {
+    blocked: bool,
+    text: String,
+}
 
 /// reqwest's resolver: the system resolver, refusing sinkhole answers.
 pub(crate) struct GuardedDns(pub(crate) SystemResolver);
@@ -115,10 +122,11 @@ impl Resolve for GuardedDns {
             let answer = resolver.resolve(&name).await;
             let addrs = answer.usable_addresses();
             if addrs.is_empty() {
-                return Err(
-                    Box::new(NotResolved(format!("{name}: {}", answer.failure_text())))
-                        as Box<dyn std::error::Error + Send + Sync>,
-                );
+                return Err(Box::new(NotResolved {
+                    blocked: answer.outcome == DnsOutcome::Sinkholed,
+                    text: format!("{name}: {}", answer.failure_text()),
+                })
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             let it: Addrs = Box::new(addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(it)
@@ -177,7 +185,12 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> (HttpOutcome, String) {
     let mut outcome = None;
     while let Some(e) = cur {
         if let Some(nr) = e.downcast_ref::<NotResolved>() {
-            return (HttpOutcome::DnsFailed, nr.0.clone());
+            let outcome = if nr.blocked {
+                HttpOutcome::BlockedByFilter
+            } else {
+                HttpOutcome::DnsFailed
+            };
+            return (outcome, nr.text.clone());
         }
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return (HttpOutcome::TlsFailed, format!("TLS: {tls}"));
@@ -248,6 +261,11 @@ struct Walk<'a> {
     /// connection: an inspecting proxy may answer it with its block page, which is then the
     /// finding (bypassing inspection would not unblock it).
     intercepted: Option<Stop>,
+    /// The DNS filter's block, when the name resolved to its block-page server: the walk goes
+    /// on there only to see what that server shows, and this is the finding.
+    dns_block: Option<Stop>,
+    /// The final page's title, for naming a block page no signature knows.
+    title: Option<String>,
 }
 
 pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
@@ -259,8 +277,15 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
         t: HttpTimings::default(),
         start: Instant::now(),
         intercepted: None,
+        dns_block: None,
+        title: None,
     };
-    let outcome = match w.walk().await {
+    let walked = w.walk().await;
+    let walked = match w.dns_block.take() {
+        Some(block) => Err(w.at_block_server(block, walked)),
+        None => walked,
+    };
+    let outcome = match walked {
         Ok(()) => HttpOutcome::Reachable,
         Err(s) => {
             w.ev.detail = Some(s.detail);
@@ -335,13 +360,41 @@ impl Walk<'_> {
         // Resolved afresh (not the run's shared answer) so dns_ms is this request's own.
         let answer = self.ctx.resolver.resolve(host).await;
         self.t.dns_ms = Some(ms(answer.duration));
-        let Some(ip) = pick(&answer.usable_addresses()) else {
-            return Err(Stop {
-                outcome: HttpOutcome::DnsFailed,
-                layer: Some(BlockingLayer::Dns),
-                detail: answer.failure_text(),
-                signature: answer.evidence.signature.clone(),
-            });
+        let ip = match pick(&answer.usable_addresses()) {
+            Some(ip) => ip,
+            // The DNS filter's answer: a block, whatever a connection would show. When the
+            // answer is its block-page server, the walk goes on there for the evidence (its
+            // certificate and page); a bogon is never connected to.
+            None if answer.outcome == DnsOutcome::Sinkholed => {
+                let block = Stop {
+                    outcome: HttpOutcome::BlockedByFilter,
+                    layer: Some(BlockingLayer::Dns),
+                    detail: format!(
+                        "the district's DNS answer for {host} is a block ({})",
+                        answer
+                            .evidence
+                            .sinkhole_reason
+                            .as_deref()
+                            .unwrap_or("sinkholed")
+                    ),
+                    signature: answer.evidence.signature.clone(),
+                };
+                match pick(&answer.block_servers()) {
+                    Some(ip) => {
+                        self.dns_block = Some(block);
+                        ip
+                    }
+                    None => return Err(block),
+                }
+            }
+            None => {
+                return Err(Stop {
+                    outcome: HttpOutcome::DnsFailed,
+                    layer: Some(BlockingLayer::Dns),
+                    detail: answer.failure_text(),
+                    signature: answer.evidence.signature.clone(),
+                });
+            }
         };
         self.ev.address = Some(ip);
         let c = tcp::connect(
@@ -668,6 +721,7 @@ impl Walk<'_> {
             self.ev.final_url = Some(redact(&url));
             let body = answer.body;
             let text = String::from_utf8_lossy(&body);
+            self.title = page_title(&text);
             if let Some(sig) = self.ctx.catalog.block_page(status, &headers, &text) {
                 self.keep_headers(&headers, Some(&sig.matched));
                 let layer = if self.ev.proxy.is_some() {
@@ -681,6 +735,11 @@ impl Walk<'_> {
                 );
                 if self.intercepted.is_some() {
                     detail.push_str(", inside a TLS connection the filter re-signed");
+                    if let (None, Some(ip)) = (&self.ev.proxy, self.ev.address) {
+                        detail.push_str(&format!(
+                            "; {ip} is the district resolver's answer: a DNS filter's block-page server, or a filter on the path (a control resolver, --control-resolver, tells which)"
+                        ));
+                    }
                 }
                 return Err(Stop {
                     outcome: HttpOutcome::BlockedByFilter,
@@ -707,6 +766,78 @@ impl Walk<'_> {
 }
 
 impl Walk<'_> {
+    /// The DNS filter's block, with what its block-page server showed: the certificate it
+    /// presented for the product's name and the page it served. The outcome stays the DNS
+    /// block: neither the re-signed certificate nor the page is the product's.
+    fn at_block_server(&self, mut block: Stop, walked: Result<(), Stop>) -> Stop {
+        let server = self
+            .ev
+            .address
+            .map_or_else(|| "its server".to_owned(), |ip| format!("its server {ip}"));
+        let mut ca_signature = None;
+        if let Some(c) = &self.ev.certificate {
+            ca_signature = self.ctx.catalog.interception_ca(&c.issuer);
+        }
+        // The control comparison may have named the certificate already.
+        if let Some(c) = &self.ev.certificate
+            && !block.detail.contains(&c.issuer)
+        {
+            block.detail.push_str(&format!(
+                "; {server} presented a certificate for the name issued by {:?}",
+                c.issuer
+            ));
+            match (c.trusted_by_system, c.publicly_trusted) {
+                (Some(true), Some(false)) => block.detail.push_str(
+                    ", which this device trusts and no public root does (a CA a filter or the district installed)",
+                ),
+                (Some(false), Some(false)) => {
+                    block.detail.push_str(", which nothing here trusts");
+                }
+                _ => {}
+            }
+            if let Some(sig) = &ca_signature {
+                block.detail.push_str(&format!(" ({}'s CA)", sig.vendor));
+            }
+        }
+        let status = self
+            .ev
+            .status
+            .map_or_else(String::new, |s| format!("status {s}"));
+        let titled = self
+            .title
+            .as_ref()
+            .map_or_else(String::new, |t| format!(" titled {t:?}"));
+        let page_signature = match walked {
+            Err(Stop {
+                outcome: HttpOutcome::BlockedByFilter,
+                signature: Some(sig),
+                ..
+            }) => {
+                block.detail.push_str(&format!(
+                    "; it served {}'s block page ({}, {status})",
+                    sig.vendor, sig.matched
+                ));
+                Some(sig)
+            }
+            _ if self.ev.status.is_some() => {
+                block
+                    .detail
+                    .push_str(&format!("; it answered {status} with a page{titled}"));
+                None
+            }
+            Err(s) => {
+                block
+                    .detail
+                    .push_str(&format!("; connecting to it for evidence: {}", s.detail));
+                None
+            }
+            Ok(()) => None,
+        };
+        // The most specific name of the filter: its block page, its block address, its CA.
+        block.signature = page_signature.or(block.signature).or(ca_signature);
+        block
+    }
+
     fn client(&self) -> Result<reqwest::Client, Stop> {
         let config = self
             .ctx
@@ -729,6 +860,23 @@ impl Walk<'_> {
                 signature: None,
             })
     }
+}
+
+/// The text of a page's `<title>`, whitespace collapsed, at most 120 characters.
+fn page_title(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title: String = html
+        .get(start..end)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(120)
+        .collect();
+    (!title.is_empty()).then_some(title)
 }
 
 const USER_AGENT: &str = concat!("fitcheck-agent/", env!("CARGO_PKG_VERSION"));
@@ -875,7 +1023,9 @@ fn header_list(map: &http::HeaderMap) -> Vec<(String, String)> {
 
 fn layer_of(outcome: HttpOutcome) -> Option<BlockingLayer> {
     match outcome {
-        HttpOutcome::DnsFailed => Some(BlockingLayer::Dns),
+        // A request fails as blocked only on the DNS filter's answer (block pages are read
+        // from answers, not errors).
+        HttpOutcome::DnsFailed | HttpOutcome::BlockedByFilter => Some(BlockingLayer::Dns),
         HttpOutcome::ConnectionRefused | HttpOutcome::Timeout => Some(BlockingLayer::Tcp),
         HttpOutcome::ConnectionReset | HttpOutcome::TlsFailed => Some(BlockingLayer::TlsSni),
         _ => None,
@@ -970,6 +1120,19 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         }
+    }
+
+    #[test]
+    fn a_page_title_is_read_whatever_its_case_and_spacing() {
+        assert_eq!(
+            page_title("<html><HEAD><Title lang=en>\n  Access   Denied\n</TITLE>").as_deref(),
+            Some("Access Denied")
+        );
+        assert_eq!(page_title("<title></title>"), None);
+        assert_eq!(page_title("no markup at all"), None);
+        assert_eq!(page_title("<title>never closed"), None);
+        let long = format!("<title>{}</title>", "é".repeat(300));
+        assert_eq!(page_title(&long).map(|t| t.chars().count()), Some(120));
     }
 
     #[test]

@@ -77,7 +77,13 @@ pub fn seen(result: &CheckResult) -> Markup {
                         dt { "Control resolver" } dd {
                             (c.resolver) ": " code { (c.outcome) }
                             @for a in &c.addresses { " " code { (a) } }
-                            @if let Some(v) = c.district_answer_validates { " · district answer validates: " (if v { "yes" } else { "no" }) }
+                            @if let Some(v) = c.district_answer_validates { " · district answer validates against the public roots: " (if v { "yes" } else { "no" }) }
+                        }
+                        @if let Some(cert) = &c.district_answer_certificate {
+                            dt { "District answer's certificate" } dd {
+                                "issued by " code { (cert.issuer) }
+                                @if cert.trusted_by_system == Some(true) && cert.publicly_trusted == Some(false) { " (trusted by this device, by no public root)" }
+                            }
                         }
                     }
                     @if let Some(s) = &d.evidence.detail { dt { "Detail" } dd { (s) } }
