@@ -469,6 +469,7 @@ fn main() -> ExitCode {
                 }),
                 state_dir: state_dir.unwrap_or_else(identity::default_state_dir),
                 access: None,
+                start_at: None,
             };
             let runtime = match runtime() {
                 Ok(r) => r,

@@ -19,6 +19,7 @@ pub fn plan_bandwidth(
     access: Option<&std::sync::Arc<bandwidth::EndpointAccess>>,
     caps: Caps,
     state_dir: &std::path::Path,
+    start_at: Option<std::time::SystemTime>,
 ) -> Option<Check> {
     let n = profile.network.as_ref()?;
     if n.download_mbps_per_user.is_none() && n.upload_mbps_per_user.is_none() {
@@ -41,6 +42,7 @@ pub fn plan_bandwidth(
         caps,
         state_dir: state_dir.to_owned(),
         access,
+        start_at,
     }))
 }
 

@@ -185,6 +185,7 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
         cfg.bandwidth_access.as_ref(),
         cfg.bandwidth_caps,
         &cfg.state_dir,
+        cfg.bandwidth_start_at,
     ) {
         if let Some(wait) = cfg
             .bandwidth_start_at

@@ -18,6 +18,7 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use fitcheck_core::api::bandwidth_caps;
+use fitcheck_core::report::ThroughputSamples;
 
 use crate::checks::tcp;
 
@@ -134,6 +135,18 @@ pub struct Measurement {
     pub validity: Vec<String>,
     /// Why nothing could be measured.
     pub error: Option<String>,
+    /// Bytes per sampling interval over the measured window, with absolute times.
+    pub samples: Option<ThroughputSamples>,
+}
+
+/// How long one direction runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Until the figure is stable (or a cap ends it).
+    UntilStable,
+    /// Until the time cap, stable or not: a coordinated run, where every device of a site keeps
+    /// its streams up over the same seconds so that what they carried together is measured.
+    UntilTimeCap,
 }
 
 /// Sampling period.
@@ -294,9 +307,11 @@ pub async fn measure(
     direction: Direction,
     streams: u32,
     caps: Caps,
+    hold: Hold,
 ) -> Measurement {
     let caps = Caps::clamp(caps);
     let start = Instant::now();
+    let start_wall = std::time::SystemTime::now();
     let shared = Arc::new(Shared {
         bytes: AtomicU64::new(0),
         received: AtomicU64::new(0),
@@ -323,6 +338,7 @@ pub async fn measure(
             elapsed: Duration::ZERO,
             validity: Vec::new(),
             error: Some("no upload URL to measure against".to_owned()),
+            samples: None,
         };
     }
     let mut block = vec![0u8; 4 << 20];
@@ -363,6 +379,8 @@ pub async fn measure(
     };
     let cpu_start = cpu_seconds();
     let mut samples: Vec<u64> = vec![0];
+    // When each sample was taken, from `start`.
+    let mut taken: Vec<Duration> = vec![Duration::ZERO];
     let mut ramp_end: Option<usize> = None;
     let mut validity = Vec::new();
     let mut ticker = tokio::time::interval(TICK);
@@ -372,6 +390,7 @@ pub async fn measure(
     let stop_at = loop {
         ticker.tick().await;
         samples.push(count(&shared));
+        taken.push(start.elapsed());
         let n = samples.len() - 1;
         // Past the byte cap no stream is granted more; those still carrying what they were
         // granted finish (bounded by the time cap), so that an upload's last bytes reach the
@@ -401,7 +420,10 @@ pub async fn measure(
                 }
             }
             Some(r) => {
-                if (n - r) / WINDOW_TICKS >= MIN_STABLE_WINDOWS && stable(&samples, r) {
+                if hold == Hold::UntilStable
+                    && (n - r) / WINDOW_TICKS >= MIN_STABLE_WINDOWS
+                    && stable(&samples, r)
+                {
                     break n;
                 }
             }
@@ -431,6 +453,7 @@ pub async fn measure(
     let errors = shared.errors.lock().map(|e| e.clone()).unwrap_or_default();
     // Without a detected end of ramp-up, measure the second half.
     let from = ramp_end.unwrap_or(stop_at / 2);
+    let mut series_from = from;
     let mut window = TICK * u32::try_from(stop_at.saturating_sub(from)).unwrap_or(0);
     let mut carried =
         samples.get(stop_at).copied().unwrap_or(0) - samples.get(from).copied().unwrap_or(0);
@@ -452,9 +475,12 @@ pub async fn measure(
         // the only window there is (a lower bound; `too_short` says so when it is short).
         window = Duration::from_secs_f64(secs);
         carried = bytes;
+        series_from = 0;
     }
     let mbps = (window > Duration::ZERO && carried > 0)
         .then(|| carried as f64 * 8.0 / window.as_secs_f64() / 1e6);
+    let series =
+        mbps.and_then(|_| timed_samples(start_wall, &taken, &samples, series_from, stop_at));
     if window < Duration::from_millis(1500) {
         validity.push("too_short".to_owned());
     }
@@ -483,7 +509,42 @@ pub async fn measure(
         } else {
             None
         },
+        samples: series,
     }
+}
+
+/// The measured window's samples as bytes per interval with absolute times: ticks `from` to
+/// `to`, the interval taken as the mean tick spacing over the window (the ticker keeps the
+/// pace, catching up after a late tick).
+fn timed_samples(
+    start_wall: std::time::SystemTime,
+    taken: &[Duration],
+    samples: &[u64],
+    from: usize,
+    to: usize,
+) -> Option<ThroughputSamples> {
+    if to <= from {
+        return None;
+    }
+    let t0 = *taken.get(from)?;
+    let t1 = *taken.get(to)?;
+    let interval_ms = ((t1.saturating_sub(t0)).as_secs_f64() * 1000.0 / (to - from) as f64)
+        .round()
+        .max(1.0) as u32;
+    let start_unix_ms = (start_wall + t0)
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_millis()).ok())?;
+    let bytes = samples
+        .get(from..=to)?
+        .windows(2)
+        .map(|w| w[1].saturating_sub(w[0]))
+        .collect();
+    Some(ThroughputSamples {
+        start_unix_ms,
+        interval_ms,
+        bytes,
+    })
 }
 
 /// The whole run as one window: (seconds from the start until the final count was first seen,

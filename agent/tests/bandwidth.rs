@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use fitcheck_agent::checks::{Check, Ctx, bandwidth};
 use fitcheck_agent::resolve::SystemResolver;
-use fitcheck_agent::throughput::{self, Caps, Direction, HARD_CAPS, Target};
+use fitcheck_agent::throughput::{self, Caps, Direction, HARD_CAPS, Hold, Target};
 use fitcheck_agent::tls::TlsSetup;
 use fitcheck_core::report::{CheckResult, MeasureOutcome};
 use fitcheck_core::signatures::Catalog;
@@ -41,6 +41,13 @@ const CAP: u64 = 4 << 20;
 /// Against a fitcheck endpoint, streams reserve what they ask for: the cap is exact.
 const SLACK: u64 = 0;
 
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_directions_stop_at_the_byte_cap() {
     let (url, _stop) = endpoint().await;
@@ -52,7 +59,17 @@ async fn both_directions_stop_at_the_byte_cap() {
         max_bytes_per_day: u64::MAX,
     };
     for dir in [Direction::Download, Direction::Upload] {
-        let m = throughput::measure(&client, &Target::Endpoint(url.clone()), dir, 4, caps).await;
+        let before = unix_ms();
+        let m = throughput::measure(
+            &client,
+            &Target::Endpoint(url.clone()),
+            dir,
+            4,
+            caps,
+            Hold::UntilStable,
+        )
+        .await;
+        let after = unix_ms();
         assert!(
             m.bytes >= CAP && m.bytes <= CAP + SLACK,
             "{dir:?}: {} bytes",
@@ -65,6 +82,22 @@ async fn both_directions_stop_at_the_byte_cap() {
         );
         assert_eq!(m.streams, 4);
         assert!(m.error.is_none(), "{dir:?}: {m:?}");
+        // The bytes per interval, timed by the wall clock within the measurement, for adding
+        // up devices that measured at once.
+        let s = m.samples.as_ref().expect("timed samples");
+        assert!(
+            before <= s.start_unix_ms && s.end_unix_ms() <= after + 1000,
+            "{dir:?}: samples {}..{} outside the run {before}..{after}",
+            s.start_unix_ms,
+            s.end_unix_ms()
+        );
+        assert!(s.interval_ms >= 1 && !s.bytes.is_empty(), "{dir:?}: {s:?}");
+        let sampled: u64 = s.bytes.iter().sum();
+        assert!(
+            sampled > 0 && sampled <= m.bytes,
+            "{dir:?}: sampled {sampled} of {} bytes",
+            m.bytes
+        );
     }
 }
 
@@ -93,6 +126,7 @@ async fn a_spent_daily_allowance_refuses_to_measure() {
         caps,
         state_dir: d.to_owned(),
         access: None,
+        start_at: None,
     };
     let ctx = ctx();
     // The first measurement may use at most half of what is left today per direction.
@@ -102,12 +136,21 @@ async fn a_spent_daily_allowance_refuses_to_measure() {
     };
     assert_eq!(b.outcome, MeasureOutcome::Measured);
     assert!(b.bytes <= (100 << 20) + 2 * SLACK, "{} bytes", b.bytes);
-    // Spend the rest, then nothing more is measured.
+    // Spend the rest, then nothing more is measured. The ledger keeps one day: were midnight
+    // (UTC) to pass between spending and measuring, the run would see a fresh day, so that
+    // case is done again (it cannot happen twice in a row).
     let ledger = throughput::Ledger::new(dir.path());
-    let today = bandwidth::today();
-    ledger.add(&today, 100 << 20).unwrap();
-    let again = Check::Bandwidth(spec(dir.path())).run(&ctx).await;
-    let CheckResult::Bandwidth(b) = again else {
+    let mut again = None;
+    for _ in 0..2 {
+        let day = bandwidth::today();
+        ledger.add(&day, 100 << 20).unwrap();
+        let result = Check::Bandwidth(spec(dir.path())).run(&ctx).await;
+        if bandwidth::today() == day {
+            again = Some(result);
+            break;
+        }
+    }
+    let Some(CheckResult::Bandwidth(b)) = again else {
         panic!("{again:?}")
     };
     assert_eq!(b.outcome, MeasureOutcome::Unreachable);

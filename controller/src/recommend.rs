@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use fitcheck_core::evaluate::{RequirementKind, RequirementOutcome, Status, evaluate};
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::{
-    BlockingLayer, CheckResult, DeviceFacts, DnsOutcome, HttpOutcome, MeasureOutcome, Report,
-    TcpOutcome, UdpOutcome,
+    BandwidthResult, BlockingLayer, CheckResult, DeviceFacts, DnsOutcome, HttpOutcome,
+    MeasureOutcome, Report, TcpOutcome, ThroughputSamples, UdpOutcome,
 };
+use fitcheck_core::site;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -214,17 +215,165 @@ pub struct SiteThroughput {
     pub users: u32,
     pub download_needed_mbps: Option<f64>,
     pub upload_needed_mbps: Option<f64>,
-    /// Measured at the site: the sum of a coordinated run, else the best single device.
+    /// Measured at the site: what a coordinated run's devices carried together over the time
+    /// they shared, else the best single device.
     pub download_measured_mbps: Option<f64>,
     pub upload_measured_mbps: Option<f64>,
     /// Devices whose measurements make the figure.
     pub devices_measured: u32,
-    /// Whether every device measured at the same moment (so the sum is the site's aggregate).
+    /// Whether the figures come from devices measuring together over a common window.
     pub coordinated: bool,
     /// The most concurrent users the measured capacity carries today.
     pub max_users: Option<u32>,
     pub status: Status,
     pub evidence: Vec<String>,
+    /// How each direction's figure was made; absent for a direction no device measured.
+    pub download: Option<SiteDirection>,
+    pub upload: Option<SiteDirection>,
+}
+
+/// How one direction of a site's figure was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SiteDirection {
+    /// Mbit/s: in a coordinated run, what the devices counted carried together over their
+    /// common window; otherwise the best single device.
+    pub mbps: f64,
+    /// Devices counted in the figure.
+    pub devices: u32,
+    /// Length of the common window the devices shared, milliseconds (coordinated runs).
+    pub common_window_ms: Option<f64>,
+    /// Every device that measured this direction is counted, together: the figure is the
+    /// site's, and a shortfall is a failure. Otherwise it is a lower bound.
+    pub together: bool,
+    /// Reports whose figures are counted.
+    pub counted: Vec<String>,
+    /// Devices that measured but are not counted, and why.
+    pub left_out: Vec<String>,
+}
+
+/// A direction judged against the site's need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Enough,
+    /// Short, and the figure is what every device carried together.
+    Short,
+    /// Short, but the figure is a lower bound (devices apart, or not coordinated).
+    ShortLowerBound,
+    NotMeasured,
+}
+
+/// A direction of a bandwidth measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Download,
+    Upload,
+}
+
+impl Way {
+    fn word(self) -> &'static str {
+        match self {
+            Way::Download => "download",
+            Way::Upload => "upload",
+        }
+    }
+
+    fn of(self, b: &BandwidthResult) -> (Option<f64>, Option<&ThroughputSamples>) {
+        match self {
+            Way::Download => (b.download_mbps, b.download_samples.as_ref()),
+            Way::Upload => (b.upload_mbps, b.upload_samples.as_ref()),
+        }
+    }
+}
+
+/// A device as a reader tells it apart: the last characters of its agent id (random) and its
+/// room when labelled.
+fn device_name(j: &Judged<'_>) -> String {
+    let id = j.input.report.agent.agent_id.simple().to_string();
+    let short = id.get(id.len().saturating_sub(8)..).unwrap_or(&id);
+    match j.input.report.agent.labels.get("room") {
+        Some(room) => format!("agent {short} (room {room})"),
+        None => format!("agent {short}"),
+    }
+}
+
+/// One direction of a site's figure from its devices' measurements. A direction a device did
+/// not measure is not a zero: it is left out and named.
+fn site_direction(
+    measured: &[(&Judged<'_>, &BandwidthResult)],
+    way: Way,
+    coordinated: bool,
+) -> Option<SiteDirection> {
+    let mut left_out: Vec<String> = measured
+        .iter()
+        .filter(|(_, b)| way.of(b).0.is_none())
+        .map(|(j, _)| format!("{} measured no {}", device_name(j), way.word()))
+        .collect();
+    let with: Vec<(&Judged<'_>, f64, Option<&ThroughputSamples>)> = measured
+        .iter()
+        .filter_map(|(j, b)| {
+            let (mbps, samples) = way.of(b);
+            mbps.map(|m| (*j, m, samples))
+        })
+        .collect();
+    let best = |with: &[(&Judged<'_>, f64, Option<&ThroughputSamples>)]| {
+        with.iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(j, m, _)| (j.input.report_id.clone(), *m))
+    };
+    if !coordinated {
+        let (id, mbps) = best(&with)?;
+        return Some(SiteDirection {
+            mbps,
+            devices: with.len() as u32,
+            common_window_ms: None,
+            together: false,
+            counted: vec![id],
+            left_out,
+        });
+    }
+    let timed: Vec<(&Judged<'_>, &ThroughputSamples)> = with
+        .iter()
+        .filter_map(|(j, _, s)| s.map(|s| (*j, s)))
+        .collect();
+    for (j, _, _) in with.iter().filter(|(_, _, s)| s.is_none()) {
+        left_out.push(format!(
+            "{} sent no timed samples (agent {}), so it cannot be placed in time",
+            device_name(j),
+            j.input.report.agent.version
+        ));
+    }
+    let series: Vec<&ThroughputSamples> = timed.iter().map(|(_, s)| *s).collect();
+    let Some(t) = site::together(&series) else {
+        let (id, mbps) = best(&with)?;
+        return Some(SiteDirection {
+            mbps,
+            devices: 1,
+            common_window_ms: None,
+            together: false,
+            counted: vec![id],
+            left_out,
+        });
+    };
+    for i in &t.left_out {
+        if let Some((j, _)) = timed.get(*i) {
+            left_out.push(format!(
+                "{} did not measure at the same time as the others",
+                device_name(j)
+            ));
+        }
+    }
+    Some(SiteDirection {
+        mbps: t.mbps,
+        devices: t.counted.len() as u32,
+        common_window_ms: Some(t.window_ms() as f64),
+        together: left_out.is_empty(),
+        counted: t
+            .counted
+            .iter()
+            .filter_map(|i| timed.get(*i).map(|(j, _)| j.input.report_id.clone()))
+            .collect(),
+        left_out,
+    })
 }
 
 /// The evaluation the recommendation is about.
@@ -777,98 +926,128 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
     if per_user_down.is_some() || per_user_up.is_some() {
         for site in &sites {
             let users = spec.concurrent_users.get(site).copied().unwrap_or(0);
-            let measured: Vec<(&Judged<'_>, f64, f64)> = judged
+            let measured: Vec<(&Judged<'_>, &BandwidthResult)> = judged
                 .iter()
                 .filter(|j| &j.site == site)
                 .filter_map(|j| {
                     j.input.report.results.iter().find_map(|r| match r {
                         CheckResult::Bandwidth(b) if b.outcome == MeasureOutcome::Measured => {
-                            Some((
-                                j,
-                                b.download_mbps.unwrap_or(0.0),
-                                b.upload_mbps.unwrap_or(0.0),
-                            ))
+                            Some((j, b))
                         }
                         _ => None,
                     })
                 })
                 .collect();
-            let combine = |f: fn(&(&Judged<'_>, f64, f64)) -> f64| -> Option<f64> {
-                if measured.is_empty() {
-                    None
-                } else if coordinated {
-                    Some(measured.iter().map(f).sum())
-                } else {
-                    measured.iter().map(f).reduce(f64::max)
-                }
-            };
-            let down = combine(|m| m.1);
-            let up = combine(|m| m.2);
+            let down = site_direction(&measured, Way::Download, coordinated);
+            let up = site_direction(&measured, Way::Upload, coordinated);
             let need_down = per_user_down.map(|p| p * f64::from(users));
             let need_up = per_user_up.map(|p| p * f64::from(users));
-            let carried = |measured: Option<f64>, per_user: Option<f64>| -> Option<u32> {
-                match (measured, per_user) {
-                    (Some(m), Some(p)) if p > 0.0 => Some((m / p).floor().min(1e9) as u32),
+            let carried = |d: &Option<SiteDirection>, per_user: Option<f64>| -> Option<u32> {
+                match (d, per_user) {
+                    (Some(d), Some(p)) if p > 0.0 => Some((d.mbps / p).floor().min(1e9) as u32),
                     _ => None,
                 }
             };
-            let max_users = match (carried(down, per_user_down), carried(up, per_user_up)) {
+            let max_users = match (carried(&down, per_user_down), carried(&up, per_user_up)) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let short =
-                |m: Option<f64>, n: Option<f64>| matches!((m, n), (Some(m), Some(n)) if m < n);
+            // Each needed direction: short (and whether that figure can fail the site: only what
+            // every measuring device carried together), enough, or not measured.
+            let judge = |d: &Option<SiteDirection>, need: Option<f64>| -> Option<Verdict> {
+                let need = need?;
+                Some(match d {
+                    None => Verdict::NotMeasured,
+                    Some(d) if d.mbps < need && d.together => Verdict::Short,
+                    Some(d) if d.mbps < need => Verdict::ShortLowerBound,
+                    Some(_) => Verdict::Enough,
+                })
+            };
+            let verdicts = [
+                (Way::Download, judge(&down, need_down)),
+                (Way::Upload, judge(&up, need_up)),
+            ];
+            let any = |v: Verdict| verdicts.iter().any(|(_, x)| *x == Some(v));
             let status = if users == 0 || measured.is_empty() {
                 Status::Unknown
-            } else if short(down, need_down) || short(up, need_up) {
-                if coordinated {
-                    Status::Fail
-                } else {
-                    Status::Unknown
-                }
+            } else if any(Verdict::Short) {
+                Status::Fail
+            } else if any(Verdict::ShortLowerBound) || any(Verdict::NotMeasured) {
+                Status::Unknown
             } else {
                 Status::Pass
             };
+            let counted: BTreeSet<&str> = [&down, &up]
+                .into_iter()
+                .flatten()
+                .flat_map(|d| d.counted.iter().map(String::as_str))
+                .collect();
             let t = SiteThroughput {
                 site: site.clone(),
                 users,
                 download_needed_mbps: need_down,
                 upload_needed_mbps: need_up,
-                download_measured_mbps: down,
-                upload_measured_mbps: up,
-                devices_measured: measured.len() as u32,
-                coordinated,
+                download_measured_mbps: down.as_ref().map(|d| d.mbps),
+                upload_measured_mbps: up.as_ref().map(|d| d.mbps),
+                devices_measured: [&down, &up]
+                    .into_iter()
+                    .flatten()
+                    .map(|d| d.devices)
+                    .max()
+                    .unwrap_or(0),
+                coordinated: [&down, &up]
+                    .into_iter()
+                    .flatten()
+                    .any(|d| d.common_window_ms.is_some()),
                 max_users,
                 status,
-                evidence: measured
+                evidence: counted
                     .iter()
                     .take(MAX_EVIDENCE)
-                    .map(|m| m.0.input.report_id.clone())
+                    .map(|id| (*id).to_owned())
                     .collect(),
+                download: down.clone(),
+                upload: up.clone(),
             };
             match status {
                 Status::Fail => {
                     let mut parts = Vec::new();
-                    if let (Some(n), Some(m)) = (need_down, down)
-                        && m < n
-                    {
-                        parts.push(format!(
-                            "download: {users} users × {} Mbit/s = {} Mbit/s needed, {} Mbit/s measured",
-                            fmt(per_user_down.unwrap_or(0.0)),
-                            fmt(n),
-                            fmt(m)
-                        ));
+                    let mut requirements = Vec::new();
+                    for (way, v) in &verdicts {
+                        let (d, need, per_user) = match way {
+                            Way::Download => (&down, need_down, per_user_down),
+                            Way::Upload => (&up, need_up, per_user_up),
+                        };
+                        if let (Some(Verdict::Short), Some(d), Some(n)) = (v, d, need) {
+                            parts.push(format!(
+                                "{}: {users} users × {} Mbit/s = {} Mbit/s needed, {} Mbit/s measured",
+                                way.word(),
+                                fmt(per_user.unwrap_or(0.0)),
+                                fmt(n),
+                                fmt(d.mbps)
+                            ));
+                            requirements.push(format!("network.{}_mbps_per_user", way.word()));
+                        }
                     }
-                    if let (Some(n), Some(m)) = (need_up, up)
-                        && m < n
-                    {
-                        parts.push(format!(
-                            "upload: {users} users × {} Mbit/s = {} Mbit/s needed, {} Mbit/s measured",
-                            fmt(per_user_up.unwrap_or(0.0)),
-                            fmt(n),
-                            fmt(m)
-                        ));
-                    }
+                    let observed: BTreeMap<&str, String> = measured
+                        .iter()
+                        .map(|(j, b)| {
+                            let figure = |m: Option<f64>| {
+                                m.map_or_else(
+                                    || "not measured".to_owned(),
+                                    |v| format!("{} Mbit/s", fmt(v)),
+                                )
+                            };
+                            (
+                                j.input.report_id.as_str(),
+                                format!(
+                                    "download {}, upload {}",
+                                    figure(b.download_mbps),
+                                    figure(b.upload_mbps)
+                                ),
+                            )
+                        })
+                        .collect();
                     device_conditions.push(Condition {
                         kind: ConditionKind::UplinkCapacity,
                         action: format!(
@@ -882,16 +1061,20 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
                         sites: vec![site.clone()],
                         seen: None,
                         devices: None,
-                        requirements: vec!["network.download_mbps_per_user".to_owned()],
-                        evidence: t
-                            .evidence
+                        requirements,
+                        evidence: measured
                             .iter()
-                            .map(|id| Evidence {
-                                report_id: id.clone(),
-                                agent_id: String::new(),
+                            .filter(|(j, _)| counted.contains(j.input.report_id.as_str()))
+                            .take(MAX_EVIDENCE)
+                            .map(|(j, _)| Evidence {
+                                report_id: j.input.report_id.clone(),
+                                agent_id: j.input.report.agent.agent_id.to_string(),
                                 site: site.clone(),
-                                requirement: "bandwidth".to_owned(),
-                                observed: String::new(),
+                                requirement: "network".to_owned(),
+                                observed: observed
+                                    .get(j.input.report_id.as_str())
+                                    .cloned()
+                                    .unwrap_or_default(),
                             })
                             .collect(),
                     });
@@ -902,13 +1085,44 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
                             .iter()
                             .any(|c| &c.site == site && c.devices_reported > 0) =>
                 {
-                    gaps.push(if measured.is_empty() {
-                        format!("{site}: throughput was not measured (give the evaluation a bandwidth plan)")
-                    } else {
-                        format!(
-                            "{site}: the best single device measured less than {users} users need; only a coordinated run (bandwidth.start_at) measures the site's aggregate"
-                        )
-                    });
+                    if measured.is_empty() {
+                        gaps.push(format!(
+                            "{site}: throughput was not measured (give the evaluation a bandwidth plan)"
+                        ));
+                    }
+                    for (way, v) in &verdicts {
+                        let d = match way {
+                            Way::Download => &down,
+                            Way::Upload => &up,
+                        };
+                        match (v, d) {
+                            (Some(Verdict::NotMeasured), _) if !measured.is_empty() => {
+                                gaps.push(format!(
+                                    "{site}: no device measured the {}, so the uplink's {} capacity was not assessed",
+                                    way.word(),
+                                    way.word()
+                                ));
+                            }
+                            (Some(Verdict::ShortLowerBound), Some(d)) if !coordinated => {
+                                gaps.push(format!(
+                                    "{site}: the best single device's {} ({} Mbit/s) is less than {users} users need; only a coordinated run (bandwidth.start_at) measures the site's aggregate",
+                                    way.word(),
+                                    fmt(d.mbps)
+                                ));
+                            }
+                            (Some(Verdict::ShortLowerBound), Some(d)) => {
+                                gaps.push(format!(
+                                    "{site}: the {} figure ({} Mbit/s) is less than {users} users need, but it counts {} device(s) measuring together while {} measured apart or not at all ({}); run the coordinated measurement again",
+                                    way.word(),
+                                    fmt(d.mbps),
+                                    d.devices,
+                                    d.left_out.len(),
+                                    d.left_out.join("; ")
+                                ));
+                            }
+                            _ => {}
+                        }
+                    }
                 }
                 _ => {}
             }

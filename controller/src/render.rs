@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use fitcheck_core::evaluate::Status;
 
-use crate::recommend::{Cell, Recommendation, SiteThroughput};
+use crate::recommend::{Cell, Recommendation, SiteDirection, SiteThroughput};
 
 /// The recommendation as pretty JSON (schema `fitcheck.recommendation/v1`).
 pub fn json(r: &Recommendation) -> String {
@@ -73,23 +73,49 @@ fn code(text: &str) -> String {
         .collect()
 }
 
+/// How one direction's site figure was made, in words.
+pub fn direction_words(d: &SiteDirection) -> String {
+    let mut out = match d.common_window_ms {
+        Some(w) => format!(
+            "{} measuring together over a common {:.1} s window",
+            devices(d.devices),
+            w / 1000.0
+        ),
+        None => format!(
+            "best of {}, not measured together",
+            devices(d.devices + d.left_out.len() as u32)
+        ),
+    };
+    if d.common_window_ms.is_some() && !d.left_out.is_empty() {
+        out.push_str(&format!("; left out: {}", d.left_out.join("; ")));
+    }
+    out
+}
+
+fn devices(n: u32) -> String {
+    if n == 1 {
+        "1 device".to_owned()
+    } else {
+        format!("{n} devices")
+    }
+}
+
 /// The throughput line for one site, in words.
 pub fn throughput_words(t: &SiteThroughput) -> String {
-    let how = if t.coordinated {
-        format!("{} device(s) measuring at once", t.devices_measured)
-    } else {
-        format!(
-            "best of {} device(s), not a coordinated run",
-            t.devices_measured
-        )
+    let way = |word: &str, d: &Option<SiteDirection>, need: Option<f64>| match d {
+        Some(d) => format!(
+            "{word} {} Mbit/s of {} needed ({})",
+            mbps(Some(d.mbps)),
+            mbps(need),
+            direction_words(d)
+        ),
+        None => format!("{word} not measured ({} Mbit/s needed)", mbps(need)),
     };
     format!(
-        "{} users: download {} of {} Mbit/s needed, upload {} of {} Mbit/s needed ({how}); carries {} users today",
+        "{} users: {}; {}; carries {} users today",
         t.users,
-        mbps(t.download_measured_mbps),
-        mbps(t.download_needed_mbps),
-        mbps(t.upload_measured_mbps),
-        mbps(t.upload_needed_mbps),
+        way("download", &t.download, t.download_needed_mbps),
+        way("upload", &t.upload, t.upload_needed_mbps),
         t.max_users
             .map_or("an unknown number of".to_owned(), |n| n.to_string())
     )

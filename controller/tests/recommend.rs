@@ -76,8 +76,20 @@ fn latency(rtt: f64, loss: f64) -> Value {
     json!({"check": "latency", "requirement": "network", "target": "app.vendor.example", "outcome": "measured", "method": "icmp", "probes": 20, "rtt_ms": rtt, "jitter_ms": 1.0, "loss_percent": loss})
 }
 
+/// 2026-11-20T10:00:00Z, when the fixtures' coordinated run starts.
+const RUN_START_MS: i64 = 1_795_168_800_000;
+
+/// Bytes per 100 ms over an 8 s window from `start_ms`, at `mbps`.
+fn samples(start_ms: i64, mbps: f64) -> Value {
+    let per = (mbps * 1e6 / 8.0 / 10.0).round() as u64;
+    json!({"start_unix_ms": start_ms, "interval_ms": 100, "bytes": vec![per; 80]})
+}
+
+/// A device's measurement over the coordinated run's window (download from its start, upload
+/// 12 s later).
 fn bandwidth(down: f64, up: f64) -> Value {
-    json!({"check": "bandwidth", "requirement": "network", "target": "https://controller.district.example/api/agent/v1/", "outcome": "measured", "method": "http", "download_mbps": down, "upload_mbps": up, "streams": 4, "bytes": 100_000_000u64, "duration_ms": 9000.0, "validity": []})
+    json!({"check": "bandwidth", "requirement": "network", "target": "https://controller.district.example/api/agent/v1/", "outcome": "measured", "method": "http", "download_mbps": down, "upload_mbps": up, "streams": 4, "bytes": 100_000_000u64, "duration_ms": 9000.0, "validity": [],
+        "download_samples": samples(RUN_START_MS, down), "upload_samples": samples(RUN_START_MS + 12_000, up)})
 }
 
 /// Everything passing, with this device's share of a coordinated throughput run.
@@ -526,5 +538,184 @@ fn a_name_the_dns_filter_blocks_in_a_web_check_is_a_dns_filter_entry() {
         !c.action.contains("resolver"),
         "not a resolver problem: {}",
         c.action
+    );
+}
+
+/// One device's bandwidth result with its own windows: download from `down_at`, upload from
+/// `up_at` (ms after the run's start), or no upload at all.
+fn timed_bandwidth(down: f64, down_at: i64, up: Option<(f64, i64)>) -> Value {
+    let mut b = bandwidth(down, 0.0);
+    b["download_samples"] = samples(RUN_START_MS + down_at, down);
+    match up {
+        Some((mbps, at)) => {
+            b["upload_mbps"] = json!(mbps);
+            b["upload_samples"] = samples(RUN_START_MS + at, mbps);
+        }
+        None => {
+            b["upload_mbps"] = Value::Null;
+            b["upload_samples"] = Value::Null;
+        }
+    }
+    b
+}
+
+fn with_bandwidth(b: Value) -> Vec<Value> {
+    let mut results = passing(0.0, 0.0);
+    let last = results.len() - 1;
+    results[last] = b;
+    results
+}
+
+#[test]
+fn a_late_device_neither_raises_the_site_figure_nor_counts_as_measuring_at_once() {
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        chromebook(3, "lincoln"),
+    ];
+    // Two devices shared a 19 Mbit/s link; the third started 16 s late and had it alone.
+    let figures = [
+        timed_bandwidth(9.5, 0, Some((9.5, 12_000))),
+        timed_bandwidth(9.5, 0, Some((9.5, 12_000))),
+        timed_bandwidth(19.0, 16_000, Some((19.0, 28_000))),
+    ];
+    let reports = devices
+        .iter()
+        .zip(figures)
+        .map(|(d, b)| report(d, with_bandwidth(b), "2026-11-20T10:02:00Z"))
+        .collect();
+    // 10 users need 20 Mbit/s down and 10 up.
+    let s = spec(&["lincoln"], &[("lincoln", 10)], true);
+    let r = run(&s, &devices, reports);
+    let t = &r.throughput[0];
+    let down = t.download.as_ref().unwrap();
+    assert!((down.mbps - 19.0).abs() < 0.01, "{t:#?}");
+    assert_eq!(down.devices, 2);
+    assert_eq!(down.common_window_ms, Some(8000.0));
+    assert!(!down.together);
+    assert_eq!(down.left_out.len(), 1, "{:?}", down.left_out);
+    assert_eq!(
+        down.left_out[0],
+        "agent 00000003 did not measure at the same time as the others"
+    );
+    // Short, but of a figure that leaves a device out: not passed, not failed, asked again.
+    assert_eq!(t.status, fitcheck_core::evaluate::Status::Unknown);
+    assert!(
+        r.conditions
+            .iter()
+            .all(|c| c.kind != ConditionKind::UplinkCapacity),
+        "{:#?}",
+        r.conditions
+    );
+    let gaps = r.gaps.join("\n");
+    assert!(
+        gaps.contains("did not measure at the same time") && gaps.contains("again"),
+        "{gaps}"
+    );
+    let words = render::markdown(&r);
+    assert!(
+        words.contains("2 devices measuring together over a common 8.0 s window; left out: agent"),
+        "{words}"
+    );
+}
+
+#[test]
+fn partly_overlapping_devices_count_over_the_time_they_shared() {
+    let devices = [chromebook(1, "lincoln"), chromebook(2, "lincoln")];
+    // Device 2 started 3 s after device 1; they shared 5 s of each 8 s window.
+    let figures = [
+        timed_bandwidth(10.0, 0, Some((4.0, 12_000))),
+        timed_bandwidth(10.0, 3_000, Some((4.0, 15_000))),
+    ];
+    let reports = devices
+        .iter()
+        .zip(figures)
+        .map(|(d, b)| report(d, with_bandwidth(b), "2026-11-20T10:02:00Z"))
+        .collect();
+    // 15 users need 30 Mbit/s down and 15 up: both short, and every device is counted.
+    let s = spec(&["lincoln"], &[("lincoln", 15)], true);
+    let r = run(&s, &devices, reports);
+    let t = &r.throughput[0];
+    let down = t.download.as_ref().unwrap();
+    assert!((down.mbps - 20.0).abs() < 0.01, "{t:#?}");
+    assert_eq!(down.common_window_ms, Some(5000.0));
+    assert!(down.together && down.left_out.is_empty());
+    assert_eq!(t.status, fitcheck_core::evaluate::Status::Fail);
+    let uplink: Vec<_> = r
+        .conditions
+        .iter()
+        .filter(|c| c.kind == ConditionKind::UplinkCapacity)
+        .collect();
+    assert_eq!(uplink.len(), 1, "{:#?}", r.conditions);
+    assert_eq!(
+        uplink[0].requirements,
+        [
+            "network.download_mbps_per_user",
+            "network.upload_mbps_per_user"
+        ]
+    );
+    assert!(
+        uplink[0]
+            .evidence
+            .iter()
+            .all(|e| !e.agent_id.is_empty() && e.observed.contains("download 10 Mbit/s")),
+        "{:#?}",
+        uplink[0].evidence
+    );
+}
+
+#[test]
+fn a_direction_not_measured_is_unknown_not_zero() {
+    let devices = [chromebook(1, "lincoln"), chromebook(2, "lincoln")];
+    // Device 2 measured the download only.
+    let figures = [
+        timed_bandwidth(100.0, 0, Some((4.0, 12_000))),
+        timed_bandwidth(100.0, 0, None),
+    ];
+    let reports = devices
+        .iter()
+        .zip(figures)
+        .map(|(d, b)| report(d, with_bandwidth(b), "2026-11-20T10:02:00Z"))
+        .collect();
+    // 10 users: 20 Mbit/s down (200 measured), 10 up (4 measured by one device of two).
+    let s = spec(&["lincoln"], &[("lincoln", 10)], true);
+    let r = run(&s, &devices, reports);
+    let t = &r.throughput[0];
+    let up = t.upload.as_ref().unwrap();
+    assert!((up.mbps - 4.0).abs() < 0.01, "{t:#?}");
+    assert_eq!(up.devices, 1);
+    assert!(!up.together);
+    assert!(up.left_out[0].contains("measured no upload"), "{up:#?}");
+    assert_eq!(t.status, fitcheck_core::evaluate::Status::Unknown);
+    assert!(
+        r.conditions
+            .iter()
+            .all(|c| c.kind != ConditionKind::UplinkCapacity),
+        "no uplink condition from a direction one device did not measure: {:#?}",
+        r.conditions
+    );
+    // Nobody measured the upload at all: not a failure either.
+    let figures = [
+        timed_bandwidth(100.0, 0, None),
+        timed_bandwidth(100.0, 0, None),
+    ];
+    let reports = devices
+        .iter()
+        .zip(figures)
+        .map(|(d, b)| report(d, with_bandwidth(b), "2026-11-20T10:02:00Z"))
+        .collect();
+    let r = run(&s, &devices, reports);
+    let t = &r.throughput[0];
+    assert!(
+        t.upload.is_none() && t.upload_measured_mbps.is_none(),
+        "{t:#?}"
+    );
+    assert_eq!(t.status, fitcheck_core::evaluate::Status::Unknown);
+    assert!(
+        r.gaps
+            .iter()
+            .any(|g| g.contains("no device measured the upload")),
+        "{:?}",
+        r.gaps
     );
 }

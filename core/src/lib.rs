@@ -5,6 +5,7 @@
 //!   file:line:column and key path on every error.
 //! - [`report`]: the report schema `fitcheck.report/v1`, the wire format.
 //! - [`evaluate`]: the per-device verdict, a pure function of profile and report.
+//! - [`site`]: what several devices of a site carried together, over the time they shared.
 //! - [`version`]: dotted version comparison for OS and browser minimums.
 //!
 //! Nothing here does I/O, spawns tasks or reads a clock: callers hand in text and facts.
@@ -14,6 +15,7 @@ pub mod evaluate;
 pub mod profile;
 pub mod report;
 pub mod signatures;
+pub mod site;
 pub mod version;
 
 use sha2::{Digest, Sha256};

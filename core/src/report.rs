@@ -673,12 +673,57 @@ pub struct BandwidthResult {
     /// RTT to the endpoint while the download ran: the bufferbloat signal, milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtt_loaded_ms: Option<f64>,
+    /// The download's bytes per interval over its measured window, with absolute times: what
+    /// lets a controller add up devices over exactly the time they measured together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_samples: Option<ThroughputSamples>,
+    /// The upload's, likewise (bytes the receiver acknowledged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_samples: Option<ThroughputSamples>,
     /// Caveats on the figures, by direction (`download:too_short`, `upload:sender_limited`).
     #[serde(default)]
     pub validity: Vec<String>,
     /// What failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// Bytes carried per fixed interval over one direction's measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThroughputSamples {
+    /// Start of the first interval, Unix time in milliseconds, by the agent's clock (which the
+    /// operating system keeps in time: a coordinated run relies on it).
+    pub start_unix_ms: i64,
+    /// Length of each interval, milliseconds.
+    pub interval_ms: u32,
+    /// Bytes carried in each interval, in order.
+    pub bytes: Vec<u64>,
+}
+
+impl ThroughputSamples {
+    /// End of the last interval, Unix milliseconds.
+    pub fn end_unix_ms(&self) -> i64 {
+        self.start_unix_ms
+            .saturating_add(i64::from(self.interval_ms).saturating_mul(self.bytes.len() as i64))
+    }
+
+    /// Bytes carried between `from` and `to` (Unix milliseconds), an interval that straddles
+    /// either end counted in proportion.
+    pub fn bytes_between(&self, from: i64, to: i64) -> f64 {
+        let step = i64::from(self.interval_ms);
+        if step == 0 || to <= from {
+            return 0.0;
+        }
+        let mut sum = 0.0;
+        for (i, b) in self.bytes.iter().enumerate() {
+            let a = self.start_unix_ms + step * i as i64;
+            let e = a + step;
+            let overlap = (e.min(to) - a.max(from)).max(0);
+            sum += *b as f64 * overlap as f64 / step as f64;
+        }
+        sum
+    }
 }
 
 /// Device outcomes.

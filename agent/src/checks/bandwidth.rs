@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use fitcheck_core::report::{BandwidthResult, CheckResult, MeasureOutcome};
 use reqwest::Url;
@@ -13,7 +13,7 @@ use reqwest::Url;
 use super::http::GuardedDns;
 use super::tcp::pick;
 use super::{Ctx, ms, unresolved};
-use crate::throughput::{self, Caps, Direction, Ledger, Measurement, Target};
+use crate::throughput::{self, Caps, Direction, Hold, Ledger, Measurement, Target};
 
 /// Measure throughput.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,19 @@ pub struct Spec {
     pub state_dir: PathBuf,
     /// How to reach an endpoint that is not trusted the ordinary way (the controller's).
     pub access: Option<Arc<EndpointAccess>>,
+    /// A coordinated run's agreed start: every device of the site holds each direction for the
+    /// whole time cap, the download from this moment and the upload from
+    /// [`upload_start`] after it, so their streams share the link over the same seconds.
+    pub start_at: Option<SystemTime>,
+}
+
+/// Pause between a coordinated run's download and upload slots.
+pub const SLOT_GAP: Duration = Duration::from_secs(2);
+
+/// When a coordinated run's upload starts: the download slot (the time cap) and a gap after
+/// the agreed start.
+pub fn upload_start(start_at: SystemTime, caps: Caps) -> SystemTime {
+    start_at + Duration::from_secs_f64(Caps::clamp(caps).max_seconds) + SLOT_GAP
 }
 
 /// The controller's bandwidth endpoint is reached like the controller: through its pinned
@@ -72,6 +85,8 @@ pub(crate) fn unmeasured(
         upload_window_ms: None,
         rtt_idle_ms: None,
         rtt_loaded_ms: None,
+        download_samples: None,
+        upload_samples: None,
         validity: Vec::new(),
         detail,
     })
@@ -79,13 +94,12 @@ pub(crate) fn unmeasured(
 
 /// Today, as the ledger names days (UTC).
 pub fn today() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day()
-    )
+    day_of(time::OffsetDateTime::now_utc())
+}
+
+/// The day of `t`, as the ledger names days.
+fn day_of(t: time::OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
 fn host_port(t: &Target) -> Option<(String, u16)> {
@@ -114,6 +128,7 @@ pub async fn measure_all(
     target: &Target,
     addr: SocketAddr,
     caps: Caps,
+    start_at: Option<SystemTime>,
 ) -> Figures {
     let start = Instant::now();
     let rtt_idle = throughput::connect_rtt(addr, 5).await;
@@ -135,10 +150,25 @@ pub async fn measure_all(
             v.get(v.len() / 2).copied()
         })
     };
-    let download = throughput::measure(client, target, Direction::Download, streams, caps).await;
+    let hold = if start_at.is_some() {
+        Hold::UntilTimeCap
+    } else {
+        Hold::UntilStable
+    };
+    let download =
+        throughput::measure(client, target, Direction::Download, streams, caps, hold).await;
     loading.store(false, Ordering::Relaxed);
     let rtt_loaded = sampler.await.ok().flatten();
-    let upload = throughput::measure(client, target, Direction::Upload, streams, caps).await;
+    if let Some(at) = start_at
+        && let Ok(wait) = upload_start(at, caps).duration_since(SystemTime::now())
+    {
+        // Bounded: the slot is at most the hard time cap and the gap away.
+        tokio::time::sleep(
+            wait.min(Duration::from_secs_f64(throughput::HARD_CAPS.max_seconds) + SLOT_GAP),
+        )
+        .await;
+    }
+    let upload = throughput::measure(client, target, Direction::Upload, streams, caps, hold).await;
     Figures {
         download,
         upload,
@@ -215,7 +245,14 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
         Ok(c) => c,
         Err(e) => return unmeasured(format!("HTTP client: {e}")),
     };
-    let f = measure_all(&client, &spec.target, SocketAddr::new(ip, port), caps).await;
+    let f = measure_all(
+        &client,
+        &spec.target,
+        SocketAddr::new(ip, port),
+        caps,
+        spec.start_at,
+    )
+    .await;
     let bytes = f.download.bytes + f.upload.bytes;
     if let Err(e) = ledger.add(&day, bytes) {
         tracing::warn!(%e, "Cannot record today's measurement bytes; the daily cap is unenforced until it can.");
@@ -248,6 +285,8 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
         upload_window_ms: f.upload.mbps.map(|_| ms(f.upload.window)),
         rtt_idle_ms: f.rtt_idle.map(ms),
         rtt_loaded_ms: f.rtt_loaded.map(ms),
+        download_samples: f.download.samples.clone(),
+        upload_samples: f.upload.samples.clone(),
         validity: validity("download", &f.download)
             .chain(validity("upload", &f.upload))
             .collect(),

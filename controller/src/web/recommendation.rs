@@ -389,7 +389,12 @@ pub fn throughput_section(r: &Recommendation) -> Markup {
                             td.num { (mbps(t.download_needed_mbps)) }
                             td.num { (mbps(t.upload_measured_mbps)) }
                             td.num { (mbps(t.upload_needed_mbps)) }
-                            td { @if t.coordinated { (t.devices_measured) " device(s) at once" } @else { "best of " (t.devices_measured) " device(s), not coordinated" } }
+                            td {
+                                @if let Some(d) = &t.download { "download: " (crate::render::direction_words(d)) }
+                                @if t.download.is_some() && t.upload.is_some() { br; }
+                                @if let Some(d) = &t.upload { "upload: " (crate::render::direction_words(d)) }
+                                @if t.download.is_none() && t.upload.is_none() { "not measured" }
+                            }
                             td.num { (t.max_users.map_or("—".to_owned(), |n| n.to_string())) }
                             td { (status(t.status)) }
                         }

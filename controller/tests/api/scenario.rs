@@ -71,8 +71,18 @@ pub fn latency(rtt: f64, loss: f64) -> Value {
     json!({"check": "latency", "requirement": "network", "target": "app.vendor.example", "outcome": "measured", "method": "icmp", "probes": 20, "rtt_ms": rtt, "rtt_min_ms": rtt - 2.0, "rtt_max_ms": rtt + 9.0, "jitter_ms": 1.0, "loss_percent": loss})
 }
 
+/// Bytes per 100 ms over an 8 s window from `start_ms`, at `mbps`.
+fn samples(start_ms: i64, mbps: f64) -> Value {
+    let per = (mbps * 1e6 / 8.0 / 10.0).round() as u64;
+    json!({"start_unix_ms": start_ms, "interval_ms": 100, "bytes": vec![per; 80]})
+}
+
+/// A device's share of the coordinated run that starts at 2026-11-20T10:00:30Z: the download
+/// from then, the upload 12 s later.
 pub fn bandwidth(down: f64, up: f64) -> Value {
-    json!({"check": "bandwidth", "requirement": "network", "target": "https://controller.district.example/api/agent/v1/", "outcome": "measured", "method": "http", "download_mbps": down, "upload_mbps": up, "streams": 4, "bytes": 100_000_000u64, "duration_ms": 9000.0, "validity": []})
+    const START_MS: i64 = 1_795_168_830_000;
+    json!({"check": "bandwidth", "requirement": "network", "target": "https://controller.district.example/api/agent/v1/", "outcome": "measured", "method": "http", "download_mbps": down, "upload_mbps": up, "streams": 4, "bytes": 100_000_000u64, "duration_ms": 9000.0, "validity": [],
+        "download_samples": samples(START_MS, down), "upload_samples": samples(START_MS + 12_000, up)})
 }
 
 /// Everything passing, with this device's share of a coordinated throughput run.
