@@ -1,5 +1,6 @@
-//! The controller as a process, for tests that kill and restart it: started from the built
-//! binary on a fixed loopback port with its own data directory (and optionally PostgreSQL),
+//! The controller as a process, for tests that kill and restart it and for benchmarks: started
+//! from the built binary on loopback (or inside a network namespace, at a [`Place`]) with its
+//! own data directory (and optionally PostgreSQL),
 //! ended by PID (SIGTERM, or SIGKILL for a crash), and an HTTPS client that trusts its
 //! certificate.
 
@@ -28,11 +29,42 @@ pub struct ControllerProcess {
     pub fingerprint: String,
     /// Its certificate (PEM).
     pub cert_pem: Vec<u8>,
+    place: Place,
+}
+
+/// Where the controller serves: on loopback (the default), or inside a network namespace.
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// The namespace `serve` runs in (`ip netns exec`); the command-line tools run here.
+    pub netns: Option<String>,
+    /// The address it listens on.
+    pub listen: String,
+    /// The address this process reaches it at.
+    pub reach: String,
+}
+
+impl Default for Place {
+    fn default() -> Place {
+        Place {
+            netns: None,
+            listen: "127.0.0.1".to_owned(),
+            reach: "127.0.0.1".to_owned(),
+        }
+    }
 }
 
 impl ControllerProcess {
     /// Starts `fitcheck-controller serve` and waits until it accepts connections.
     pub fn start(data_dir: &Path, database: Option<&str>) -> Result<ControllerProcess> {
+        Self::start_at(data_dir, database, Place::default())
+    }
+
+    /// [`start`](Self::start), serving at `place`.
+    pub fn start_at(
+        data_dir: &Path,
+        database: Option<&str>,
+        place: Place,
+    ) -> Result<ControllerProcess> {
         let mut c = ControllerProcess {
             child: None,
             // Chosen by the controller on its first start (it binds port 0 and prints the port):
@@ -43,6 +75,7 @@ impl ControllerProcess {
             admin_password: String::new(),
             fingerprint: String::new(),
             cert_pem: Vec::new(),
+            place,
         };
         c.launch()?;
         Ok(c)
@@ -62,14 +95,30 @@ impl ControllerProcess {
     }
 
     fn launch(&mut self) -> Result<()> {
-        let listen = format!("127.0.0.1:{}", self.port);
+        let listen = format!("{}:{}", self.place.listen, self.port);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.data_dir.with_extension("log"))
             .context("opening the controller's log")?;
-        let mut child = self
-            .command(&["serve", "--listen", &listen, "--poll-interval", "5"])?
+        let mut serve = self.command(&["serve", "--listen", &listen, "--poll-interval", "5"])?;
+        // The certificate names the address this process reaches it at.
+        serve.args(["--tls-name", &self.place.reach]);
+        if let Some(ns) = &self.place.netns {
+            let mut wrapped = Command::new("ip");
+            wrapped
+                .args(["netns", "exec", ns])
+                .arg(serve.get_program())
+                .args(serve.get_args());
+            for (k, v) in serve.get_envs() {
+                match v {
+                    Some(v) => wrapped.env(k, v),
+                    None => wrapped.env_remove(k),
+                };
+            }
+            serve = wrapped;
+        }
+        let mut child = serve
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -94,12 +143,13 @@ impl ControllerProcess {
             let printed = lines.lock().map(|l| l.join("\n")).unwrap_or_default();
             let told =
                 printed.contains("SHA-256 ") && (!first || printed.contains("one-time password"));
+            let prefix = format!("listening on https://{}:", self.place.listen);
             let bound = printed
                 .lines()
-                .find_map(|l| l.split_once("listening on https://127.0.0.1:"))
+                .find_map(|l| l.split_once(prefix.as_str()))
                 .and_then(|(_, port)| port.trim().parse::<u16>().ok());
             if let (true, Some(port)) = (told, bound)
-                && TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && TcpStream::connect((self.place.reach.as_str(), port)).is_ok()
             {
                 self.port = port;
                 break printed;
@@ -148,7 +198,7 @@ impl ControllerProcess {
 
     /// `https://127.0.0.1:PORT`.
     pub fn base(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
+        format!("https://{}:{}", self.place.reach, self.port)
     }
 
     /// The PID of the running process.

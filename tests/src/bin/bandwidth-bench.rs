@@ -11,8 +11,9 @@
 //! both ends' egress, `fitlab-delayline` (AF_PACKET, user space: this kernel has no netem) in
 //! the middle namespace adds half the RTT each way, and nftables drops the configured share of
 //! packets in each direction. It measures download and upload with `fitcheck-agent bandwidth`
-//! and with `iperf3 -P 4` for the same duration, then RTT, jitter and loss with the agent and
-//! with `ping`, and prints the figures side by side. Needs root, iperf3, ethtool, nft, ping.
+//! (which stops a direction once its figure is stable, within its 15 s cap) and with
+//! `iperf3 -P 4` (for a fixed time, `--seconds`), printing each one's actual duration, then RTT,
+//! jitter and loss with the agent and with `ping`, and prints the figures side by side. Needs root, iperf3, ethtool, nft, ping.
 //! Traffic stays inside the namespaces it creates; they are removed when it ends.
 
 use std::path::{Path, PathBuf};
@@ -276,6 +277,8 @@ fn bins() -> Result<Bins> {
 struct Row {
     iperf_down: Option<f64>,
     iperf_up: Option<f64>,
+    iperf_down_s: Option<f64>,
+    iperf_up_s: Option<f64>,
     fc_down: Option<f64>,
     fc_up: Option<f64>,
     fc_down_s: Option<f64>,
@@ -296,7 +299,8 @@ struct Row {
     fc_method: String,
 }
 
-fn iperf(net: &Net, seconds: u64, reverse: bool) -> Option<f64> {
+/// Mbit/s and the seconds iperf3 actually measured, as its receiver counts them.
+fn iperf(net: &Net, seconds: u64, reverse: bool) -> Option<(f64, f64)> {
     let t = seconds.to_string();
     let mut args = vec![
         "iperf3",
@@ -318,9 +322,11 @@ fn iperf(net: &Net, seconds: u64, reverse: bool) -> Option<f64> {
         .map_err(|e| eprintln!("iperf3: {e:#}"))
         .ok()?;
     let v: Value = serde_json::from_str(&out).ok()?;
-    v["end"]["sum_received"]["bits_per_second"]
-        .as_f64()
-        .map(|b| b / 1e6)
+    let sum = &v["end"]["sum_received"];
+    Some((
+        sum["bits_per_second"].as_f64()? / 1e6,
+        sum["seconds"].as_f64()?,
+    ))
 }
 
 fn fitcheck_bandwidth(net: &Net, bins: &Bins, state: &Path, row: &mut Row) {
@@ -479,10 +485,10 @@ fn main() -> Result<()> {
     let losses: &[f64] = if quick { &[0.0, 1.0] } else { &[0.0, 0.5, 1.0] };
     let state = tempfile::tempdir()?;
     println!(
-        "Throughput (Mbit/s). ceiling = goodput over tbf (rate x 1448/1514); iperf3 -P 4 for {seconds} s per direction.\n"
+        "Throughput (Mbit/s). ceiling = goodput over tbf (rate x 1448/1514); iperf3 -P 4 asked for {seconds} s per direction.\n"
     );
     println!(
-        "{:>5} {:>4} {:>4} | {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5} | {:>3} {:>6} {:>6} | caveats\n(fc s: fitcheck's duration for that direction; win: the measured window after ramp-up; total: both directions and the RTT probes)",
+        "{:>5} {:>4} {:>4} | {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} | {:>5} {:>5} {:>5} | {:>3} {:>6} {:>6} | caveats\n(fc s / ipf s: how long fitcheck and iperf3 actually measured that direction; win: fitcheck's measured window after ramp-up; total: both directions and the RTT probes)",
         "rate",
         "rtt",
         "loss",
@@ -492,11 +498,13 @@ fn main() -> Result<()> {
         "fc/ce",
         "fc/ipf",
         "fc s",
+        "ipf s",
         "up ipf",
         "up fc",
         "fc/ce",
         "fc/ipf",
         "fc s",
+        "ipf s",
         "win d",
         "win u",
         "total",
@@ -520,8 +528,10 @@ fn main() -> Result<()> {
                 match Net::build(cell, &bins, seconds, state.path()) {
                     Ok(net) => {
                         fitcheck_bandwidth(&net, &bins, state.path(), &mut row);
-                        row.iperf_down = iperf(&net, seconds, true);
-                        row.iperf_up = iperf(&net, seconds, false);
+                        let down = iperf(&net, seconds, true);
+                        let up = iperf(&net, seconds, false);
+                        (row.iperf_down, row.iperf_down_s) = (down.map(|d| d.0), down.map(|d| d.1));
+                        (row.iperf_up, row.iperf_up_s) = (up.map(|u| u.0), up.map(|u| u.1));
                         if rate == rates[0] {
                             latency(&net, &bins, state.path(), &mut row);
                         }
@@ -540,7 +550,7 @@ fn main() -> Result<()> {
                     }
                 }
                 println!(
-                    "{:>5} {:>4} {:>4} | {:>6.1} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>7} {:>7} {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5} | {:>3} {:>6} {:>6} | {}",
+                    "{:>5} {:>4} {:>4} | {:>6.1} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>5} | {:>5} {:>5} {:>5} | {:>3} {:>6} {:>6} | {}",
                     rate,
                     rtt,
                     loss,
@@ -550,11 +560,13 @@ fn main() -> Result<()> {
                     ratio(row.fc_down, Some(ce)),
                     ratio(row.fc_down, row.iperf_down),
                     f(row.fc_down_s),
+                    f(row.iperf_down_s),
                     f(row.iperf_up),
                     f(row.fc_up),
                     ratio(row.fc_up, Some(ce)),
                     ratio(row.fc_up, row.iperf_up),
                     f(row.fc_up_s),
+                    f(row.iperf_up_s),
                     f(row.fc_down_win),
                     f(row.fc_up_win),
                     f(row.fc_total_s),
