@@ -364,7 +364,7 @@ pub fn recommendation_pdf(r: &Recommendation) -> Vec<u8> {
             let ids: Vec<String> = c
                 .evidence
                 .iter()
-                .map(|e| format!("{} ({})", e.report_id, e.site))
+                .map(|e| format!("{} ({})", crate::render::short(&e.report_id), e.site))
                 .collect();
             l.paragraph(
                 &format!("evidence: {}", ids.join(", ")),

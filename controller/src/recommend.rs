@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fitcheck_core::evaluate::{RequirementKind, RequirementOutcome, Status, evaluate};
+use fitcheck_core::evaluate::{FixKind, RequirementKind, RequirementOutcome, Status, evaluate};
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::{
     BandwidthResult, BlockingLayer, CheckResult, DeviceFacts, DnsOutcome, HttpOutcome,
@@ -649,7 +649,7 @@ fn network_condition(
                 TcpOutcome::Open => (key(ConditionKind::Investigate, "vendor"), None, None),
                 _ => (
                     key(ConditionKind::FirewallRule, "tcp"),
-                    Some(format!("tcp {spec} to {}", t.target)),
+                    Some(format!("TCP {spec} to {}", host_only(&t.target))),
                     None,
                 ),
             }
@@ -660,7 +660,7 @@ fn network_condition(
                 UdpOutcome::Answered => (key(ConditionKind::Investigate, "vendor"), None, None),
                 UdpOutcome::NoAnswer => (
                     key(ConditionKind::FirewallRule, "udp"),
-                    Some(format!("udp {spec} to {}", u.target)),
+                    Some(format!("UDP {spec} to {}", host_only(&u.target))),
                     None,
                 ),
             }
@@ -673,6 +673,16 @@ fn network_condition(
     }
 }
 
+/// A port check's target (always `host:port`) without its port (`10.0.0.5:6667` → `10.0.0.5`),
+/// so a rule reads "TCP 6667 to 10.0.0.5"; a bracketed IPv6 address loses its brackets.
+fn host_only(target: &str) -> &str {
+    let host = match target.rsplit_once(':') {
+        Some((h, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => target,
+    };
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
 /// The profile's port or range for a `ports[i]` requirement (the whole range, not the
 /// sampled ports), so a firewall rule opens what the product uses.
 fn port_spec(profile: &Profile, id: &str) -> Option<String> {
@@ -683,21 +693,6 @@ fn port_spec(profile: &Profile, id: &str) -> Option<String> {
         (None, Some(range)) => Some(range.clone()),
         _ => None,
     }
-}
-
-/// What a failed device requirement calls for, and whether the district can do it without
-/// replacing the device.
-fn device_action(r: &RequirementOutcome) -> (String, bool) {
-    let key = r.id.trim_start_matches("device.");
-    let remedy = r.remedy.clone().unwrap_or_default();
-    let platform = key == "os" && remedy.contains("not supported") || key == "architectures";
-    let replace = platform || key.starts_with("cpu") || key.starts_with("gpu");
-    let action = if remedy.is_empty() {
-        format!("bring {} to {}", r.title, r.expected)
-    } else {
-        remedy
-    };
-    (action, !replace)
 }
 
 /// Writes the recommendation.
@@ -737,13 +732,24 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
             .count() as u32;
         let reported = judged.iter().filter(|j| &j.site == site).count() as u32;
         let enough = reported >= min_devices;
-        if reported == 0 {
+        // Each gap is an action: who does what, where.
+        if reported == 0 && agents == 0 {
             gaps.push(format!(
-                "{site}: no device has reported ({agents} agent(s) in scope)"
+                "{site}: no device has reported and no agent is enrolled there; technology operations to enroll agents on at least {min_devices} representative device(s)"
+            ));
+        } else if reported == 0 {
+            gaps.push(format!(
+                "{site}: no device has reported; technology operations to check that its {agents} enrolled agent(s) are running and reach the controller{}",
+                if agents < min_devices {
+                    format!(", and to enroll {} more", min_devices - agents)
+                } else {
+                    String::new()
+                }
             ));
         } else if !enough {
             gaps.push(format!(
-                "{site}: {reported} device(s) reported; at least {min_devices} are needed to judge a site"
+                "{site}: {reported} device(s) reported, {min_devices} are needed to judge a site; technology operations to enroll and run {} more device(s) there",
+                min_devices - reported
             ));
         }
         coverage.push(SiteCoverage {
@@ -825,8 +831,41 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         .iter()
         .filter(|r| r.kind == RequirementKind::Device)
         .collect();
-    // Requirement → models failing it with no fix but replacement.
-    let mut unfixable: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Each model's devices judged on each device requirement: the cells first, so that a
+    // condition can say which models meet what another model fails.
+    struct Judging<'j> {
+        cell: Cell,
+        failing: Vec<(&'j Judged<'j>, &'j RequirementOutcome)>,
+        passing: usize,
+    }
+    let mut judging: BTreeMap<(String, String), Judging<'_>> = BTreeMap::new();
+    for (model, devices) in &models {
+        for req in &device_reqs {
+            let items: Vec<(&Judged<'_>, &RequirementOutcome)> = devices
+                .iter()
+                .filter_map(|j| j.outcomes.iter().find(|o| o.id == req.id).map(|o| (*j, o)))
+                .collect();
+            let cell = cell_of(items.iter().copied());
+            let passing = items
+                .iter()
+                .filter(|(_, o)| o.status == Status::Pass)
+                .count();
+            let failing = items
+                .into_iter()
+                .filter(|(_, o)| o.status == Status::Fail || o.status == Status::Warn)
+                .collect();
+            judging.insert(
+                (model.clone(), req.id.clone()),
+                Judging {
+                    cell,
+                    failing,
+                    passing,
+                },
+            );
+        }
+    }
+    // Requirement → models whose devices fail it and cannot be brought to it.
+    let mut replace: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (model, devices) in &models {
         let mut row = DeviceModelRow {
             model: model.clone(),
@@ -841,77 +880,127 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
             requirements: BTreeMap::new(),
         };
         for req in &device_reqs {
-            let items: Vec<(&Judged<'_>, &RequirementOutcome)> = devices
-                .iter()
-                .filter_map(|j| j.outcomes.iter().find(|o| o.id == req.id).map(|o| (*j, o)))
-                .collect();
-            let cell = cell_of(items.iter().copied());
-            let failing: Vec<&(&Judged<'_>, &RequirementOutcome)> = items
-                .iter()
-                .filter(|(_, o)| o.status == Status::Fail || o.status == Status::Warn)
-                .collect();
-            if let Some((_, first)) = failing.first() {
-                let (action, fixable) = device_action(first);
-                let required = failing
+            let Some(jd) = judging.get(&(model.clone(), req.id.clone())) else {
+                continue;
+            };
+            if let Some((_, first)) = jd.failing.first() {
+                let required = jd
+                    .failing
                     .iter()
                     .any(|(_, o)| o.critical && o.status == Status::Fail);
-                if !fixable && required {
-                    unfixable
-                        .entry(req.id.clone())
-                        .or_default()
-                        .insert(model.clone());
-                }
+                let fix = first.fix.unwrap_or(FixKind::UpgradePart);
+                let n = jd.failing.len();
+                let seen = format!(
+                    "{} of {} device(s) sampled: {} where {} is needed",
+                    n,
+                    devices.len(),
+                    first.observed,
+                    first.expected
+                );
+                let action = if fix.needs_other_hardware() {
+                    if required {
+                        replace
+                            .entry(req.id.clone())
+                            .or_default()
+                            .insert(model.clone());
+                    }
+                    // Models whose every sampled device meets it.
+                    let meeting: Vec<&str> = models
+                        .keys()
+                        .filter(|m| {
+                            judging
+                                .get(&((*m).clone(), req.id.clone()))
+                                .is_some_and(|o| o.failing.is_empty() && o.passing > 0)
+                        })
+                        .map(String::as_str)
+                        .collect();
+                    let instead = if meeting.is_empty() {
+                        "no model sampled meets it".to_owned()
+                    } else {
+                        format!("use or buy models that meet it: {}", meeting.join(", "))
+                    };
+                    format!(
+                        "{model}: replace {n} device(s), {} falls short ({seen}); {instead}",
+                        first.title
+                    )
+                } else {
+                    let remedy = first
+                        .remedy
+                        .clone()
+                        .unwrap_or_else(|| format!("bring {} to {}", first.title, first.expected));
+                    format!("{model}: {remedy} ({seen})")
+                };
                 device_conditions.push(Condition {
                     kind: ConditionKind::DeviceUpgrade,
-                    action: format!(
-                        "{model}: {action} ({} of {} device(s) sampled: {} where {} is needed)",
-                        failing.len(),
-                        devices.len(),
-                        first.observed,
-                        first.expected
-                    ),
+                    action,
                     owner: "technology operations (device management)".to_owned(),
                     required,
                     items: vec![model.clone()],
                     sites: Vec::new(),
                     seen: None,
-                    devices: Some(failing.len() as u32),
+                    devices: Some(n as u32),
                     requirements: vec![req.id.clone()],
-                    evidence: failing
+                    evidence: jd
+                        .failing
                         .iter()
                         .take(MAX_EVIDENCE)
                         .map(|(j, o)| evidence(j, o))
                         .collect(),
                 });
             }
-            row.status = worst(row.status, cell.status);
-            row.requirements.insert(req.id.clone(), cell);
+            row.status = worst(row.status, jd.cell.status);
+            row.requirements.insert(req.id.clone(), jd.cell.clone());
         }
         device_models.push(row);
     }
-    for (req, failing_models) in &unfixable {
-        if failing_models.len() == models.len() {
-            let title = device_reqs
-                .iter()
-                .find(|r| &r.id == req)
-                .map(|r| r.title.clone())
-                .unwrap_or_else(|| req.clone());
-            let evidence: Vec<Evidence> = device_conditions
-                .iter()
-                .filter(|c| c.requirements.contains(req))
-                .flat_map(|c| c.evidence.iter().cloned())
-                .take(MAX_EVIDENCE)
-                .collect();
-            blockers.push(Blocker {
-                requirement: req.clone(),
-                title,
-                reason: format!(
-                    "every device model sampled fails it and only replacing the devices would fix it ({})",
-                    failing_models.iter().cloned().collect::<Vec<_>>().join(", ")
-                ),
-                evidence,
-            });
+    // A requirement no sampled device meets, that only other devices would: the product cannot
+    // run on the district's devices as they are.
+    for (req, failing_models) in &replace {
+        let met = models.keys().any(|m| {
+            judging
+                .get(&(m.clone(), req.clone()))
+                .is_some_and(|o| o.passing > 0)
+        });
+        if met {
+            continue;
         }
+        let title = device_reqs
+            .iter()
+            .find(|r| &r.id == req)
+            .map(|r| r.title.clone())
+            .unwrap_or_else(|| req.clone());
+        let counts: Vec<String> = failing_models
+            .iter()
+            .filter_map(|m| {
+                let o = judging.get(&(m.clone(), req.clone()))?;
+                let (_, first) = o.failing.first()?;
+                Some(format!(
+                    "{m} ({} device(s): {})",
+                    o.failing.len(),
+                    first.observed
+                ))
+            })
+            .collect();
+        let expected = device_reqs
+            .iter()
+            .find(|r| &r.id == req)
+            .map(|r| r.expected.clone())
+            .unwrap_or_default();
+        let evidence: Vec<Evidence> = device_conditions
+            .iter()
+            .filter(|c| c.requirements.contains(req))
+            .flat_map(|c| c.evidence.iter().cloned())
+            .take(MAX_EVIDENCE)
+            .collect();
+        blockers.push(Blocker {
+            requirement: req.clone(),
+            title,
+            reason: format!(
+                "no device sampled meets it ({expected} is needed), and only other devices would: {}",
+                counts.join("; ")
+            ),
+            evidence,
+        });
     }
 
     // Uplink capacity per site.
@@ -1180,6 +1269,27 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         FleetVerdict::Compatible
     };
     let devices = judged.len();
+    // Whether the uplink was judged at all, said plainly where it was not.
+    let capacity = if per_user_down.is_none() && per_user_up.is_none() {
+        " Uplink capacity was not assessed: the profile states no bandwidth per user.".to_owned()
+    } else if spec.concurrent_users.values().all(|n| *n == 0) {
+        " Uplink capacity was not assessed: the evaluation plans no concurrent users at any site."
+            .to_owned()
+    } else {
+        let unmeasured: Vec<&str> = throughput
+            .iter()
+            .filter(|t| t.users > 0 && t.download.is_none() && t.upload.is_none())
+            .map(|t| t.site.as_str())
+            .collect();
+        if unmeasured.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Uplink capacity was not assessed at {}: no device there measured throughput.",
+                unmeasured.join(", ")
+            )
+        }
+    };
     let summary = match verdict {
         FleetVerdict::NotCompatible => format!(
             "{} cannot be used as planned: {}. {} device(s) at {} site(s) reported.",
@@ -1203,13 +1313,13 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
             }
         ),
         FleetVerdict::CompatibleWithConditions => format!(
-            "{} works on the district's devices and network once {required} action(s) are taken; {} device(s) at {} site(s) reported.",
+            "{} works on the district's devices and network once {required} action(s) are taken; {} device(s) at {} site(s) reported.{capacity}",
             profile.name,
             devices,
             coverage.len()
         ),
         FleetVerdict::Compatible => format!(
-            "{} works on the district's devices and network as they are: every requirement passed on {} device(s) at {} site(s).",
+            "{} works on the district's devices and network as they are: every requirement passed on {} device(s) at {} site(s).{capacity}",
             profile.name,
             devices,
             coverage.len()
@@ -1301,11 +1411,8 @@ fn network_condition_words(key: ConditionKey, p: Pending) -> Condition {
             format!("exempt {items} from TLS inspection{by} — re-signed at {sites}"),
             "web filter administrator",
         ),
-        (ConditionKind::FirewallRule, proto) => (
-            format!(
-                "open outbound {} in the firewall: {items} — closed at {sites}",
-                proto.to_uppercase()
-            ),
+        (ConditionKind::FirewallRule, _) => (
+            format!("open outbound {items} in the firewall — closed at {sites}"),
             "network operations (firewall)",
         ),
         (ConditionKind::NetworkPath, _) => (

@@ -104,12 +104,12 @@ fn devices(n: u32) -> String {
 pub fn throughput_words(t: &SiteThroughput) -> String {
     let way = |word: &str, d: &Option<SiteDirection>, need: Option<f64>| match d {
         Some(d) => format!(
-            "{word} {} Mbit/s of {} needed ({})",
+            "{word} {} Mbit/s measured, {} Mbit/s needed ({})",
             mbps(Some(d.mbps)),
             mbps(need),
             direction_words(d)
         ),
-        None => format!("{word} not measured ({} Mbit/s needed)", mbps(need)),
+        None => format!("{word} not measured, {} Mbit/s needed", mbps(need)),
     };
     format!(
         "{} users: {}; {}; carries {} users today",
@@ -322,7 +322,10 @@ pub fn markdown(r: &Recommendation) -> String {
     out
 }
 
-/// The first block of a UUID, enough to find a report in a list.
-fn short(id: &str) -> &str {
-    id.split('-').next().unwrap_or(id)
+/// The last 8 characters of an id: random in every UUID fitcheck makes (a report id is
+/// time-ordered at its start, so reports of one minute share their first block), enough to
+/// tell reports and agents apart in a list; links carry the whole id.
+pub fn short(id: &str) -> &str {
+    let cut = id.len().saturating_sub(8);
+    id.get(cut..).unwrap_or(id)
 }

@@ -123,7 +123,9 @@ fn report(d: &Dev, results: Vec<Value>, received: &str) -> InputReport {
     }
     let value = json!({
         "schema": "fitcheck.report/v1",
-        "report_id": format!("{:08x}-0000-4000-8000-000000000000", 0x1000_0000 + d.n),
+        // Time-ordered like the agent's (UUID v7): every report of the run shares its first
+        // block, and only the random tail tells them apart.
+        "report_id": format!("019ab3c2-5d10-7000-8000-{:012x}", 0x5e3a_91c0_0000u64 + u64::from(d.n) * 0x1_2f47),
         "agent": {"agent_id": agent_id(d.n), "version": "0.1.0", "labels": {"site": d.site}},
         "profile": {"id": "lab-product", "name": "Lab Product", "vendor": "Lab Vendor", "digest": digest},
         "started_at": "2026-11-20T10:00:00Z",
@@ -317,8 +319,8 @@ fn every_kind_of_condition() {
         "allow app.vendor.example in the web filter (seen: e2guardian) — blocked at lincoln",
         "allow cdn.vendor.example in the DNS filter (seen: Cisco Umbrella)",
         "exempt cdn.vendor.example from TLS inspection (seen: Fortinet_CA_SSL)",
-        "tcp 8801-8802 to media.vendor.example",
-        "udp 3478-3479 to media.vendor.example",
+        "open outbound TCP 8801-8802 to media.vendor.example in the firewall — closed at roosevelt",
+        "open outbound UDP 3478-3479 to media.vendor.example in the firewall — closed at roosevelt",
         "Acme Chromebook 3",
         "lincoln: raise uplink capacity or plan at most 40 concurrent users",
     ] {
@@ -423,6 +425,53 @@ fn an_os_no_device_can_run_is_not_compatible() {
     pdf_renders_with_the_verdict_first("not-compatible", &r);
 }
 
+/// Memory is soldered into student devices: RAM that no sampled model has is not a condition
+/// to meet by an upgrade; the product cannot run on the district's devices.
+#[test]
+fn memory_no_sampled_model_has_is_not_compatible() {
+    let small = |n, model, ram_gib| Dev {
+        n,
+        site: "lincoln",
+        model,
+        ram_gib,
+        os: ("chromeos", "ChromeOS", "126.0.6478"),
+    };
+    let devices = [
+        small(1, "Acme Chromebook 3", 2),
+        small(2, "Acme Chromebook 3", 2),
+        small(3, "Zed Book 5", 3),
+    ];
+    let reports = devices
+        .iter()
+        .map(|d| report(d, passing(300.0, 150.0), "2026-11-20T10:02:00Z"))
+        .collect();
+    let s = spec(&["lincoln"], &[("lincoln", 30)], true);
+    let r = run(&s, &devices, reports);
+    assert_eq!(r.verdict, FleetVerdict::NotCompatible, "{:#?}", r.blockers);
+    assert_eq!(r.blockers.len(), 1);
+    let b = &r.blockers[0];
+    assert_eq!(b.requirement, "device.ram_min_gib");
+    assert!(
+        b.reason.contains("Acme Chromebook 3 (2 device(s)")
+            && b.reason.contains("Zed Book 5 (1 device(s)"),
+        "the models and their counts: {}",
+        b.reason
+    );
+    let ram: Vec<_> = r
+        .conditions
+        .iter()
+        .filter(|c| c.requirements == ["device.ram_min_gib"])
+        .collect();
+    assert_eq!(ram.len(), 2, "{:#?}", r.conditions);
+    assert!(
+        ram.iter()
+            .all(|c| c.action.contains("replace") && !c.action.contains("upgrade to")),
+        "{:#?}",
+        ram
+    );
+    golden("not-compatible-memory", &r);
+}
+
 #[test]
 fn thin_coverage_is_insufficient_evidence() {
     let devices = [
@@ -460,10 +509,13 @@ fn thin_coverage_is_insufficient_evidence() {
     );
     let gaps = r.gaps.join("\n");
     assert!(
-        gaps.contains("washington: no device has reported"),
+        gaps.contains("washington: no device has reported and no agent is enrolled there; technology operations to enroll agents on at least 2"),
         "{gaps}"
     );
-    assert!(gaps.contains("roosevelt: 1 device(s) reported"), "{gaps}");
+    assert!(
+        gaps.contains("roosevelt: 1 device(s) reported, 2 are needed to judge a site; technology operations to enroll and run 1 more device(s) there"),
+        "{gaps}"
+    );
     // Not coordinated: one device's 90 Mbit/s cannot say whether 200 Mbit/s are there.
     assert!(gaps.contains("coordinated run"), "{gaps}");
     golden("insufficient", &r);
@@ -718,4 +770,44 @@ fn a_direction_not_measured_is_unknown_not_zero() {
         "{:?}",
         r.gaps
     );
+}
+
+#[test]
+fn capacity_that_was_not_assessed_is_said_plainly() {
+    let devices = [chromebook(1, "lincoln"), chromebook(2, "lincoln")];
+    let reports = || {
+        devices
+            .iter()
+            .map(|d| report(d, passing(300.0, 150.0), "2026-11-20T10:02:00Z"))
+            .collect()
+    };
+    // No planned users.
+    let s = spec(&["lincoln"], &[], true);
+    let r = run(&s, &devices, reports());
+    assert!(
+        r.summary
+            .contains("Uplink capacity was not assessed: the evaluation plans no concurrent users"),
+        "{}",
+        r.summary
+    );
+    // Planned users, but no device measured throughput.
+    let mut results = passing(300.0, 150.0);
+    results.pop();
+    let unmeasured = devices
+        .iter()
+        .map(|d| report(d, results.clone(), "2026-11-20T10:02:00Z"))
+        .collect();
+    let s = spec(&["lincoln"], &[("lincoln", 30)], true);
+    let r = run(&s, &devices, unmeasured);
+    assert_eq!(r.verdict, FleetVerdict::InsufficientEvidence);
+    assert!(
+        r.summary.contains(
+            "lincoln: throughput was not measured (give the evaluation a bandwidth plan)"
+        ),
+        "{}",
+        r.summary
+    );
+    // Measured: nothing to say.
+    let r = run(&s, &devices, reports());
+    assert!(!r.summary.contains("not assessed"), "{}", r.summary);
 }

@@ -82,6 +82,62 @@ pub enum RequirementKind {
     Device,
 }
 
+/// What meeting a requirement that is not met takes: decided where the requirement is judged,
+/// so that no reader has to guess it from the remedy's words.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FixKind {
+    /// Configure the network or a filter: an allow-list entry, a firewall rule, the path.
+    ConfigureNetwork,
+    /// Install or update software on the device (its OS, a browser), or free its disk.
+    UpdateSoftware,
+    /// Add or change a part the device takes.
+    UpgradePart,
+    /// Replace the device: what falls short is soldered or fixed (memory, processor, graphics,
+    /// screen, architecture, an operating system the hardware cannot run).
+    ReplaceDevice,
+    /// Nothing the district can do: only the vendor can change it.
+    NonePossible,
+}
+
+impl FixKind {
+    /// The word the report uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::ConfigureNetwork => "configure_network",
+            FixKind::UpdateSoftware => "update_software",
+            FixKind::UpgradePart => "upgrade_part",
+            FixKind::ReplaceDevice => "replace_device",
+            FixKind::NonePossible => "none_possible",
+        }
+    }
+
+    /// Whether the device itself cannot be brought to the requirement.
+    pub fn needs_other_hardware(self) -> bool {
+        matches!(self, FixKind::ReplaceDevice | FixKind::NonePossible)
+    }
+
+    /// The fix a requirement's kind and key take when its judge names no other.
+    fn default_for(kind: RequirementKind, id: &str) -> FixKind {
+        match kind {
+            RequirementKind::Dns
+            | RequirementKind::Http
+            | RequirementKind::Port
+            | RequirementKind::Network => FixKind::ConfigureNetwork,
+            RequirementKind::Device => match id.trim_start_matches("device.") {
+                "os" | "browser" | "disk_free_min_gib" => FixKind::UpdateSoftware,
+                // Student devices have their memory, processor and graphics soldered in, and
+                // their screen and architecture are the device's.
+                "ram_min_gib" | "cpu_cores_min" | "cpu_min_ghz" | "gpu" | "screen"
+                | "architectures" => FixKind::ReplaceDevice,
+                _ => FixKind::UpgradePart,
+            },
+        }
+    }
+}
+
 /// One requirement, judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +159,9 @@ pub struct RequirementOutcome {
     /// What to do about it, for anything but a pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remedy: Option<String>,
+    /// What kind of fix that is, for a fail or warn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixKind>,
 }
 
 /// Every requirement of a profile, judged, and the verdict.
@@ -145,11 +204,25 @@ impl Judge<'_> {
     }
 
     fn push(&mut self, line: Line, status: Status, observed: String, remedy: Option<String>) {
+        self.push_fix(line, status, observed, remedy, None);
+    }
+
+    /// [`push`](Self::push), with a fix other than the requirement's usual one.
+    fn push_fix(
+        &mut self,
+        line: Line,
+        status: Status,
+        observed: String,
+        remedy: Option<String>,
+        fix: Option<FixKind>,
+    ) {
         let status = match status {
             Status::Fail if !line.critical => Status::Warn,
             s => s,
         };
         let remedy = if status == Status::Pass { None } else { remedy };
+        let fix = matches!(status, Status::Fail | Status::Warn)
+            .then(|| fix.unwrap_or_else(|| FixKind::default_for(line.kind, &line.id)));
         self.out.push(RequirementOutcome {
             id: line.id,
             kind: line.kind,
@@ -159,6 +232,7 @@ impl Judge<'_> {
             observed,
             status,
             remedy,
+            fix,
         });
     }
 }
@@ -683,8 +757,8 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             Some(v) => format!("{} (version {v})", d.os.name),
             None => d.os.name.clone(),
         };
-        let (status, remedy) = judge_os(m, d);
-        j.push(l, status, observed, remedy);
+        let (status, remedy, fix) = judge_os(m, d);
+        j.push_fix(l, status, observed, remedy, fix);
     }
 
     if !m.architectures.is_empty() {
@@ -721,7 +795,10 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             l,
             status,
             observed,
-            Some(format!("upgrade to at least {} GiB of RAM", fmt_num(min))),
+            Some(format!(
+                "use a device with at least {} GiB of RAM (student devices' memory is soldered in)",
+                fmt_num(min)
+            )),
         );
     }
 
@@ -813,7 +890,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                     Status::Fail
                 },
                 format!("{sw}×{sh}"),
-                Some(format!("use a display of at least {w}×{h}")),
+                Some(format!("use a device whose screen shows at least {w}×{h}")),
             ),
             (Detection::NoneFound, _, _) => {
                 j.push(l, Status::Unknown, "no display connected".to_owned(), None);
@@ -886,7 +963,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 l,
                 status,
                 observed,
-                Some("upgrade or replace the device's graphics".to_owned()),
+                Some("use a device whose graphics meet this".to_owned()),
             );
         }
     }
@@ -947,9 +1024,14 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     }
 }
 
-fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Option<String>) {
+/// The OS judged, its remedy, and the fix when it is not the usual update: a family the
+/// profile does not support takes other devices.
+fn judge_os(
+    m: &crate::profile::DeviceMinimums,
+    d: &DeviceFacts,
+) -> (Status, Option<String>, Option<FixKind>) {
     let Some(family) = d.os.family else {
-        return (Status::Unknown, None);
+        return (Status::Unknown, None, None);
     };
     let entries: Vec<_> =
         m.os.iter()
@@ -974,6 +1056,7 @@ fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Opt
                     d.os.distribution.as_deref().unwrap_or("this distribution"),
                     distributions.join(", ")
                 )),
+                Some(FixKind::UpdateSoftware),
             );
         }
         let mut supported: Vec<String> = Vec::new();
@@ -989,20 +1072,21 @@ fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Opt
                 "this OS is not supported; use a device running {}",
                 supported.join(" or ")
             )),
+            Some(FixKind::ReplaceDevice),
         );
     }
     let have = d.os.version.as_deref().and_then(Version::find_in);
     let mut unknown = false;
     for e in &entries {
         match (e.min(), &have) {
-            (None, _) => return (Status::Pass, None),
-            (Some(min), Some(v)) if *v >= min => return (Status::Pass, None),
+            (None, _) => return (Status::Pass, None, None),
+            (Some(min), Some(v)) if *v >= min => return (Status::Pass, None, None),
             (Some(_), None) => unknown = true,
             _ => {}
         }
     }
     if unknown {
-        return (Status::Unknown, None);
+        return (Status::Unknown, None, None);
     }
     let want = entries
         .iter()
@@ -1017,6 +1101,7 @@ fn judge_os(m: &crate::profile::DeviceMinimums, d: &DeviceFacts) -> (Status, Opt
     (
         Status::Fail,
         Some(format!("upgrade the {what} to {family} {want} or later")),
+        None,
     )
 }
 

@@ -418,3 +418,58 @@ fn filtered_udp_media_says_whether_tcp_443_is_a_fallback() {
     );
     assert!(!observed.contains("blocked"), "{observed}");
 }
+
+/// Every requirement that is not met says what kind of fix it takes, decided where it is
+/// judged: soldered parts and the device's own platform take other devices, software takes an
+/// update, the network takes configuration; a pass takes none.
+#[test]
+fn each_shortfall_names_its_kind_of_fix() {
+    use fitcheck_core::evaluate::FixKind;
+    let fix = |e: &fitcheck_core::evaluate::Evaluation, id: &str| {
+        e.requirements
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.fix)
+    };
+    let p = profile(
+        "[device]\nram_min_gib = 512\ncpu_cores_min = 4\ndisk_free_min_gib = 20\n[[device.os]]\nfamily = \"windows\"\nmin_version = \"11\"\n[[device.browser]]\nname = \"chrome\"\nmin_version = \"120\"\n[device.gpu]\nrequired = true\n",
+    );
+    let e = evaluate(&p, &device(), &[]);
+    assert_eq!(fix(&e, "device.ram_min_gib"), Some(FixKind::ReplaceDevice));
+    assert_eq!(
+        fix(&e, "device.cpu_cores_min"),
+        Some(FixKind::ReplaceDevice)
+    );
+    assert_eq!(fix(&e, "device.gpu"), Some(FixKind::ReplaceDevice));
+    assert_eq!(
+        fix(&e, "device.disk_free_min_gib"),
+        Some(FixKind::UpdateSoftware)
+    );
+    assert_eq!(fix(&e, "device.browser"), Some(FixKind::UpdateSoftware));
+    // An old version of a supported OS is an update; an OS family the profile does not support
+    // is other devices.
+    assert_eq!(fix(&e, "device.os"), Some(FixKind::UpdateSoftware));
+    let mac_only = profile("[device]\n[[device.os]]\nfamily = \"macos\"\nmin_version = \"13\"\n");
+    assert_eq!(
+        fix(&evaluate(&mac_only, &device(), &[]), "device.os"),
+        Some(FixKind::ReplaceDevice)
+    );
+    let net = profile("[[dns]]\nname = \"app.example\"\n");
+    let blocked = [dns(
+        "dns[0]",
+        "app.example",
+        DnsOutcome::Sinkholed,
+        &["0.0.0.0"],
+    )];
+    assert_eq!(
+        fix(&evaluate(&net, &device(), &blocked), "dns[0]"),
+        Some(FixKind::ConfigureNetwork)
+    );
+    let resolved = [dns(
+        "dns[0]",
+        "app.example",
+        DnsOutcome::Resolved,
+        &["192.0.2.1"],
+    )];
+    assert_eq!(fix(&evaluate(&net, &device(), &resolved), "dns[0]"), None);
+}

@@ -143,10 +143,7 @@ fn readable(iso: &str) -> String {
     }
 }
 
-/// The first block of a UUID: enough to tell reports apart in a list.
-pub fn short(id: &str) -> &str {
-    id.split('-').next().unwrap_or(id)
-}
+pub use crate::render::short;
 
 /// A link to a stored report, by its short id.
 pub fn report_link(report_id: &str) -> Markup {

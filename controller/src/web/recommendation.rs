@@ -581,7 +581,7 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                             th scope="row" { (c.site) }
                             td.num { (c.agents) }
                             td.num { (c.devices_reported) }
-                            td { @if c.enough { (status(Status::Pass)) } @else { span.st.st-fail { span aria-hidden="true" { "✗" } " Not enough" } } }
+                            td { @if c.enough { span.st.st-pass { span aria-hidden="true" { "✓" } " Yes" } } @else { span.st.st-fail { span aria-hidden="true" { "✗" } " Not yet" } } }
                         }
                     }
                 }
