@@ -117,11 +117,22 @@ fn path_at(doc: &Spanned<DeTable<'_>>, offset: usize) -> String {
     out
 }
 
-/// serde's words for types, in a profile author's words.
-fn plain_types(message: &str) -> String {
+/// What a port must be, in the words of every profile error about one.
+pub(crate) const PORT_WORDS: &str = "a port number from 1 to 65535";
+
+/// serde's words for types, in a profile author's words; `path` names the key, for the words
+/// of a number that is a port or a status.
+fn plain_types(message: &str, path: &str) -> String {
+    let small = if path.ends_with("port") {
+        format!("expected {PORT_WORDS}")
+    } else if path.contains("expect_status") {
+        "expected an HTTP status from 100 to 599".to_owned()
+    } else {
+        "expected a whole number from 0 to 65535".to_owned()
+    };
     message
         .replace("expected f64", "expected a number")
-        .replace("expected u16", "expected a whole number from 0 to 65535")
+        .replace("expected u16", &small)
         .replace("expected u32", "expected a whole number")
         .replace("expected u64", "expected a whole number")
         .replace("expected a boolean", "expected true or false")
@@ -146,11 +157,11 @@ pub(crate) fn syntax_error(
 ) -> ProfileError {
     let offset = err.span().map_or(0, |s| s.start);
     let (line, column) = line_column(text, offset);
-    let mut message = plain_types(&err.message().trim().replace('\n', "; "));
     let mut path = match (doc, err.span()) {
         (Some(doc), Some(_)) => path_at(doc, offset),
         _ => String::new(),
     };
+    let mut message = plain_types(&err.message().trim().replace('\n', "; "), &path);
     if let Some(field) = message
         .strip_prefix("missing field `")
         .and_then(|m| m.strip_suffix('`'))

@@ -284,7 +284,7 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             if !(100..=599).contains(s) {
                 c.push(
                     at(&base, &[Seg::Key("expect_status"), Seg::Index(j)]),
-                    format!("{s} is not an HTTP status; expected 100-599"),
+                    format!("{s} is not an HTTP status; expected an HTTP status from 100 to 599"),
                 );
             }
         }
@@ -304,7 +304,7 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             ),
             (Some(0), None) => c.push(
                 at(&base, &[Seg::Key("port")]),
-                "0 is not a port; expected 1-65535",
+                format!("0 is not a port; expected {}", super::location::PORT_WORDS),
             ),
             (Some(_), None) => {}
             (None, Some(r)) => match PortRange::parse(r) {
@@ -315,7 +315,10 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
                 ),
                 Err(PortRangeError::Zero) => c.push(
                     at(&base, &[Seg::Key("range")]),
-                    format!("{r:?} includes port 0; ports are 1-65535"),
+                    format!(
+                        "{r:?} includes port 0; each end must be {}",
+                        super::location::PORT_WORDS
+                    ),
                 ),
                 Err(PortRangeError::Reversed) => {
                     let (a, b) = r.split_once('-').unwrap_or((r, r));
@@ -531,6 +534,32 @@ mod tests {
         assert_eq!(PortRange::parse("0-10"), Err(PortRangeError::Zero));
         assert_eq!(PortRange::parse("80"), Err(PortRangeError::Malformed));
         assert_eq!(PortRange::parse("80-70000"), Err(PortRangeError::Malformed));
+    }
+
+    #[test]
+    fn every_port_error_says_what_a_port_is_in_the_same_words() {
+        let head = "format = 1\nid = \"p\"\nname = \"P\"\nvendor = \"V\"\nreviewed = \"2026-01-01\"\nsources = [\"https://v.example/\"]\n";
+        for port in ["70000", "0", "-1"] {
+            let text = format!(
+                "{head}[[ports]]\nprotocol = \"tcp\"\nhost = \"a.example\"\nport = {port}\n"
+            );
+            let err = crate::profile::Profile::parse("p.toml", &text)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains(super::super::location::PORT_WORDS),
+                "port = {port}: {err}"
+            );
+        }
+        let text = format!(
+            "{head}[[ports]]\nprotocol = \"tcp\"\nhost = \"a.example\"\nrange = \"0-10\"\n"
+        );
+        let err = crate::profile::Profile::parse("p.toml", &text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(super::super::location::PORT_WORDS), "{err}");
     }
 
     #[test]
