@@ -189,14 +189,16 @@ impl Layout {
         self.y -= 11.0;
     }
 
-    /// Horizontal bars: measured against needed, both scaled to the larger.
-    fn bars(&mut self, label: &str, measured: Option<f64>, needed: Option<f64>, ok: bool) {
-        let (Some(m), Some(n)) = (measured, needed) else {
+    /// One horizontal bar of what was measured, on the chart's shared `scale` (Mbit/s at full
+    /// width, the same for every site), with the need marked by a dark line across it.
+    fn bar(&mut self, label: &str, measured: Option<f64>, needed: Option<f64>, scale: f64) {
+        let Some(m) = measured else {
             return;
         };
-        let max = m.max(n).max(0.001);
+        let ok = needed.is_none_or(|n| m >= n);
         let full = TEXT_W - 150.0;
-        self.room(26.0);
+        let at = |v: f64| (v / scale.max(0.001)).clamp(0.0, 1.0) as f32 * full;
+        self.room(18.0);
         self.y -= 12.0;
         self.text_line(MARGIN + 12.0, &win_ansi(label), 8.5, false, (0.2, 0.2, 0.2));
         let y = self.y;
@@ -207,12 +209,13 @@ impl Layout {
         };
         let c = self.page();
         c.set_fill_rgb(r, g, b);
-        c.rect(MARGIN + 130.0, y - 1.0, (m / max) as f32 * full, 6.0);
+        c.rect(MARGIN + 130.0, y - 1.0, at(m).max(1.0), 7.0);
         c.fill_nonzero();
-        c.set_fill_rgb(0.55, 0.55, 0.6);
-        c.rect(MARGIN + 130.0, y - 9.0, (n / max) as f32 * full, 6.0);
-        c.fill_nonzero();
-        self.y -= 10.0;
+        if let Some(n) = needed {
+            c.set_fill_rgb(0.05, 0.05, 0.1);
+            c.rect(MARGIN + 130.0 + at(n) - 0.75, y - 4.0, 1.5, 13.0);
+            c.fill_nonzero();
+        }
     }
 
     fn finish(mut self) -> Vec<u8> {
@@ -454,8 +457,25 @@ pub fn recommendation_pdf(r: &Recommendation) -> Vec<u8> {
     }
     if !r.throughput.is_empty() {
         l.heading("Uplink capacity by site");
+        // One scale for every site and both directions, so bars compare across the page.
+        let scale = r
+            .throughput
+            .iter()
+            .flat_map(|t| {
+                [
+                    t.download_measured_mbps,
+                    t.download_needed_mbps,
+                    t.upload_measured_mbps,
+                    t.upload_needed_mbps,
+                ]
+            })
+            .flatten()
+            .fold(0.0f64, f64::max);
         l.paragraph(
-            "Bars: measured (colour) against needed (grey), download.",
+            &format!(
+                "Bars: what each site measured (green: enough, red: short), all on one scale from 0 to {} Mbit/s; the dark mark on each bar is what its planned users need.",
+                crate::render::mbps(Some(scale))
+            ),
             8.0,
             false,
             MARGIN,
@@ -474,12 +494,19 @@ pub fn recommendation_pdf(r: &Recommendation) -> Vec<u8> {
                 MARGIN,
                 12.0,
             );
-            l.bars(
+            l.bar(
                 &format!("{} download", t.site),
                 t.download_measured_mbps,
                 t.download_needed_mbps,
-                t.status != Status::Fail,
+                scale,
             );
+            l.bar(
+                &format!("{} upload", t.site),
+                t.upload_measured_mbps,
+                t.upload_needed_mbps,
+                scale,
+            );
+            l.y -= 4.0;
         }
     }
     if !r.notes.is_empty() {

@@ -31,7 +31,8 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
-fn mbps(v: Option<f64>) -> String {
+/// A figure in Mbit/s as the pages print it: whole above 100, one decimal below, — for none.
+pub fn mbps(v: Option<f64>) -> String {
     v.map_or("—".to_owned(), |v| {
         if v >= 100.0 {
             format!("{v:.0}")
