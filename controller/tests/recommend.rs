@@ -811,3 +811,139 @@ fn capacity_that_was_not_assessed_is_said_plainly() {
     let r = run(&s, &devices, reports());
     assert!(!r.summary.contains("not assessed"), "{}", r.summary);
 }
+
+/// How bad a verdict is: a worse report may only keep it or move it down this list.
+fn severity(v: FleetVerdict) -> u8 {
+    match v {
+        FleetVerdict::Compatible => 0,
+        FleetVerdict::CompatibleWithConditions => 1,
+        FleetVerdict::InsufficientEvidence => 2,
+        FleetVerdict::NotCompatible => 3,
+    }
+}
+
+/// One way a device's report gets worse: a result's outcome, a figure, or a device fact.
+const DEGRADATIONS: usize = 12;
+
+fn degrade(kind: usize, dev: &mut Dev, results: &mut [Value]) {
+    match kind {
+        0 => {
+            results[0] = dns(
+                0,
+                "app.vendor.example",
+                "sinkholed",
+                json!({"a": ["0.0.0.0"]}),
+            )
+        }
+        1 => results[1] = dns(1, "cdn.vendor.example", "timeout", json!({})),
+        2 => {
+            results[2] = http(
+                0,
+                "https://app.vendor.example/",
+                "blocked_by_filter",
+                json!({"blocking_layer": "http_filter"}),
+            )
+        }
+        3 => {
+            results[3] = http(
+                1,
+                "https://cdn.vendor.example/",
+                "tls_intercepted",
+                json!({"blocking_layer": "tls_interception"}),
+            )
+        }
+        4 => results[4] = tcp("filtered"),
+        5 => results[5] = udp("no_answer"),
+        6 => results[6] = latency(400.0, 9.0),
+        7 => {
+            let b = &results[7];
+            let (d, u) = (
+                b["download_mbps"].as_f64().unwrap_or(0.0),
+                b["upload_mbps"].as_f64().unwrap_or(0.0),
+            );
+            results[7] = bandwidth(d / 10.0, u / 10.0);
+        }
+        8 => dev.ram_gib = 2,
+        // An older ChromeOS is worse only than a current one, not than an OS not supported.
+        9 if dev.os.0 == "chromeos" => dev.os = ("chromeos", "ChromeOS", "118.0.5993"),
+        9 => {}
+        10 => dev.os = ("windows", "Windows 11 Pro", "10.0.22631"),
+        _ => {
+            // The upload not measured at all.
+            results[7]["upload_mbps"] = Value::Null;
+            results[7]["upload_samples"] = Value::Null;
+        }
+    }
+}
+
+/// The verdict never gets better when a report gets worse: every single worsening and every
+/// pair of worsenings of any device's report, from a fleet where everything passes, one that
+/// already has conditions, one a step from not compatible (three of four devices on an OS the
+/// profile does not support) and one not compatible, keeps the verdict or makes it worse. Exhaustive over the
+/// degradations above (no sampling, so the test cannot pass or fail by chance).
+#[test]
+fn the_verdict_never_gets_better_when_a_report_gets_worse() {
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        chromebook(3, "roosevelt"),
+        chromebook(4, "roosevelt"),
+    ];
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 100), ("roosevelt", 100)],
+        true,
+    );
+    let verdict = |state: &[(Dev, Vec<Value>)]| {
+        let devs: Vec<Dev> = state.iter().map(|(d, _)| d.clone()).collect();
+        let reports = state
+            .iter()
+            .map(|(d, r)| report(d, r.clone(), "2026-11-20T10:02:00Z"))
+            .collect();
+        run(&s, &devs, reports).verdict
+    };
+    let starts: [&[(usize, usize)]; 4] = [
+        &[],
+        &[(0, 2)],
+        &[(0, 10), (1, 10), (2, 10)],
+        &[(0, 10), (1, 10), (2, 10), (3, 10)],
+    ];
+    for start in starts {
+        let mut base: Vec<(Dev, Vec<Value>)> = devices
+            .iter()
+            .map(|d| (d.clone(), passing(300.0, 150.0)))
+            .collect();
+        for (device, kind) in start {
+            let (d, r) = &mut base[*device];
+            degrade(*kind, d, r);
+        }
+        let v0 = verdict(&base);
+        let mut checked = 0;
+        for first in 0..devices.len() * DEGRADATIONS {
+            let mut one = base.clone();
+            {
+                let (d, r) = &mut one[first / DEGRADATIONS];
+                degrade(first % DEGRADATIONS, d, r);
+            }
+            let v1 = verdict(&one);
+            assert!(
+                severity(v1) >= severity(v0),
+                "worsening {first} of {start:?}: {v0:?} became {v1:?}"
+            );
+            for second in first..devices.len() * DEGRADATIONS {
+                let mut two = one.clone();
+                {
+                    let (d, r) = &mut two[second / DEGRADATIONS];
+                    degrade(second % DEGRADATIONS, d, r);
+                }
+                let v2 = verdict(&two);
+                assert!(
+                    severity(v2) >= severity(v1),
+                    "worsening {second} after {first} of {start:?}: {v1:?} became {v2:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 900, "{checked} pairs checked");
+    }
+}
