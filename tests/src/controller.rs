@@ -337,6 +337,16 @@ impl Client {
         Ok((status, resp.json().await.unwrap_or(Value::Null)))
     }
 
+    /// GET a page as the logged-in person: its status and text.
+    pub async fn get_text(&self, path: &str) -> Result<(u16, String)> {
+        let resp = self
+            .with_session(self.http.get(format!("{}{path}", self.base)))
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.text().await?))
+    }
+
     /// POST a body (JSON, or any text with its content type) as the logged-in person.
     pub async fn post(&self, path: &str, body: String, content_type: &str) -> Result<(u16, Value)> {
         let resp = self
