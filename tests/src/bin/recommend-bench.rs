@@ -248,13 +248,13 @@ async fn fill(pool: &AnyPool, o: &Opts, runs: &[String], digest: &str) -> Result
                 ));
             }
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for n in start..end {
+            for (n, agent) in agents.iter().enumerate().take(end).skip(start) {
                 let report_id = format!("019ab3c2-5d10-7000-8{run:03x}-{n:012x}");
-                let body = report_body(n, run, o, &agents[n], &report_id, digest).to_string();
+                let body = report_body(n, run, o, agent, &report_id, digest).to_string();
                 bytes += body.len() as u64;
                 q = q
                     .bind(report_id)
-                    .bind(agents[n].clone())
+                    .bind(agent.clone())
                     .bind(evaluation.clone())
                     .bind(digest.to_owned())
                     .bind(site_name(n % o.sites))
@@ -440,7 +440,10 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
             let (status, text) = client.get_text(&path).await?;
             seconds.push(t.elapsed().as_secs_f64());
             if status != 200 {
-                bail!("{path}: {status}: {}", text.chars().take(300).collect::<String>());
+                bail!(
+                    "{path}: {status}: {}",
+                    text.chars().take(300).collect::<String>()
+                );
             }
             bytes = text.len();
         }
