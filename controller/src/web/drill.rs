@@ -158,9 +158,13 @@ pub fn seen(result: &CheckResult) -> Markup {
 /// The latest report of each agent, as the engine counts them; and the ones they supersede.
 fn latest(reports: &[InputReport]) -> (Vec<&InputReport>, Vec<&InputReport>) {
     let current = crate::recommend::latest_per_agent(reports);
+    // A set, not a scan of `current` per report: a district's evaluation holds tens of
+    // thousands of reports.
+    let newest: std::collections::HashSet<&str> =
+        current.iter().map(|c| c.report_id.as_str()).collect();
     let older = reports
         .iter()
-        .filter(|r| !current.iter().any(|c| c.report_id == r.report_id))
+        .filter(|r| !newest.contains(r.report_id.as_str()))
         .collect();
     (current, older)
 }
