@@ -1,8 +1,8 @@
 //! The controller as a process, for tests that kill and restart it and for benchmarks: started
 //! from the built binary on loopback (or inside a network namespace, at a [`Place`]) with its
 //! own data directory (and optionally PostgreSQL),
-//! ended by PID (SIGTERM, or SIGKILL for a crash), and an HTTPS client that trusts its
-//! certificate.
+//! ended by PID (SIGTERM, or SIGKILL for a crash), an HTTPS client that trusts its
+//! certificate, and agents enrolled with it.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::lab::{run_bounded, workspace_binary};
+use crate::lab::{agent_cli, agent_command, run_bounded, workspace_binary};
 
 /// A controller process.
 #[derive(Debug)]
@@ -262,6 +262,29 @@ impl ControllerProcess {
             .with_context(|| format!("no secret in {:?}", f.stdout))
     }
 
+    /// Enrolls the agent whose state is `state` with `secret`, labelled `site=SITE`, as a
+    /// person would with `fitcheck-agent enroll`; fails with its output when it is refused.
+    pub fn enroll_agent(&self, secret: &str, state: &Path, site: &str) -> Result<()> {
+        let f = agent_cli(
+            &[
+                "enroll",
+                "--controller",
+                &self.base(),
+                "--secret",
+                secret,
+                "--fingerprint",
+                &self.fingerprint,
+                "--label",
+                &format!("site={site}"),
+            ],
+            state,
+        )?;
+        if !f.status.success() {
+            bail!("enroll: {}{}", f.stdout, f.stderr);
+        }
+        Ok(())
+    }
+
     /// An HTTPS client that trusts this controller's certificate.
     pub fn client(&self) -> Result<Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -289,6 +312,22 @@ impl Drop for ControllerProcess {
             let _ = c.wait();
         }
     }
+}
+
+/// Starts `fitcheck-agent daemon ARGS --state-dir STATE`, its standard error appended to `log`.
+pub fn spawn_agent_daemon(args: &[&str], state: &Path, log: &Path) -> Result<Child> {
+    let mut daemon = vec!["daemon"];
+    daemon.extend_from_slice(args);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("opening {}", log.display()))?;
+    agent_command(&daemon, state)?
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .context("starting the agent's daemon")
 }
 
 /// A client of one controller, logged in or not.

@@ -1,6 +1,8 @@
 //! The network-namespace lab: namespaces joined by veth pairs (two for `tests/lab.rs`, three
 //! for `tests/filters.rs`), processes started inside them (as root or as a given user) and
-//! always ended, a lab PKI, and commands with a time limit.
+//! always ended, the servers every lab runs (dnsmasq, nginx, coturn, nftables), a lab PKI,
+//! configuration templates, and commands with a time limit; and the agent as every test runs
+//! it ([`AgentSetup`], in a lab's [`World`] or on loopback).
 //!
 //! Rules every lab test follows: traffic goes only to loopback or to addresses inside
 //! namespaces the test created; every wait is bounded; a test ends only the processes it
@@ -123,6 +125,159 @@ pub fn agent_run(
         report: serde_json::from_str(&text).context("the report is not JSON")?,
         seconds: f.elapsed.as_secs_f64(),
     })
+}
+
+/// How the tests run `fitcheck-agent run`: where, trusting what, for how long. Each run gets
+/// `DIR/NAME.toml` (its profile), `DIR/NAME.json` (its report) and `DIR/NAME-state`, in a clean
+/// environment: no proxy settings but those its [`How`] names.
+#[derive(Debug, Clone)]
+pub struct AgentSetup {
+    /// The agent binary ([`agent_binary`]).
+    pub binary: PathBuf,
+    /// Where each run's profile, report and state go.
+    pub dir: PathBuf,
+    /// The lab namespace it runs in, ended with this process (parent-death signal); this
+    /// process's own network when `None`.
+    pub netns: Option<String>,
+    /// What the device trusts (`SSL_CERT_FILE`); the system's store when `None`.
+    pub trust: Option<PathBuf>,
+    /// More arguments for every run (`--public-roots`, `--concurrency`).
+    pub args: Vec<String>,
+    /// How long one run may take.
+    pub limit: Duration,
+    /// Put before the run's name in the copies kept under `$FITCHECK_LAB_REPORTS`.
+    pub copy_prefix: String,
+}
+
+/// How one agent run reaches the network.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct How<'a> {
+    /// HTTPS_PROXY and HTTP_PROXY.
+    pub proxy: Option<&'a str>,
+    pub no_proxy: Option<&'a str>,
+    /// Run as this user (a numeric id; its group of the same id) instead of root, in a lab
+    /// namespace.
+    pub user: Option<&'a str>,
+    /// More arguments for `run`.
+    pub extra: &'a [&'a str],
+}
+
+/// The `PATH` of an agent run.
+const AGENT_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl AgentSetup {
+    /// Runs the agent on `profile` as the run `name` (see [`agent_run`]).
+    pub fn run(&self, name: &str, profile: &str, how: How<'_>) -> Result<AgentRun> {
+        let dir = self.files_of(name, how.user)?;
+        let profile_path = dir.join(format!("{name}.toml"));
+        write_mode(&profile_path, profile, 0o644)?;
+        let out = dir.join(format!("{name}.json"));
+        let mut cmd = self.command(how.user)?;
+        cmd.env_clear().env("PATH", AGENT_PATH);
+        if let Some(trust) = &self.trust {
+            cmd.env("SSL_CERT_FILE", trust);
+        }
+        if let Some(p) = how.proxy {
+            cmd.env("HTTPS_PROXY", p).env("HTTP_PROXY", p);
+        }
+        if let Some(n) = how.no_proxy {
+            cmd.env("NO_PROXY", n);
+        }
+        cmd.args(["run", "--quiet"])
+            .args(&self.args)
+            .arg("--profile")
+            .arg(&profile_path)
+            .arg("--json")
+            .arg(&out)
+            .arg("--state-dir")
+            .arg(dir.join(format!("{name}-state")))
+            .args(how.extra);
+        let copy_as = format!("{}{name}", self.copy_prefix);
+        agent_run(&mut cmd, self.limit, name, &out, &copy_as)
+    }
+
+    /// Where the run `name` keeps its files: [`AgentSetup::dir`], or for a run as another user
+    /// a directory of its own there, owned by that user.
+    fn files_of(&self, name: &str, user: Option<&str>) -> Result<PathBuf> {
+        let Some(user) = user else {
+            return Ok(self.dir.clone());
+        };
+        let dir = self.dir.join(format!("{name}-files"));
+        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let id: u32 = user
+            .parse()
+            .with_context(|| format!("an agent run's user is a numeric id, not {user:?}"))?;
+        std::os::unix::fs::chown(&dir, Some(id), Some(id))
+            .with_context(|| format!("handing {} to {id}", dir.display()))?;
+        Ok(dir)
+    }
+
+    /// The agent binary as a command: inside the lab namespace as `user`, or here.
+    fn command(&self, user: Option<&str>) -> Result<Command> {
+        match (&self.netns, user) {
+            (Some(ns), user) => {
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", ns, SETPRIV]);
+                as_user(&mut cmd, user)
+                    .args(["--pdeathsig", "KILL", "--"])
+                    .arg(&self.binary);
+                Ok(cmd)
+            }
+            (None, None) => Ok(Command::new(&self.binary)),
+            (None, Some(u)) => bail!("an agent run as user {u} runs in a lab namespace"),
+        }
+    }
+}
+
+/// `setpriv`'s arguments that switch to `user` (a name or UID; its group of the same name, no
+/// supplementary groups), when given.
+fn as_user<'c>(setpriv: &'c mut Command, user: Option<&str>) -> &'c mut Command {
+    if let Some(u) = user {
+        setpriv
+            .arg(format!("--reuid={u}"))
+            .arg(format!("--regid={u}"))
+            .arg("--clear-groups");
+    }
+    setpriv
+}
+
+/// A lab with its servers running: its namespaces and processes, its directory, and how its
+/// agent runs. Dropping it tears the lab down first, then removes the directory.
+#[derive(Debug)]
+pub struct World {
+    pub lab: Lab,
+    pub dir: tempfile::TempDir,
+    pub agent: AgentSetup,
+}
+
+impl World {
+    /// The lab's directory: configuration, logs, profiles and reports.
+    pub fn d(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs the agent ([`AgentSetup::run`]), panicking when it could not.
+    #[track_caller]
+    pub fn run_agent(&self, name: &str, profile: &str, how: How<'_>) -> AgentRun {
+        self.agent.run(name, profile, how).or_panic()
+    }
+}
+
+/// What every lab starts from: the agent binary (said on stderr, as `<tag>: agent …`) and a
+/// fresh directory `<prefix>…` in the temporary directory.
+pub fn prepare(tag: &str, prefix: &str) -> Result<(PathBuf, tempfile::TempDir)> {
+    let t0 = Instant::now();
+    let agent = agent_binary()?;
+    eprintln!(
+        "{tag}: agent {} ({:.1} s)",
+        agent.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .context("creating the lab's directory")?;
+    Ok((agent, dir))
 }
 
 /// What every lab needs: namespaces, nftables, a resolver, a web server and a STUN server.
@@ -265,6 +420,21 @@ pub fn agent_binary() -> Result<PathBuf> {
         return Ok(p);
     }
     workspace_binary("fitcheck-agent")
+}
+
+/// `fitcheck-agent ARGS --state-dir STATE`, without the environment's proxy settings.
+pub fn agent_command(args: &[&str], state: &Path) -> Result<Command> {
+    let mut cmd = Command::new(agent_binary()?);
+    without_proxies(&mut cmd)
+        .args(args)
+        .arg("--state-dir")
+        .arg(state);
+    Ok(cmd)
+}
+
+/// Runs [`agent_command`] to the end (at most 120 s: enrolling, uploading).
+pub fn agent_cli(args: &[&str], state: &Path) -> Result<Finished> {
+    run_bounded(&mut agent_command(args, state)?, Duration::from_secs(120))
 }
 
 /// The workspace crates whose sources go into the binaries the tests run.
@@ -542,12 +712,7 @@ impl Lab {
         let err = out.try_clone()?;
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns, SETPRIV]);
-        if let Some(u) = user {
-            cmd.arg(format!("--reuid={u}"))
-                .arg(format!("--regid={u}"))
-                .arg("--clear-groups");
-        }
-        let child = cmd
+        let child = as_user(&mut cmd, user)
             .args(["--pdeathsig", "KILL", "--"])
             .args(args)
             .stdin(Stdio::null())
@@ -562,6 +727,83 @@ impl Lab {
             log: log.to_path_buf(),
         });
         Ok(pid)
+    }
+
+    /// Loads the nftables ruleset in `file` into `ns`.
+    pub fn load_nft(&self, ns: &str, file: &Path) -> Result<()> {
+        self.exec(ns, &["nft", "-f", &file.display().to_string()])?;
+        Ok(())
+    }
+
+    /// Starts dnsmasq in `ns` with the configuration `conf`, its output going to `log`.
+    pub fn spawn_dnsmasq(&mut self, name: &str, ns: &str, conf: &Path, log: &Path) -> Result<u32> {
+        let conf = format!("--conf-file={}", conf.display());
+        self.spawn(
+            name,
+            ns,
+            &["/usr/sbin/dnsmasq", "--keep-in-foreground", &conf],
+            log,
+        )
+    }
+
+    /// Starts nginx in `ns` with the prefix `prefix` and the configuration `conf`; it writes
+    /// its start-up errors to `startup_log` and its output goes to `log`.
+    pub fn spawn_nginx(
+        &mut self,
+        name: &str,
+        ns: &str,
+        prefix: &Path,
+        conf: &Path,
+        startup_log: &Path,
+        log: &Path,
+    ) -> Result<u32> {
+        let (prefix, conf) = (prefix.display().to_string(), conf.display().to_string());
+        let startup_log = startup_log.display().to_string();
+        self.spawn(
+            name,
+            ns,
+            &[
+                "/usr/sbin/nginx",
+                "-p",
+                &prefix,
+                "-c",
+                &conf,
+                "-e",
+                &startup_log,
+            ],
+            log,
+        )
+    }
+
+    /// Starts coturn in `ns` as a plain STUN server (no TURN, TLS, CLI or RFC 5780) on every
+    /// address of `ips` at `port`, keeping its database and PID file in `dir` and its output in
+    /// `dir/turnserver.out`.
+    pub fn spawn_stun(&mut self, ns: &str, ips: &[Ipv4Addr], port: u16, dir: &Path) -> Result<u32> {
+        let ips: Vec<String> = ips.iter().map(Ipv4Addr::to_string).collect();
+        let port = port.to_string();
+        let db = dir.join("turndb").display().to_string();
+        let pidfile = dir.join("turnserver.pid").display().to_string();
+        let mut args = vec!["/usr/bin/turnserver", "-n"];
+        for ip in &ips {
+            args.extend(["--listening-ip", ip]);
+        }
+        args.extend([
+            "--listening-port",
+            &port,
+            "--stun-only",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--no-rfc5780",
+            "--db",
+            &db,
+            "--pidfile",
+            &pidfile,
+            "--log-file",
+            "stdout",
+            "--simple-log",
+        ]);
+        self.spawn("turnserver", ns, &args, &dir.join("turnserver.out"))
     }
 
     /// Waits up to `limit` until the file at `path` contains `needle` (a server's "ready" line,
@@ -858,6 +1100,28 @@ pub fn render(template: &str, vars: &[(&str, String)]) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// Renders `template` with `vars` ([`render`]) into `dir/name`; returns that path.
+pub fn write_config(
+    dir: &Path,
+    name: &str,
+    template: &str,
+    vars: &[(&str, String)],
+) -> Result<PathBuf> {
+    let path = dir.join(name);
+    let text = render(template, vars).with_context(|| format!("rendering {name}"))?;
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Writes `text` to `path` with the permissions `mode` (servers and unprivileged agent runs read
+/// the lab's files as other users).
+pub fn write_mode(path: &Path, text: &str, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("setting the mode of {}", path.display()))
 }
 
 /// Panics with the whole error chain (`{:#}`), without anyhow's backtrace noise.

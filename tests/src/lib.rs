@@ -1,4 +1,11 @@
-//! Helpers for the end-to-end tests.
+//! Helpers for the end-to-end tests: one harness every test file shares.
+//!
+//! - [`lab`]: the network-namespace lab (namespaces, the servers started in them, a lab PKI,
+//!   commands with a time limit) and the agent run in it or on loopback.
+//! - [`expect`]: expectations on the agent's reports that collect every failure of a test.
+//! - [`controller`]: the controller as a process, a client of its API, and agents enrolled
+//!   with it.
 
 pub mod controller;
+pub mod expect;
 pub mod lab;

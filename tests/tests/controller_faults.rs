@@ -11,14 +11,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::controller::{Client, ControllerProcess, sample_report};
-use fitcheck_tests::lab::{agent_binary, run_bounded, without_proxies};
+use fitcheck_tests::controller::{Client, ControllerProcess, sample_report, spawn_agent_daemon};
+use fitcheck_tests::lab::{Finished, agent_cli, run_bounded};
 use serde_json::{Value, json};
 
 /// A fresh database on the PostgreSQL server the suite was given.
@@ -247,64 +247,43 @@ async fn controller_killed_while_agents_deliver_postgres() {
     kill9_while_agents_deliver(Some(postgres_database())).await;
 }
 
-fn agent(args: &[&str], state: &Path) -> fitcheck_tests::lab::Finished {
-    let mut cmd = Command::new(agent_binary().unwrap());
-    without_proxies(&mut cmd)
-        .args(args)
-        .arg("--state-dir")
-        .arg(state);
-    run_bounded(&mut cmd, Duration::from_secs(120)).unwrap()
+/// An agent (its state in `dir/agent`) enrolled with a controller that then stops, and `n`
+/// reports it made (as `run --json` would have) handed to `upload` while the controller is down.
+struct Offline {
+    controller: ControllerProcess,
+    state: PathBuf,
+    /// The ids of the reports made.
+    sent: BTreeSet<String>,
+    /// What `upload` did.
+    upload: Finished,
 }
 
-/// Writes `n` reports as `run --json` would have, made by the agent of `state`.
-fn offline_reports(dir: &Path, state: &Path, n: usize) -> Vec<(String, String)> {
+fn offline_agent(dir: &Path, n: usize) -> Offline {
+    let state = dir.join("agent");
+    let mut controller = ControllerProcess::start(&dir.join("controller"), None).unwrap();
+    controller
+        .enroll_agent(&controller.secret().unwrap(), &state, "lincoln")
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    controller.terminate().unwrap();
     let id = std::fs::read_to_string(state.join("agent-id")).unwrap();
-    (0..n)
-        .map(|i| {
-            let r = sample_report(id.trim(), "lincoln").unwrap();
-            let path = dir.join(format!("report-{i}.json"));
-            std::fs::write(&path, r.to_string()).unwrap();
-            (
-                path.display().to_string(),
-                r["report_id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn enroll_agent(controller: &ControllerProcess, state: &Path) {
-    let secret = controller.secret().unwrap();
-    let f = agent(
-        &[
-            "enroll",
-            "--controller",
-            &controller.base(),
-            "--secret",
-            &secret,
-            "--fingerprint",
-            &controller.fingerprint,
-            "--label",
-            "site=lincoln",
-        ],
+    let mut paths = Vec::new();
+    let mut sent = BTreeSet::new();
+    for i in 0..n {
+        let r = sample_report(id.trim(), "lincoln").unwrap();
+        let path = dir.join(format!("report-{i}.json"));
+        std::fs::write(&path, r.to_string()).unwrap();
+        paths.push(path.display().to_string());
+        sent.insert(r["report_id"].as_str().unwrap().to_owned());
+    }
+    let mut args = vec!["upload"];
+    args.extend(paths.iter().map(String::as_str));
+    let upload = agent_cli(&args, &state).unwrap();
+    Offline {
+        controller,
         state,
-    );
-    assert!(f.status.success(), "enroll: {}{}", f.stdout, f.stderr);
-}
-
-fn spawn_daemon(state: &Path, log: &Path) -> std::process::Child {
-    without_proxies(&mut Command::new(agent_binary().unwrap()))
-        .args(["daemon", "--state-dir"])
-        .arg(state)
-        .stdout(std::process::Stdio::null())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-                .unwrap(),
-        )
-        .spawn()
-        .unwrap()
+        sent,
+        upload,
+    }
 }
 
 fn daemon_log(dir: &Path) -> String {
@@ -334,17 +313,13 @@ fn spool_len(state: &Path) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_made_while_the_controller_is_down_arrive_when_it_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("agent");
-    let mut controller = ControllerProcess::start(&dir.path().join("controller"), None).unwrap();
-    enroll_agent(&controller, &state);
-    controller.terminate().unwrap();
-
     // The controller is down: reports are kept, the upload says so.
-    let files = offline_reports(dir.path(), &state, 12);
-    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    let mut args = vec!["upload"];
-    args.extend(&paths);
-    let f = agent(&args, &state);
+    let Offline {
+        mut controller,
+        state,
+        sent,
+        upload: f,
+    } = offline_agent(dir.path(), 12);
     assert!(
         !f.status.success(),
         "upload cannot succeed with the controller down"
@@ -354,7 +329,7 @@ async fn reports_made_while_the_controller_is_down_arrive_when_it_returns() {
     // The daemon retries; the controller comes back once the daemon has tried and failed. Its
     // backoff (1 s doubling, at most 300 s) decides when it tries again: the wait allows for
     // the longest.
-    let mut daemon = spawn_daemon(&state, &dir.path().join("daemon.log"));
+    let mut daemon = spawn_agent_daemon(&[], &state, &dir.path().join("daemon.log")).unwrap();
     let log = dir.path().join("daemon.log");
     wait_until(
         Duration::from_secs(120),
@@ -374,7 +349,6 @@ async fn reports_made_while_the_controller_is_down_arrive_when_it_returns() {
         .unwrap();
     let id = std::fs::read_to_string(state.join("agent-id")).unwrap();
     let stored: BTreeSet<String> = stored_ids(&client, id.trim()).await.into_iter().collect();
-    let sent: BTreeSet<String> = files.into_iter().map(|(_, id)| id).collect();
     assert_eq!(stored, sent);
     controller.terminate().unwrap();
 }
@@ -382,15 +356,12 @@ async fn reports_made_while_the_controller_is_down_arrive_when_it_returns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_killed_mid_delivery_neither_loses_nor_doubles() {
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("agent");
-    let mut controller = ControllerProcess::start(&dir.path().join("controller"), None).unwrap();
-    enroll_agent(&controller, &state);
-    controller.terminate().unwrap();
-    let files = offline_reports(dir.path(), &state, 200);
-    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    let mut args = vec!["upload"];
-    args.extend(&paths);
-    agent(&args, &state);
+    let Offline {
+        mut controller,
+        state,
+        sent,
+        ..
+    } = offline_agent(dir.path(), 200);
     assert_eq!(spool_len(&state), 200);
     controller.restart().unwrap();
 
@@ -400,7 +371,7 @@ async fn an_agent_killed_mid_delivery_neither_loses_nor_doubles() {
     let mut left = vec![spool_len(&state)];
     for _ in 0..2 {
         let before = left[left.len() - 1];
-        let mut daemon = spawn_daemon(&state, &dir.path().join("daemon.log"));
+        let mut daemon = spawn_agent_daemon(&[], &state, &dir.path().join("daemon.log")).unwrap();
         wait_until(Duration::from_secs(120), "delivery from the spool", || {
             spool_len(&state) < before
         })
@@ -410,7 +381,7 @@ async fn an_agent_killed_mid_delivery_neither_loses_nor_doubles() {
         left.push(spool_len(&state));
     }
     eprintln!("spooled before and after each kill: {left:?}");
-    let mut daemon = spawn_daemon(&state, &dir.path().join("daemon.log"));
+    let mut daemon = spawn_agent_daemon(&[], &state, &dir.path().join("daemon.log")).unwrap();
     wait_for_empty_spool(&state, Duration::from_secs(300)).await;
     let _ = daemon.kill();
     let _ = daemon.wait();
@@ -425,7 +396,6 @@ async fn an_agent_killed_mid_delivery_neither_loses_nor_doubles() {
     let stored = stored_ids(&client, id.trim()).await;
     let distinct: BTreeSet<String> = stored.iter().cloned().collect();
     assert_eq!(stored.len(), distinct.len(), "a report is stored twice");
-    let sent: BTreeSet<String> = files.into_iter().map(|(_, id)| id).collect();
     assert_eq!(distinct, sent, "reports lost");
     controller.terminate().unwrap();
 }

@@ -6,11 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use fitcheck_tests::controller::ControllerProcess;
-use fitcheck_tests::lab::{agent_binary, run_bounded, without_proxies};
+use fitcheck_tests::controller::{ControllerProcess, spawn_agent_daemon};
+use fitcheck_tests::lab::run_bounded;
 use serde_json::{Value, json};
 
 fn rfc3339_in(seconds: i64) -> String {
@@ -84,36 +84,11 @@ async fn agents_of_a_site_measure_together_and_the_site_total_is_their_sum() {
     let mut daemons = Vec::new();
     for n in 0..2 {
         let state = dir.path().join(format!("agent-{n}"));
-        let f = run_bounded(
-            without_proxies(&mut Command::new(agent_binary().unwrap()))
-                .args([
-                    "enroll",
-                    "--controller",
-                    &controller.base(),
-                    "--secret",
-                    &secret,
-                ])
-                .args([
-                    "--fingerprint",
-                    &controller.fingerprint,
-                    "--label",
-                    "site=lincoln",
-                ])
-                .arg("--state-dir")
-                .arg(&state),
-            Duration::from_secs(60),
-        )
-        .unwrap();
-        assert!(f.status.success(), "{}{}", f.stdout, f.stderr);
-        daemons.push(
-            without_proxies(&mut Command::new(agent_binary().unwrap()))
-                .args(["daemon", "--once", "--state-dir"])
-                .arg(&state)
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(dir.path().join(format!("daemon-{n}.log"))).unwrap())
-                .spawn()
-                .unwrap(),
-        );
+        controller
+            .enroll_agent(&secret, &state, "lincoln")
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let log = dir.path().join(format!("daemon-{n}.log"));
+        daemons.push(spawn_agent_daemon(&["--once"], &state, &log).unwrap());
     }
     for (n, mut d) in daemons.into_iter().enumerate() {
         let deadline = std::time::Instant::now() + Duration::from_secs(120);

@@ -54,11 +54,12 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::lab::{self, Lab, OrPanic, Tool};
+use fitcheck_tests::expect::{Failures, pretty, requirement, text};
+use fitcheck_tests::lab::{self, AgentRun, AgentSetup, How, Lab, OrPanic, Tool, World};
 use serde_json::Value;
 
 /// The device's network and the edge's address on it.
@@ -172,27 +173,6 @@ const EXTRA_TOOLS: [Tool; 6] = [
     },
 ];
 
-/// The lab with its servers running.
-struct World {
-    lab: Lab,
-    dir: tempfile::TempDir,
-    agent: PathBuf,
-    dev: String,
-    edge: String,
-}
-
-impl World {
-    fn d(&self) -> &Path {
-        self.dir.path()
-    }
-    fn squid_dir(&self) -> PathBuf {
-        self.d().join("squid")
-    }
-    fn guardian_dir(&self) -> PathBuf {
-        self.d().join("e2guardian")
-    }
-}
-
 fn vars(dir: &Path) -> Vec<(&'static str, String)> {
     vec![
         ("DIR", dir.display().to_string()),
@@ -227,17 +207,6 @@ fn vars(dir: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn write_config(dir: &Path, into: &Path, template: &str) -> PathBuf {
-    let text = lab::render(template, &vars(dir)).or_panic();
-    std::fs::write(into, text).unwrap();
-    into.to_path_buf()
-}
-
-fn write_mode(path: &Path, text: &str, mode: u32) {
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
 /// The numeric user and group ids of a system user (`proxy`, `e2guardian`).
 fn ids(user: &str) -> (u32, u32) {
     let id = |flag: &str| -> u32 {
@@ -258,10 +227,6 @@ fn chown_tree(path: &Path, owner: (u32, u32)) {
             chown_tree(&e.unwrap().path(), owner);
         }
     }
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
 }
 
 /// Sets up the three namespaces, the links, the delay line and the firewall rules.
@@ -360,10 +325,12 @@ fn build_network(lab: &mut Lab, d: &Path, dev: &str, edge: &str, inet: &str) {
     }
 
     // The firewall.
-    let dev_nft = write_config(d, &d.join("dev.nft"), include_str!("../lab/dev.nft.in"));
-    let edge_nft = write_config(d, &d.join("edge.nft"), include_str!("../lab/edge.nft.in"));
-    lab.exec(dev, &["nft", "-f", &s(&dev_nft)]).or_panic();
-    lab.exec(edge, &["nft", "-f", &s(&edge_nft)]).or_panic();
+    let config =
+        |name: &str, template: &str| lab::write_config(d, name, template, &vars(d)).or_panic();
+    let dev_nft = config("dev.nft", include_str!("../lab/dev.nft.in"));
+    let edge_nft = config("edge.nft", include_str!("../lab/edge.nft.in"));
+    lab.load_nft(dev, &dev_nft).or_panic();
+    lab.load_nft(edge, &edge_nft).or_panic();
     // The TLS/SNI filter: the connection opens, the ClientHello naming sni.fitlab.test is reset.
     lab.exec(
         edge,
@@ -418,122 +385,55 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
     let proxy = ids("proxy");
     let guardian = ids("e2guardian");
 
-    let dnsmasq = write_config(
-        d,
-        &d.join("dnsmasq.conf"),
-        include_str!("../lab/edge-dnsmasq.conf.in"),
-    );
-    lab.spawn(
-        "dnsmasq",
-        edge,
-        &[
-            "/usr/sbin/dnsmasq",
-            "--keep-in-foreground",
-            &format!("--conf-file={}", s(&dnsmasq)),
-        ],
-        &d.join("dnsmasq.out"),
-    )
-    .or_panic();
-
-    let control = write_config(
-        d,
-        &d.join("control-dnsmasq.conf"),
+    let config =
+        |name: &str, template: &str| lab::write_config(d, name, template, &vars(d)).or_panic();
+    let dnsmasq = config("dnsmasq.conf", include_str!("../lab/edge-dnsmasq.conf.in"));
+    lab.spawn_dnsmasq("dnsmasq", edge, &dnsmasq, &d.join("dnsmasq.out"))
+        .or_panic();
+    let control = config(
+        "control-dnsmasq.conf",
         include_str!("../lab/inet-control-dnsmasq.conf.in"),
     );
-    lab.spawn(
+    lab.spawn_dnsmasq(
         "control dnsmasq",
         inet,
-        &[
-            "/usr/sbin/dnsmasq",
-            "--keep-in-foreground",
-            &format!("--conf-file={}", s(&control)),
-        ],
+        &control,
         &d.join("control-dnsmasq.out"),
     )
     .or_panic();
 
-    let blockpage = write_config(
-        d,
-        &d.join("blockpage").join("nginx.conf"),
+    let blockpage = config(
+        "blockpage/nginx.conf",
         include_str!("../lab/edge-blockpage-nginx.conf.in"),
     );
-    lab.spawn(
+    lab.spawn_nginx(
         "block-page nginx",
         edge,
-        &[
-            "/usr/sbin/nginx",
-            "-p",
-            &s(&d.join("blockpage")),
-            "-c",
-            &s(&blockpage),
-            "-e",
-            &s(&d.join("blockpage").join("startup.log")),
-        ],
+        &d.join("blockpage"),
+        &blockpage,
+        &d.join("blockpage").join("startup.log"),
         &d.join("blockpage.out"),
     )
     .or_panic();
-
-    let nginx = write_config(
-        d,
-        &d.join("nginx.conf"),
-        include_str!("../lab/inet-nginx.conf.in"),
-    );
-    lab.spawn(
+    let nginx = config("nginx.conf", include_str!("../lab/inet-nginx.conf.in"));
+    lab.spawn_nginx(
         "nginx",
         inet,
-        &[
-            "/usr/sbin/nginx",
-            "-p",
-            &s(d),
-            "-c",
-            &s(&nginx),
-            "-e",
-            &s(&d.join("nginx-startup.log")),
-        ],
+        d,
+        &nginx,
+        &d.join("nginx-startup.log"),
         &d.join("nginx.out"),
     )
     .or_panic();
 
-    lab.spawn(
-        "turnserver",
-        inet,
-        &[
-            "/usr/bin/turnserver",
-            "-n",
-            "--listening-ip",
-            &MEDIA_IP.to_string(),
-            "--listening-ip",
-            &STUN_IP.to_string(),
-            "--listening-ip",
-            &TURN_IP.to_string(),
-            "--listening-port",
-            &STUN_PORT.to_string(),
-            "--stun-only",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            "--no-rfc5780",
-            "--db",
-            &s(&d.join("turndb")),
-            "--pidfile",
-            &s(&d.join("turnserver.pid")),
-            "--log-file",
-            "stdout",
-            "--simple-log",
-        ],
-        &d.join("turnserver.out"),
-    )
-    .or_panic();
+    lab.spawn_stun(inet, &[MEDIA_IP, STUN_IP, TURN_IP], STUN_PORT, d)
+        .or_panic();
 
     // squid, as `proxy` from the start (it never changes user, so the parent-death signal
     // holds), with its certificate database initialised in its directory.
     let sq = d.join("squid");
     std::fs::create_dir_all(&sq).unwrap();
-    let squid_conf = write_config(
-        d,
-        &sq.join("squid.conf"),
-        include_str!("../lab/squid.conf.in"),
-    );
+    let squid_conf = config("squid/squid.conf", include_str!("../lab/squid.conf.in"));
     chown_tree(&sq, proxy);
     let certgen = lab::run_bounded(
         Command::new(lab::SETPRIV)
@@ -556,7 +456,12 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
         "squid",
         edge,
         Some("proxy"),
-        &["/usr/sbin/squid", "-N", "-f", &s(&squid_conf)],
+        &[
+            "/usr/sbin/squid",
+            "-N",
+            "-f",
+            &squid_conf.display().to_string(),
+        ],
         &d.join("squid.out"),
     )
     .or_panic();
@@ -565,14 +470,12 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
     // list.
     let eg = d.join("e2guardian");
     std::fs::create_dir_all(eg.join("lists")).unwrap();
-    let eg_conf = write_config(
-        d,
-        &eg.join("e2guardian.conf"),
+    let eg_conf = config(
+        "e2guardian/e2guardian.conf",
         include_str!("../lab/e2guardian.conf.in"),
     );
-    let eg_f1 = write_config(
-        d,
-        &eg.join("e2guardianf1.conf"),
+    let eg_f1 = config(
+        "e2guardian/e2guardianf1.conf",
         include_str!("../lab/e2guardianf1.conf.in"),
     );
     let lists = format!("{}/lists/", eg.display());
@@ -599,7 +502,12 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
         "e2guardian",
         edge,
         Some("e2guardian"),
-        &["/usr/sbin/e2guardian", "-N", "-c", &s(&eg_conf)],
+        &[
+            "/usr/sbin/e2guardian",
+            "-N",
+            "-c",
+            &eg_conf.display().to_string(),
+        ],
         &d.join("e2guardian.out"),
     )
     .or_panic();
@@ -633,19 +541,13 @@ fn start_servers(lab: &mut Lab, d: &Path, edge: &str, inet: &str) {
 
 fn start_world() -> World {
     let t0 = Instant::now();
-    let agent = lab::agent_binary().or_panic();
-    eprintln!(
-        "filters: agent {} ({:.1} s)",
-        agent.display(),
-        t0.elapsed().as_secs_f64()
-    );
-    let dir = tempfile::Builder::new()
-        .prefix("fitlab-filters-")
-        .tempdir()
-        .unwrap();
+    let (agent, dir) = lab::prepare("filters", "fitlab-filters-").or_panic();
     let d = dir.path().to_path_buf();
     // squid, e2guardian and the unprivileged agent runs reach their own files below this.
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let write_mode = |path: &Path, text: &str, mode: u32| {
+        lab::write_mode(path, text, mode).or_panic();
+    };
 
     let internet = lab::make_pki(INTERNET_CA_CN, &PRODUCT_HOSTS).or_panic();
     // The filter CA, and the block-page server's certificate from it for the name it blocks.
@@ -683,252 +585,21 @@ fn start_world() -> World {
         "filters: namespaces {dev}, {edge}, {inet} up, servers listening ({:.1} s)",
         t0.elapsed().as_secs_f64()
     );
-    World {
-        lab,
-        dir,
-        agent,
-        dev,
-        edge,
-    }
-}
-
-/// How one agent run reaches the network.
-#[derive(Default, Clone, Copy)]
-struct How<'a> {
-    /// HTTPS_PROXY and HTTP_PROXY.
-    proxy: Option<&'a str>,
-    no_proxy: Option<&'a str>,
-    /// Run as this user (nobody) instead of root.
-    user: Option<&'a str>,
-    /// More arguments for `run`.
-    extra: &'a [&'a str],
-}
-
-use lab::AgentRun;
-
-fn run_agent(w: &World, name: &str, profile: &str, how: How<'_>) -> AgentRun {
-    // An unprivileged run writes into a directory of its own.
-    let d = match how.user {
-        Some(user) => {
-            let p = w.d().join(format!("{name}-files"));
-            std::fs::create_dir(&p).unwrap();
-            let id: u32 = user.parse().unwrap();
-            std::os::unix::fs::chown(&p, Some(id), Some(id)).unwrap();
-            p
-        }
-        None => w.d().to_path_buf(),
+    let agent = AgentSetup {
+        binary: agent,
+        dir: d.clone(),
+        netns: Some(dev),
+        trust: Some(d.join("device-trust.pem")),
+        args: vec![
+            "--concurrency".to_owned(),
+            "32".to_owned(),
+            "--public-roots".to_owned(),
+            d.join("internet-ca.pem").display().to_string(),
+        ],
+        limit: Duration::from_secs(60),
+        copy_prefix: "filters-".to_owned(),
     };
-    let profile_path = d.join(format!("{name}.toml"));
-    write_mode(&profile_path, profile, 0o644);
-    let out = d.join(format!("{name}.json"));
-    let state = d.join(format!("{name}-state"));
-    let mut cmd = Command::new("ip");
-    cmd.env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("SSL_CERT_FILE", w.d().join("device-trust.pem"));
-    if let Some(p) = how.proxy {
-        cmd.env("HTTPS_PROXY", p).env("HTTP_PROXY", p);
-    }
-    if let Some(n) = how.no_proxy {
-        cmd.env("NO_PROXY", n);
-    }
-    cmd.args(["netns", "exec", &w.dev, lab::SETPRIV]);
-    if let Some(u) = how.user {
-        cmd.arg(format!("--reuid={u}"))
-            .arg(format!("--regid={u}"))
-            .arg("--clear-groups");
-    }
-    cmd.args(["--pdeathsig", "KILL", "--"])
-        .arg(&w.agent)
-        .args(["run", "--quiet", "--concurrency", "32", "--public-roots"])
-        .arg(w.d().join("internet-ca.pem"))
-        .arg("--profile")
-        .arg(&profile_path)
-        .arg("--json")
-        .arg(&out)
-        .arg("--state-dir")
-        .arg(&state)
-        .args(how.extra);
-    lab::agent_run(
-        &mut cmd,
-        Duration::from_secs(60),
-        name,
-        &out,
-        &format!("filters-{name}"),
-    )
-    .or_panic()
-}
-
-/// Every failed expectation of every run, so one test run shows all discrepancies at once.
-#[derive(Default)]
-struct Failures(Vec<String>);
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
-}
-
-fn st(v: &Value) -> &str {
-    v.as_str().unwrap_or_default()
-}
-
-/// Expectations on one run's report.
-struct Expect<'a> {
-    run: &'a AgentRun,
-    failures: &'a mut Failures,
-}
-
-impl Expect<'_> {
-    fn fail(&mut self, what: String) {
-        self.failures
-            .0
-            .push(format!("[{} run] {what}", self.run.name));
-    }
-
-    fn that(&mut self, ok: bool, what: impl Into<String>) {
-        if !ok {
-            let what = what.into();
-            self.fail(what);
-        }
-    }
-
-    fn results(&self, req: &str) -> Vec<Value> {
-        self.run.report["results"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter(|r| r["requirement"] == req)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The single result for `req`, checked to be `check` with `outcome`.
-    fn one(&mut self, req: &str, check: &str, outcome: &str) -> Option<Value> {
-        let found = self.results(req);
-        if found.len() != 1 {
-            self.fail(format!(
-                "{req}: expected one result, found {}: {}",
-                found.len(),
-                pretty(&Value::Array(found))
-            ));
-            return None;
-        }
-        let r = found.into_iter().next()?;
-        if r["check"] != check || r["outcome"] != outcome {
-            self.fail(format!(
-                "{req} ({}): expected check {check} outcome {outcome}, got check {} outcome {}: {}",
-                st(&r["target"]),
-                r["check"],
-                r["outcome"],
-                pretty(&r)
-            ));
-            // One failure per wrong result: its details are not checked against the outcome
-            // it should have had.
-            return None;
-        }
-        Some(r)
-    }
-
-    /// An HTTP result with `outcome` and `blocking_layer` (absent when `None`).
-    fn http(&mut self, req: &str, outcome: &str, layer: Option<&str>) -> Option<Value> {
-        let r = self.one(req, "http", outcome)?;
-        let got = &r["evidence"]["blocking_layer"];
-        let ok = match layer {
-            Some(l) => got == l,
-            None => got.is_null(),
-        };
-        if !ok {
-            self.fail(format!(
-                "{req} ({}): expected blocking_layer {}, got {got}: {}",
-                st(&r["target"]),
-                layer.unwrap_or("(none)"),
-                pretty(&r)
-            ));
-            return None;
-        }
-        Some(r)
-    }
-
-    /// Checks a property of a result, quoting the result when it does not hold.
-    fn on(&mut self, req: &str, r: Option<&Value>, ok: impl FnOnce(&Value) -> bool, what: &str) {
-        if let Some(r) = r
-            && !ok(r)
-        {
-            self.fail(format!(
-                "{req} ({}): expected {what}: {}",
-                st(&r["target"]),
-                pretty(r)
-            ));
-        }
-    }
-
-    /// The filter named: `evidence.signature.vendor`.
-    fn vendor(&mut self, req: &str, r: Option<&Value>, vendor: &str) {
-        self.on(
-            req,
-            r,
-            |r| r["evidence"]["signature"]["vendor"] == vendor,
-            &format!("evidence.signature.vendor {vendor:?}"),
-        );
-    }
-
-    /// `evidence.proxy`: the proxy used, or none.
-    fn proxy(&mut self, req: &str, r: Option<&Value>, proxy: Option<&str>) {
-        self.on(
-            req,
-            r,
-            |r| match proxy {
-                Some(p) => r["evidence"]["proxy"] == p,
-                None => r["evidence"]["proxy"].is_null(),
-            },
-            &format!("evidence.proxy {}", proxy.unwrap_or("absent")),
-        );
-    }
-
-    /// A certificate issued by `issuer_cn`, trusted by the system, public or not.
-    fn cert(&mut self, req: &str, r: Option<&Value>, issuer_cn: &str, public: bool) {
-        self.on(
-            req,
-            r,
-            |r| {
-                let c = &r["evidence"]["certificate"];
-                st(&c["issuer"]).contains(issuer_cn)
-                    && c["trusted_by_system"] == true
-                    && c["publicly_trusted"] == public
-            },
-            &format!(
-                "certificate issued by {issuer_cn}, trusted_by_system true, publicly_trusted {public}"
-            ),
-        );
-    }
-
-    /// The evaluation of requirement `id`: `status`, and a remedy containing every one of
-    /// `remedy` (none at all for a pass).
-    fn judged(&mut self, id: &str, status: &str, remedy: &[&str]) {
-        let reqs = self.run.report["evaluation"]["requirements"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let Some(r) = reqs.iter().find(|r| r["id"] == id) else {
-            self.fail(format!("evaluation has no requirement {id}"));
-            return;
-        };
-        let text = st(&r["remedy"]);
-        let ok = r["status"] == status
-            && remedy.iter().all(|m| text.contains(m))
-            && (status != "pass" || r["remedy"].is_null());
-        if !ok {
-            self.fail(format!(
-                "evaluation {id}: expected status {status} with a remedy naming {remedy:?}: {}",
-                pretty(r)
-            ));
-        }
-    }
-}
-
-fn check<'a>(run: &'a AgentRun, failures: &'a mut Failures) -> Expect<'a> {
-    Expect { run, failures }
+    World { lab, dir, agent }
 }
 
 const HEADER: &str = r#"format = 1
@@ -1145,9 +816,10 @@ struct Counters {
 }
 
 fn counters(w: &World) -> Counters {
-    let edge = |name: &str| lab::nft_counter(&w.edge, ("inet", "fitlab"), name).or_panic();
+    let edge_ns = w.lab.ns("edge").or_panic();
+    let edge = |name: &str| lab::nft_counter(&edge_ns, ("inet", "fitlab"), name).or_panic();
     let table = lab::must(&Lab::in_ns(
-        &w.edge,
+        &edge_ns,
         &["iptables", "-L", "FORWARD", "-v", "-x", "-n"],
     ))
     .or_panic();
@@ -1164,16 +836,16 @@ fn counters(w: &World) -> Counters {
         udp_turn_dropped: edge("udp_turn_dropped"),
         icmp_lost: edge("icmp_lost"),
         icmp_echo_forwarded: edge("icmp_echo_forwarded"),
-        blockpage_dnat: lab::nft_counter(&w.edge, ("ip", "fitlab_nat"), "blockpage_dnat")
+        blockpage_dnat: lab::nft_counter(&edge_ns, ("ip", "fitlab_nat"), "blockpage_dnat")
             .or_panic(),
         sni_reset,
-        to_block_address: lab::nft_counter(&w.dev, ("inet", "fitlab"), "to_block_address")
+        to_block_address: lab::nft_counter(&w.lab.dev, ("inet", "fitlab"), "to_block_address")
             .or_panic(),
     }
 }
 
 fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failures) {
-    let mut e = check(run, f);
+    let mut e = f.run(run);
     let resolver = format!("{EDGE_IP}:53");
     for (i, name, outcome, a) in [
         (0, "app.fitlab.test", "resolved", Some(APP_IP.to_string())),
@@ -1195,7 +867,7 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
         let d = e.one(&req, "dns", outcome);
         e.on(
             &req,
-            d.as_ref(),
+            d,
             |d| {
                 d["target"] == name
                     && d["evidence"]["resolvers"] == serde_json::json!([resolver.clone()])
@@ -1212,21 +884,21 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     let h = e.http("http[0]", "reachable", None);
     e.on(
         "http[0]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["status"] == 200 && h["evidence"]["address"] == APP_IP.to_string(),
         "status 200 from 10.232.2.10",
     );
-    e.cert("http[0]", h.as_ref(), INTERNET_CA_CN, true);
-    e.proxy("http[0]", h.as_ref(), None);
+    e.cert("http[0]", h, INTERNET_CA_CN, true);
+    e.proxy("http[0]", h, None);
 
     // The DNS filter's 0.0.0.0 is its block; an NXDOMAIN without a control resolver cannot be
     // told from a name that does not exist.
     let h = e.http("http[1]", "blocked_by_filter", Some("dns"));
     e.on(
         "http[1]",
-        h.as_ref(),
+        h,
         |h| {
-            st(&h["evidence"]["detail"]).contains("0.0.0.0")
+            text(&h["evidence"]["detail"]).contains("0.0.0.0")
                 && h["evidence"]["address"].is_null()
                 && h["timings"]["connect_ms"].is_null()
         },
@@ -1235,14 +907,14 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     let h = e.http("http[2]", "dns_failed", Some("dns"));
     e.on(
         "http[2]",
-        h.as_ref(),
-        |h| st(&h["evidence"]["detail"]).contains("nxdomain"),
+        h,
+        |h| text(&h["evidence"]["detail"]).contains("nxdomain"),
         "a detail naming nxdomain",
     );
     let h = e.http("http[3]", "connection_reset", Some("tls_sni"));
     e.on(
         "http[3]",
-        h.as_ref(),
+        h,
         |h| {
             h["evidence"]["address"] == SNI_IP.to_string()
                 && h["timings"]["connect_ms"].as_f64().is_some()
@@ -1251,24 +923,24 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
         "TCP connected to 10.232.2.11 and no HTTP status (the handshake was reset)",
     );
     let h = e.http("http[4]", "blocked_by_filter", Some("http_filter"));
-    e.vendor("http[4]", h.as_ref(), "e2guardian");
+    e.vendor("http[4]", h, "e2guardian");
     e.on(
         "http[4]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["status"] == 200 && h["evidence"]["address"] == BLOCKPAGE_IP.to_string(),
         "status 200 (e2guardian's block page) from the block-page address 10.232.1.10",
     );
     let h = e.http("http[5]", "connection_refused", Some("tcp"));
     e.on(
         "http[5]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["address"] == APP_IP.to_string() && h["timings"]["tls_ms"].is_null(),
         "refused at 10.232.2.10 before any TLS",
     );
     let h = e.http("http[6]", "timeout", Some("tcp"));
     e.on(
         "http[6]",
-        h.as_ref(),
+        h,
         |h| {
             h["timings"]["connect_ms"]
                 .as_f64()
@@ -1282,10 +954,10 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
         ("http[9]", "bump.fitlab.test"),
     ] {
         let h = e.http(req, "reachable", None);
-        e.cert(req, h.as_ref(), INTERNET_CA_CN, true);
+        e.cert(req, h, INTERNET_CA_CN, true);
         e.on(
             req,
-            h.as_ref(),
+            h,
             |h| h["evidence"]["status"] == 200,
             &format!("status 200 from {host} (no filter on the direct path blocks it)"),
         );
@@ -1294,7 +966,7 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
         let h = e.http(req, "reachable", None);
         e.on(
             req,
-            h.as_ref(),
+            h,
             |h| h["evidence"]["status"] == 200 && h["evidence"]["certificate"].is_null(),
             "status 200 over plain HTTP",
         );
@@ -1304,21 +976,21 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     let p = e.one("ports[0]", "udp", "no_answer");
     e.on(
         "ports[0]",
-        p.as_ref(),
+        p,
         |p| p["address"] == MEDIA_IP.to_string() && p["attempts"] == 3,
         "no answer from 10.232.2.12:3478 after 3 attempts",
     );
     let p = e.one("ports[1]", "tcp", "open");
     e.on(
         "ports[1]",
-        p.as_ref(),
+        p,
         |p| p["address"] == MEDIA_IP.to_string(),
         "open at 10.232.2.12:443",
     );
     let p = e.one("ports[2]", "udp", "answered");
     e.on(
         "ports[2]",
-        p.as_ref(),
+        p,
         |p| p["address"] == STUN_IP.to_string(),
         "a STUN answer from 10.232.2.13",
     );
@@ -1326,7 +998,7 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     let p = e.one("ports[4]", "tcp", "filtered");
     e.on(
         "ports[4]",
-        p.as_ref(),
+        p,
         |p| {
             p["duration_ms"]
                 .as_f64()
@@ -1341,13 +1013,13 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     let l = e.one("network", "latency", "measured");
     e.on(
         "network",
-        l.as_ref(),
-        |l| l["method"] == "icmp" && st(&l["detail"]).contains("raw socket"),
+        l,
+        |l| l["method"] == "icmp" && text(&l["detail"]).contains("raw socket"),
         "method icmp over a raw socket (root; ping_group_range is `1 0` in a new namespace)",
     );
     e.on(
         "network",
-        l.as_ref(),
+        l,
         rtt_through_the_delay_line,
         &format!(
             "rtt_min_ms ≥ {} (half the delay line's {RTT_MS}) ≤ rtt_ms ≤ rtt_max_ms",
@@ -1357,7 +1029,7 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
     let want_loss = lost as f64 * 100.0 / PROBES as f64;
     e.on(
         "network",
-        l.as_ref(),
+        l,
         |l| {
             l["probes"] == PROBES
                 && l["loss_percent"]
@@ -1480,12 +1152,12 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
 /// web checks of every name the DNS filter blocks are `blocked_by_filter` at layer `dns`, with
 /// the block page and the CA as evidence; the remedy is the DNS filter's allow-list.
 fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut Failures) {
-    let mut e = check(run, f);
+    let mut e = f.run(run);
     let control = format!("{CONTROL_IP}:53");
     let d = e.one("dns[0]", "dns", "resolved");
     e.on(
         "dns[0]",
-        d.as_ref(),
+        d,
         |d| {
             d["evidence"]["control"]["resolver"] == control.as_str()
                 && d["evidence"]["control"]["outcome"] == "resolved"
@@ -1495,14 +1167,14 @@ fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut F
     let d = e.one("dns[1]", "dns", "sinkholed");
     e.on(
         "dns[1]",
-        d.as_ref(),
+        d,
         |d| {
             let c = &d["evidence"]["control"];
             let cert = &c["district_answer_certificate"];
             d["evidence"]["a"] == serde_json::json!([BLOCKPAGE_IP.to_string()])
                 && c["addresses"] == serde_json::json!([APP_IP.to_string()])
                 && c["district_answer_validates"] == false
-                && st(&cert["issuer"]).contains(FILTER_CA_CN)
+                && text(&cert["issuer"]).contains(FILTER_CA_CN)
                 && cert["trusted_by_system"] == true
                 && cert["publicly_trusted"] == false
         },
@@ -1510,9 +1182,9 @@ fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut F
     );
     e.on(
         "dns[1]",
-        d.as_ref(),
+        d,
         |d| {
-            let why = st(&d["evidence"]["sinkhole_reason"]);
+            let why = text(&d["evidence"]["sinkhole_reason"]);
             why.contains(FILTER_CA_CN)
                 && why.contains("no public root")
                 && d["evidence"]["signature"]["vendor"] == DISTRICT_FILTER
@@ -1521,16 +1193,16 @@ fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut F
     );
 
     let h = e.http("http[0]", "reachable", None);
-    e.cert("http[0]", h.as_ref(), INTERNET_CA_CN, true);
+    e.cert("http[0]", h, INTERNET_CA_CN, true);
 
     let h = e.http("http[1]", "blocked_by_filter", Some("dns"));
-    e.cert("http[1]", h.as_ref(), FILTER_CA_CN, false);
-    e.vendor("http[1]", h.as_ref(), DISTRICT_FILTER);
+    e.cert("http[1]", h, FILTER_CA_CN, false);
+    e.vendor("http[1]", h, DISTRICT_FILTER);
     e.on(
         "http[1]",
-        h.as_ref(),
+        h,
         |h| {
-            let detail = st(&h["evidence"]["detail"]);
+            let detail = text(&h["evidence"]["detail"]);
             h["evidence"]["address"] == BLOCKPAGE_IP.to_string()
                 && h["evidence"]["status"] == 200
                 && detail.contains(FILTER_CA_CN)
@@ -1542,9 +1214,9 @@ fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut F
     let h = e.http("http[2]", "blocked_by_filter", Some("dns"));
     e.on(
         "http[2]",
-        h.as_ref(),
+        h,
         |h| {
-            st(&h["evidence"]["detail"]).contains("0.0.0.0")
+            text(&h["evidence"]["detail"]).contains("0.0.0.0")
                 && h["evidence"]["address"].is_null()
                 && h["timings"]["connect_ms"].is_null()
         },
@@ -1553,9 +1225,9 @@ fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut F
     let h = e.http("http[3]", "blocked_by_filter", Some("dns"));
     e.on(
         "http[3]",
-        h.as_ref(),
+        h,
         |h| {
-            let detail = st(&h["evidence"]["detail"]);
+            let detail = text(&h["evidence"]["detail"]);
             detail.contains("NXDOMAIN")
                 && detail.contains(&control)
                 && h["timings"]["connect_ms"].is_null()
@@ -1568,26 +1240,22 @@ fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut F
     let p = e.one("ports[0]", "udp", "no_answer");
     e.on(
         "ports[0]",
-        p.as_ref(),
+        p,
         |p| p["address"] == TURN_IP.to_string(),
         "no answer from 10.232.2.19",
     );
     let p = e.one("ports[0].tcp443", "tcp", "refused");
     e.on(
         "ports[0].tcp443",
-        p.as_ref(),
+        p,
         |p| p["address"] == TURN_IP.to_string(),
         "refused at 10.232.2.19:443",
     );
     e.one("ports[1]", "tcp", "open");
-    let reqs = run.report["evaluation"]["requirements"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let stun = reqs.iter().find(|r| r["id"] == "ports[0]");
+    let stun = requirement(&run.report, "ports[0]");
     e.that(
         stun.is_some_and(|r| {
-            let seen = st(&r["observed"]);
+            let seen = text(&r["observed"]);
             r["status"] == "fail"
                 && seen.contains("TCP 443 refused by the host")
                 && !seen.contains("blocked")
@@ -1634,21 +1302,21 @@ fn check_dns_filter(run: &AgentRun, before: Counters, after: Counters, f: &mut F
 /// product's; its certificate from the filter's CA and its catalogued block page still make
 /// the web check a block, not TLS interception, and the detail says what would tell the layer.
 fn check_dns_filter_alone(run: &AgentRun, f: &mut Failures) {
-    let mut e = check(run, f);
+    let mut e = f.run(run);
     let d = e.one("dns[0]", "dns", "resolved");
     e.on(
         "dns[0]",
-        d.as_ref(),
+        d,
         |d| d["evidence"]["control"].is_null(),
         "no control resolver asked",
     );
     let h = e.http("http[0]", "blocked_by_filter", Some("http_filter"));
-    e.cert("http[0]", h.as_ref(), FILTER_CA_CN, false);
-    e.vendor("http[0]", h.as_ref(), DISTRICT_FILTER);
+    e.cert("http[0]", h, FILTER_CA_CN, false);
+    e.vendor("http[0]", h, DISTRICT_FILTER);
     e.on(
         "http[0]",
-        h.as_ref(),
-        |h| st(&h["evidence"]["detail"]).contains("--control-resolver"),
+        h,
+        |h| text(&h["evidence"]["detail"]).contains("--control-resolver"),
         "a detail saying a control resolver tells a DNS filter's block-page server from a filter on the path",
     );
     e.judged(
@@ -1665,7 +1333,7 @@ fn check_latency_unprivileged(
     ping_sockets: bool,
     f: &mut Failures,
 ) {
-    let mut e = check(run, f);
+    let mut e = f.run(run);
     e.one("dns[0]", "dns", "resolved");
     let l = e.one("network", "latency", "measured");
     let lost = after.icmp_lost - before.icmp_lost;
@@ -1673,14 +1341,14 @@ fn check_latency_unprivileged(
     if ping_sockets {
         e.on(
             "network",
-            l.as_ref(),
-            |l| l["method"] == "icmp" && st(&l["detail"]).contains("unprivileged ping socket"),
+            l,
+            |l| l["method"] == "icmp" && text(&l["detail"]).contains("unprivileged ping socket"),
             "method icmp over an unprivileged ping socket (ping_group_range admits nogroup)",
         );
         let want_loss = lost as f64 * 100.0 / PROBES as f64;
         e.on(
             "network",
-            l.as_ref(),
+            l,
             |l| {
                 l["loss_percent"]
                     .as_f64()
@@ -1697,10 +1365,10 @@ fn check_latency_unprivileged(
     } else {
         e.on(
             "network",
-            l.as_ref(),
+            l,
             |l| {
                 l["method"] == "tcp_connect"
-                    && st(&l["detail"]).contains("ICMP not permitted")
+                    && text(&l["detail"]).contains("ICMP not permitted")
                     && l["loss_percent"] == 0.0
             },
             "method tcp_connect, a detail saying ICMP is not permitted, and no loss (the edge drops only ICMP)",
@@ -1712,7 +1380,7 @@ fn check_latency_unprivileged(
     }
     e.on(
         "network",
-        l.as_ref(),
+        l,
         rtt_through_the_delay_line,
         &format!(
             "rtt_min_ms ≥ {} (half the delay line's {RTT_MS}) ≤ rtt_ms ≤ rtt_max_ms",
@@ -1741,43 +1409,44 @@ fn rtt_through_the_delay_line(l: &Value) -> bool {
 
 fn check_squid_plain(run: &AgentRun, f: &mut Failures) {
     let proxy = format!("http://{EDGE_IP}:{SQUID_PORT}");
-    let mut e = check(run, f);
+    let mut e = f.run(run);
     for req in ["http[0]", "http[1]"] {
         let h = e.http(req, "blocked_by_filter", Some("http_proxy"));
-        e.vendor(req, h.as_ref(), "Squid");
-        e.proxy(req, h.as_ref(), Some(&proxy));
+        e.vendor(req, h, "Squid");
+        e.proxy(req, h, Some(&proxy));
         e.on(
             req,
-            h.as_ref(),
+            h,
             |h| {
                 h["evidence"]["status"] == 403
-                    && st(&h["evidence"]["headers"]["x-squid-error"]).contains("ERR_ACCESS_DENIED")
+                    && text(&h["evidence"]["headers"]["x-squid-error"])
+                        .contains("ERR_ACCESS_DENIED")
             },
             "status 403 with X-Squid-Error: ERR_ACCESS_DENIED",
         );
         e.judged(req, "fail", &["deny.fitlab.test", "allow-list", "Squid"]);
     }
-    let h = e.get_http("http[0]");
+    let h = e.get("http[0]");
     e.on(
         "http[0]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["certificate"].is_null() && h["timings"]["tls_ms"].is_null(),
         "no TLS at all: squid refuses the CONNECT before any handshake",
     );
     let h = e.http("http[2]", "reachable", None);
-    e.cert("http[2]", h.as_ref(), INTERNET_CA_CN, true);
-    e.proxy("http[2]", h.as_ref(), Some(&proxy));
+    e.cert("http[2]", h, INTERNET_CA_CN, true);
+    e.proxy("http[2]", h, Some(&proxy));
     let h = e.http("http[3]", "reachable", None);
-    e.proxy("http[3]", h.as_ref(), Some(&proxy));
+    e.proxy("http[3]", h, Some(&proxy));
     e.on(
         "http[3]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["status"] == 200,
         "status 200",
     );
     // No inspection on this port: bump.fitlab.test is tunnelled like any other name.
     let h = e.http("http[4]", "reachable", None);
-    e.cert("http[4]", h.as_ref(), INTERNET_CA_CN, true);
+    e.cert("http[4]", h, INTERNET_CA_CN, true);
     for id in ["http[2]", "http[3]", "http[4]"] {
         e.judged(id, "pass", &[]);
     }
@@ -1785,42 +1454,42 @@ fn check_squid_plain(run: &AgentRun, f: &mut Failures) {
 
 fn check_squid_bump(run: &AgentRun, f: &mut Failures) {
     let proxy = format!("http://{EDGE_IP}:{SQUID_BUMP_PORT}");
-    let mut e = check(run, f);
+    let mut e = f.run(run);
     // Squid denies deny.fitlab.test here too; on an ssl-bump port it answers the CONNECT with
     // 200, bumps the connection with the filter CA and serves its 403 error page inside TLS.
     for req in ["http[0]", "http[5]"] {
         let h = e.http(req, "blocked_by_filter", Some("http_proxy"));
-        e.vendor(req, h.as_ref(), "Squid");
-        e.proxy(req, h.as_ref(), Some(&proxy));
+        e.vendor(req, h, "Squid");
+        e.proxy(req, h, Some(&proxy));
         e.on(
             req,
-            h.as_ref(),
+            h,
             |h| h["evidence"]["status"] == 403,
             "status 403 (Squid's ERR_ACCESS_DENIED page)",
         );
         e.judged(req, "fail", &["deny.fitlab.test", "allow-list", "Squid"]);
     }
     let h = e.http("http[1]", "tls_intercepted", Some("tls_interception"));
-    e.cert("http[1]", h.as_ref(), FILTER_CA_CN, false);
-    e.proxy("http[1]", h.as_ref(), Some(&proxy));
+    e.cert("http[1]", h, FILTER_CA_CN, false);
+    e.proxy("http[1]", h, Some(&proxy));
     e.judged(
         "http[1]",
         "fail",
         &["bump.fitlab.test", "TLS-inspection bypass", FILTER_CA_CN],
     );
     let h = e.http("http[2]", "reachable", None);
-    e.cert("http[2]", h.as_ref(), INTERNET_CA_CN, true);
-    e.proxy("http[2]", h.as_ref(), Some(&proxy));
+    e.cert("http[2]", h, INTERNET_CA_CN, true);
+    e.proxy("http[2]", h, Some(&proxy));
     // The SNI filter is on the edge's forward path; squid's own connection to the host starts
     // on the edge and is not forwarded, so through the proxy the name is reachable.
     let h = e.http("http[3]", "reachable", None);
-    e.cert("http[3]", h.as_ref(), INTERNET_CA_CN, true);
+    e.cert("http[3]", h, INTERNET_CA_CN, true);
     // NO_PROXY names media.fitlab.test: straight to it, no proxy.
     let h = e.http("http[4]", "reachable", None);
-    e.proxy("http[4]", h.as_ref(), None);
+    e.proxy("http[4]", h, None);
     e.on(
         "http[4]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["address"] == MEDIA_IP.to_string(),
         "connected directly to 10.232.2.12",
     );
@@ -1831,14 +1500,14 @@ fn check_squid_bump(run: &AgentRun, f: &mut Failures) {
 
 fn check_guardian(run: &AgentRun, f: &mut Failures) {
     let proxy = format!("http://{EDGE_IP}:{GUARDIAN_PORT}");
-    let mut e = check(run, f);
+    let mut e = f.run(run);
     // Plain HTTP: e2guardian answers 200 with its block page.
     let h = e.http("http[0]", "blocked_by_filter", Some("http_proxy"));
-    e.vendor("http[0]", h.as_ref(), "e2guardian");
-    e.proxy("http[0]", h.as_ref(), Some(&proxy));
+    e.vendor("http[0]", h, "e2guardian");
+    e.proxy("http[0]", h, Some(&proxy));
     e.on(
         "http[0]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["status"] == 200,
         "status 200 (e2guardian serves its block page as an ordinary page)",
     );
@@ -1851,11 +1520,11 @@ fn check_guardian(run: &AgentRun, f: &mut Failures) {
     // `302 Redirect`, `Location: http://internal.test.e2guardian.org`, `Server: e2guardian`, no
     // body, and logs it *DENIED*.
     let h = e.http("http[1]", "blocked_by_filter", Some("http_proxy"));
-    e.vendor("http[1]", h.as_ref(), "e2guardian");
-    e.proxy("http[1]", h.as_ref(), Some(&proxy));
+    e.vendor("http[1]", h, "e2guardian");
+    e.proxy("http[1]", h, Some(&proxy));
     e.on(
         "http[1]",
-        h.as_ref(),
+        h,
         |h| h["evidence"]["status"] == 302 && h["evidence"]["certificate"].is_null(),
         "status 302 (e2guardian's refusal of the CONNECT) and no TLS",
     );
@@ -1865,33 +1534,23 @@ fn check_guardian(run: &AgentRun, f: &mut Failures) {
         &["banned.fitlab.test", "allow-list", "e2guardian"],
     );
     let h = e.http("http[2]", "reachable", None);
-    e.cert("http[2]", h.as_ref(), INTERNET_CA_CN, true);
-    e.proxy("http[2]", h.as_ref(), Some(&proxy));
+    e.cert("http[2]", h, INTERNET_CA_CN, true);
+    e.proxy("http[2]", h, Some(&proxy));
     for req in ["http[3]", "http[4]"] {
         let h = e.http(req, "reachable", None);
-        e.proxy(req, h.as_ref(), Some(&proxy));
+        e.proxy(req, h, Some(&proxy));
         e.on(
             req,
-            h.as_ref(),
+            h,
             |h| {
                 h["evidence"]["status"] == 200
-                    && st(&h["evidence"]["headers"]["server"]).starts_with("nginx")
+                    && text(&h["evidence"]["headers"]["server"]).starts_with("nginx")
             },
             "status 200 from nginx, through e2guardian",
         );
     }
     for id in ["http[2]", "http[3]", "http[4]"] {
         e.judged(id, "pass", &[]);
-    }
-}
-
-impl Expect<'_> {
-    /// The single HTTP result for `req`, unchecked (`http` reports a missing one).
-    fn get_http(&self, req: &str) -> Option<Value> {
-        let found = self.results(req);
-        (found.len() == 1)
-            .then(|| found.into_iter().next())
-            .flatten()
     }
 }
 
@@ -1911,11 +1570,7 @@ fn read_settled(path: &Path, ok: impl Fn(&str) -> bool) -> String {
 
 /// What the servers logged, compared with what the agent reported.
 fn check_logs(w: &World, f: &mut Failures) {
-    let mut fail = |ok: bool, what: String| {
-        if !ok {
-            f.0.push(format!("[servers] {what}"));
-        }
-    };
+    let mut fail = |ok: bool, what: String| f.that("servers", ok, what);
     // logformat fitlab: client local-ip:port status method url server
     let squid_has = |log: &str, (port, status, method, url, _): &(u16, &str, &str, &str, &str)| {
         log.lines().any(|l| {
@@ -1979,7 +1634,7 @@ fn check_logs(w: &World, f: &mut Failures) {
         ),
     ];
     // squid logs a tunnel when it closes: give the last ones a moment.
-    let squid = read_settled(&w.squid_dir().join("access.log"), |log| {
+    let squid = read_settled(&w.d().join("squid").join("access.log"), |log| {
         squid_want.iter().all(|want| squid_has(log, want))
     });
     for want in &squid_want {
@@ -2007,7 +1662,7 @@ fn check_logs(w: &World, f: &mut Failures) {
                 && l.contains("*DENIED*") == *denied
         })
     };
-    let guardian = read_settled(&w.guardian_dir().join("access.log"), |log| {
+    let guardian = read_settled(&w.d().join("e2guardian").join("access.log"), |log| {
         guardian_want.iter().all(|want| guardian_has(log, want))
     });
     for want in &guardian_want {
@@ -2142,7 +1797,7 @@ fn agent_against_real_filters() {
     let mut timings = String::new();
 
     let c0 = counters(&w);
-    let direct = run_agent(&w, "direct", &direct_profile(), How::default());
+    let direct = w.run_agent("direct", &direct_profile(), How::default());
     let c1 = counters(&w);
     check_direct(&direct, c0, c1, &mut failures);
 
@@ -2150,8 +1805,7 @@ fn agent_against_real_filters() {
         user: Some(NOBODY),
         ..How::default()
     };
-    let no_icmp = run_agent(
-        &w,
+    let no_icmp = w.run_agent(
         "latency-nobody",
         &latency_profile("fitlab-filters-latency"),
         nobody,
@@ -2162,7 +1816,7 @@ fn agent_against_real_filters() {
     // Let nogroup open ping sockets, as a distribution that sets ping_group_range does.
     w.lab
         .exec(
-            &w.dev,
+            &w.lab.dev,
             &[
                 "sysctl",
                 "-qw",
@@ -2170,8 +1824,7 @@ fn agent_against_real_filters() {
             ],
         )
         .or_panic();
-    let ping = run_agent(
-        &w,
+    let ping = w.run_agent(
         "latency-ping-socket",
         &latency_profile("fitlab-filters-latency"),
         nobody,
@@ -2181,8 +1834,7 @@ fn agent_against_real_filters() {
 
     let signatures = w.d().join("district-signatures.toml").display().to_string();
     let control_ip = CONTROL_IP.to_string();
-    let dns_filter = run_agent(
-        &w,
+    let dns_filter = w.run_agent(
         "dns-filter",
         &dns_filter_profile(),
         How {
@@ -2197,8 +1849,7 @@ fn agent_against_real_filters() {
     );
     let c4 = counters(&w);
     check_dns_filter(&dns_filter, c3, c4, &mut failures);
-    let dns_filter_alone = run_agent(
-        &w,
+    let dns_filter_alone = w.run_agent(
         "dns-filter-alone",
         &dns_filter_alone_profile(),
         How {
@@ -2209,8 +1860,7 @@ fn agent_against_real_filters() {
     check_dns_filter_alone(&dns_filter_alone, &mut failures);
 
     let squid_proxy = format!("http://{EDGE_IP}:{SQUID_PORT}");
-    let squid = run_agent(
-        &w,
+    let squid = w.run_agent(
         "squid",
         &squid_plain_profile(),
         How {
@@ -2221,8 +1871,7 @@ fn agent_against_real_filters() {
     check_squid_plain(&squid, &mut failures);
 
     let bump_proxy = format!("http://{EDGE_IP}:{SQUID_BUMP_PORT}");
-    let bump = run_agent(
-        &w,
+    let bump = w.run_agent(
         "squid-bump",
         &squid_bump_profile(),
         How {
@@ -2234,8 +1883,7 @@ fn agent_against_real_filters() {
     check_squid_bump(&bump, &mut failures);
 
     let guardian_proxy = format!("http://{EDGE_IP}:{GUARDIAN_PORT}");
-    let guardian = run_agent(
-        &w,
+    let guardian = w.run_agent(
         "e2guardian",
         &guardian_profile(),
         How {
@@ -2255,36 +1903,32 @@ fn agent_against_real_filters() {
         &bump,
         &guardian,
     ] {
-        if !matches!(run.code, Some(0 | 1)) {
-            failures.0.push(format!(
-                "[{} run] exit code 0 or 1 (a verdict), got {:?}; stderr: {}",
-                run.name, run.code, run.stderr
-            ));
-        }
+        failures.run(run).that(
+            matches!(run.code, Some(0 | 1)),
+            format!(
+                "exit code 0 or 1 (a verdict), got {:?}; stderr: {}",
+                run.code, run.stderr
+            ),
+        );
         let _ = write!(timings, " {} {:.1} s,", run.name, run.seconds);
     }
     check_logs(&w, &mut failures);
     let end = counters(&w);
-    if end.to_block_address != 0 {
-        failures.0.push(format!(
-            "[device] the device sent {} packet(s) to 0.0.0.0/8 or loopback in some run (a sinkhole answer was connected to)",
+    failures.that(
+        "device",
+        end.to_block_address == 0,
+        format!(
+            "the device sent {} packet(s) to 0.0.0.0/8 or loopback in some run (a sinkhole answer was connected to)",
             end.to_block_address
-        ));
-    }
+        ),
+    );
     if let Err(e) = w.lab.check_alive() {
-        failures
-            .0
-            .push(format!("[servers] a server died during the runs: {e:#}"));
+        failures.add("servers", format!("a server died during the runs: {e:#}"));
     }
 
     eprintln!(
         "filters: done in {:.1} s (agent runs:{timings})",
         t0.elapsed().as_secs_f64()
     );
-    assert!(
-        failures.0.is_empty(),
-        "{} expectation(s) failed:\n- {}",
-        failures.0.len(),
-        failures.0.join("\n- ")
-    );
+    failures.finish();
 }

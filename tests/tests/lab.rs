@@ -13,11 +13,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::lab::{self, Lab, OrPanic, Pki};
+use fitcheck_tests::expect::{Failures, measured, strings, text};
+use fitcheck_tests::lab::{self, AgentRun, AgentSetup, How, Lab, OrPanic, World};
 use serde_json::Value;
 
 const PREFIX: u8 = 24;
@@ -42,14 +42,6 @@ const ROGUE_CA_CN: &str = "fitcheck rogue CA";
 /// The agent's TCP connect timeout (agent/src/checks/mod.rs), less a margin for timer slack.
 const CONNECT_TIMEOUT_MS: f64 = 4900.0;
 
-/// The lab with its servers running.
-struct World {
-    lab: Lab,
-    dir: tempfile::TempDir,
-    pki: Pki,
-    agent: PathBuf,
-}
-
 fn vars(dir: &Path) -> Vec<(&'static str, String)> {
     vec![
         ("DIR", dir.display().to_string()),
@@ -68,26 +60,9 @@ fn vars(dir: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn write_config(dir: &Path, name: &str, template: &str) -> PathBuf {
-    let path = dir.join(name);
-    let text = lab::render(template, &vars(dir)).or_panic();
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn start_world() -> World {
     let t0 = Instant::now();
-    let agent = lab::agent_binary().or_panic();
-    eprintln!(
-        "lab: agent {} ({:.1} s)",
-        agent.display(),
-        t0.elapsed().as_secs_f64()
-    );
-
-    let dir = tempfile::Builder::new()
-        .prefix("fitlab-")
-        .tempdir()
-        .unwrap();
+    let (agent, dir) = lab::prepare("lab", "fitlab-").or_panic();
     let d = dir.path();
     let pki = lab::make_pki(
         CA_CN,
@@ -124,87 +99,39 @@ fn start_world() -> World {
     .or_panic();
     lab.set_resolver(&lab.dev.clone(), DNS_IP).or_panic();
 
-    let net_nft = write_config(d, "net.nft", include_str!("../lab/net.nft.in"));
-    let dev_nft = write_config(d, "dev.nft", include_str!("../lab/dev.nft.in"));
-    let dnsmasq_conf = write_config(d, "dnsmasq.conf", include_str!("../lab/dnsmasq.conf.in"));
-    let nginx_conf = write_config(d, "nginx.conf", include_str!("../lab/nginx.conf.in"));
-    let control_conf = write_config(
-        d,
+    let config =
+        |name: &str, template: &str| lab::write_config(d, name, template, &vars(d)).or_panic();
+    let net_nft = config("net.nft", include_str!("../lab/net.nft.in"));
+    let dev_nft = config("dev.nft", include_str!("../lab/dev.nft.in"));
+    let dnsmasq_conf = config("dnsmasq.conf", include_str!("../lab/dnsmasq.conf.in"));
+    let nginx_conf = config("nginx.conf", include_str!("../lab/nginx.conf.in"));
+    let control_conf = config(
         "control-dnsmasq.conf",
         include_str!("../lab/control-dnsmasq.conf.in"),
     );
     let (net, dev) = (lab.net.clone(), lab.dev.clone());
-    lab.exec(&net, &["nft", "-f", &net_nft.display().to_string()])
-        .or_panic();
-    lab.exec(&dev, &["nft", "-f", &dev_nft.display().to_string()])
-        .or_panic();
+    lab.load_nft(&net, &net_nft).or_panic();
+    lab.load_nft(&dev, &dev_nft).or_panic();
 
-    let s = |p: &Path| p.display().to_string();
-    lab.spawn(
-        "dnsmasq",
-        &net,
-        &[
-            "/usr/sbin/dnsmasq",
-            "--keep-in-foreground",
-            &format!("--conf-file={}", s(&dnsmasq_conf)),
-        ],
-        &d.join("dnsmasq.out"),
-    )
-    .or_panic();
-    lab.spawn(
+    lab.spawn_dnsmasq("dnsmasq", &net, &dnsmasq_conf, &d.join("dnsmasq.out"))
+        .or_panic();
+    lab.spawn_dnsmasq(
         "control dnsmasq",
         &net,
-        &[
-            "/usr/sbin/dnsmasq",
-            "--keep-in-foreground",
-            &format!("--conf-file={}", s(&control_conf)),
-        ],
+        &control_conf,
         &d.join("control-dnsmasq.out"),
     )
     .or_panic();
-    lab.spawn(
+    lab.spawn_nginx(
         "nginx",
         &net,
-        &[
-            "/usr/sbin/nginx",
-            "-p",
-            &s(d),
-            "-c",
-            &s(&nginx_conf),
-            "-e",
-            &s(&d.join("nginx-startup.log")),
-        ],
+        d,
+        &nginx_conf,
+        &d.join("nginx-startup.log"),
         &d.join("nginx.out"),
     )
     .or_panic();
-    let stun_ip = STUN_IP.to_string();
-    let stun_port = STUN_PORT.to_string();
-    lab.spawn(
-        "turnserver",
-        &net,
-        &[
-            "/usr/bin/turnserver",
-            "-n",
-            "--listening-ip",
-            &stun_ip,
-            "--listening-port",
-            &stun_port,
-            "--stun-only",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            "--no-rfc5780",
-            "--db",
-            &s(&d.join("turndb")),
-            "--pidfile",
-            &s(&d.join("turnserver.pid")),
-            "--log-file",
-            "stdout",
-            "--simple-log",
-        ],
-        &d.join("turnserver.out"),
-    )
-    .or_panic();
+    lab.spawn_stun(&net, &[STUN_IP], STUN_PORT, d).or_panic();
     let want = [
         ("udp", format!("{DNS_IP}:53")),
         ("tcp", format!("{DNS_IP}:53")),
@@ -223,167 +150,23 @@ fn start_world() -> World {
         lab.net,
         t0.elapsed().as_secs_f64()
     );
-    World {
-        lab,
-        dir,
-        pki,
-        agent,
-    }
-}
-
-/// One finished agent run.
-use lab::AgentRun;
-
-fn run_agent(w: &World, name: &str, profile: &str) -> AgentRun {
-    run_agent_with(w, name, profile, &[])
-}
-
-fn run_agent_with(w: &World, name: &str, profile: &str, extra: &[&str]) -> AgentRun {
-    let d = w.dir.path();
-    let profile_path = d.join(format!("{name}.toml"));
-    std::fs::write(&profile_path, profile).unwrap();
-    let out = d.join(format!("{name}.json"));
-    let state = d.join(format!("{name}-state"));
-    std::fs::create_dir_all(&state).unwrap();
-    let mut cmd = Command::new("ip");
     // A clean environment: no proxy variables, and only the lab CA trusted.
-    cmd.env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("SSL_CERT_FILE", d.join("ca.pem"))
-        .args([
-            "netns",
-            "exec",
-            &w.lab.dev,
-            lab::SETPRIV,
-            "--pdeathsig",
-            "KILL",
-            "--",
-        ])
-        .arg(&w.agent)
-        .args(["run", "--quiet", "--concurrency", "32", "--public-roots"])
-        .arg(d.join("ca.pem"))
-        .arg("--profile")
-        .arg(&profile_path)
-        .arg("--json")
-        .arg(&out)
-        .arg("--state-dir")
-        .arg(&state)
-        .args(extra);
-    lab::agent_run(&mut cmd, Duration::from_secs(90), name, &out, name).or_panic()
-}
-
-/// Collects every failed expectation, so one run shows all discrepancies at once.
-struct Expect<'a> {
-    run: &'a str,
-    report: &'a Value,
-    failures: Vec<String>,
-}
-
-impl<'a> Expect<'a> {
-    fn new(run: &'a str, report: &'a Value) -> Self {
-        Expect {
-            run,
-            report,
-            failures: Vec::new(),
-        }
-    }
-
-    fn that(&mut self, ok: bool, what: impl Into<String>) {
-        if !ok {
-            self.failures.push(what.into());
-        }
-    }
-
-    /// The results serving requirement `req`.
-    fn results(&self, req: &str) -> Vec<&'a Value> {
-        self.report["results"]
-            .as_array()
-            .map(|a| a.iter().filter(|r| r["requirement"] == req).collect())
-            .unwrap_or_default()
-    }
-
-    /// The single result for `req`, checked to be `check` with `outcome`.
-    fn one(&mut self, req: &str, check: &str, outcome: &str) -> Option<&'a Value> {
-        let found = self.results(req);
-        if found.len() != 1 {
-            self.failures.push(format!(
-                "{req}: expected one result, found {}: {}",
-                found.len(),
-                serde_json::to_string_pretty(&found).unwrap_or_default()
-            ));
-            return None;
-        }
-        let r = found[0];
-        if r["check"] != check || r["outcome"] != outcome {
-            self.failures.push(format!(
-                "{req}: expected check {check} outcome {outcome}, got check {} outcome {}: {}",
-                r["check"],
-                r["outcome"],
-                serde_json::to_string_pretty(r).unwrap_or_default()
-            ));
-        }
-        Some(r)
-    }
-
-    /// The single result for `req`, unchecked (`one` reports a missing one).
-    fn get(&self, req: &str) -> Option<&'a Value> {
-        let found = self.results(req);
-        (found.len() == 1).then(|| found[0])
-    }
-
-    /// Checks a property of a result, quoting the result when it does not hold.
-    fn on(&mut self, req: &str, r: Option<&Value>, ok: impl FnOnce(&Value) -> bool, what: &str) {
-        if let Some(r) = r
-            && !ok(r)
-        {
-            self.failures.push(format!(
-                "{req}: expected {what}: {}",
-                serde_json::to_string_pretty(r).unwrap_or_default()
-            ));
-        }
-    }
-
-    fn status(&mut self, id: &str, want: &str) {
-        let reqs = self.report["evaluation"]["requirements"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        match reqs.iter().find(|r| r["id"] == id) {
-            Some(r) if r["status"] == want => {}
-            Some(r) => self.failures.push(format!(
-                "evaluation {id}: expected status {want}: {}",
-                serde_json::to_string_pretty(r).unwrap_or_default()
-            )),
-            None => self
-                .failures
-                .push(format!("evaluation has no requirement {id}")),
-        }
-    }
-
-    fn finish(self) {
-        if !self.failures.is_empty() {
-            panic!(
-                "{} expectation(s) failed in the {} run:\n- {}",
-                self.failures.len(),
-                self.run,
-                self.failures.join("\n- ")
-            );
-        }
-    }
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or_default()
-}
-
-fn has(v: &Value) -> bool {
-    v.as_f64().is_some_and(|x| x >= 0.0)
-}
-
-fn ips(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| a.iter().map(|x| s(x).to_owned()).collect())
-        .unwrap_or_default()
+    let ca = d.join("ca.pem");
+    let agent = AgentSetup {
+        binary: agent,
+        dir: d.to_path_buf(),
+        netns: Some(dev),
+        trust: Some(ca.clone()),
+        args: vec![
+            "--concurrency".to_owned(),
+            "32".to_owned(),
+            "--public-roots".to_owned(),
+            ca.display().to_string(),
+        ],
+        limit: Duration::from_secs(90),
+        copy_prefix: String::new(),
+    };
+    World { lab, dir, agent }
 }
 
 const HEADER: &str = r#"format = 1
@@ -491,8 +274,8 @@ probe = "stun"
     )
 }
 
-fn check_mixed(w: &World, run: &AgentRun) {
-    let mut e = Expect::new("mixed", &run.report);
+fn check_mixed(w: &World, run: &AgentRun, f: &mut Failures) {
+    let mut e = f.run(run);
     let r = &run.report;
     e.that(
         run.code == Some(1),
@@ -531,13 +314,13 @@ fn check_mixed(w: &World, run: &AgentRun) {
         e.on(
             &req,
             d,
-            |d| ips(&d["evidence"]["resolvers"]) == [resolver.clone()],
+            |d| strings(&d["evidence"]["resolvers"]) == [resolver.clone()],
             &format!("resolvers [{resolver}]"),
         );
     }
     let a = |want: &[&str]| {
         let want: Vec<String> = want.iter().map(|x| (*x).to_owned()).collect();
-        move |d: &Value| ips(&d["evidence"]["a"]) == want
+        move |d: &Value| strings(&d["evidence"]["a"]) == want
     };
     let d = e.get("dns[0]");
     e.on("dns[0]", d, a(&["10.231.0.10"]), "a = [10.231.0.10]");
@@ -548,21 +331,24 @@ fn check_mixed(w: &World, run: &AgentRun) {
     e.on(
         "dns[2]",
         d,
-        |d| s(&d["evidence"]["sinkhole_reason"]).contains("0.0.0.0"),
+        |d| text(&d["evidence"]["sinkhole_reason"]).contains("0.0.0.0"),
         "sinkhole_reason naming 0.0.0.0",
     );
     let d = e.get("dns[3]");
     e.on(
         "dns[3]",
         d,
-        |d| ips(&d["evidence"]["a"]).is_empty() && ips(&d["evidence"]["aaaa"]).is_empty(),
+        |d| strings(&d["evidence"]["a"]).is_empty() && strings(&d["evidence"]["aaaa"]).is_empty(),
         "no addresses",
     );
     let d = e.get("dns[4]");
     e.on(
         "dns[4]",
         d,
-        |d| ips(&d["evidence"]["a"]).is_empty() && ips(&d["evidence"]["aaaa"]) == [V6ONLY_IP],
+        |d| {
+            strings(&d["evidence"]["a"]).is_empty()
+                && strings(&d["evidence"]["aaaa"]) == [V6ONLY_IP]
+        },
         "no A and aaaa = [fd31:231::10]",
     );
     let d = e.get("dns[5]");
@@ -585,13 +371,13 @@ fn check_mixed(w: &World, run: &AgentRun) {
     e.on(
         "http[0]",
         h,
-        |h| s(&h["evidence"]["certificate"]["issuer"]).contains(&w.pki.ca_cn),
-        &format!("certificate issuer containing {}", w.pki.ca_cn),
+        |h| text(&h["evidence"]["certificate"]["issuer"]).contains(CA_CN),
+        &format!("certificate issuer containing {CA_CN}"),
     );
     e.on(
         "http[0]",
         h,
-        |h| s(&h["evidence"]["certificate"]["subject"]).contains("good.fitlab.test"),
+        |h| text(&h["evidence"]["certificate"]["subject"]).contains("good.fitlab.test"),
         "certificate subject good.fitlab.test",
     );
     e.on(
@@ -599,11 +385,11 @@ fn check_mixed(w: &World, run: &AgentRun) {
         h,
         |h| {
             let t = &h["timings"];
-            has(&t["dns_ms"])
-                && has(&t["connect_ms"])
-                && has(&t["tls_ms"])
-                && has(&t["first_byte_ms"])
-                && has(&t["total_ms"])
+            measured(&t["dns_ms"])
+                && measured(&t["connect_ms"])
+                && measured(&t["tls_ms"])
+                && measured(&t["first_byte_ms"])
+                && measured(&t["total_ms"])
         },
         "timings dns_ms, connect_ms, tls_ms, first_byte_ms and total_ms",
     );
@@ -620,7 +406,7 @@ fn check_mixed(w: &World, run: &AgentRun) {
     e.on(
         "http[0]",
         h,
-        |h| s(&h["evidence"]["headers"]["server"]).starts_with("nginx"),
+        |h| text(&h["evidence"]["headers"]["server"]).starts_with("nginx"),
         "header server: nginx",
     );
 
@@ -652,7 +438,7 @@ fn check_mixed(w: &World, run: &AgentRun) {
     e.on(
         "http[1]",
         h,
-        |h| s(&h["evidence"]["certificate"]["issuer"]).contains(&w.pki.ca_cn),
+        |h| text(&h["evidence"]["certificate"]["issuer"]).contains(CA_CN),
         "certificate issued by the lab CA",
     );
 
@@ -672,7 +458,7 @@ fn check_mixed(w: &World, run: &AgentRun) {
             h["evidence"]["status"] == 200
                 && h["evidence"]["certificate"].is_null()
                 && h["timings"]["tls_ms"].is_null()
-                && has(&h["timings"]["connect_ms"])
+                && measured(&h["timings"]["connect_ms"])
         },
         "status 200 over plain HTTP: no certificate, no tls_ms, a connect_ms",
     );
@@ -683,7 +469,7 @@ fn check_mixed(w: &World, run: &AgentRun) {
         "http[4]",
         h,
         |h| {
-            let detail = s(&h["evidence"]["detail"]);
+            let detail = text(&h["evidence"]["detail"]);
             h["evidence"]["blocking_layer"] == "dns"
                 && detail.contains("block")
                 && detail.contains("0.0.0.0")
@@ -701,7 +487,7 @@ fn check_mixed(w: &World, run: &AgentRun) {
     e.on(
         "http[5]",
         h,
-        |h| s(&h["evidence"]["detail"]).contains("nxdomain"),
+        |h| text(&h["evidence"]["detail"]).contains("nxdomain"),
         "detail naming nxdomain",
     );
 
@@ -747,14 +533,14 @@ fn check_mixed(w: &World, run: &AgentRun) {
         |h| {
             h["evidence"]["address"] == UNTRUSTED_IP.to_string()
                 && h["evidence"]["status"].is_null()
-                && has(&h["timings"]["tls_ms"])
+                && measured(&h["timings"]["tls_ms"])
         },
         "address 10.231.0.15, a TLS handshake timed, and no status",
     );
     e.on(
         "http[9]",
         h,
-        |h| s(&h["evidence"]["certificate"]["issuer"]).contains(ROGUE_CA_CN),
+        |h| text(&h["evidence"]["certificate"]["issuer"]).contains(ROGUE_CA_CN),
         &format!("the unverified certificate recorded, issuer {ROGUE_CA_CN}"),
     );
 
@@ -793,7 +579,7 @@ fn check_mixed(w: &World, run: &AgentRun) {
             p["address"] == STUN_IP.to_string()
                 && p["port"] == STUN_PORT
                 && p["attempts"].as_u64().is_some_and(|n| (1..=3).contains(&n))
-                && s(&p["detail"]).contains("binding success")
+                && text(&p["detail"]).contains("binding success")
         },
         "a binding success response from 10.231.0.14:3478",
     );
@@ -837,11 +623,11 @@ fn check_mixed(w: &World, run: &AgentRun) {
         ("ports[4]", "fail"),
         ("ports[5]", "fail"),
     ] {
-        e.status(id, want);
+        e.judged(id, want, &[]);
     }
 
     // What the servers saw.
-    let d = w.dir.path();
+    let d = w.d();
     let access = std::fs::read_to_string(d.join("access.log")).unwrap_or_default();
     let line = |server: &str, host: &str, path: &str, status: u16| {
         access.lines().any(|l| {
@@ -907,11 +693,10 @@ fn check_mixed(w: &World, run: &AgentRun) {
         "lab: TCP connections opened to good.fitlab.test:443 in the mixed run: {connects} \
          (requests that reached it: 3)"
     );
-    e.finish();
 }
 
-fn check_passing(run: &AgentRun) {
-    let mut e = Expect::new("passing", &run.report);
+fn check_passing(run: &AgentRun, f: &mut Failures) {
+    let mut e = f.run(run);
     let r = &run.report;
     e.that(
         run.code == Some(0),
@@ -935,7 +720,7 @@ fn check_passing(run: &AgentRun) {
     e.one("ports[0]", "tcp", "open");
     e.one("ports[1]", "udp", "answered");
     for id in ["dns[0]", "http[0]", "http[1]", "ports[0]", "ports[1]"] {
-        e.status(id, "pass");
+        e.judged(id, "pass", &[]);
     }
     let reqs = r["evaluation"]["requirements"]
         .as_array()
@@ -944,7 +729,6 @@ fn check_passing(run: &AgentRun) {
         reqs == 5,
         format!("5 requirements judged (no device section), got {reqs}"),
     );
-    e.finish();
 }
 
 fn control_profile() -> String {
@@ -956,8 +740,8 @@ fn control_profile() -> String {
 /// With a control resolver: the district's NXDOMAIN where the control resolves is a sinkhole;
 /// a different answer that serves a valid certificate for the name is a CDN, not a block; a
 /// different answer that cannot is a sinkhole.
-fn check_control(run: &AgentRun) {
-    let mut e = Expect::new("control", &run.report);
+fn check_control(run: &AgentRun, f: &mut Failures) {
+    let mut e = f.run(run);
     let control = format!("{CONTROL_IP}:53");
     let good = e.one("dns[0]", "dns", "resolved");
     e.on(
@@ -972,8 +756,8 @@ fn check_control(run: &AgentRun) {
         blocked,
         |r| {
             r["evidence"]["control"]["resolver"] == control.as_str()
-                && ips(&r["evidence"]["control"]["addresses"]) == [GOOD_IP.to_string()]
-                && s(&r["evidence"]["sinkhole_reason"]).contains("NXDOMAIN")
+                && strings(&r["evidence"]["control"]["addresses"]) == [GOOD_IP.to_string()]
+                && text(&r["evidence"]["sinkhole_reason"]).contains("NXDOMAIN")
         },
         "NXDOMAIN at the district, an address at the control resolver",
     );
@@ -983,7 +767,7 @@ fn check_control(run: &AgentRun) {
         cdn,
         |r| {
             r["evidence"]["control"]["district_answer_validates"] == true
-                && ips(&r["evidence"]["a"]) == [GOOD_IP.to_string()]
+                && strings(&r["evidence"]["a"]) == [GOOD_IP.to_string()]
         },
         "a different answer that presents a valid certificate is not a block",
     );
@@ -994,9 +778,8 @@ fn check_control(run: &AgentRun) {
         |r| r["evidence"]["control"]["district_answer_validates"] == false,
         "a different answer without a valid certificate is a sinkhole",
     );
-    e.status("dns[1]", "fail");
-    e.status("dns[2]", "pass");
-    e.finish();
+    e.judged("dns[1]", "fail", &[]);
+    e.judged("dns[2]", "pass", &[]);
 }
 
 #[test]
@@ -1008,21 +791,24 @@ fn agent_in_namespace_lab() {
     lab::preflight(&lab::BASE_TOOLS);
     let t0 = Instant::now();
     let world = start_world();
+    let mut failures = Failures::default();
 
-    let mixed = run_agent(&world, "mixed", &mixed_profile());
-    check_mixed(&world, &mixed);
+    let mixed = world.run_agent("mixed", &mixed_profile(), How::default());
+    check_mixed(&world, &mixed, &mut failures);
 
-    let passing = run_agent(&world, "passing", &passing_profile());
-    check_passing(&passing);
+    let passing = world.run_agent("passing", &passing_profile(), How::default());
+    check_passing(&passing, &mut failures);
 
     let control_ip = CONTROL_IP.to_string();
-    let control = run_agent_with(
-        &world,
+    let control = world.run_agent(
         "control",
         &control_profile(),
-        &["--control-resolver", &control_ip],
+        How {
+            extra: &["--control-resolver", &control_ip],
+            ..How::default()
+        },
     );
-    check_control(&control);
+    check_control(&control, &mut failures);
 
     eprintln!(
         "lab: done in {:.1} s (agent runs {:.1} s and {:.1} s)",
@@ -1030,4 +816,5 @@ fn agent_in_namespace_lab() {
         mixed.seconds,
         passing.seconds
     );
+    failures.finish();
 }

@@ -8,13 +8,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::lab::{self, make_pki};
-use serde_json::Value;
+use fitcheck_tests::expect::{requirement, result};
+use fitcheck_tests::lab::{self, AgentRun, AgentSetup, How, make_pki};
 
 /// A loopback server's port; the server stops accepting when this is dropped.
 struct Server {
@@ -153,69 +152,26 @@ fn tls_config(pki: &lab::Pki) -> Arc<rustls::ServerConfig> {
     )
 }
 
-struct Run {
-    code: Option<i32>,
-    report: Value,
-    stdout: String,
-}
-
-fn run_agent(
-    dir: &Path,
-    name: &str,
-    profile: &str,
-    env: &[(&str, String)],
-    extra: &[String],
-) -> Run {
-    let profile_path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &profile_path,
-        format!(
-            "format = 1\nid = \"{name}\"\nname = \"{name}\"\nvendor = \"Lab\"\nreviewed = \"2026-11-23\"\nsources = [\"https://lab.example/\"]\n{profile}"
-        ),
-    )
-    .unwrap();
-    let out = dir.join(format!("{name}.json"));
-    let mut cmd = Command::new(lab::agent_binary().unwrap());
-    cmd.env_clear().env("PATH", "/usr/bin:/bin");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.args(["run", "--quiet", "--profile"])
-        .arg(&profile_path)
-        .arg("--json")
-        .arg(&out)
-        .arg("--state-dir")
-        .arg(dir.join("state"))
-        .args(extra);
-    let f = lab::run_bounded(&mut cmd, Duration::from_secs(60)).unwrap();
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(&out)
-            .unwrap_or_else(|e| panic!("no report ({e}); stderr:\n{}", f.stderr)),
-    )
-    .unwrap();
-    Run {
-        code: f.status.code(),
-        report,
-        stdout: f.stdout,
+/// The agent on this machine's network, its files in `dir`, trusting `trust` (the system's
+/// store when `None`).
+fn agent(dir: &Path, trust: Option<&Path>) -> AgentSetup {
+    AgentSetup {
+        binary: lab::agent_binary().unwrap(),
+        dir: dir.to_path_buf(),
+        netns: None,
+        trust: trust.map(Path::to_path_buf),
+        args: Vec::new(),
+        limit: Duration::from_secs(60),
+        copy_prefix: "loopback-".to_owned(),
     }
 }
 
-fn result<'a>(r: &'a Value, requirement: &str) -> &'a Value {
-    r["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["requirement"] == requirement)
-        .unwrap_or_else(|| panic!("no result for {requirement}"))
-}
-
-fn requirement<'a>(r: &'a Value, id: &str) -> &'a Value {
-    r["evaluation"]["requirements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["id"] == id)
-        .unwrap_or_else(|| panic!("no requirement {id}"))
+/// Runs `agent` on a profile named `name` with these requirements.
+fn run_agent(agent: &AgentSetup, name: &str, requirements: &str, how: How<'_>) -> AgentRun {
+    let profile = format!(
+        "format = 1\nid = \"{name}\"\nname = \"{name}\"\nvendor = \"Lab\"\nreviewed = \"2026-11-23\"\nsources = [\"https://lab.example/\"]\n{requirements}"
+    );
+    agent.run(name, &profile, how).unwrap()
 }
 
 #[test]
@@ -236,23 +192,26 @@ fn block_pages_block_hosts_and_plain_errors_are_told_apart() {
          kind = \"block_host\"\nsource = \"https://lab.example/\"\nhosts = [\"blocked.filter.test\"]\n",
     )
     .unwrap();
+    let signatures = district.display().to_string();
     let run = run_agent(
-        dir.path(),
+        &agent(dir.path(), None),
         "pages",
         &profile,
-        &[],
-        &["--signatures".to_owned(), district.display().to_string()],
+        How {
+            extra: &["--signatures", &signatures],
+            ..How::default()
+        },
     );
     let r = &run.report;
-    assert_eq!(result(r, "http[0]")["outcome"], "reachable");
+    assert_eq!(result(r, "http[0]").unwrap()["outcome"], "reachable");
 
-    let e2 = result(r, "http[1]");
+    let e2 = result(r, "http[1]").unwrap();
     assert_eq!(e2["outcome"], "blocked_by_filter", "{e2:#}");
     assert_eq!(e2["evidence"]["status"], 200);
     assert_eq!(e2["evidence"]["blocking_layer"], "http_filter");
     assert_eq!(e2["evidence"]["signature"]["vendor"], "e2guardian");
 
-    let gg = result(r, "http[2]");
+    let gg = result(r, "http[2]").unwrap();
     assert_eq!(gg["outcome"], "blocked_by_filter", "{gg:#}");
     assert_eq!(gg["evidence"]["signature"]["vendor"], "Lab Filter");
     let hop = &gg["evidence"]["redirects"][0];
@@ -263,14 +222,16 @@ fn block_pages_block_hosts_and_plain_errors_are_told_apart() {
     );
     assert!(!r.to_string().contains("jsmith"));
 
-    let plain = result(r, "http[3]");
+    let plain = result(r, "http[3]").unwrap();
     assert_eq!(
         plain["outcome"], "unexpected_status",
         "a 403 without a filter's markers is not called a block"
     );
     assert!(plain["evidence"]["signature"].is_null());
 
-    let remedy = requirement(r, "http[1]")["remedy"].as_str().unwrap();
+    let remedy = requirement(r, "http[1]").unwrap()["remedy"]
+        .as_str()
+        .unwrap();
     assert!(
         remedy.contains("allow-list") && remedy.contains("e2guardian"),
         "{remedy}"
@@ -290,13 +251,15 @@ fn a_proxy_refusing_connect_is_a_block_with_its_page_as_evidence() {
     let port = server.port;
     let proxy = format!("http://127.0.0.1:{port}");
     let run = run_agent(
-        dir.path(),
+        &agent(dir.path(), None),
         "proxy",
         "[[http]]\nurl = \"https://product.lab.example/\"\n",
-        &[("HTTPS_PROXY", proxy.clone())],
-        &[],
+        How {
+            proxy: Some(&proxy),
+            ..How::default()
+        },
     );
-    let h = result(&run.report, "http[0]");
+    let h = result(&run.report, "http[0]").unwrap();
     assert_eq!(h["outcome"], "blocked_by_filter", "{h:#}");
     assert_eq!(h["evidence"]["blocking_layer"], "http_proxy");
     assert_eq!(h["evidence"]["proxy"], proxy.as_str());
@@ -321,10 +284,10 @@ fn a_locally_trusted_ca_is_interception_unless_declared_public() {
     let server = serve(Some(tls_config(&pki)), web);
     let port = server.port;
     let profile = format!("[[http]]\nurl = \"https://127.0.0.1:{port}/ok\"\n");
-    let env = [("SSL_CERT_FILE", ca.display().to_string())];
+    let device = agent(dir.path(), Some(&ca));
 
-    let run = run_agent(dir.path(), "intercepted", &profile, &env, &[]);
-    let h = result(&run.report, "http[0]");
+    let run = run_agent(&device, "intercepted", &profile, How::default());
+    let h = result(&run.report, "http[0]").unwrap();
     assert_eq!(h["outcome"], "tls_intercepted", "{h:#}");
     assert_eq!(h["evidence"]["blocking_layer"], "tls_interception");
     let cert = &h["evidence"]["certificate"];
@@ -336,19 +299,22 @@ fn a_locally_trusted_ca_is_interception_unless_declared_public() {
             .unwrap()
             .contains("District Filter CA")
     );
-    let remedy = requirement(&run.report, "http[0]")["remedy"]
+    let remedy = requirement(&run.report, "http[0]").unwrap()["remedy"]
         .as_str()
         .unwrap();
     assert!(remedy.contains("TLS-inspection bypass"), "{remedy}");
 
+    let public_roots = ca.display().to_string();
     let run = run_agent(
-        dir.path(),
+        &device,
         "declared",
         &profile,
-        &env,
-        &["--public-roots".to_owned(), ca.display().to_string()],
+        How {
+            extra: &["--public-roots", &public_roots],
+            ..How::default()
+        },
     );
-    let h = result(&run.report, "http[0]");
+    let h = result(&run.report, "http[0]").unwrap();
     assert_eq!(h["outcome"], "reachable", "{h:#}");
     assert_eq!(h["evidence"]["certificate"]["publicly_trusted"], true);
     assert!(h["timings"]["tls_ms"].is_number() && h["timings"]["first_byte_ms"].is_number());
