@@ -13,13 +13,14 @@ use fitcheck_core::api::{
     Ingested,
 };
 use fitcheck_core::report::{REPORT_SCHEMA, Report};
+use fitcheck_engine::{Arrival, judge};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::NewEvaluation;
 use crate::app::{AgentAuth, AppState, Body, parse_json};
 use crate::error::Failure;
-use crate::store::{AgentRow, EvaluationRow, NewAgent, NewReport};
+use crate::store::{AgentRow, EvaluationRow, NewAgent, NewReport, StoredJudgement};
 use crate::{auth, clock};
 
 /// Checks district labels: keys of 1–32 lowercase letters, digits, `-`, `_`; values of 1–128
@@ -279,8 +280,8 @@ async fn ingest(
         clock::parse_rfc3339(value)
             .map_err(|e| Failure::unprocessable("invalid_report", e).field(field))?;
     }
-    let evaluation_id = match query.evaluation.as_deref() {
-        None => None,
+    let (evaluation_id, check) = match query.evaluation.as_deref() {
+        None => (None, None),
         Some(text) => {
             let id = Uuid::parse_str(text).map_err(|_| {
                 Failure::bad_request(
@@ -314,12 +315,41 @@ async fn ingest(
                 )
                 .field("profile.digest"));
             }
-            Some(id)
+            (Some(id), Some(check))
         }
     };
     let stored_body = serde_json::to_string(&report)
         .map_err(|e| Failure::internal(format!("report could not be re-encoded: {e}")))?;
     let report_id = report.report_id;
+    let received_at_ms = clock::now_ms();
+    // Judged now, once, against the evaluation's profile: what a recommendation reads.
+    let judgement = match check
+        .as_ref()
+        .and_then(|c| c.profile.as_ref().map(|p| (c, p)))
+    {
+        Some((c, profile)) => {
+            let j = judge(
+                profile,
+                &c.profile_digest,
+                Arrival {
+                    report_id: report_id.to_string(),
+                    agent_id: agent.id.to_string(),
+                    site: agent.row.site.clone(),
+                    received_at_ms,
+                },
+                &report,
+            );
+            let json = serde_json::to_string(&j).map_err(|e| {
+                Failure::internal(format!("the report's judgement could not be encoded: {e}"))
+            })?;
+            Some(StoredJudgement {
+                model: j.model,
+                version: j.version,
+                json,
+            })
+        }
+        None => None,
+    };
     let result = state
         .store
         .ingest(NewReport {
@@ -329,8 +359,9 @@ async fn ingest(
             profile_digest: report.profile.digest,
             site: agent.row.site.clone(),
             started_at: report.started_at,
-            received_at_ms: clock::now_ms(),
+            received_at_ms,
             body: stored_body,
+            judgement,
         })
         .await?;
     tracing::debug!(%report_id, agent_id = %agent.id, ?result, "Report ingested.");

@@ -153,6 +153,24 @@ fn two() -> u32 {
     2
 }
 
+impl NewEvaluation {
+    /// What the recommendation engine reads of the evaluation.
+    pub fn plan(&self) -> fitcheck_engine::Plan {
+        fitcheck_engine::Plan {
+            sites: self.sites.clone(),
+            concurrent_users: self.concurrent_users.clone(),
+            min_devices_per_site: self.min_devices_per_site,
+            coordinated: self
+                .bandwidth
+                .as_ref()
+                .is_some_and(|b| b.start_at.is_some() || !b.site_start_at.is_empty()),
+            window_start: self.window_start.clone(),
+            window_end: self.window_end.clone(),
+            proposal: self.proposal.clone(),
+        }
+    }
+}
+
 /// How throughput is measured.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -179,24 +197,9 @@ fn ten() -> f64 {
     10.0
 }
 
-/// Facts of the committee's proposal form, recorded with the evaluation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Proposal {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sponsor: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deadline: Option<String>,
-    /// Data the product needs (`nightly roster upload of student names and ids`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data_needs: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_code: Option<String>,
-}
+/// Facts of the committee's proposal form, recorded with the evaluation (the engine's type:
+/// the recommendation carries it).
+pub use fitcheck_engine::Proposal;
 
 /// An evaluation with its progress.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -1,28 +1,41 @@
 //! Gathers what the recommendation engine reads from the store: the evaluation, its profile,
-//! the agents in its scope and their reports. The engine itself ([`crate::recommend`]) is pure.
+//! the agents in its scope and each agent's judged latest report. The engine itself
+//! (`fitcheck_engine`) is pure.
+//!
+//! Reports are judged once, when they arrive, and the judgement stored beside them
+//! (`judgements`). Here those are read — never the bodies — unless some are missing (reports
+//! stored before judgements were kept) or stale (another engine version, another profile):
+//! then the evaluation's reports are judged again from their bodies and the judgements stored,
+//! so the next reader finds them current.
+
+use std::collections::BTreeMap;
 
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
+use fitcheck_engine::{
+    Arrival, Input, JUDGEMENT_VERSION, Judgement, Plan, Recommendation, ScopeAgent, judge,
+    recommend,
+};
 
 use crate::agent_api::{in_scope, spec_of};
 use crate::api::NewEvaluation;
 use crate::clock;
 use crate::error::Failure;
-use crate::recommend::{Input, InputReport, Recommendation, ScopeAgent, recommend};
-use crate::store::{EvaluationRow, ProfileRow, Store};
+use crate::store::{EvaluationRow, JudgementRow, ProfileRow, Store};
 
 /// Everything stored about one evaluation that a recommendation is written from.
 #[derive(Debug)]
 pub struct Dossier {
     pub row: EvaluationRow,
     pub spec: NewEvaluation,
+    pub plan: Plan,
     /// The stored profile file.
     pub stored: ProfileRow,
     pub profile: Profile,
     /// Enrolled, unrevoked agents in the evaluation's scope.
     pub agents: Vec<ScopeAgent>,
-    /// Every report of the evaluation that parses, oldest first.
-    pub reports: Vec<InputReport>,
+    /// Each agent's latest report, judged, in agent order.
+    pub judgements: Vec<Judgement>,
 }
 
 impl Dossier {
@@ -31,11 +44,11 @@ impl Dossier {
         recommend(&Input {
             evaluation_id: &self.row.id,
             title: &self.row.title,
-            spec: &self.spec,
+            plan: &self.plan,
             profile: &self.profile,
             profile_digest: &self.stored.digest,
             agents: &self.agents,
-            reports: &self.reports,
+            judgements: &self.judgements,
             generated_at,
         })
     }
@@ -68,28 +81,111 @@ pub async fn load(store: &Store, evaluation_id: &str) -> Result<Dossier, Failure
             site: a.site,
         })
         .collect();
-    let mut reports = Vec::new();
-    for (summary, body) in store.report_bodies(&row.id).await? {
-        match serde_json::from_str::<Report>(&body) {
-            Ok(report) => reports.push(InputReport {
-                report_id: summary.report_id,
-                site: summary.site,
-                received_at: clock::rfc3339_millis(summary.received_at),
-                report,
-            }),
-            Err(e) => {
-                tracing::error!(report_id = %summary.report_id, error = %e, "A stored report no longer parses; left out.")
-            }
-        }
-    }
+    let judgements = judgements(store, &row.id, &profile, &stored.digest).await?;
     Ok(Dossier {
+        plan: spec.plan(),
         row,
         spec,
         stored,
         profile,
         agents,
-        reports,
+        judgements,
     })
+}
+
+/// Each agent's latest judgement: as stored, or judged again from the reports where any is
+/// missing or stale.
+async fn judgements(
+    store: &Store,
+    evaluation_id: &str,
+    profile: &Profile,
+    digest: &str,
+) -> Result<Vec<Judgement>, Failure> {
+    let mut current = Vec::new();
+    let mut stale = false;
+    store
+        .each_judgement(evaluation_id, |row| {
+            if row.version != i64::from(JUDGEMENT_VERSION) || row.profile_digest != digest {
+                stale = true;
+                return false;
+            }
+            match serde_json::from_str::<Judgement>(&row.judgement) {
+                Ok(j) => {
+                    current.push(j);
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(report_id = %row.report_id, error = %e, "A stored judgement does not parse; judging the evaluation's reports again.");
+                    stale = true;
+                    false
+                }
+            }
+        })
+        .await?;
+    if !stale && store.agents_reported(evaluation_id).await? == current.len() as i64 {
+        return Ok(current);
+    }
+    rejudge(store, evaluation_id, profile, digest).await
+}
+
+/// Judges every report of the evaluation from its body, keeps each agent's latest, and stores
+/// those judgements.
+async fn rejudge(
+    store: &Store,
+    evaluation_id: &str,
+    profile: &Profile,
+    digest: &str,
+) -> Result<Vec<Judgement>, Failure> {
+    let mut latest: BTreeMap<String, (Judgement, Option<String>)> = BTreeMap::new();
+    for (summary, body) in store.report_bodies(evaluation_id).await? {
+        let report = match serde_json::from_str::<Report>(&body) {
+            Ok(report) => report,
+            Err(e) => {
+                tracing::error!(report_id = %summary.report_id, error = %e, "A stored report no longer parses; left out.");
+                continue;
+            }
+        };
+        let newer = latest
+            .get(&summary.agent_id)
+            .is_none_or(|(j, _)| summary.received_at > j.received_at_ms);
+        if !newer {
+            continue;
+        }
+        let j = judge(
+            profile,
+            digest,
+            Arrival {
+                report_id: summary.report_id,
+                agent_id: summary.agent_id.clone(),
+                site: summary.site.clone(),
+                received_at_ms: summary.received_at,
+            },
+            &report,
+        );
+        latest.insert(summary.agent_id, (j, summary.site));
+    }
+    let mut rows = Vec::with_capacity(latest.len());
+    for (j, site) in latest.values() {
+        let json = serde_json::to_string(j)
+            .map_err(|e| Failure::internal(format!("a judgement could not be encoded: {e}")))?;
+        rows.push((
+            JudgementRow {
+                agent_id: j.agent_id.clone(),
+                report_id: j.report_id.clone(),
+                received_at: j.received_at_ms,
+                version: i64::from(j.version),
+                profile_digest: j.profile_digest.clone(),
+                judgement: json,
+            },
+            site.clone(),
+            j.model.clone(),
+        ));
+    }
+    if let Err(e) = store.put_judgements(evaluation_id, &rows).await {
+        // The recommendation is still right; the next reader judges again.
+        tracing::warn!(evaluation = %evaluation_id, error = %e, "Judgements made again could not be stored.");
+    }
+    Ok(latest.into_values().map(|(j, _)| j).collect())
 }
 
 /// The recommendation for one evaluation, as of now.

@@ -14,7 +14,9 @@
 //! - [`routes`]: every API route, once: the router and the OpenAPI document are built from it.
 //! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
 //! - [`web`]: the HTML pages people read (log-in, fleet, evaluations, the recommendation,
-//!   drill-downs, comparisons).
+//!   drill-downs, comparisons); [`render`] (Markdown) and [`pdf`] lay out the recommendation.
+//! - [`dossier`]: reads what the engine (`fitcheck_engine`, pure) needs from the store — the
+//!   judgements stored at ingestion, judged again from the bodies where stale — and runs it.
 //!
 //! [`Controller::open`] prepares everything (database, first administrator, certificate);
 //! [`Controller::serve`] takes a bound listener and a shutdown future.
@@ -35,7 +37,6 @@ pub mod passwords;
 pub mod pdf;
 pub mod quickstart;
 pub mod ratelimit;
-pub mod recommend;
 pub mod render;
 pub mod routes;
 pub mod server;

@@ -417,7 +417,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "json" => (fitcheck_controller::render::json(&r) + "\n").into_bytes(),
                 "html" => {
                     use fitcheck_controller::web::recommendation::{Titles, standalone};
-                    standalone(&r, &Titles::of(&dossier), base_url.as_deref()).into_bytes()
+                    standalone(&r, &Titles::of(&r), base_url.as_deref()).into_bytes()
                 }
                 "pdf" => fitcheck_controller::pdf::recommendation_pdf(&r),
                 _ => fitcheck_controller::render::markdown(&r).into_bytes(),

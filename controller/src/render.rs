@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use fitcheck_core::evaluate::Status;
 
-use crate::recommend::{Cell, Recommendation, SiteDirection, SiteThroughput};
+use fitcheck_engine::{Cell, Recommendation, SiteDirection, SiteThroughput};
 
 /// The recommendation as pretty JSON (schema `fitcheck.recommendation/v1`).
 pub fn json(r: &Recommendation) -> String {

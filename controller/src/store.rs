@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use fitcheck_core::api::Ingested;
+use fitcheck_core::profile::Profile;
 
 pub use crate::writer::WriterHandle;
 use crate::writer::{self, Job};
@@ -165,6 +166,35 @@ struct ReportWithBody {
     body: String,
 }
 
+impl ReportWithBody {
+    fn split(self) -> (ReportSummary, String) {
+        (
+            ReportSummary {
+                report_id: self.report_id,
+                agent_id: self.agent_id,
+                evaluation_id: self.evaluation_id,
+                profile_digest: self.profile_digest,
+                site: self.site,
+                started_at: self.started_at,
+                received_at: self.received_at,
+            },
+            self.body,
+        )
+    }
+}
+
+/// A stored judgement (`judgements`), its JSON unparsed.
+#[derive(Debug, Clone, FromRow)]
+pub struct JudgementRow {
+    pub agent_id: String,
+    pub report_id: String,
+    pub received_at: i64,
+    pub version: i64,
+    pub profile_digest: String,
+    /// `fitcheck_engine::Judgement` as JSON.
+    pub judgement: String,
+}
+
 /// A report to store.
 #[derive(Debug, Clone)]
 pub struct NewReport {
@@ -177,6 +207,18 @@ pub struct NewReport {
     pub received_at_ms: i64,
     /// The report exactly as validated, re-serialised.
     pub body: String,
+    /// The report judged against its evaluation's profile, when it is part of one.
+    pub judgement: Option<StoredJudgement>,
+}
+
+/// A judgement as stored beside its report (`judgements`): the columns a drill-down selects
+/// by, and the JSON the engine reads.
+#[derive(Debug, Clone)]
+pub struct StoredJudgement {
+    pub model: String,
+    pub version: u32,
+    /// `fitcheck_engine::Judgement` as JSON.
+    pub json: String,
 }
 
 /// The controller's database.
@@ -190,11 +232,15 @@ pub struct Store {
     ingest_checks: Arc<Mutex<HashMap<String, Arc<IngestCheck>>>>,
 }
 
-/// What ingestion needs of an evaluation: the row (for its scope) and its profile's digest.
+/// What ingestion needs of an evaluation: the row (for its scope), its profile's digest, and
+/// the profile itself to judge reports against.
 #[derive(Debug)]
 pub struct IngestCheck {
     pub evaluation: EvaluationRow,
     pub profile_digest: String,
+    /// `None` when the stored profile no longer validates (logged); its reports are stored
+    /// unjudged, and a recommendation reports the profile's error.
+    pub profile: Option<Profile>,
 }
 
 /// Most evaluations [`Store::ingest_check`] keeps; past it the cache starts afresh.
@@ -707,14 +753,21 @@ impl Store {
         let Some(evaluation) = self.get_evaluation(id).await? else {
             return Ok(None);
         };
-        let profile_digest: String =
-            sqlx::query_scalar("SELECT digest FROM profiles WHERE id = $1")
-                .bind(&evaluation.profile)
-                .fetch_one(&self.pool)
-                .await?;
+        let stored: ProfileRow = sqlx::query_as("SELECT * FROM profiles WHERE id = $1")
+            .bind(&evaluation.profile)
+            .fetch_one(&self.pool)
+            .await?;
+        let profile = match Profile::parse(&stored.file_name, &stored.toml) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::error!(profile = %stored.id, error = %e, "A stored profile no longer validates; reports against it are stored unjudged.");
+                None
+            }
+        };
         let check = Arc::new(IngestCheck {
             evaluation,
-            profile_digest,
+            profile_digest: stored.digest,
+            profile,
         });
         if let Ok(mut cache) = self.ingest_checks.lock() {
             if cache.len() >= INGEST_CHECKS {
@@ -793,23 +846,7 @@ impl Store {
         .bind(evaluation_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                (
-                    ReportSummary {
-                        report_id: r.report_id,
-                        agent_id: r.agent_id,
-                        evaluation_id: r.evaluation_id,
-                        profile_digest: r.profile_digest,
-                        site: r.site,
-                        started_at: r.started_at,
-                        received_at: r.received_at,
-                    },
-                    r.body,
-                )
-            })
-            .collect())
+        Ok(rows.into_iter().map(ReportWithBody::split).collect())
     }
 
     /// An agent's reports, newest first, at most `limit`.
@@ -848,6 +885,103 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(Some((summary, body)))
+    }
+
+    /// The stored judgements of an evaluation, one per agent (of its latest report), handed to
+    /// `each` as they are read: a district's evaluation holds tens of thousands, and none of
+    /// their text needs to be kept once parsed. `each` answers whether to go on.
+    pub async fn each_judgement(
+        &self,
+        evaluation_id: &str,
+        mut each: impl FnMut(JudgementRow) -> bool,
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_as::<_, JudgementRow>(
+            "SELECT agent_id, report_id, received_at, version, profile_digest, judgement \
+             FROM judgements WHERE evaluation_id = $1",
+        )
+        .bind(evaluation_id)
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            if !each(row) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many agents have reported on an evaluation: as many judgements are due.
+    pub async fn agents_reported(&self, evaluation_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT agent_id) FROM reports WHERE evaluation_id = $1",
+        )
+        .bind(evaluation_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Stores judgements made again from their reports (after an engine or profile change):
+    /// each replaces the agent's stored one unless that is of a later report.
+    pub async fn put_judgements(
+        &self,
+        evaluation_id: &str,
+        rows: &[(JudgementRow, Option<String>, String)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (row, site, model) in rows {
+            sqlx::query(
+                "INSERT INTO judgements (evaluation_id, agent_id, report_id, received_at, site, model, version, profile_digest, judgement) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (evaluation_id, agent_id) DO UPDATE SET \
+                 report_id = excluded.report_id, received_at = excluded.received_at, site = excluded.site, \
+                 model = excluded.model, version = excluded.version, profile_digest = excluded.profile_digest, \
+                 judgement = excluded.judgement \
+                 WHERE excluded.received_at >= judgements.received_at",
+            )
+            .bind(evaluation_id)
+            .bind(&row.agent_id)
+            .bind(&row.report_id)
+            .bind(row.received_at)
+            .bind(site.as_deref())
+            .bind(model)
+            .bind(row.version)
+            .bind(&row.profile_digest)
+            .bind(&row.judgement)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reports of the given agents in an evaluation, with their bodies, oldest first.
+    pub async fn reports_of_agents(
+        &self,
+        evaluation_id: &str,
+        agents: &[&str],
+    ) -> Result<Vec<(ReportSummary, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in agents.chunks(256) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body \
+                 FROM reports WHERE evaluation_id = $1 AND agent_id IN ({})",
+                marks.join(", ")
+            );
+            let mut query =
+                sqlx::query_as::<_, ReportWithBody>(sqlx::AssertSqlSafe(sql)).bind(evaluation_id);
+            for a in chunk {
+                query = query.bind(*a);
+            }
+            out.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(ReportWithBody::split),
+            );
+        }
+        out.sort_by_key(|r| r.0.received_at);
+        Ok(out)
     }
 
     pub async fn count_reports(&self) -> Result<i64, StoreError> {

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use fitcheck_core::api::Ingested;
 
-use crate::store::{Backend, NewReport, StoreError, sqlite_session};
+use crate::store::{Backend, NewReport, StoreError, StoredJudgement, sqlite_session};
 
 /// Most jobs one group commit takes.
 const MAX_BATCH: usize = 512;
@@ -336,6 +336,7 @@ async fn write_batch(
         }
         inserted.extend(query.fetch_all(&mut *tx).await?);
     }
+    write_judgements(&mut tx, &unique, &inserted).await?;
     let mut outcomes = Vec::with_capacity(reports.len());
     let mut owners: HashMap<Uuid, Option<String>> = HashMap::new();
     for r in reports {
@@ -382,6 +383,60 @@ async fn write_batch(
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Keeps each agent's latest judgement per evaluation, in the transaction that stores the
+/// reports: of the reports just inserted, the latest per (evaluation, agent) replaces the
+/// stored one unless that arrived later.
+async fn write_judgements(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    reports: &[&NewReport],
+    inserted: &HashSet<String>,
+) -> Result<(), StoreError> {
+    // One row per key in a statement: PostgreSQL refuses to update a row twice in one.
+    let mut latest: HashMap<(Uuid, Uuid), &NewReport> = HashMap::new();
+    for r in reports {
+        let (Some(evaluation), Some(_)) = (r.evaluation_id, &r.judgement) else {
+            continue;
+        };
+        if !inserted.contains(&r.report_id.to_string()) {
+            continue;
+        }
+        let slot = latest.entry((evaluation, r.agent_id)).or_insert(r);
+        if r.received_at_ms > slot.received_at_ms {
+            *slot = r;
+        }
+    }
+    let rows: Vec<(Uuid, &NewReport, &StoredJudgement)> = latest
+        .into_iter()
+        .filter_map(|((evaluation, _), r)| r.judgement.as_ref().map(|j| (evaluation, r, j)))
+        .collect();
+    for chunk in rows.chunks(REPORTS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO judgements (evaluation_id, agent_id, report_id, received_at, site, model, version, profile_digest, judgement) \
+             VALUES {} ON CONFLICT (evaluation_id, agent_id) DO UPDATE SET \
+             report_id = excluded.report_id, received_at = excluded.received_at, site = excluded.site, \
+             model = excluded.model, version = excluded.version, profile_digest = excluded.profile_digest, \
+             judgement = excluded.judgement \
+             WHERE excluded.received_at > judgements.received_at",
+            placeholders(chunk.len(), 9)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (evaluation, r, j) in chunk {
+            query = query
+                .bind(evaluation.to_string())
+                .bind(r.agent_id.to_string())
+                .bind(r.report_id.to_string())
+                .bind(r.received_at_ms)
+                .bind(r.site.as_deref())
+                .bind(&j.model)
+                .bind(i64::from(j.version))
+                .bind(&r.profile_digest)
+                .bind(&j.json);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters.
@@ -508,6 +563,7 @@ mod tests {
             started_at: "2026-11-23T08:00:00Z".into(),
             received_at_ms: 1,
             body: format!("{{\"by\": \"{agent}\"}}"),
+            judgement: None,
         }
     }
 

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use fitcheck_controller::api::{BandwidthPlan, NewEvaluation, Proposal};
-use fitcheck_controller::recommend::{
-    ConditionKind, FleetVerdict, Input, InputReport, Recommendation, ScopeAgent, recommend,
-};
+use fitcheck_controller::clock;
 use fitcheck_controller::render;
 use fitcheck_core::profile::Profile;
+use fitcheck_core::report::Report;
+use fitcheck_engine::{
+    Arrival, ConditionKind, FleetVerdict, Input, Recommendation, ScopeAgent, judge, recommend,
+};
 use serde_json::{Value, json};
 
 const PROFILE: &str = include_str!("data/recommend/lab-product.toml");
@@ -106,6 +108,15 @@ fn passing(down: f64, up: f64) -> Vec<Value> {
     ]
 }
 
+/// A stored report: what the controller keeps beside its body.
+struct InputReport {
+    report_id: String,
+    site: Option<String>,
+    /// RFC 3339.
+    received_at: String,
+    report: Report,
+}
+
 fn report(d: &Dev, results: Vec<Value>, received: &str) -> InputReport {
     let digest = fitcheck_core::digest(PROFILE.as_bytes());
     let mut device = json!({
@@ -177,14 +188,33 @@ fn run(spec: &NewEvaluation, devices: &[Dev], reports: Vec<InputReport>) -> Reco
             site: Some(d.site.to_owned()),
         })
         .collect();
+    let digest = fitcheck_core::digest(PROFILE.as_bytes());
+    // Judged as the controller judges them when they arrive, and as it reads them back.
+    let judgements: Vec<_> = reports
+        .iter()
+        .map(|r| {
+            let j = judge(
+                &profile,
+                &digest,
+                Arrival {
+                    report_id: r.report_id.clone(),
+                    agent_id: r.report.agent.agent_id.to_string(),
+                    site: r.site.clone(),
+                    received_at_ms: clock::parse_rfc3339(&r.received_at).unwrap(),
+                },
+                &r.report,
+            );
+            serde_json::from_str(&serde_json::to_string(&j).unwrap()).unwrap()
+        })
+        .collect();
     recommend(&Input {
         evaluation_id: "e0000000-0000-4000-8000-000000000001",
         title: &spec.title,
-        spec,
+        plan: &spec.plan(),
         profile: &profile,
-        profile_digest: &fitcheck_core::digest(PROFILE.as_bytes()),
+        profile_digest: &digest,
         agents: &agents,
-        reports: &reports,
+        judgements: &judgements,
         generated_at: "2026-11-21T08:00:00Z",
     })
 }
@@ -333,7 +363,10 @@ fn every_kind_of_condition() {
 }
 
 /// The PDF opens in poppler (Debian's poppler-utils), renders to PNG, and its first page
-/// carries the verdict. The PNG is kept under target/ for people to look at.
+/// carries the verdict and the conditions as a table; the matrices are tables headed by the
+/// sites and listing the models. The same document stretched to 30 sites and 40 requirements
+/// must split its tables into column groups and across pages, the header repeated on each.
+/// The PNG is kept under target/ for people to look at.
 fn pdf_renders_with_the_verdict_first(name: &str, r: &Recommendation) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/recommendation-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
@@ -360,22 +393,127 @@ fn pdf_renders_with_the_verdict_first(name: &str, r: &Recommendation) {
         "no {verdict:?} on page 1:\n{first}"
     );
     assert!(first.contains(&r.evaluation.product));
-    let all = run(std::process::Command::new("pdftotext").arg(&pdf).arg("-"));
-    for c in &r.conditions {
+    // Laid out, a table row is one line of text; the conditions table is on page 1.
+    let first_rows = pdf_lines(&run(std::process::Command::new("pdftotext")
+        .args(["-layout", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg("-")));
+    if r.conditions.is_empty() {
+        assert!(first.contains("None: nothing needs to change."), "{first}");
+    } else {
+        assert!(
+            first_rows.iter().any(|l| l == "# Action Owner Need"),
+            "no conditions table header on page 1:\n{first_rows:#?}"
+        );
+    }
+    for (i, c) in r.conditions.iter().enumerate() {
         let head: String = c
             .action
             .split_whitespace()
-            .take(4)
+            .take(3)
             .collect::<Vec<_>>()
             .join(" ");
+        let row = format!("{} {head}", i + 1);
         assert!(
-            all.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .contains(&head),
-            "condition {head:?} missing"
+            first_rows.iter().any(|l| l.starts_with(&row)),
+            "condition row {row:?} not on page 1:\n{first_rows:#?}"
         );
     }
+    let all = run(std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&pdf)
+        .arg("-"));
+    let rows = pdf_lines(&all);
+    let site_header: Vec<&String> = rows
+        .iter()
+        .filter(|l| l.starts_with("Requirement "))
+        .collect();
+    if !r.matrix.is_empty() {
+        for c in &r.coverage {
+            assert!(
+                site_header.iter().any(|h| h.contains(&c.site)),
+                "site {:?} not in the matrix header {site_header:#?}",
+                c.site
+            );
+        }
+    }
+    if !r.device_models.is_empty() {
+        assert!(rows.iter().any(|l| l.starts_with("Model ")), "{rows:#?}");
+    }
+    for m in &r.device_models {
+        assert!(
+            rows.iter().any(|l| l.starts_with(&m.model)
+                && ["Pass ", "Warn ", "Fail ", "Unknown "]
+                    .iter()
+                    .any(|w| l.contains(w))),
+            "no table row for model {:?}:\n{rows:#?}",
+            m.model
+        );
+    }
+
+    let wide = many_sites(r);
+    let wide_pdf = dir.join(format!("{name}-many-sites.pdf"));
+    std::fs::write(
+        &wide_pdf,
+        fitcheck_controller::pdf::recommendation_pdf(&wide),
+    )
+    .unwrap();
+    let wide_text = run(std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&wide_pdf)
+        .arg("-"));
+    let pages: Vec<Vec<String>> = wide_text
+        .split('\u{c}')
+        .map(pdf_lines)
+        .filter(|p| !p.is_empty())
+        .collect();
+    assert!(pages.len() > 1, "one page only:\n{wide_text}");
+    let headers: Vec<&String> = pages
+        .iter()
+        .flatten()
+        .filter(|l| l.starts_with("Requirement "))
+        .collect();
+    for c in &wide.coverage {
+        assert!(
+            headers.iter().any(|h| h.contains(&c.site)),
+            "site {:?} in no table header {headers:#?}",
+            c.site
+        );
+    }
+    // Cut into column groups: no header holds every site, and each group repeats the rows.
+    assert!(
+        headers
+            .iter()
+            .all(|h| wide.coverage.iter().any(|c| !h.contains(&c.site))),
+        "{headers:#?}"
+    );
+    let groups = pages
+        .iter()
+        .flatten()
+        .filter(|l| l.starts_with("check-00 "))
+        .count();
+    assert!(groups > 1, "the first column is not repeated:\n{wide_text}");
+    // Run across pages: every page with a row of the table has the header above it, and
+    // there are more headers than groups.
+    let mut pages_with_rows = 0;
+    for page in &pages {
+        if page.iter().any(|l| l.starts_with("check-")) {
+            pages_with_rows += 1;
+            assert!(
+                page.iter().any(|l| l.starts_with("Requirement ")),
+                "a page of the site table without its header:\n{page:#?}"
+            );
+        }
+    }
+    assert!(pages_with_rows > 1 && headers.len() > groups, "{wide_text}");
+    // The model with 12 requirements is cut into column groups too.
+    let model_rows = pages
+        .iter()
+        .flatten()
+        .filter(|l| l.starts_with("Zeta Tablet 10 "))
+        .count();
+    assert!(model_rows > 1, "{wide_text}");
+
     let png = dir.join(name);
     // A PNG left by an earlier run must not stand in for this one.
     for e in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
@@ -401,6 +539,70 @@ fn pdf_renders_with_the_verdict_first(name: &str, r: &Recommendation) {
         pdf.display(),
         png.display()
     );
+}
+
+/// `pdftotext -layout` output as lines, each with its words joined by single spaces.
+fn pdf_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// `r` with 30 sites, 40 network requirements (`check-00` …) and one more model measured on
+/// 12 device requirements: more columns than fit across a page and more rows than fit down it.
+fn many_sites(r: &Recommendation) -> Recommendation {
+    use fitcheck_core::evaluate::Status;
+    use fitcheck_engine::{Cell, DeviceModelRow, MatrixRow, SiteCoverage};
+    let sites: Vec<String> = (1..=30).map(|i| format!("site-{i:02}")).collect();
+    // Every status, and now and then no cell at all.
+    let cell = |k: usize| {
+        let status = [Status::Pass, Status::Warn, Status::Fail, Status::Unknown]
+            .get(k % 5)
+            .copied()?;
+        Some(Cell {
+            status,
+            pass: u32::from(status == Status::Pass) * 3,
+            warn: u32::from(status == Status::Warn) * 2,
+            fail: u32::from(status == Status::Fail) * 2,
+            unknown: u32::from(status == Status::Unknown),
+            observed: vec!["seen".into()],
+            reports: vec![],
+        })
+    };
+    let mut r = r.clone();
+    r.coverage = sites
+        .iter()
+        .map(|s| SiteCoverage {
+            site: s.clone(),
+            agents: 3,
+            devices_reported: 3,
+            enough: true,
+        })
+        .collect();
+    r.matrix = (0..40)
+        .map(|i| MatrixRow {
+            requirement: format!("ports[{i}]"),
+            title: format!("check-{i:02}"),
+            critical: i % 3 != 0,
+            expected: "open".into(),
+            sites: sites
+                .iter()
+                .enumerate()
+                .filter_map(|(j, s)| Some((s.clone(), cell(i + j)?)))
+                .collect(),
+        })
+        .collect();
+    r.device_models.push(DeviceModelRow {
+        model: "Zeta Tablet 10".into(),
+        devices: 30,
+        sites: sites.clone(),
+        status: Status::Fail,
+        requirements: (0..12)
+            .filter_map(|i| Some((format!("device.r{i:02}"), cell(i)?)))
+            .collect(),
+    });
+    r
 }
 
 #[test]

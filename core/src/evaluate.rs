@@ -23,26 +23,40 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// (`ports[3].tcp443`).
 pub const TCP_FALLBACK: &str = "tcp443";
 
-/// A requirement's status.
+/// A requirement's status, ordered by severity: a pass is the least severe, then what could
+/// not be measured, then a shortfall of a non-critical requirement, then a failure — so the
+/// worst of several is their `max()`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
+    Unknown,
     Warn,
     Fail,
-    Unknown,
+}
+
+impl Status {
+    /// The word reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Unknown => "unknown",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+
+    /// Whether something falls short (a fail, or a warn of a non-critical requirement).
+    pub fn falls_short(self) -> bool {
+        matches!(self, Status::Fail | Status::Warn)
+    }
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Unknown => "unknown",
-        })
+        f.write_str(self.as_str())
     }
 }
 
@@ -80,6 +94,49 @@ pub enum RequirementKind {
     Port,
     Network,
     Device,
+}
+
+impl RequirementKind {
+    /// The word reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequirementKind::Dns => "dns",
+            RequirementKind::Http => "http",
+            RequirementKind::Port => "port",
+            RequirementKind::Network => "network",
+            RequirementKind::Device => "device",
+        }
+    }
+}
+
+/// A requirement as the profile states it, before any device is judged on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Requirement {
+    /// Profile key path (`http[0]`, `device.ram_min_gib`).
+    pub id: String,
+    pub kind: RequirementKind,
+    /// Short title (`DNS zoom.us`, `RAM`).
+    pub title: String,
+    /// Whether it decides the verdict.
+    pub critical: bool,
+    /// What the profile asks, in words.
+    pub expected: String,
+}
+
+/// Every requirement of `profile`, in profile order, as [`evaluate`] judges them: its titles,
+/// criticality and expectations come from the profile alone, whatever the device.
+pub fn requirements(profile: &Profile) -> Vec<Requirement> {
+    evaluate(profile, &DeviceFacts::unknown(), &[])
+        .requirements
+        .into_iter()
+        .map(|o| Requirement {
+            id: o.id,
+            kind: o.kind,
+            title: o.title,
+            critical: o.critical,
+            expected: o.expected,
+        })
+        .collect()
 }
 
 /// What meeting a requirement that is not met takes: decided where the requirement is judged,
@@ -221,7 +278,8 @@ impl Judge<'_> {
             s => s,
         };
         let remedy = if status == Status::Pass { None } else { remedy };
-        let fix = matches!(status, Status::Fail | Status::Warn)
+        let fix = status
+            .falls_short()
             .then(|| fix.unwrap_or_else(|| FixKind::default_for(line.kind, &line.id)));
         self.out.push(RequirementOutcome {
             id: line.id,

@@ -133,6 +133,47 @@ pub struct OsFacts {
     pub architecture: String,
 }
 
+impl DeviceFacts {
+    /// A device nothing is known of: every fact absent or undetected.
+    pub fn unknown() -> DeviceFacts {
+        let undetected = Detection::Unsupported;
+        DeviceFacts {
+            os: OsFacts {
+                family: None,
+                name: "unknown".to_owned(),
+                version: None,
+                distribution: None,
+                kernel: None,
+                architecture: "unknown".to_owned(),
+            },
+            cpu: CpuFacts {
+                model: None,
+                logical_cores: 0,
+                physical_cores: None,
+                max_frequency_mhz: None,
+                frequency_source: None,
+            },
+            memory: MemoryFacts { total_bytes: 0 },
+            disk: None,
+            gpu: GpuFacts {
+                detection: undetected,
+                adapters: Vec::new(),
+            },
+            screen: ScreenFacts {
+                detection: undetected,
+                width: None,
+                height: None,
+                source: None,
+            },
+            browsers: BrowserFacts {
+                detection: undetected,
+                installed: Vec::new(),
+            },
+            model: None,
+        }
+    }
+}
+
 /// Processor facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -473,3 +473,102 @@ fn each_shortfall_names_its_kind_of_fix() {
     )];
     assert_eq!(fix(&evaluate(&net, &device(), &resolved), "dns[0]"), None);
 }
+
+#[test]
+fn a_requirements_title_and_expectation_come_from_the_profile_whatever_the_device() {
+    let p = profile(
+        r#"
+[[dns]]
+name = "a.example"
+
+[[http]]
+url = "https://a.example/"
+critical = false
+
+[[ports]]
+protocol = "tcp"
+host = "m.example"
+range = "8801-8802"
+
+[network]
+download_mbps_per_user = 2.0
+max_rtt_ms = 150
+
+[device]
+ram_min_gib = 4
+cpu_cores_min = 2
+screen_min_width = 1366
+screen_min_height = 768
+disk_free_min_gib = 5
+
+[[device.os]]
+family = "windows"
+min_version = "10.0.19041"
+
+[[device.os]]
+family = "chromeos"
+min_version = "120"
+
+[[device.browser]]
+name = "chrome"
+min_version = "120"
+"#,
+    );
+    let heads = fitcheck_core::evaluate::requirements(&p);
+    assert!(heads.len() >= 9, "{heads:?}");
+    for device in [device(), DeviceFacts::unknown()] {
+        let judged = evaluate(
+            &p,
+            &device,
+            &[dns(
+                "dns[0]",
+                "a.example",
+                DnsOutcome::Resolved,
+                &["192.0.2.1"],
+            )],
+        );
+        let seen: Vec<_> = judged
+            .requirements
+            .iter()
+            .map(|o| {
+                (
+                    o.id.clone(),
+                    o.kind,
+                    o.title.clone(),
+                    o.critical,
+                    o.expected.clone(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = heads
+            .iter()
+            .map(|h| {
+                (
+                    h.id.clone(),
+                    h.kind,
+                    h.title.clone(),
+                    h.critical,
+                    h.expected.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(seen, want);
+    }
+}
+
+#[test]
+fn the_worst_of_several_statuses_is_their_maximum() {
+    let worst = |s: &[Status]| s.iter().copied().max();
+    assert_eq!(
+        worst(&[Status::Pass, Status::Unknown]),
+        Some(Status::Unknown)
+    );
+    assert_eq!(worst(&[Status::Unknown, Status::Warn]), Some(Status::Warn));
+    assert_eq!(
+        worst(&[Status::Fail, Status::Warn, Status::Pass]),
+        Some(Status::Fail)
+    );
+    for s in [Status::Pass, Status::Unknown, Status::Warn, Status::Fail] {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+    }
+}

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::diff::{CellPlace, Comparison, compare};
 use super::evaluations::row_or_404;
 use super::layout::{Frame, Section, page as frame, status, time_ms, verdict_chip};
 use super::recommendation::{Place, Titles, cell_href};
@@ -16,8 +15,9 @@ use crate::app::AppState;
 use crate::clock;
 use crate::dossier;
 use crate::error::Failure;
-use crate::recommend::{Condition, Recommendation};
 use crate::store::EvaluationRow;
+use fitcheck_engine::diff::{CellPlace, Comparison, compare};
+use fitcheck_engine::{Condition, Recommendation};
 
 #[derive(Debug, Deserialize)]
 pub struct CompareQuery {
@@ -276,9 +276,9 @@ pub async fn page(
         .map_err(fail)?;
     let d_after = dossier::load(&state.store, &later.id).await.map_err(fail)?;
     let (r_before, r_after) = (d_before.recommend(&now), d_after.recommend(&now));
-    let mut titles = Titles::of(&d_after);
+    let mut titles = Titles::of(&r_after);
     if titles.is_empty() {
-        titles = Titles::of(&d_before);
+        titles = Titles::of(&r_before);
     }
     let c = compare(&r_before, &r_after);
     let changed = d_before.stored.digest != d_after.stored.digest;

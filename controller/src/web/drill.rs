@@ -3,7 +3,8 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use fitcheck_core::evaluate::{RequirementOutcome, evaluate};
+use std::collections::{HashMap, HashSet};
+
 use fitcheck_core::report::{CheckResult, Detection, DeviceFacts, Report};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use crate::app::AppState;
 use crate::clock;
 use crate::dossier;
 use crate::error::Failure;
-use crate::recommend::{Cell, InputReport, NO_SITE, model_of};
+use fitcheck_engine::{Cell, Judged, Judgement, NO_SITE, model_of};
 
 #[derive(Debug, Deserialize)]
 pub struct CellQuery {
@@ -155,20 +156,6 @@ pub fn seen(result: &CheckResult) -> Markup {
     }
 }
 
-/// The latest report of each agent, as the engine counts them; and the ones they supersede.
-fn latest(reports: &[InputReport]) -> (Vec<&InputReport>, Vec<&InputReport>) {
-    let current = crate::recommend::latest_per_agent(reports);
-    // A set, not a scan of `current` per report: a district's evaluation holds tens of
-    // thousands of reports.
-    let newest: std::collections::HashSet<&str> =
-        current.iter().map(|c| c.report_id.as_str()).collect();
-    let older = reports
-        .iter()
-        .filter(|r| !newest.contains(r.report_id.as_str()))
-        .collect();
-    (current, older)
-}
-
 fn facts_brief(d: &DeviceFacts) -> String {
     format!(
         "{} · {} · {}",
@@ -206,15 +193,7 @@ pub async fn cell(
         .await
         .map_err(|e| PageError::from(e).for_user(user))?;
     let r = d.recommend(&clock::rfc3339(clock::now_ms()));
-    let titles = Titles::of(&d);
-    let (current, older) = latest(&d.reports);
-    let here: Vec<&InputReport> = current
-        .into_iter()
-        .filter(|ir| match &place {
-            Place::Site(s) => ir.site.as_deref().unwrap_or(NO_SITE) == s,
-            Place::Model(m) => &model_of(&ir.report.device) == m,
-        })
-        .collect();
+    let titles = Titles::of(&r);
     let known_place = match &place {
         Place::Site(s) => r.coverage.iter().any(|c| &c.site == s),
         Place::Model(m) => r.device_models.iter().any(|x| &x.model == m),
@@ -226,22 +205,55 @@ pub async fn cell(
         })
         .for_user(user));
     }
-    let judged: Vec<(&InputReport, Option<RequirementOutcome>)> = here
-        .iter()
-        .map(|ir| {
-            let outcome = evaluate(&d.profile, &ir.report.device, &ir.report.results)
-                .requirements
-                .into_iter()
-                .find(|o| o.id == requirement);
-            (*ir, outcome)
-        })
-        .collect();
-    if !judged.is_empty() && judged.iter().all(|(_, o)| o.is_none()) {
+    if !r.requirements.iter().any(|q| q.id == requirement) {
         return Err(PageError::not_found(format!(
             "This evaluation's profile has no requirement {requirement:?}."
         ))
         .for_user(user));
     }
+    // The devices of the cell, as the engine counted them (each agent's latest report), and
+    // every report of theirs, bodies included, for what each check saw.
+    let here: Vec<&Judgement> = d
+        .judgements
+        .iter()
+        .filter(|j| match &place {
+            Place::Site(s) => &j.site == s,
+            Place::Model(m) => &j.model == m,
+        })
+        .collect();
+    let agents: Vec<&str> = here.iter().map(|j| j.agent_id.as_str()).collect();
+    let theirs = state
+        .store
+        .reports_of_agents(&d.row.id, &agents)
+        .await
+        .map_err(|e| PageError::from(Failure::from(e)).for_user(user))?;
+    let counted: HashSet<&str> = here.iter().map(|j| j.report_id.as_str()).collect();
+    let mut bodies: HashMap<&str, Report> = HashMap::new();
+    let mut superseded: Vec<&str> = Vec::new();
+    for (summary, body) in &theirs {
+        if !counted.contains(summary.report_id.as_str()) {
+            superseded.push(&summary.report_id);
+            continue;
+        }
+        match serde_json::from_str::<Report>(body) {
+            Ok(report) => {
+                bodies.insert(&summary.report_id, report);
+            }
+            Err(e) => {
+                tracing::error!(report_id = %summary.report_id, error = %e, "A stored report no longer parses.");
+            }
+        }
+    }
+    let judged: Vec<(&Judgement, Option<&Judged>, Option<&Report>)> = here
+        .iter()
+        .map(|j| {
+            (
+                *j,
+                j.outcome(&requirement),
+                bodies.get(j.report_id.as_str()),
+            )
+        })
+        .collect();
     let summary: Option<&Cell> = match &place {
         Place::Site(s) => r
             .matrix
@@ -261,13 +273,6 @@ pub async fn cell(
     };
     let title = format!("{req_title} {where_words} {where_value}");
     let eid = encode(&d.row.id);
-    let superseded: Vec<&&InputReport> = older
-        .iter()
-        .filter(|o| {
-            here.iter()
-                .any(|h| h.report.agent.agent_id == o.report.agent.agent_id)
-        })
-        .collect();
     let body = html! {
         p.crumbs {
             a href="/evaluations" { "Evaluations" } " / "
@@ -300,19 +305,20 @@ pub async fn cell(
                         th scope="col" { "What the check saw" }
                     } }
                     tbody {
-                        @for (ir, o) in &judged {
+                        @for (j, o, report) in &judged {
                             tr {
                                 th scope="row" {
-                                    (report_link(&ir.report_id)) br;
-                                    span.muted.small { "agent " code { (short(&ir.report.agent.agent_id.to_string())) } }
+                                    (report_link(&j.report_id)) br;
+                                    span.muted.small { "agent " code { (short(&j.agent_id)) } }
                                 }
-                                td { (ir.site.as_deref().unwrap_or(NO_SITE)) }
-                                td { (model_of(&ir.report.device)) br; span.muted.small { (facts_brief(&ir.report.device)) } }
+                                td { (j.site) }
+                                td { (j.model) @if let Some(rep) = report { br; span.muted.small { (facts_brief(&rep.device)) } } }
                                 td { @if let Some(o) = o { (status(o.status)) } @else { "not judged" } }
                                 td { @if let Some(o) = o { (o.observed) @if let Some(m) = &o.remedy { br; span.muted.small { (m) } } } }
                                 td {
-                                    @let results: Vec<&CheckResult> = ir.report.results.iter().filter(|x| serves(x, &requirement)).collect();
-                                    @if results.is_empty() { span.muted { "no check result (judged from the device's facts)" } }
+                                    @let results: Vec<&CheckResult> = report.map(|rep| rep.results.iter().filter(|x| serves(x, &requirement)).collect()).unwrap_or_default();
+                                    @if report.is_none() { span.muted { "the stored report could not be read" } }
+                                    @else if results.is_empty() { span.muted { "no check result (judged from the device's facts)" } }
                                     @for x in results { (seen(x)) }
                                 }
                             }
@@ -324,7 +330,7 @@ pub async fn cell(
         @if !superseded.is_empty() {
             p.muted {
                 "Older reports of these devices, superseded and not counted: "
-                @for (i, o) in superseded.iter().enumerate() { @if i > 0 { ", " } (report_link(&o.report_id)) }
+                @for (i, o) in superseded.iter().enumerate() { @if i > 0 { ", " } (report_link(o)) }
             }
         }
     };

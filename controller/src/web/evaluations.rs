@@ -13,8 +13,8 @@ use crate::api::NewEvaluation;
 use crate::app::AppState;
 use crate::clock;
 use crate::error::Failure;
-use crate::recommend::NO_SITE;
 use crate::store::{AgentRow, EvaluationRow, ProfileRow, ReportSummary};
+use fitcheck_engine::NO_SITE;
 
 /// How often an open evaluation's page reloads itself, seconds.
 pub const REFRESH_S: u32 = 15;

@@ -10,7 +10,7 @@ use super::layout::{Frame, Section, page, time_ms};
 use super::{AdminViewer, Page, PageError, Viewer, see_other};
 use crate::app::AppState;
 use crate::clock;
-use crate::recommend::NO_SITE;
+use fitcheck_engine::NO_SITE;
 
 /// An agent counts as active when seen within this long.
 const ACTIVE_MS: i64 = 15 * 60 * 1000;

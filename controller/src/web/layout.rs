@@ -6,8 +6,8 @@ use fitcheck_core::evaluate::Status;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::clock;
-use crate::recommend::FleetVerdict;
 use crate::store::UserRow;
+use fitcheck_engine::FleetVerdict;
 
 /// Which part of the navigation a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

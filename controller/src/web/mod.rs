@@ -15,7 +15,6 @@
 //! become markup. Pages send a Content-Security-Policy without any script source.
 
 pub mod compare;
-pub mod diff;
 pub mod drill;
 pub mod evaluations;
 pub mod fleet;

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use fitcheck_core::evaluate::{Status, evaluate};
+use fitcheck_core::evaluate::Status;
 use maud::{Markup, html};
 
 use super::layout::{
@@ -17,9 +17,9 @@ use super::layout::{
 use super::{Page, PageError, Viewer, encode};
 use crate::app::AppState;
 use crate::clock;
-use crate::dossier::{self, Dossier};
-use crate::recommend::{Cell, Condition, ConditionKind, Recommendation, SiteThroughput};
+use crate::dossier;
 use crate::store::UserRow;
+use fitcheck_engine::{Cell, Condition, ConditionKind, Recommendation, SiteThroughput};
 
 /// Requirement id → (title, expected), in profile order.
 #[derive(Debug, Default)]
@@ -29,20 +29,18 @@ pub struct Titles {
 }
 
 impl Titles {
-    /// Titles as the profile words them, from judging the first report (every report is
-    /// judged against the same profile, so any one has them all).
-    pub fn of(d: &Dossier) -> Titles {
+    /// Titles as the profile words them, as the recommendation carries them.
+    pub fn of(r: &Recommendation) -> Titles {
         let mut t = Titles::default();
-        if let Some(r) = d.reports.first() {
-            for o in evaluate(&d.profile, &r.report.device, &r.report.results).requirements {
-                t.order.push(o.id.clone());
-                t.by_id.insert(o.id, (o.title, o.expected));
-            }
+        for q in &r.requirements {
+            t.order.push(q.id.clone());
+            t.by_id
+                .insert(q.id.clone(), (q.title.clone(), q.expected.clone()));
         }
         t
     }
 
-    /// Whether no report was there to take titles from.
+    /// Whether the recommendation named no requirement to take titles from.
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
     }
@@ -687,7 +685,8 @@ async fn recommendation_of(
 ) -> Result<(Recommendation, Titles), crate::error::Failure> {
     let d = dossier::load(&state.store, id).await?;
     let r = d.recommend(&clock::rfc3339(clock::now_ms()));
-    Ok((r, Titles::of(&d)))
+    let titles = Titles::of(&r);
+    Ok((r, titles))
 }
 
 /// `GET /evaluations/{id}/recommendation`.

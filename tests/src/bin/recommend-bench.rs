@@ -188,7 +188,13 @@ async fn open_pool(url: &str) -> Result<AnyPool> {
 }
 
 /// Agents and both runs' reports, straight into the controller's tables, 500 rows a statement.
-async fn fill(pool: &AnyPool, o: &Opts, runs: &[String], digest: &str) -> Result<u64> {
+async fn fill(
+    pool: &AnyPool,
+    o: &Opts,
+    runs: &[String],
+    profile: &fitcheck_core::profile::Profile,
+    digest: &str,
+) -> Result<u64> {
     pool.execute(
         "INSERT INTO enrollment_secrets (id, name, secret_hash, created_at) VALUES ('bench', 'bench', 'bench', 0)",
     )
@@ -261,6 +267,55 @@ async fn fill(pool: &AnyPool, o: &Opts, runs: &[String], digest: &str) -> Result
                     .bind(body);
             }
             q.execute(pool).await.context("inserting reports")?;
+            // What ingestion stores beside each report: its judgement (one per agent here).
+            let mut sql = String::from(
+                "INSERT INTO judgements (evaluation_id, agent_id, report_id, received_at, site, model, version, profile_digest, judgement) VALUES ",
+            );
+            for k in 0..end - start {
+                let b = k * 8;
+                if k > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, 0, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                ));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (n, agent) in agents.iter().enumerate().take(end).skip(start) {
+                let report_id = format!("019ab3c2-5d10-7000-8{run:03x}-{n:012x}");
+                let body = report_body(n, run, o, agent, &report_id, digest);
+                let report: fitcheck_core::report::Report = serde_json::from_value(body)?;
+                let site = site_name(n % o.sites);
+                let j = fitcheck_engine::judge(
+                    profile,
+                    digest,
+                    fitcheck_engine::Arrival {
+                        report_id: report_id.clone(),
+                        agent_id: agent.clone(),
+                        site: Some(site.clone()),
+                        received_at_ms: 0,
+                    },
+                    &report,
+                );
+                q = q
+                    .bind(evaluation.clone())
+                    .bind(agent.clone())
+                    .bind(report_id)
+                    .bind(site)
+                    .bind(j.model.clone())
+                    .bind(i64::from(j.version))
+                    .bind(digest.to_owned())
+                    .bind(serde_json::to_string(&j)?);
+            }
+            q.execute(pool).await.context("inserting judgements")?;
         }
     }
     Ok(bytes)
@@ -371,7 +426,8 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
     let pool = open_pool(&url).await?;
     let digest = fitcheck_core::digest(PROFILE.as_bytes());
     let t = Instant::now();
-    let stored = fill(&pool, o, &runs, &digest).await?;
+    let profile = fitcheck_core::profile::Profile::parse("lab-product.toml", PROFILE)?;
+    let stored = fill(&pool, o, &runs, &profile, &digest).await?;
     eprintln!(
         "  stored {} agents and {} reports ({:.0} MB of bodies) in {:.1} s",
         o.devices,
@@ -411,7 +467,29 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
             peak_mb: 0.0,
         });
     }
-    pool.close().await;
+    // What a recommendation reads instead: every stored judgement of the run.
+    let mut seconds = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..2 {
+        let t = Instant::now();
+        let rows = sqlx::query("SELECT judgement FROM judgements WHERE evaluation_id = $1")
+            .bind(runs[0].clone())
+            .fetch_all(&pool)
+            .await?;
+        bytes = 0;
+        for r in &rows {
+            let text: String = r.try_get(0)?;
+            bytes += text.len();
+            let _: fitcheck_engine::Judgement = serde_json::from_str(&text)?;
+        }
+        seconds.push(t.elapsed().as_secs_f64());
+    }
+    figures.push(Figure {
+        what: "read + parse every judgement (this process)".to_owned(),
+        seconds,
+        bytes,
+        peak_mb: 0.0,
+    });
     let a = &runs[0];
     let b = &runs[1];
     let pages = [
@@ -454,6 +532,31 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
             peak_mb: memory(pid).0,
         });
     }
+    // A store written before judgements were kept (or by another engine version): the first
+    // view judges every body again and stores the judgements; the next reads those.
+    sqlx::query("DELETE FROM judgements WHERE evaluation_id = $1")
+        .bind(a.clone())
+        .execute(&pool)
+        .await?;
+    let path = format!("/api/v1/evaluations/{a}/recommendation");
+    let mut seconds = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..2 {
+        let t = Instant::now();
+        let (status, text) = client.get_text(&path).await?;
+        seconds.push(t.elapsed().as_secs_f64());
+        if status != 200 {
+            bail!("{path}: {status}");
+        }
+        bytes = text.len();
+    }
+    figures.push(Figure {
+        what: "recommendation, judgements missing (JSON API)".to_owned(),
+        seconds,
+        bytes,
+        peak_mb: memory(pid).0,
+    });
+    pool.close().await;
     let (_, rss) = memory(pid);
     eprintln!("  controller resident memory after the pages: {rss:.0} MB");
     Ok(figures)

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use fitcheck_core::evaluate::Status;
 
-use crate::recommend::{Condition, ConditionKind, FleetVerdict, Recommendation};
+use crate::{Condition, ConditionKind, FleetVerdict, Recommendation};
 
 /// A condition found in both runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,8 +206,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::api::Proposal;
-    use crate::recommend::{Cell, DeviceModelRow, EvaluationRef, MatrixRow};
+    use crate::Proposal;
+    use crate::{Cell, DeviceModelRow, EvaluationRef, MatrixRow};
 
     fn cell(status: Status) -> Cell {
         Cell {
@@ -260,6 +260,7 @@ mod tests {
             verdict,
             summary: String::new(),
             conditions,
+            requirements: vec![],
             blockers: vec![],
             gaps: vec![],
             coverage: vec![],

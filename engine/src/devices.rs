@@ -1,0 +1,229 @@
+//! Stage 5: every device requirement on every device model. A model falls short where any of
+//! its sampled devices does; what that takes is the requirement's fix kind, decided where it
+//! was judged. A replace-class shortfall (memory, processor, graphics, screen, architecture)
+//! names the models that meet it; one that no sampled model meets is a blocker: the product
+//! cannot run on the district's devices as they are.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fitcheck_core::evaluate::{FixKind, Requirement, RequirementKind, Status};
+
+use crate::judge::{Judged, Judgement};
+use crate::{
+    Blocker, Cell, Condition, ConditionKind, DeviceModelRow, Evidence, Fleet, MAX_EVIDENCE,
+    cell_of, evidence,
+};
+
+/// The model × requirement matrix, device conditions and blockers.
+#[derive(Debug)]
+pub struct Devices {
+    pub models: Vec<DeviceModelRow>,
+    pub conditions: Vec<Condition>,
+    pub blockers: Vec<Blocker>,
+}
+
+/// One model's devices on one requirement.
+struct Judging<'j> {
+    cell: Cell,
+    failing: Vec<(&'j Judgement, &'j Judged)>,
+    passing: usize,
+}
+
+impl Judging<'_> {
+    /// Every sampled device of the model meets the requirement.
+    fn met(&self) -> bool {
+        self.failing.is_empty() && self.passing > 0
+    }
+}
+
+/// Judges every device requirement per model.
+pub fn assess(fleet: &Fleet<'_>) -> Devices {
+    let reqs: Vec<&Requirement> = fleet
+        .requirements
+        .iter()
+        .filter(|r| r.kind == RequirementKind::Device)
+        .collect();
+    // The cells first, so that a condition can say which models meet what another fails.
+    let mut judging: BTreeMap<(&str, &str), Judging<'_>> = BTreeMap::new();
+    for (model, devices) in &fleet.by_model {
+        for req in &reqs {
+            let items: Vec<(&Judgement, &Judged)> = devices
+                .iter()
+                .filter_map(|j| j.outcome(&req.id).map(|o| (*j, o)))
+                .collect();
+            let passing = items
+                .iter()
+                .filter(|(_, o)| o.status == Status::Pass)
+                .count();
+            judging.insert(
+                (model, req.id.as_str()),
+                Judging {
+                    cell: cell_of(items.iter().copied()),
+                    failing: items
+                        .into_iter()
+                        .filter(|(_, o)| o.status.falls_short())
+                        .collect(),
+                    passing,
+                },
+            );
+        }
+    }
+    let meeting = |req: &str| -> Vec<&str> {
+        fleet
+            .by_model
+            .keys()
+            .filter(|m| judging.get(&(**m, req)).is_some_and(Judging::met))
+            .copied()
+            .collect()
+    };
+
+    let mut models = Vec::new();
+    let mut conditions = Vec::new();
+    // Requirement → models whose devices fail it and cannot be brought to it.
+    let mut replace: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (model, devices) in &fleet.by_model {
+        let mut row = DeviceModelRow {
+            model: (*model).to_owned(),
+            devices: devices.len() as u32,
+            sites: devices
+                .iter()
+                .map(|j| j.site.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            status: Status::Pass,
+            requirements: BTreeMap::new(),
+        };
+        for req in &reqs {
+            let Some(jd) = judging.get(&(*model, req.id.as_str())) else {
+                continue;
+            };
+            if let Some(c) = condition(model, devices.len(), req, jd, &meeting) {
+                if c.required
+                    && jd
+                        .failing
+                        .first()
+                        .is_some_and(|(_, o)| needs_other_hardware(o))
+                {
+                    replace.entry(req.id.as_str()).or_default().insert(model);
+                }
+                conditions.push(c);
+            }
+            row.status = row.status.max(jd.cell.status);
+            row.requirements.insert(req.id.clone(), jd.cell.clone());
+        }
+        models.push(row);
+    }
+
+    let blockers = replace
+        .into_iter()
+        .filter(|(req, _)| {
+            !fleet
+                .by_model
+                .keys()
+                .any(|m| judging.get(&(*m, *req)).is_some_and(|o| o.passing > 0))
+        })
+        .filter_map(|(req, failing)| {
+            let r = reqs.iter().find(|r| r.id == req)?;
+            Some(blocker(r, &failing, &judging, &conditions))
+        })
+        .collect();
+    Devices {
+        models,
+        conditions,
+        blockers,
+    }
+}
+
+fn needs_other_hardware(o: &Judged) -> bool {
+    o.fix.unwrap_or(FixKind::UpgradePart).needs_other_hardware()
+}
+
+/// The action for a model whose devices fall short of a requirement.
+fn condition<'j>(
+    model: &str,
+    sampled: usize,
+    req: &Requirement,
+    jd: &Judging<'j>,
+    meeting: &dyn Fn(&str) -> Vec<&'j str>,
+) -> Option<Condition> {
+    let (_, first) = jd.failing.first()?;
+    let required = req.critical && jd.failing.iter().any(|(_, o)| o.status == Status::Fail);
+    let n = jd.failing.len();
+    let seen = format!(
+        "{n} of {sampled} device(s) sampled: {} where {} is needed",
+        first.observed, req.expected
+    );
+    let action = if needs_other_hardware(first) {
+        let meeting = meeting(&req.id);
+        let instead = if meeting.is_empty() {
+            "no model sampled meets it".to_owned()
+        } else {
+            format!("use or buy models that meet it: {}", meeting.join(", "))
+        };
+        format!(
+            "{model}: replace {n} device(s), {} falls short ({seen}); {instead}",
+            req.title
+        )
+    } else {
+        let remedy = first
+            .remedy
+            .clone()
+            .unwrap_or_else(|| format!("bring {} to {}", req.title, req.expected));
+        format!("{model}: {remedy} ({seen})")
+    };
+    Some(Condition {
+        kind: ConditionKind::DeviceUpgrade,
+        action,
+        owner: "technology operations (device management)".to_owned(),
+        required,
+        items: vec![model.to_owned()],
+        sites: Vec::new(),
+        seen: None,
+        devices: Some(n as u32),
+        requirements: vec![req.id.clone()],
+        evidence: jd
+            .failing
+            .iter()
+            .take(MAX_EVIDENCE)
+            .map(|(j, o)| evidence(j, o))
+            .collect(),
+    })
+}
+
+/// A requirement no sampled device meets, that only other devices would.
+fn blocker(
+    req: &Requirement,
+    failing: &BTreeSet<&str>,
+    judging: &BTreeMap<(&str, &str), Judging<'_>>,
+    conditions: &[Condition],
+) -> Blocker {
+    let counts: Vec<String> = failing
+        .iter()
+        .filter_map(|m| {
+            let o = judging.get(&(*m, req.id.as_str()))?;
+            let (_, first) = o.failing.first()?;
+            Some(format!(
+                "{m} ({} device(s): {})",
+                o.failing.len(),
+                first.observed
+            ))
+        })
+        .collect();
+    let evidence: Vec<Evidence> = conditions
+        .iter()
+        .filter(|c| c.requirements.contains(&req.id))
+        .flat_map(|c| c.evidence.iter().cloned())
+        .take(MAX_EVIDENCE)
+        .collect();
+    Blocker {
+        requirement: req.id.clone(),
+        title: req.title.clone(),
+        reason: format!(
+            "no device sampled meets it ({} is needed), and only other devices would: {}",
+            req.expected,
+            counts.join("; ")
+        ),
+        evidence,
+    }
+}

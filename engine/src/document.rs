@@ -1,0 +1,265 @@
+//! The committee's document: what the engine decides, in the shape every renderer (page,
+//! Markdown, JSON, PDF) lays out. Renderers format these; they decide nothing.
+
+use std::collections::BTreeMap;
+
+use fitcheck_core::evaluate::{Requirement, Status};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The schema identifier of a recommendation's JSON form.
+pub const RECOMMENDATION_SCHEMA: &str = "fitcheck.recommendation/v1";
+
+/// The label used for agents without a `site` label.
+pub const NO_SITE: &str = "(no site)";
+
+/// The committee's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FleetVerdict {
+    Compatible,
+    CompatibleWithConditions,
+    NotCompatible,
+    InsufficientEvidence,
+}
+
+impl FleetVerdict {
+    /// The words people read.
+    pub fn words(self) -> &'static str {
+        match self {
+            FleetVerdict::Compatible => "Compatible",
+            FleetVerdict::CompatibleWithConditions => "Compatible with conditions",
+            FleetVerdict::NotCompatible => "Not compatible",
+            FleetVerdict::InsufficientEvidence => "Insufficient evidence",
+        }
+    }
+}
+
+/// A report cited as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Evidence {
+    pub report_id: String,
+    pub agent_id: String,
+    pub site: String,
+    /// The requirement it concerns (`http[0]`).
+    pub requirement: String,
+    /// What that device saw, in words.
+    pub observed: String,
+}
+
+/// What kind of action a condition is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionKind {
+    /// Allow names in the web or DNS filter.
+    FilterAllow,
+    /// Exempt names from TLS inspection.
+    InspectionBypass,
+    /// Open outbound ports in the firewall.
+    FirewallRule,
+    /// Upgrade or replace devices of a model.
+    DeviceUpgrade,
+    /// More uplink capacity at a site.
+    UplinkCapacity,
+    /// Fix latency, jitter or loss on a site's path.
+    NetworkPath,
+    /// Something the district cannot see the cause of: the vendor or the resolver answered
+    /// wrongly. Still an action: whom to ask, about what.
+    Investigate,
+}
+
+/// One action the district takes before the product can be used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Condition {
+    pub kind: ConditionKind,
+    /// The action, in one sentence.
+    pub action: String,
+    /// Who takes it.
+    pub owner: String,
+    /// Whether the product needs it (a critical requirement) or it only improves things.
+    pub required: bool,
+    /// Exact names, ports or models the action is about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
+    /// Sites concerned (network conditions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<String>,
+    /// The filter or inspection product seen, where one was recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<String>,
+    /// Devices concerned (device conditions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<u32>,
+    /// The requirements behind it.
+    pub requirements: Vec<String>,
+    /// Reports that show it.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Something no district action fixes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Blocker {
+    pub requirement: String,
+    pub title: String,
+    pub reason: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// One requirement at one site, or on one device model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Cell {
+    pub status: Status,
+    pub pass: u32,
+    pub warn: u32,
+    pub fail: u32,
+    pub unknown: u32,
+    /// Distinct observations, at most three.
+    pub observed: Vec<String>,
+    /// The reports behind the cell (failures first).
+    pub reports: Vec<String>,
+}
+
+/// A network requirement across sites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MatrixRow {
+    pub requirement: String,
+    pub title: String,
+    pub critical: bool,
+    pub expected: String,
+    /// Site → cell; a site without reports has no cell.
+    pub sites: BTreeMap<String, Cell>,
+}
+
+/// A device model and how it fares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceModelRow {
+    pub model: String,
+    /// Devices of this model that reported.
+    pub devices: u32,
+    pub sites: Vec<String>,
+    /// The worst status over its requirements.
+    pub status: Status,
+    /// Requirement → cell.
+    pub requirements: BTreeMap<String, Cell>,
+}
+
+/// Coverage of one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SiteCoverage {
+    pub site: String,
+    /// Enrolled agents in scope.
+    pub agents: u32,
+    /// Agents that reported.
+    pub devices_reported: u32,
+    /// Whether the site has enough devices to judge it.
+    pub enough: bool,
+}
+
+/// A site's uplink against the planned use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SiteThroughput {
+    pub site: String,
+    /// Planned concurrent users.
+    pub users: u32,
+    pub download_needed_mbps: Option<f64>,
+    pub upload_needed_mbps: Option<f64>,
+    /// Measured at the site: what a coordinated run's devices carried together over the time
+    /// they shared, else the best single device.
+    pub download_measured_mbps: Option<f64>,
+    pub upload_measured_mbps: Option<f64>,
+    /// Devices whose measurements make the figure.
+    pub devices_measured: u32,
+    /// Whether the figures come from devices measuring together over a common window.
+    pub coordinated: bool,
+    /// The most concurrent users the measured capacity carries today.
+    pub max_users: Option<u32>,
+    pub status: Status,
+    pub evidence: Vec<String>,
+    /// How each direction's figure was made; absent for a direction no device measured.
+    pub download: Option<SiteDirection>,
+    pub upload: Option<SiteDirection>,
+}
+
+/// How one direction of a site's figure was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SiteDirection {
+    /// Mbit/s: in a coordinated run, what the devices counted carried together over their
+    /// common window; otherwise the best single device.
+    pub mbps: f64,
+    /// Devices counted in the figure.
+    pub devices: u32,
+    /// Length of the common window the devices shared, milliseconds (coordinated runs).
+    pub common_window_ms: Option<f64>,
+    /// Every device that measured this direction is counted, together: the figure is the
+    /// site's, and a shortfall is a failure. Otherwise it is a lower bound.
+    pub together: bool,
+    /// Reports whose figures are counted.
+    pub counted: Vec<String>,
+    /// Devices that measured but are not counted, and why.
+    pub left_out: Vec<String>,
+}
+
+/// The evaluation the recommendation is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EvaluationRef {
+    pub id: String,
+    pub title: String,
+    pub product: String,
+    pub vendor: String,
+    pub profile_id: String,
+    pub profile_digest: String,
+    /// The profile's vendor sources.
+    pub sources: Vec<String>,
+    pub window_start: Option<String>,
+    pub window_end: String,
+    pub proposal: Proposal,
+}
+
+/// The committee's document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Recommendation {
+    /// Always `fitcheck.recommendation/v1`.
+    pub schema: String,
+    pub generated_at: String,
+    pub evaluation: EvaluationRef,
+    pub verdict: FleetVerdict,
+    /// One paragraph saying why.
+    pub summary: String,
+    /// Actions the district takes, required ones first.
+    pub conditions: Vec<Condition>,
+    /// What no district action fixes.
+    pub blockers: Vec<Blocker>,
+    /// What is missing to judge.
+    pub gaps: Vec<String>,
+    pub coverage: Vec<SiteCoverage>,
+    /// The profile's requirements in profile order: titles and expectations for every id the
+    /// matrices and conditions name.
+    #[serde(default)]
+    pub requirements: Vec<Requirement>,
+    pub matrix: Vec<MatrixRow>,
+    pub device_models: Vec<DeviceModelRow>,
+    pub throughput: Vec<SiteThroughput>,
+    /// Fixed caveats (what the checks cannot see).
+    pub notes: Vec<String>,
+}
+
+/// Facts of the committee's proposal form, recorded with the evaluation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Proposal {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sponsor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// Data the product needs (`nightly roster upload of student names and ids`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_needs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_code: Option<String>,
+}

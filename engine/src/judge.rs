@@ -1,0 +1,396 @@
+//! The first stage: one report judged against the evaluation's profile, reduced to what the
+//! later stages read. The controller stores a [`Judgement`] beside each report when it is
+//! ingested, so a recommendation reads these — a few hundred bytes each — rather than parsing
+//! and judging every stored body again.
+//!
+//! A judgement is a cache of a pure function of (profile, report): it is never the only copy
+//! of anything. One written by another [`JUDGEMENT_VERSION`] or against another profile digest
+//! is judged again from the stored body.
+
+use fitcheck_core::evaluate::{FixKind, RequirementKind, RequirementOutcome, Status, evaluate};
+use fitcheck_core::profile::Profile;
+use fitcheck_core::report::{
+    BlockingLayer, CheckResult, DeviceFacts, DnsOutcome, HttpOutcome, MeasureOutcome, Report,
+    TcpOutcome, ThroughputSamples, UdpOutcome,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::document::{ConditionKind, NO_SITE};
+
+/// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
+/// are judged again from their reports.
+pub const JUDGEMENT_VERSION: u32 = 1;
+
+/// Where and when a report arrived: what the controller knows of it beside its body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrival {
+    pub report_id: String,
+    /// The agent the controller authenticated for it.
+    pub agent_id: String,
+    /// The agent's `site` label when the report arrived.
+    pub site: Option<String>,
+    /// When the controller received it, Unix milliseconds; an agent's latest report counts.
+    pub received_at_ms: i64,
+}
+
+/// One report, judged: everything the recommendation needs of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// [`JUDGEMENT_VERSION`] when it was written.
+    pub version: u32,
+    /// The profile it was judged against (`sha256:…`).
+    pub profile_digest: String,
+    pub report_id: String,
+    pub agent_id: String,
+    /// Site label; reports without one count under [`NO_SITE`].
+    pub site: String,
+    pub received_at_ms: i64,
+    /// The device's model as people name it ([`model_of`]).
+    pub model: String,
+    /// The device as a reader tells it apart ([`device_name`]).
+    pub device: String,
+    pub agent_version: String,
+    /// Each requirement, in profile order.
+    pub outcomes: Vec<Judged>,
+    /// The device's throughput measurement, when it made one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<Throughput>,
+    /// Caveats the agent attached (what its checks cannot see).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One requirement on one device. Its title, criticality and expectation are the profile's
+/// ([`fitcheck_core::evaluate::requirements`]), the same on every device, so not repeated here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judged {
+    pub id: String,
+    pub status: Status,
+    pub observed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixKind>,
+    /// For a network requirement that falls short: what kind of action fixes it, read from the
+    /// check's evidence. Boxed: most outcomes pass, and tens of thousands are held at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Box<Cause>>,
+}
+
+/// What a failed network requirement on one device calls for: failures with one kind and
+/// detail become one condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cause {
+    pub kind: ConditionKind,
+    /// Tells apart conditions of one kind (a protocol, a filter layer, a metric).
+    pub detail: String,
+    /// The name, port or path the action is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// The filter or inspection product recognised, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<String>,
+}
+
+/// A device's throughput measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_mbps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_mbps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_samples: Option<ThroughputSamples>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_samples: Option<ThroughputSamples>,
+}
+
+impl Judgement {
+    /// The outcome of requirement `id`, if the profile has it.
+    pub fn outcome(&self, id: &str) -> Option<&Judged> {
+        self.outcomes.iter().find(|o| o.id == id)
+    }
+
+    /// Whether this judgement can stand for its report under `profile_digest` today.
+    pub fn is_current(&self, profile_digest: &str) -> bool {
+        self.version == JUDGEMENT_VERSION && self.profile_digest == profile_digest
+    }
+}
+
+/// Judges one report against the evaluation's profile.
+pub fn judge(
+    profile: &Profile,
+    profile_digest: &str,
+    arrival: Arrival,
+    report: &Report,
+) -> Judgement {
+    let outcomes = evaluate(profile, &report.device, &report.results)
+        .requirements
+        .into_iter()
+        .map(|o| {
+            let cause = (o.status.falls_short() && o.kind != RequirementKind::Device)
+                .then(|| Box::new(network_cause(profile, report, &o)));
+            Judged {
+                id: o.id,
+                status: o.status,
+                observed: o.observed,
+                remedy: o.remedy,
+                fix: o.fix,
+                cause,
+            }
+        })
+        .collect();
+    let bandwidth = report.results.iter().find_map(|r| match r {
+        CheckResult::Bandwidth(b) if b.outcome == MeasureOutcome::Measured => Some(Throughput {
+            download_mbps: b.download_mbps,
+            upload_mbps: b.upload_mbps,
+            download_samples: b.download_samples.clone(),
+            upload_samples: b.upload_samples.clone(),
+        }),
+        _ => None,
+    });
+    Judgement {
+        version: JUDGEMENT_VERSION,
+        profile_digest: profile_digest.to_owned(),
+        report_id: arrival.report_id,
+        agent_id: arrival.agent_id,
+        site: arrival.site.unwrap_or_else(|| NO_SITE.to_owned()),
+        received_at_ms: arrival.received_at_ms,
+        model: model_of(&report.device),
+        device: device_name(report),
+        agent_version: report.agent.version.clone(),
+        outcomes,
+        bandwidth,
+        notes: report.notes.clone(),
+    }
+}
+
+/// A device's model as people name it: the firmware's make and model where known, else its
+/// processor and memory.
+pub fn model_of(d: &DeviceFacts) -> String {
+    if let Some(m) = &d.model {
+        return format!("{} {}", m.vendor, m.product).trim().to_owned();
+    }
+    let gib = fitcheck_core::evaluate::installed_ram_gib(d.memory.total_bytes);
+    format!(
+        "unnamed model ({}, {} GiB, {})",
+        d.cpu.model.as_deref().unwrap_or("unknown CPU"),
+        gib,
+        d.os.name
+    )
+}
+
+/// A device as a reader tells it apart: the last characters of its agent id (random) and its
+/// room when labelled.
+pub fn device_name(report: &Report) -> String {
+    let id = report.agent.agent_id.simple().to_string();
+    let short = id.get(id.len().saturating_sub(8)..).unwrap_or(&id);
+    match report.agent.labels.get("room") {
+        Some(room) => format!("agent {short} (room {room})"),
+        None => format!("agent {short}"),
+    }
+}
+
+/// The latest judgement of each agent (by arrival), in agent order: a re-run supersedes what
+/// the same device reported before.
+pub fn latest_per_agent<'a>(all: impl IntoIterator<Item = &'a Judgement>) -> Vec<&'a Judgement> {
+    let mut by_agent: std::collections::BTreeMap<&str, &Judgement> =
+        std::collections::BTreeMap::new();
+    for j in all {
+        match by_agent.get(j.agent_id.as_str()) {
+            Some(prev) if prev.received_at_ms >= j.received_at_ms => {}
+            _ => {
+                by_agent.insert(&j.agent_id, j);
+            }
+        }
+    }
+    by_agent.into_values().collect()
+}
+
+fn result_for<'a>(report: &'a Report, requirement: &str) -> Option<&'a CheckResult> {
+    // A port check records its DNS lookup under the same requirement; prefer the port's own.
+    let mut found = None;
+    for r in &report.results {
+        if r.requirement() == requirement {
+            match r {
+                CheckResult::Dns(_) if found.is_some() => {}
+                _ => found = Some(r),
+            }
+        }
+    }
+    found
+}
+
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host_port.rsplit_once('@').map_or(host_port, |(_, h)| h);
+    if let Some(inner) = host.strip_prefix('[') {
+        return inner.split(']').next().unwrap_or(inner).to_owned();
+    }
+    host.split(':').next().unwrap_or(host).to_owned()
+}
+
+/// A port check's target (always `host:port`) without its port (`10.0.0.5:6667` → `10.0.0.5`),
+/// so a rule reads "TCP 6667 to 10.0.0.5"; a bracketed IPv6 address loses its brackets.
+fn host_only(target: &str) -> &str {
+    let host = match target.rsplit_once(':') {
+        Some((h, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => target,
+    };
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// The profile's port or range for a `ports[i]` requirement (the whole range, not the
+/// sampled ports), so a firewall rule opens what the product uses.
+fn port_spec(profile: &Profile, id: &str) -> Option<String> {
+    let i: usize = id.strip_prefix("ports[")?.strip_suffix(']')?.parse().ok()?;
+    let p = profile.ports.get(i)?;
+    match (p.port, &p.range) {
+        (Some(port), _) => Some(port.to_string()),
+        (None, Some(range)) => Some(range.clone()),
+        _ => None,
+    }
+}
+
+/// Whether a DNS answer is a filter's doing (a block address, or a name denied).
+fn filtered(outcome: DnsOutcome) -> bool {
+    matches!(
+        outcome,
+        DnsOutcome::Sinkholed | DnsOutcome::Nxdomain | DnsOutcome::Refused
+    )
+}
+
+/// Classifies one failed network requirement on one device.
+fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> Cause {
+    let cause = |kind, detail: &str, item: Option<String>, seen: Option<String>| Cause {
+        kind,
+        detail: detail.to_owned(),
+        item,
+        seen,
+    };
+    if r.kind == RequirementKind::Network {
+        // Latency, jitter and loss: the path, judged from the device's latency measurement.
+        return cause(
+            ConditionKind::NetworkPath,
+            &r.id,
+            Some(format!("{} {} (needs {})", r.title, r.observed, r.expected)),
+            None,
+        );
+    }
+    match result_for(report, &r.id) {
+        Some(CheckResult::Dns(d)) => {
+            let vendor = d.evidence.signature.as_ref().map(|s| s.vendor.clone());
+            if filtered(d.outcome) {
+                cause(
+                    ConditionKind::FilterAllow,
+                    "dns",
+                    Some(d.target.clone()),
+                    vendor,
+                )
+            } else {
+                cause(
+                    ConditionKind::Investigate,
+                    "resolver",
+                    Some(d.target.clone()),
+                    None,
+                )
+            }
+        }
+        Some(CheckResult::Http(h)) => {
+            let host = host_of(&h.target);
+            let vendor = h.evidence.signature.as_ref().map(|s| s.vendor.clone());
+            match (h.outcome, h.evidence.blocking_layer) {
+                (HttpOutcome::TlsIntercepted, _) => {
+                    let issuer = h.evidence.certificate.as_ref().map(|c| c.issuer.clone());
+                    cause(
+                        ConditionKind::InspectionBypass,
+                        "tls",
+                        Some(host),
+                        vendor.or(issuer),
+                    )
+                }
+                // The DNS filter's answer, seen by the web check itself: an allow-list entry
+                // there, whether or not the profile also lists the name under [[dns]].
+                (HttpOutcome::BlockedByFilter, Some(BlockingLayer::Dns)) => {
+                    cause(ConditionKind::FilterAllow, "dns", Some(host), vendor)
+                }
+                (_, Some(BlockingLayer::Dns)) => {
+                    // The name did not resolve: a DNS filter's doing only if the lookup was
+                    // answered with a block; a resolver that timed out is not a filter.
+                    let lookup = report.results.iter().find_map(|r| match r {
+                        CheckResult::Dns(d) if d.target.eq_ignore_ascii_case(&host) => Some(d),
+                        _ => None,
+                    });
+                    match lookup {
+                        Some(d) if filtered(d.outcome) => {
+                            let vendor = d.evidence.signature.as_ref().map(|s| s.vendor.clone());
+                            cause(ConditionKind::FilterAllow, "dns", Some(host), vendor)
+                        }
+                        _ => cause(ConditionKind::Investigate, "resolver", Some(host), None),
+                    }
+                }
+                (HttpOutcome::BlockedByFilter, _)
+                | (_, Some(BlockingLayer::TlsSni))
+                | (_, Some(BlockingLayer::HttpProxy))
+                | (_, Some(BlockingLayer::HttpFilter)) => {
+                    cause(ConditionKind::FilterAllow, "web", Some(host), vendor)
+                }
+                (_, Some(BlockingLayer::Tcp)) => {
+                    let port = fitcheck_core::evaluate::url_port(&h.target);
+                    cause(
+                        ConditionKind::FirewallRule,
+                        "tcp",
+                        Some(format!("TCP {port} to {host}")),
+                        None,
+                    )
+                }
+                _ => cause(ConditionKind::Investigate, "vendor", Some(host), None),
+            }
+        }
+        Some(CheckResult::Tcp(t)) => match t.outcome {
+            TcpOutcome::Open => cause(ConditionKind::Investigate, "vendor", None, None),
+            _ => {
+                let spec = port_spec(profile, &r.id).unwrap_or_else(|| t.port.to_string());
+                cause(
+                    ConditionKind::FirewallRule,
+                    "tcp",
+                    Some(format!("TCP {spec} to {}", host_only(&t.target))),
+                    None,
+                )
+            }
+        },
+        Some(CheckResult::Udp(u)) => match u.outcome {
+            UdpOutcome::Answered => cause(ConditionKind::Investigate, "vendor", None, None),
+            UdpOutcome::NoAnswer => {
+                let spec = port_spec(profile, &r.id).unwrap_or_else(|| u.port.to_string());
+                cause(
+                    ConditionKind::FirewallRule,
+                    "udp",
+                    Some(format!("UDP {spec} to {}", host_only(&u.target))),
+                    None,
+                )
+            }
+        },
+        _ => cause(
+            ConditionKind::Investigate,
+            &r.id,
+            Some(r.title.clone()),
+            None,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{host_of, host_only};
+
+    #[test]
+    fn hosts_of_targets() {
+        assert_eq!(host_of("https://a.example:8443/x?y"), "a.example");
+        assert_eq!(host_of("https://u@[2001:db8::1]:9443/"), "2001:db8::1");
+        assert_eq!(host_only("10.0.0.5:6667"), "10.0.0.5");
+        assert_eq!(host_only("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(host_only("media.example"), "media.example");
+    }
+}

@@ -1,0 +1,164 @@
+//! Stage 4: every network requirement at every site, and the conditions that fix what fails.
+//! The network is shared, so a site fails a requirement when any of its devices fails it.
+//! Failures with the same cause (a DNS-filter entry, a firewall rule, an inspection bypass, …)
+//! become one condition naming every name, port and site concerned.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fitcheck_core::evaluate::{RequirementKind, Status};
+
+use crate::judge::{Cause, Judged, Judgement};
+use crate::{
+    Condition, ConditionKind, Evidence, Fleet, MAX_EVIDENCE, MatrixRow, cell_of, evidence,
+};
+
+/// The site × requirement matrix and the network conditions.
+#[derive(Debug)]
+pub struct Network {
+    pub matrix: Vec<MatrixRow>,
+    pub conditions: Vec<Condition>,
+}
+
+/// Failures grouped under one cause, before they are worded.
+#[derive(Debug, Default)]
+struct Pending {
+    items: BTreeSet<String>,
+    sites: BTreeSet<String>,
+    seen: BTreeSet<String>,
+    requirements: BTreeSet<String>,
+    required: bool,
+    evidence: Vec<Evidence>,
+    remedy: Option<String>,
+}
+
+/// Judges every network requirement per site.
+pub fn assess(fleet: &Fleet<'_>) -> Network {
+    let mut matrix = Vec::new();
+    let mut pending: BTreeMap<(ConditionKind, String), Pending> = BTreeMap::new();
+    // Throughput per user is judged per site by the capacity stage, not per device.
+    let judged_here = fleet
+        .requirements
+        .iter()
+        .filter(|r| r.kind != RequirementKind::Device && !r.id.ends_with("_mbps_per_user"));
+    for req in judged_here {
+        let mut row = MatrixRow {
+            requirement: req.id.clone(),
+            title: req.title.clone(),
+            critical: req.critical,
+            expected: req.expected.clone(),
+            sites: BTreeMap::new(),
+        };
+        for site in &fleet.sites {
+            let items: Vec<(&Judgement, &Judged)> = fleet
+                .at(site)
+                .iter()
+                .filter_map(|j| j.outcome(&req.id).map(|o| (*j, o)))
+                .collect();
+            if items.is_empty() {
+                continue;
+            }
+            row.sites
+                .insert(site.clone(), cell_of(items.iter().copied()));
+            for (j, o) in items {
+                if !o.status.falls_short() {
+                    continue;
+                }
+                let Some(cause) = &o.cause else { continue };
+                let p = pending
+                    .entry((cause.kind, cause.detail.clone()))
+                    .or_default();
+                add(p, site, req.critical, j, o, cause);
+            }
+        }
+        matrix.push(row);
+    }
+    let conditions = pending
+        .into_iter()
+        .map(|((kind, detail), p)| words(kind, &detail, p))
+        .collect();
+    Network { matrix, conditions }
+}
+
+fn add(p: &mut Pending, site: &str, critical: bool, j: &Judgement, o: &Judged, cause: &Cause) {
+    if let Some(i) = &cause.item {
+        p.items.insert(i.clone());
+    }
+    if let Some(s) = &cause.seen {
+        p.seen.insert(s.clone());
+    }
+    p.sites.insert(site.to_owned());
+    p.requirements.insert(o.id.clone());
+    p.required |= critical && o.status == Status::Fail;
+    if p.remedy.is_none() {
+        p.remedy = o.remedy.clone();
+    }
+    let cited = p.evidence.iter().any(|e| e.report_id == j.report_id);
+    if !cited && p.evidence.len() < MAX_EVIDENCE {
+        p.evidence.push(evidence(j, o));
+    }
+}
+
+fn list(set: &BTreeSet<String>) -> String {
+    set.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// The condition in words: the action and who takes it.
+fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
+    let sites = list(&p.sites);
+    let seen = (!p.seen.is_empty()).then(|| list(&p.seen));
+    let by = seen
+        .as_ref()
+        .map_or(String::new(), |s| format!(" (seen: {s})"));
+    let items = list(&p.items);
+    let (action, owner) = match (kind, detail) {
+        (ConditionKind::FilterAllow, "dns") => (
+            format!("allow {items} in the DNS filter{by} — blocked at {sites}"),
+            "DNS filter administrator",
+        ),
+        (ConditionKind::FilterAllow, _) => (
+            format!("allow {items} in the web filter{by} — blocked at {sites}"),
+            "web filter administrator",
+        ),
+        (ConditionKind::InspectionBypass, _) => (
+            format!("exempt {items} from TLS inspection{by} — re-signed at {sites}"),
+            "web filter administrator",
+        ),
+        (ConditionKind::FirewallRule, _) => (
+            format!("open outbound {items} in the firewall — closed at {sites}"),
+            "network operations (firewall)",
+        ),
+        (ConditionKind::NetworkPath, _) => (
+            format!("fix the path or prioritise the product's traffic at {sites}: {items}"),
+            "network operations",
+        ),
+        (ConditionKind::Investigate, "resolver") => (
+            format!("make the district resolver answer {items} (timeouts or failures at {sites})"),
+            "network operations (DNS)",
+        ),
+        (ConditionKind::Investigate, "vendor") => (
+            format!("ask the vendor why {items} answered wrongly at {sites}"),
+            "the sponsor, with the vendor",
+        ),
+        _ => (
+            format!(
+                "{} at {sites}",
+                p.remedy
+                    .clone()
+                    .unwrap_or_else(|| format!("look into {items}"))
+            ),
+            "technology operations",
+        ),
+    };
+    Condition {
+        kind,
+        action,
+        owner: owner.to_owned(),
+        required: p.required,
+        items: p.items.into_iter().collect(),
+        sites: p.sites.into_iter().collect(),
+        seen,
+        devices: None,
+        requirements: p.requirements.into_iter().collect(),
+        evidence: p.evidence,
+    }
+}
