@@ -8,5 +8,6 @@ mod evaluations;
 mod helpers;
 mod hostile;
 mod ingest;
+mod judgements;
 mod pages;
 mod scenario;
