@@ -17,6 +17,11 @@ use fitcheck_engine::{
 };
 use serde_json::{Value, json};
 
+#[path = "fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::{RUN_START_MS, bandwidth, dns, http, latency, passing, samples, tcp, udp};
+
 const PROFILE: &str = include_str!("data/recommend/lab-product.toml");
 
 fn profile() -> Profile {
@@ -45,67 +50,6 @@ fn chromebook(n: u32, site: &'static str) -> Dev {
         ram_gib: 8,
         os: ("chromeos", "ChromeOS", "126.0.6478"),
     }
-}
-
-fn dns(i: usize, name: &str, outcome: &str, evidence: Value) -> Value {
-    let mut e = json!({"resolvers": ["10.0.0.53:53"], "a": ["198.51.100.10"], "aaaa": []});
-    if outcome != "resolved" {
-        e["a"] = json!([]);
-    }
-    if let (Some(e), Some(extra)) = (e.as_object_mut(), evidence.as_object()) {
-        e.extend(extra.clone());
-    }
-    json!({"check": "dns", "requirement": format!("dns[{i}]"), "target": name, "outcome": outcome, "evidence": e, "duration_ms": 3.0})
-}
-
-fn http(i: usize, url: &str, outcome: &str, evidence: Value) -> Value {
-    let mut e = json!({"status": 200, "redirects": [], "headers": {}});
-    if let (Some(e), Some(extra)) = (e.as_object_mut(), evidence.as_object()) {
-        e.extend(extra.clone());
-    }
-    json!({"check": "http", "requirement": format!("http[{i}]"), "target": url, "outcome": outcome, "evidence": e, "timings": {"total_ms": 80.0}})
-}
-
-fn tcp(outcome: &str) -> Value {
-    json!({"check": "tcp", "requirement": "ports[0]", "target": "media.vendor.example", "port": 8801, "outcome": outcome, "duration_ms": 5.0})
-}
-
-fn udp(outcome: &str) -> Value {
-    json!({"check": "udp", "requirement": "ports[1]", "target": "media.vendor.example", "port": 3478, "outcome": outcome, "attempts": 3, "duration_ms": 900.0})
-}
-
-fn latency(rtt: f64, loss: f64) -> Value {
-    json!({"check": "latency", "requirement": "network", "target": "app.vendor.example", "outcome": "measured", "method": "icmp", "probes": 20, "rtt_ms": rtt, "jitter_ms": 1.0, "loss_percent": loss})
-}
-
-/// 2026-11-20T10:00:00Z, when the fixtures' coordinated run starts.
-const RUN_START_MS: i64 = 1_795_168_800_000;
-
-/// Bytes per 100 ms over an 8 s window from `start_ms`, at `mbps`.
-fn samples(start_ms: i64, mbps: f64) -> Value {
-    let per = (mbps * 1e6 / 8.0 / 10.0).round() as u64;
-    json!({"start_unix_ms": start_ms, "interval_ms": 100, "bytes": vec![per; 80]})
-}
-
-/// A device's measurement over the coordinated run's window (download from its start, upload
-/// 12 s later).
-fn bandwidth(down: f64, up: f64) -> Value {
-    json!({"check": "bandwidth", "requirement": "network", "target": "https://controller.district.example/api/agent/v1/", "outcome": "measured", "method": "http", "download_mbps": down, "upload_mbps": up, "streams": 4, "bytes": 100_000_000u64, "duration_ms": 9000.0, "validity": [],
-        "download_samples": samples(RUN_START_MS, down), "upload_samples": samples(RUN_START_MS + 12_000, up)})
-}
-
-/// Everything passing, with this device's share of a coordinated throughput run.
-fn passing(down: f64, up: f64) -> Vec<Value> {
-    vec![
-        dns(0, "app.vendor.example", "resolved", json!({})),
-        dns(1, "cdn.vendor.example", "resolved", json!({})),
-        http(0, "https://app.vendor.example/", "reachable", json!({})),
-        http(1, "https://cdn.vendor.example/", "reachable", json!({})),
-        tcp("open"),
-        udp("answered"),
-        latency(20.0, 0.0),
-        bandwidth(down, up),
-    ]
 }
 
 /// A stored report: what the controller keeps beside its body.

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../fixtures/mod.rs"]
+mod fixtures;
+
 mod access;
 mod evaluations;
 mod helpers;

@@ -657,7 +657,7 @@ async fn text_from_reports_and_agents_is_escaped() {
         ..scenario::old_chromebook(site)
     };
     let mut results = scenario::lincoln_blocked();
-    results[2] = scenario::http(
+    results[2] = crate::fixtures::http(
         0,
         "https://app.vendor.example/<script>alert('target')</script>",
         "tls_intercepted",

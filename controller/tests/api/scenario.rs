@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::fixtures::{dns, http, latency, passing, tcp, udp};
 use crate::helpers::{Agent, Auth, TestApp};
 
 /// The product the golden recommendations use: one of each kind of requirement.
@@ -38,65 +39,6 @@ pub fn old_chromebook(site: &str) -> Device {
         ram_gib: 2,
         os_version: "118.0.5993",
     }
-}
-
-pub fn dns(i: usize, name: &str, outcome: &str, evidence: Value) -> Value {
-    let mut e = json!({"resolvers": ["10.0.0.53:53"], "a": ["198.51.100.10"], "aaaa": []});
-    if outcome != "resolved" {
-        e["a"] = json!([]);
-    }
-    if let (Some(e), Some(extra)) = (e.as_object_mut(), evidence.as_object()) {
-        e.extend(extra.clone());
-    }
-    json!({"check": "dns", "requirement": format!("dns[{i}]"), "target": name, "outcome": outcome, "evidence": e, "duration_ms": 3.0})
-}
-
-pub fn http(i: usize, url: &str, outcome: &str, evidence: Value) -> Value {
-    let mut e = json!({"status": 200, "redirects": [], "headers": {}});
-    if let (Some(e), Some(extra)) = (e.as_object_mut(), evidence.as_object()) {
-        e.extend(extra.clone());
-    }
-    json!({"check": "http", "requirement": format!("http[{i}]"), "target": url, "outcome": outcome, "evidence": e, "timings": {"total_ms": 80.0}})
-}
-
-pub fn tcp(outcome: &str) -> Value {
-    json!({"check": "tcp", "requirement": "ports[0]", "target": "media.vendor.example", "port": 8801, "outcome": outcome, "duration_ms": 5.0})
-}
-
-pub fn udp(outcome: &str) -> Value {
-    json!({"check": "udp", "requirement": "ports[1]", "target": "media.vendor.example", "port": 3478, "outcome": outcome, "attempts": 3, "duration_ms": 900.0})
-}
-
-pub fn latency(rtt: f64, loss: f64) -> Value {
-    json!({"check": "latency", "requirement": "network", "target": "app.vendor.example", "outcome": "measured", "method": "icmp", "probes": 20, "rtt_ms": rtt, "rtt_min_ms": rtt - 2.0, "rtt_max_ms": rtt + 9.0, "jitter_ms": 1.0, "loss_percent": loss})
-}
-
-/// Bytes per 100 ms over an 8 s window from `start_ms`, at `mbps`.
-fn samples(start_ms: i64, mbps: f64) -> Value {
-    let per = (mbps * 1e6 / 8.0 / 10.0).round() as u64;
-    json!({"start_unix_ms": start_ms, "interval_ms": 100, "bytes": vec![per; 80]})
-}
-
-/// A device's share of the coordinated run that starts at 2026-11-20T10:00:30Z: the download
-/// from then, the upload 12 s later.
-pub fn bandwidth(down: f64, up: f64) -> Value {
-    const START_MS: i64 = 1_795_168_830_000;
-    json!({"check": "bandwidth", "requirement": "network", "target": "https://controller.district.example/api/agent/v1/", "outcome": "measured", "method": "http", "download_mbps": down, "upload_mbps": up, "streams": 4, "bytes": 100_000_000u64, "duration_ms": 9000.0, "validity": [],
-        "download_samples": samples(START_MS, down), "upload_samples": samples(START_MS + 12_000, up)})
-}
-
-/// Everything passing, with this device's share of a coordinated throughput run.
-pub fn passing(down: f64, up: f64) -> Vec<Value> {
-    vec![
-        dns(0, "app.vendor.example", "resolved", json!({})),
-        dns(1, "cdn.vendor.example", "resolved", json!({})),
-        http(0, "https://app.vendor.example/", "reachable", json!({})),
-        http(1, "https://cdn.vendor.example/", "reachable", json!({})),
-        tcp("open"),
-        udp("answered"),
-        latency(20.0, 0.0),
-        bandwidth(down, up),
-    ]
 }
 
 /// Lincoln's results: the DNS filter sinkholes the CDN, e2guardian blocks the app, the path
