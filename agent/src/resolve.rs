@@ -85,10 +85,7 @@ impl Answer {
 
     /// The outcome word and detail, for an HTTP or port result that could not connect.
     pub fn failure_text(&self) -> String {
-        let word = serde_json::to_value(self.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let word = self.outcome.as_str().to_owned();
         match (&self.evidence.sinkhole_reason, &self.evidence.detail) {
             (Some(r), _) => format!("{word}: {r}"),
             (None, Some(d)) => format!("{word}: {d}"),

@@ -614,10 +614,7 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
             });
             match unresolved {
                 Some(d) => {
-                    let word = serde_json::to_value(d.outcome)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
+                    let word = d.outcome.as_str();
                     j.push(
                         line,
                         Status::Fail,

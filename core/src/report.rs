@@ -336,22 +336,43 @@ impl CheckResult {
     }
 
     /// The outcome word (`resolved`, `blocked_by_filter`, …).
-    pub fn outcome_word(&self) -> String {
-        let v = match self {
-            CheckResult::Dns(r) => serde_json::to_value(r.outcome),
-            CheckResult::Http(r) => serde_json::to_value(r.outcome),
-            CheckResult::Tcp(r) => serde_json::to_value(r.outcome),
-            CheckResult::Udp(r) => serde_json::to_value(r.outcome),
-            CheckResult::Latency(r) => serde_json::to_value(r.outcome),
-            CheckResult::Bandwidth(r) => serde_json::to_value(r.outcome),
-            CheckResult::Device(r) => serde_json::to_value(r.outcome),
-        };
-        match v {
-            Ok(serde_json::Value::String(s)) => s,
-            _ => "unknown".to_owned(),
+    pub fn outcome_word(&self) -> &'static str {
+        match self {
+            CheckResult::Dns(r) => r.outcome.as_str(),
+            CheckResult::Http(r) => r.outcome.as_str(),
+            CheckResult::Tcp(r) => r.outcome.as_str(),
+            CheckResult::Udp(r) => r.outcome.as_str(),
+            CheckResult::Latency(r) => r.outcome.as_str(),
+            CheckResult::Bandwidth(r) => r.outcome.as_str(),
+            CheckResult::Device(r) => r.outcome.as_str(),
         }
     }
 }
+
+/// `as_str()` for an outcome enum: the word reports use (its serde name), without a round
+/// trip through JSON.
+macro_rules! outcome_words {
+    ($t:ident { $($v:ident => $w:literal),+ $(,)? }) => {
+        impl $t {
+            /// The word reports use.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($t::$v => $w),+
+                }
+            }
+
+            /// Every outcome, in declaration order.
+            pub const ALL: &'static [$t] = &[$($t::$v),+];
+        }
+    };
+}
+
+outcome_words!(DnsOutcome { Resolved => "resolved", Nxdomain => "nxdomain", NoData => "no_data", Servfail => "servfail", Refused => "refused", Timeout => "timeout", Sinkholed => "sinkholed" });
+outcome_words!(HttpOutcome { Reachable => "reachable", BlockedByFilter => "blocked_by_filter", TlsIntercepted => "tls_intercepted", TlsFailed => "tls_failed", ConnectionReset => "connection_reset", ConnectionRefused => "connection_refused", Timeout => "timeout", DnsFailed => "dns_failed", UnexpectedStatus => "unexpected_status" });
+outcome_words!(TcpOutcome { Open => "open", Refused => "refused", Filtered => "filtered" });
+outcome_words!(UdpOutcome { Answered => "answered", NoAnswer => "no_answer" });
+outcome_words!(MeasureOutcome { Measured => "measured", Unreachable => "unreachable" });
+outcome_words!(DeviceOutcome { Observed => "observed", Unknown => "unknown" });
 
 /// DNS outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

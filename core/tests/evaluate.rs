@@ -572,3 +572,20 @@ fn the_worst_of_several_statuses_is_their_maximum() {
         assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
     }
 }
+
+#[test]
+fn every_outcome_word_is_the_reports_word() {
+    fn check<T: serde::Serialize + Copy>(all: &[T], word: impl Fn(T) -> &'static str) {
+        for o in all {
+            assert_eq!(serde_json::to_value(o).unwrap(), word(*o));
+        }
+    }
+    check(DnsOutcome::ALL, DnsOutcome::as_str);
+    check(HttpOutcome::ALL, HttpOutcome::as_str);
+    check(TcpOutcome::ALL, TcpOutcome::as_str);
+    check(UdpOutcome::ALL, UdpOutcome::as_str);
+    check(MeasureOutcome::ALL, MeasureOutcome::as_str);
+    check(DeviceOutcome::ALL, DeviceOutcome::as_str);
+    assert_eq!(DnsOutcome::ALL.len(), 7);
+    assert_eq!(HttpOutcome::ALL.len(), 9);
+}
