@@ -118,6 +118,8 @@ async fn agents_of_a_site_measure_together_and_the_site_total_is_their_sum() {
     // that each window after ramp-up, at least 1 s, leaves the two devices a common second.)
     let upload_slot_ms = start_ms + 6000;
     let mut downloads = Vec::new();
+    // Each device's measured window per direction (Unix ms), from its timed samples.
+    let mut windows: Vec<(&str, i64, i64)> = Vec::new();
     for r in &reports {
         let (_, body) = client
             .get(&format!(
@@ -134,6 +136,12 @@ async fn agents_of_a_site_measure_together_and_the_site_total_is_their_sum() {
             .expect("a bandwidth result");
         assert_eq!(bw["outcome"], "measured", "{bw:#}");
         downloads.push(bw["download_mbps"].as_f64().unwrap());
+        for way in ["download", "upload"] {
+            let t = &bw[format!("{way}_samples")];
+            let from = t["start_unix_ms"].as_i64().unwrap();
+            let n = t["bytes"].as_array().unwrap().len() as i64;
+            windows.push((way, from, from + t["interval_ms"].as_i64().unwrap() * n));
+        }
         // Timed samples, the download's from the agreed moment and the upload's from its slot.
         let down_from = bw["download_samples"]["start_unix_ms"].as_i64().unwrap();
         let up_from = bw["upload_samples"]["start_unix_ms"].as_i64().unwrap();
@@ -158,19 +166,45 @@ async fn agents_of_a_site_measure_together_and_the_site_total_is_their_sum() {
     let site = &rec["throughput"][0];
     assert_eq!(site["site"], "lincoln");
     assert_eq!(site["coordinated"], true);
-    assert_eq!(site["devices_measured"], 2);
-    // Both devices counted together over a window they shared; loopback has no ceiling to
-    // compare with (the namespace benchmark, site-bench, does).
+    // Both devices waited for the agreed moment (asserted above) and held their streams to the
+    // time cap; on loopback, though, a device can spend its byte budget within a second and
+    // stop early, so how long the two windows shared depends on the machine's load. Whatever
+    // they shared, the site figure must count exactly the devices that measured at once for
+    // the engine's minimum: both, together, over that window; or one, the other named.
+    let mut counted_most = 0;
     for way in ["download", "upload"] {
         let d = &site[way];
-        assert_eq!(d["devices"], 2, "{way}: {d:#}");
-        assert_eq!(d["together"], true, "{way}: {d:#}");
-        assert!(d["left_out"].as_array().unwrap().is_empty(), "{way}: {d:#}");
-        assert!(
-            d["common_window_ms"].as_f64().unwrap() >= 1000.0,
-            "{way}: {d:#}"
-        );
+        let mine: Vec<&(&str, i64, i64)> = windows.iter().filter(|w| w.0 == way).collect();
+        assert_eq!(mine.len(), 2, "{way}: {windows:?}");
+        let shared =
+            mine.iter().map(|w| w.2).min().unwrap() - mine.iter().map(|w| w.1).max().unwrap();
+        if shared >= fitcheck_core::site::MIN_COMMON_MS {
+            assert_eq!(d["devices"], 2, "{way} (shared {shared} ms): {d:#}");
+            assert_eq!(d["together"], true, "{way}: {d:#}");
+            assert!(d["left_out"].as_array().unwrap().is_empty(), "{way}: {d:#}");
+            let window = d["common_window_ms"].as_f64().unwrap();
+            assert!(
+                (window - shared as f64).abs() <= 100.0,
+                "{way}: window {window} ms, shared {shared} ms: {d:#}"
+            );
+            counted_most = 2;
+        } else {
+            eprintln!("{way}: the two windows shared only {shared} ms under this load");
+            assert_eq!(d["devices"], 1, "{way} (shared {shared} ms): {d:#}");
+            assert_eq!(d["together"], false, "{way}: {d:#}");
+            let left_out = d["left_out"].as_array().unwrap();
+            assert_eq!(left_out.len(), 1, "{way}: {d:#}");
+            assert!(
+                left_out[0]
+                    .as_str()
+                    .unwrap()
+                    .contains("did not measure at the same time"),
+                "{way}: {d:#}"
+            );
+            counted_most = counted_most.max(1);
+        }
     }
+    assert_eq!(site["devices_measured"], counted_most, "{site:#}");
     let total = site["download_measured_mbps"].as_f64().unwrap();
     assert!(total > 0.0, "{site:#}");
     eprintln!("coordinated run: {downloads:?} Mbit/s, site total {total:.0} Mbit/s");
