@@ -101,6 +101,8 @@ async fn judgements(
     profile: &Profile,
     digest: &str,
 ) -> Result<Vec<Judgement>, Failure> {
+    // A judgement holds one outcome per requirement of the profile it was judged against.
+    let count = fitcheck_core::evaluate::requirements(profile).len();
     let mut current = Vec::new();
     let mut stale = false;
     store
@@ -110,9 +112,14 @@ async fn judgements(
                 return false;
             }
             match serde_json::from_str::<Judgement>(&row.judgement) {
-                Ok(j) => {
+                Ok(j) if j.outcomes.len() == count => {
                     current.push(j);
                     true
+                }
+                Ok(_) => {
+                    tracing::warn!(report_id = %row.report_id, "A stored judgement does not match its profile's requirements; judging the evaluation's reports again.");
+                    stale = true;
+                    false
                 }
                 Err(e) => {
                     tracing::warn!(report_id = %row.report_id, error = %e, "A stored judgement does not parse; judging the evaluation's reports again.");
@@ -137,33 +144,35 @@ async fn rejudge(
     digest: &str,
 ) -> Result<Vec<Judgement>, Failure> {
     let mut latest: BTreeMap<String, (Judgement, Option<String>)> = BTreeMap::new();
-    for (summary, body) in store.report_bodies(evaluation_id).await? {
-        let report = match serde_json::from_str::<Report>(&body) {
-            Ok(report) => report,
-            Err(e) => {
-                tracing::error!(report_id = %summary.report_id, error = %e, "A stored report no longer parses; left out.");
-                continue;
+    store
+        .each_report_body(evaluation_id, |summary, body| {
+            let newer = latest
+                .get(&summary.agent_id)
+                .is_none_or(|(j, _)| summary.received_at > j.received_at_ms);
+            if !newer {
+                return;
             }
-        };
-        let newer = latest
-            .get(&summary.agent_id)
-            .is_none_or(|(j, _)| summary.received_at > j.received_at_ms);
-        if !newer {
-            continue;
-        }
-        let j = judge(
-            profile,
-            digest,
-            Arrival {
-                report_id: summary.report_id,
-                agent_id: summary.agent_id.clone(),
-                site: summary.site.clone(),
-                received_at_ms: summary.received_at,
-            },
-            &report,
-        );
-        latest.insert(summary.agent_id, (j, summary.site));
-    }
+            let report = match serde_json::from_str::<Report>(&body) {
+                Ok(report) => report,
+                Err(e) => {
+                    tracing::error!(report_id = %summary.report_id, error = %e, "A stored report no longer parses; left out.");
+                    return;
+                }
+            };
+            let j = judge(
+                profile,
+                digest,
+                Arrival {
+                    report_id: summary.report_id,
+                    agent_id: summary.agent_id.clone(),
+                    site: summary.site.clone(),
+                    received_at_ms: summary.received_at,
+                },
+                &report,
+            );
+            latest.insert(summary.agent_id, (j, summary.site));
+        })
+        .await?;
     let mut rows = Vec::with_capacity(latest.len());
     for (j, site) in latest.values() {
         let json = serde_json::to_string(j)

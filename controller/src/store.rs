@@ -834,21 +834,6 @@ impl Store {
         .await?)
     }
 
-    /// Every report of an evaluation with its body, oldest first.
-    pub async fn report_bodies(
-        &self,
-        evaluation_id: &str,
-    ) -> Result<Vec<(ReportSummary, String)>, StoreError> {
-        let rows: Vec<ReportWithBody> = sqlx::query_as(
-            "SELECT report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body \
-             FROM reports WHERE evaluation_id = $1 ORDER BY received_at",
-        )
-        .bind(evaluation_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(ReportWithBody::split).collect())
-    }
-
     /// An agent's reports, newest first, at most `limit`.
     pub async fn reports_for_agent(
         &self,
@@ -950,6 +935,27 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every report of an evaluation with its body, handed to `each` as it is read (in no
+    /// particular order): judging an evaluation again must not hold every body at once.
+    pub async fn each_report_body(
+        &self,
+        evaluation_id: &str,
+        mut each: impl FnMut(ReportSummary, String),
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_as::<_, ReportWithBody>(
+            "SELECT report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body \
+             FROM reports WHERE evaluation_id = $1",
+        )
+        .bind(evaluation_id)
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let (summary, body) = row.split();
+            each(summary, body);
+        }
         Ok(())
     }
 

@@ -47,7 +47,14 @@ pub fn together(series: &[&ThroughputSamples]) -> Option<Together> {
         .collect();
     // (size, window length, start, end, members)
     let mut best: Option<(usize, i64, i64, i64, Vec<usize>)> = None;
-    for &(_, from, _) in &spans {
+    // Devices that started together share every candidate window: each distinct start once,
+    // in the order the devices are given (which breaks ties between equal windows).
+    let mut seen = std::collections::HashSet::new();
+    let starts = spans
+        .iter()
+        .map(|(_, from, _)| *from)
+        .filter(|from| seen.insert(*from));
+    for from in starts {
         // Everyone measuring at `from`, latest end first: the first k of them share
         // [from, k-th end].
         let mut open: Vec<(usize, i64)> = spans
@@ -79,7 +86,11 @@ pub fn together(series: &[&ThroughputSamples]) -> Option<Together> {
         .iter()
         .map(|i| series[*i].bytes_between(from, to))
         .sum();
-    let left_out = (0..series.len()).filter(|i| !counted.contains(i)).collect();
+    let mut in_group = vec![false; series.len()];
+    for i in &counted {
+        in_group[*i] = true;
+    }
+    let left_out = (0..series.len()).filter(|i| !in_group[*i]).collect();
     Some(Together {
         mbps: bytes * 8.0 / (len as f64 / 1000.0) / 1e6,
         from_unix_ms: from,

@@ -9,7 +9,7 @@ use fitcheck_core::evaluate::Status;
 use fitcheck_core::report::ThroughputSamples;
 use fitcheck_core::site;
 
-use crate::judge::{Judgement, Throughput};
+use crate::judge::{Judgement, Series, Throughput};
 use crate::{
     Condition, ConditionKind, Evidence, Fleet, MAX_EVIDENCE, SiteCoverage, SiteDirection,
     SiteThroughput, fmt,
@@ -49,10 +49,10 @@ impl Way {
         }
     }
 
-    fn of(self, b: &Throughput) -> (Option<f64>, Option<&ThroughputSamples>) {
+    fn of(self, b: &Throughput) -> (Option<f64>, Option<&Series>) {
         match self {
-            Way::Download => (b.download_mbps, b.download_samples.as_ref()),
-            Way::Upload => (b.upload_mbps, b.upload_samples.as_ref()),
+            Way::Download => (b.download_mbps, b.download_series.as_ref()),
+            Way::Upload => (b.upload_mbps, b.upload_series.as_ref()),
         }
     }
 }
@@ -296,14 +296,14 @@ fn site_direction(
         .filter(|(_, b)| way.of(b).0.is_none())
         .map(|(j, _)| format!("{} measured no {}", j.device, way.word()))
         .collect();
-    let with: Vec<(&Judgement, f64, Option<&ThroughputSamples>)> = measured
+    let with: Vec<(&Judgement, f64, Option<&Series>)> = measured
         .iter()
         .filter_map(|(j, b)| {
             let (mbps, samples) = way.of(b);
             mbps.map(|m| (*j, m, samples))
         })
         .collect();
-    let best = |with: &[(&Judgement, f64, Option<&ThroughputSamples>)]| {
+    let best = |with: &[(&Judgement, f64, Option<&Series>)]| {
         with.iter()
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(j, m, _)| (j.report_id.clone(), *m))
@@ -320,9 +320,9 @@ fn site_direction(
         let (id, mbps) = best(&with)?;
         return Some(alone(id, mbps, with.len() as u32, left_out));
     }
-    let timed: Vec<(&Judgement, &ThroughputSamples)> = with
+    let timed: Vec<(&Judgement, ThroughputSamples)> = with
         .iter()
-        .filter_map(|(j, _, s)| s.map(|s| (*j, s)))
+        .filter_map(|(j, _, s)| s.map(|s| (*j, s.samples())))
         .collect();
     for (j, _, _) in with.iter().filter(|(_, _, s)| s.is_none()) {
         left_out.push(format!(
@@ -330,7 +330,7 @@ fn site_direction(
             j.device, j.agent_version
         ));
     }
-    let series: Vec<&ThroughputSamples> = timed.iter().map(|(_, s)| *s).collect();
+    let series: Vec<&ThroughputSamples> = timed.iter().map(|(_, s)| s).collect();
     let Some(t) = site::together(&series) else {
         let (id, mbps) = best(&with)?;
         return Some(alone(id, mbps, 1, left_out));

@@ -38,18 +38,19 @@ impl Judging<'_> {
 
 /// Judges every device requirement per model.
 pub fn assess(fleet: &Fleet<'_>) -> Devices {
-    let reqs: Vec<&Requirement> = fleet
+    let reqs: Vec<(usize, &Requirement)> = fleet
         .requirements
         .iter()
-        .filter(|r| r.kind == RequirementKind::Device)
+        .enumerate()
+        .filter(|(_, r)| r.kind == RequirementKind::Device)
         .collect();
     // The cells first, so that a condition can say which models meet what another fails.
     let mut judging: BTreeMap<(&str, &str), Judging<'_>> = BTreeMap::new();
     for (model, devices) in &fleet.by_model {
-        for req in &reqs {
+        for (i, req) in &reqs {
             let items: Vec<(&Judgement, &Judged)> = devices
                 .iter()
-                .filter_map(|j| j.outcome(&req.id).map(|o| (*j, o)))
+                .filter_map(|j| j.outcome(*i).map(|o| (*j, o)))
                 .collect();
             let passing = items
                 .iter()
@@ -94,7 +95,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             status: Status::Pass,
             requirements: BTreeMap::new(),
         };
-        for req in &reqs {
+        for (_, req) in &reqs {
             let Some(jd) = judging.get(&(*model, req.id.as_str())) else {
                 continue;
             };
@@ -124,7 +125,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
                 .any(|m| judging.get(&(*m, *req)).is_some_and(|o| o.passing > 0))
         })
         .filter_map(|(req, failing)| {
-            let r = reqs.iter().find(|r| r.id == req)?;
+            let (_, r) = reqs.iter().find(|(_, r)| r.id == req)?;
             Some(blocker(r, &failing, &judging, &conditions))
         })
         .collect();
@@ -186,7 +187,7 @@ fn condition<'j>(
             .failing
             .iter()
             .take(MAX_EVIDENCE)
-            .map(|(j, o)| evidence(j, o))
+            .map(|(j, o)| evidence(j, &req.id, o))
             .collect(),
     })
 }

@@ -19,7 +19,7 @@ use crate::document::{ConditionKind, NO_SITE};
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 1;
+pub const JUDGEMENT_VERSION: u32 = 2;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +50,8 @@ pub struct Judgement {
     /// The device as a reader tells it apart ([`device_name`]).
     pub device: String,
     pub agent_version: String,
-    /// Each requirement, in profile order.
+    /// Each requirement, in profile order: `outcomes[i]` is the judgement of the profile's
+    /// `i`-th requirement ([`fitcheck_core::evaluate::requirements`]), which the digest pins.
     pub outcomes: Vec<Judged>,
     /// The device's throughput measurement, when it made one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,11 +61,11 @@ pub struct Judgement {
     pub notes: Vec<String>,
 }
 
-/// One requirement on one device. Its title, criticality and expectation are the profile's
-/// ([`fitcheck_core::evaluate::requirements`]), the same on every device, so not repeated here.
+/// One requirement on one device. Its id, title, criticality and expectation are the profile's
+/// ([`fitcheck_core::evaluate::requirements`]), the same on every device, so not repeated here:
+/// a judgement holds one of these per requirement, in profile order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judged {
-    pub id: String,
     pub status: Status,
     pub observed: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,15 +101,80 @@ pub struct Throughput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_mbps: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub download_samples: Option<ThroughputSamples>,
+    pub download_series: Option<Series>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload_samples: Option<ThroughputSamples>,
+    pub upload_series: Option<Series>,
+}
+
+/// A direction's timed samples ([`ThroughputSamples`]), kept compact: tens of thousands are
+/// read for every recommendation. The bytes of each interval are stored as little-endian
+/// 32-bit numbers in base64 (an interval of 100 ms carries far less than 4 GiB); an interval
+/// that carried more is kept at the most a 32-bit number holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub start_unix_ms: i64,
+    pub interval_ms: u32,
+    #[serde(with = "packed")]
+    pub bytes: Vec<u32>,
+}
+
+impl Series {
+    /// The compact form of a report's samples.
+    pub fn of(s: &ThroughputSamples) -> Series {
+        Series {
+            start_unix_ms: s.start_unix_ms,
+            interval_ms: s.interval_ms,
+            bytes: s
+                .bytes
+                .iter()
+                .map(|b| u32::try_from(*b).unwrap_or(u32::MAX))
+                .collect(),
+        }
+    }
+
+    /// The samples again, as the site aggregation reads them.
+    pub fn samples(&self) -> ThroughputSamples {
+        ThroughputSamples {
+            start_unix_ms: self.start_unix_ms,
+            interval_ms: self.interval_ms,
+            bytes: self.bytes.iter().map(|b| u64::from(*b)).collect(),
+        }
+    }
+}
+
+/// `Vec<u32>` as base64 of its little-endian bytes.
+mod packed {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let bytes = STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| D::Error::custom(format!("series: not base64: {e}")))?;
+        if bytes.len() % 4 != 0 {
+            return Err(D::Error::custom(format!(
+                "series: {} bytes is not a whole number of 32-bit samples",
+                bytes.len()
+            )));
+        }
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
 }
 
 impl Judgement {
-    /// The outcome of requirement `id`, if the profile has it.
-    pub fn outcome(&self, id: &str) -> Option<&Judged> {
-        self.outcomes.iter().find(|o| o.id == id)
+    /// The outcome of the profile's `i`-th requirement.
+    pub fn outcome(&self, i: usize) -> Option<&Judged> {
+        self.outcomes.get(i)
     }
 
     /// Whether this judgement can stand for its report under `profile_digest` today.
@@ -131,7 +197,6 @@ pub fn judge(
             let cause = (o.status.falls_short() && o.kind != RequirementKind::Device)
                 .then(|| Box::new(network_cause(profile, report, &o)));
             Judged {
-                id: o.id,
                 status: o.status,
                 observed: o.observed,
                 remedy: o.remedy,
@@ -144,8 +209,8 @@ pub fn judge(
         CheckResult::Bandwidth(b) if b.outcome == MeasureOutcome::Measured => Some(Throughput {
             download_mbps: b.download_mbps,
             upload_mbps: b.upload_mbps,
-            download_samples: b.download_samples.clone(),
-            upload_samples: b.upload_samples.clone(),
+            download_series: b.download_samples.as_ref().map(Series::of),
+            upload_series: b.upload_samples.as_ref().map(Series::of),
         }),
         _ => None,
     });
@@ -384,6 +449,38 @@ fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> 
 #[cfg(test)]
 mod tests {
     use super::{host_of, host_only};
+
+    #[test]
+    fn a_series_round_trips_compactly() {
+        let samples = fitcheck_core::report::ThroughputSamples {
+            start_unix_ms: 1_795_168_830_000,
+            interval_ms: 100,
+            bytes: vec![
+                0,
+                1,
+                1_250_000,
+                u64::from(u32::MAX),
+                u64::from(u32::MAX) + 7,
+            ],
+        };
+        let series = super::Series::of(&samples);
+        let text = serde_json::to_string(&series).unwrap();
+        let back: super::Series = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, series);
+        let again = back.samples();
+        assert_eq!(again.bytes[..4], samples.bytes[..4]);
+        assert_eq!(
+            again.bytes[4],
+            u64::from(u32::MAX),
+            "kept at the most 32 bits hold"
+        );
+        assert!(
+            serde_json::from_str::<super::Series>(
+                r#"{"start_unix_ms":0,"interval_ms":100,"bytes":"AAA="}"#
+            )
+            .is_err()
+        );
+    }
 
     #[test]
     fn hosts_of_targets() {

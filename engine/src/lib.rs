@@ -81,7 +81,7 @@ pub struct Input<'a> {
 pub struct Fleet<'a> {
     pub plan: &'a Plan,
     pub profile: &'a Profile,
-    /// The profile's requirements, in profile order.
+    /// The profile's requirements, in profile order; each judgement's outcomes follow it.
     pub requirements: Vec<Requirement>,
     /// Sites in scope, in order.
     pub sites: BTreeSet<String>,
@@ -94,7 +94,15 @@ pub struct Fleet<'a> {
 impl<'a> Fleet<'a> {
     /// Stage 2: each agent's latest judgement, grouped per site and per model.
     pub fn gather(input: &Input<'a>) -> Fleet<'a> {
-        let devices = latest_per_agent(input.judgements);
+        let requirements = requirements(input.profile);
+        // A judgement of another profile cannot be read against this one's requirements; the
+        // caller judges such reports again (their digest differs).
+        let devices = latest_per_agent(
+            input
+                .judgements
+                .iter()
+                .filter(|j| j.outcomes.len() == requirements.len()),
+        );
         let mut sites: BTreeSet<String> = input.plan.sites.iter().cloned().collect();
         if sites.is_empty() {
             for a in input.agents {
@@ -113,7 +121,7 @@ impl<'a> Fleet<'a> {
         Fleet {
             plan: input.plan,
             profile: input.profile,
-            requirements: requirements(input.profile),
+            requirements,
             sites,
             devices,
             by_site,
@@ -202,13 +210,13 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
     }
 }
 
-/// A report cited as evidence for one requirement.
-pub fn evidence(j: &Judgement, o: &Judged) -> Evidence {
+/// A report cited as evidence for requirement `id`.
+pub fn evidence(j: &Judgement, id: &str, o: &Judged) -> Evidence {
     Evidence {
         report_id: j.report_id.clone(),
         agent_id: j.agent_id.clone(),
         site: j.site.clone(),
-        requirement: o.id.clone(),
+        requirement: id.to_owned(),
         observed: o.observed.clone(),
     }
 }

@@ -36,11 +36,11 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
     let mut matrix = Vec::new();
     let mut pending: BTreeMap<(ConditionKind, String), Pending> = BTreeMap::new();
     // Throughput per user is judged per site by the capacity stage, not per device.
-    let judged_here = fleet
-        .requirements
-        .iter()
-        .filter(|r| r.kind != RequirementKind::Device && !r.id.ends_with("_mbps_per_user"));
-    for req in judged_here {
+    let judged_here =
+        fleet.requirements.iter().enumerate().filter(|(_, r)| {
+            r.kind != RequirementKind::Device && !r.id.ends_with("_mbps_per_user")
+        });
+    for (i, req) in judged_here {
         let mut row = MatrixRow {
             requirement: req.id.clone(),
             title: req.title.clone(),
@@ -52,7 +52,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
             let items: Vec<(&Judgement, &Judged)> = fleet
                 .at(site)
                 .iter()
-                .filter_map(|j| j.outcome(&req.id).map(|o| (*j, o)))
+                .filter_map(|j| j.outcome(i).map(|o| (*j, o)))
                 .collect();
             if items.is_empty() {
                 continue;
@@ -67,7 +67,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
                 let p = pending
                     .entry((cause.kind, cause.detail.clone()))
                     .or_default();
-                add(p, site, req.critical, j, o, cause);
+                add(p, site, &req.id, req.critical, j, o, cause);
             }
         }
         matrix.push(row);
@@ -79,7 +79,15 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
     Network { matrix, conditions }
 }
 
-fn add(p: &mut Pending, site: &str, critical: bool, j: &Judgement, o: &Judged, cause: &Cause) {
+fn add(
+    p: &mut Pending,
+    site: &str,
+    id: &str,
+    critical: bool,
+    j: &Judgement,
+    o: &Judged,
+    cause: &Cause,
+) {
     if let Some(i) = &cause.item {
         p.items.insert(i.clone());
     }
@@ -87,14 +95,14 @@ fn add(p: &mut Pending, site: &str, critical: bool, j: &Judgement, o: &Judged, c
         p.seen.insert(s.clone());
     }
     p.sites.insert(site.to_owned());
-    p.requirements.insert(o.id.clone());
+    p.requirements.insert(id.to_owned());
     p.required |= critical && o.status == Status::Fail;
     if p.remedy.is_none() {
         p.remedy = o.remedy.clone();
     }
     let cited = p.evidence.iter().any(|e| e.report_id == j.report_id);
     if !cited && p.evidence.len() < MAX_EVIDENCE {
-        p.evidence.push(evidence(j, o));
+        p.evidence.push(evidence(j, id, o));
     }
 }
 

@@ -205,12 +205,12 @@ pub async fn cell(
         })
         .for_user(user));
     }
-    if !r.requirements.iter().any(|q| q.id == requirement) {
+    let Some(index) = r.requirements.iter().position(|q| q.id == requirement) else {
         return Err(PageError::not_found(format!(
             "This evaluation's profile has no requirement {requirement:?}."
         ))
         .for_user(user));
-    }
+    };
     // The devices of the cell, as the engine counted them (each agent's latest report), and
     // every report of theirs, bodies included, for what each check saw.
     let here: Vec<&Judgement> = d
@@ -246,13 +246,7 @@ pub async fn cell(
     }
     let judged: Vec<(&Judgement, Option<&Judged>, Option<&Report>)> = here
         .iter()
-        .map(|j| {
-            (
-                *j,
-                j.outcome(&requirement),
-                bodies.get(j.report_id.as_str()),
-            )
-        })
+        .map(|j| (*j, j.outcome(index), bodies.get(j.report_id.as_str())))
         .collect();
     let summary: Option<&Cell> = match &place {
         Place::Site(s) => r

@@ -471,18 +471,26 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
     let mut seconds = Vec::new();
     let mut bytes = 0;
     for _ in 0..2 {
+        let before = memory(std::process::id()).1;
         let t = Instant::now();
         let rows = sqlx::query("SELECT judgement FROM judgements WHERE evaluation_id = $1")
             .bind(runs[0].clone())
             .fetch_all(&pool)
             .await?;
         bytes = 0;
+        let mut held: Vec<fitcheck_engine::Judgement> = Vec::with_capacity(rows.len());
         for r in &rows {
             let text: String = r.try_get(0)?;
             bytes += text.len();
-            let _: fitcheck_engine::Judgement = serde_json::from_str(&text)?;
+            held.push(serde_json::from_str(&text)?);
         }
         seconds.push(t.elapsed().as_secs_f64());
+        drop(rows);
+        eprintln!(
+            "  {} judgements held parsed: {:.0} MB more resident in this process",
+            held.len(),
+            memory(std::process::id()).1 - before
+        );
     }
     figures.push(Figure {
         what: "read + parse every judgement (this process)".to_owned(),
