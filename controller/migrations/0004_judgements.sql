@@ -15,3 +15,12 @@ CREATE TABLE judgements (
     judgement TEXT NOT NULL,
     PRIMARY KEY (evaluation_id, agent_id)
 );
+
+-- Evaluations whose reports must be judged from their bodies before their judgements are read:
+-- every evaluation with reports when this table was made (stored before judgements were
+-- kept), and any whose report could not be judged when it arrived. Cleared once judged.
+CREATE TABLE judgements_due (
+    evaluation_id TEXT PRIMARY KEY REFERENCES evaluations(id)
+);
+INSERT INTO judgements_due (evaluation_id)
+    SELECT DISTINCT evaluation_id FROM reports WHERE evaluation_id IS NOT NULL;

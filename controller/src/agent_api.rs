@@ -122,17 +122,32 @@ pub async fn enroll(
 
 /// Whether an evaluation's scope takes in this agent.
 pub fn in_scope(spec: &NewEvaluation, agent: &AgentRow) -> bool {
-    let site_ok = spec.sites.is_empty()
-        || agent
-            .site
-            .as_ref()
-            .is_some_and(|s| spec.sites.iter().any(|x| x == s));
-    let group_ok = spec.groups.is_empty()
-        || agent
-            .grp
-            .as_ref()
-            .is_some_and(|g| spec.groups.iter().any(|x| x == g));
-    site_ok && group_ok
+    Scope::of(spec).takes(agent.site.as_deref(), agent.grp.as_deref())
+}
+
+/// The sites and groups an evaluation takes in, as sets: a district's evaluation is asked
+/// about tens of thousands of agents at once.
+#[derive(Debug)]
+pub struct Scope<'a> {
+    sites: std::collections::HashSet<&'a str>,
+    groups: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn of(spec: &'a NewEvaluation) -> Scope<'a> {
+        Scope {
+            sites: spec.sites.iter().map(String::as_str).collect(),
+            groups: spec.groups.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// Whether an agent with this site and group label is in scope: every site (group) when
+    /// the evaluation names none, else one of those named.
+    pub fn takes(&self, site: Option<&str>, group: Option<&str>) -> bool {
+        let site_ok = self.sites.is_empty() || site.is_some_and(|s| self.sites.contains(s));
+        let group_ok = self.groups.is_empty() || group.is_some_and(|g| self.groups.contains(g));
+        site_ok && group_ok
+    }
 }
 
 /// The stored definition of an evaluation.

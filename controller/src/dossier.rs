@@ -3,10 +3,11 @@
 //! (`fitcheck_engine`) is pure.
 //!
 //! Reports are judged once, when they arrive, and the judgement stored beside them
-//! (`judgements`). Here those are read — never the bodies — unless some are missing (reports
-//! stored before judgements were kept) or stale (another engine version, another profile):
-//! then the evaluation's reports are judged again from their bodies and the judgements stored,
-//! so the next reader finds them current.
+//! (`judgements`). Here those are read — never the bodies — unless the evaluation is due
+//! (`judgements_due`: reports stored before judgements were kept, or one that could not be
+//! judged on arrival) or a judgement is stale (another engine version, another profile): then
+//! the evaluation's reports are judged again from their bodies and the judgements stored, so
+//! the next reader finds them current.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use fitcheck_engine::{
     recommend,
 };
 
-use crate::agent_api::{in_scope, spec_of};
+use crate::agent_api::{Scope, spec_of};
 use crate::api::NewEvaluation;
 use crate::clock;
 use crate::error::Failure;
@@ -71,15 +72,13 @@ pub async fn load(store: &Store, evaluation_id: &str) -> Result<Dossier, Failure
             stored.id
         ))
     })?;
+    let scope = Scope::of(&spec);
     let agents: Vec<ScopeAgent> = store
-        .list_agents()
+        .agent_places()
         .await?
         .into_iter()
-        .filter(|a| a.revoked_at.is_none() && in_scope(&spec, a))
-        .map(|a| ScopeAgent {
-            id: a.id,
-            site: a.site,
-        })
+        .filter(|(_, site, group)| scope.takes(site.as_deref(), group.as_deref()))
+        .map(|(id, site, _)| ScopeAgent { id, site })
         .collect();
     let judgements = judgements(store, &row.id, &profile, &stored.digest).await?;
     Ok(Dossier {
@@ -104,8 +103,9 @@ async fn judgements(
     // A judgement holds one outcome per requirement of the profile it was judged against.
     let count = fitcheck_core::evaluate::requirements(profile).len();
     let mut current = Vec::new();
-    let mut stale = false;
-    store
+    let mut stale = store.judgements_due(evaluation_id).await?;
+    if !stale {
+        store
         .each_judgement(evaluation_id, |row| {
             if row.version != i64::from(JUDGEMENT_VERSION) || row.profile_digest != digest {
                 stale = true;
@@ -128,8 +128,9 @@ async fn judgements(
                 }
             }
         })
-        .await?;
-    if !stale && store.agents_reported(evaluation_id).await? == current.len() as i64 {
+            .await?;
+    }
+    if !stale {
         return Ok(current);
     }
     rejudge(store, evaluation_id, profile, digest).await

@@ -631,6 +631,17 @@ impl Store {
         .await?)
     }
 
+    /// Every unrevoked agent's id, site and group, in no particular order.
+    pub async fn agent_places(
+        &self,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, site, grp FROM agents WHERE revoked_at IS NULL")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn list_agents(&self) -> Result<Vec<AgentRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, revoked_at \
@@ -895,24 +906,30 @@ impl Store {
         Ok(())
     }
 
-    /// How many agents have reported on an evaluation: as many judgements are due.
-    pub async fn agents_reported(&self, evaluation_id: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(DISTINCT agent_id) FROM reports WHERE evaluation_id = $1",
-        )
-        .bind(evaluation_id)
-        .fetch_one(&self.pool)
-        .await?)
+    /// Whether an evaluation's reports must be judged from their bodies before its judgements
+    /// are read (reports stored before judgements were kept, or not judged on arrival).
+    pub async fn judgements_due(&self, evaluation_id: &str) -> Result<bool, StoreError> {
+        let due: Option<String> =
+            sqlx::query_scalar("SELECT evaluation_id FROM judgements_due WHERE evaluation_id = $1")
+                .bind(evaluation_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(due.is_some())
     }
 
-    /// Stores judgements made again from their reports (after an engine or profile change):
-    /// each replaces the agent's stored one unless that is of a later report.
+    /// Stores judgements made again from their reports (after an engine or profile change, or
+    /// for reports stored before judgements were kept): each replaces the agent's stored one
+    /// unless that is of a later report, and the evaluation is no longer due.
     pub async fn put_judgements(
         &self,
         evaluation_id: &str,
         rows: &[(JudgementRow, Option<String>, String)],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM judgements_due WHERE evaluation_id = $1")
+            .bind(evaluation_id)
+            .execute(&mut *tx)
+            .await?;
         for (row, site, model) in rows {
             sqlx::query(
                 "INSERT INTO judgements (evaluation_id, agent_id, report_id, received_at, site, model, version, profile_digest, judgement) \

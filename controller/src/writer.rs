@@ -407,6 +407,23 @@ async fn write_judgements(
             *slot = r;
         }
     }
+    // A report that could not be judged on arrival: its evaluation is judged from the bodies
+    // before it is next read.
+    let mut due: Vec<String> = reports
+        .iter()
+        .filter(|r| r.judgement.is_none() && inserted.contains(&r.report_id.to_string()))
+        .filter_map(|r| r.evaluation_id.map(|e| e.to_string()))
+        .collect();
+    due.sort();
+    due.dedup();
+    for evaluation in &due {
+        sqlx::query(
+            "INSERT INTO judgements_due (evaluation_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        )
+        .bind(evaluation)
+        .execute(&mut **tx)
+        .await?;
+    }
     let rows: Vec<(Uuid, &NewReport, &StoredJudgement)> = latest
         .into_iter()
         .filter_map(|((evaluation, _), r)| r.judgement.as_ref().map(|j| (evaluation, r, j)))

@@ -271,17 +271,28 @@ pub async fn page(
         (this, other)
     };
     let now = clock::rfc3339(clock::now_ms());
-    let d_before = dossier::load(&state.store, &earlier.id)
-        .await
-        .map_err(fail)?;
-    let d_after = dossier::load(&state.store, &later.id).await.map_err(fail)?;
-    let (r_before, r_after) = (d_before.recommend(&now), d_after.recommend(&now));
+    // The two runs are read and judged at once, each on its own task (a core each), and each
+    // dossier is let go as soon as its recommendation is written.
+    let written = |id: String| {
+        let (store, now) = (state.store.clone(), now.clone());
+        tokio::spawn(async move {
+            let d = dossier::load(&store, &id).await?;
+            Ok::<_, Failure>((d.recommend(&now), d.stored.digest))
+        })
+    };
+    let (before, after) = (written(earlier.id.clone()), written(later.id.clone()));
+    let joined = |r: Result<_, tokio::task::JoinError>| {
+        r.map_err(|e| Failure::internal(format!("a run could not be read: {e}")))
+            .and_then(|r| r)
+    };
+    let (r_before, before_digest) = joined(before.await).map_err(fail)?;
+    let (r_after, after_digest) = joined(after.await).map_err(fail)?;
     let mut titles = Titles::of(&r_after);
     if titles.is_empty() {
         titles = Titles::of(&r_before);
     }
     let c = compare(&r_before, &r_after);
-    let changed = d_before.stored.digest != d_after.stored.digest;
+    let changed = before_digest != after_digest;
     let title = format!("{} — before and after", r_after.evaluation.product);
     Ok(Page::ok(frame(
         Frame {

@@ -93,30 +93,46 @@ async fn judged_at_ingestion_read_by_the_recommendation_rebuilt_when_stale(db: D
         "the recommendation did not read the stored judgements"
     );
 
-    // Stale (another engine version) or missing judgements are judged again from the bodies:
-    // the recommendation is the first one again, and the judgements are current once more.
+    // Stale judgements (another engine version) are judged again from the bodies: the
+    // recommendation is the first one again, and the judgements are current once more.
     sqlx::query("UPDATE judgements SET version = 0 WHERE evaluation_id = $1")
         .bind(&s.evaluation)
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM judgements WHERE evaluation_id = $1 AND agent_id = $2")
-        .bind(&s.evaluation)
-        .bind(s.agents[1].0.id.to_string())
         .execute(&pool)
         .await
         .unwrap();
     let rebuilt = recommendation(&app, &s.admin, &s.evaluation).await;
     assert!(!rebuilt.to_string().contains("tampered"));
     assert_eq!(rebuilt, first);
+    let current = |rows: &[(String, String, i64)]| {
+        rows.len() == s.agents.len()
+            && rows
+                .iter()
+                .all(|(_, _, v)| *v == i64::from(fitcheck_engine::JUDGEMENT_VERSION))
+    };
     let after = judgements(&pool, &s.evaluation).await;
-    assert_eq!(after.len(), s.agents.len(), "{after:?}");
-    assert!(
-        after
-            .iter()
-            .all(|(_, _, v)| *v == i64::from(fitcheck_engine::JUDGEMENT_VERSION)),
-        "{after:?}"
-    );
+    assert!(current(&after), "{after:?}");
+
+    // Reports stored before judgements were kept: none stored, the evaluation marked due (as
+    // the migration marks every evaluation with reports). Judged from the bodies, the same.
+    sqlx::query("DELETE FROM judgements WHERE evaluation_id = $1")
+        .bind(&s.evaluation)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO judgements_due (evaluation_id) VALUES ($1)")
+        .bind(&s.evaluation)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let rebuilt = recommendation(&app, &s.admin, &s.evaluation).await;
+    assert_eq!(rebuilt, first);
+    let after = judgements(&pool, &s.evaluation).await;
+    assert!(current(&after), "{after:?}");
+    let due: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM judgements_due")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(due, 0, "the evaluation is no longer due once judged");
     pool.close().await;
     app.stop().await;
 }

@@ -470,6 +470,7 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
     // What a recommendation reads instead: every stored judgement of the run.
     let mut seconds = Vec::new();
     let mut bytes = 0;
+    let mut judged = Vec::new();
     for _ in 0..2 {
         let before = memory(std::process::id()).1;
         let t = Instant::now();
@@ -491,10 +492,61 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
             held.len(),
             memory(std::process::id()).1 - before
         );
+        judged = held;
     }
     figures.push(Figure {
         what: "read + parse every judgement (this process)".to_owned(),
         seconds,
+        bytes,
+        peak_mb: 0.0,
+    });
+    // The engine alone on those judgements, and its answer as JSON: what the controller adds
+    // to the reading.
+    let plan = fitcheck_engine::Plan {
+        sites: sites.clone(),
+        concurrent_users: sites.iter().map(|s| (s.clone(), 300)).collect(),
+        min_devices_per_site: 2,
+        coordinated: true,
+        window_start: Some("2026-11-01T00:00:00Z".to_owned()),
+        window_end: "2099-01-01T00:00:00Z".to_owned(),
+        proposal: fitcheck_engine::Proposal::default(),
+    };
+    let agents: Vec<fitcheck_engine::ScopeAgent> = (0..o.devices)
+        .map(|n| fitcheck_engine::ScopeAgent {
+            id: format!("00000000-0000-4000-8000-{n:012}"),
+            site: Some(site_name(n % o.sites)),
+        })
+        .collect();
+    let mut seconds = Vec::new();
+    let mut json_seconds = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..2 {
+        let t = Instant::now();
+        let r = fitcheck_engine::recommend(&fitcheck_engine::Input {
+            evaluation_id: &runs[0],
+            title: "Lab Product, run A",
+            plan: &plan,
+            profile: &profile,
+            profile_digest: &digest,
+            agents: &agents,
+            judgements: &judged,
+            generated_at: "2026-11-30T00:00:00Z",
+        });
+        seconds.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        bytes = serde_json::to_string(&r)?.len();
+        json_seconds.push(t.elapsed().as_secs_f64());
+    }
+    drop(judged);
+    figures.push(Figure {
+        what: "the engine on those judgements (this process)".to_owned(),
+        seconds,
+        bytes: 0,
+        peak_mb: 0.0,
+    });
+    figures.push(Figure {
+        what: "its recommendation as JSON (this process)".to_owned(),
+        seconds: json_seconds,
         bytes,
         peak_mb: 0.0,
     });
@@ -540,9 +592,14 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
             peak_mb: memory(pid).0,
         });
     }
-    // A store written before judgements were kept (or by another engine version): the first
-    // view judges every body again and stores the judgements; the next reads those.
+    // A store written before judgements were kept: the first view judges every body again and
+    // stores the judgements; the next reads those.
     sqlx::query("DELETE FROM judgements WHERE evaluation_id = $1")
+        .bind(a.clone())
+        .execute(&pool)
+        .await?;
+    // As the migration that added judgements marks every evaluation that had reports.
+    sqlx::query("INSERT INTO judgements_due (evaluation_id) VALUES ($1)")
         .bind(a.clone())
         .execute(&pool)
         .await?;
