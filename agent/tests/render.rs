@@ -160,20 +160,9 @@ min_version = "115"
         evaluation: Some(evaluation.clone()),
     };
     let got = verdict_text(&report, &evaluation);
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/verdict.txt");
-    let want = std::fs::read_to_string(&golden).unwrap_or_default();
-    if got != want && std::env::var_os("UPDATE_GOLDEN").is_some() {
-        // Rewritten, never passed: the new text is a diff to review before it counts.
-        std::fs::write(&golden, &got).unwrap();
-        panic!(
-            "{} rewritten; review the diff and run again without UPDATE_GOLDEN",
-            golden.display()
-        );
-    }
-    assert_eq!(
-        got,
-        want,
-        "{} differs (UPDATE_GOLDEN=1 rewrites it)",
-        golden.display()
-    );
+    // `UPDATE_EXPECT=1` rewrites the file; review the diff before committing it.
+    expect_test::expect_file![
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/verdict.txt")
+    ]
+    .assert_eq(&got);
 }

@@ -1,6 +1,6 @@
 //! Golden recommendations: fixed sets of reports, one per verdict, covering every kind of
 //! condition, rendered as Markdown and JSON and compared with `tests/golden/` (set
-//! `UPDATE_GOLDEN=1` to rewrite them, then review the diff).
+//! `UPDATE_EXPECT=1` to rewrite them, then review the diff).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -169,25 +169,8 @@ fn golden(name: &str, r: &Recommendation) {
         ("md", render::markdown(r)),
         ("json", render::json(r) + "\n"),
     ] {
-        let path = dir.join(format!("recommendation-{name}.{ext}"));
-        let old = std::fs::read_to_string(&path).ok();
-        if old.as_deref() != Some(text.as_str()) && std::env::var_os("UPDATE_GOLDEN").is_some() {
-            // Rewritten, never passed: the new text is a diff to review before it counts.
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &text).unwrap();
-            panic!(
-                "{} rewritten; review the diff and run again without UPDATE_GOLDEN",
-                path.display()
-            );
-        }
-        let want = old
-            .unwrap_or_else(|| panic!("{} is missing; run with UPDATE_GOLDEN=1", path.display()));
-        assert_eq!(
-            text,
-            want,
-            "{} differs (UPDATE_GOLDEN=1 rewrites it)",
-            path.display()
-        );
+        expect_test::expect_file![dir.join(format!("recommendation-{name}.{ext}"))]
+            .assert_eq(&text);
     }
 }
 

@@ -1,5 +1,5 @@
 //! Profiles as users meet them: every bundled profile loads, and every broken one in
-//! `tests/data/bad/` gets exactly the message in its `.err` file (set `UPDATE_GOLDEN=1` to
+//! `tests/data/bad/` gets exactly the message in its `.err` file (set `UPDATE_EXPECT=1` to
 //! rewrite them, then review the diff).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -51,8 +51,6 @@ fn every_bundled_profile_validates_and_cites_its_sources() {
 fn broken_profiles_get_exact_located_messages() {
     let bad = files("tests/data/bad", "toml");
     assert!(bad.len() >= 15, "only {} bad profiles", bad.len());
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut mismatches = Vec::new();
     for path in bad {
         let text = std::fs::read_to_string(&path).unwrap();
         let name = format!(
@@ -64,27 +62,12 @@ fn broken_profiles_get_exact_located_messages() {
             Err(e) => e,
         };
         let got = format!("{err}\n");
-        let golden = path.with_extension("err");
-        let old = std::fs::read_to_string(&golden).ok();
-        if update && old.as_deref() != Some(got.as_str()) {
-            // Rewritten, never passed: the new text is a diff to review before it counts.
-            std::fs::write(&golden, &got).unwrap();
-            mismatches.push(format!(
-                "{} rewritten; review the diff and run again without UPDATE_GOLDEN",
-                golden.display()
-            ));
-            continue;
-        }
-        let want = old
-            .unwrap_or_else(|| panic!("{} is missing; run with UPDATE_GOLDEN=1", golden.display()));
-        if got != want {
-            mismatches.push(format!("{name}\n--- want\n{want}--- got\n{got}"));
-        }
+        // The same files are the API test's expectations (controller/tests/api).
+        expect_test::expect_file![path.with_extension("err")].assert_eq(&got);
         for e in &err.errors {
             assert!(e.line >= 1 && e.column >= 1, "{name}: {e}");
         }
     }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
 #[test]
