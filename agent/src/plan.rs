@@ -6,8 +6,9 @@ use fitcheck_core::profile::{PortProbe, Profile, Protocol, url_host};
 use crate::checks::{Check, bandwidth, dns, http, latency, stun, tcp};
 use crate::throughput::{Caps, Target};
 
+use fitcheck_core::requirement::RequirementId;
 /// Suffix of the requirement id of the TCP 443 check planned beside STUN probes.
-pub const TCP_FALLBACK: &str = fitcheck_core::evaluate::TCP_FALLBACK;
+pub use fitcheck_core::requirement::TCP_FALLBACK;
 
 /// The bandwidth measurement a profile asks for, if it states a per-user need and there is
 /// somewhere to measure against: `server` (a fitcheck bandwidth endpoint) before the vendor
@@ -37,7 +38,7 @@ pub fn plan_bandwidth(
         ),
     };
     Some(Check::Bandwidth(bandwidth::Spec {
-        requirement: "network".to_owned(),
+        requirement: RequirementId::NetworkMeasure.to_string(),
         target,
         caps,
         state_dir: state_dir.to_owned(),
@@ -52,13 +53,13 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
     for (i, d) in profile.dns.iter().enumerate() {
         out.push(Check::Dns(dns::Spec {
-            requirement: format!("dns[{i}]"),
+            requirement: RequirementId::Dns(i).to_string(),
             name: d.name.clone(),
         }));
     }
     for (i, h) in profile.http.iter().enumerate() {
         out.push(Check::Http(http::Spec {
-            requirement: format!("http[{i}]"),
+            requirement: RequirementId::Http(i).to_string(),
             url: h.url.clone(),
             follow_redirects: h.follow_redirects,
             accept: h.expect_status.clone(),
@@ -68,12 +69,12 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
         let Some(range) = p.port_range() else {
             continue;
         };
-        let requirement = format!("ports[{i}]");
+        let requirement = RequirementId::Port(i).to_string();
         if p.protocol == Protocol::Udp && p.effective_probe() == PortProbe::Stun {
             // Alongside the media ports: whether TCP 443 to the same host works, so a report can
             // say "UDP filtered, media will fall back to TCP".
             out.push(Check::Tcp(tcp::Spec {
-                requirement: format!("{requirement}.{TCP_FALLBACK}"),
+                requirement: RequirementId::PortFallback(i).to_string(),
                 host: p.host.clone(),
                 port: 443,
             }));
@@ -98,7 +99,7 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
     }
     if let Some(host) = latency_host(profile) {
         out.push(Check::Latency(latency::Spec {
-            requirement: "network".to_owned(),
+            requirement: RequirementId::NetworkMeasure.to_string(),
             host,
         }));
     }

@@ -19,9 +19,8 @@ use crate::version::Version;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-/// Suffix of the requirement id of the TCP 443 check an agent runs beside STUN probes
-/// (`ports[3].tcp443`).
-pub const TCP_FALLBACK: &str = "tcp443";
+use crate::requirement::RequirementId;
+pub use crate::requirement::TCP_FALLBACK;
 
 /// A requirement's status, ordered by severity: a pass is the least severe, then what could
 /// not be measured, then a shortfall of a non-critical requirement, then a failure — so the
@@ -183,7 +182,7 @@ impl FixKind {
             | RequirementKind::Http
             | RequirementKind::Port
             | RequirementKind::Network => FixKind::ConfigureNetwork,
-            RequirementKind::Device => match id.trim_start_matches("device.") {
+            RequirementKind::Device => match RequirementId::parse(id).device_key().unwrap_or("") {
                 "os" | "browser" | "disk_free_min_gib" => FixKind::UpdateSoftware,
                 // Student devices have their memory, processor and graphics soldered in, and
                 // their screen and architecture are the device's.
@@ -365,7 +364,7 @@ pub fn evaluate(profile: &Profile, device: &DeviceFacts, results: &[CheckResult]
 
 fn judge_dns(p: &Profile, j: &mut Judge<'_>) {
     for (i, d) in p.dns.iter().enumerate() {
-        let id = format!("dns[{i}]");
+        let id = RequirementId::Dns(i).to_string();
         let line = Line {
             id: id.clone(),
             kind: RequirementKind::Dns,
@@ -427,7 +426,7 @@ fn judge_dns(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_http(p: &Profile, j: &mut Judge<'_>) {
     for (i, h) in p.http.iter().enumerate() {
-        let id = format!("http[{i}]");
+        let id = RequirementId::Http(i).to_string();
         let line = Line {
             id: id.clone(),
             kind: RequirementKind::Http,
@@ -550,7 +549,7 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
     for (i, port) in p.ports.iter().enumerate() {
-        let id = format!("ports[{i}]");
+        let id = RequirementId::Port(i).to_string();
         let range = port.port_range();
         let range_txt = range.map_or_else(|| "?".to_owned(), |r| r.to_string());
         let probed = port.effective_probe() != PortProbe::None;
@@ -647,10 +646,12 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
             port.host
         );
         if !all_ok && port.protocol == crate::profile::Protocol::Udp {
-            let fallback = j.of(&format!("{id}.{TCP_FALLBACK}")).find_map(|r| match r {
-                CheckResult::Tcp(t) => Some(t.outcome),
-                _ => None,
-            });
+            let fallback =
+                j.of(&RequirementId::PortFallback(i).to_string())
+                    .find_map(|r| match r {
+                        CheckResult::Tcp(t) => Some(t.outcome),
+                        _ => None,
+                    });
             match fallback {
                 Some(TcpOutcome::Open) => {
                     observed
@@ -675,11 +676,12 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_network(p: &Profile, j: &mut Judge<'_>) {
     let Some(n) = &p.network else { return };
-    let latency = j.of("network").find_map(|r| match r {
+    let measured = RequirementId::NetworkMeasure.to_string();
+    let latency = j.of(&measured).find_map(|r| match r {
         CheckResult::Latency(l) if l.outcome == MeasureOutcome::Measured => Some(l.clone()),
         _ => None,
     });
-    let bandwidth = j.of("network").find_map(|r| match r {
+    let bandwidth = j.of(&measured).find_map(|r| match r {
         CheckResult::Bandwidth(b) if b.outcome == MeasureOutcome::Measured => Some(b.clone()),
         _ => None,
     });
@@ -752,7 +754,7 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
     {
         let Some(need) = need else { continue };
         let line = Line {
-            id: format!("network.{key}"),
+            id: RequirementId::Network(key.to_owned()).to_string(),
             kind: RequirementKind::Network,
             title: title.to_owned(),
             critical: false,
@@ -786,7 +788,7 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
 fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     let Some(m) = &p.device else { return };
     let line = |key: &str, title: &str, expected: String| Line {
-        id: format!("device.{key}"),
+        id: RequirementId::Device(key.to_owned()).to_string(),
         kind: RequirementKind::Device,
         title: title.to_owned(),
         critical: true,
@@ -1179,7 +1181,7 @@ pub fn device_results(profile: &Profile, device: &DeviceFacts) -> Vec<CheckResul
         .filter(|r| r.kind == RequirementKind::Device)
         .map(|r| {
             CheckResult::Device(DeviceResult {
-                target: device_target(&r.id).to_owned(),
+                target: device_target(&r.id),
                 requirement: r.id,
                 outcome: if r.status == Status::Unknown {
                     DeviceOutcome::Unknown
@@ -1192,15 +1194,17 @@ pub fn device_results(profile: &Profile, device: &DeviceFacts) -> Vec<CheckResul
         .collect()
 }
 
-fn device_target(id: &str) -> &str {
-    match id.trim_start_matches("device.") {
+fn device_target(id: &str) -> String {
+    let parsed = RequirementId::parse(id);
+    let target = match parsed.device_key().unwrap_or(id) {
         "architectures" => "architecture",
         "ram_min_gib" => "memory",
         "cpu_cores_min" => "cpu_cores",
         "cpu_min_ghz" => "cpu_frequency",
         "disk_free_min_gib" => "disk",
         other => other,
-    }
+    };
+    target.to_owned()
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod api;
 pub mod evaluate;
 pub mod profile;
 pub mod report;
+pub mod requirement;
 pub mod signatures;
 pub mod site;
 pub mod version;

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use fitcheck_core::evaluate::Status;
 use fitcheck_core::report::ThroughputSamples;
+use fitcheck_core::requirement::RequirementId;
 use fitcheck_core::site;
 
 use crate::judge::{Judgement, Series, Throughput};
@@ -205,7 +206,9 @@ fn uplink_condition(
                 fmt(n),
                 fmt(f.mbps)
             ));
-            requirements.push(format!("network.{}_mbps_per_user", d.way.word()));
+            requirements.push(
+                RequirementId::Network(format!("{}_mbps_per_user", d.way.word())).to_string(),
+            );
         }
     }
     let figure = |m: Option<f64>| {
@@ -236,7 +239,7 @@ fn uplink_condition(
                 report_id: j.report_id.clone(),
                 agent_id: j.agent_id.clone(),
                 site: site.to_owned(),
-                requirement: "network".to_owned(),
+                requirement: RequirementId::NetworkMeasure.to_string(),
                 observed: format!(
                     "download {}, upload {}",
                     figure(b.download_mbps),

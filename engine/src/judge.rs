@@ -13,6 +13,7 @@ use fitcheck_core::report::{
     BlockingLayer, CheckResult, DeviceFacts, DnsOutcome, HttpOutcome, MeasureOutcome, Report,
     TcpOutcome, ThroughputSamples, UdpOutcome,
 };
+use fitcheck_core::requirement::RequirementId;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{ConditionKind, NO_SITE};
@@ -309,7 +310,10 @@ fn host_only(target: &str) -> &str {
 /// The profile's port or range for a `ports[i]` requirement (the whole range, not the
 /// sampled ports), so a firewall rule opens what the product uses.
 fn port_spec(profile: &Profile, id: &str) -> Option<String> {
-    let i: usize = id.strip_prefix("ports[")?.strip_suffix(']')?.parse().ok()?;
+    let i = match RequirementId::parse(id) {
+        RequirementId::Port(i) => i,
+        _ => return None,
+    };
     let p = profile.ports.get(i)?;
     match (p.port, &p.range) {
         (Some(port), _) => Some(port.to_string()),

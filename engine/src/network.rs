@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use fitcheck_core::evaluate::{RequirementKind, Status};
+use fitcheck_core::requirement::RequirementId;
 
 use crate::judge::{Cause, Judged, Judgement};
 use crate::{
@@ -36,10 +37,9 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
     let mut matrix = Vec::new();
     let mut pending: BTreeMap<(ConditionKind, String), Pending> = BTreeMap::new();
     // Throughput per user is judged per site by the capacity stage, not per device.
-    let judged_here =
-        fleet.requirements.iter().enumerate().filter(|(_, r)| {
-            r.kind != RequirementKind::Device && !r.id.ends_with("_mbps_per_user")
-        });
+    let judged_here = fleet.requirements.iter().enumerate().filter(|(_, r)| {
+        r.kind != RequirementKind::Device && !RequirementId::parse(&r.id).is_per_user_throughput()
+    });
     for (i, req) in judged_here {
         let mut row = MatrixRow {
             requirement: req.id.clone(),

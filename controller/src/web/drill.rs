@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use std::collections::{HashMap, HashSet};
 
 use fitcheck_core::report::{CheckResult, Detection, DeviceFacts, Report};
+use fitcheck_core::requirement::RequirementId;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -44,20 +45,8 @@ fn mbit(v: Option<f64>) -> String {
 /// Whether `result` is evidence for requirement `id`: its own results, a port's extra checks
 /// (`ports[1].tcp443`), and for network quality the latency or throughput measurement.
 pub fn serves(result: &CheckResult, id: &str) -> bool {
-    let r = result.requirement();
-    if r == id || r.strip_prefix(id).is_some_and(|rest| rest.starts_with('.')) {
-        return true;
-    }
-    if r == "network"
-        && let Some(key) = id.strip_prefix("network.")
-    {
-        return match result {
-            CheckResult::Bandwidth(_) => key.ends_with("_mbps_per_user"),
-            CheckResult::Latency(_) => !key.ends_with("_mbps_per_user"),
-            _ => false,
-        };
-    }
-    false
+    let throughput = matches!(result, CheckResult::Bandwidth(_));
+    RequirementId::parse(id).served_by(&RequirementId::parse(result.requirement()), throughput)
 }
 
 /// What one check saw, as a short definition list.

@@ -1,0 +1,185 @@
+//! Requirement ids: the one place they are written and read.
+//!
+//! A requirement id names a profile key path — `dns[0]`, `http[1]`, `ports[2]`,
+//! `network.max_rtt_ms`, `device.ram_min_gib` — and check results carry it (a port's TCP 443
+//! fallback check as `ports[2].tcp443`, latency and throughput measurements as `network`).
+//! Reports store ids as these strings; [`RequirementId`] formats them and parses them back, so
+//! no reader takes a string apart by hand.
+
+use std::fmt;
+
+/// Suffix of the id of the TCP 443 check an agent runs beside STUN probes (`ports[3].tcp443`).
+pub const TCP_FALLBACK: &str = "tcp443";
+
+/// The key of throughput needs judged per site, not per device (`download_mbps_per_user`).
+const PER_USER_SUFFIX: &str = "_mbps_per_user";
+
+/// A requirement id, or the id a check result is filed under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequirementId {
+    /// `dns[i]`: the profile's `i`-th `[[dns]]` entry.
+    Dns(usize),
+    /// `http[i]`.
+    Http(usize),
+    /// `ports[i]`.
+    Port(usize),
+    /// `ports[i].tcp443`: the TCP 443 check beside a STUN port (a result, not a requirement).
+    PortFallback(usize),
+    /// `network`: the latency and throughput measurements' results.
+    NetworkMeasure,
+    /// `network.KEY`: a network need (`max_rtt_ms`, `download_mbps_per_user`).
+    Network(String),
+    /// `device.KEY`: a device minimum (`ram_min_gib`, `os`).
+    Device(String),
+    /// Anything else a report carries: kept as written, never guessed at.
+    Other(String),
+}
+
+impl RequirementId {
+    /// Reads an id as reports write it.
+    pub fn parse(text: &str) -> RequirementId {
+        let indexed = |prefix: &str| -> Option<(usize, &str)> {
+            let rest = text.strip_prefix(prefix)?;
+            let (index, after) = rest.split_once(']')?;
+            let index = index.parse().ok()?;
+            Some((index, after))
+        };
+        if let Some((i, "")) = indexed("dns[") {
+            return RequirementId::Dns(i);
+        }
+        if let Some((i, "")) = indexed("http[") {
+            return RequirementId::Http(i);
+        }
+        if let Some((i, after)) = indexed("ports[") {
+            match after.strip_prefix('.') {
+                None if after.is_empty() => return RequirementId::Port(i),
+                Some(TCP_FALLBACK) => return RequirementId::PortFallback(i),
+                _ => {}
+            }
+        }
+        if text == "network" {
+            return RequirementId::NetworkMeasure;
+        }
+        if let Some(key) = text.strip_prefix("network.").filter(|k| !k.is_empty()) {
+            return RequirementId::Network(key.to_owned());
+        }
+        if let Some(key) = text.strip_prefix("device.").filter(|k| !k.is_empty()) {
+            return RequirementId::Device(key.to_owned());
+        }
+        RequirementId::Other(text.to_owned())
+    }
+
+    /// The profile's port entry a port requirement or its fallback check belongs to.
+    pub fn port_index(&self) -> Option<usize> {
+        match self {
+            RequirementId::Port(i) | RequirementId::PortFallback(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The TCP 443 fallback check beside port entry `ports[i]`.
+    pub fn fallback(&self) -> Option<RequirementId> {
+        match self {
+            RequirementId::Port(i) => Some(RequirementId::PortFallback(*i)),
+            _ => None,
+        }
+    }
+
+    /// The key of a device minimum (`ram_min_gib` of `device.ram_min_gib`).
+    pub fn device_key(&self) -> Option<&str> {
+        match self {
+            RequirementId::Device(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a throughput need per user, judged per site from the devices together.
+    pub fn is_per_user_throughput(&self) -> bool {
+        matches!(self, RequirementId::Network(key) if key.ends_with(PER_USER_SUFFIX))
+    }
+
+    /// Whether a check result filed under `result` is evidence for this requirement: its own
+    /// results, a port's fallback check, and for a network need the measurement it is judged
+    /// from (throughput for a per-user need, latency for the others).
+    pub fn served_by(&self, result: &RequirementId, throughput: bool) -> bool {
+        if result == self {
+            return true;
+        }
+        match (self, result) {
+            (RequirementId::Port(i), RequirementId::PortFallback(j)) => i == j,
+            (RequirementId::Network(_), RequirementId::NetworkMeasure) => {
+                throughput == self.is_per_user_throughput()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for RequirementId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequirementId::Dns(i) => write!(f, "dns[{i}]"),
+            RequirementId::Http(i) => write!(f, "http[{i}]"),
+            RequirementId::Port(i) => write!(f, "ports[{i}]"),
+            RequirementId::PortFallback(i) => write!(f, "ports[{i}].{TCP_FALLBACK}"),
+            RequirementId::NetworkMeasure => f.write_str("network"),
+            RequirementId::Network(key) => write!(f, "network.{key}"),
+            RequirementId::Device(key) => write!(f, "device.{key}"),
+            RequirementId::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequirementId as R;
+
+    #[test]
+    fn every_id_reads_back_as_written() {
+        let ids = [
+            R::Dns(0),
+            R::Http(12),
+            R::Port(3),
+            R::PortFallback(3),
+            R::NetworkMeasure,
+            R::Network("max_rtt_ms".into()),
+            R::Network("download_mbps_per_user".into()),
+            R::Device("ram_min_gib".into()),
+        ];
+        for id in ids {
+            assert_eq!(R::parse(&id.to_string()), id, "{id}");
+        }
+        assert_eq!(R::Port(3).to_string(), "ports[3]");
+        assert_eq!(R::PortFallback(1).to_string(), "ports[1].tcp443");
+    }
+
+    #[test]
+    fn what_is_not_an_id_is_kept_as_written() {
+        for text in [
+            "dns[x]",
+            "ports[1].udp",
+            "ports[2",
+            "network.",
+            "device.",
+            "",
+            "foo",
+        ] {
+            assert_eq!(R::parse(text), R::Other(text.into()), "{text}");
+            assert_eq!(R::parse(text).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn a_requirement_is_served_by_its_own_and_its_measurements_results() {
+        let rtt = R::Network("max_rtt_ms".into());
+        let down = R::Network("download_mbps_per_user".into());
+        assert!(R::Port(1).served_by(&R::PortFallback(1), false));
+        assert!(!R::Port(1).served_by(&R::PortFallback(2), false));
+        assert!(rtt.served_by(&R::NetworkMeasure, false));
+        assert!(!rtt.served_by(&R::NetworkMeasure, true));
+        assert!(down.served_by(&R::NetworkMeasure, true));
+        assert!(!down.served_by(&R::NetworkMeasure, false));
+        assert!(R::Dns(0).served_by(&R::Dns(0), false));
+        assert!(!R::Dns(0).served_by(&R::Dns(1), false));
+    }
+}
