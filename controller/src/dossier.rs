@@ -174,11 +174,14 @@ async fn rejudge(
             latest.insert(summary.agent_id, (j, summary.site));
         })
         .await?;
-    let mut rows = Vec::with_capacity(latest.len());
-    for (j, site) in latest.values() {
-        let json = serde_json::to_string(j)
-            .map_err(|e| Failure::internal(format!("a judgement could not be encoded: {e}")))?;
-        rows.push((
+    let rows = latest.values().map(|(j, site)| {
+        let json = serde_json::to_string(j).map_err(|e| {
+            format!(
+                "the judgement of report {} could not be encoded: {e}",
+                j.report_id
+            )
+        })?;
+        Ok((
             JudgementRow {
                 agent_id: j.agent_id.clone(),
                 report_id: j.report_id.clone(),
@@ -189,9 +192,9 @@ async fn rejudge(
             },
             site.clone(),
             j.model.clone(),
-        ));
-    }
-    if let Err(e) = store.put_judgements(evaluation_id, &rows).await {
+        ))
+    });
+    if let Err(e) = store.put_judgements(evaluation_id, Box::new(rows)).await {
         // The recommendation is still right; the next reader judges again.
         tracing::warn!(evaluation = %evaluation_id, error = %e, "Judgements made again could not be stored.");
     }

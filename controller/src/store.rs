@@ -57,6 +57,9 @@ pub enum StoreError {
     /// The report writer could not start.
     #[error("the report writer could not start: {0}")]
     Writer(String),
+    /// Something to be stored could not be made (nothing was written).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// A person who can log in.
@@ -182,6 +185,9 @@ impl ReportWithBody {
         )
     }
 }
+
+/// A judgement ready to store: its row, the report's site and the device's model.
+pub type MadeJudgement = (JudgementRow, Option<String>, String);
 
 /// A stored judgement (`judgements`), its JSON unparsed.
 #[derive(Debug, Clone, FromRow)]
@@ -920,17 +926,21 @@ impl Store {
     /// Stores judgements made again from their reports (after an engine or profile change, or
     /// for reports stored before judgements were kept): each replaces the agent's stored one
     /// unless that is of a later report, and the evaluation is no longer due.
+    /// Rows are made one at a time as they are written (each judgement's JSON, its site and
+    /// model), so tens of thousands are never encoded at once; one that cannot be made leaves
+    /// everything as it was.
     pub async fn put_judgements(
         &self,
         evaluation_id: &str,
-        rows: &[(JudgementRow, Option<String>, String)],
+        rows: Box<dyn Iterator<Item = Result<MadeJudgement, String>> + Send + '_>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM judgements_due WHERE evaluation_id = $1")
             .bind(evaluation_id)
             .execute(&mut *tx)
             .await?;
-        for (row, site, model) in rows {
+        for made in rows {
+            let (row, site, model) = made.map_err(StoreError::Invalid)?;
             sqlx::query(
                 "INSERT INTO judgements (evaluation_id, agent_id, report_id, received_at, site, model, version, profile_digest, judgement) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (evaluation_id, agent_id) DO UPDATE SET \
@@ -944,7 +954,7 @@ impl Store {
             .bind(&row.report_id)
             .bind(row.received_at)
             .bind(site.as_deref())
-            .bind(model)
+            .bind(&model)
             .bind(row.version)
             .bind(&row.profile_digest)
             .bind(&row.judgement)
