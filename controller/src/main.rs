@@ -8,6 +8,12 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use fitcheck_controller::{Config, Controller, Limits, auth, clock, default_data_dir, tls};
 
+/// mimalloc rather than the system allocator: a recommendation parses tens of thousands of
+/// judgements on the runtime's threads, and glibc's per-thread arenas kept what they freed
+/// (recommend-bench: peaks of 289-712 MB with glibc, see README).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "fitcheck-controller",
