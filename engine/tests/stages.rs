@@ -1,0 +1,369 @@
+//! Each stage of the engine on its own, from judgements written by hand: what it decides from
+//! exactly the devices given, without the other stages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fitcheck_core::evaluate::{FixKind, Status};
+use fitcheck_core::profile::Profile;
+use fitcheck_engine::judge::{Cause, Series, Throughput};
+use fitcheck_engine::{
+    ConditionKind, Fleet, FleetVerdict, Input, JUDGEMENT_VERSION, Judged, Judgement, Plan,
+    ScopeAgent, capacity, coverage, devices, network, verdict,
+};
+
+/// Two DNS names, a TCP port, a throughput need per user and a RAM minimum: requirements
+/// `dns[0]`, `dns[1]`, `ports[0]`, `network.download_mbps_per_user`, `device.ram_min_gib`.
+const PROFILE: &str = r#"format = 1
+id = "stage"
+name = "Stage Product"
+vendor = "Stage Vendor"
+reviewed = "2026-11-01"
+sources = ["https://vendor.example/requirements"]
+
+[[dns]]
+name = "app.vendor.example"
+
+[[dns]]
+name = "cdn.vendor.example"
+
+[[ports]]
+protocol = "tcp"
+host = "media.vendor.example"
+port = 8801
+
+[network]
+download_mbps_per_user = 2.0
+
+[device]
+ram_min_gib = 4
+"#;
+
+fn profile() -> Profile {
+    Profile::parse("stage.toml", PROFILE).unwrap()
+}
+
+fn pass(observed: &str) -> Judged {
+    Judged {
+        status: Status::Pass,
+        observed: observed.into(),
+        remedy: None,
+        fix: None,
+        cause: None,
+    }
+}
+
+fn fail(observed: &str, fix: FixKind, cause: Option<Cause>) -> Judged {
+    Judged {
+        status: Status::Fail,
+        observed: observed.into(),
+        remedy: Some("do something".into()),
+        fix: Some(fix),
+        cause: cause.map(Box::new),
+    }
+}
+
+fn unknown() -> Judged {
+    Judged {
+        status: Status::Unknown,
+        observed: "not measured on this device (judged per site)".into(),
+        remedy: None,
+        fix: None,
+        cause: None,
+    }
+}
+
+/// A device at `site` of `model` whose outcomes are, in profile order, everything passing but
+/// what `change` alters.
+fn device(n: u32, site: &str, model: &str, change: impl FnOnce(&mut Vec<Judged>)) -> Judgement {
+    let mut outcomes = vec![
+        pass("198.51.100.10"),
+        pass("198.51.100.11"),
+        pass("open"),
+        unknown(),
+        pass("8.0 GiB usable (8 GiB installed)"),
+    ];
+    change(&mut outcomes);
+    Judgement {
+        version: JUDGEMENT_VERSION,
+        profile_digest: "sha256:stage".into(),
+        report_id: format!("019ab3c2-5d10-7000-8000-{n:012}"),
+        agent_id: format!("00000000-0000-4000-8000-{n:012}"),
+        site: site.into(),
+        received_at_ms: 1_000 + i64::from(n),
+        model: model.into(),
+        device: format!("agent {n:08}"),
+        agent_version: "0.1.0".into(),
+        outcomes,
+        bandwidth: None,
+        notes: Vec::new(),
+    }
+}
+
+fn plan(sites: &[&str], users: u32) -> Plan {
+    Plan {
+        sites: sites.iter().map(|s| (*s).to_owned()).collect(),
+        concurrent_users: sites.iter().map(|s| ((*s).to_owned(), users)).collect(),
+        min_devices_per_site: 2,
+        coordinated: true,
+        window_start: None,
+        window_end: "2026-12-01T00:00:00Z".into(),
+        proposal: Default::default(),
+    }
+}
+
+fn input<'a>(
+    plan: &'a Plan,
+    profile: &'a Profile,
+    agents: &'a [ScopeAgent],
+    judgements: &'a [Judgement],
+) -> Input<'a> {
+    Input {
+        evaluation_id: "e",
+        title: "t",
+        plan,
+        profile,
+        profile_digest: "sha256:stage",
+        agents,
+        judgements,
+        generated_at: "2026-11-30T00:00:00Z",
+    }
+}
+
+fn agents(judgements: &[Judgement]) -> Vec<ScopeAgent> {
+    judgements
+        .iter()
+        .map(|j| ScopeAgent {
+            id: j.agent_id.clone(),
+            site: Some(j.site.clone()),
+        })
+        .collect()
+}
+
+#[test]
+fn gathering_keeps_each_agents_latest_judgement() {
+    let (profile, plan) = (profile(), plan(&["east"], 0));
+    let old = device(1, "east", "M", |o| {
+        o[0] = fail("sinkholed", FixKind::ConfigureNetwork, None)
+    });
+    let mut new = device(1, "east", "M", |_| {});
+    new.report_id = "newer".into();
+    new.received_at_ms = old.received_at_ms + 1;
+    let all = [new.clone(), old];
+    let fleet = Fleet::gather(&input(&plan, &profile, &[], &all));
+    assert_eq!(fleet.devices.len(), 1);
+    assert_eq!(fleet.devices[0].report_id, "newer");
+    assert_eq!(fleet.at("east").len(), 1);
+}
+
+#[test]
+fn coverage_names_who_enrolls_how_many_devices_where() {
+    let (profile, plan) = (profile(), plan(&["east", "west", "north"], 0));
+    let judged = [
+        device(1, "east", "M", |_| {}),
+        device(2, "east", "M", |_| {}),
+        device(3, "west", "M", |_| {}),
+    ];
+    let mut scope = agents(&judged);
+    scope.push(ScopeAgent {
+        id: "idle".into(),
+        site: Some("north".into()),
+    });
+    let fleet = Fleet::gather(&input(&plan, &profile, &scope, &judged));
+    let (sites, gaps) = coverage::assess(&fleet, &scope);
+    let enough: Vec<(&str, bool)> = sites.iter().map(|c| (c.site.as_str(), c.enough)).collect();
+    assert_eq!(enough, [("east", true), ("north", false), ("west", false)]);
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    assert!(
+        gaps.iter()
+            .any(|g| g.starts_with("north: no device has reported")
+                && g.contains("its 1 enrolled agent(s)")
+                && g.contains("enroll 1 more"))
+    );
+    assert!(
+        gaps.iter()
+            .any(|g| g.starts_with("west: 1 device(s) reported")
+                && g.contains("enroll and run 1 more device(s) there"))
+    );
+}
+
+#[test]
+fn network_failures_with_one_cause_become_one_condition_over_every_site() {
+    let (profile, plan) = (profile(), plan(&["east", "west"], 0));
+    let blocked = |name: &str| {
+        Some(Cause {
+            kind: ConditionKind::FilterAllow,
+            detail: "dns".into(),
+            item: Some(name.into()),
+            seen: Some("Cisco Umbrella".into()),
+        })
+    };
+    let judged = [
+        device(1, "east", "M", |o| {
+            o[0] = fail(
+                "sinkholed",
+                FixKind::ConfigureNetwork,
+                blocked("app.vendor.example"),
+            )
+        }),
+        device(2, "east", "M", |_| {}),
+        device(3, "west", "M", |o| {
+            o[1] = fail(
+                "sinkholed",
+                FixKind::ConfigureNetwork,
+                blocked("cdn.vendor.example"),
+            )
+        }),
+        device(4, "west", "M", |_| {}),
+    ];
+    let fleet = Fleet::gather(&input(&plan, &profile, &[], &judged));
+    let n = network::assess(&fleet);
+    // Per-user throughput is the capacity stage's; device requirements the devices stage's.
+    let rows: Vec<&str> = n.matrix.iter().map(|r| r.requirement.as_str()).collect();
+    assert_eq!(rows, ["dns[0]", "dns[1]", "ports[0]"]);
+    assert_eq!(n.matrix[0].sites["east"].status, Status::Fail);
+    assert_eq!(n.matrix[0].sites["east"].fail, 1);
+    assert_eq!(n.matrix[0].sites["west"].status, Status::Pass);
+    assert_eq!(n.conditions.len(), 1, "{:?}", n.conditions);
+    let c = &n.conditions[0];
+    assert_eq!(c.kind, ConditionKind::FilterAllow);
+    assert_eq!(c.owner, "DNS filter administrator");
+    assert_eq!(c.items, ["app.vendor.example", "cdn.vendor.example"]);
+    assert_eq!(c.sites, ["east", "west"]);
+    assert_eq!(c.requirements, ["dns[0]", "dns[1]"]);
+    assert!(c.required);
+    assert_eq!(c.evidence.len(), 2);
+}
+
+#[test]
+fn a_replace_class_shortfall_no_model_meets_is_a_blocker_and_one_some_meet_is_a_condition() {
+    let (profile, plan) = (profile(), plan(&["east"], 0));
+    let short = |o: &mut Vec<Judged>| {
+        o[4] = fail("2.0 GiB usable", FixKind::ReplaceDevice, None);
+    };
+    // Only the old model sampled: nothing meets the RAM minimum.
+    let only_old = [
+        device(1, "east", "Old", short),
+        device(2, "east", "Old", short),
+    ];
+    let fleet = Fleet::gather(&input(&plan, &profile, &[], &only_old));
+    let d = devices::assess(&fleet);
+    assert_eq!(d.blockers.len(), 1, "{:?}", d.blockers);
+    assert_eq!(d.blockers[0].requirement, "device.ram_min_gib");
+    assert!(
+        d.blockers[0].reason.contains("Old (2 device(s)"),
+        "{}",
+        d.blockers[0].reason
+    );
+    // A model that meets it: a condition naming it, no blocker.
+    let mixed = [
+        device(1, "east", "Old", short),
+        device(2, "east", "New", |_| {}),
+    ];
+    let fleet = Fleet::gather(&input(&plan, &profile, &[], &mixed));
+    let d = devices::assess(&fleet);
+    assert!(d.blockers.is_empty(), "{:?}", d.blockers);
+    assert_eq!(d.conditions.len(), 1);
+    let c = &d.conditions[0];
+    assert_eq!(c.kind, ConditionKind::DeviceUpgrade);
+    assert!(
+        c.action
+            .starts_with("Old: replace 1 device(s), RAM falls short")
+            && c.action.ends_with("use or buy models that meet it: New"),
+        "{}",
+        c.action
+    );
+    let old = d.models.iter().find(|m| m.model == "Old").unwrap();
+    assert_eq!(old.status, Status::Fail);
+    let new = d.models.iter().find(|m| m.model == "New").unwrap();
+    assert_eq!(new.status, Status::Pass);
+}
+
+fn measured(j: &mut Judgement, mbps: f64, from: i64) {
+    let per = (mbps * 1e6 / 8.0 / 10.0) as u32;
+    j.bandwidth = Some(Throughput {
+        download_mbps: Some(mbps),
+        upload_mbps: None,
+        download_series: Some(Series {
+            start_unix_ms: from,
+            interval_ms: 100,
+            bytes: vec![per; 60],
+        }),
+        upload_series: None,
+    });
+}
+
+#[test]
+fn capacity_counts_devices_together_and_leaves_out_one_that_measured_apart() {
+    let (profile, plan) = (profile(), plan(&["east"], 10));
+    let mut judged = [
+        device(1, "east", "M", |_| {}),
+        device(2, "east", "M", |_| {}),
+        device(3, "east", "M", |_| {}),
+    ];
+    measured(&mut judged[0], 8.0, 10_000);
+    measured(&mut judged[1], 8.0, 10_000);
+    // Twenty seconds late: alone on the link, it must not count as measuring at once.
+    measured(&mut judged[2], 16.0, 30_000);
+    let fleet = Fleet::gather(&input(&plan, &profile, &[], &judged));
+    let (cov, _) = coverage::assess(&fleet, &[]);
+    let c = capacity::assess(&fleet, &cov);
+    let site = &c.sites[0];
+    let down = site.download.as_ref().unwrap();
+    assert_eq!(down.devices, 2);
+    assert!((down.mbps - 16.0).abs() < 0.01, "{}", down.mbps);
+    assert!(!down.together);
+    assert_eq!(down.left_out.len(), 1, "{:?}", down.left_out);
+    // 16 of the 20 Mbit/s ten users need, but one device measured apart: a lower bound, so
+    // not a failure of the site, a gap in the evidence; the upload nobody measured is unknown.
+    assert_eq!(site.status, Status::Unknown);
+    assert!(c.conditions.is_empty());
+    assert!(site.upload.is_none());
+    assert!(
+        c.gaps
+            .iter()
+            .any(|g| g.contains("run the coordinated measurement again")),
+        "{:?}",
+        c.gaps
+    );
+}
+
+#[test]
+fn the_verdict_is_the_worst_that_applies() {
+    let blocker = fitcheck_engine::Blocker {
+        requirement: "device.ram_min_gib".into(),
+        title: "RAM".into(),
+        reason: "no device sampled meets it".into(),
+        evidence: Vec::new(),
+    };
+    let condition = |required| fitcheck_engine::Condition {
+        kind: ConditionKind::FirewallRule,
+        action: "open".into(),
+        owner: "network operations (firewall)".into(),
+        required,
+        items: Vec::new(),
+        sites: Vec::new(),
+        seen: None,
+        devices: None,
+        requirements: Vec::new(),
+        evidence: Vec::new(),
+    };
+    let gap = vec!["west: 1 device(s) reported".to_owned()];
+    let b = std::slice::from_ref(&blocker);
+    assert_eq!(
+        verdict::decide(b, &gap, &[condition(true)]),
+        FleetVerdict::NotCompatible
+    );
+    assert_eq!(
+        verdict::decide(&[], &gap, &[condition(true)]),
+        FleetVerdict::InsufficientEvidence
+    );
+    assert_eq!(
+        verdict::decide(&[], &[], &[condition(true)]),
+        FleetVerdict::CompatibleWithConditions
+    );
+    assert_eq!(
+        verdict::decide(&[], &[], &[condition(false)]),
+        FleetVerdict::Compatible
+    );
+    assert_eq!(verdict::decide(&[], &[], &[]), FleetVerdict::Compatible);
+}
