@@ -461,7 +461,7 @@ fn main() -> ExitCode {
                 }
             };
             let spec = fitcheck_agent::checks::bandwidth::Spec {
-                requirement: fitcheck_core::requirement::RequirementId::NetworkMeasure.to_string(),
+                requirement: fitcheck_core::requirement::RequirementId::NetworkMeasure,
                 target,
                 caps: Caps::clamp(Caps {
                     max_seconds: seconds,

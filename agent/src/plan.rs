@@ -38,7 +38,7 @@ pub fn plan_bandwidth(
         ),
     };
     Some(Check::Bandwidth(bandwidth::Spec {
-        requirement: RequirementId::NetworkMeasure.to_string(),
+        requirement: RequirementId::NetworkMeasure,
         target,
         caps,
         state_dir: state_dir.to_owned(),
@@ -53,13 +53,13 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
     for (i, d) in profile.dns.iter().enumerate() {
         out.push(Check::Dns(dns::Spec {
-            requirement: RequirementId::Dns(i).to_string(),
+            requirement: RequirementId::Dns(i),
             name: d.name.clone(),
         }));
     }
     for (i, h) in profile.http.iter().enumerate() {
         out.push(Check::Http(http::Spec {
-            requirement: RequirementId::Http(i).to_string(),
+            requirement: RequirementId::Http(i),
             url: h.url.clone(),
             follow_redirects: h.follow_redirects,
             accept: h.expect_status.clone(),
@@ -69,12 +69,12 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
         let Some(range) = p.port_range() else {
             continue;
         };
-        let requirement = RequirementId::Port(i).to_string();
+        let requirement = RequirementId::Port(i);
         if p.protocol == Protocol::Udp && p.effective_probe() == PortProbe::Stun {
             // Alongside the media ports: whether TCP 443 to the same host works, so a report can
             // say "UDP filtered, media will fall back to TCP".
             out.push(Check::Tcp(tcp::Spec {
-                requirement: RequirementId::PortFallback(i).to_string(),
+                requirement: RequirementId::PortFallback(i),
                 host: p.host.clone(),
                 port: 443,
             }));
@@ -99,7 +99,7 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
     }
     if let Some(host) = latency_host(profile) {
         out.push(Check::Latency(latency::Spec {
-            requirement: RequirementId::NetworkMeasure.to_string(),
+            requirement: RequirementId::NetworkMeasure,
             host,
         }));
     }

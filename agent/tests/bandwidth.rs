@@ -121,7 +121,7 @@ async fn a_spent_daily_allowance_refuses_to_measure() {
         max_bytes_per_day: 100 << 20,
     };
     let spec = |d: &Path| bandwidth::Spec {
-        requirement: "network".to_owned(),
+        requirement: "network".into(),
         target: Target::Endpoint(url.clone()),
         caps,
         state_dir: d.to_owned(),

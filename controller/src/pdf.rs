@@ -16,6 +16,7 @@ use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
 use crate::render::{short, throughput_words};
 use fitcheck_core::evaluate::Status;
+use fitcheck_core::requirement::RequirementId;
 use fitcheck_engine::{Cell, Condition, FleetVerdict, Recommendation};
 
 const PAGE_W: f32 = 595.0;
@@ -898,10 +899,10 @@ fn model_matrix(l: &mut Layout, r: &Recommendation) {
     if r.device_models.is_empty() {
         return;
     }
-    let requirements: BTreeSet<&str> = r
+    let requirements: BTreeSet<&RequirementId> = r
         .device_models
         .iter()
-        .flat_map(|m| m.requirements.keys().map(String::as_str))
+        .flat_map(|m| m.requirements.keys())
         .collect();
     let rows = r
         .device_models
@@ -923,13 +924,14 @@ fn model_matrix(l: &mut Layout, r: &Recommendation) {
             }
         })
         .collect();
+    let names: Vec<String> = requirements.iter().map(|r| r.to_string()).collect();
     l.heading_kept("Devices by model", TABLE_START);
     l.styled(CELL_LEGEND, Style::SMALL, MARGIN, 0.0);
     l.grid(&Grid {
         heading: "Devices by model",
         corner: "Model",
         kind: "requirements",
-        columns: requirements.into_iter().collect(),
+        columns: names.iter().map(String::as_str).collect(),
         rows,
     });
     for m in &r.device_models {

@@ -184,7 +184,7 @@ pub fn markdown(r: &Recommendation) -> String {
                 out,
                 "- **{}** (`{}`): {}",
                 escape(&b.title),
-                code(&b.requirement),
+                code(&b.requirement.to_string()),
                 escape(&b.reason)
             );
         }

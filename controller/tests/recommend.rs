@@ -509,7 +509,7 @@ fn many_sites(r: &Recommendation) -> Recommendation {
         .collect();
     r.matrix = (0..40)
         .map(|i| MatrixRow {
-            requirement: format!("ports[{i}]"),
+            requirement: fitcheck_core::requirement::RequirementId::Port(i),
             title: format!("check-{i:02}"),
             critical: i % 3 != 0,
             expected: "open".into(),
@@ -526,7 +526,12 @@ fn many_sites(r: &Recommendation) -> Recommendation {
         sites: sites.clone(),
         status: Status::Fail,
         requirements: (0..12)
-            .filter_map(|i| Some((format!("device.r{i:02}"), cell(i)?)))
+            .filter_map(|i| {
+                Some((
+                    fitcheck_core::requirement::RequirementId::Device(format!("r{i:02}")),
+                    cell(i)?,
+                ))
+            })
             .collect(),
     });
     r

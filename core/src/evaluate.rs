@@ -112,7 +112,7 @@ impl RequirementKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Requirement {
     /// Profile key path (`http[0]`, `device.ram_min_gib`).
-    pub id: String,
+    pub id: RequirementId,
     pub kind: RequirementKind,
     /// Short title (`DNS zoom.us`, `RAM`).
     pub title: String,
@@ -176,13 +176,13 @@ impl FixKind {
     }
 
     /// The fix a requirement's kind and key take when its judge names no other.
-    fn default_for(kind: RequirementKind, id: &str) -> FixKind {
+    fn default_for(kind: RequirementKind, id: &RequirementId) -> FixKind {
         match kind {
             RequirementKind::Dns
             | RequirementKind::Http
             | RequirementKind::Port
             | RequirementKind::Network => FixKind::ConfigureNetwork,
-            RequirementKind::Device => match RequirementId::parse(id).device_key().unwrap_or("") {
+            RequirementKind::Device => match id.device_key().unwrap_or("") {
                 "os" | "browser" | "disk_free_min_gib" => FixKind::UpdateSoftware,
                 // Student devices have their memory, processor and graphics soldered in, and
                 // their screen and architecture are the device's.
@@ -199,7 +199,7 @@ impl FixKind {
 #[serde(deny_unknown_fields)]
 pub struct RequirementOutcome {
     /// Profile key path (`http[0]`, `device.ram_min_gib`).
-    pub id: String,
+    pub id: RequirementId,
     /// Kind.
     pub kind: RequirementKind,
     /// Short title (`DNS zoom.us`, `RAM`).
@@ -246,7 +246,7 @@ struct Judge<'a> {
 }
 
 struct Line {
-    id: String,
+    id: RequirementId,
     kind: RequirementKind,
     title: String,
     critical: bool,
@@ -254,9 +254,9 @@ struct Line {
 }
 
 impl Judge<'_> {
-    fn of(&self, id: &str) -> impl Iterator<Item = &CheckResult> {
-        let id = id.to_owned();
-        self.results.iter().filter(move |r| r.requirement() == id)
+    fn of(&self, id: &RequirementId) -> impl Iterator<Item = &CheckResult> {
+        let id = id.clone();
+        self.results.iter().filter(move |r| *r.requirement() == id)
     }
 
     fn push(&mut self, line: Line, status: Status, observed: String, remedy: Option<String>) {
@@ -364,7 +364,7 @@ pub fn evaluate(profile: &Profile, device: &DeviceFacts, results: &[CheckResult]
 
 fn judge_dns(p: &Profile, j: &mut Judge<'_>) {
     for (i, d) in p.dns.iter().enumerate() {
-        let id = RequirementId::Dns(i).to_string();
+        let id = RequirementId::Dns(i);
         let line = Line {
             id: id.clone(),
             kind: RequirementKind::Dns,
@@ -426,7 +426,7 @@ fn judge_dns(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_http(p: &Profile, j: &mut Judge<'_>) {
     for (i, h) in p.http.iter().enumerate() {
-        let id = RequirementId::Http(i).to_string();
+        let id = RequirementId::Http(i);
         let line = Line {
             id: id.clone(),
             kind: RequirementKind::Http,
@@ -549,7 +549,7 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
     for (i, port) in p.ports.iter().enumerate() {
-        let id = RequirementId::Port(i).to_string();
+        let id = RequirementId::Port(i);
         let range = port.port_range();
         let range_txt = range.map_or_else(|| "?".to_owned(), |r| r.to_string());
         let probed = port.effective_probe() != PortProbe::None;
@@ -646,12 +646,10 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
             port.host
         );
         if !all_ok && port.protocol == crate::profile::Protocol::Udp {
-            let fallback =
-                j.of(&RequirementId::PortFallback(i).to_string())
-                    .find_map(|r| match r {
-                        CheckResult::Tcp(t) => Some(t.outcome),
-                        _ => None,
-                    });
+            let fallback = j.of(&RequirementId::PortFallback(i)).find_map(|r| match r {
+                CheckResult::Tcp(t) => Some(t.outcome),
+                _ => None,
+            });
             match fallback {
                 Some(TcpOutcome::Open) => {
                     observed
@@ -676,7 +674,7 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_network(p: &Profile, j: &mut Judge<'_>) {
     let Some(n) = &p.network else { return };
-    let measured = RequirementId::NetworkMeasure.to_string();
+    let measured = RequirementId::NetworkMeasure;
     let latency = j.of(&measured).find_map(|r| match r {
         CheckResult::Latency(l) if l.outcome == MeasureOutcome::Measured => Some(l.clone()),
         _ => None,
@@ -754,7 +752,7 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
     {
         let Some(need) = need else { continue };
         let line = Line {
-            id: RequirementId::Network(key.to_owned()).to_string(),
+            id: RequirementId::Network(key.to_owned()),
             kind: RequirementKind::Network,
             title: title.to_owned(),
             critical: false,
@@ -788,7 +786,7 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
 fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     let Some(m) = &p.device else { return };
     let line = |key: &str, title: &str, expected: String| Line {
-        id: RequirementId::Device(key.to_owned()).to_string(),
+        id: RequirementId::Device(key.to_owned()),
         kind: RequirementKind::Device,
         title: title.to_owned(),
         critical: true,
@@ -1194,9 +1192,11 @@ pub fn device_results(profile: &Profile, device: &DeviceFacts) -> Vec<CheckResul
         .collect()
 }
 
-fn device_target(id: &str) -> String {
-    let parsed = RequirementId::parse(id);
-    let target = match parsed.device_key().unwrap_or(id) {
+fn device_target(id: &RequirementId) -> String {
+    let key = id
+        .device_key()
+        .map_or_else(|| id.to_string(), str::to_owned);
+    let target = match key.as_str() {
         "architectures" => "architecture",
         "ram_min_gib" => "memory",
         "cpu_cores_min" => "cpu_cores",

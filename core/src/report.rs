@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::evaluate::Evaluation;
 use crate::profile::{Browser, GpuVendor, OsFamily};
+use crate::requirement::RequirementId;
 pub use crate::signatures::SignatureMatch;
 
 /// The schema identifier this build writes and reads.
@@ -310,7 +311,7 @@ pub enum CheckResult {
 
 impl CheckResult {
     /// The profile key path of the requirement this result serves (`dns[0]`, `ports[2]`).
-    pub fn requirement(&self) -> &str {
+    pub fn requirement(&self) -> &RequirementId {
         match self {
             CheckResult::Dns(r) => &r.requirement,
             CheckResult::Http(r) => &r.requirement,
@@ -392,7 +393,7 @@ pub enum DnsOutcome {
 #[serde(deny_unknown_fields)]
 pub struct DnsResult {
     /// Requirement key path.
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// The name looked up.
     pub target: String,
     /// What happened.
@@ -490,7 +491,7 @@ pub enum HttpOutcome {
 #[serde(deny_unknown_fields)]
 pub struct HttpResult {
     /// Requirement key path.
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// The URL requested.
     pub target: String,
     /// What happened.
@@ -602,7 +603,7 @@ pub enum TcpOutcome {
 #[serde(deny_unknown_fields)]
 pub struct TcpResult {
     /// Requirement key path.
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// `host:port`.
     pub target: String,
     /// The port.
@@ -632,7 +633,7 @@ pub enum UdpOutcome {
 #[serde(deny_unknown_fields)]
 pub struct UdpResult {
     /// Requirement key path.
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// `host:port`.
     pub target: String,
     /// The port.
@@ -664,7 +665,7 @@ pub enum MeasureOutcome {
 #[serde(deny_unknown_fields)]
 pub struct LatencyResult {
     /// Requirement key path.
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// The host.
     pub target: String,
     /// What happened.
@@ -698,7 +699,7 @@ pub struct LatencyResult {
 #[serde(deny_unknown_fields)]
 pub struct BandwidthResult {
     /// Requirement key path.
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// The endpoint measured against.
     pub target: String,
     /// What happened.
@@ -801,7 +802,7 @@ pub enum DeviceOutcome {
 #[serde(deny_unknown_fields)]
 pub struct DeviceResult {
     /// Requirement key path (`device.ram_min_gib`).
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// The fact (`memory`, `os`, `screen`, …).
     pub target: String,
     /// Whether the fact was observed.

@@ -6,7 +6,11 @@
 //! Reports store ids as these strings; [`RequirementId`] formats them and parses them back, so
 //! no reader takes a string apart by hand.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Suffix of the id of the TCP 443 check an agent runs beside STUN probes (`ports[3].tcp443`).
 pub const TCP_FALLBACK: &str = "tcp443";
@@ -127,6 +131,52 @@ impl fmt::Display for RequirementId {
             RequirementId::Device(key) => write!(f, "device.{key}"),
             RequirementId::Other(text) => f.write_str(text),
         }
+    }
+}
+
+impl Serialize for RequirementId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RequirementId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(d)?;
+        Ok(RequirementId::parse(&text))
+    }
+}
+
+/// In a schema, an id is the string reports carry.
+impl JsonSchema for RequirementId {
+    fn schema_name() -> Cow<'static, str> {
+        "RequirementId".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        String::json_schema(generator)
+    }
+}
+
+impl From<&str> for RequirementId {
+    fn from(text: &str) -> Self {
+        RequirementId::parse(text)
+    }
+}
+
+impl PartialEq<str> for RequirementId {
+    fn eq(&self, other: &str) -> bool {
+        *self == RequirementId::parse(other)
+    }
+}
+
+impl PartialEq<&str> for RequirementId {
+    fn eq(&self, other: &&str) -> bool {
+        *self == RequirementId::parse(other)
     }
 }
 

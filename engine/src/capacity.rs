@@ -206,9 +206,10 @@ fn uplink_condition(
                 fmt(n),
                 fmt(f.mbps)
             ));
-            requirements.push(
-                RequirementId::Network(format!("{}_mbps_per_user", d.way.word())).to_string(),
-            );
+            requirements.push(RequirementId::Network(format!(
+                "{}_mbps_per_user",
+                d.way.word()
+            )));
         }
     }
     let figure = |m: Option<f64>| {
@@ -239,7 +240,7 @@ fn uplink_condition(
                 report_id: j.report_id.clone(),
                 agent_id: j.agent_id.clone(),
                 site: site.to_owned(),
-                requirement: RequirementId::NetworkMeasure.to_string(),
+                requirement: RequirementId::NetworkMeasure,
                 observed: format!(
                     "download {}, upload {}",
                     figure(b.download_mbps),

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use fitcheck_core::evaluate::{FixKind, Requirement, RequirementKind, Status};
+use fitcheck_core::requirement::RequirementId;
 
 use crate::judge::{Judged, Judgement};
 use crate::{
@@ -45,7 +46,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
         .filter(|(_, r)| r.kind == RequirementKind::Device)
         .collect();
     // The cells first, so that a condition can say which models meet what another fails.
-    let mut judging: BTreeMap<(&str, &str), Judging<'_>> = BTreeMap::new();
+    let mut judging: BTreeMap<(&str, &RequirementId), Judging<'_>> = BTreeMap::new();
     for (model, devices) in &fleet.by_model {
         for (i, req) in &reqs {
             let items: Vec<(&Judgement, &Judged)> = devices
@@ -57,7 +58,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
                 .filter(|(_, o)| o.status == Status::Pass)
                 .count();
             judging.insert(
-                (model, req.id.as_str()),
+                (model, &req.id),
                 Judging {
                     cell: cell_of(items.iter().copied()),
                     failing: items
@@ -69,7 +70,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             );
         }
     }
-    let meeting = |req: &str| -> Vec<&str> {
+    let meeting = |req: &RequirementId| -> Vec<&str> {
         fleet
             .by_model
             .keys()
@@ -81,7 +82,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
     let mut models = Vec::new();
     let mut conditions = Vec::new();
     // Requirement → models whose devices fail it and cannot be brought to it.
-    let mut replace: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut replace: BTreeMap<&RequirementId, BTreeSet<&str>> = BTreeMap::new();
     for (model, devices) in &fleet.by_model {
         let mut row = DeviceModelRow {
             model: (*model).to_owned(),
@@ -96,7 +97,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             requirements: BTreeMap::new(),
         };
         for (_, req) in &reqs {
-            let Some(jd) = judging.get(&(*model, req.id.as_str())) else {
+            let Some(jd) = judging.get(&(*model, &req.id)) else {
                 continue;
             };
             if let Some(c) = condition(model, devices.len(), req, jd, &meeting) {
@@ -106,7 +107,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
                         .first()
                         .is_some_and(|(_, o)| needs_other_hardware(o))
                 {
-                    replace.entry(req.id.as_str()).or_default().insert(model);
+                    replace.entry(&req.id).or_default().insert(model);
                 }
                 conditions.push(c);
             }
@@ -125,7 +126,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
                 .any(|m| judging.get(&(*m, *req)).is_some_and(|o| o.passing > 0))
         })
         .filter_map(|(req, failing)| {
-            let (_, r) = reqs.iter().find(|(_, r)| r.id == req)?;
+            let (_, r) = reqs.iter().find(|(_, r)| r.id == *req)?;
             Some(blocker(r, &failing, &judging, &conditions))
         })
         .collect();
@@ -146,7 +147,7 @@ fn condition<'j>(
     sampled: usize,
     req: &Requirement,
     jd: &Judging<'j>,
-    meeting: &dyn Fn(&str) -> Vec<&'j str>,
+    meeting: &dyn Fn(&RequirementId) -> Vec<&'j str>,
 ) -> Option<Condition> {
     let (_, first) = jd.failing.first()?;
     let required = req.critical && jd.failing.iter().any(|(_, o)| o.status == Status::Fail);
@@ -196,13 +197,13 @@ fn condition<'j>(
 fn blocker(
     req: &Requirement,
     failing: &BTreeSet<&str>,
-    judging: &BTreeMap<(&str, &str), Judging<'_>>,
+    judging: &BTreeMap<(&str, &RequirementId), Judging<'_>>,
     conditions: &[Condition],
 ) -> Blocker {
     let counts: Vec<String> = failing
         .iter()
         .filter_map(|m| {
-            let o = judging.get(&(*m, req.id.as_str()))?;
+            let o = judging.get(&(*m, &req.id))?;
             let (_, first) = o.failing.first()?;
             Some(format!(
                 "{m} ({} device(s): {})",

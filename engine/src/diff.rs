@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 
 use fitcheck_core::evaluate::Status;
+use fitcheck_core::requirement::RequirementId;
 
 use crate::{Condition, ConditionKind, FleetVerdict, Recommendation};
 
@@ -31,7 +32,7 @@ pub enum CellPlace {
 /// A matrix cell whose status differs between the runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellChange {
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// The requirement's title (from whichever run has it).
     pub title: String,
     pub place: CellPlace,
@@ -66,8 +67,8 @@ pub struct Comparison {
     pub remaining: Vec<Remaining>,
     pub cells: Vec<CellChange>,
     /// Blockers (by requirement) gone, and new ones.
-    pub blockers_resolved: Vec<String>,
-    pub blockers_new: Vec<String>,
+    pub blockers_resolved: Vec<RequirementId>,
+    pub blockers_new: Vec<RequirementId>,
     /// Gaps in evidence of each run, as written.
     pub gaps_before: Vec<String>,
     pub gaps_after: Vec<String>,
@@ -78,7 +79,9 @@ pub fn same_condition(a: &Condition, b: &Condition) -> bool {
     if a.kind != b.kind {
         return false;
     }
-    let shares = |x: &[String], y: &[String]| x.iter().any(|i| y.contains(i));
+    fn shares<T: PartialEq>(x: &[T], y: &[T]) -> bool {
+        x.iter().any(|i| y.contains(i))
+    }
     if !shares(&a.requirements, &b.requirements) {
         return false;
     }
@@ -121,19 +124,19 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
 
     let mut cells = Vec::new();
     // Network requirements by site, in the later run's order, then any only the earlier has.
-    let mut rows: Vec<(&str, &str)> = after
+    let mut rows: Vec<(&RequirementId, &str)> = after
         .matrix
         .iter()
-        .map(|r| (r.requirement.as_str(), r.title.as_str()))
+        .map(|r| (&r.requirement, r.title.as_str()))
         .collect();
     for r in &before.matrix {
-        if !rows.iter().any(|(id, _)| *id == r.requirement) {
+        if !rows.iter().any(|(id, _)| **id == r.requirement) {
             rows.push((&r.requirement, &r.title));
         }
     }
     for (id, title) in rows {
-        let b = before.matrix.iter().find(|r| r.requirement == id);
-        let a = after.matrix.iter().find(|r| r.requirement == id);
+        let b = before.matrix.iter().find(|r| r.requirement == *id);
+        let a = after.matrix.iter().find(|r| r.requirement == *id);
         let sites: BTreeSet<&String> = b
             .iter()
             .flat_map(|r| r.sites.keys())
@@ -144,7 +147,7 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
             let sa = a.and_then(|r| r.sites.get(site)).map(|c| c.status);
             if sb != sa {
                 cells.push(CellChange {
-                    requirement: id.to_owned(),
+                    requirement: id.clone(),
                     title: title.to_owned(),
                     place: CellPlace::Site(site.clone()),
                     before: sb,
@@ -163,7 +166,7 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
     for model in models {
         let b = before.device_models.iter().find(|m| &m.model == model);
         let a = after.device_models.iter().find(|m| &m.model == model);
-        let reqs: BTreeSet<&String> = b
+        let reqs: BTreeSet<&RequirementId> = b
             .iter()
             .flat_map(|m| m.requirements.keys())
             .chain(a.iter().flat_map(|m| m.requirements.keys()))
@@ -174,7 +177,7 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
             if sb != sa {
                 cells.push(CellChange {
                     requirement: req.clone(),
-                    title: req.clone(),
+                    title: req.to_string(),
                     place: CellPlace::Model(model.clone()),
                     before: sb,
                     after: sa,
@@ -183,7 +186,7 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
         }
     }
 
-    let blockers = |r: &Recommendation| -> BTreeSet<String> {
+    let blockers = |r: &Recommendation| -> BTreeSet<RequirementId> {
         r.blockers.iter().map(|b| b.requirement.clone()).collect()
     };
     let (bb, ba) = (blockers(before), blockers(after));
@@ -231,7 +234,7 @@ mod tests {
             sites: sites.iter().map(|s| (*s).to_owned()).collect(),
             seen: None,
             devices: None,
-            requirements: vec![req.to_owned()],
+            requirements: vec![(*req).into()],
             evidence: vec![],
         }
     }
@@ -267,7 +270,7 @@ mod tests {
             matrix: matrix
                 .iter()
                 .map(|(req, sites)| MatrixRow {
-                    requirement: (*req).to_owned(),
+                    requirement: (*req).into(),
                     title: format!("title of {req}"),
                     critical: true,
                     expected: String::new(),
@@ -286,7 +289,7 @@ mod tests {
                     status: Status::Pass,
                     requirements: reqs
                         .iter()
-                        .map(|(r, st)| ((*r).to_owned(), cell(*st)))
+                        .map(|(r, st)| ((*r).into(), cell(*st)))
                         .collect::<BTreeMap<_, _>>(),
                 })
                 .collect(),
@@ -379,28 +382,35 @@ mod tests {
         assert_eq!(c.remaining[0].before.sites, ["lincoln", "roosevelt"]);
         assert_eq!(c.remaining[0].after.sites, ["roosevelt"]);
 
-        let changed: Vec<(&str, CellPlace, Option<Status>, Option<Status>)> = c
+        let changed: Vec<(String, CellPlace, Option<Status>, Option<Status>)> = c
             .cells
             .iter()
-            .map(|x| (x.requirement.as_str(), x.place.clone(), x.before, x.after))
+            .map(|x| {
+                (
+                    x.requirement.to_string(),
+                    x.place.clone(),
+                    x.before,
+                    x.after,
+                )
+            })
             .collect();
         assert_eq!(
             changed,
             vec![
                 (
-                    "http[0]",
+                    "http[0]".to_owned(),
                     CellPlace::Site("lincoln".into()),
                     Some(Fail),
                     Some(Pass)
                 ),
                 (
-                    "ports[0]",
+                    "ports[0]".to_owned(),
                     CellPlace::Site("roosevelt".into()),
                     Some(Fail),
                     Some(Pass)
                 ),
                 (
-                    "http[1]",
+                    "http[1]".to_owned(),
                     CellPlace::Site("lincoln".into()),
                     None,
                     Some(Fail)

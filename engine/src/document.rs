@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use fitcheck_core::evaluate::{Requirement, Status};
+use fitcheck_core::requirement::RequirementId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,7 @@ pub struct Evidence {
     pub agent_id: String,
     pub site: String,
     /// The requirement it concerns (`http[0]`).
-    pub requirement: String,
+    pub requirement: RequirementId,
     /// What that device saw, in words.
     pub observed: String,
 }
@@ -93,7 +94,7 @@ pub struct Condition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<u32>,
     /// The requirements behind it.
-    pub requirements: Vec<String>,
+    pub requirements: Vec<RequirementId>,
     /// Reports that show it.
     pub evidence: Vec<Evidence>,
 }
@@ -101,7 +102,7 @@ pub struct Condition {
 /// Something no district action fixes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Blocker {
-    pub requirement: String,
+    pub requirement: RequirementId,
     pub title: String,
     pub reason: String,
     pub evidence: Vec<Evidence>,
@@ -124,7 +125,7 @@ pub struct Cell {
 /// A network requirement across sites.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MatrixRow {
-    pub requirement: String,
+    pub requirement: RequirementId,
     pub title: String,
     pub critical: bool,
     pub expected: String,
@@ -142,7 +143,7 @@ pub struct DeviceModelRow {
     /// The worst status over its requirements.
     pub status: Status,
     /// Requirement → cell.
-    pub requirements: BTreeMap<String, Cell>,
+    pub requirements: BTreeMap<RequirementId, Cell>,
 }
 
 /// Coverage of one site.

@@ -273,7 +273,7 @@ pub fn latest_per_agent<'a>(all: impl IntoIterator<Item = &'a Judgement>) -> Vec
     by_agent.into_values().collect()
 }
 
-fn result_for<'a>(report: &'a Report, requirement: &str) -> Option<&'a CheckResult> {
+fn result_for<'a>(report: &'a Report, requirement: &RequirementId) -> Option<&'a CheckResult> {
     // A port check records its DNS lookup under the same requirement; prefer the port's own.
     let mut found = None;
     for r in &report.results {
@@ -309,8 +309,8 @@ fn host_only(target: &str) -> &str {
 
 /// The profile's port or range for a `ports[i]` requirement (the whole range, not the
 /// sampled ports), so a firewall rule opens what the product uses.
-fn port_spec(profile: &Profile, id: &str) -> Option<String> {
-    let i = match RequirementId::parse(id) {
+fn port_spec(profile: &Profile, id: &RequirementId) -> Option<String> {
+    let i = match *id {
         RequirementId::Port(i) => i,
         _ => return None,
     };
@@ -342,7 +342,7 @@ fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> 
         // Latency, jitter and loss: the path, judged from the device's latency measurement.
         return cause(
             ConditionKind::NetworkPath,
-            &r.id,
+            &r.id.to_string(),
             Some(format!("{} {} (needs {})", r.title, r.observed, r.expected)),
             None,
         );
@@ -443,7 +443,7 @@ fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> 
         },
         _ => cause(
             ConditionKind::Investigate,
-            &r.id,
+            &r.id.to_string(),
             Some(r.title.clone()),
             None,
         ),

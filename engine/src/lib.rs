@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fitcheck_core::evaluate::{Requirement, Status, requirements};
 use fitcheck_core::profile::Profile;
+use fitcheck_core::requirement::RequirementId;
 
 pub mod capacity;
 pub mod coverage;
@@ -211,12 +212,12 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
 }
 
 /// A report cited as evidence for requirement `id`.
-pub fn evidence(j: &Judgement, id: &str, o: &Judged) -> Evidence {
+pub fn evidence(j: &Judgement, id: &RequirementId, o: &Judged) -> Evidence {
     Evidence {
         report_id: j.report_id.clone(),
         agent_id: j.agent_id.clone(),
         site: j.site.clone(),
-        requirement: id.to_owned(),
+        requirement: id.clone(),
         observed: o.observed.clone(),
     }
 }

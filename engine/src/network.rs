@@ -26,7 +26,7 @@ struct Pending {
     items: BTreeSet<String>,
     sites: BTreeSet<String>,
     seen: BTreeSet<String>,
-    requirements: BTreeSet<String>,
+    requirements: BTreeSet<RequirementId>,
     required: bool,
     evidence: Vec<Evidence>,
     remedy: Option<String>,
@@ -37,9 +37,11 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
     let mut matrix = Vec::new();
     let mut pending: BTreeMap<(ConditionKind, String), Pending> = BTreeMap::new();
     // Throughput per user is judged per site by the capacity stage, not per device.
-    let judged_here = fleet.requirements.iter().enumerate().filter(|(_, r)| {
-        r.kind != RequirementKind::Device && !RequirementId::parse(&r.id).is_per_user_throughput()
-    });
+    let judged_here = fleet
+        .requirements
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind != RequirementKind::Device && !r.id.is_per_user_throughput());
     for (i, req) in judged_here {
         let mut row = MatrixRow {
             requirement: req.id.clone(),
@@ -82,7 +84,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
 fn add(
     p: &mut Pending,
     site: &str,
-    id: &str,
+    id: &RequirementId,
     critical: bool,
     j: &Judgement,
     o: &Judged,
@@ -95,7 +97,7 @@ fn add(
         p.seen.insert(s.clone());
     }
     p.sites.insert(site.to_owned());
-    p.requirements.insert(id.to_owned());
+    p.requirements.insert(id.clone());
     p.required |= critical && o.status == Status::Fail;
     if p.remedy.is_none() {
         p.remedy = o.remedy.clone();

@@ -218,7 +218,7 @@ fn network_failures_with_one_cause_become_one_condition_over_every_site() {
     let fleet = Fleet::gather(&input(&plan, &profile, &[], &judged));
     let n = network::assess(&fleet);
     // Per-user throughput is the capacity stage's; device requirements the devices stage's.
-    let rows: Vec<&str> = n.matrix.iter().map(|r| r.requirement.as_str()).collect();
+    let rows: Vec<String> = n.matrix.iter().map(|r| r.requirement.to_string()).collect();
     assert_eq!(rows, ["dns[0]", "dns[1]", "ports[0]"]);
     assert_eq!(n.matrix[0].sites["east"].status, Status::Fail);
     assert_eq!(n.matrix[0].sites["east"].fail, 1);

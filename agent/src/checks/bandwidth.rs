@@ -18,7 +18,7 @@ use crate::throughput::{self, Caps, Direction, Hold, Ledger, Measurement, Target
 /// Measure throughput.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
-    pub requirement: String,
+    pub requirement: fitcheck_core::requirement::RequirementId,
     pub target: Target,
     pub caps: Caps,
     /// Where the daily byte ledger is kept.
@@ -64,13 +64,13 @@ impl PartialEq for EndpointAccess {
 
 /// A bandwidth result with no figures: why is in `detail`.
 pub(crate) fn unmeasured(
-    requirement: &str,
+    requirement: &fitcheck_core::requirement::RequirementId,
     target: String,
     duration_ms: f64,
     detail: Option<String>,
 ) -> CheckResult {
     CheckResult::Bandwidth(BandwidthResult {
-        requirement: requirement.to_owned(),
+        requirement: requirement.clone(),
         target,
         outcome: MeasureOutcome::Unreachable,
         method: "http".to_owned(),

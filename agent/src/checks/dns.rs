@@ -7,7 +7,7 @@ use super::{Ctx, ms};
 /// Look a name up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
-    pub requirement: String,
+    pub requirement: fitcheck_core::requirement::RequirementId,
     pub name: String,
 }
 

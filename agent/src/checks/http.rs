@@ -68,7 +68,7 @@ const EVIDENCE_HEADERS: [&str; 8] = [
 /// Request a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
-    pub requirement: String,
+    pub requirement: fitcheck_core::requirement::RequirementId,
     pub url: String,
     pub follow_redirects: bool,
     /// Statuses that count as reachable; empty means any status below 400.

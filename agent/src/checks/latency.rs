@@ -24,7 +24,7 @@ pub const TCP_PORT: u16 = 443;
 /// Measure RTT, jitter and loss to `host`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
-    pub requirement: String,
+    pub requirement: fitcheck_core::requirement::RequirementId,
     pub host: String,
 }
 

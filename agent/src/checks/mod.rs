@@ -43,7 +43,7 @@ pub enum Check {
 
 impl Check {
     /// Profile key path of the requirement it serves.
-    pub fn requirement(&self) -> &str {
+    pub fn requirement(&self) -> &fitcheck_core::requirement::RequirementId {
         match self {
             Check::Dns(s) => &s.requirement,
             Check::Http(s) => &s.requirement,
@@ -192,7 +192,11 @@ impl Ctx {
 
 /// A DNS result recorded under a port requirement whose host did not resolve to a usable
 /// address: the port was not probed, and this says why.
-pub(crate) fn unresolved(requirement: &str, host: &str, answer: &Answer) -> CheckResult {
+pub(crate) fn unresolved(
+    requirement: &fitcheck_core::requirement::RequirementId,
+    host: &str,
+    answer: &Answer,
+) -> CheckResult {
     CheckResult::Dns(DnsResult {
         requirement: requirement.to_owned(),
         target: host.to_owned(),

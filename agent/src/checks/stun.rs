@@ -24,7 +24,7 @@ const WAITS: [Duration; 3] = [
 /// Send a STUN binding request to `host:port` over UDP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
-    pub requirement: String,
+    pub requirement: fitcheck_core::requirement::RequirementId,
     pub host: String,
     pub port: u16,
 }

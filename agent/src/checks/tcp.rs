@@ -12,7 +12,7 @@ use super::{CONNECT_TIMEOUT, Ctx, ms, unresolved};
 /// Connect to `host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
-    pub requirement: String,
+    pub requirement: fitcheck_core::requirement::RequirementId,
     pub host: String,
     pub port: u16,
 }

@@ -44,9 +44,9 @@ fn mbit(v: Option<f64>) -> String {
 
 /// Whether `result` is evidence for requirement `id`: its own results, a port's extra checks
 /// (`ports[1].tcp443`), and for network quality the latency or throughput measurement.
-pub fn serves(result: &CheckResult, id: &str) -> bool {
+pub fn serves(result: &CheckResult, id: &RequirementId) -> bool {
     let throughput = matches!(result, CheckResult::Bandwidth(_));
-    RequirementId::parse(id).served_by(&RequirementId::parse(result.requirement()), throughput)
+    id.served_by(result.requirement(), throughput)
 }
 
 /// What one check saw, as a short definition list.
@@ -168,6 +168,7 @@ pub async fn cell(
     let requirement = q
         .requirement
         .filter(|r| !r.is_empty())
+        .map(|r| RequirementId::parse(&r))
         .ok_or_else(|| bad("Say which requirement: ?requirement=…&site=… or &model=….".into()))?;
     let place = match (&q.site, &q.model) {
         (Some(s), None) => Place::Site(s.clone()),
@@ -541,17 +542,17 @@ mod tests {
         let tcp443 = result(
             json!({"check": "tcp", "requirement": "ports[1].tcp443", "target": "a:443", "port": 443, "outcome": "open", "duration_ms": 1.0}),
         );
-        assert!(serves(&tcp443, "ports[1]"));
-        assert!(!serves(&tcp443, "ports[10]"));
+        assert!(serves(&tcp443, &"ports[1]".into()));
+        assert!(!serves(&tcp443, &"ports[10]".into()));
         let latency = result(
             json!({"check": "latency", "requirement": "network", "target": "a", "outcome": "measured", "method": "icmp", "probes": 3}),
         );
-        assert!(serves(&latency, "network.max_rtt_ms"));
-        assert!(!serves(&latency, "network.download_mbps_per_user"));
+        assert!(serves(&latency, &"network.max_rtt_ms".into()));
+        assert!(!serves(&latency, &"network.download_mbps_per_user".into()));
         let bw = result(
             json!({"check": "bandwidth", "requirement": "network", "target": "a", "outcome": "measured", "method": "http", "streams": 1, "bytes": 1, "duration_ms": 1.0, "validity": []}),
         );
-        assert!(serves(&bw, "network.download_mbps_per_user"));
-        assert!(!serves(&bw, "network.max_loss_percent"));
+        assert!(serves(&bw, &"network.download_mbps_per_user".into()));
+        assert!(!serves(&bw, &"network.max_loss_percent".into()));
     }
 }

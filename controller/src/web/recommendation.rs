@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use fitcheck_core::evaluate::Status;
+use fitcheck_core::requirement::RequirementId;
 use maud::{Markup, html};
 
 use super::layout::{
@@ -24,8 +25,8 @@ use fitcheck_engine::{Cell, Condition, ConditionKind, Recommendation, SiteThroug
 /// Requirement id → (title, expected), in profile order.
 #[derive(Debug, Default)]
 pub struct Titles {
-    order: Vec<String>,
-    by_id: BTreeMap<String, (String, String)>,
+    order: Vec<RequirementId>,
+    by_id: BTreeMap<RequirementId, (String, String)>,
 }
 
 impl Titles {
@@ -45,15 +46,18 @@ impl Titles {
         self.order.is_empty()
     }
 
-    pub fn title<'a>(&'a self, id: &'a str) -> &'a str {
-        self.by_id.get(id).map_or(id, |(t, _)| t.as_str())
+    /// The requirement's title, or its id where the profile has none.
+    pub fn title(&self, id: &RequirementId) -> String {
+        self.by_id
+            .get(id)
+            .map_or_else(|| id.to_string(), |(t, _)| t.clone())
     }
 
-    pub fn expected(&self, id: &str) -> Option<&str> {
+    pub fn expected(&self, id: &RequirementId) -> Option<&str> {
         self.by_id.get(id).map(|(_, e)| e.as_str())
     }
 
-    fn rank(&self, id: &str) -> usize {
+    fn rank(&self, id: &RequirementId) -> usize {
         self.order
             .iter()
             .position(|o| o == id)
@@ -69,7 +73,7 @@ pub enum Place<'a> {
 }
 
 /// The drill-down page behind one cell.
-pub fn cell_href(evaluation_id: &str, requirement: &str, place: Place<'_>) -> String {
+pub fn cell_href(evaluation_id: &str, requirement: &RequirementId, place: Place<'_>) -> String {
     let (key, value) = match place {
         Place::Site(s) => ("site", s),
         Place::Model(m) => ("model", m),
@@ -77,7 +81,7 @@ pub fn cell_href(evaluation_id: &str, requirement: &str, place: Place<'_>) -> St
     format!(
         "/evaluations/{}/cells?requirement={}&{key}={}",
         encode(evaluation_id),
-        encode(requirement),
+        encode(&requirement.to_string()),
         encode(value)
     )
 }
@@ -93,7 +97,12 @@ fn cell_words(c: &Cell) -> String {
 }
 
 /// A matrix cell: status and counts, linking to the devices behind it.
-fn cell(evaluation_id: &str, requirement: &str, place: Place<'_>, c: Option<&Cell>) -> Markup {
+fn cell(
+    evaluation_id: &str,
+    requirement: &RequirementId,
+    place: Place<'_>,
+    c: Option<&Cell>,
+) -> Markup {
     match c {
         None => {
             html! { td.cell.none { span aria-hidden="true" { "—" } span.visually-hidden { "no report" } } }
@@ -134,7 +143,7 @@ fn kind_words(k: ConditionKind) -> &'static str {
 
 /// One condition as a checklist item.
 pub fn condition_item(evaluation_id: &str, c: &Condition, titles: &Titles) -> Markup {
-    let first_req = c.requirements.first().map(String::as_str).unwrap_or("");
+    let first_req = c.requirements.first();
     html! {
         li.condition {
             span.box aria-hidden="true" {}
@@ -156,9 +165,9 @@ pub fn condition_item(evaluation_id: &str, c: &Condition, titles: &Titles) -> Ma
                         dd {
                             @for (i, s) in c.sites.iter().enumerate() {
                                 @if i > 0 { ", " }
-                                @if first_req.is_empty() { (s) } @else {
-                                    a href=(cell_href(evaluation_id, first_req, Place::Site(s))) { (s) }
-                                }
+                                @if let Some(req) = first_req {
+                                    a href=(cell_href(evaluation_id, req, Place::Site(s))) { (s) }
+                                } @else { (s) }
                             }
                         }
                     }
@@ -167,7 +176,9 @@ pub fn condition_item(evaluation_id: &str, c: &Condition, titles: &Titles) -> Ma
                         dd {
                             @for (i, m) in c.items.iter().enumerate() {
                                 @if i > 0 { ", " }
-                                a href=(cell_href(evaluation_id, first_req, Place::Model(m))) { (m) }
+                                @if let Some(req) = first_req {
+                                    a href=(cell_href(evaluation_id, req, Place::Model(m))) { (m) }
+                                } @else { (m) }
                             }
                             @if let Some(n) = c.devices { " (" (n) " device(s) sampled)" }
                         }
@@ -458,7 +469,7 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
     let recommended = r.conditions.len() - required;
     let devices: u32 = r.coverage.iter().map(|c| c.devices_reported).sum();
     let sites: Vec<&str> = r.coverage.iter().map(|c| c.site.as_str()).collect();
-    let mut device_reqs: Vec<&String> = r
+    let mut device_reqs: Vec<&RequirementId> = r
         .device_models
         .iter()
         .flat_map(|m| m.requirements.keys())
@@ -808,13 +819,13 @@ mod tests {
     #[test]
     fn cell_links_encode_their_values() {
         assert_eq!(
-            cell_href("e1", "http[0]", Place::Site("<b>&x")),
+            cell_href("e1", &"http[0]".into(), Place::Site("<b>&x")),
             "/evaluations/e1/cells?requirement=http%5B0%5D&site=%3Cb%3E%26x"
         );
         assert_eq!(
             cell_href(
                 "e1",
-                "device.ram_min_gib",
+                &"device.ram_min_gib".into(),
                 Place::Model("Acme Chromebook 3")
             ),
             "/evaluations/e1/cells?requirement=device.ram_min_gib&model=Acme%20Chromebook%203"
