@@ -935,12 +935,7 @@ fn model_matrix(l: &mut Layout, r: &Recommendation) {
         rows,
     });
     for m in &r.device_models {
-        let failing: Vec<String> = m
-            .requirements
-            .iter()
-            .filter(|(_, c)| c.status == Status::Fail || c.status == Status::Warn)
-            .map(|(id, c)| format!("{id}: {}", c.observed.join(" / ")))
-            .collect();
+        let failing = crate::render::shortfalls(m);
         if !failing.is_empty() {
             l.paragraph(
                 &format!("• {} — {}", m.model, failing.join("; ")),

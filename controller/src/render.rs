@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use fitcheck_core::evaluate::Status;
 
-use fitcheck_engine::{Cell, Recommendation, SiteDirection, SiteThroughput};
+use fitcheck_engine::{Cell, DeviceModelRow, Recommendation, SiteDirection, SiteThroughput};
 
 /// The recommendation as pretty JSON (schema `fitcheck.recommendation/v1`).
 pub fn json(r: &Recommendation) -> String {
@@ -60,6 +60,15 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// What a model's devices showed for each requirement it falls short of (`device.os: …`).
+pub fn shortfalls(m: &DeviceModelRow) -> Vec<String> {
+    m.requirements
+        .iter()
+        .filter(|(_, c)| c.status.falls_short())
+        .map(|(id, c)| format!("{id}: {}", c.observed.join(" / ")))
+        .collect()
 }
 
 /// A value shown as code (between backticks), where Markdown shows every character as it is:
@@ -276,12 +285,7 @@ pub fn markdown(r: &Recommendation) -> String {
         let _ = writeln!(out, "| Model | Devices | Sites | Result | Failing |");
         let _ = writeln!(out, "|---|---|---|---|---|");
         for m in &r.device_models {
-            let failing: Vec<String> = m
-                .requirements
-                .iter()
-                .filter(|(_, c)| c.status == Status::Fail || c.status == Status::Warn)
-                .map(|(id, c)| format!("{id}: {}", c.observed.join(" / ")))
-                .collect();
+            let failing = shortfalls(m);
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",

@@ -8,12 +8,12 @@
 //! capacity, a site. A matched pair is *remaining* (its wording may have narrowed), a
 //! condition only in the earlier run is *resolved*, one only in the later run is *new*.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use fitcheck_core::evaluate::Status;
 use fitcheck_core::requirement::RequirementId;
 
-use crate::{Condition, ConditionKind, FleetVerdict, Recommendation};
+use crate::{Cell, Condition, ConditionKind, FleetVerdict, Recommendation};
 
 /// A condition found in both runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,23 +137,14 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
     for (id, title) in rows {
         let b = before.matrix.iter().find(|r| r.requirement == *id);
         let a = after.matrix.iter().find(|r| r.requirement == *id);
-        let sites: BTreeSet<&String> = b
-            .iter()
-            .flat_map(|r| r.sites.keys())
-            .chain(a.iter().flat_map(|r| r.sites.keys()))
-            .collect();
-        for site in sites {
-            let sb = b.and_then(|r| r.sites.get(site)).map(|c| c.status);
-            let sa = a.and_then(|r| r.sites.get(site)).map(|c| c.status);
-            if sb != sa {
-                cells.push(CellChange {
-                    requirement: id.clone(),
-                    title: title.to_owned(),
-                    place: CellPlace::Site(site.clone()),
-                    before: sb,
-                    after: sa,
-                });
-            }
+        for (site, sb, sa) in changed(b.map(|r| &r.sites), a.map(|r| &r.sites)) {
+            cells.push(CellChange {
+                requirement: id.clone(),
+                title: title.to_owned(),
+                place: CellPlace::Site(site.clone()),
+                before: sb,
+                after: sa,
+            });
         }
     }
     // Device requirements by model.
@@ -166,23 +157,15 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
     for model in models {
         let b = before.device_models.iter().find(|m| &m.model == model);
         let a = after.device_models.iter().find(|m| &m.model == model);
-        let reqs: BTreeSet<&RequirementId> = b
-            .iter()
-            .flat_map(|m| m.requirements.keys())
-            .chain(a.iter().flat_map(|m| m.requirements.keys()))
-            .collect();
-        for req in reqs {
-            let sb = b.and_then(|m| m.requirements.get(req)).map(|c| c.status);
-            let sa = a.and_then(|m| m.requirements.get(req)).map(|c| c.status);
-            if sb != sa {
-                cells.push(CellChange {
-                    requirement: req.clone(),
-                    title: req.to_string(),
-                    place: CellPlace::Model(model.clone()),
-                    before: sb,
-                    after: sa,
-                });
-            }
+        let (b, a) = (b.map(|m| &m.requirements), a.map(|m| &m.requirements));
+        for (req, sb, sa) in changed(b, a) {
+            cells.push(CellChange {
+                requirement: req.clone(),
+                title: req.to_string(),
+                place: CellPlace::Model(model.clone()),
+                before: sb,
+                after: sa,
+            });
         }
     }
 
@@ -202,6 +185,26 @@ pub fn compare(before: &Recommendation, after: &Recommendation) -> Comparison {
         gaps_before: before.gaps.clone(),
         gaps_after: after.gaps.clone(),
     }
+}
+
+/// The places in either run's cells (sites of a matrix row, requirements of a model) whose
+/// status differs, in order, with the status before and after (`None`: no cell in that run).
+fn changed<'m, K: Ord>(
+    before: Option<&'m BTreeMap<K, Cell>>,
+    after: Option<&'m BTreeMap<K, Cell>>,
+) -> Vec<(&'m K, Option<Status>, Option<Status>)> {
+    let keys: BTreeSet<&K> = before
+        .into_iter()
+        .chain(after)
+        .flat_map(BTreeMap::keys)
+        .collect();
+    keys.into_iter()
+        .map(|k| {
+            let status = |m: Option<&BTreeMap<K, Cell>>| m.and_then(|m| m.get(k)).map(|c| c.status);
+            (k, status(before), status(after))
+        })
+        .filter(|(_, b, a)| b != a)
+        .collect()
 }
 
 #[cfg(test)]
