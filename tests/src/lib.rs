@@ -5,7 +5,9 @@
 //! - [`expect`]: expectations on the agent's reports that collect every failure of a test.
 //! - [`controller`]: the controller as a process, a client of its API, and agents enrolled
 //!   with it.
+//! - [`bench`]: what the benchmark programs share (a process's memory, a shaped access link).
 
+pub mod bench;
 pub mod controller;
 pub mod expect;
 pub mod lab;

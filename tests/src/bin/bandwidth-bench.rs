@@ -21,6 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use fitcheck_tests::bench::{Shape, ceiling, shape_link};
 use fitcheck_tests::lab::{must, run_bounded};
 use serde_json::Value;
 
@@ -32,12 +33,6 @@ struct Cell {
     rate_mbps: u32,
     rtt_ms: u32,
     loss_percent: f64,
-}
-
-/// TCP goodput over a tbf-shaped Ethernet link: tbf counts whole frames, so payload tops out
-/// at 1448 of every 1514 bytes (timestamps on).
-fn ceiling(rate_mbps: u32) -> f64 {
-    f64::from(rate_mbps) * 1448.0 / 1514.0
 }
 
 struct Net {
@@ -155,38 +150,16 @@ impl Net {
                 ],
             )?;
         }
-        // tbf: the bucket holds at least a few frames and ~2 ms at rate; the queue ~half a BDP
-        // plus 20 ms, as an access link would.
-        let rate = format!("{}mbit", cell.rate_mbps);
-        let burst = format!(
-            "{}",
-            (cell.rate_mbps as usize * 1_000_000 / 8 / 500).max(15_000)
-        );
-        let latency = format!("{}ms", cell.rtt_ms / 2 + 20);
-        for (role, dev) in [("cl", "cl0"), ("sv", "sv0")] {
-            net.exec(
-                role,
-                &[
-                    "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", &rate, "burst",
-                    &burst, "latency", &latency,
-                ],
-            )?;
-        }
-        if cell.loss_percent > 0.0 {
-            // Dropped on arrival (netdev ingress), as a lossy link loses them: a drop on the
-            // sender's own output would be reported to it as an error, which a link never does.
-            let per_10000 = (cell.loss_percent * 100.0).round() as u32;
-            for (role, dev) in [("cl", "cl0"), ("sv", "sv0")] {
-                let rules = state.join(format!("loss-{}-{role}.nft", net.tag));
-                std::fs::write(
-                    &rules,
-                    format!(
-                        "table netdev fcbloss {{\n  chain in {{\n    type filter hook ingress device \"{dev}\" priority 0;\n    numgen random mod 10000 < {per_10000} drop\n  }}\n}}\n"
-                    ),
-                )?;
-                net.exec(role, &["nft", "-f", &rules.display().to_string()])?;
-            }
-        }
+        shape_link(
+            |role, args| net.exec(role, args),
+            [("cl", "cl0"), ("sv", "sv0")],
+            Shape {
+                rate_mbps: cell.rate_mbps,
+                rtt_ms: cell.rtt_ms,
+                loss_percent: cell.loss_percent,
+            },
+            &state.join(format!("loss-{}", net.tag)),
+        )?;
         let one_way = format!("{}", cell.rtt_ms / 2);
         let limit = format!("{}", seconds * 8 + 120);
         let delayline = bins.delayline.display().to_string();

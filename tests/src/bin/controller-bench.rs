@@ -35,6 +35,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, ValueEnum};
+use fitcheck_tests::bench::{Memory, memory};
 use fitcheck_tests::lab::run_bounded;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
@@ -349,37 +350,6 @@ impl Drop for Postgres {
 }
 
 // ---- /proc ----
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Memory {
-    rss_kib: u64,
-    hwm_kib: u64,
-}
-
-impl Memory {
-    fn show(self) -> String {
-        format!(
-            "{:.1} MB (peak {:.1} MB)",
-            self.rss_kib as f64 / 1024.0,
-            self.hwm_kib as f64 / 1024.0
-        )
-    }
-}
-
-fn memory(pid: u32) -> Memory {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Memory {
-        rss_kib: field("VmRSS:"),
-        hwm_kib: field("VmHWM:"),
-    }
-}
 
 /// User plus system CPU time of a process (all its threads, dead ones included), in clock
 /// ticks.

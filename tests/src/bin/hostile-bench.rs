@@ -53,16 +53,8 @@ fn opts() -> Result<Opts> {
 
 /// Resident memory now and at its peak, MiB.
 fn memory(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(0.0, |kib| kib / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let m = fitcheck_tests::bench::memory(pid);
+    (m.rss_mib(), m.peak_mib())
 }
 
 fn client(cert: &[u8], from: Option<IpAddr>) -> Result<reqwest::Client> {

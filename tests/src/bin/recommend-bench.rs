@@ -202,24 +202,11 @@ async fn fill(
     let agents: Vec<String> = (0..o.devices)
         .map(|n| format!("00000000-0000-4000-8000-{n:012}"))
         .collect();
-    for chunk in agents.chunks(500).enumerate() {
-        let (c, ids) = chunk;
-        let mut sql = String::from(
-            "INSERT INTO agents (id, credential_hash, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at) VALUES ",
+    for (c, ids) in agents.chunks(500).enumerate() {
+        let sql = format!(
+            "INSERT INTO agents (id, credential_hash, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at) VALUES {}",
+            values(ids.len(), "(?, ?, ?, ?, NULL, '0.1.0', 0, 'bench', 0)")
         );
-        for (k, _) in ids.iter().enumerate() {
-            let b = k * 4;
-            if k > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, NULL, '0.1.0', 0, 'bench', 0)",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4
-            ));
-        }
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (k, id) in ids.iter().enumerate() {
             let site = site_name((c * 500 + k) % o.sites);
@@ -235,64 +222,14 @@ async fn fill(
     for (run, evaluation) in runs.iter().enumerate() {
         for start in (0..o.devices).step_by(200) {
             let end = (start + 200).min(o.devices);
-            let mut sql = String::from(
-                "INSERT INTO reports (report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body) VALUES ",
-            );
-            for k in 0..end - start {
-                let b = k * 6;
-                if k > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, '2026-11-20T10:00:00Z', 0, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                ));
-            }
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            // Each report once: its body, and the judgement ingestion stores beside it (one
+            // per agent here).
+            let mut rows = Vec::with_capacity(end - start);
             for (n, agent) in agents.iter().enumerate().take(end).skip(start) {
                 let report_id = format!("019ab3c2-5d10-7000-8{run:03x}-{n:012x}");
-                let body = report_body(n, run, o, agent, &report_id, digest).to_string();
-                bytes += body.len() as u64;
-                q = q
-                    .bind(report_id)
-                    .bind(agent.clone())
-                    .bind(evaluation.clone())
-                    .bind(digest.to_owned())
-                    .bind(site_name(n % o.sites))
-                    .bind(body);
-            }
-            q.execute(pool).await.context("inserting reports")?;
-            // What ingestion stores beside each report: its judgement (one per agent here).
-            let mut sql = String::from(
-                "INSERT INTO judgements (evaluation_id, agent_id, report_id, received_at, site, model, version, profile_digest, judgement) VALUES ",
-            );
-            for k in 0..end - start {
-                let b = k * 8;
-                if k > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, 0, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                ));
-            }
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (n, agent) in agents.iter().enumerate().take(end).skip(start) {
-                let report_id = format!("019ab3c2-5d10-7000-8{run:03x}-{n:012x}");
-                let body = report_body(n, run, o, agent, &report_id, digest);
-                let report: fitcheck_core::report::Report = serde_json::from_value(body)?;
+                let value = report_body(n, run, o, agent, &report_id, digest);
+                let body = value.to_string();
+                let report: fitcheck_core::report::Report = serde_json::from_value(value)?;
                 let site = site_name(n % o.sites);
                 let j = fitcheck_engine::judge(
                     profile,
@@ -305,15 +242,39 @@ async fn fill(
                     },
                     &report,
                 );
+                bytes += body.len() as u64;
+                rows.push((agent, report_id, site, body, j));
+            }
+            let sql = format!(
+                "INSERT INTO reports (report_id, agent_id, evaluation_id, profile_digest, site, started_at, received_at, body) VALUES {}",
+                values(rows.len(), "(?, ?, ?, ?, ?, '2026-11-20T10:00:00Z', 0, ?)")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (agent, report_id, site, body, _) in &rows {
+                q = q
+                    .bind(report_id.clone())
+                    .bind((*agent).clone())
+                    .bind(evaluation.clone())
+                    .bind(digest.to_owned())
+                    .bind(site.clone())
+                    .bind(body.clone());
+            }
+            q.execute(pool).await.context("inserting reports")?;
+            let sql = format!(
+                "INSERT INTO judgements (evaluation_id, agent_id, report_id, received_at, site, model, version, profile_digest, judgement) VALUES {}",
+                values(rows.len(), "(?, ?, ?, 0, ?, ?, ?, ?, ?)")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (agent, report_id, site, _, j) in &rows {
                 q = q
                     .bind(evaluation.clone())
-                    .bind(agent.clone())
-                    .bind(report_id)
-                    .bind(site)
+                    .bind((*agent).clone())
+                    .bind(report_id.clone())
+                    .bind(site.clone())
                     .bind(j.model.clone())
                     .bind(i64::from(j.version))
                     .bind(digest.to_owned())
-                    .bind(serde_json::to_string(&j)?);
+                    .bind(serde_json::to_string(j)?);
             }
             q.execute(pool).await.context("inserting judgements")?;
         }
@@ -321,18 +282,31 @@ async fn fill(
     Ok(bytes)
 }
 
+/// `rows` copies of `row`, comma-separated, its `?`s numbered `$1`, `$2`, … across all rows:
+/// the VALUES of a multi-row INSERT whose every value is bound.
+fn values(rows: usize, row: &str) -> String {
+    let mut n = 0;
+    let mut out = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            out.push(',');
+        }
+        for ch in row.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(ch);
+            }
+        }
+    }
+    out
+}
+
 /// Peak and current resident memory of a process, MB (`VmHWM`, `VmRSS`).
 fn memory(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+    let m = fitcheck_tests::bench::memory(pid);
+    (m.peak_mib(), m.rss_mib())
 }
 
 struct Figure {

@@ -26,6 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use fitcheck_tests::bench::{Shape, ceiling, shape_link};
 use fitcheck_tests::controller::{ControllerProcess, Place};
 use fitcheck_tests::lab::{must, run_bounded, without_proxies, workspace_binary};
 use serde_json::{Value, json};
@@ -45,12 +46,6 @@ struct Cell {
     loss_percent: f64,
     devices: usize,
     late: bool,
-}
-
-/// TCP goodput over a tbf-shaped Ethernet link (tbf counts whole frames: 1448 payload bytes of
-/// every 1514 with timestamps on).
-fn ceiling(rate_mbps: u32) -> f64 {
-    f64::from(rate_mbps) * 1448.0 / 1514.0
 }
 
 struct Net {
@@ -237,37 +232,17 @@ impl Net {
                 ],
             )?;
         }
-        // The uplink: tbf on each end's egress, a bucket of a few frames (~2 ms at rate), a
-        // queue of about half a BDP plus 20 ms, as an access link has.
-        let rate = format!("{}mbit", cell.rate_mbps);
-        let burst = format!(
-            "{}",
-            (cell.rate_mbps as usize * 1_000_000 / 8 / 500).max(15_000)
-        );
-        let latency = format!("{}ms", cell.rtt_ms / 2 + 20);
-        for (role, dev) in [("lan", "cl0"), ("sv", "sv0")] {
-            net.exec(
-                role,
-                &[
-                    "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", &rate, "burst",
-                    &burst, "latency", &latency,
-                ],
-            )?;
-        }
-        if cell.loss_percent > 0.0 {
-            // Dropped on arrival, as a lossy link loses them.
-            let per_10000 = (cell.loss_percent * 100.0).round() as u32;
-            for (role, dev) in [("lan", "cl0"), ("sv", "sv0")] {
-                let rules = state.join(format!("loss-{role}.nft"));
-                std::fs::write(
-                    &rules,
-                    format!(
-                        "table netdev fcsloss {{\n  chain in {{\n    type filter hook ingress device \"{dev}\" priority 0;\n    numgen random mod 10000 < {per_10000} drop\n  }}\n}}\n"
-                    ),
-                )?;
-                net.exec(role, &["nft", "-f", &rules.display().to_string()])?;
-            }
-        }
+        // The uplink, shaped at both ends; the delay line adds its delay.
+        shape_link(
+            |role, args| net.exec(role, args),
+            [("lan", "cl0"), ("sv", "sv0")],
+            Shape {
+                rate_mbps: cell.rate_mbps,
+                rtt_ms: cell.rtt_ms,
+                loss_percent: cell.loss_percent,
+            },
+            &state.join("loss"),
+        )?;
         let one_way = format!("{}", (cell.rtt_ms / 2).max(1));
         let limit = format!("{}", seconds * 10 + 300);
         net.spawn(
