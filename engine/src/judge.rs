@@ -177,11 +177,6 @@ impl Judgement {
     pub fn outcome(&self, i: usize) -> Option<&Judged> {
         self.outcomes.get(i)
     }
-
-    /// Whether this judgement can stand for its report under `profile_digest` today.
-    pub fn is_current(&self, profile_digest: &str) -> bool {
-        self.version == JUDGEMENT_VERSION && self.profile_digest == profile_digest
-    }
 }
 
 /// Judges one report against the evaluation's profile.
