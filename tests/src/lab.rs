@@ -437,8 +437,17 @@ pub fn agent_cli(args: &[&str], state: &Path) -> Result<Finished> {
     run_bounded(&mut agent_command(args, state)?, Duration::from_secs(120))
 }
 
-/// The workspace crates whose sources go into the binaries the tests run.
-const BINARY_SOURCES: [&str; 4] = ["core", "agent", "bandwidth", "controller"];
+/// The workspace crates a binary is built from: its own and the workspace crates it depends
+/// on (not its dev-dependencies). A binary is stale only when one of these changed; one this
+/// list does not name is checked against every crate.
+fn binary_sources(name: &str) -> &'static [&'static str] {
+    match name {
+        "fitcheck-agent" => &["core", "agent"],
+        "fitcheck-controller" => &["core", "engine", "bandwidth", "controller"],
+        "fitcheck-bandwidth-server" => &["bandwidth"],
+        _ => &["core", "engine", "agent", "bandwidth", "controller", "tests"],
+    }
+}
 
 /// A binary of this workspace next to this test's target profile directory
 /// (`target/<profile>/NAME`), as `cargo build --workspace --bins` or `cargo test --workspace`
@@ -467,7 +476,7 @@ pub fn workspace_binary(name: &str) -> Result<PathBuf> {
         .with_context(|| format!("{} is missing; {build}", bin.display()))?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut newer = Vec::new();
-    for krate in BINARY_SOURCES {
+    for krate in binary_sources(name) {
         newest_after(&root.join(krate).join("src"), built, &mut newer);
         newest_after(&root.join(krate).join("Cargo.toml"), built, &mut newer);
     }
