@@ -445,7 +445,14 @@ fn binary_sources(name: &str) -> &'static [&'static str] {
         "fitcheck-agent" => &["core", "agent"],
         "fitcheck-controller" => &["core", "engine", "bandwidth", "controller"],
         "fitcheck-bandwidth-server" => &["bandwidth"],
-        _ => &["core", "engine", "agent", "bandwidth", "controller", "tests"],
+        _ => &[
+            "core",
+            "engine",
+            "agent",
+            "bandwidth",
+            "controller",
+            "tests",
+        ],
     }
 }
 
