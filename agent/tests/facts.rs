@@ -158,6 +158,39 @@ fn the_model_comes_from_dmi_and_placeholders_are_unknown() {
     assert_eq!(facts::linux::dmi_model(&sources), None);
 }
 
+/// The enclosure comes from DMI's SMBIOS chassis number: a tower takes parts, a notebook or a
+/// convertible does not, and "other", "unknown" or a missing file say nothing.
+#[test]
+fn the_form_factor_comes_from_the_dmi_chassis_type() {
+    use fitcheck_core::report::FormFactor;
+    let dir = fixture();
+    let sources = FactSources {
+        root: dir.path().to_owned(),
+        use_nvml: false,
+    };
+    assert_eq!(facts::linux::dmi_form_factor(&sources), None, "no DMI");
+    for (number, want) in [
+        ("3", Some(FormFactor::Desktop)),
+        ("7", Some(FormFactor::Desktop)),
+        ("10", Some(FormFactor::Portable)),
+        ("31", Some(FormFactor::Portable)),
+        ("13", Some(FormFactor::AllInOne)),
+        ("35", Some(FormFactor::Compact)),
+        ("2", None),
+        ("garbage", None),
+    ] {
+        put(
+            dir.path(),
+            "sys/class/dmi/id/chassis_type",
+            &format!("{number}\n"),
+        );
+        assert_eq!(facts::linux::dmi_form_factor(&sources), want, "{number}");
+    }
+    put(dir.path(), "sys/class/dmi/id/chassis_type", "6\n");
+    let all = serde_json::to_value(facts::collect(&sources)).unwrap();
+    assert_eq!(all["form_factor"], "desktop");
+}
+
 fn profile(device: &str) -> Profile {
     let text = format!(
         "format = 1\nid = \"t\"\nname = \"T\"\nvendor = \"V\"\nreviewed = \"2026-01-01\"\nsources = [\"https://example.com/r\"]\n[device]\n{device}"

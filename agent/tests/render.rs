@@ -1,4 +1,4 @@
-//! What a technician reads after a run, as a golden file (`UPDATE_GOLDEN=1` rewrites it; review
+//! What a technician reads after a run, as a golden file (`UPDATE_EXPECT=1` rewrites it; review
 //! the diff).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -83,6 +83,7 @@ min_version = "115"
             }],
         },
         model: None,
+        form_factor: None,
     };
     let mut results = vec![
         CheckResult::Dns(DnsResult {

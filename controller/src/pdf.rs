@@ -728,7 +728,11 @@ fn conditions(l: &mut Layout, r: &Recommendation) {
             vec![
                 TableCell::new().text(&format!("{}", i + 1), Style::BODY, NUMBER_W),
                 action,
-                TableCell::new().text(&c.owner, Style::BODY, OWNER_W),
+                TableCell::new().text(
+                    &format!("{} ({})", c.owner, c.fix.words()),
+                    Style::BODY,
+                    OWNER_W,
+                ),
                 need,
             ]
         })

@@ -218,9 +218,10 @@ pub fn markdown(r: &Recommendation) -> String {
         };
         let _ = writeln!(
             out,
-            "- [ ] {} — *{}*, {need}",
+            "- [ ] {} — *{}*, {need}, {}",
             escape(&c.action),
-            escape(&c.owner)
+            escape(&c.owner),
+            c.fix.words()
         );
         let reports: Vec<String> = c
             .evidence

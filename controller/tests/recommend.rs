@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use fitcheck_controller::api::{BandwidthPlan, NewEvaluation, Proposal};
 use fitcheck_controller::clock;
 use fitcheck_controller::render;
+use fitcheck_core::evaluate::FixKind;
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
 use fitcheck_engine::{
@@ -36,6 +37,8 @@ struct Dev {
     model: &'static str,
     ram_gib: u64,
     os: (&'static str, &'static str, &'static str),
+    /// The enclosure as the firmware names it (`desktop`, `portable`); `None`: not said.
+    form_factor: Option<&'static str>,
 }
 
 fn agent_id(n: u32) -> String {
@@ -49,6 +52,7 @@ fn chromebook(n: u32, site: &'static str) -> Dev {
         model: "Acme Chromebook 11",
         ram_gib: 8,
         os: ("chromeos", "ChromeOS", "126.0.6478"),
+        form_factor: None,
     }
 }
 
@@ -73,6 +77,9 @@ fn report(d: &Dev, results: Vec<Value>, received: &str) -> InputReport {
     });
     let (vendor, product) = d.model.split_once(' ').unwrap();
     device["model"] = json!({"vendor": vendor, "product": product});
+    if let Some(f) = d.form_factor {
+        device["form_factor"] = json!(f);
+    }
     if d.os.0 == "linux" {
         device["os"]["distribution"] = json!("debian");
     }
@@ -209,6 +216,7 @@ fn every_kind_of_condition() {
         model: "Acme Chromebook 3",
         ram_gib: 2,
         os: ("chromeos", "ChromeOS", "118.0.5993"),
+        form_factor: None,
     };
     let devices = [
         chromebook(1, "lincoln"),
@@ -545,6 +553,7 @@ fn an_os_no_device_can_run_is_not_compatible() {
         model: "Acme Laptop 14",
         ram_gib: 8,
         os: ("windows", "Windows 11 Pro", "10.0.22631"),
+        form_factor: None,
     };
     let devices = [windows(1, "lincoln"), windows(2, "lincoln")];
     let reports = devices
@@ -569,6 +578,7 @@ fn memory_no_sampled_model_has_is_not_compatible() {
         model,
         ram_gib,
         os: ("chromeos", "ChromeOS", "126.0.6478"),
+        form_factor: None,
     };
     let devices = [
         small(1, "Acme Chromebook 3", 2),
@@ -604,6 +614,159 @@ fn memory_no_sampled_model_has_is_not_compatible() {
         ram
     );
     golden("not-compatible-memory", &r);
+}
+
+/// An HTTPS answer with a server error from a server whose certificate the public roots trust,
+/// with no proxy or filter in the path: the vendor's own server failing.
+fn vendor_error(i: usize, url: &str) -> Value {
+    http(
+        i,
+        url,
+        "unexpected_status",
+        json!({"status": 503, "certificate": {"subject": "CN=app.vendor.example", "issuer": "CN=Public CA R3", "not_after": "2027-01-01T00:00:00Z", "trusted_by_system": true, "publicly_trusted": true}}),
+    )
+}
+
+/// Each fix kind, decided where the requirement is judged, reaches the condition: an
+/// allow-list entry (network), an OS update (software), memory for a desktop that takes it
+/// (part), memory a Chromebook has soldered in (replace), and the vendor's own server failing
+/// at one site while the other gets through (vendor, a condition rather than a blocker).
+#[test]
+fn every_kind_of_fix() {
+    let old = Dev {
+        n: 3,
+        site: "roosevelt",
+        model: "Acme Chromebook 3",
+        ram_gib: 2,
+        os: ("chromeos", "ChromeOS", "118.0.5993"),
+        form_factor: Some("portable"),
+    };
+    let tower = Dev {
+        n: 4,
+        site: "roosevelt",
+        model: "Acme Tower 5",
+        ram_gib: 2,
+        os: ("linux", "Debian GNU/Linux", "12"),
+        form_factor: Some("desktop"),
+    };
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        old.clone(),
+        tower.clone(),
+        chromebook(5, "roosevelt"),
+    ];
+    let mut lincoln = passing(200.0, 100.0);
+    lincoln[2] = http(
+        0,
+        "https://app.vendor.example/",
+        "blocked_by_filter",
+        json!({"blocking_layer": "http_filter"}),
+    );
+    lincoln[3] = vendor_error(1, "https://cdn.vendor.example/");
+    let reports = vec![
+        report(&devices[0], lincoln.clone(), "2026-11-20T10:02:00Z"),
+        report(&devices[1], lincoln, "2026-11-20T10:02:00Z"),
+        report(&old, passing(200.0, 100.0), "2026-11-20T10:02:00Z"),
+        report(&tower, passing(200.0, 100.0), "2026-11-20T10:02:00Z"),
+        report(&devices[4], passing(200.0, 100.0), "2026-11-20T10:02:00Z"),
+    ];
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 60), ("roosevelt", 60)],
+        true,
+    );
+    let r = run(&s, &devices, reports);
+    assert_eq!(
+        r.verdict,
+        FleetVerdict::CompatibleWithConditions,
+        "{:#?}",
+        r.blockers
+    );
+    let fix_of = |needle: &str| {
+        let c = r
+            .conditions
+            .iter()
+            .find(|c| c.action.contains(needle))
+            .unwrap_or_else(|| panic!("no condition with {needle:?}: {:#?}", r.conditions));
+        c.fix
+    };
+    assert_eq!(
+        fix_of("allow app.vendor.example"),
+        FixKind::ConfigureNetwork
+    );
+    assert_eq!(fix_of("upgrade the OS"), FixKind::UpdateSoftware);
+    assert_eq!(fix_of("Acme Tower 5: add memory"), FixKind::UpgradePart);
+    assert_eq!(fix_of("Acme Chromebook 3: replace"), FixKind::ReplaceDevice);
+    assert_eq!(
+        fix_of("ask the vendor to fix cdn.vendor.example"),
+        FixKind::NonePossible
+    );
+    // Roosevelt reaches the vendor's server, so lincoln's errors do not make it unusable.
+    assert!(r.blockers.is_empty(), "{:#?}", r.blockers);
+    golden("fixes", &r);
+}
+
+/// The vendor's own server failing at every site is nothing the district can fix: not
+/// compatible, naming the server and what it answered. The same error through a proxy is the
+/// district's path to look into, never the vendor's fault by default.
+#[test]
+fn the_vendors_server_failing_everywhere_is_not_compatible() {
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        chromebook(3, "roosevelt"),
+        chromebook(4, "roosevelt"),
+    ];
+    let failing = |proxied: bool| {
+        let mut results = passing(300.0, 150.0);
+        results[2] = vendor_error(0, "https://app.vendor.example/");
+        if proxied {
+            results[2]["evidence"]["proxy"] = json!("http://proxy.district.example:3128");
+        }
+        results
+    };
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 30), ("roosevelt", 30)],
+        true,
+    );
+    let reports = devices
+        .iter()
+        .map(|d| report(d, failing(false), "2026-11-20T10:02:00Z"))
+        .collect();
+    let r = run(&s, &devices, reports);
+    assert_eq!(
+        r.verdict,
+        FleetVerdict::NotCompatible,
+        "{:#?}",
+        r.conditions
+    );
+    assert_eq!(r.blockers.len(), 1, "{:#?}", r.blockers);
+    let b = &r.blockers[0];
+    assert_eq!(b.requirement, "http[0]");
+    assert!(
+        b.reason.contains("app.vendor.example")
+            && b.reason.contains("status 503")
+            && b.reason.contains("lincoln, roosevelt"),
+        "{}",
+        b.reason
+    );
+    assert!(!b.evidence.is_empty());
+    golden("not-compatible-vendor", &r);
+
+    let reports = devices
+        .iter()
+        .map(|d| report(d, failing(true), "2026-11-20T10:02:00Z"))
+        .collect();
+    let r = run(&s, &devices, reports);
+    assert_eq!(r.verdict, FleetVerdict::CompatibleWithConditions);
+    assert!(r.blockers.is_empty(), "{:#?}", r.blockers);
+    assert!(
+        r.conditions.iter().all(|c| c.fix != FixKind::NonePossible),
+        "{:#?}",
+        r.conditions
+    );
 }
 
 #[test]
@@ -957,7 +1120,7 @@ fn severity(v: FleetVerdict) -> u8 {
 }
 
 /// One way a device's report gets worse: a result's outcome, a figure, or a device fact.
-const DEGRADATIONS: usize = 12;
+const DEGRADATIONS: usize = 13;
 
 fn degrade(kind: usize, dev: &mut Dev, results: &mut [Value]) {
     match kind {
@@ -1002,6 +1165,11 @@ fn degrade(kind: usize, dev: &mut Dev, results: &mut [Value]) {
         9 if dev.os.0 == "chromeos" => dev.os = ("chromeos", "ChromeOS", "118.0.5993"),
         9 => {}
         10 => dev.os = ("windows", "Windows 11 Pro", "10.0.22631"),
+        // The vendor's server failing is worse only than reaching it.
+        12 if results[2]["outcome"] == "reachable" => {
+            results[2] = vendor_error(0, "https://app.vendor.example/")
+        }
+        12 => {}
         _ => {
             // The upload not measured at all.
             results[7]["upload_mbps"] = Value::Null;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::profile::{OsFamily, PortProbe, Profile, url_host};
 use crate::report::{
     BlockingLayer, CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome,
-    HttpOutcome, MeasureOutcome, TcpOutcome, UdpOutcome,
+    FormFactor, HttpOutcome, MeasureOutcome, TcpOutcome, UdpOutcome,
 };
 use crate::version::Version;
 
@@ -170,6 +170,17 @@ impl FixKind {
         }
     }
 
+    /// The kind of fix in a committee member's words.
+    pub fn words(self) -> &'static str {
+        match self {
+            FixKind::ConfigureNetwork => "network or filter change",
+            FixKind::UpdateSoftware => "software update",
+            FixKind::UpgradePart => "part upgrade",
+            FixKind::ReplaceDevice => "device replacement",
+            FixKind::NonePossible => "vendor fix",
+        }
+    }
+
     /// Whether the device itself cannot be brought to the requirement.
     pub fn needs_other_hardware(self) -> bool {
         matches!(self, FixKind::ReplaceDevice | FixKind::NonePossible)
@@ -292,6 +303,25 @@ impl Judge<'_> {
             fix,
         });
     }
+}
+
+/// Whether an HTTP answer is the vendor's own server failing: a 5xx over HTTPS from a server
+/// whose certificate the public roots trust, with no proxy, filter or intermediary (`via`,
+/// `x-squid-error`) in the path. Only the vendor can change that; any other error might be the
+/// district's path.
+fn vendor_side_error(r: &crate::report::HttpResult) -> bool {
+    let e = &r.evidence;
+    e.status.is_some_and(|s| s >= 500)
+        && e.signature.is_none()
+        && e.proxy.is_none()
+        && e.blocking_layer.is_none()
+        && !e
+            .headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("via") || k.to_ascii_lowercase().starts_with("x-squid"))
+        && e.certificate
+            .as_ref()
+            .is_some_and(|c| c.publicly_trusted == Some(true))
 }
 
 fn not_checked() -> String {
@@ -460,6 +490,19 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
             .certificate
             .as_ref()
             .map_or_else(|| "unknown".to_owned(), |c| c.issuer.clone());
+        if r.outcome == HttpOutcome::UnexpectedStatus && vendor_side_error(&r) {
+            j.push_fix(
+                line,
+                Status::Fail,
+                format!("the vendor's server answered with an error{status_txt}{detail}"),
+                Some(format!(
+                    "ask {} to fix {}: its own server (publicly trusted certificate, no proxy or filter in the path) answers with an error, which nothing on the district's side changes",
+                    p.vendor, h.url
+                )),
+                Some(FixKind::NonePossible),
+            );
+            continue;
+        }
         let (status, observed, remedy) = match r.outcome {
             HttpOutcome::Reachable => (Status::Pass, format!("reachable{status_txt}"), None),
             HttpOutcome::UnexpectedStatus => (
@@ -785,6 +828,16 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     let Some(m) = &p.device else { return };
+    // A desktop takes memory, a graphics card, a larger drive and a monitor; anything else (or
+    // a device whose enclosure is not known) has them fixed.
+    let takes_parts = d.form_factor == Some(FormFactor::Desktop);
+    let part = |other: FixKind| {
+        if takes_parts {
+            FixKind::UpgradePart
+        } else {
+            other
+        }
+    };
     let line = |key: &str, title: &str, expected: String| Line {
         id: RequirementId::Device(key.to_owned()),
         kind: RequirementKind::Device,
@@ -808,9 +861,10 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 })
                 .collect();
         let l = line("os", "Operating system", expected.join(" or "));
+        // Names often carry the version already (`Debian GNU/Linux 12 (bookworm)`).
         let observed = match &d.os.version {
-            Some(v) => format!("{} (version {v})", d.os.name),
-            None => d.os.name.clone(),
+            Some(v) if !d.os.name.contains(v.as_str()) => format!("{} (version {v})", d.os.name),
+            _ => d.os.name.clone(),
         };
         let (status, remedy, fix) = judge_os(m, d);
         j.push_fix(l, status, observed, remedy, fix);
@@ -846,15 +900,28 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         } else {
             Status::Fail
         };
-        j.push(
-            l,
-            status,
-            observed,
-            Some(format!(
-                "use a device with at least {} GiB of RAM (student devices' memory is soldered in)",
-                fmt_num(min)
-            )),
-        );
+        if takes_parts {
+            j.push_fix(
+                l,
+                status,
+                observed,
+                Some(format!(
+                    "add memory to reach at least {} GiB (a desktop takes more)",
+                    fmt_num(min)
+                )),
+                Some(FixKind::UpgradePart),
+            );
+        } else {
+            j.push(
+                l,
+                status,
+                observed,
+                Some(format!(
+                    "use a device with at least {} GiB of RAM (student devices' memory is soldered in)",
+                    fmt_num(min)
+                )),
+            );
+        }
     }
 
     if let Some(min) = m.cpu_cores_min {
@@ -911,19 +978,31 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         match &d.disk {
             Some(disk) => {
                 let free = gib(disk.free_bytes);
-                j.push(
-                    l,
-                    if free >= min {
-                        Status::Pass
+                let size = gib(disk.total_bytes);
+                let status = if free >= min {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                };
+                let observed = format!("{free:.1} GiB free on {}", disk.mount_point);
+                if disk.total_bytes > 0 && size < min {
+                    // Freeing space cannot reach it: the volume is smaller than the need.
+                    let remedy = if takes_parts {
+                        format!(
+                            "fit a drive larger than {} GiB (the system volume holds {size:.0} GiB)",
+                            fmt_num(min)
+                        )
                     } else {
-                        Status::Fail
-                    },
-                    format!("{free:.1} GiB free on {}", disk.mount_point),
-                    Some(format!(
-                        "free at least {} GiB on the system volume",
-                        fmt_num(min)
-                    )),
-                );
+                        format!(
+                            "use a device with more storage (the system volume holds {size:.0} GiB)"
+                        )
+                    };
+                    let fix = part(FixKind::ReplaceDevice);
+                    j.push_fix(l, status, observed, Some(remedy), Some(fix));
+                } else {
+                    let remedy = format!("free at least {} GiB on the system volume", fmt_num(min));
+                    j.push(l, status, observed, Some(remedy));
+                }
             }
             None => j.push(
                 l,
@@ -937,7 +1016,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     if let (Some(w), Some(h)) = (m.screen_min_width, m.screen_min_height) {
         let l = line("screen", "Screen resolution", format!("≥ {w}×{h}"));
         match (d.screen.detection, d.screen.width, d.screen.height) {
-            (Detection::Detected, Some(sw), Some(sh)) => j.push(
+            (Detection::Detected, Some(sw), Some(sh)) => j.push_fix(
                 l,
                 if sw >= w && sh >= h {
                     Status::Pass
@@ -945,7 +1024,12 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                     Status::Fail
                 },
                 format!("{sw}×{sh}"),
-                Some(format!("use a device whose screen shows at least {w}×{h}")),
+                Some(if takes_parts {
+                    format!("connect a monitor that shows at least {w}×{h}")
+                } else {
+                    format!("use a device whose screen shows at least {w}×{h}")
+                }),
+                Some(part(FixKind::ReplaceDevice)),
             ),
             (Detection::NoneFound, _, _) => {
                 j.push(l, Status::Unknown, "no display connected".to_owned(), None);
@@ -1014,11 +1098,17 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             } else {
                 (Status::Pass, names.join("; "))
             };
-            j.push(
+            let remedy = if takes_parts {
+                "fit a graphics card that meets this"
+            } else {
+                "use a device whose graphics meet this"
+            };
+            j.push_fix(
                 l,
                 status,
                 observed,
-                Some("use a device whose graphics meet this".to_owned()),
+                Some(remedy.to_owned()),
+                Some(part(FixKind::ReplaceDevice)),
             );
         }
     }

@@ -100,6 +100,54 @@ pub struct DeviceFacts {
     /// recommendations group hardware by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<DeviceModel>,
+    /// The kind of enclosure, where the firmware says (DMI `chassis_type` on Linux): whether
+    /// the device takes parts (a desktop takes memory, a graphics card, a drive, a monitor) or
+    /// has them fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_factor: Option<FormFactor>,
+}
+
+/// The kind of enclosure a device is built in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormFactor {
+    /// A desktop or tower case: memory slots, expansion slots, drive bays, a separate monitor.
+    Desktop,
+    /// An all-in-one: the screen is the case.
+    AllInOne,
+    /// A laptop, notebook, convertible, detachable or tablet: parts soldered or fixed.
+    Portable,
+    /// A mini PC, stick or sealed case: no room for parts.
+    Compact,
+}
+
+impl FormFactor {
+    /// The word the report uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormFactor::Desktop => "desktop",
+            FormFactor::AllInOne => "all_in_one",
+            FormFactor::Portable => "portable",
+            FormFactor::Compact => "compact",
+        }
+    }
+
+    /// From an SMBIOS chassis type number (DSP0134, table "System Enclosure or Chassis
+    /// Types"); `None` for "other", "unknown" and enclosures that are not a user's computer.
+    pub fn from_smbios(chassis_type: u8) -> Option<FormFactor> {
+        match chassis_type {
+            // Desktop, low-profile desktop, pizza box, mini tower, tower, space-saving, lunch
+            // box, main server chassis, rack mount.
+            3 | 4 | 5 | 6 | 7 | 15 | 16 | 17 | 23 => Some(FormFactor::Desktop),
+            13 => Some(FormFactor::AllInOne),
+            // Portable, laptop, notebook, hand held, sub notebook, tablet, convertible,
+            // detachable.
+            8 | 9 | 10 | 11 | 14 | 30 | 31 | 32 => Some(FormFactor::Portable),
+            // Sealed-case PC, embedded PC, mini PC, stick PC.
+            24 | 34 | 35 | 36 => Some(FormFactor::Compact),
+            _ => None,
+        }
+    }
 }
 
 /// A device's make and model (DMI `sys_vendor` and `product_name` on Linux).
@@ -171,6 +219,7 @@ impl DeviceFacts {
                 installed: Vec::new(),
             },
             model: None,
+            form_factor: None,
         }
     }
 }

@@ -63,6 +63,7 @@ fn device() -> DeviceFacts {
             }],
         },
         model: None,
+        form_factor: None,
     }
 }
 
@@ -472,6 +473,114 @@ fn each_shortfall_names_its_kind_of_fix() {
         &["192.0.2.1"],
     )];
     assert_eq!(fix(&evaluate(&net, &device(), &resolved), "dns[0]"), None);
+}
+
+/// A desktop takes parts: its memory, graphics, monitor and drive are an upgrade, where the
+/// same shortfall on a portable (or a device whose enclosure is not known) takes another
+/// device. A volume smaller than the free space needed cannot be freed to it.
+#[test]
+fn a_desktop_takes_parts_where_a_portable_is_replaced() {
+    use fitcheck_core::evaluate::FixKind;
+    let p = profile(
+        "[device]\nram_min_gib = 8\ncpu_cores_min = 4\ndisk_free_min_gib = 100\nscreen_min_width = 1920\nscreen_min_height = 1080\n[device.gpu]\nrequired = true\n",
+    );
+    let judged = |form: Option<FormFactor>| {
+        let mut d = device();
+        d.form_factor = form;
+        let e = evaluate(&p, &d, &[]);
+        let of = |id: &str| {
+            let r = e.requirements.iter().find(|r| r.id == id).unwrap();
+            (r.fix, r.remedy.clone().unwrap_or_default())
+        };
+        [
+            of("device.ram_min_gib"),
+            of("device.gpu"),
+            of("device.screen"),
+            of("device.disk_free_min_gib"),
+            of("device.cpu_cores_min"),
+        ]
+    };
+    let desktop = judged(Some(FormFactor::Desktop));
+    let want = [
+        (FixKind::UpgradePart, "add memory"),
+        (FixKind::UpgradePart, "fit a graphics card"),
+        (FixKind::UpgradePart, "connect a monitor"),
+        (FixKind::UpgradePart, "fit a drive larger than 100 GiB"),
+        // A processor is the device, desktop or not.
+        (FixKind::ReplaceDevice, "replace the device"),
+    ];
+    for ((fix, remedy), (want_fix, want_words)) in desktop.iter().zip(want) {
+        assert_eq!(*fix, Some(want_fix), "{remedy}");
+        assert!(remedy.starts_with(want_words), "{remedy}");
+    }
+    for form in [None, Some(FormFactor::Portable), Some(FormFactor::AllInOne)] {
+        for (fix, remedy) in judged(form) {
+            assert_eq!(fix, Some(FixKind::ReplaceDevice), "{form:?}: {remedy}");
+        }
+    }
+    // A volume large enough that freeing space reaches the need is a software matter.
+    let p = profile("[device]\ndisk_free_min_gib = 20\n");
+    let mut d = device();
+    d.form_factor = Some(FormFactor::Desktop);
+    let e = evaluate(&p, &d, &[]);
+    assert_eq!(e.requirements[0].fix, Some(FixKind::UpdateSoftware));
+}
+
+/// A server error from the vendor's own server (a publicly trusted certificate, no proxy or
+/// filter in the path) is the vendor's to fix; the same status through a proxy, from a server
+/// the public roots do not vouch for, or a client error is the district's to look into.
+#[test]
+fn only_the_vendors_own_server_failing_is_the_vendors_fix() {
+    use fitcheck_core::evaluate::FixKind;
+    let p = profile("[[http]]\nurl = \"https://app.example/\"\n");
+    let answer = |status: u16, public: bool, proxy: Option<&str>, via: bool| {
+        let mut headers = std::collections::BTreeMap::new();
+        if via {
+            headers.insert("via".to_owned(), "1.1 gateway".to_owned());
+        }
+        let r = CheckResult::Http(HttpResult {
+            requirement: "http[0]".into(),
+            target: "https://app.example/".into(),
+            outcome: HttpOutcome::UnexpectedStatus,
+            evidence: HttpEvidence {
+                status: Some(status),
+                proxy: proxy.map(str::to_owned),
+                headers,
+                certificate: Some(CertificateEvidence {
+                    subject: "CN=app.example".into(),
+                    issuer: "CN=Public CA".into(),
+                    not_after: "2027-01-01T00:00:00Z".into(),
+                    trusted_by_system: Some(true),
+                    publicly_trusted: Some(public),
+                }),
+                ..HttpEvidence::default()
+            },
+            timings: HttpTimings::default(),
+        });
+        let e = evaluate(&p, &device(), &[r]);
+        (
+            e.requirements[0].fix,
+            e.requirements[0].remedy.clone().unwrap_or_default(),
+        )
+    };
+    let (fix, remedy) = answer(503, true, None, false);
+    assert_eq!(fix, Some(FixKind::NonePossible));
+    assert!(
+        remedy.starts_with("ask V to fix https://app.example/"),
+        "{remedy}"
+    );
+    for (status, public, proxy, via) in [
+        (503, true, Some("http://proxy:3128"), false),
+        (503, true, None, true),
+        (503, false, None, false),
+        (404, true, None, false),
+    ] {
+        assert_eq!(
+            answer(status, public, proxy, via).0,
+            Some(FixKind::ConfigureNetwork),
+            "{status} public={public} proxy={proxy:?} via={via}"
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use fitcheck_core::evaluate::Status;
+use fitcheck_core::evaluate::{FixKind, Status};
 use fitcheck_core::report::ThroughputSamples;
 use fitcheck_core::requirement::RequirementId;
 use fitcheck_core::site;
@@ -220,6 +220,7 @@ fn uplink_condition(
     };
     Condition {
         kind: ConditionKind::UplinkCapacity,
+        fix: FixKind::ConfigureNetwork,
         action: format!(
             "{site}: raise uplink capacity or plan at most {} concurrent users ({})",
             max_users.unwrap_or(0),

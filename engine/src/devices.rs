@@ -176,6 +176,7 @@ fn condition<'j>(
     };
     Some(Condition {
         kind: ConditionKind::DeviceUpgrade,
+        fix: first.fix.unwrap_or(FixKind::UpgradePart),
         action,
         owner: "technology operations (device management)".to_owned(),
         required,

@@ -230,6 +230,7 @@ mod tests {
     fn condition(kind: ConditionKind, req: &str, items: &[&str], sites: &[&str]) -> Condition {
         Condition {
             kind,
+            fix: fitcheck_core::evaluate::FixKind::ConfigureNetwork,
             action: format!("{kind:?} {req} {items:?} at {sites:?}"),
             owner: "someone".into(),
             required: true,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use fitcheck_core::evaluate::{Requirement, Status};
+use fitcheck_core::evaluate::{FixKind, Requirement, Status};
 use fitcheck_core::requirement::RequirementId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,9 @@ pub enum ConditionKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Condition {
     pub kind: ConditionKind,
+    /// What meeting it takes: configuring the network, updating software, a part, other
+    /// devices, or the vendor.
+    pub fix: FixKind,
     /// The action, in one sentence.
     pub action: String,
     /// Who takes it.

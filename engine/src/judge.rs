@@ -20,7 +20,7 @@ use crate::document::{ConditionKind, NO_SITE};
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 2;
+pub const JUDGEMENT_VERSION: u32 = 3;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]
@@ -364,6 +364,16 @@ fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> 
         Some(CheckResult::Http(h)) => {
             let host = host_of(&h.target);
             let vendor = h.evidence.signature.as_ref().map(|s| s.vendor.clone());
+            if r.fix == Some(FixKind::NonePossible) {
+                // The vendor's own server failing: only the vendor can act.
+                let status = h.evidence.status.map(|s| format!("status {s}"));
+                return cause(
+                    ConditionKind::Investigate,
+                    "vendor_server",
+                    Some(host),
+                    status,
+                );
+            }
             match (h.outcome, h.evidence.blocking_layer) {
                 (HttpOutcome::TlsIntercepted, _) => {
                     let issuer = h.evidence.certificate.as_ref().map(|c| c.issuer.clone());

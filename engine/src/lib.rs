@@ -155,11 +155,13 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
     conditions.extend(capacity.conditions);
     conditions.sort_by(|a, b| b.required.cmp(&a.required).then(a.kind.cmp(&b.kind)));
 
-    let verdict = verdict::decide(&devices.blockers, &gaps, &conditions);
+    let mut blockers = network.blockers;
+    blockers.extend(devices.blockers);
+    let verdict = verdict::decide(&blockers, &gaps, &conditions);
     let summary = verdict::summary(
         &fleet,
         verdict,
-        &devices.blockers,
+        &blockers,
         &gaps,
         &conditions,
         &coverage,
@@ -200,7 +202,7 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         verdict,
         summary,
         conditions,
-        blockers: devices.blockers,
+        blockers,
         gaps,
         coverage,
         requirements: fleet.requirements,

@@ -5,19 +5,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fitcheck_core::evaluate::{RequirementKind, Status};
+use fitcheck_core::evaluate::{FixKind, RequirementKind, Status};
 use fitcheck_core::requirement::RequirementId;
 
 use crate::judge::{Cause, Judged, Judgement};
 use crate::{
-    Condition, ConditionKind, Evidence, Fleet, MAX_EVIDENCE, MatrixRow, cell_of, evidence,
+    Blocker, Condition, ConditionKind, Evidence, Fleet, MAX_EVIDENCE, MatrixRow, cell_of, evidence,
 };
 
-/// The site × requirement matrix and the network conditions.
+/// The site × requirement matrix, the network conditions, and what only the vendor can fix.
 #[derive(Debug)]
 pub struct Network {
     pub matrix: Vec<MatrixRow>,
     pub conditions: Vec<Condition>,
+    /// Required conditions no district action meets (the vendor's own server failing) at
+    /// every site that measured them.
+    pub blockers: Vec<Blocker>,
 }
 
 /// Failures grouped under one cause, before they are worded.
@@ -30,6 +33,7 @@ struct Pending {
     required: bool,
     evidence: Vec<Evidence>,
     remedy: Option<String>,
+    fix: Option<FixKind>,
 }
 
 /// Judges every network requirement per site.
@@ -74,11 +78,45 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
         }
         matrix.push(row);
     }
-    let conditions = pending
+    let conditions: Vec<Condition> = pending
         .into_iter()
         .map(|((kind, detail), p)| words(kind, &detail, p))
         .collect();
-    Network { matrix, conditions }
+    let blockers = conditions
+        .iter()
+        .filter(|c| c.required && c.fix == FixKind::NonePossible)
+        .filter(|c| failed_everywhere(&matrix, &c.requirements))
+        .map(|c| Blocker {
+            requirement: c.requirements[0].clone(),
+            title: matrix
+                .iter()
+                .find(|r| r.requirement == c.requirements[0])
+                .map_or_else(|| c.requirements[0].to_string(), |r| r.title.clone()),
+            reason: format!(
+                "{} answered with errors{} at every site that checked it ({}); only the vendor can change that — ask them, then evaluate again",
+                c.items.join(", "),
+                c.seen.as_ref().map_or(String::new(), |s| format!(" ({s})")),
+                c.sites.join(", ")
+            ),
+            evidence: c.evidence.clone(),
+        })
+        .collect();
+    Network {
+        matrix,
+        conditions,
+        blockers,
+    }
+}
+
+/// Whether no site got through on any of `requirements`: a vendor failure seen at one site
+/// while another passes is that site's path, not the vendor.
+fn failed_everywhere(matrix: &[MatrixRow], requirements: &[RequirementId]) -> bool {
+    requirements.iter().all(|id| {
+        matrix
+            .iter()
+            .filter(|r| r.requirement == *id)
+            .all(|r| r.sites.values().all(|c| c.pass == 0))
+    })
 }
 
 fn add(
@@ -101,6 +139,9 @@ fn add(
     p.required |= critical && o.status == Status::Fail;
     if p.remedy.is_none() {
         p.remedy = o.remedy.clone();
+    }
+    if p.fix.is_none() {
+        p.fix = o.fix;
     }
     let cited = p.evidence.iter().any(|e| e.report_id == j.report_id);
     if !cited && p.evidence.len() < MAX_EVIDENCE {
@@ -145,6 +186,13 @@ fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
             format!("make the district resolver answer {items} (timeouts or failures at {sites})"),
             "network operations (DNS)",
         ),
+        (ConditionKind::Investigate, "vendor_server") => (
+            format!(
+                "ask the vendor to fix {items}: its own servers answered with errors{} at {sites}",
+                seen.as_ref().map_or(String::new(), |s| format!(" ({s})"))
+            ),
+            "the sponsor, with the vendor",
+        ),
         (ConditionKind::Investigate, "vendor") => (
             format!("ask the vendor why {items} answered wrongly at {sites}"),
             "the sponsor, with the vendor",
@@ -161,6 +209,7 @@ fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
     };
     Condition {
         kind,
+        fix: p.fix.unwrap_or(FixKind::ConfigureNetwork),
         action,
         owner: owner.to_owned(),
         required: p.required,

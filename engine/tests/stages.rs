@@ -234,6 +234,72 @@ fn network_failures_with_one_cause_become_one_condition_over_every_site() {
     assert_eq!(c.evidence.len(), 2);
 }
 
+/// The vendor's own server failing is a blocker only where no site got through: at one site
+/// beside another that passes, it is a condition (ask the vendor), never the verdict.
+#[test]
+fn a_vendor_failure_at_every_site_is_a_blocker_and_at_some_a_condition() {
+    let (profile, plan) = (profile(), plan(&["east", "west"], 0));
+    let vendor = |o: &mut Vec<Judged>| {
+        o[2] = fail(
+            "the vendor's server answered with an error (status 503)",
+            FixKind::NonePossible,
+            Some(Cause {
+                kind: ConditionKind::Investigate,
+                detail: "vendor_server".into(),
+                item: Some("media.vendor.example".into()),
+                seen: Some("status 503".into()),
+            }),
+        )
+    };
+    let everywhere = [
+        device(1, "east", "M", vendor),
+        device(2, "east", "M", vendor),
+        device(3, "west", "M", vendor),
+    ];
+    let n = network::assess(&Fleet::gather(&input(&plan, &profile, &[], &everywhere)));
+    assert_eq!(n.conditions.len(), 1, "{:?}", n.conditions);
+    assert_eq!(n.conditions[0].fix, FixKind::NonePossible);
+    assert_eq!(n.blockers.len(), 1, "{:?}", n.blockers);
+    assert_eq!(n.blockers[0].requirement, "ports[0]");
+    assert!(
+        n.blockers[0].reason.contains("east, west") && n.blockers[0].reason.contains("503"),
+        "{}",
+        n.blockers[0].reason
+    );
+    let one_site = [
+        device(1, "east", "M", vendor),
+        device(2, "east", "M", vendor),
+        device(3, "west", "M", |_| {}),
+    ];
+    let n = network::assess(&Fleet::gather(&input(&plan, &profile, &[], &one_site)));
+    assert_eq!(n.conditions.len(), 1, "{:?}", n.conditions);
+    assert_eq!(n.conditions[0].sites, ["east"]);
+    assert!(n.blockers.is_empty(), "{:?}", n.blockers);
+}
+
+/// A shortfall a part fixes (memory for a desktop) is a condition naming the part, never a
+/// blocker, even when no model sampled meets the minimum as it stands.
+#[test]
+fn a_part_upgrade_is_a_condition_even_when_no_model_meets_it_yet() {
+    let (profile, plan) = (profile(), plan(&["east"], 0));
+    let short = |o: &mut Vec<Judged>| {
+        o[4] = fail("2.0 GiB usable", FixKind::UpgradePart, None);
+    };
+    let towers = [
+        device(1, "east", "Tower", short),
+        device(2, "east", "Tower", short),
+    ];
+    let d = devices::assess(&Fleet::gather(&input(&plan, &profile, &[], &towers)));
+    assert!(d.blockers.is_empty(), "{:?}", d.blockers);
+    assert_eq!(d.conditions.len(), 1);
+    assert_eq!(d.conditions[0].fix, FixKind::UpgradePart);
+    assert!(
+        d.conditions[0].action.starts_with("Tower: do something"),
+        "{}",
+        d.conditions[0].action
+    );
+}
+
 #[test]
 fn a_replace_class_shortfall_no_model_meets_is_a_blocker_and_one_some_meet_is_a_condition() {
     let (profile, plan) = (profile(), plan(&["east"], 0));
@@ -337,6 +403,7 @@ fn the_verdict_is_the_worst_that_applies() {
     };
     let condition = |required| fitcheck_engine::Condition {
         kind: ConditionKind::FirewallRule,
+        fix: FixKind::ConfigureNetwork,
         action: "open".into(),
         owner: "network operations (firewall)".into(),
         required,

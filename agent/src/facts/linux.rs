@@ -3,7 +3,7 @@
 use std::fs;
 
 use fitcheck_core::profile::{GpuVendor, OsFamily};
-use fitcheck_core::report::{DeviceModel, GpuAdapter};
+use fitcheck_core::report::{DeviceModel, FormFactor, GpuAdapter};
 
 use super::FactSources;
 use super::pci_ids::PciIds;
@@ -62,7 +62,6 @@ pub fn os_release(sources: &FactSources) -> OsRelease {
     }
 }
 
-/// `MemTotal` from `/proc/meminfo`, in bytes.
 /// Make and model from DMI (`/sys/class/dmi/id/sys_vendor`, `product_name`), which any user
 /// may read; the serial number beside them is never read. Placeholders firmware vendors leave
 /// in (`To be filled by O.E.M.`, `System Product Name`) count as unknown.
@@ -96,6 +95,14 @@ pub fn dmi_model(sources: &FactSources) -> Option<DeviceModel> {
     })
 }
 
+/// The enclosure from DMI `chassis_type` (an SMBIOS number any user may read); absent when
+/// the firmware says "other" or "unknown" or the file is missing.
+pub fn dmi_form_factor(sources: &FactSources) -> Option<FormFactor> {
+    let text = fs::read_to_string(sources.path("sys/class/dmi/id/chassis_type")).ok()?;
+    FormFactor::from_smbios(text.trim().parse().ok()?)
+}
+
+/// `MemTotal` from `/proc/meminfo`, in bytes.
 pub fn mem_total_bytes(sources: &FactSources) -> Option<u64> {
     let text = fs::read_to_string(sources.path("proc/meminfo")).ok()?;
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;

@@ -71,6 +71,11 @@ pub fn collect(sources: &FactSources) -> DeviceFacts {
         } else {
             None
         },
+        form_factor: if cfg!(target_os = "linux") {
+            linux::dmi_form_factor(sources)
+        } else {
+            None
+        },
     }
 }
 

@@ -157,6 +157,7 @@ pub fn condition_item(evaluation_id: &str, c: &Condition, titles: &Titles) -> Ma
                     }
                     " "
                     span.kind { (kind_words(c.kind)) }
+                    " · " span.fix { (c.fix.words()) }
                     " · Owner: " strong { (c.owner) }
                 }
                 dl.meta {
