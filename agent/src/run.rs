@@ -216,6 +216,8 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
             agent_id,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             labels: cfg.labels.clone(),
+            // Absent means the native agent.
+            kind: None,
         },
         profile: ProfileRef {
             id: profile.id.clone(),

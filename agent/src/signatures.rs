@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use fitcheck_core::signatures::{Catalog, CatalogError};
 
-/// The bundled catalog, `signatures/catalog.toml`.
-pub const BUNDLED: &str = include_str!("../../signatures/catalog.toml");
+pub use fitcheck_core::signatures::BUNDLED;
 
 /// Where a district's own catalog files are picked up.
 pub const DISTRICT_DIR: &str = "/etc/fitcheck/signatures.d";

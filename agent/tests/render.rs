@@ -84,6 +84,7 @@ min_version = "115"
         },
         model: None,
         form_factor: None,
+        extensions: None,
     };
     let mut results = vec![
         CheckResult::Dns(DnsResult {
@@ -146,6 +147,7 @@ min_version = "115"
             agent_id: uuid::Uuid::nil(),
             version: "0.1.0".into(),
             labels: BTreeMap::from([("site".to_owned(), "lincoln".to_owned())]),
+            kind: None,
         },
         profile: ProfileRef {
             id: "demo".into(),

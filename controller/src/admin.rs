@@ -892,6 +892,41 @@ pub async fn get_report(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// The packed browser agent's file name, as `scripts/build-browser-agent` writes it.
+pub const BROWSER_AGENT_CRX: &str = "fitcheck-browser-agent.crx";
+
+/// A file of the browser-agent directory, or why it cannot be served.
+async fn browser_agent_file(state: &AppState, name: &str, kind: &'static str) -> Response {
+    let Some(dir) = &state.browser_agent_dir else {
+        return Failure::not_found(
+            "this controller serves no browser agent; start it with --browser-agent DIR (what scripts/build-browser-agent writes)",
+        )
+        .into_response();
+    };
+    match tokio::fs::read(dir.join(name)).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, kind)], bytes).into_response(),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), file = name, error = %e, "Browser agent file unreadable.");
+            Failure::not_found(format!(
+                "{name} is not in the browser-agent directory {} ({e}); run scripts/build-browser-agent into it",
+                dir.display()
+            ))
+            .into_response()
+        }
+    }
+}
+
+/// `GET /browser-agent/update.xml`: the update manifest Chrome reads for a force-installed
+/// extension.
+pub async fn browser_agent_update(State(state): State<AppState>) -> Response {
+    browser_agent_file(&state, "update.xml", "application/xml").await
+}
+
+/// `GET /browser-agent/fitcheck-browser-agent.crx`.
+pub async fn browser_agent_crx(State(state): State<AppState>) -> Response {
+    browser_agent_file(&state, BROWSER_AGENT_CRX, "application/x-chrome-extension").await
+}
+
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {

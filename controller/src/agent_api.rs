@@ -9,8 +9,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use fitcheck_core::api::{
-    Assignment, Assignments, BandwidthAssignment, EnrollRequest, EnrollResponse, IngestResponse,
-    Ingested,
+    AgentKind, Assignment, Assignments, BandwidthAssignment, EnrollRequest, EnrollResponse,
+    IngestResponse, Ingested,
 };
 use fitcheck_core::report::{REPORT_SCHEMA, Report};
 use fitcheck_engine::{Arrival, judge};
@@ -107,9 +107,10 @@ pub async fn enroll(
             version: req.version.clone(),
             enrolled_with: secret.id.clone(),
             now_ms: now,
+            kind: req.kind.unwrap_or_default(),
         })
         .await?;
-    tracing::info!(agent_id = %req.agent_id, secret = %secret.name, site = ?req.labels.get("site"), "Agent enrolled.");
+    tracing::info!(agent_id = %req.agent_id, kind = req.kind.unwrap_or_default().as_str(), secret = %secret.name, site = ?req.labels.get("site"), "Agent enrolled.");
     Ok((
         StatusCode::CREATED,
         Json(EnrollResponse {
@@ -194,12 +195,26 @@ pub async fn assignments(
                 controller_endpoint: b.controller_endpoint,
                 max_seconds: b.max_seconds,
             });
+            // The browser agent reads the profile as JSON and names what a tab landed on from
+            // the catalog's block hosts and filter extensions.
+            let browser = agent.row.kind == AgentKind::Browser.as_str();
+            let json = if browser {
+                Some(profile_json(&profile.toml)?)
+            } else {
+                None
+            };
             out.push(Assignment {
                 evaluation_id,
                 profile_toml: profile.toml,
+                profile: json,
                 profile_digest: profile.digest,
                 window_end: clock::rfc3339(row.window_end),
                 bandwidth,
+                block_signatures: if browser {
+                    state.block_signatures.clone()
+                } else {
+                    Vec::new()
+                },
             });
         }
     }
@@ -207,6 +222,14 @@ pub async fn assignments(
         assignments: out,
         poll_interval_s: state.limits.poll_interval_s,
     }))
+}
+
+/// A stored profile as JSON: the serde form of the parsed profile, which passed validation
+/// when it was uploaded.
+fn profile_json(toml: &str) -> Result<serde_json::Value, Failure> {
+    let profile = fitcheck_core::profile::Profile::parse("stored profile", toml)
+        .map_err(|e| Failure::internal(format!("a stored profile no longer parses: {e}")))?;
+    serde_json::to_value(&profile).map_err(|e| Failure::internal(format!("profile as JSON: {e}")))
 }
 
 #[derive(Debug, Deserialize)]

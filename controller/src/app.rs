@@ -80,6 +80,10 @@ pub struct Shared {
     pub fingerprint: String,
     /// Whether session cookies are marked `Secure` (always, when serving HTTPS).
     pub secure_cookies: bool,
+    /// The signature catalog's block hosts and filter extensions, handed to browser agents.
+    pub block_signatures: Vec<fitcheck_core::api::BlockSignature>,
+    /// Where the packed browser agent and its update manifest are, to serve them.
+    pub browser_agent_dir: Option<std::path::PathBuf>,
 }
 
 pub type AppState = Arc<Shared>;

@@ -50,6 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use fitcheck_core::signatures::Catalog;
 use tokio::net::TcpListener;
 
 pub use app::Limits;
@@ -67,6 +68,13 @@ pub struct Config {
     /// Names (DNS or IP) agents reach the controller by, for a generated certificate.
     pub tls_names: Vec<String>,
     pub limits: Limits,
+    /// District signature files, added to the bundled catalog (browser agents match a tab's
+    /// landing against its block hosts and filter extensions).
+    pub signatures: Vec<PathBuf>,
+    /// A directory holding the packed browser agent (`fitcheck-browser-agent.crx`) and its
+    /// `update.xml`, as `scripts/build-browser-agent` writes them, to serve under
+    /// `/browser-agent/`.
+    pub browser_agent_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -78,6 +86,8 @@ impl Config {
             tls: None,
             tls_names: Vec::new(),
             limits: Limits::default(),
+            signatures: Vec::new(),
+            browser_agent_dir: None,
         }
     }
 
@@ -104,6 +114,8 @@ pub enum StartError {
     Tls(#[from] tls::TlsError),
     #[error("cannot create the first administrator: {0}")]
     Admin(String),
+    #[error("signature file {0}")]
+    Signatures(String),
 }
 
 /// A controller ready to serve.
@@ -136,6 +148,7 @@ impl Controller {
         let tls_config = tls::server_config(&identity)?;
         let (store, writer) = Store::open(&config.database_url()).await?;
         let initial_admin = first_admin(&store).await?;
+        let catalog = Controller::catalog_of(&config.signatures)?;
         let state = Arc::new(app::Shared {
             limiter: ratelimit::Limiter::new(
                 config.limits.agent_requests_per_s,
@@ -164,6 +177,8 @@ impl Controller {
             fingerprint: identity.fingerprint.clone(),
             secure_cookies: true,
             store,
+            block_signatures: catalog.for_browsers(),
+            browser_agent_dir: config.browser_agent_dir.clone(),
         });
         Ok(Controller {
             state,
@@ -173,6 +188,25 @@ impl Controller {
             cert_path: identity.cert_path,
             initial_admin,
         })
+    }
+
+    /// The signature catalog in force: the bundled one, then each district file.
+    fn catalog_of(files: &[PathBuf]) -> Result<Catalog, StartError> {
+        let mut catalog = Catalog::default();
+        catalog
+            .add_file("bundled catalog", fitcheck_core::signatures::BUNDLED)
+            .map_err(|e| StartError::Signatures(e.to_string()))?;
+        for f in files {
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                StartError::Signatures(format!("{}: cannot read it: {e}", f.display()))
+            })?;
+            catalog
+                .add_file(&f.display().to_string(), &text)
+                .map_err(|e| {
+                    StartError::Signatures(format!("{e}; fix the file (see signatures/README.md)"))
+                })?;
+        }
+        Ok(catalog)
     }
 
     /// The store (for command-line administration).

@@ -80,6 +80,14 @@ enum Command {
         /// Requests one agent may make at once after a quiet spell.
         #[arg(long, default_value_t = 120)]
         agent_burst: u32,
+        /// A district's filter-signature file, added to the bundled catalog that browser
+        /// agents match block hosts and filter extensions against (repeatable).
+        #[arg(long = "signatures", value_name = "FILE")]
+        signatures: Vec<PathBuf>,
+        /// A directory with the packed browser agent and its update manifest (what
+        /// scripts/build-browser-agent writes), served at /browser-agent/ for force-installs.
+        #[arg(long, value_name = "DIR")]
+        browser_agent: Option<PathBuf>,
     },
     /// Manage people who log in.
     User {
@@ -225,10 +233,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             max_body_bytes,
             agent_rate,
             agent_burst,
+            signatures,
+            browser_agent,
         } => {
             let mut config = storage.config();
             config.tls = tls_cert.zip(tls_key);
             config.tls_names = tls_names;
+            config.signatures = signatures;
+            config.browser_agent_dir = browser_agent;
             config.limits = Limits {
                 max_body_bytes,
                 agent_requests_per_s: agent_rate,

@@ -249,6 +249,10 @@ pub fn api() -> Vec<Route> {
             .response(schema::<Report>)
             .params(&[("id", "path")])
             .doc("A stored report"),
+        get(Caller::Anyone, "/browser-agent/update.xml", admin::browser_agent_update)
+            .doc("The browser agent's update manifest (ExtensionInstallForcelist points here)"),
+        get(Caller::Anyone, "/browser-agent/fitcheck-browser-agent.crx", admin::browser_agent_crx)
+            .doc("The packed browser agent"),
         get(Caller::Anyone, "/healthz", admin::healthz)
             .doc("200 when the database answers"),
         get(Caller::Anyone, "/metrics", admin::metrics)

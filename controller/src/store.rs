@@ -103,6 +103,8 @@ pub struct AgentRow {
     pub enrolled_with: String,
     pub last_seen_at: i64,
     pub revoked_at: Option<i64>,
+    /// `native` or `browser`.
+    pub kind: String,
 }
 
 /// A new agent.
@@ -116,6 +118,7 @@ pub struct NewAgent {
     pub version: String,
     pub enrolled_with: String,
     pub now_ms: i64,
+    pub kind: fitcheck_core::api::AgentKind,
 }
 
 /// An uploaded, validated profile.
@@ -585,11 +588,11 @@ impl Store {
     /// its own. An id enrolled and not revoked is a conflict.
     pub async fn enroll_agent(&self, a: &NewAgent) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "INSERT INTO agents (id, credential_hash, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            "INSERT INTO agents (id, credential_hash, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (id) DO UPDATE SET credential_hash = excluded.credential_hash, \
              labels = excluded.labels, site = excluded.site, grp = excluded.grp, \
-             version = excluded.version, enrolled_at = excluded.enrolled_at, \
+             version = excluded.version, enrolled_at = excluded.enrolled_at, kind = excluded.kind, \
              enrolled_with = excluded.enrolled_with, last_seen_at = excluded.last_seen_at, \
              revoked_at = NULL \
              WHERE agents.revoked_at IS NOT NULL",
@@ -603,6 +606,7 @@ impl Store {
         .bind(a.now_ms)
         .bind(&a.enrolled_with)
         .bind(a.now_ms)
+        .bind(a.kind.as_str())
         .execute(&self.pool)
         .await
         .map_err(|e| {
@@ -629,7 +633,7 @@ impl Store {
         credential_hash: &str,
     ) -> Result<Option<AgentRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, revoked_at \
+            "SELECT id, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, revoked_at, kind \
              FROM agents WHERE credential_hash = $1",
         )
         .bind(credential_hash)
@@ -650,7 +654,7 @@ impl Store {
 
     pub async fn list_agents(&self) -> Result<Vec<AgentRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, revoked_at \
+            "SELECT id, labels, site, grp, version, enrolled_at, enrolled_with, last_seen_at, revoked_at, kind \
              FROM agents ORDER BY site, id",
         )
         .fetch_all(&self.pool)

@@ -39,6 +39,8 @@ struct Dev {
     os: (&'static str, &'static str, &'static str),
     /// The enclosure as the firmware names it (`desktop`, `portable`); `None`: not said.
     form_factor: Option<&'static str>,
+    /// Whether the browser agent reported, rather than the native one.
+    browser: bool,
 }
 
 fn agent_id(n: u32) -> String {
@@ -53,6 +55,7 @@ fn chromebook(n: u32, site: &'static str) -> Dev {
         ram_gib: 8,
         os: ("chromeos", "ChromeOS", "126.0.6478"),
         form_factor: None,
+        browser: false,
     }
 }
 
@@ -88,7 +91,7 @@ fn report(d: &Dev, results: Vec<Value>, received: &str) -> InputReport {
         // Time-ordered like the agent's (UUID v7): every report of the run shares its first
         // block, and only the random tail tells them apart.
         "report_id": format!("019ab3c2-5d10-7000-8000-{:012x}", 0x5e3a_91c0_0000u64 + u64::from(d.n) * 0x1_2f47),
-        "agent": {"agent_id": agent_id(d.n), "version": "0.1.0", "labels": {"site": d.site}},
+        "agent": {"agent_id": agent_id(d.n), "version": "0.1.0", "labels": {"site": d.site}, "kind": if d.browser { "browser" } else { "native" }},
         "profile": {"id": "lab-product", "name": "Lab Product", "vendor": "Lab Vendor", "digest": digest},
         "started_at": "2026-11-20T10:00:00Z",
         "finished_at": "2026-11-20T10:01:00Z",
@@ -217,6 +220,7 @@ fn every_kind_of_condition() {
         ram_gib: 2,
         os: ("chromeos", "ChromeOS", "118.0.5993"),
         form_factor: None,
+        browser: false,
     };
     let devices = [
         chromebook(1, "lincoln"),
@@ -554,6 +558,7 @@ fn an_os_no_device_can_run_is_not_compatible() {
         ram_gib: 8,
         os: ("windows", "Windows 11 Pro", "10.0.22631"),
         form_factor: None,
+        browser: false,
     };
     let devices = [windows(1, "lincoln"), windows(2, "lincoln")];
     let reports = devices
@@ -579,6 +584,7 @@ fn memory_no_sampled_model_has_is_not_compatible() {
         ram_gib,
         os: ("chromeos", "ChromeOS", "126.0.6478"),
         form_factor: None,
+        browser: false,
     };
     let devices = [
         small(1, "Acme Chromebook 3", 2),
@@ -640,6 +646,7 @@ fn every_kind_of_fix() {
         ram_gib: 2,
         os: ("chromeos", "ChromeOS", "118.0.5993"),
         form_factor: Some("portable"),
+        browser: false,
     };
     let tower = Dev {
         n: 4,
@@ -648,6 +655,7 @@ fn every_kind_of_fix() {
         ram_gib: 2,
         os: ("linux", "Debian GNU/Linux", "12"),
         form_factor: Some("desktop"),
+        browser: false,
     };
     let devices = [
         chromebook(1, "lincoln"),
@@ -767,6 +775,68 @@ fn the_vendors_server_failing_everywhere_is_not_compatible() {
         "{:#?}",
         r.conditions
     );
+}
+
+/// A product the network lets through but a filter inside the students' browsers blocks: the
+/// condition names the browser layer, its owner and the vendor, and says the network allows it.
+#[test]
+fn a_block_only_in_the_browser_names_the_browser_layer() {
+    let in_browser = |n, site| Dev {
+        browser: true,
+        ..chromebook(n, site)
+    };
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        in_browser(3, "lincoln"),
+        chromebook(4, "roosevelt"),
+        chromebook(5, "roosevelt"),
+        in_browser(6, "roosevelt"),
+    ];
+    let mut extension = passing(200.0, 100.0);
+    extension[2] = http(
+        0,
+        "https://app.vendor.example/",
+        "blocked_by_filter",
+        json!({"blocking_layer": "browser_extension", "method": "navigation", "final_url": "https://blocked.goguardian.com/?ctx=x", "signature": {"id": "goguardian-block-host", "vendor": "GoGuardian", "matched": "redirect to blocked.goguardian.com"}}),
+    );
+    let mut policy = passing(200.0, 100.0);
+    policy[3] = http(
+        1,
+        "https://cdn.vendor.example/",
+        "blocked_by_filter",
+        json!({"blocking_layer": "browser_policy", "method": "navigation", "net_error": "net::ERR_BLOCKED_BY_ADMINISTRATOR"}),
+    );
+    let reports = devices
+        .iter()
+        .map(|d| {
+            let results = match (d.browser, d.site) {
+                (true, "lincoln") => extension.clone(),
+                (true, _) => policy.clone(),
+                _ => passing(200.0, 100.0),
+            };
+            report(d, results, "2026-11-20T10:02:00Z")
+        })
+        .collect();
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 60), ("roosevelt", 60)],
+        true,
+    );
+    let r = run(&s, &devices, reports);
+    assert_eq!(r.verdict, FleetVerdict::CompatibleWithConditions);
+    let text = render::markdown(&r);
+    for needle in [
+        "allow app.vendor.example in GoGuardian's policy for the student OU — blocked in the browser at 1 site(s) (lincoln); the network allows it",
+        "remove cdn.vendor.example from the Chrome URLBlocklist (or add it to URLAllowlist) for the student OU in Google Admin — blocked in the browser at 1 site(s) (roosevelt); the network allows it",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(
+        !text.contains("browser layer is unverified"),
+        "browser agents reported: {text}"
+    );
+    golden("browser-layer", &r);
 }
 
 #[test]

@@ -41,6 +41,31 @@ pub struct EnrollRequest {
     pub labels: BTreeMap<String, String>,
     /// fitcheck-agent version.
     pub version: String,
+    /// What kind of agent enrolls; absent: the native agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AgentKind>,
+}
+
+/// The kinds of agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentKind {
+    /// `fitcheck-agent` on a lab machine: the network and the device as the OS sees them.
+    #[default]
+    Native,
+    /// The browser extension: what a student's browser session sees, its extension filters
+    /// and policies included.
+    Browser,
+}
+
+impl AgentKind {
+    /// The word the API and reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentKind::Native => "native",
+            AgentKind::Browser => "browser",
+        }
+    }
 }
 
 /// The answer to a successful enrollment.
@@ -75,6 +100,10 @@ pub struct Assignment {
     /// The profile file's text (TOML), validated by the controller; the agent validates it
     /// again and runs nothing if it has an error.
     pub profile_toml: String,
+    /// The same profile as JSON (the serde form of the parsed profile), for agents that do not
+    /// read TOML (the browser agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<serde_json::Value>,
     /// `sha256:…` of `profile_toml`.
     pub profile_digest: String,
     /// When the evaluation closes, RFC 3339 UTC; a report made after it is still accepted.
@@ -82,6 +111,28 @@ pub struct Assignment {
     /// A coordinated bandwidth run: every agent of the site measures at the same moment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth: Option<BandwidthAssignment>,
+    /// For browser agents: the block hosts, block-page addresses and filter extensions of the
+    /// signature catalog, to name what a tab landed on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub block_signatures: Vec<BlockSignature>,
+}
+
+/// A filter's block host, block-page addresses or extension ids, as a browser agent matches a
+/// tab's landing against them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockSignature {
+    pub id: String,
+    pub vendor: String,
+    /// Host names, `*.` for any subdomain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    /// Host and path prefix, without the scheme.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    /// Extension ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extension_ids: Vec<String>,
 }
 
 /// When and against what an agent measures throughput.

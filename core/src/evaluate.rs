@@ -523,6 +523,33 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
                     Some(format!("allow {host} in {filter} (it blocks the name)")),
                 )
             }
+            HttpOutcome::BlockedByFilter
+                if r.evidence.blocking_layer == Some(BlockingLayer::BrowserExtension) =>
+            {
+                let by = sig.map_or_else(
+                    || "a filter extension".to_owned(),
+                    |s| format!("{} (extension)", s.vendor),
+                );
+                (
+                    Status::Fail,
+                    format!("blocked in the browser by {by}{detail}"),
+                    Some(format!(
+                        "allow {host} in {}'s policy for the students' organisational unit",
+                        sig.map_or("the browser filter extension", |s| s.vendor.as_str())
+                    )),
+                )
+            }
+            HttpOutcome::BlockedByFilter
+                if r.evidence.blocking_layer == Some(BlockingLayer::BrowserPolicy) =>
+            {
+                (
+                    Status::Fail,
+                    format!("blocked by the browser's policy (URLBlocklist){detail}"),
+                    Some(format!(
+                        "remove {host} from the Chrome URLBlocklist, or add it to URLAllowlist, for the students' organisational unit"
+                    )),
+                )
+            }
             HttpOutcome::BlockedByFilter => {
                 let how = if r.evidence.blocking_layer == Some(BlockingLayer::HttpProxy) {
                     "the proxy's"

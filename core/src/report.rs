@@ -61,6 +61,16 @@ pub struct AgentInfo {
     /// District-chosen labels (`site`, `room`, `group`, …).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The kind of agent (`native`, `browser`); absent: the native agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::api::AgentKind>,
+}
+
+impl AgentInfo {
+    /// The kind of agent that wrote the report.
+    pub fn kind(&self) -> crate::api::AgentKind {
+        self.kind.unwrap_or_default()
+    }
 }
 
 /// Which profile was run.
@@ -105,6 +115,38 @@ pub struct DeviceFacts {
     /// has them fixed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form_factor: Option<FormFactor>,
+    /// The browser's extensions (browser agent only): filters that live in the browser are
+    /// among them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<ExtensionFacts>,
+}
+
+/// The extensions installed in the browser the browser agent runs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionFacts {
+    /// Whether the list could be read.
+    pub detection: Detection,
+    /// Each extension but the agent itself.
+    #[serde(default)]
+    pub installed: Vec<InstalledExtension>,
+}
+
+/// One browser extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstalledExtension {
+    /// Its id (32 letters a–p).
+    pub id: String,
+    /// Its name as the browser shows it.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// The filter vendor the signature catalog names for this id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_vendor: Option<String>,
 }
 
 /// The kind of enclosure a device is built in.
@@ -220,6 +262,7 @@ impl DeviceFacts {
             },
             model: None,
             form_factor: None,
+            extensions: None,
         }
     }
 }
@@ -518,6 +561,11 @@ pub enum BlockingLayer {
     HttpProxy,
     /// A filter answered with a block page or a redirect to its block host.
     HttpFilter,
+    /// A filter extension in the browser sent the tab to its block page or cancelled the load
+    /// (`net::ERR_BLOCKED_BY_CLIENT`).
+    BrowserExtension,
+    /// The browser's own policy (`URLBlocklist`: `net::ERR_BLOCKED_BY_ADMINISTRATOR`).
+    BrowserPolicy,
 }
 
 /// HTTP outcomes.
@@ -585,6 +633,16 @@ pub struct HttpEvidence {
     /// The error, in the transport's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// How the URL was requested: absent for the native agent's request, `navigation` for the
+    /// browser agent's top-level navigation in a window of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The browser's error for a navigation that failed (`net::ERR_BLOCKED_BY_CLIENT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_error: Option<String>,
+    /// How long the browser agent's probe window was open, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_ms: Option<f64>,
 }
 
 /// One redirect.

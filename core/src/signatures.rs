@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// The only catalog format this build reads.
 pub const CATALOG_FORMAT: u32 = 1;
 
+/// The bundled catalog, `signatures/catalog.toml`.
+pub const BUNDLED: &str = include_str!("../../signatures/catalog.toml");
+
 /// What a signature recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -23,6 +26,9 @@ pub enum SignatureKind {
     SinkholeAddress,
     /// The issuer of a TLS-inspection CA.
     InterceptionCa,
+    /// A filter that runs as a browser extension: its Chrome Web Store ids (a tab it sends to
+    /// its own `chrome-extension://<id>/…` page is blocked by it).
+    FilterExtension,
 }
 
 /// One signature entry.
@@ -52,6 +58,13 @@ pub struct Signature {
     /// block_host: host names, `*.` for any subdomain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
+    /// block_host: block-page addresses as host and path prefix without the scheme
+    /// (`*.securly.com/blocked`), for hosts that also serve the filter's other pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    /// filter_extension: the extension's ids (32 letters a–p).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extension_ids: Vec<String>,
     /// sinkhole_address: addresses or CIDR blocks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<String>,
@@ -206,16 +219,18 @@ impl Catalog {
             }
             let has = match s.kind {
                 SignatureKind::BlockPage => !s.headers.is_empty() || !s.body.is_empty(),
-                SignatureKind::BlockHost => !s.hosts.is_empty(),
+                SignatureKind::BlockHost => !s.hosts.is_empty() || !s.urls.is_empty(),
                 SignatureKind::SinkholeAddress => !s.addresses.is_empty(),
                 SignatureKind::InterceptionCa => !s.issuers.is_empty(),
+                SignatureKind::FilterExtension => !s.extension_ids.is_empty(),
             };
             if !has {
                 let need = match s.kind {
                     SignatureKind::BlockPage => "`headers` or `body`",
-                    SignatureKind::BlockHost => "`hosts`",
+                    SignatureKind::BlockHost => "`hosts` or `urls`",
                     SignatureKind::SinkholeAddress => "`addresses`",
                     SignatureKind::InterceptionCa => "`issuers`",
+                    SignatureKind::FilterExtension => "`extension_ids`",
                 };
                 problems.push(format!("{at}: a {:?} signature needs {need}", s.kind));
             }
@@ -228,6 +243,21 @@ impl Catalog {
             {
                 if m.trim().len() < 3 {
                     problems.push(format!("{at}: marker {m:?} is too short to be specific"));
+                }
+            }
+            for id in &s.extension_ids {
+                if id.len() != 32 || !id.chars().all(|c| ('a'..='p').contains(&c)) {
+                    problems.push(format!(
+                        "{at}: {id:?} is not an extension id (32 letters a to p)"
+                    ));
+                }
+            }
+            for u in &s.urls {
+                let (host, _) = u.split_once('/').unwrap_or((u, ""));
+                if u.contains("://") || host.trim_start_matches("*.").len() < 3 {
+                    problems.push(format!(
+                        "{at}: url {u:?} must be a host and path prefix without the scheme (`*.example.com/blocked`)"
+                    ));
                 }
             }
             for a in &s.addresses {
@@ -310,6 +340,48 @@ impl Catalog {
                     matched: format!("redirect to {host} ({p})"),
                 })
         })
+    }
+
+    /// The block page an address (host and path) is, by a `block_host` entry's `urls`.
+    pub fn block_url(&self, host: &str, path: &str) -> Option<SignatureMatch> {
+        let path = path.to_ascii_lowercase();
+        self.of(SignatureKind::BlockHost).find_map(|s| {
+            s.urls
+                .iter()
+                .find(|u| {
+                    let (h, prefix) = u.split_once('/').unwrap_or((u, ""));
+                    host_matches(h, host)
+                        && path
+                            .trim_start_matches('/')
+                            .starts_with(&prefix.to_ascii_lowercase())
+                })
+                .map(|u| SignatureMatch {
+                    id: s.id.clone(),
+                    vendor: s.vendor.clone(),
+                    matched: format!("redirect to {host}/{} ({u})", path.trim_start_matches('/')),
+                })
+        })
+    }
+
+    /// What a browser agent matches a tab's landing against: every block host and block-page
+    /// address, and every filter extension's ids.
+    pub fn for_browsers(&self) -> Vec<crate::api::BlockSignature> {
+        self.signatures
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.kind,
+                    SignatureKind::BlockHost | SignatureKind::FilterExtension
+                )
+            })
+            .map(|s| crate::api::BlockSignature {
+                id: s.id.clone(),
+                vendor: s.vendor.clone(),
+                hosts: s.hosts.clone(),
+                urls: s.urls.clone(),
+                extension_ids: s.extension_ids.clone(),
+            })
+            .collect()
     }
 
     /// The DNS filter an answer belongs to, if any.

@@ -64,6 +64,7 @@ fn device() -> DeviceFacts {
         },
         model: None,
         form_factor: None,
+        extensions: None,
     }
 }
 

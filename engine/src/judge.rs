@@ -7,6 +7,7 @@
 //! of anything. One written by another [`JUDGEMENT_VERSION`] or against another profile digest
 //! is judged again from the stored body.
 
+use fitcheck_core::api::AgentKind;
 use fitcheck_core::evaluate::{FixKind, RequirementKind, RequirementOutcome, Status, evaluate};
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::{
@@ -51,6 +52,9 @@ pub struct Judgement {
     /// The device as a reader tells it apart ([`device_name`]).
     pub device: String,
     pub agent_version: String,
+    /// The kind of agent: what a browser agent sees includes the filters inside the browser.
+    #[serde(default, skip_serializing_if = "is_native")]
+    pub kind: AgentKind,
     /// Each requirement, in profile order: `outcomes[i]` is the judgement of the profile's
     /// `i`-th requirement ([`fitcheck_core::evaluate::requirements`]), which the digest pins.
     pub outcomes: Vec<Judged>,
@@ -172,6 +176,10 @@ mod packed {
     }
 }
 
+fn is_native(kind: &AgentKind) -> bool {
+    *kind == AgentKind::Native
+}
+
 impl Judgement {
     /// The outcome of the profile's `i`-th requirement.
     pub fn outcome(&self, i: usize) -> Option<&Judged> {
@@ -220,6 +228,7 @@ pub fn judge(
         model: model_of(&report.device),
         device: device_name(report),
         agent_version: report.agent.version.clone(),
+        kind: report.agent.kind(),
         outcomes,
         bandwidth,
         notes: report.notes.clone(),
@@ -404,6 +413,19 @@ fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> 
                         _ => cause(ConditionKind::Investigate, "resolver", Some(host), None),
                     }
                 }
+                // A filter inside the student's browser: its own policy, not the network's.
+                (_, Some(BlockingLayer::BrowserExtension)) => cause(
+                    ConditionKind::FilterAllow,
+                    "browser_extension",
+                    Some(host),
+                    vendor,
+                ),
+                (_, Some(BlockingLayer::BrowserPolicy)) => cause(
+                    ConditionKind::FilterAllow,
+                    "browser_policy",
+                    Some(host),
+                    None,
+                ),
                 (HttpOutcome::BlockedByFilter, _)
                 | (_, Some(BlockingLayer::TlsSni))
                 | (_, Some(BlockingLayer::HttpProxy))

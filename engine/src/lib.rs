@@ -175,6 +175,9 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
             }
         }
     }
+    if let Some(n) = browser_layer(&fleet) {
+        notes.insert(0, n);
+    }
     let (plan, profile) = (input.plan, input.profile);
     Recommendation {
         schema: RECOMMENDATION_SCHEMA.to_owned(),
@@ -211,6 +214,22 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         throughput: capacity.sites,
         notes,
     }
+}
+
+/// What no device checked from inside a student's browser: filters that live there (extensions,
+/// Chrome policy) act only on what the browser opens, so only the browser agent sees them.
+fn browser_layer(fleet: &Fleet<'_>) -> Option<String> {
+    let browsers = fleet
+        .devices
+        .iter()
+        .filter(|j| j.kind == fitcheck_core::api::AgentKind::Browser)
+        .count();
+    (browsers == 0 && !fleet.profile.http.is_empty() && !fleet.devices.is_empty()).then(|| {
+        "The browser layer is unverified: no browser agent reported, so filters that run inside \
+         students' browsers (extensions such as GoGuardian or Securly, Chrome's URLBlocklist) were \
+         not checked. Force-install the browser agent on a test organisational unit to check them."
+            .to_owned()
+    })
 }
 
 /// A report cited as evidence for requirement `id`.

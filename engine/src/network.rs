@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use fitcheck_core::api::AgentKind;
 use fitcheck_core::evaluate::{FixKind, RequirementKind, Status};
 use fitcheck_core::requirement::RequirementId;
 
@@ -34,6 +35,9 @@ struct Pending {
     evidence: Vec<Evidence>,
     remedy: Option<String>,
     fix: Option<FixKind>,
+    /// Sites where a native agent got through on the same requirement: a browser-layer block
+    /// there is the browser's, not the network's.
+    network_allows: BTreeSet<String>,
 }
 
 /// Judges every network requirement per site.
@@ -65,6 +69,9 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
             }
             row.sites
                 .insert(site.clone(), cell_of(items.iter().copied()));
+            let network_passes = items
+                .iter()
+                .any(|(j, o)| j.kind == AgentKind::Native && o.status == Status::Pass);
             for (j, o) in items {
                 if !o.status.falls_short() {
                     continue;
@@ -74,6 +81,9 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
                     .entry((cause.kind, cause.detail.clone()))
                     .or_default();
                 add(p, site, &req.id, req.critical, j, o, cause);
+                if network_passes {
+                    p.network_allows.insert(site.clone());
+                }
             }
         }
         matrix.push(row);
@@ -153,6 +163,17 @@ fn list(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(", ")
 }
 
+/// Whether the network lets through what the browser blocks, where a native agent checked.
+fn network_allows(p: &Pending) -> String {
+    if p.network_allows.is_empty() {
+        String::new()
+    } else if p.network_allows == p.sites {
+        "; the network allows it".to_owned()
+    } else {
+        format!("; the network allows it at {}", list(&p.network_allows))
+    }
+}
+
 /// The condition in words: the action and who takes it.
 fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
     let sites = list(&p.sites);
@@ -161,7 +182,25 @@ fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
         .as_ref()
         .map_or(String::new(), |s| format!(" (seen: {s})"));
     let items = list(&p.items);
+    let in_browser = format!(
+        "blocked in the browser at {} site(s) ({sites}){}",
+        p.sites.len(),
+        network_allows(&p)
+    );
     let (action, owner) = match (kind, detail) {
+        (ConditionKind::FilterAllow, "browser_extension") => (
+            format!(
+                "allow {items} in {}'s policy for the student OU — {in_browser}",
+                seen.as_deref().unwrap_or("the browser filter extension")
+            ),
+            "browser filter administrator (extension policy)",
+        ),
+        (ConditionKind::FilterAllow, "browser_policy") => (
+            format!(
+                "remove {items} from the Chrome URLBlocklist (or add it to URLAllowlist) for the student OU in Google Admin — {in_browser}"
+            ),
+            "Google Admin (Chrome policy) administrator",
+        ),
         (ConditionKind::FilterAllow, "dns") => (
             format!("allow {items} in the DNS filter{by} — blocked at {sites}"),
             "DNS filter administrator",

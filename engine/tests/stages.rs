@@ -93,6 +93,7 @@ fn device(n: u32, site: &str, model: &str, change: impl FnOnce(&mut Vec<Judged>)
         model: model.into(),
         device: format!("agent {n:08}"),
         agent_version: "0.1.0".into(),
+        kind: Default::default(),
         outcomes,
         bandwidth: None,
         notes: Vec::new(),

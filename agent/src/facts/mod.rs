@@ -76,6 +76,8 @@ pub fn collect(sources: &FactSources) -> DeviceFacts {
         } else {
             None
         },
+        // Only the browser agent sees the browser's extensions.
+        extensions: None,
     }
 }
 

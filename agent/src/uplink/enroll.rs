@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fitcheck_core::api::EnrollRequest;
+use fitcheck_core::api::{AgentKind, EnrollRequest};
 use uuid::Uuid;
 
 use super::client::{self, Controller, Timeouts, UplinkError};
@@ -167,6 +167,7 @@ pub async fn enroll(opts: &EnrollOptions) -> Result<Enrolled, EnrollError> {
         agent_id,
         labels: opts.labels.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        kind: Some(AgentKind::Native),
     };
     let answer = controller.enroll(&request).await.map_err(|e| match e {
         UplinkError::Rejected {

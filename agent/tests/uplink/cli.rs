@@ -63,6 +63,8 @@ fn assignment(profile: &str, bandwidth: Option<BandwidthAssignment>) -> Assignme
         profile_digest: fitcheck_core::digest(profile.as_bytes()),
         window_end: "2099-01-01T00:00:00Z".to_owned(),
         bandwidth,
+        profile: None,
+        block_signatures: Vec::new(),
     }
 }
 

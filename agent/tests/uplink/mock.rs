@@ -337,6 +337,7 @@ pub fn report(agent_id: Uuid) -> Report {
             agent_id,
             version: "test".to_owned(),
             labels: BTreeMap::new(),
+            kind: None,
         },
         profile: ProfileRef {
             id: "t".to_owned(),
