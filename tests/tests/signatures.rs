@@ -121,3 +121,86 @@ fn known_block_answers_are_named() {
     let goguardian = c.block_host("blocked.goguardian.com").unwrap();
     assert_eq!(goguardian.vendor, "GoGuardian");
 }
+
+/// What a browser agent gets: every block host and filter extension, each with its vendor; the
+/// extensions the districts' filters run as are among them.
+#[test]
+fn browser_agents_get_block_hosts_and_filter_extensions() {
+    let (c, _) = catalog();
+    let browser = c.for_browsers();
+    let by_id = |ext: &str| {
+        browser
+            .iter()
+            .find(|s| s.extension_ids.iter().any(|i| i == ext))
+            .map(|s| s.vendor.as_str())
+    };
+    assert_eq!(
+        by_id("haldlgldplgnggkjaafhelgiaglafanh"),
+        Some("GoGuardian")
+    );
+    assert_eq!(by_id("joflmkccibkooplaeoinecjbmdebglab"), Some("Securly"));
+    assert_eq!(by_id("ddfbkhpmcdbciejenfcolaaiebnjcbfc"), Some("Linewize"));
+    assert!(
+        browser
+            .iter()
+            .any(|s| s.hosts.iter().any(|h| h == "blocked.goguardian.com")),
+        "the block hosts go too"
+    );
+    // Block pages and inspection CAs are the native agent's business.
+    assert!(browser.iter().all(|s| !s.id.contains("squid")));
+}
+
+/// A block-page address matches its host and path prefix only: the filter's other pages on the
+/// same host are not blocks. Ids and addresses that cannot be right are refused with where.
+#[test]
+fn block_page_addresses_and_extension_ids_are_checked() {
+    let mut c = Catalog::default();
+    c.add_file(
+        "district.toml",
+        r#"format = 1
+version = "1"
+[[signature]]
+id = "district-block"
+vendor = "District Filter"
+kind = "block_host"
+source = "https://district.example/filter"
+urls = ["*.filter.example/blocked"]
+"#,
+    )
+    .unwrap();
+    let hit = c
+        .block_url("east.filter.example", "/blocked?url=x")
+        .unwrap();
+    assert_eq!(hit.vendor, "District Filter");
+    assert!(c.block_url("east.filter.example", "/login").is_none());
+    assert!(c.block_url("filter.example.net", "/blocked").is_none());
+    let err = c
+        .add_file(
+            "bad.toml",
+            r#"format = 1
+version = "1"
+[[signature]]
+id = "bad-extension"
+vendor = "X"
+kind = "filter_extension"
+source = "https://x.example/"
+extension_ids = ["not-an-id"]
+[[signature]]
+id = "bad-url"
+vendor = "X"
+kind = "block_host"
+source = "https://x.example/"
+urls = ["https://x.example/blocked"]
+"#,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("signature[0] (bad-extension)") && err.contains("not an extension id"),
+        "{err}"
+    );
+    assert!(
+        err.contains("signature[1] (bad-url)") && err.contains("without the scheme"),
+        "{err}"
+    );
+}
