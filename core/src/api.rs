@@ -133,6 +133,10 @@ pub struct BlockSignature {
     /// Extension ids.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extension_ids: Vec<String>,
+    /// Addresses or CIDR blocks a DNS filter answers for blocked names: a tab whose page came
+    /// from one was sent to the DNS filter's block server.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
 }
 
 /// When and against what an agent measures throughput.

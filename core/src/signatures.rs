@@ -364,14 +364,16 @@ impl Catalog {
     }
 
     /// What a browser agent matches a tab's landing against: every block host and block-page
-    /// address, and every filter extension's ids.
+    /// address, every DNS filter's sinkhole addresses and every filter extension's ids.
     pub fn for_browsers(&self) -> Vec<crate::api::BlockSignature> {
         self.signatures
             .iter()
             .filter(|s| {
                 matches!(
                     s.kind,
-                    SignatureKind::BlockHost | SignatureKind::FilterExtension
+                    SignatureKind::BlockHost
+                        | SignatureKind::FilterExtension
+                        | SignatureKind::SinkholeAddress
                 )
             })
             .map(|s| crate::api::BlockSignature {
@@ -380,6 +382,7 @@ impl Catalog {
                 hosts: s.hosts.clone(),
                 urls: s.urls.clone(),
                 extension_ids: s.extension_ids.clone(),
+                addresses: s.addresses.clone(),
             })
             .collect()
     }

@@ -30,6 +30,8 @@ pub struct ControllerProcess {
     /// Its certificate (PEM).
     pub cert_pem: Vec<u8>,
     place: Place,
+    /// More `serve` arguments (`--signatures FILE`, `--browser-agent DIR`).
+    serve_args: Vec<String>,
 }
 
 /// Where the controller serves: on loopback (the default), or inside a network namespace.
@@ -65,6 +67,16 @@ impl ControllerProcess {
         database: Option<&str>,
         place: Place,
     ) -> Result<ControllerProcess> {
+        Self::start_with(data_dir, database, place, &[])
+    }
+
+    /// [`start_at`](Self::start_at), with more `serve` arguments (kept for restarts).
+    pub fn start_with(
+        data_dir: &Path,
+        database: Option<&str>,
+        place: Place,
+        serve_args: &[&str],
+    ) -> Result<ControllerProcess> {
         let mut c = ControllerProcess {
             child: None,
             // Chosen by the controller on its first start (it binds port 0 and prints the port):
@@ -76,6 +88,7 @@ impl ControllerProcess {
             fingerprint: String::new(),
             cert_pem: Vec::new(),
             place,
+            serve_args: serve_args.iter().map(|a| (*a).to_owned()).collect(),
         };
         c.launch()?;
         Ok(c)
@@ -104,6 +117,7 @@ impl ControllerProcess {
         let mut serve = self.command(&["serve", "--listen", &listen, "--poll-interval", "5"])?;
         // The certificate names the address this process reaches it at.
         serve.args(["--tls-name", &self.place.reach]);
+        serve.args(&self.serve_args);
         if let Some(ns) = &self.place.netns {
             let mut wrapped = Command::new("ip");
             wrapped

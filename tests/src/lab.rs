@@ -892,6 +892,27 @@ impl Lab {
         }
     }
 
+    /// A crash of one process the lab started (`pid`, as `spawn` returned it): SIGKILL to it and
+    /// to every process it started (a browser's renderers), each checked by its start time so
+    /// that no reused PID is signalled. The process is no longer the lab's.
+    pub fn kill(&mut self, pid: u32) -> Result<()> {
+        let at = self
+            .procs
+            .iter()
+            .position(|p| p.child.id() == pid)
+            .with_context(|| format!("the lab started no process {pid}"))?;
+        let mut p = self.procs.remove(at);
+        let helpers = descendants(&process_table(), pid);
+        let _ = p.child.kill();
+        let _ = p.child.wait();
+        for (helper, started) in helpers {
+            if start_time(helper) == Some(started) {
+                quietly(&["kill", "-KILL", &helper.to_string()]);
+            }
+        }
+        Ok(())
+    }
+
     /// Ends every process the lab started: SIGTERM, then SIGKILL after a grace period. Only
     /// these PIDs are signalled; as none has been reaped yet, none can have been reused.
     ///
