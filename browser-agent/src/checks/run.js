@@ -1,0 +1,91 @@
+/**
+ * One assignment's checks, in the browser: the device facts, then round trips and throughput
+ * (first, so a coordinated run waits only for its own start), then each URL as a navigation,
+ * then the STUN ports. One at a time, so no check shares the link with another. Returns what the
+ * report needs: `{device, results, notes}`, results in profile order (dns, http, ports, network).
+ */
+
+import { classify } from "../classify.js";
+import { collectFacts } from "../facts.js";
+import { plan } from "../plan.js";
+import { dnsResults, httpResult } from "../results.js";
+import { navigate } from "./navigate.js";
+import { probeStun, webglInfo } from "./stun.js";
+import { measureBandwidth, measureLatency } from "./throughput.js";
+
+/**
+ * @param {object} assignment as the controller sent it
+ * @param {{controllerUrl: string, credential: string}} access how to reach the controller
+ * @param {object} env `{chrome, navigator, fetch, now, sleep, randomBytes, randomId}`
+ */
+export async function runChecks(assignment, access, env) {
+  const planned = plan(assignment);
+  const signatures = assignment.block_signatures ?? [];
+  const facts = await collectFacts({
+    chrome: env.chrome,
+    navigator: env.navigator,
+    webgl: () => webglInfo(env.chrome),
+    signatures,
+  });
+  const network = await networkResults(planned, access, env);
+  const extensions = facts.device.extensions?.installed ?? [];
+  const navigations = [];
+  for (const spec of planned.http) navigations.push(await navigation(spec, signatures, extensions, env));
+  const udp = await probeStun(env.chrome, planned.stun);
+  const dns = dnsResults(planned.dns, addressesSeen(navigations), signatures);
+  return {
+    device: facts.device,
+    results: [...dns, ...navigations.map((n) => n.result), ...udp, ...network],
+    notes: [...facts.notes, ...coverageNotes(assignment, planned, dns)],
+  };
+}
+
+async function networkResults(planned, access, env) {
+  if (!planned.network) return [];
+  const out = [await measureLatency(env, access)];
+  if (planned.bandwidth) out.push(await measureBandwidth(env, access, planned.bandwidth));
+  return out;
+}
+
+async function navigation(spec, signatures, extensions, env) {
+  const seen = await navigate(env.chrome, spec.url, { now: env.now });
+  const nav = {
+    ...seen,
+    url: spec.url,
+    expectStatus: spec.expectStatus,
+    followRedirects: spec.followRedirects,
+    signatures,
+    extensions,
+    selfId: env.chrome.runtime.id,
+  };
+  const verdict = classify(nav);
+  return {
+    addresses: seen.addresses,
+    result: httpResult({ requirement: spec.requirement, url: spec.url, nav, verdict, windowMs: seen.windowMs, totalMs: seen.totalMs }),
+  };
+}
+
+/** Every host's addresses over all navigations. */
+function addressesSeen(navigations) {
+  const all = new Map();
+  for (const { addresses } of navigations) {
+    for (const [host, ips] of addresses) all.set(host, new Set([...(all.get(host) ?? []), ...ips]));
+  }
+  return all;
+}
+
+/** What the report must say the browser could not check for this profile. */
+function coverageNotes(assignment, planned, dns) {
+  const notes = [];
+  const reached = new Set(dns.map((d) => d.requirement));
+  const unreached = planned.dns.filter((d) => !reached.has(d.requirement)).map((d) => d.name);
+  if (unreached.length > 0) {
+    notes.push(`A browser cannot look names up itself: DNS names no navigation reached (${unreached.join(", ")}) are unknown.`);
+  }
+  const needs = assignment.profile?.network ?? {};
+  const wantsThroughput = needs.download_mbps_per_user != null || needs.upload_mbps_per_user != null;
+  if (wantsThroughput && !planned.bandwidth) {
+    notes.push("Throughput was not measured: the browser agent measures only against the controller's bandwidth endpoint, and this evaluation assigns no run against it.");
+  }
+  return notes;
+}
