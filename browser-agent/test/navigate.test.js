@@ -33,6 +33,39 @@ describe("NavigationRecorder", () => {
     assert.deepEqual([...o.addresses.get("app.vendor.example")], ["203.0.113.7"]);
   });
 
+  it("an error of a request whose start was not seen is still the navigation's error", () => {
+    const r = replay([
+      ["navigationStarted", { url: URL_ }],
+      ["requestFailed", { requestId: "9", url: URL_, error: "net::ERR_TUNNEL_CONNECTION_FAILED" }],
+      ["committed", { url: URL_ }],
+    ]);
+    assert.equal(r.settled(), true);
+    const o = r.observation({ timeLimitHit: false });
+    assert.equal(o.error, "net::ERR_TUNNEL_CONNECTION_FAILED");
+    // A later request of another id is not mixed in.
+    r.requestFailed({ requestId: "10", url: URL_, error: "net::ERR_ABORTED" });
+    assert.equal(r.observation({ timeLimitHit: false }).error, "net::ERR_TUNNEL_CONNECTION_FAILED");
+  });
+
+  it("the browser reloading a network error page keeps the error until the reload ends", () => {
+    const r = replay([
+      ["navigationStarted", { url: URL_ }],
+      ["requestStarted", { requestId: "1", url: URL_ }],
+      ["requestFailed", { requestId: "1", url: URL_, error: "net::ERR_TUNNEL_CONNECTION_FAILED" }],
+      ["navigationFailed", { url: URL_, error: "net::ERR_TUNNEL_CONNECTION_FAILED" }],
+      ["committed", { url: URL_ }],
+      // Chrome's automatic reload of the error page.
+      ["navigationStarted", { url: URL_ }],
+      ["requestStarted", { requestId: "2", url: URL_ }],
+    ]);
+    assert.equal(r.observation({ timeLimitHit: false }).error, "net::ERR_TUNNEL_CONNECTION_FAILED");
+    r.responded({ requestId: "2", url: URL_, statusCode: 200, ip: "203.0.113.7" });
+    r.navigationStarted({ url: "https://elsewhere.example/" });
+    const o = r.observation({ timeLimitHit: false });
+    assert.equal(o.status, 200);
+    assert.equal(o.error, undefined, "an answer replaces the earlier error");
+  });
+
   it("server redirects are listed with each hop's address", () => {
     const r = replay([
       ["navigationStarted", { url: URL_ }],

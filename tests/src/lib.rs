@@ -6,8 +6,12 @@
 //! - [`controller`]: the controller as a process, a client of its API, and agents enrolled
 //!   with it.
 //! - [`bench`]: what the benchmark programs share (a process's memory, a shaped access link).
+//! - [`browser`]: the browser lab (headless Chromium with the agent force-installed, the
+//!   district's filters and the controller in namespaces), for the browser agent's test and
+//!   benchmark.
 
 pub mod bench;
+pub mod browser;
 pub mod controller;
 pub mod expect;
 pub mod lab;

@@ -25,35 +25,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::controller::{Client, ControllerProcess, Place};
+use fitcheck_tests::browser::{
+    self, BrowserLab, DROPPED_STUN_PORT, FILTER_ID, NET_IP, SQUID_PORT, browser_report, evaluation,
+    reports, result, upload, wait_until,
+};
 use fitcheck_tests::expect::Failures;
-use fitcheck_tests::lab::{self, Lab, OrPanic, Tool};
+use fitcheck_tests::lab::{self, OrPanic};
 use serde_json::{Value, json};
-
-const DEV_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
-/// The resolver, the proxy and the controller as devices reach it.
-const NET_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
-const APP_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 10);
-const FILTER_BLOCK_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 20);
-const STUN_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 30);
-/// The DNS filter's block server.
-const SINKHOLE_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 66);
-/// The district NAT's address, as the STUN server sees the device.
-const NAT_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 99);
-const MGMT_HOST_IP: &str = "10.77.9.1";
-const MGMT_NET_IP: &str = "10.77.9.2";
-const STUN_PORT: u16 = 3478;
-const DROPPED_STUN_PORT: u16 = 3479;
-const SQUID_PORT: u16 = 3128;
-const SITE: &str = "lincoln";
-/// The filter extension written for the test (`tests/data/browser-filter`; its id follows from
-/// the key in its manifest).
-const FILTER_ID: &str = "igcdneocfhinlcbcdmhhnpmpldmjeiph";
 
 /// The product: one URL of each kind of block, and the allowed one.
 const PROFILE: &str = r#"format = 1
@@ -116,357 +98,6 @@ sources = ["https://vendor.example/requirements"]
 url = "http://app.lab.test/quick"
 "#;
 
-/// The district's own signature file: the test filter's block host and extension id, and the
-/// DNS filter's block server.
-const DISTRICT_SIGNATURES: &str = r#"format = 1
-version = "lab"
-
-[[signature]]
-id = "lab-filter-block-host"
-vendor = "Lab Filter"
-kind = "block_host"
-source = "https://district.example/filter"
-hosts = ["blocked.filter.test"]
-
-[[signature]]
-id = "lab-filter-extension"
-vendor = "Lab Filter"
-kind = "filter_extension"
-source = "https://district.example/filter"
-extension_ids = ["@FILTER_ID@"]
-
-[[signature]]
-id = "lab-dns-filter"
-vendor = "Lab DNS Filter"
-kind = "sinkhole_address"
-source = "https://district.example/dns-filter"
-addresses = ["@SINKHOLE_IP@"]
-"#;
-
-const TOOLS: [Tool; 4] = [
-    Tool {
-        path: "/usr/bin/chromium",
-        package: "chromium",
-    },
-    Tool {
-        path: "/usr/sbin/squid",
-        package: "squid-openssl",
-    },
-    Tool {
-        path: "/usr/bin/openssl",
-        package: "openssl",
-    },
-    Tool {
-        path: "/usr/bin/node",
-        package: "nodejs",
-    },
-];
-
-fn vars(dir: &Path) -> Vec<(&'static str, String)> {
-    vec![
-        ("DIR", dir.display().to_string()),
-        ("SQUID_DIR", dir.join("squid").display().to_string()),
-        ("DEV_IP", DEV_IP.to_string()),
-        ("NET_IP", NET_IP.to_string()),
-        ("APP_IP", APP_IP.to_string()),
-        ("FILTER_BLOCK_IP", FILTER_BLOCK_IP.to_string()),
-        ("STUN_IP", STUN_IP.to_string()),
-        ("SINKHOLE_IP", SINKHOLE_IP.to_string()),
-        ("NAT_IP", NAT_IP.to_string()),
-        ("STUN_PORT", STUN_PORT.to_string()),
-        ("DROPPED_STUN_PORT", DROPPED_STUN_PORT.to_string()),
-        ("SQUID_PORT", SQUID_PORT.to_string()),
-        ("FILTER_ID", FILTER_ID.to_owned()),
-    ]
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The namespaces, their links and addresses, the firewall and every server but the controller.
-fn build_lab(d: &Path) -> Lab {
-    let mut lab = Lab::with_namespaces(&["dev", "net"]).or_panic();
-    let (dev, net) = (lab.dev.clone(), lab.net.clone());
-    let tag = format!("{}", std::process::id() % 100_000);
-    let (dev_if, net_if) = (format!("fb{tag}d"), format!("fb{tag}n"));
-    lab.veth((&dev, &dev_if), (&net, &net_if)).or_panic();
-    lab.addr(&dev, &dev_if, &format!("{DEV_IP}/24")).or_panic();
-    for ip in [NET_IP, APP_IP, FILTER_BLOCK_IP, STUN_IP, SINKHOLE_IP] {
-        lab.addr(&net, &net_if, &format!("{ip}/24")).or_panic();
-    }
-    // The management link: this process reaches the controller in "net" over it. Both ends
-    // are created where they live; deleting "net" removes the pair.
-    let (mgmt_host, mgmt_net) = (format!("fb{tag}m"), format!("fb{tag}g"));
-    lab::must(&[
-        "ip", "link", "add", &mgmt_host, "type", "veth", "peer", "name", &mgmt_net, "netns", &net,
-    ])
-    .or_panic();
-    lab::must(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("{MGMT_HOST_IP}/30"),
-        "dev",
-        &mgmt_host,
-    ])
-    .or_panic();
-    lab::must(&["ip", "link", "set", &mgmt_host, "up"]).or_panic();
-    lab.addr(&net, &mgmt_net, &format!("{MGMT_NET_IP}/30"))
-        .or_panic();
-    lab.exec(&net, &["ip", "link", "set", &mgmt_net, "up"])
-        .or_panic();
-    lab.set_resolver(&dev, NET_IP).or_panic();
-
-    let config =
-        |name: &str, template: &str| lab::write_config(d, name, template, &vars(d)).or_panic();
-    let nft = config("net.nft", include_str!("../lab/browser-net.nft.in"));
-    lab.load_nft(&net, &nft).or_panic();
-    let dnsmasq = config(
-        "dnsmasq.conf",
-        include_str!("../lab/browser-dnsmasq.conf.in"),
-    );
-    lab.spawn_dnsmasq("dnsmasq", &net, &dnsmasq, &d.join("dnsmasq.out"))
-        .or_panic();
-    let nginx = config("nginx.conf", include_str!("../lab/browser-nginx.conf.in"));
-    lab.spawn_nginx(
-        "nginx",
-        &net,
-        d,
-        &nginx,
-        &d.join("nginx-startup.log"),
-        &d.join("nginx.out"),
-    )
-    .or_panic();
-    lab.spawn_stun(&net, &[STUN_IP], STUN_PORT, d).or_panic();
-    let squid_dir = d.join("squid");
-    std::fs::create_dir_all(&squid_dir).unwrap();
-    let squid = config(
-        "squid/squid.conf",
-        include_str!("../lab/browser-squid.conf.in"),
-    );
-    lab::must(&[
-        "chown",
-        "-R",
-        "proxy:proxy",
-        &squid_dir.display().to_string(),
-    ])
-    .or_panic();
-    lab.spawn_as(
-        "squid",
-        &net,
-        Some("proxy"),
-        &["/usr/sbin/squid", "-N", "-f", &squid.display().to_string()],
-        &d.join("squid.out"),
-    )
-    .or_panic();
-    let want = [
-        ("udp", format!("{NET_IP}:53")),
-        ("tcp", format!("{APP_IP}:80")),
-        ("tcp", format!("{FILTER_BLOCK_IP}:80")),
-        ("tcp", format!("{SINKHOLE_IP}:80")),
-        ("udp", format!("{STUN_IP}:{STUN_PORT}")),
-        ("tcp", format!("{NET_IP}:{SQUID_PORT}")),
-    ];
-    lab.wait_listening(&net, &want, Duration::from_secs(120))
-        .or_panic();
-    lab
-}
-
-/// base64 of the SHA-256 of the certificate's public key: what Chromium's
-/// `--ignore-certificate-errors-spki-list` takes. Devices trust the controller's certificate as
-/// a district's own CA would make them; the lab pins its key instead.
-fn spki_hash(cert: &Path) -> String {
-    let script = format!(
-        "openssl x509 -in '{}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
-        cert.display()
-    );
-    let f = lab::run_bounded(
-        Command::new("sh").args(["-c", &script]),
-        Duration::from_secs(20),
-    )
-    .or_panic();
-    assert!(f.status.success(), "spki hash: {}", f.stderr);
-    f.stdout.trim().to_owned()
-}
-
-/// Chromium's policy, as `ip netns exec` mounts `/etc/netns/<dev>/chromium` over
-/// `/etc/chromium` for the browser in "dev" only.
-fn write_policy(dev: &str, policy: &Value) {
-    let dir = Path::new("/etc/netns")
-        .join(dev)
-        .join("chromium/policies/managed");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("fitcheck-lab.json"),
-        serde_json::to_string_pretty(policy).unwrap(),
-    )
-    .unwrap();
-}
-
-/// Starts headless Chromium in "dev" with `profile` as its user data directory and the test's
-/// filter extension; the agent comes from the policy. Returns the browser's PID.
-fn start_browser(lab: &mut Lab, d: &Path, profile: &Path, spki: &str, log: &str) -> u32 {
-    let filter = repo().join("tests/data/browser-filter");
-    let home = d.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let args = [
-        "/usr/bin/env".to_owned(),
-        format!("HOME={}", home.display()),
-        "/usr/bin/chromium".to_owned(),
-        "--headless=new".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--no-first-run".to_owned(),
-        "--use-angle=swiftshader".to_owned(),
-        "--enable-unsafe-swiftshader".to_owned(),
-        format!("--user-data-dir={}", profile.display()),
-        format!("--ignore-certificate-errors-spki-list={spki}"),
-        // Debian's Chromium still loads unpacked extensions from the command line once this
-        // feature is off; the agent itself is force-installed by policy.
-        "--disable-features=DisableLoadExtensionCommandLineSwitch".to_owned(),
-        format!("--load-extension={}", filter.display()),
-        "about:blank".to_owned(),
-    ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let dev = lab.dev.clone();
-    lab.spawn("chromium", &dev, &args, &d.join(log)).or_panic()
-}
-
-/// Polls `probe` every half second until it gives a value or `limit` passes.
-async fn wait_until<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "{what}: not within {} s",
-            limit.as_secs()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-/// The reports stored for `evaluation`.
-async fn reports(client: &Client, evaluation: &str) -> Vec<Value> {
-    let (s, v) = client
-        .get(&format!("/api/v1/evaluations/{evaluation}/reports"))
-        .await
-        .unwrap();
-    assert_eq!(s, 200, "{v}");
-    v.as_array().cloned().unwrap_or_default()
-}
-
-async fn report_body(client: &Client, info: &Value) -> Value {
-    let (s, body) = client
-        .get(&format!(
-            "/api/v1/reports/{}",
-            info["report_id"].as_str().unwrap()
-        ))
-        .await
-        .unwrap();
-    assert_eq!(s, 200, "{body}");
-    body
-}
-
-/// The browser agent's stored report for `evaluation`, once there is one.
-async fn browser_report(client: &Client, evaluation: &str, limit: Duration) -> Value {
-    wait_until("the browser agent's report", limit, || async {
-        for info in reports(client, evaluation).await {
-            let body = report_body(client, &info).await;
-            if body["agent"]["kind"] == "browser" {
-                return Some(body);
-            }
-        }
-        None
-    })
-    .await
-}
-
-fn result<'a>(report: &'a Value, requirement: &str) -> Option<&'a Value> {
-    report["results"]
-        .as_array()?
-        .iter()
-        .find(|r| r["requirement"] == requirement)
-}
-
-async fn upload(client: &Client, name: &str, profile: &str) -> String {
-    let (s, p) = client
-        .post(
-            &format!("/api/v1/profiles?name={name}"),
-            profile.to_owned(),
-            "application/toml",
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, 201, "{p}");
-    p["id"].as_str().unwrap().to_owned()
-}
-
-async fn evaluation(client: &Client, title: &str, profile: &str, bandwidth: Value) -> String {
-    let mut spec = json!({
-        "title": title,
-        "profile": profile,
-        "sites": [SITE],
-        "concurrent_users": {SITE: 20},
-        "window_end": "2099-01-01T00:00:00Z",
-        "min_devices_per_site": 1,
-    });
-    if !bandwidth.is_null() {
-        spec["bandwidth"] = bandwidth;
-    }
-    let (s, e) = client
-        .post("/api/v1/evaluations", spec.to_string(), "application/json")
-        .await
-        .unwrap();
-    assert_eq!(s, 201, "{e}");
-    e["id"].as_str().unwrap().to_owned()
-}
-
-/// Runs the native agent once in "dev" (enrolled at the same site), for the network's view.
-fn native_agent(controller: &ControllerProcess, secret: &str, d: &Path, dev: &str) {
-    let agent = lab::agent_binary().or_panic();
-    let state = d.join("native-agent");
-    let base = format!("https://{NET_IP}:{}", controller.port);
-    let signatures = d.join("district-signatures.toml");
-    let run = |args: &[&str], limit: u64| {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", dev]).arg(&agent).args(args);
-        cmd.arg("--state-dir").arg(&state);
-        let f =
-            lab::run_bounded(lab::without_proxies(&mut cmd), Duration::from_secs(limit)).or_panic();
-        assert!(f.status.success(), "{args:?}: {}{}", f.stdout, f.stderr);
-    };
-    run(
-        &[
-            "enroll",
-            "--controller",
-            &base,
-            "--secret",
-            secret,
-            "--fingerprint",
-            &controller.fingerprint,
-            "--label",
-            &format!("site={SITE}"),
-        ],
-        60,
-    );
-    run(
-        &[
-            "daemon",
-            "--once",
-            "--signatures",
-            &signatures.display().to_string(),
-        ],
-        150,
-    );
-}
-
 /// Whether the agent's extension storage in `profile` holds a report waiting in its spool
 /// (LevelDB writes each new value to its log as it is, so the report's text is there).
 fn spooled(profile: &Path, agent_id: &str, evaluation: &str) -> bool {
@@ -484,155 +115,60 @@ fn spooled(profile: &Path, agent_id: &str, evaluation: &str) -> bool {
     })
 }
 
-/// Screenshots of what each URL shows in this browser, policies and filter extension in force
-/// (the agent is not loaded: it would enroll again). Test artifacts, not asserted.
-fn screenshots(lab: &Lab, d: &Path, spki: &str, out: &Path) {
-    std::fs::create_dir_all(out).unwrap();
-    let filter = repo().join("tests/data/browser-filter");
-    for (i, url) in [
-        "http://app.lab.test/",
-        "http://ext-blocked.lab.test/",
-        "http://policy-blocked.lab.test/",
-        "https://proxied.lab.test/",
-        "http://dnsblocked.lab.test/",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let png = out.join(format!("http-{i}.png"));
-        let profile = d.join(format!("screenshot-profile-{i}"));
-        let f = lab::run_bounded(
-            Command::new("ip").args(["netns", "exec", &lab.dev]).args([
-                "/usr/bin/env",
-                &format!("HOME={}", d.join("home").display()),
-                "/usr/bin/chromium",
-                "--headless=new",
-                "--no-sandbox",
-                "--no-first-run",
-                &format!("--user-data-dir={}", profile.display()),
-                &format!("--ignore-certificate-errors-spki-list={spki}"),
-                "--disable-features=DisableLoadExtensionCommandLineSwitch",
-                &format!("--load-extension={}", filter.display()),
-                "--virtual-time-budget=3000",
-                "--window-size=1024,640",
-                &format!("--screenshot={}", png.display()),
-                url,
-            ]),
-            Duration::from_secs(60),
-        );
-        if !f.as_ref().is_ok_and(|f| f.status.success()) {
-            eprintln!("browser-agent lab: no screenshot of {url}");
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     fitcheck_skip_lab,
     ignore = "FITCHECK_SKIP_LAB=1 at build time: the namespace lab is skipped"
 )]
 async fn the_browser_agent_sees_what_a_students_browser_sees() {
-    lab::preflight(&lab::BASE_TOOLS);
-    lab::preflight(&TOOLS);
     let t0 = Instant::now();
-    let dir = tempfile::Builder::new()
-        .prefix("fitbrowser-")
-        .tempdir()
-        .unwrap();
-    let d = dir.path();
-    let mut lab = build_lab(d);
-    let dev = lab.dev.clone();
-    let net = lab.net.clone();
+    let mut b = BrowserLab::start(None).or_panic();
     eprintln!(
-        "browser-agent lab: servers up ({:.1} s)",
+        "browser-agent lab: servers and controller up ({:.1} s)",
         t0.elapsed().as_secs_f64()
     );
-
-    // The controller, serving the packed agent and reading the district's signatures.
-    let signatures =
-        lab::write_config(d, "district-signatures.toml", DISTRICT_SIGNATURES, &vars(d)).or_panic();
-    let dist = d.join("browser-agent-dist");
-    std::fs::create_dir_all(&dist).unwrap();
-    let controller_dir = d.join("controller");
-    let mut controller = ControllerProcess::start_with(
-        &controller_dir,
-        None,
-        Place {
-            netns: Some(net.clone()),
-            listen: "0.0.0.0".to_owned(),
-            reach: MGMT_NET_IP.to_owned(),
-        },
-        &[
-            "--signatures",
-            &signatures.display().to_string(),
-            "--browser-agent",
-            &dist.display().to_string(),
-        ],
-    )
-    .or_panic();
-    let base = format!("https://{NET_IP}:{}", controller.port);
-    let build = lab::run_bounded(
-        Command::new(repo().join("scripts/build-browser-agent"))
-            .arg("--key")
-            .arg(repo().join("tests/data/browser-agent-dev.pem"))
-            .args(["--controller", &base, "--out"])
-            .arg(&dist),
-        Duration::from_secs(120),
-    )
-    .or_panic();
-    assert!(
-        build.status.success(),
-        "build-browser-agent: {}{}",
-        build.stdout,
-        build.stderr
-    );
-    let agent_id = build
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("extension id: "))
-        .and_then(|l| l.split_whitespace().next())
-        .expect("the build names the extension id")
-        .to_owned();
-
-    let mut client = controller.client().unwrap();
+    let d = b.d().to_path_buf();
+    let d = d.as_path();
+    let net = b.lab.net.clone();
+    let agent_id = b.agent_id.clone();
+    let mut client = b.controller.client().unwrap();
     client
-        .login("admin", &controller.admin_password)
+        .login("admin", &b.controller.admin_password)
         .await
         .unwrap();
-    let profile_id = upload(&client, "lab-browser.toml", PROFILE).await;
+    let profile_id = upload(&client, "lab-browser.toml", PROFILE)
+        .await
+        .or_panic();
     let main = evaluation(
         &client,
         "Lab Browser Product in the students' browsers",
         &profile_id,
         json!({"max_seconds": 3}),
     )
-    .await;
-    let secret = controller.secret().unwrap();
+    .await
+    .or_panic();
 
-    let spki = spki_hash(&controller_dir.join("tls/cert.pem"));
-    let policy = json!({
-        "ExtensionInstallForcelist": [format!("{agent_id};{base}/browser-agent/update.xml")],
+    let policy = b.policy(&json!({
         "URLBlocklist": ["policy-blocked.lab.test"],
         "ProxySettings": {
             "ProxyMode": "fixed_servers",
             "ProxyServer": format!("{NET_IP}:{SQUID_PORT}"),
             "ProxyBypassList": format!("app.lab.test,ext-blocked.lab.test,policy-blocked.lab.test,dnsblocked.lab.test,blocked.filter.test,stun.lab.test,{NET_IP}"),
         },
-        "3rdparty": {"extensions": {agent_id.clone(): {
-            "controller_url": base,
-            "enrollment_secret": secret,
-            "labels": {"site": SITE},
-        }}},
-    });
-    write_policy(&dev, &policy);
-
+    }));
+    b.write_policy(&policy).or_panic();
     let profile = d.join("chromium-profile");
-    let chromium = start_browser(&mut lab, d, &profile, &spki, "chromium.log");
+    let filter = [browser::filter_extension()];
+    let chromium = b
+        .start_browser(&profile, "chromium.log", &filter)
+        .or_panic();
     // The native agent at the same site, meanwhile: what the network lets through.
-    native_agent(&controller, &secret, d, &dev);
+    b.native_agent().or_panic();
 
     let started = Instant::now();
-    let report = browser_report(&client, &main, Duration::from_secs(180)).await;
+    let report = browser_report(&client, &main, Duration::from_secs(180))
+        .await
+        .or_panic();
     eprintln!(
         "browser-agent lab: the agent force-installed, enrolled, ran and delivered in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -809,16 +345,12 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
     );
 
     // The network's view at the same site, and the recommendation.
-    let natives: Vec<Value> = {
-        let mut v = Vec::new();
-        for info in reports(&client, &main).await {
-            let body = report_body(&client, &info).await;
-            if body["agent"]["kind"] != "browser" {
-                v.push(body);
-            }
-        }
-        v
-    };
+    let natives: Vec<Value> = reports(&client, &main)
+        .await
+        .or_panic()
+        .into_iter()
+        .filter(|r| r["agent"]["kind"] != "browser")
+        .collect();
     f.that(
         "native report",
         natives.len() == 1,
@@ -867,8 +399,12 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
 
     // The browser killed while its report waits to be delivered: the controller is down when
     // the next evaluation's report is ready, the browser crashes, both come back.
-    let quick_profile = upload(&client, "lab-browser-quick.toml", QUICK_PROFILE).await;
-    let quick = evaluation(&client, "Lab Browser Quick", &quick_profile, Value::Null).await;
+    let quick_profile = upload(&client, "lab-browser-quick.toml", QUICK_PROFILE)
+        .await
+        .or_panic();
+    let quick = evaluation(&client, "Lab Browser Quick", &quick_profile, Value::Null)
+        .await
+        .or_panic();
     let access = d.join("access.log");
     let quick_fetches = || {
         std::fs::read_to_string(&access)
@@ -882,27 +418,34 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         Duration::from_secs(120),
         || async { (quick_fetches() > 0).then_some(()) },
     )
-    .await;
-    controller.terminate().or_panic();
+    .await
+    .or_panic();
+    b.controller.terminate().or_panic();
     wait_until(
         "the quick report in the agent's spool",
         Duration::from_secs(60),
         || async { spooled(&profile, &agent_id, &quick).then_some(()) },
     )
-    .await;
+    .await
+    .or_panic();
     // Chromium writes its session a few seconds after a change; a crash before that restores
     // the closed probe window, which would fetch the URL again without the agent running.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    lab.kill(chromium).or_panic();
+    b.lab.kill(chromium).or_panic();
     let fetched_before = quick_fetches();
-    controller.restart().or_panic();
+    b.controller.restart().or_panic();
     let client = {
-        let mut c = controller.client().unwrap();
-        c.login("admin", &controller.admin_password).await.unwrap();
+        let mut c = b.controller.client().unwrap();
+        c.login("admin", &b.controller.admin_password)
+            .await
+            .unwrap();
         c
     };
-    let _chromium = start_browser(&mut lab, d, &profile, &spki, "chromium-after-crash.log");
-    let after = browser_report(&client, &quick, Duration::from_secs(120)).await;
+    b.start_browser(&profile, "chromium-after-crash.log", &filter)
+        .or_panic();
+    let after = browser_report(&client, &quick, Duration::from_secs(120))
+        .await
+        .or_panic();
     f.that(
         "after the crash",
         after["results"].as_array().is_some_and(|r| !r.is_empty()),
@@ -910,7 +453,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
     );
     // Give a duplicate delivery or a second run the time to show.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let stored = reports(&client, &quick).await;
+    let stored = reports(&client, &quick).await.or_panic();
     f.that(
         "after the crash",
         stored.len() == 1,
@@ -933,7 +476,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         ),
     );
 
-    let artifacts = repo().join("target/browser-agent-artifacts");
+    let artifacts = browser::repo().join("target/browser-agent-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     std::fs::write(
         artifacts.join("report.json"),
@@ -951,8 +494,25 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         p.remove("ExtensionInstallForcelist");
         p.remove("3rdparty");
     }
-    write_policy(&dev, &policy);
-    screenshots(&lab, d, &spki, &artifacts);
+    b.write_policy(&policy).or_panic();
+    for (i, url) in [
+        "http://app.lab.test/",
+        "http://ext-blocked.lab.test/",
+        "http://policy-blocked.lab.test/",
+        "https://proxied.lab.test/",
+        "http://dnsblocked.lab.test/",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let png = artifacts.join(format!("http-{i}.png"));
+        let fresh = d.join(format!("screenshot-profile-{i}"));
+        if !b.screenshot(url, &png, &fresh).unwrap_or(false) {
+            eprintln!(
+                "browser-agent lab: no screenshot of {url} (Chromium takes none of an error page)"
+            );
+        }
+    }
     eprintln!(
         "browser-agent lab: done in {:.1} s",
         t0.elapsed().as_secs_f64()

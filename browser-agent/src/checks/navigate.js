@@ -45,13 +45,13 @@ export class NavigationRecorder {
     this.started = false;
   }
 
-  /** webRequest.onBeforeRequest: a main-frame request; a new one replaces the last. */
+  /**
+   * webRequest.onBeforeRequest: a main-frame request. A new one is followed from now on, but
+   * what the last one ended with stands until the new one ends: Chrome reloads a network error
+   * page by itself, and a probe that ends during that reload must still report the error.
+   */
   requestStarted({ requestId }) {
-    if (requestId !== this.requestId) {
-      this.requestId = requestId;
-      this.response = null;
-      this.requestError = null;
-    }
+    this.requestId = requestId;
     this.pendingRequest = true;
     this.started = true;
   }
@@ -63,32 +63,51 @@ export class NavigationRecorder {
     if (!isWebUrl(redirectUrl)) this.pendingRequest = false;
   }
 
+  /**
+   * Whether an event belongs to the request being recorded. One whose start was not seen (a
+   * listener registered just as the request began) is adopted: it is the tab's only request.
+   */
+  ours(requestId) {
+    if (this.requestId === null) {
+      this.requestId = requestId;
+      this.started = true;
+    }
+    return requestId === this.requestId;
+  }
+
   /** webRequest.onResponseStarted: the answer's status, address and headers. */
   responded({ requestId, url, statusCode, ip, responseHeaders }) {
-    if (requestId !== this.requestId) return;
+    if (!this.ours(requestId)) return;
     const headers = evidenceHeaders(responseHeaders);
     this.response = { url, status: statusCode, ip, headers: headers ?? this.response?.headers ?? {} };
+    // An answer replaces whatever an earlier attempt ended with.
+    this.requestError = null;
+    this.navigationError = null;
     this.saw(url, ip);
   }
 
   /** webRequest.onCompleted. */
   completed(details) {
-    if (details.requestId !== this.requestId) return;
+    if (!this.ours(details.requestId)) return;
     this.responded(details);
     this.pendingRequest = false;
   }
 
   /** webRequest.onErrorOccurred. */
   requestFailed({ requestId, error, ip }) {
-    if (requestId !== this.requestId) return;
+    if (!this.ours(requestId)) return;
     this.requestError = { error, ip };
     this.pendingRequest = false;
   }
 
-  /** webNavigation.onBeforeNavigate of the top frame. */
+  /**
+   * webNavigation.onBeforeNavigate of the top frame. A navigation elsewhere (a filter sending
+   * the tab to its block page) makes an earlier error stale; the browser reloading the same URL
+   * after an error does not.
+   */
   navigationStarted({ url }) {
+    if (url !== this.navigationUrl) this.navigationError = null;
     this.navigationUrl = url;
-    this.navigationError = null;
     this.pendingNavigation = true;
     this.started = true;
   }
@@ -205,6 +224,9 @@ async function watch(chrome, tabId, url, { timeoutMs, settleMs, now }) {
   const limit = setTimeout(() => finish(true), timeoutMs);
   const started = now();
   try {
+    // A round trip to the browser before navigating: the listeners' registrations, sent first
+    // on the same channel, are in place before the request starts, so its first events are seen.
+    await chrome.tabs.get(tabId);
     await chrome.tabs.update(tabId, { url });
     const timeLimitHit = await done;
     const tab = await chrome.tabs.get(tabId).catch(() => null);

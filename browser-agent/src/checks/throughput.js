@@ -172,9 +172,9 @@ export async function measureLatency(env, access) {
 export async function measureBandwidth(env, access, bandwidth) {
   const ep = endpoint(access);
   const plan = slots(bandwidth);
-  const began = env.now();
   const validity = [];
   await waitFor(env, plan.downloadAtMs, "download", validity);
+  const began = env.now();
   const download = await measureDownload(env, ep, plan.seconds);
   await waitFor(env, plan.uploadAtMs, "upload", validity);
   const upload = await measureUpload(env, ep, plan.seconds);
