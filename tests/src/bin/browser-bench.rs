@@ -1,0 +1,200 @@
+//! browser-bench: the browser agent's figures in the browser lab (`fitcheck_tests::browser`),
+//! each beside its reference measured in the same run:
+//!
+//! - a 12-URL profile in headless Chromium: the run's time and how long each URL's probe window
+//!   was open;
+//! - throughput against the controller over a link shaped to `--rate` Mbit/s, next to the
+//!   native agent's on the same link and the link's TCP ceiling;
+//! - memory while idle: the browser with the agent force-installed, next to the same browser
+//!   without it, and the agent's own extension process.
+//!
+//! Needs root and what the browser lab needs (see `tests/tests/browser_agent.rs`).
+//!
+//!   cargo build --release --workspace --bins && target/release/browser-bench [--rate 50]
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use fitcheck_tests::bench::{Shape, ceiling, memory};
+use fitcheck_tests::browser::{
+    BrowserLab, browser_processes, browser_report, evaluation, reports, upload,
+};
+use serde_json::{Value, json};
+
+#[derive(Debug, Parser)]
+#[command(about = "The browser agent's run time, throughput and idle memory in the browser lab")]
+struct Args {
+    /// The access link's rate, Mbit/s.
+    #[arg(long, default_value_t = 50)]
+    rate: u32,
+    /// Seconds each throughput direction runs.
+    #[arg(long, default_value_t = 8.0)]
+    seconds: f64,
+    /// Seconds the browsers sit idle before their memory is read.
+    #[arg(long, default_value_t = 20)]
+    idle: u64,
+}
+
+const URLS: usize = 12;
+
+fn profile() -> String {
+    let mut p = String::from(
+        "format = 1\nid = \"browser-bench\"\nname = \"Browser bench\"\nvendor = \"fitcheck\"\nreviewed = \"2026-11-30\"\nsources = [\"https://fitcheck.example/browser-bench\"]\n",
+    );
+    for i in 1..=URLS {
+        p.push_str(&format!(
+            "\n[[http]]\nurl = \"http://app.lab.test/page-{i}\"\n"
+        ));
+    }
+    p.push_str("\n[network]\ndownload_mbps_per_user = 1.0\nupload_mbps_per_user = 0.5\n");
+    p
+}
+
+fn bandwidth(report: &Value) -> (Option<f64>, Option<f64>) {
+    let b = report["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|x| x["check"] == "bandwidth"));
+    (
+        b.and_then(|b| b["download_mbps"].as_f64()),
+        b.and_then(|b| b["upload_mbps"].as_f64()),
+    )
+}
+
+fn show(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// Memory of the processes, MB, summed: each one's proportional share (`Pss`, shared pages
+/// divided among the processes sharing them, so the sum counts them once), else its `VmRSS`.
+fn pss_mb(pids: &[u32]) -> f64 {
+    pids.iter()
+        .map(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/smaps_rollup"))
+                .ok()
+                .and_then(|t| {
+                    t.lines()
+                        .find_map(|l| l.strip_prefix("Pss:"))
+                        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+                })
+                .map_or_else(|| memory(*p).rss_mib(), |kib| kib / 1024.0)
+        })
+        .sum()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let t0 = Instant::now();
+    let mut b = BrowserLab::start(Some(Shape {
+        rate_mbps: args.rate,
+        rtt_ms: 0,
+        loss_percent: 0.0,
+    }))?;
+    let mut client = b.controller.client()?;
+    client.login("admin", &b.controller.admin_password).await?;
+    let profile_id = upload(&client, "browser-bench.toml", &profile()).await?;
+    let eval = evaluation(
+        &client,
+        "Browser bench",
+        &profile_id,
+        json!({"max_seconds": args.seconds}),
+    )
+    .await?;
+    let policy = b.policy(&json!({}));
+    b.write_policy(&policy)?;
+    let profile_dir = b.d().join("bench-profile");
+    let browser = b.start_browser(&profile_dir, "bench-chromium.log", &[])?;
+    let report = browser_report(&client, &eval, Duration::from_secs(300)).await?;
+    let run_s = seconds_between(&report["started_at"], &report["finished_at"])?;
+    let windows: Vec<f64> = report["results"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|x| x["evidence"]["window_ms"].as_f64())
+                .collect()
+        })
+        .unwrap_or_default();
+    if windows.len() != URLS {
+        bail!("{} of {URLS} URLs were probed: {report:#}", windows.len());
+    }
+    let navigations_s: f64 = windows.iter().sum::<f64>() / 1000.0;
+    let mean_ms = windows.iter().sum::<f64>() / windows.len() as f64;
+    let max_ms = windows.iter().copied().fold(0.0, f64::max);
+    let (b_down, b_up) = bandwidth(&report);
+
+    // The native agent on the same link, after the browser has finished.
+    b.native_agent()?;
+    let native = reports(&client, &eval)
+        .await?
+        .into_iter()
+        .find(|r| r["agent"]["kind"] != "browser")
+        .context("the native agent's report")?;
+    let (n_down, n_up) = bandwidth(&native);
+
+    // Idle memory: this browser with the agent, then a fresh one without it.
+    tokio::time::sleep(Duration::from_secs(args.idle)).await;
+    let (all, extensions) = browser_processes(browser);
+    let with_agent = pss_mb(&all);
+    let agent_process = pss_mb(&extensions);
+    b.lab.kill(browser)?;
+    let mut plain = policy.clone();
+    if let Some(p) = plain.as_object_mut() {
+        p.remove("ExtensionInstallForcelist");
+        p.remove("3rdparty");
+    }
+    b.write_policy(&plain)?;
+    let reference = b.start_browser(&b.d().join("reference-profile"), "reference.log", &[])?;
+    tokio::time::sleep(Duration::from_secs(args.idle + 10)).await;
+    let (all, _) = browser_processes(reference);
+    let without_agent = pss_mb(&all);
+
+    let ceiling = ceiling(args.rate);
+    println!(
+        "browser-bench: {URLS}-URL profile, link {} Mbit/s (TCP ceiling {ceiling:.1} Mbit/s), {} s per direction",
+        args.rate, args.seconds
+    );
+    println!();
+    println!("| | browser agent | native agent | ceiling |");
+    println!("|---|---|---|---|");
+    println!(
+        "| download, Mbit/s | {} | {} | {ceiling:.1} |",
+        show(b_down),
+        show(n_down)
+    );
+    println!(
+        "| upload, Mbit/s | {} | {} | {ceiling:.1} |",
+        show(b_up),
+        show(n_up)
+    );
+    println!();
+    println!(
+        "run: {run_s:.1} s in all, of which the {URLS} navigations {navigations_s:.1} s; probe window open {mean_ms:.0} ms per URL on average, {max_ms:.0} ms at most"
+    );
+    println!(
+        "idle memory (PSS): browser with the agent {with_agent:.0} MB (the agent's extension process {agent_process:.0} MB), the same browser without it {without_agent:.0} MB"
+    );
+    println!("browser-bench: done in {:.0} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Seconds from one RFC 3339 time to another.
+fn seconds_between(from: &Value, to: &Value) -> Result<f64> {
+    let ms = |v: &Value| -> Result<i64> {
+        let text = v.as_str().context("a time")?;
+        unix_ms(text)
+    };
+    Ok((ms(to)? - ms(from)?) as f64 / 1000.0)
+}
+
+/// Unix milliseconds of an RFC 3339 UTC time, as `date` reads it.
+fn unix_ms(text: &str) -> Result<i64> {
+    let out = fitcheck_tests::lab::run_bounded(
+        std::process::Command::new("date").args(["-u", "-d", text, "+%s%3N"]),
+        Duration::from_secs(5),
+    )?;
+    out.stdout
+        .trim()
+        .parse()
+        .with_context(|| format!("`date` could not read {text:?}"))
+}
