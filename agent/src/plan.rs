@@ -1,7 +1,7 @@
 //! From a profile to the list of network checks to run. Only targets the profile names are
 //! ever planned; port ranges are sampled (see `PortRange::probed_ports`).
 
-use fitcheck_core::profile::{PortProbe, Profile, Protocol, url_host};
+use fitcheck_core::profile::{PortProbe, Profile, Protocol};
 
 use crate::checks::{Check, bandwidth, dns, http, latency, stun, tcp};
 use crate::throughput::{Caps, Target};
@@ -97,32 +97,13 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
             }
         }
     }
-    if let Some(host) = latency_host(profile) {
+    if let Some(host) = profile.latency_host() {
         out.push(Check::Latency(latency::Spec {
             requirement: RequirementId::NetworkMeasure,
             host,
         }));
     }
     out
-}
-
-/// Where latency is measured, when the profile has a tolerance to compare with:
-/// `network.probe_host`, else the host of the first critical URL, else the first DNS name.
-pub fn latency_host(profile: &Profile) -> Option<String> {
-    let n = profile.network.as_ref()?;
-    if n.max_rtt_ms.is_none() && n.max_jitter_ms.is_none() && n.max_loss_percent.is_none() {
-        return None;
-    }
-    n.probe_host
-        .clone()
-        .or_else(|| {
-            profile
-                .http
-                .iter()
-                .filter(|h| h.critical)
-                .find_map(|h| url_host(&h.url).map(str::to_owned))
-        })
-        .or_else(|| profile.dns.first().map(|d| d.name.clone()))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ export const MAX_PROBED_PORTS_PER_RANGE = 8;
  *   dns: {requirement: string, name: string}[],
  *   stun: {requirement: string, host: string, port: number}[],
  *   network: boolean,
+ *   latency: {host: string, url: string}|null,
  *   bandwidth: {startAtMs: number|null, maxSeconds: number}|null,
  * }}
  */
@@ -29,6 +30,7 @@ export function plan(assignment) {
     dns: (profile.dns ?? []).map((d, i) => ({ requirement: `dns[${i}]`, name: d.name })),
     stun: stunTargets(profile.ports ?? []),
     network: profile.network !== undefined && profile.network !== null,
+    latency: latencyTarget(profile),
     bandwidth: bandwidthPlan(profile, assignment.bandwidth),
   };
 }
@@ -67,4 +69,44 @@ function bandwidthPlan(profile, bandwidth) {
     startAtMs: Number.isFinite(startAtMs) ? startAtMs : null,
     maxSeconds: Number(bandwidth.max_seconds) || 0,
   };
+}
+
+/**
+ * Where round trips to the product are timed, as the native agent chooses (core
+ * `Profile::latency_host`): only when the profile has a tolerance to compare with, at
+ * `network.probe_host`, else the host of the first critical URL, else the first DNS name.
+ * `host` is written as the profile writes it, since the report's target is matched against it;
+ * `url` is the root of that host, by the scheme and port of the profile's first URL there, else
+ * HTTPS.
+ */
+export function latencyTarget(profile) {
+  const n = profile.network;
+  if (!n || (n.max_rtt_ms == null && n.max_jitter_ms == null && n.max_loss_percent == null)) return null;
+  const urls = profile.http ?? [];
+  const host =
+    n.probe_host ??
+    urls.filter((h) => h.critical !== false).map((h) => urlHost(h.url)).find((h) => h) ??
+    profile.dns?.[0]?.name;
+  if (!host) return null;
+  const same = urls.find((h) => urlHost(h.url)?.toLowerCase() === host.toLowerCase());
+  if (same) {
+    try {
+      return { host, url: `${new URL(same.url).origin}/` };
+    } catch {
+      // Fall back to HTTPS on the host itself.
+    }
+  }
+  return { host, url: `https://${host.includes(":") ? `[${host}]` : host}/` };
+}
+
+/**
+ * The host of an `http(s)://` URL as written there (core `url_host`): no user, no port, an IPv6
+ * literal without its brackets; null for anything else.
+ */
+export function urlHost(url) {
+  const m = /^https?:\/\/([^/?#]*)/.exec(String(url));
+  if (!m) return null;
+  const authority = m[1].slice(m[1].lastIndexOf("@") + 1);
+  const host = authority.startsWith("[") ? authority.slice(1).split("]")[0] : authority.split(":")[0];
+  return host || null;
 }

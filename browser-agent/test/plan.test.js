@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { MAX_PROBED_PORTS_PER_RANGE, plan, probedPorts } from "../src/plan.js";
+import { latencyTarget, MAX_PROBED_PORTS_PER_RANGE, plan, probedPorts, urlHost } from "../src/plan.js";
 
 const PROFILE = {
   format: 1,
@@ -68,5 +68,53 @@ describe("probedPorts", () => {
   it("nothing for a malformed entry", () => {
     for (const range of ["80", "90-80", "0-10", "80-70000", "a-b"]) assert.deepEqual(probedPorts({ range }), []);
     assert.deepEqual(probedPorts({}), []);
+  });
+
+  it("times round trips to the product only against a tolerance, where the native agent would", () => {
+    const network = { max_rtt_ms: 150 };
+    assert.equal(plan({ profile: PROFILE }).latency, null);
+    assert.equal(plan({ profile: { ...PROFILE, network: { download_mbps_per_user: 3 } } }).latency, null);
+    assert.deepEqual(plan({ profile: { ...PROFILE, network } }).latency, { host: "zoom.us", url: "https://zoom.us/" });
+  });
+});
+
+describe("latencyTarget", () => {
+  const http = (url, critical = true) => ({ url, critical });
+  it("is the probe host, else the first critical URL's host, else the first DNS name", () => {
+    const dns = [{ name: "names.example" }];
+    const urls = [http("https://optional.example/", false), http("http://App.example:8080/start?x=1")];
+    assert.deepEqual(latencyTarget({ dns, http: urls, network: { max_jitter_ms: 30, probe_host: "probe.example" } }), {
+      host: "probe.example",
+      url: "https://probe.example/",
+    });
+    assert.deepEqual(latencyTarget({ dns, http: urls, network: { max_loss_percent: 1 } }), {
+      host: "App.example",
+      url: "http://app.example:8080/",
+    });
+    assert.deepEqual(latencyTarget({ dns, http: [urls[0]], network: { max_rtt_ms: 100 } }), {
+      host: "names.example",
+      url: "https://names.example/",
+    });
+    assert.equal(latencyTarget({ network: { max_rtt_ms: 100 } }), null);
+  });
+
+  it("a probe host the profile also reaches by URL is timed by that URL's scheme and port", () => {
+    assert.deepEqual(latencyTarget({ http: [http("http://lab.example:8000/a")], network: { max_rtt_ms: 1, probe_host: "LAB.example" } }), {
+      host: "LAB.example",
+      url: "http://lab.example:8000/",
+    });
+    assert.deepEqual(latencyTarget({ network: { max_rtt_ms: 1, probe_host: "2001:db8::5" } }), {
+      host: "2001:db8::5",
+      url: "https://[2001:db8::5]/",
+    });
+  });
+});
+
+describe("urlHost", () => {
+  it("reads the host as core's url_host does", () => {
+    assert.equal(urlHost("https://user@Host.example:8443/p?q#f"), "Host.example");
+    assert.equal(urlHost("http://[2001:db8::1]:80/"), "2001:db8::1");
+    assert.equal(urlHost("ftp://x.example/"), null);
+    assert.equal(urlHost("https:///nohost"), null);
   });
 });

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::profile::{OsFamily, PortProbe, Profile, url_host};
 use crate::report::{
     BlockingLayer, CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome,
-    FormFactor, HttpOutcome, MeasureOutcome, TcpOutcome, UdpOutcome,
+    FormFactor, HTTP_FETCH, HttpOutcome, MeasureOutcome, TcpOutcome, UdpOutcome,
 };
 use crate::version::Version;
 
@@ -745,10 +745,23 @@ fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
 fn judge_network(p: &Profile, j: &mut Judge<'_>) {
     let Some(n) = &p.network else { return };
     let measured = RequirementId::NetworkMeasure;
+    // Only round trips to the profile's latency host are the product's; a browser agent also
+    // times its controller, which says nothing about the path to the vendor.
+    let host = p.latency_host();
     let latency = j.of(&measured).find_map(|r| match r {
-        CheckResult::Latency(l) if l.outcome == MeasureOutcome::Measured => Some(l.clone()),
+        CheckResult::Latency(l)
+            if l.outcome == MeasureOutcome::Measured
+                && host
+                    .as_deref()
+                    .is_some_and(|h| l.target.eq_ignore_ascii_case(h)) =>
+        {
+            Some(l.clone())
+        }
         _ => None,
     });
+    // Round trips timed as HTTP requests ride on TCP, which resends a lost packet: a request
+    // that fails is not a lost packet, and a lost packet only delays its request.
+    let over_http = latency.as_ref().is_some_and(|l| l.method == HTTP_FETCH);
     let bandwidth = j.of(&measured).find_map(|r| match r {
         CheckResult::Bandwidth(b) if b.outcome == MeasureOutcome::Measured => Some(b.clone()),
         _ => None,
@@ -760,7 +773,12 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
         seen: Option<f64>,
         at_least: bool,
         unit: &'static str,
+        /// Said after a measured figure: how it was measured, where that qualifies it.
+        how: &'static str,
+        /// Said when nothing was measured.
+        unseen: &'static str,
     }
+    const NOT_MEASURED: &str = "not measured on this device (judged per site)";
     let row = |key, title, need, seen, at_least, unit| Need {
         key,
         title,
@@ -768,6 +786,13 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
         seen,
         at_least,
         unit,
+        how: "",
+        unseen: NOT_MEASURED,
+    };
+    let timed = if over_http {
+        " (timed HTTP requests, the server's time to answer included)"
+    } else {
+        ""
     };
     let needs = [
         row(
@@ -786,30 +811,47 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
             true,
             "Mbit/s",
         ),
-        row(
-            "max_rtt_ms",
-            "Round-trip time",
-            n.max_rtt_ms,
-            latency.as_ref().and_then(|l| l.rtt_ms),
-            false,
-            "ms",
-        ),
-        row(
-            "max_jitter_ms",
-            "Jitter",
-            n.max_jitter_ms,
-            latency.as_ref().and_then(|l| l.jitter_ms),
-            false,
-            "ms",
-        ),
-        row(
-            "max_loss_percent",
-            "Packet loss",
-            n.max_loss_percent,
-            latency.as_ref().and_then(|l| l.loss_percent),
-            false,
-            "%",
-        ),
+        Need {
+            how: timed,
+            ..row(
+                "max_rtt_ms",
+                "Round-trip time",
+                n.max_rtt_ms,
+                latency.as_ref().and_then(|l| l.rtt_ms),
+                false,
+                "ms",
+            )
+        },
+        Need {
+            how: timed,
+            ..row(
+                "max_jitter_ms",
+                "Jitter",
+                n.max_jitter_ms,
+                latency.as_ref().and_then(|l| l.jitter_ms),
+                false,
+                "ms",
+            )
+        },
+        Need {
+            unseen: if over_http {
+                "not measured on this device: its round trips were HTTP requests, where TCP \
+                 resends lost packets (judged per site)"
+            } else {
+                NOT_MEASURED
+            },
+            ..row(
+                "max_loss_percent",
+                "Packet loss",
+                n.max_loss_percent,
+                latency
+                    .as_ref()
+                    .filter(|_| !over_http)
+                    .and_then(|l| l.loss_percent),
+                false,
+                "%",
+            )
+        },
     ];
     for Need {
         key,
@@ -818,6 +860,8 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
         seen,
         at_least,
         unit,
+        how,
+        unseen,
     } in needs
     {
         let Some(need) = need else { continue };
@@ -833,19 +877,14 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
             ),
         };
         match seen {
-            None => j.push(
-                line,
-                Status::Unknown,
-                "not measured on this device (judged per site)".to_owned(),
-                None,
-            ),
+            None => j.push(line, Status::Unknown, unseen.to_owned(), None),
             Some(v) => {
                 let ok = if at_least { v >= need } else { v <= need };
                 let status = if ok { Status::Pass } else { Status::Warn };
                 j.push(
                     line,
                     status,
-                    format!("{} {unit}", fmt_num(v)),
+                    format!("{} {unit}{how}", fmt_num(v)),
                     Some("compare with the site's other devices before acting".to_owned()),
                 );
             }

@@ -777,7 +777,7 @@ pub struct LatencyResult {
     pub target: String,
     /// What happened.
     pub outcome: MeasureOutcome,
-    /// `icmp` or `tcp_connect`.
+    /// `icmp`, `tcp_connect`, or [`HTTP_FETCH`] (a browser agent's timed HTTP requests).
     pub method: String,
     /// Probes sent.
     pub probes: u32,
@@ -800,6 +800,10 @@ pub struct LatencyResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
+
+/// The latency method of a browser agent: HTTP requests over an open connection, timed. Each
+/// round trip includes the server's time to answer, and TCP hides lost packets from it.
+pub const HTTP_FETCH: &str = "http_fetch";
 
 /// Throughput in one or both directions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -354,6 +354,84 @@ fn network_needs_are_reported_but_never_decide_a_device_verdict() {
     assert_eq!(e.verdict, Verdict::CompatibleWithWarnings);
 }
 
+fn latency(target: &str, method: &str, rtt: f64, loss: f64) -> CheckResult {
+    CheckResult::Latency(LatencyResult {
+        requirement: "network".into(),
+        target: target.into(),
+        outcome: MeasureOutcome::Measured,
+        method: method.into(),
+        probes: 20,
+        rtt_min_ms: Some(rtt),
+        rtt_ms: Some(rtt),
+        rtt_max_ms: Some(rtt),
+        jitter_ms: Some(1.0),
+        loss_percent: Some(loss),
+        detail: None,
+    })
+}
+
+#[test]
+fn only_round_trips_to_the_latency_host_are_judged() {
+    let p = profile(
+        "[[http]]\nurl = \"https://optional.example/\"\ncritical = false\n[[http]]\nurl = \"https://App.example:8443/start\"\n[network]\nmax_rtt_ms = 100\nmax_loss_percent = 1\n",
+    );
+    assert_eq!(p.latency_host().as_deref(), Some("App.example"));
+    // A browser agent's round trips to its controller come first; they are not the product's.
+    let e = evaluate(
+        &p,
+        &device(),
+        &[
+            latency("fitcheck.district.example", "http_fetch", 2.0, 0.0),
+            latency("app.example", "http_fetch", 150.0, 5.0),
+        ],
+    );
+    assert_eq!(get(&e, "network.max_rtt_ms").0, Status::Warn);
+    assert_eq!(
+        get(&e, "network.max_rtt_ms").1,
+        "150 ms (timed HTTP requests, the server's time to answer included)"
+    );
+    // HTTP requests ride on TCP: their failures are not packet loss, so loss stays unknown.
+    let (status, observed, _) = get(&e, "network.max_loss_percent");
+    assert_eq!(status, Status::Unknown);
+    assert!(observed.contains("HTTP requests"), "{observed}");
+
+    // The controller alone says nothing about the product's path.
+    let e = evaluate(
+        &p,
+        &device(),
+        &[latency("fitcheck.district.example", "http_fetch", 2.0, 0.0)],
+    );
+    assert_eq!(get(&e, "network.max_rtt_ms").0, Status::Unknown);
+
+    // ICMP to the product: both judged.
+    let e = evaluate(&p, &device(), &[latency("app.example", "icmp", 20.0, 5.0)]);
+    assert_eq!(get(&e, "network.max_rtt_ms").0, Status::Pass);
+    assert_eq!(get(&e, "network.max_rtt_ms").1, "20 ms");
+    assert_eq!(get(&e, "network.max_loss_percent").0, Status::Warn);
+}
+
+#[test]
+fn the_latency_host_is_the_probe_host_then_a_critical_url_then_a_dns_name() {
+    let host = |body: &str| profile(body).latency_host();
+    assert_eq!(
+        host("[[dns]]\nname = \"a.example\"\n[[http]]\nurl = \"https://b.example/\"\n[network]\nmax_jitter_ms = 30\nprobe_host = \"c.example\"\n").as_deref(),
+        Some("c.example")
+    );
+    assert_eq!(
+        host("[[dns]]\nname = \"a.example\"\n[[http]]\nurl = \"https://b.example/\"\n[network]\nmax_jitter_ms = 30\n").as_deref(),
+        Some("b.example")
+    );
+    assert_eq!(
+        host("[[dns]]\nname = \"a.example\"\n[network]\nmax_rtt_ms = 30\n").as_deref(),
+        Some("a.example")
+    );
+    // No tolerance: nothing to compare a measurement with, so none is planned.
+    assert_eq!(
+        host("[[dns]]\nname = \"a.example\"\n[network]\ndownload_mbps_per_user = 1\n"),
+        None
+    );
+}
+
 #[test]
 fn reports_round_trip_and_reject_unknown_fields() {
     let r = http("http[0]", HttpOutcome::BlockedByFilter, Some(403));

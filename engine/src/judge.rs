@@ -21,7 +21,7 @@ use crate::document::{ConditionKind, NO_SITE};
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 3;
+pub const JUDGEMENT_VERSION: u32 = 4;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]

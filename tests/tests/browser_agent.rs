@@ -272,6 +272,87 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         format!("throughput against the controller measured: {bw:#}"),
     );
 
+    // Round trips to the product, beside those to the controller: HEAD requests the product's
+    // server logged from Chromium, judged against the profile's tolerance.
+    let latencies: Vec<Value> = report["results"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|x| x["check"] == "latency")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let to = |host: &str| {
+        latencies
+            .iter()
+            .find(|l| l["target"] == host)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let product_rtt = to("app.lab.test");
+    f.that(
+        scope,
+        product_rtt["outcome"] == "measured"
+            && product_rtt["method"] == "http_fetch"
+            && product_rtt["probes"] == 20
+            && product_rtt["rtt_ms"].as_f64().is_some_and(|v| v > 0.0),
+        format!("round trips to the product measured: {latencies:#?}"),
+    );
+    f.that(
+        scope,
+        to(&NET_IP.to_string())["outcome"] == "measured",
+        format!("round trips to the controller measured: {latencies:#?}"),
+    );
+    eprintln!(
+        "browser-agent lab: round trips to the product {} ms median ({}–{} ms, jitter {} ms), to the controller {} ms median",
+        product_rtt["rtt_ms"],
+        product_rtt["rtt_min_ms"],
+        product_rtt["rtt_max_ms"],
+        product_rtt["jitter_ms"],
+        to(&NET_IP.to_string())["rtt_ms"]
+    );
+    let heads = std::fs::read_to_string(d.join("access.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" app.lab.test \"HEAD / HTTP/1.1\" ") && l.contains("Chrome/"))
+        .count();
+    f.that(
+        scope,
+        heads == 21,
+        format!("the product's server saw the 21 timed HEAD requests (one opens the connection), saw {heads}"),
+    );
+    let parsed = fitcheck_core::profile::Profile::parse("lab-browser.toml", PROFILE)
+        .unwrap_or_else(|e| panic!("the lab's profile: {e}"));
+    match serde_json::from_value::<fitcheck_core::report::Report>(report.clone()) {
+        Ok(stored) => {
+            let judged =
+                fitcheck_core::evaluate::evaluate(&parsed, &stored.device, &stored.results);
+            let rtt = judged
+                .requirements
+                .iter()
+                .find(|r| r.id == "network.max_rtt_ms");
+            let expected = product_rtt["rtt_ms"].as_f64().map(|v| format!("{v} ms"));
+            f.that(
+                scope,
+                rtt.is_some_and(|r| {
+                    r.status == fitcheck_core::evaluate::Status::Pass
+                        && expected
+                            .as_ref()
+                            .is_some_and(|e| r.observed.starts_with(e.as_str()))
+                }),
+                format!(
+                    "the product's round trip is what is judged: {rtt:?}, expected {expected:?}"
+                ),
+            );
+        }
+        Err(e) => f.that(
+            scope,
+            false,
+            format!("the stored report reads as a report: {e}"),
+        ),
+    }
+
     // Device facts, against what Chromium and the kernel say.
     let device = &report["device"];
     let version = lab::run_bounded(

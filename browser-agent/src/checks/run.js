@@ -1,14 +1,16 @@
 /**
  * One assignment's checks, in the browser: the device facts, then round trips and throughput
- * (first, so a coordinated run waits only for its own start), then each URL as a navigation,
- * then the STUN ports. One at a time, so no check shares the link with another. Returns what the
- * report needs: `{device, results, notes}`, results in profile order (dns, http, ports, network).
+ * (first, so a coordinated run waits only for its own start) and round trips to the product,
+ * then each URL as a navigation, then the STUN ports. One at a time, so no check shares the
+ * link with another. Returns what the report needs: `{device, results, notes}`, results in
+ * profile order (dns, http, ports, network).
  */
 
 import { classify } from "../classify.js";
 import { collectFacts } from "../facts.js";
 import { plan } from "../plan.js";
 import { dnsResults, httpResult } from "../results.js";
+import { measureProductLatency } from "./latency.js";
 import { navigate } from "./navigate.js";
 import { probeStun, webglInfo } from "./stun.js";
 import { measureBandwidth, measureLatency } from "./throughput.js";
@@ -40,10 +42,15 @@ export async function runChecks(assignment, access, env) {
   };
 }
 
+/**
+ * Round trips to the controller (they put the throughput figures in context), the throughput,
+ * then round trips to the product, which are what the profile's tolerances are judged on.
+ */
 async function networkResults(planned, access, env) {
   if (!planned.network) return [];
   const out = [await measureLatency(env, access)];
   if (planned.bandwidth) out.push(await measureBandwidth(env, access, planned.bandwidth));
+  if (planned.latency) out.push(await measureProductLatency(env, planned.latency));
   return out;
 }
 

@@ -45,6 +45,8 @@ export const LATE_MS = 3000;
 const RAMP_UP_MS = 1000;
 /** Round-trip probes. */
 const RTT_PROBES = 10;
+/** A round-trip probe not answered within this is lost. */
+const RTT_TIMEOUT_MS = 2000;
 
 /** Bytes counted into fixed intervals from an absolute start time (Unix milliseconds). */
 export class Buckets {
@@ -151,7 +153,11 @@ export async function measureLatency(env, access) {
   const probe = async () => {
     const t0 = env.now();
     try {
-      const res = await env.fetch(ep.download(1), { headers: ep.headers, cache: "no-store" });
+      const res = await env.fetch(ep.download(1), {
+        headers: ep.headers,
+        cache: "no-store",
+        signal: AbortSignal.timeout(RTT_TIMEOUT_MS),
+      });
       await res.arrayBuffer();
       return res.ok ? env.now() - t0 : null;
     } catch {

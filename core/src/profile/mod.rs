@@ -525,6 +525,25 @@ impl Profile {
         Err(ProfileErrors { errors, more })
     }
 
+    /// Where round-trip time, jitter and loss are measured, when the profile has a tolerance to
+    /// compare them with: `network.probe_host`, else the host of the first critical URL, else
+    /// the first DNS name. Every agent measures there, and only a measurement there is judged.
+    pub fn latency_host(&self) -> Option<String> {
+        let n = self.network.as_ref()?;
+        if n.max_rtt_ms.is_none() && n.max_jitter_ms.is_none() && n.max_loss_percent.is_none() {
+            return None;
+        }
+        n.probe_host
+            .clone()
+            .or_else(|| {
+                self.http
+                    .iter()
+                    .filter(|h| h.critical)
+                    .find_map(|h| url_host(&h.url).map(str::to_owned))
+            })
+            .or_else(|| self.dns.first().map(|d| d.name.clone()))
+    }
+
     /// Every requirement host the profile names (DNS names, URL hosts, port hosts, the latency
     /// probe host), deduplicated, in profile order. An agent touches nothing else.
     pub fn hosts(&self) -> Vec<String> {
