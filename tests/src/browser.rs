@@ -146,7 +146,8 @@ impl BrowserLab {
             .tempdir()
             .context("creating the lab's directory")?;
         let d = dir.path().to_path_buf();
-        let (lab, link) = build_lab(&d)?;
+        let delay_ms = shape.map_or(0, |s| s.rtt_ms);
+        let (lab, link) = build_lab(&d, delay_ms)?;
         if let Some(shape) = shape {
             let ends = [
                 (link[0].0.as_str(), link[0].1.as_str()),
@@ -377,12 +378,24 @@ fn browser_args(d: &Path, profile: &Path, spki: &str) -> Vec<String> {
 
 /// The namespaces, their link and addresses, the firewall and every server but the controller;
 /// the link's ends.
-fn build_lab(d: &Path) -> Result<(Lab, [(String, String); 2])> {
-    let mut lab = Lab::with_namespaces(&["dev", "net"])?;
+/// Builds the namespaces and starts the servers. With `delay_ms`, the link between the device
+/// and the network runs through a delay line in a namespace between them, which holds each frame
+/// half of `delay_ms` each way (the kernel here has no netem).
+fn build_lab(d: &Path, delay_ms: u32) -> Result<(Lab, [(String, String); 2])> {
+    let roles: &[&str] = if delay_ms > 0 {
+        &["dev", "dl", "net"]
+    } else {
+        &["dev", "net"]
+    };
+    let mut lab = Lab::with_namespaces(roles)?;
     let (dev, net) = (lab.dev.clone(), lab.net.clone());
     let tag = format!("{}", std::process::id() % 100_000);
     let (dev_if, net_if) = (format!("fb{tag}d"), format!("fb{tag}n"));
-    lab.veth((&dev, &dev_if), (&net, &net_if))?;
+    if delay_ms > 0 {
+        delay_line(&mut lab, d, (&dev, &dev_if), (&net, &net_if), delay_ms)?;
+    } else {
+        lab.veth((&dev, &dev_if), (&net, &net_if))?;
+    }
     lab.addr(&dev, &dev_if, &format!("{DEV_IP}/24"))?;
     for ip in [NET_IP, APP_IP, FILTER_BLOCK_IP, STUN_IP, SINKHOLE_IP] {
         lab.addr(&net, &net_if, &format!("{ip}/24"))?;
@@ -405,6 +418,23 @@ fn build_lab(d: &Path) -> Result<(Lab, [(String, String); 2])> {
     lab.addr(&net, &mgmt_net, &format!("{MGMT_NET_IP}/30"))?;
     lab.exec(&net, &["ip", "link", "set", &mgmt_net, "up"])?;
     lab.set_resolver(&dev, NET_IP)?;
+    if delay_ms > 0 {
+        // The delay line's ports open a moment after it starts.
+        let ip = NET_IP.to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while lab
+            .exec(&dev, &["ping", "-c", "1", "-W", "1", &ip])
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                bail!(
+                    "no ping crossed the delay line in 10 s: see {}",
+                    d.join("delayline.out").display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
     std::fs::create_dir_all(d.join("home"))?;
 
     let config = |name: &str, template: &str| lab::write_config(d, name, template, &vars(d));
@@ -454,6 +484,63 @@ fn build_lab(d: &Path) -> Result<(Lab, [(String, String); 2])> {
     ];
     lab.wait_listening(&net, &want, Duration::from_secs(120))?;
     Ok((lab, [(dev, dev_if), (net, net_if)]))
+}
+
+/// Joins `dev` and `net` through the lab's "dl" namespace, where `fitlab-delayline` copies the
+/// frames between its two ports, each after half of `rtt_ms`. Offloads are off on every
+/// interface that feeds it, as it copies frames as they are seen; its ports carry no address
+/// and answer no ARP. Returns once a ping crosses the line (bounded).
+fn delay_line(
+    lab: &mut Lab,
+    d: &Path,
+    dev: (&str, &str),
+    net: (&str, &str),
+    rtt_ms: u32,
+) -> Result<()> {
+    let dl = lab.ns("dl")?;
+    let (a, b) = ("dla", "dlb");
+    lab.veth(dev, (&dl, a))?;
+    lab.veth((&dl, b), net)?;
+    for (ns, ifname) in [dev, (&dl, a), (&dl, b), net] {
+        lab.exec(
+            ns,
+            &[
+                "ethtool", "-K", ifname, "tso", "off", "gso", "off", "gro", "off", "tx", "off",
+                "rx", "off",
+            ],
+        )?;
+    }
+    for ifname in [a, b] {
+        for setting in ["arp_ignore=8", "forwarding=0"] {
+            lab.exec(
+                &dl,
+                &[
+                    "sysctl",
+                    "-qw",
+                    &format!("net.ipv4.conf.{ifname}.{setting}"),
+                ],
+            )?;
+        }
+    }
+    let line = lab::workspace_binary("fitlab-delayline")?;
+    let one_way = (rtt_ms / 2).to_string();
+    lab.spawn(
+        "fitlab-delayline",
+        &dl,
+        &[
+            &line.display().to_string(),
+            "--a",
+            a,
+            "--b",
+            b,
+            "--delay-ms",
+            &one_way,
+            "--max-seconds",
+            "3600",
+        ],
+        &d.join("delayline.out"),
+    )?;
+    Ok(())
 }
 
 /// Copies the directory `from`, and everything in it, to `to`.

@@ -5,12 +5,15 @@
 //!   was open;
 //! - throughput against the controller over a link shaped to `--rate` Mbit/s, next to the
 //!   native agent's on the same link and the link's TCP ceiling;
+//! - round trips to the product over that link, which a delay line holds to `--rtt` ms: the
+//!   browser's timed HTTP requests next to the native agent's ICMP echo and the configured
+//!   figure;
 //! - memory while idle: the browser with the agent force-installed, next to the same browser
 //!   without it, and the agent's own extension process.
 //!
 //! Needs root and what the browser lab needs (see `tests/tests/browser_agent.rs`).
 //!
-//!   cargo build --release --workspace --bins && target/release/browser-bench [--rate 50]
+//!   cargo build --release --workspace --bins && target/release/browser-bench [--rate 50] [--rtt 40]
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +31,9 @@ struct Args {
     /// The access link's rate, Mbit/s.
     #[arg(long, default_value_t = 50)]
     rate: u32,
+    /// The link's round-trip time, ms, added by a delay line (0: none).
+    #[arg(long, default_value_t = 40)]
+    rtt: u32,
     /// Seconds each throughput direction runs.
     #[arg(long, default_value_t = 8.0)]
     seconds: f64,
@@ -47,7 +53,9 @@ fn profile() -> String {
             "\n[[http]]\nurl = \"http://app.lab.test/page-{i}\"\n"
         ));
     }
-    p.push_str("\n[network]\ndownload_mbps_per_user = 1.0\nupload_mbps_per_user = 0.5\n");
+    p.push_str(
+        "\n[network]\ndownload_mbps_per_user = 1.0\nupload_mbps_per_user = 0.5\nmax_rtt_ms = 150\n",
+    );
     p
 }
 
@@ -59,6 +67,25 @@ fn bandwidth(report: &Value) -> (Option<f64>, Option<f64>) {
         b.and_then(|b| b["download_mbps"].as_f64()),
         b.and_then(|b| b["upload_mbps"].as_f64()),
     )
+}
+
+/// The round trips to `host`: (median, min, max, method).
+fn round_trips(report: &Value, host: &str) -> String {
+    let l = report["results"].as_array().and_then(|r| {
+        r.iter()
+            .find(|x| x["check"] == "latency" && x["target"] == host)
+    });
+    match l {
+        Some(l) if l["outcome"] == "measured" => format!(
+            "{} ({}–{}, {})",
+            show(l["rtt_ms"].as_f64()),
+            show(l["rtt_min_ms"].as_f64()),
+            show(l["rtt_max_ms"].as_f64()),
+            l["method"].as_str().unwrap_or("?")
+        ),
+        Some(l) => format!("{} ({})", l["outcome"], l["detail"]),
+        None => "—".to_owned(),
+    }
 }
 
 fn show(v: Option<f64>) -> String {
@@ -88,7 +115,7 @@ async fn main() -> Result<()> {
     let t0 = Instant::now();
     let mut b = BrowserLab::start(Some(Shape {
         rate_mbps: args.rate,
-        rtt_ms: 0,
+        rtt_ms: args.rtt,
         loss_percent: 0.0,
     }))?;
     let mut client = b.controller.client()?;
@@ -122,6 +149,7 @@ async fn main() -> Result<()> {
     let mean_ms = windows.iter().sum::<f64>() / windows.len() as f64;
     let max_ms = windows.iter().copied().fold(0.0, f64::max);
     let (b_down, b_up) = bandwidth(&report);
+    let b_rtt = round_trips(&report, "app.lab.test");
 
     // The native agent on the same link, after the browser has finished.
     b.native_agent()?;
@@ -131,6 +159,7 @@ async fn main() -> Result<()> {
         .find(|r| r["agent"]["kind"] != "browser")
         .context("the native agent's report")?;
     let (n_down, n_up) = bandwidth(&native);
+    let n_rtt = round_trips(&native, "app.lab.test");
 
     // Idle memory: this browser with the agent, then a fresh one without it.
     tokio::time::sleep(Duration::from_secs(args.idle)).await;
@@ -151,8 +180,8 @@ async fn main() -> Result<()> {
 
     let ceiling = ceiling(args.rate);
     println!(
-        "browser-bench: {URLS}-URL profile, link {} Mbit/s (TCP ceiling {ceiling:.1} Mbit/s), {} s per direction",
-        args.rate, args.seconds
+        "browser-bench: {URLS}-URL profile, link {} Mbit/s (TCP ceiling {ceiling:.1} Mbit/s) with a {} ms round trip, {} s per direction",
+        args.rate, args.rtt, args.seconds
     );
     println!();
     println!("| | browser agent | native agent | ceiling |");
@@ -166,6 +195,10 @@ async fn main() -> Result<()> {
         "| upload, Mbit/s | {} | {} | {ceiling:.1} |",
         show(b_up),
         show(n_up)
+    );
+    println!(
+        "| round trip to the product, ms: median (min–max, method) | {b_rtt} | {n_rtt} | {} configured |",
+        args.rtt
     );
     println!();
     println!(
