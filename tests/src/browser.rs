@@ -26,6 +26,8 @@ use crate::lab::{self, Lab, Tool};
 pub const DEV_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 /// The resolver, the proxy and the controller as devices reach it.
 pub const NET_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+/// chromedriver's port on the loopback of "dev", where nothing else listens.
+const WEBDRIVER_PORT: u16 = 9515;
 pub const APP_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 10);
 pub const FILTER_BLOCK_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 20);
 pub const STUN_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 30);
@@ -71,10 +73,14 @@ addresses = ["@SINKHOLE_IP@"]
 "#;
 
 /// What the browser lab needs beyond [`lab::BASE_TOOLS`].
-pub const TOOLS: [Tool; 4] = [
+pub const TOOLS: [Tool; 5] = [
     Tool {
         path: "/usr/bin/chromium",
         package: "chromium",
+    },
+    Tool {
+        path: "/usr/bin/chromedriver",
+        package: "chromium-driver",
     },
     Tool {
         path: "/usr/sbin/squid",
@@ -281,12 +287,19 @@ impl BrowserLab {
         self.lab.spawn("chromium", &dev, &args, &d.join(log))
     }
 
-    /// A screenshot of what `url` shows in a fresh browser of "dev" with the policy in force and
-    /// the unpacked `extensions` (started by [`start_browser`](Self::start_browser) before, so
-    /// copied already); `false` when Chromium took none (it takes none of an error page).
-    pub fn screenshot(&self, url: &str, png: &Path, profile: &Path) -> Result<bool> {
-        let d = self.d();
-        let mut args = browser_args(d, profile, &self.spki);
+    /// Screenshots of what each of `urls` shows in a fresh browser of "dev" with the policy in
+    /// force and the unpacked extensions [`start_browser`](Self::start_browser) copied before,
+    /// error pages included: chromedriver in "dev" drives it, through `tests/lab/screenshots.mjs`
+    /// (node), since nothing outside the namespace can reach its loopback. Writes
+    /// `out/http-<i>.png`; returns, for each URL, the page it ended on, the navigation's error
+    /// and whether a screenshot was written.
+    pub fn screenshots(&mut self, urls: &[&str], out: &Path, profile: &Path) -> Result<Value> {
+        let d = self.d().to_path_buf();
+        let mut args: Vec<String> = browser_args(&d, profile, &self.spki)
+            .into_iter()
+            .skip_while(|a| a != "/usr/bin/chromium")
+            .skip(1)
+            .collect();
         let copies: Vec<String> = (0..8)
             .map(|i| d.join(format!("extension-{i}")))
             .take_while(|p| p.exists())
@@ -295,19 +308,47 @@ impl BrowserLab {
         if !copies.is_empty() {
             args.push(format!("--load-extension={}", copies.join(",")));
         }
-        args.extend([
-            "--virtual-time-budget=3000".to_owned(),
-            "--window-size=1024,640".to_owned(),
-            format!("--screenshot={}", png.display()),
-            url.to_owned(),
-        ]);
-        let f = lab::run_bounded(
-            Command::new("ip")
-                .args(["netns", "exec", &self.lab.dev])
-                .args(&args),
-            Duration::from_secs(60),
+        let dev = self.lab.dev.clone();
+        let home = format!("HOME={}", d.join("home").display());
+        let driver = self.lab.spawn(
+            "chromedriver",
+            &dev,
+            &[
+                "/usr/bin/env",
+                &home,
+                "/usr/bin/chromedriver",
+                &format!("--port={WEBDRIVER_PORT}"),
+                "--allowed-ips=127.0.0.1",
+                "--log-level=DEBUG",
+            ],
+            &d.join("chromedriver.log"),
         )?;
-        Ok(f.status.success() && png.exists())
+        let script = repo().join("tests/lab/screenshots.mjs");
+        let run = lab::run_bounded(
+            Command::new("ip")
+                .args(["netns", "exec", &dev, "node"])
+                .arg(&script)
+                .arg(format!("http://127.0.0.1:{WEBDRIVER_PORT}"))
+                .arg(out)
+                .arg(serde_json::to_string(&args)?)
+                .args(urls),
+            Duration::from_secs(150),
+        );
+        self.lab.kill(driver)?;
+        let run = run?;
+        if !run.status.success() {
+            let log = std::fs::read_to_string(d.join("chromedriver.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            bail!(
+                "screenshots.mjs ({}): {}{}\nchromedriver's log ends:\n{}",
+                run.status,
+                run.stdout,
+                run.stderr,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        serde_json::from_str(run.stdout.trim())
+            .with_context(|| format!("screenshots.mjs printed {:?}", run.stdout))
     }
 
     /// Enrolls the native agent in "dev" at the same site and runs it once (deliver, poll,
@@ -377,10 +418,9 @@ fn browser_args(d: &Path, profile: &Path, spki: &str) -> Vec<String> {
 }
 
 /// The namespaces, their link and addresses, the firewall and every server but the controller;
-/// the link's ends.
-/// Builds the namespaces and starts the servers. With `delay_ms`, the link between the device
-/// and the network runs through a delay line in a namespace between them, which holds each frame
-/// half of `delay_ms` each way (the kernel here has no netem).
+/// returns the link's ends. With `delay_ms`, the link between the device and the network runs
+/// through a delay line in a namespace between them, which holds each frame half of `delay_ms`
+/// each way (the kernel here has no netem).
 fn build_lab(d: &Path, delay_ms: u32) -> Result<(Lab, [(String, String); 2])> {
     let roles: &[&str] = if delay_ms > 0 {
         &["dev", "dl", "net"]
