@@ -268,53 +268,66 @@ impl BrowserLab {
         extensions: &[PathBuf],
     ) -> Result<u32> {
         let d = self.d().to_path_buf();
-        let mut args = browser_args(&d, profile, &self.spki);
-        if !extensions.is_empty() {
-            // Copies: Chromium writes into an unpacked extension's directory (`_metadata`).
-            let mut list = Vec::new();
-            for (i, e) in extensions.iter().enumerate() {
-                let copy = d.join(format!("extension-{i}"));
-                if !copy.exists() {
-                    copy_dir(e, &copy)?;
-                }
-                list.push(copy.display().to_string());
-            }
-            args.push(format!("--load-extension={}", list.join(",")));
-        }
+        let mut args = home(&d).to_vec();
+        args.push("/usr/bin/chromium".to_owned());
+        args.extend(self.chromium_flags(profile, extensions)?);
         args.push("about:blank".to_owned());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let dev = self.lab.dev.clone();
         self.lab.spawn("chromium", &dev, &args, &d.join(log))
     }
 
-    /// Screenshots of what each of `urls` shows in a fresh browser of "dev" with the policy in
-    /// force and the unpacked extensions [`start_browser`](Self::start_browser) copied before,
-    /// error pages included: chromedriver in "dev" drives it, through `tests/lab/screenshots.mjs`
-    /// (node), since nothing outside the namespace can reach its loopback. Writes
-    /// `out/http-<i>.png`; returns, for each URL, the page it ended on, the navigation's error
-    /// and whether a screenshot was written.
-    pub fn screenshots(&mut self, urls: &[&str], out: &Path, profile: &Path) -> Result<Value> {
-        let d = self.d().to_path_buf();
-        let mut args: Vec<String> = browser_args(&d, profile, &self.spki)
-            .into_iter()
-            .skip_while(|a| a != "/usr/bin/chromium")
-            .skip(1)
-            .collect();
-        let copies: Vec<String> = (0..8)
-            .map(|i| d.join(format!("extension-{i}")))
-            .take_while(|p| p.exists())
-            .map(|p| p.display().to_string())
-            .collect();
-        if !copies.is_empty() {
-            args.push(format!("--load-extension={}", copies.join(",")));
+    /// What every Chromium of the lab runs with: headless, `profile` as the user data directory,
+    /// the controller's key pinned (devices trust it as a district's own CA makes them), and the
+    /// unpacked `extensions` loaded (Debian's Chromium still loads them from the command line
+    /// once `DisableLoadExtensionCommandLineSwitch` is off). Chromium writes into an unpacked
+    /// extension's directory (`_metadata`), so it loads copies, made once per lab.
+    fn chromium_flags(&self, profile: &Path, extensions: &[PathBuf]) -> Result<Vec<String>> {
+        let mut flags = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--no-first-run".to_owned(),
+            "--use-angle=swiftshader".to_owned(),
+            "--enable-unsafe-swiftshader".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+            format!("--ignore-certificate-errors-spki-list={}", self.spki),
+            "--disable-features=DisableLoadExtensionCommandLineSwitch".to_owned(),
+        ];
+        if !extensions.is_empty() {
+            let mut copies = Vec::new();
+            for (i, e) in extensions.iter().enumerate() {
+                let copy = self.d().join(format!("extension-{i}"));
+                if !copy.exists() {
+                    copy_dir(e, &copy)?;
+                }
+                copies.push(copy.display().to_string());
+            }
+            flags.push(format!("--load-extension={}", copies.join(",")));
         }
+        Ok(flags)
+    }
+
+    /// Screenshots of what each of `urls` shows in a fresh browser of "dev" with the policy in
+    /// force and the unpacked `extensions`, error pages included: chromedriver in "dev" drives
+    /// it, through `tests/lab/screenshots.mjs` (node), since nothing outside the namespace can
+    /// reach its loopback. Writes `out/http-<i>.png`; returns, for each URL, the page it ended
+    /// on, the navigation's error and whether a screenshot was written.
+    pub fn screenshots(
+        &mut self,
+        urls: &[&str],
+        out: &Path,
+        profile: &Path,
+        extensions: &[PathBuf],
+    ) -> Result<Value> {
+        let d = self.d().to_path_buf();
+        let flags = self.chromium_flags(profile, extensions)?;
         let dev = self.lab.dev.clone();
-        let home = format!("HOME={}", d.join("home").display());
+        let [env, home] = home(&d);
         let driver = self.lab.spawn(
             "chromedriver",
             &dev,
             &[
-                "/usr/bin/env",
+                &env,
                 &home,
                 "/usr/bin/chromedriver",
                 &format!("--port={WEBDRIVER_PORT}"),
@@ -330,7 +343,7 @@ impl BrowserLab {
                 .arg(&script)
                 .arg(format!("http://127.0.0.1:{WEBDRIVER_PORT}"))
                 .arg(out)
-                .arg(serde_json::to_string(&args)?)
+                .arg(serde_json::to_string(&flags)?)
                 .args(urls),
             Duration::from_secs(150),
         );
@@ -397,23 +410,11 @@ impl BrowserLab {
     }
 }
 
-/// What every Chromium of the lab starts with: headless, the user data directory, the
-/// controller's key pinned (devices trust it as a district's own CA makes them), and unpacked
-/// extensions allowed (Debian's Chromium still loads them from the command line once this
-/// feature is off).
-fn browser_args(d: &Path, profile: &Path, spki: &str) -> Vec<String> {
-    vec![
+/// What starts every Chromium (and chromedriver) of the lab: a home in the lab's directory.
+fn home(d: &Path) -> [String; 2] {
+    [
         "/usr/bin/env".to_owned(),
         format!("HOME={}", d.join("home").display()),
-        "/usr/bin/chromium".to_owned(),
-        "--headless=new".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--no-first-run".to_owned(),
-        "--use-angle=swiftshader".to_owned(),
-        "--enable-unsafe-swiftshader".to_owned(),
-        format!("--user-data-dir={}", profile.display()),
-        format!("--ignore-certificate-errors-spki-list={spki}"),
-        "--disable-features=DisableLoadExtensionCommandLineSwitch".to_owned(),
     ]
 }
 
@@ -458,23 +459,6 @@ fn build_lab(d: &Path, delay_ms: u32) -> Result<(Lab, [(String, String); 2])> {
     lab.addr(&net, &mgmt_net, &format!("{MGMT_NET_IP}/30"))?;
     lab.exec(&net, &["ip", "link", "set", &mgmt_net, "up"])?;
     lab.set_resolver(&dev, NET_IP)?;
-    if delay_ms > 0 {
-        // The delay line's ports open a moment after it starts.
-        let ip = NET_IP.to_string();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while lab
-            .exec(&dev, &["ping", "-c", "1", "-W", "1", &ip])
-            .is_err()
-        {
-            if Instant::now() > deadline {
-                bail!(
-                    "no ping crossed the delay line in 10 s: see {}",
-                    d.join("delayline.out").display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
     std::fs::create_dir_all(d.join("home"))?;
 
     let config = |name: &str, template: &str| lab::write_config(d, name, template, &vars(d));
@@ -526,10 +510,8 @@ fn build_lab(d: &Path, delay_ms: u32) -> Result<(Lab, [(String, String); 2])> {
     Ok((lab, [(dev, dev_if), (net, net_if)]))
 }
 
-/// Joins `dev` and `net` through the lab's "dl" namespace, where `fitlab-delayline` copies the
-/// frames between its two ports, each after half of `rtt_ms`. Offloads are off on every
-/// interface that feeds it, as it copies frames as they are seen; its ports carry no address
-/// and answer no ARP. Returns once a ping crosses the line (bounded).
+/// Joins `dev` and `net` through the lab's "dl" namespace, where a delay line holds each frame
+/// half of `rtt_ms` each way.
 fn delay_line(
     lab: &mut Lab,
     d: &Path,
@@ -538,49 +520,29 @@ fn delay_line(
     rtt_ms: u32,
 ) -> Result<()> {
     let dl = lab.ns("dl")?;
-    let (a, b) = ("dla", "dlb");
-    lab.veth(dev, (&dl, a))?;
-    lab.veth((&dl, b), net)?;
-    for (ns, ifname) in [dev, (&dl, a), (&dl, b), net] {
-        lab.exec(
-            ns,
-            &[
-                "ethtool", "-K", ifname, "tso", "off", "gso", "off", "gro", "off", "tx", "off",
-                "rx", "off",
-            ],
-        )?;
-    }
-    for ifname in [a, b] {
-        for setting in ["arp_ignore=8", "forwarding=0"] {
-            lab.exec(
-                &dl,
-                &[
-                    "sysctl",
-                    "-qw",
-                    &format!("net.ipv4.conf.{ifname}.{setting}"),
-                ],
-            )?;
-        }
-    }
-    let line = lab::workspace_binary("fitlab-delayline")?;
-    let one_way = (rtt_ms / 2).to_string();
-    lab.spawn(
-        "fitlab-delayline",
+    let ports = ("dla", "dlb");
+    lab.veth(dev, (&dl, ports.0))?;
+    lab.veth((&dl, ports.1), net)?;
+    lab.delay_line(
+        &lab::workspace_binary("fitlab-delayline")?,
         &dl,
-        &[
-            &line.display().to_string(),
-            "--a",
-            a,
-            "--b",
-            b,
-            "--delay-ms",
-            &one_way,
-            "--max-seconds",
-            "3600",
-        ],
+        ports,
+        &[dev, net],
+        u64::from(rtt_ms / 2),
         &d.join("delayline.out"),
     )?;
     Ok(())
+}
+
+/// The requests the web servers (the product, the block hosts) of the browser lab in `d`
+/// logged, one access-log line each, that `matches`.
+pub fn served(d: &Path, matches: impl Fn(&str) -> bool) -> Vec<String> {
+    std::fs::read_to_string(d.join("access.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| matches(l))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Copies the directory `from`, and everything in it, to `to`.

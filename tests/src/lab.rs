@@ -826,6 +826,61 @@ impl Lab {
         self.spawn("turnserver", ns, &args, &dir.join("turnserver.out"))
     }
 
+    /// Starts a delay line (`binary`, the workspace's `fitlab-delayline`; the kernel has no
+    /// netem) in `ns` between its two `ports`, holding every frame `one_way_ms` each way, and
+    /// waits until it is ready. The ports answer no ARP (or the far side would learn a port's MAC
+    /// as the near side's and bypass the line) and forward nothing. Frames are copied as they are
+    /// seen, so segmentation and checksum offloads are off on the ports and on `feeders`, the
+    /// interfaces whose frames reach them. The line ends with the lab, or by itself after half
+    /// an hour if the lab hangs.
+    pub fn delay_line(
+        &mut self,
+        binary: &Path,
+        ns: &str,
+        ports: (&str, &str),
+        feeders: &[(&str, &str)],
+        one_way_ms: u64,
+        log: &Path,
+    ) -> Result<u32> {
+        for port in [ports.0, ports.1] {
+            self.exec(
+                ns,
+                &[
+                    "sysctl",
+                    "-qw",
+                    &format!("net.ipv4.conf.{port}.arp_ignore=8"),
+                    &format!("net.ipv4.conf.{port}.forwarding=0"),
+                ],
+            )?;
+        }
+        for (in_ns, ifname) in [(ns, ports.0), (ns, ports.1)].iter().chain(feeders) {
+            self.exec(
+                in_ns,
+                &[
+                    "ethtool", "-K", ifname, "tx", "off", "tso", "off", "gso", "off", "gro", "off",
+                ],
+            )?;
+        }
+        let pid = self.spawn(
+            "delay line",
+            ns,
+            &[
+                &binary.display().to_string(),
+                "--a",
+                ports.0,
+                "--b",
+                ports.1,
+                "--delay-ms",
+                &one_way_ms.to_string(),
+                "--max-seconds",
+                "1800",
+            ],
+            log,
+        )?;
+        self.wait_for_text(log, "ready", Duration::from_secs(120))?;
+        Ok(pid)
+    }
+
     /// Waits up to `limit` until the file at `path` contains `needle` (a server's "ready" line,
     /// a log entry), failing early when something the lab started has exited.
     pub fn wait_for_text(&mut self, path: &Path, needle: &str, limit: Duration) -> Result<String> {

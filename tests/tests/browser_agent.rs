@@ -314,11 +314,10 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         product_rtt["jitter_ms"],
         to(&NET_IP.to_string())["rtt_ms"]
     );
-    let heads = std::fs::read_to_string(d.join("access.log"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains(" app.lab.test \"HEAD / HTTP/1.1\" ") && l.contains("Chrome/"))
-        .count();
+    let heads = browser::served(d, |l| {
+        l.contains(" app.lab.test \"HEAD / HTTP/1.1\" ") && l.contains("Chrome/")
+    })
+    .len();
     f.that(
         scope,
         heads == 21,
@@ -488,14 +487,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
     let quick = evaluation(&client, "Lab Browser Quick", &quick_profile, Value::Null)
         .await
         .or_panic();
-    let access = d.join("access.log");
-    let quick_fetches = || {
-        std::fs::read_to_string(&access)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains("GET /quick"))
-            .count()
-    };
+    let quick_fetches = || browser::served(d, |l| l.contains("GET /quick")).len();
     wait_until(
         "the browser agent opening the quick evaluation's URL",
         Duration::from_secs(120),
@@ -550,12 +542,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         quick_fetches() == fetched_before,
         format!(
             "the quick evaluation was not run again after the crash: {fetched_before} fetches before, now\n{}",
-            std::fs::read_to_string(&access)
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| l.contains("/quick"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            browser::served(d, |l| l.contains("/quick")).join("\n")
         ),
     );
 
@@ -585,7 +572,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         "https://proxied.lab.test/",
         "http://dnsblocked.lab.test/",
     ];
-    match b.screenshots(&urls, &artifacts, &d.join("screenshot-profile")) {
+    match b.screenshots(&urls, &artifacts, &d.join("screenshot-profile"), &filter) {
         Ok(shots) => {
             let written = shots
                 .as_array()

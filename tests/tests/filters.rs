@@ -251,36 +251,6 @@ fn build_network(lab: &mut Lab, d: &Path, dev: &str, edge: &str, inet: &str) {
     // Routing on the edge first: setting ip_forward resets every interface's forwarding.
     lab.exec(edge, &["sysctl", "-qw", "net.ipv4.ip_forward=1"])
         .or_panic();
-    // The delay line's ports: no ARP answers for the edge's addresses (or the internet side would
-    // learn dl-b's MAC as the gateway's and bypass the line), and no forwarding.
-    for port in ["dl-a", "dl-b"] {
-        lab.exec(
-            edge,
-            &[
-                "sysctl",
-                "-qw",
-                &format!("net.ipv4.conf.{port}.arp_ignore=8"),
-                &format!("net.ipv4.conf.{port}.forwarding=0"),
-            ],
-        )
-        .or_panic();
-    }
-    // Frames are copied as seen: no segmentation or checksum offload on the links the line
-    // touches, so every frame fits the MTU and carries its full checksum.
-    for (ns, ifname) in [
-        (edge, "edge-inet"),
-        (edge, "dl-a"),
-        (edge, "dl-b"),
-        (inet, "inet0"),
-    ] {
-        lab.exec(
-            ns,
-            &[
-                "ethtool", "-K", ifname, "tx", "off", "tso", "off", "gso", "off", "gro", "off",
-            ],
-        )
-        .or_panic();
-    }
     lab.addr(dev, "dev0", &format!("{DEV_IP}/{PREFIX}"))
         .or_panic();
     lab.addr(edge, "edge-dev", &format!("{EDGE_IP}/{PREFIX}"))
@@ -356,28 +326,15 @@ fn build_network(lab: &mut Lab, d: &Path, dev: &str, edge: &str, inet: &str) {
     )
     .or_panic();
 
-    let delayline = env!("CARGO_BIN_EXE_fitlab-delayline");
-    let log = d.join("delayline.out");
-    lab.spawn(
-        "delay line",
+    lab.delay_line(
+        Path::new(env!("CARGO_BIN_EXE_fitlab-delayline")),
         edge,
-        &[
-            delayline,
-            "--a",
-            "dl-a",
-            "--b",
-            "dl-b",
-            "--delay-ms",
-            &ONE_WAY_DELAY_MS.to_string(),
-            "--max-seconds",
-            // Ends the line only if the test hung; the test stops it when done.
-            "1800",
-        ],
-        &log,
+        ("dl-a", "dl-b"),
+        &[(edge, "edge-inet"), (inet, "inet0")],
+        ONE_WAY_DELAY_MS,
+        &d.join("delayline.out"),
     )
     .or_panic();
-    lab.wait_for_text(&log, "ready", Duration::from_secs(120))
-        .or_panic();
 }
 
 /// Starts dnsmasq, nginx, coturn, squid and e2guardian.

@@ -12,6 +12,9 @@
  *
  * The requests carry no cookies and follow no redirect: nothing of the student's session goes
  * to the product, and one request is one round trip.
+ *
+ * `timeRoundTrips` is the timing itself, shared with the round trips to the controller
+ * (`throughput.js`).
  */
 
 import { latencyResult } from "../results.js";
@@ -25,36 +28,46 @@ export const INTERVAL_MS = 200;
 export const PROBE_TIMEOUT_MS = 2000;
 
 /**
- * @param {{fetch: Function, now: () => number, sleep: (ms: number) => Promise<void>}} env
- * @param {{host: string, url: string}} target
+ * Times `probes` round trips, `intervalMs` apart from start to start, after one that opens the
+ * connection and is not counted (its handshakes are no round trip). `send(signal)` makes one
+ * request and resolves to whether its answer counts; a probe that fails, does not count, or
+ * takes longer than `timeoutMs` is lost (null). Returns the round trips and why probes failed.
  */
-export async function measureProductLatency(env, target) {
+export async function timeRoundTrips(env, send, { probes, intervalMs = 0, timeoutMs = PROBE_TIMEOUT_MS }) {
   const errors = new Set();
   const probe = async () => {
     const t0 = env.now();
     try {
-      await env.fetch(target.url, {
-        method: "HEAD",
-        cache: "no-store",
-        credentials: "omit",
-        redirect: "manual",
-        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-      });
+      const counts = await send(AbortSignal.timeout(timeoutMs));
       const rtt = env.now() - t0;
-      return rtt <= PROBE_TIMEOUT_MS ? rtt : null;
+      return counts && rtt <= timeoutMs ? rtt : null;
     } catch (e) {
-      errors.add(e?.name === "TimeoutError" ? `no answer within ${PROBE_TIMEOUT_MS} ms` : String(e?.message ?? e));
+      errors.add(e?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(e?.message ?? e));
       return null;
     }
   };
   await probe();
   const rtts = [];
-  for (let i = 0; i < PROBES; i++) {
+  for (let i = 0; i < probes; i++) {
     const sent = env.now();
     rtts.push(await probe());
-    if (i + 1 < PROBES) await env.sleep(Math.max(0, INTERVAL_MS - (env.now() - sent)));
+    if (intervalMs > 0 && i + 1 < probes) await env.sleep(Math.max(0, intervalMs - (env.now() - sent)));
   }
-  const failed = errors.size > 0 ? `; failed requests: ${[...errors].join("; ")}` : "";
+  return { rtts, errors: [...errors] };
+}
+
+/**
+ * @param {{fetch: Function, now: () => number, sleep: (ms: number) => Promise<void>}} env
+ * @param {{host: string, url: string}} target
+ */
+export async function measureProductLatency(env, target) {
+  // Any answer came back over the path: a redirect or an error status counts too.
+  const send = async (signal) => {
+    await env.fetch(target.url, { method: "HEAD", cache: "no-store", credentials: "omit", redirect: "manual", signal });
+    return true;
+  };
+  const { rtts, errors } = await timeRoundTrips(env, send, { probes: PROBES, intervalMs: INTERVAL_MS });
+  const failed = errors.length > 0 ? `; failed requests: ${errors.join("; ")}` : "";
   return latencyResult({
     target: target.host,
     rtts,

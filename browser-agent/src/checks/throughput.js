@@ -15,6 +15,7 @@
 
 import { bandwidthResult, latencyResult } from "../results.js";
 import { hostOf } from "../url.js";
+import { timeRoundTrips } from "./latency.js";
 
 /** Length of one sample interval, milliseconds. */
 export const INTERVAL_MS = 100;
@@ -45,8 +46,6 @@ export const LATE_MS = 3000;
 const RAMP_UP_MS = 1000;
 /** Round-trip probes. */
 const RTT_PROBES = 10;
-/** A round-trip probe not answered within this is lost. */
-const RTT_TIMEOUT_MS = 2000;
 
 /** Bytes counted into fixed intervals from an absolute start time (Unix milliseconds). */
 export class Buckets {
@@ -144,29 +143,15 @@ function endpoint(access) {
   };
 }
 
-/**
- * Round trips: one-byte downloads in a row. The first only opens the connection (its
- * handshakes are no round trip) and is not counted.
- */
+/** Round trips: one-byte downloads in a row; only a successful answer counts. */
 export async function measureLatency(env, access) {
   const ep = endpoint(access);
-  const probe = async () => {
-    const t0 = env.now();
-    try {
-      const res = await env.fetch(ep.download(1), {
-        headers: ep.headers,
-        cache: "no-store",
-        signal: AbortSignal.timeout(RTT_TIMEOUT_MS),
-      });
-      await res.arrayBuffer();
-      return res.ok ? env.now() - t0 : null;
-    } catch {
-      return null;
-    }
+  const send = async (signal) => {
+    const res = await env.fetch(ep.download(1), { headers: ep.headers, cache: "no-store", signal });
+    await res.arrayBuffer();
+    return res.ok;
   };
-  await probe();
-  const rtts = [];
-  for (let i = 0; i < RTT_PROBES; i++) rtts.push(await probe());
+  const { rtts } = await timeRoundTrips(env, send, { probes: RTT_PROBES });
   return latencyResult({
     target: hostOf(access.controllerUrl),
     rtts,

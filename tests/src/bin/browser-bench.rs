@@ -24,6 +24,8 @@ use fitcheck_tests::browser::{
     BrowserLab, browser_processes, browser_report, evaluation, reports, upload,
 };
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 #[derive(Debug, Parser)]
 #[command(about = "The browser agent's run time, throughput and idle memory in the browser lab")]
@@ -213,21 +215,10 @@ async fn main() -> Result<()> {
 
 /// Seconds from one RFC 3339 time to another.
 fn seconds_between(from: &Value, to: &Value) -> Result<f64> {
-    let ms = |v: &Value| -> Result<i64> {
+    let at = |v: &Value| -> Result<OffsetDateTime> {
         let text = v.as_str().context("a time")?;
-        unix_ms(text)
+        OffsetDateTime::parse(text, &Rfc3339)
+            .with_context(|| format!("not an RFC 3339 time: {text:?}"))
     };
-    Ok((ms(to)? - ms(from)?) as f64 / 1000.0)
-}
-
-/// Unix milliseconds of an RFC 3339 UTC time, as `date` reads it.
-fn unix_ms(text: &str) -> Result<i64> {
-    let out = fitcheck_tests::lab::run_bounded(
-        std::process::Command::new("date").args(["-u", "-d", text, "+%s%3N"]),
-        Duration::from_secs(5),
-    )?;
-    out.stdout
-        .trim()
-        .parse()
-        .with_context(|| format!("`date` could not read {text:?}"))
+    Ok((at(to)? - at(from)?).as_seconds_f64())
 }
