@@ -21,6 +21,7 @@ pub mod resolve;
 pub mod run;
 pub mod runner;
 pub mod signatures;
+pub mod sis;
 pub mod throughput;
 pub mod tls;
 pub mod uplink;

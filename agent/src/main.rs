@@ -11,6 +11,7 @@ use fitcheck_agent::identity;
 use fitcheck_agent::render::verdict_text;
 use fitcheck_agent::run::{ProfileSource, RunConfig, load_profile, run};
 use fitcheck_agent::runner::RunOptions;
+use fitcheck_agent::sis;
 use fitcheck_agent::throughput::{Caps, HARD_CAPS, Target};
 use fitcheck_agent::uplink::client::Timeouts;
 use fitcheck_agent::uplink::daemon::{self, DaemonConfig, RunSettings};
@@ -78,6 +79,12 @@ enum Command {
     Profile {
         #[command(subcommand)]
         command: ProfileCommand,
+    },
+    /// Read the district's SIS export where it lies, and send its summary (structure and
+    /// counts, never a cell value) to the controller.
+    Sis {
+        #[command(subcommand)]
+        command: SisCommand,
     },
     /// Print this device's facts as JSON.
     Facts,
@@ -216,6 +223,35 @@ impl SpoolArgs {
             max_bytes: self.spool_max_bytes,
         }
     }
+}
+
+#[derive(Subcommand, Debug)]
+enum SisCommand {
+    /// Summarise a OneRoster export (a .zip or a folder; 1.1 or 1.2, bulk or delta): files,
+    /// columns, row counts, how full each column is per role, format findings.
+    Inspect {
+        /// The export: a zip file or a folder of CSV files.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Write the summary (JSON, schema fitcheck.sis-summary/v1) here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print the summary as JSON instead of words.
+        #[arg(long)]
+        json: bool,
+        /// Largest CSV file read, MiB (files of people are held to at most this too).
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+        max_file_mib: Option<u64>,
+    },
+    /// Send a summary `inspect --out` wrote to the controller this agent is enrolled with.
+    Upload {
+        /// The summary file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Where the agent keeps its enrollment [default: /var/lib/fitcheck as root, else ~/.local/state/fitcheck].
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -428,6 +464,35 @@ fn main() -> ExitCode {
         Command::Profile {
             command: ProfileCommand::Check { files },
         } => profile_check(&files),
+        Command::Sis {
+            command:
+                SisCommand::Inspect {
+                    path,
+                    out,
+                    json,
+                    max_file_mib,
+                },
+        } => sis_inspect(&path, out.as_deref(), json, max_file_mib),
+        Command::Sis {
+            command: SisCommand::Upload { file, state_dir },
+        } => {
+            let runtime = match current_thread_runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            let state_dir = state_dir.unwrap_or_else(identity::default_state_dir);
+            match runtime.block_on(upload::upload_summary(
+                &state_dir,
+                &file,
+                Timeouts::default(),
+            )) {
+                Ok(answer) => {
+                    println!("{}: {answer}", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(1, format!("{}: {e}", file.display())),
+            }
+        }
         Command::Facts => {
             let f = facts::collect(&FactSources::default());
             match serde_json::to_string_pretty(&f) {
@@ -559,6 +624,46 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `sis inspect`: 0 read, 2 could not read (the error names file, line and column, never a
+/// value).
+fn sis_inspect(
+    path: &std::path::Path,
+    out: Option<&std::path::Path>,
+    json: bool,
+    max_file_mib: Option<u64>,
+) -> ExitCode {
+    let mut limits = sis::Limits::default();
+    if let Some(mib) = max_file_mib {
+        limits.file_bytes = mib << 20;
+        limits.people_file_bytes = limits.people_file_bytes.min(mib << 20);
+        limits.total_bytes = limits.total_bytes.max(mib << 20);
+    }
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let summary = match sis::inspect(path, &limits, &now) {
+        Ok(s) => s,
+        Err(e) => return fail(2, e),
+    };
+    let text = match serde_json::to_string_pretty(&summary) {
+        Ok(t) => t,
+        Err(e) => return fail(2, e),
+    };
+    if let Some(out) = out
+        && let Err(e) = fitcheck_agent::run::write_atomic(out, text.as_bytes())
+    {
+        return fail(2, format!("cannot write {}: {e}", out.display()));
+    }
+    if json {
+        println!("{text}");
+    } else {
+        print!("{}", sis::render::text(&summary));
+    }
+    ExitCode::SUCCESS
 }
 
 fn fail(code: u8, e: impl std::fmt::Display) -> ExitCode {

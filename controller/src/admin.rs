@@ -832,6 +832,45 @@ pub async fn get_recommendation(
     }
 }
 
+/// `GET /api/v1/evaluations/{id}/data-form?format=md|csv|pdf`: the Data Projects Form.
+pub async fn get_data_form(
+    State(state): State<AppState>,
+    _who: Person,
+    Path(id): Path<String>,
+    query: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query.map_err(|e| {
+        Failure::bad_request("invalid_query", format!("{e}; give format=md, csv or pdf"))
+    })?;
+    let r = crate::dossier::recommendation(&state.store, &id).await?;
+    let none = || {
+        Failure::not_found(format!(
+            "evaluation {id}'s profile states no data needs ([data]); there is no Data Projects Form"
+        ))
+    };
+    match q.format.as_deref().unwrap_or("md") {
+        "md" => Ok((
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            crate::render::data_form_markdown(&r).ok_or_else(none)?,
+        )
+            .into_response()),
+        "csv" => Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            crate::render::data_form_csv(&r).ok_or_else(none)?,
+        )
+            .into_response()),
+        "pdf" => {
+            let bytes = crate::pdf::data_form(&r).ok_or_else(none)?;
+            Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
+        }
+        other => Err(Failure::bad_request(
+            "invalid_query",
+            format!("format {other:?} is not md, csv or pdf"),
+        )
+        .field("format")),
+    }
+}
+
 /// `GET /api/v1/evaluations/{id}/reports`.
 pub async fn evaluation_reports(
     State(state): State<AppState>,

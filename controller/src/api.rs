@@ -100,6 +100,25 @@ pub struct AgentSummary {
     pub revoked_at: Option<String>,
 }
 
+/// A kept SIS summary, as a list shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SisSummaryInfo {
+    /// The summary's id.
+    pub id: String,
+    pub received_at: String,
+    /// When the inspector read the export.
+    pub generated_at: String,
+    /// The SIS that wrote the export.
+    pub source_system: String,
+    pub oneroster_version: Option<String>,
+    /// `agent:<id>` or `user:<name>`.
+    pub uploaded_by: String,
+    pub files: u32,
+    /// Users in the export.
+    pub users: u64,
+    pub findings: u32,
+}
+
 /// A stored profile.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ProfileInfo {

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use fitcheck_core::data::summary::SisSummary;
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
 use fitcheck_engine::{
@@ -37,6 +38,8 @@ pub struct Dossier {
     pub agents: Vec<ScopeAgent>,
     /// Each agent's latest report, judged, in agent order.
     pub judgements: Vec<Judgement>,
+    /// The district's latest SIS summary, read where the profile states data needs.
+    pub sis: Option<SisSummary>,
 }
 
 impl Dossier {
@@ -51,6 +54,7 @@ impl Dossier {
             agents: &self.agents,
             judgements: &self.judgements,
             generated_at,
+            sis: self.sis.as_ref(),
         })
     }
 }
@@ -81,7 +85,12 @@ pub async fn load(store: &Store, evaluation_id: &str) -> Result<Dossier, Failure
         .map(|(id, site, _)| ScopeAgent { id, site })
         .collect();
     let judgements = judgements(store, &row.id, &profile, &stored.digest).await?;
+    let sis = match (&profile.data, store.latest_sis_summary().await?) {
+        (Some(_), Some(row)) => Some(crate::sis::summary_of(&row)?),
+        _ => None,
+    };
     Ok(Dossier {
+        sis,
         plan: spec.plan(),
         row,
         spec,

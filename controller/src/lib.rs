@@ -40,6 +40,7 @@ pub mod ratelimit;
 pub mod render;
 pub mod routes;
 pub mod server;
+pub mod sis;
 pub mod store;
 pub mod tls;
 pub mod web;

@@ -644,10 +644,238 @@ pub fn recommendation_pdf(r: &Recommendation) -> Vec<u8> {
     site_matrix(&mut l, r);
     model_matrix(&mut l, r);
     capacity_chart(&mut l, r);
+    data_section(&mut l, r);
     notes(&mut l, r);
     condition_evidence(&mut l, r);
     sources(&mut l, r);
     l.finish()
+}
+
+/// The Data Projects Form: the vendor's data needs, the district's export against them, the
+/// data actions, and the sign-off lines for the SIS liaison and the data privacy officer.
+pub fn data_form(r: &Recommendation) -> Option<Vec<u8>> {
+    let d = r.data.as_ref()?;
+    let e = &r.evaluation;
+    let mut l = Layout::new(format!("fitcheck data projects form {}", e.id));
+    l.paragraph(
+        &format!("{} — Data Projects Form", e.product),
+        20.0,
+        true,
+        MARGIN,
+        0.0,
+    );
+    l.paragraph(
+        &format!("{} — {}", e.vendor, e.title),
+        11.0,
+        false,
+        MARGIN,
+        0.0,
+    );
+    l.gap(6.0);
+    data_section(&mut l, r);
+    if !d.sources.is_empty() {
+        l.heading("Vendor's specification");
+        for s in &d.sources {
+            l.paragraph(s, 8.5, false, MARGIN, 0.0);
+        }
+    }
+    l.heading("Sign-off");
+    for who in ["SIS liaison", "Data privacy officer"] {
+        l.gap(14.0);
+        l.paragraph(
+            &format!("{who}:  name ____________________________   signature ____________________________   date ______________"),
+            9.0,
+            false,
+            MARGIN,
+            0.0,
+        );
+    }
+    Some(l.finish())
+}
+
+/// A two-column table of labelled facts.
+fn facts_table(l: &mut Layout, caption: &str, facts: &[(&str, String)]) {
+    let label_w = 120.0;
+    let value_w = TEXT_W - label_w;
+    let rows = facts
+        .iter()
+        .map(|(label, value)| {
+            vec![
+                TableCell::new()
+                    .fill(HEADER_FILL)
+                    .text(label, Style::HEAD, label_w),
+                TableCell::new().text(value, Style::BODY, value_w),
+            ]
+        })
+        .collect();
+    l.table(&Table {
+        caption: caption.to_owned(),
+        widths: vec![label_w, value_w],
+        header: Vec::new(),
+        rows,
+    });
+}
+
+/// The data files: what the vendor takes, each element against the district's export, what
+/// the export would send beyond, and the data actions.
+fn data_section(l: &mut Layout, r: &Recommendation) {
+    let Some(d) = &r.data else {
+        return;
+    };
+    l.heading_kept("Data files", TABLE_START);
+    l.paragraph(
+        &format!("{}. {}", d.status.words(), d.summary),
+        9.5,
+        false,
+        MARGIN,
+        0.0,
+    );
+    l.gap(4.0);
+    let mut facts: Vec<(&str, String)> = vec![(
+        "Method",
+        format!("{} {}", d.method, d.versions.join(" or "))
+            .trim()
+            .to_owned(),
+    )];
+    for (label, value) in [
+        ("Delivery", &d.delivery),
+        ("Schedule", &d.schedule),
+        ("Transfer endpoint", &d.endpoint),
+        ("Vendor contact", &d.contact),
+        ("Vendor's note", &d.note),
+    ] {
+        if let Some(v) = value {
+            facts.push((label, v.clone()));
+        }
+    }
+    if let Some(x) = &d.export {
+        facts.push((
+            "District export",
+            format!(
+                "{}, OneRoster {}, read {}",
+                x.source_system,
+                x.oneroster_version.as_deref().unwrap_or("?"),
+                x.generated_at
+            ),
+        ));
+    }
+    facts.push((
+        "Signed Exhibit B",
+        if d.dpa_recorded {
+            "recorded"
+        } else {
+            "not recorded"
+        }
+        .to_owned(),
+    ));
+    facts_table(l, "Data needs", &facts);
+    if !d.elements.is_empty() {
+        let widths = vec![118.0, 62.0, 54.0, 105.0, 118.0, 38.0];
+        let header = ["Element", "Needed", "State", "Filled", "Exhibit B", "DPA"]
+            .iter()
+            .zip(&widths)
+            .map(|(h, w)| TableCell::new().fill(HEADER_FILL).text(h, Style::HEAD, *w))
+            .collect();
+        let rows = d
+            .elements
+            .iter()
+            .map(|e| {
+                let need = format!(
+                    "{}{}",
+                    if e.required { "required" } else { "optional" },
+                    if e.roles.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", e.roles.join(", "))
+                    }
+                );
+                let category = match (&e.category, &e.exhibit_b) {
+                    (Some(c), Some(x)) => {
+                        format!("{c}: {x}{}", if e.sensitive { " (sensitive)" } else { "" })
+                    }
+                    _ => "—".to_owned(),
+                };
+                let dpa = match e.dpa_covered {
+                    Some(true) => "covered",
+                    Some(false) => "NOT covered",
+                    None => "—",
+                };
+                let state = TableCell::new();
+                let state = if matches!(e.status, fitcheck_engine::ElementStatus::Met) {
+                    state
+                } else {
+                    state.fill((1.0, 0.93, 0.78))
+                };
+                let label = match &e.name {
+                    Some(n) => format!("{n} ({})", e.source),
+                    None => e.source.clone(),
+                };
+                vec![
+                    TableCell::new().text(&label, Style::BODY, widths[0]),
+                    TableCell::new().text(&need, Style::BODY, widths[1]),
+                    state.text(e.status.words(), Style::LABEL, widths[2]),
+                    TableCell::new().text(&crate::render::fill_words(e), Style::BODY, widths[3]),
+                    TableCell::new().text(&category, Style::BODY, widths[4]),
+                    TableCell::new().text(dpa, Style::BODY, widths[5]),
+                ]
+            })
+            .collect();
+        l.table(&Table {
+            caption: "Elements".to_owned(),
+            widths,
+            header,
+            rows,
+        });
+    }
+    if !d.minimisation.is_empty() {
+        l.heading("Sent but not needed");
+        for x in &d.minimisation {
+            l.paragraph(
+                &format!(
+                    "• {} {} ({} rows; {}: {}{})",
+                    x.file,
+                    x.column,
+                    x.filled,
+                    x.category,
+                    x.exhibit_b,
+                    if x.sensitive { ", sensitive" } else { "" }
+                ),
+                8.5,
+                false,
+                MARGIN,
+                10.0,
+            );
+        }
+    }
+    let actions: Vec<&Condition> = r
+        .conditions
+        .iter()
+        .filter(|c| crate::render::is_data(c))
+        .collect();
+    if !actions.is_empty() {
+        l.heading("Data actions");
+        for c in actions {
+            l.paragraph(
+                &format!(
+                    "• {} — {}, {}",
+                    c.action,
+                    c.owner,
+                    if c.required {
+                        "required"
+                    } else {
+                        "recommended"
+                    }
+                ),
+                8.5,
+                false,
+                MARGIN,
+                10.0,
+            );
+            for i in &c.items {
+                l.paragraph(&format!("– {i}"), 8.0, false, MARGIN, 22.0);
+            }
+        }
+    }
 }
 
 fn title(l: &mut Layout, r: &Recommendation) {

@@ -5,7 +5,10 @@ use std::fmt::Write;
 
 use fitcheck_core::evaluate::Status;
 
-use fitcheck_engine::{Cell, DeviceModelRow, Recommendation, SiteDirection, SiteThroughput};
+use fitcheck_engine::{
+    Cell, Condition, ConditionKind, DataSection, DeviceModelRow, ElementRow, Recommendation,
+    SiteDirection, SiteThroughput,
+};
 
 /// The recommendation as pretty JSON (schema `fitcheck.recommendation/v1`).
 pub fn json(r: &Recommendation) -> String {
@@ -321,6 +324,10 @@ pub fn markdown(r: &Recommendation) -> String {
         }
         out.push('\n');
     }
+    if let Some(d) = &r.data {
+        let _ = writeln!(out, "## Data files\n");
+        data_markdown(&mut out, d, &r.conditions);
+    }
     let _ = writeln!(out, "## Sources\n");
     for s in &e.sources {
         let _ = writeln!(out, "- {}", escape(s));
@@ -334,4 +341,252 @@ pub fn markdown(r: &Recommendation) -> String {
 pub fn short(id: &str) -> &str {
     let cut = id.len().saturating_sub(8);
     id.get(cut..).unwrap_or(id)
+}
+
+/// Whether a condition is about the vendor's data files.
+pub fn is_data(c: &Condition) -> bool {
+    matches!(
+        c.kind,
+        ConditionKind::DataComplete
+            | ConditionKind::DataAdd
+            | ConditionKind::DataFormat
+            | ConditionKind::DataMinimise
+            | ConditionKind::DataAgreement
+    )
+}
+
+/// An element's fill, in words (`120 of 120 students`), or its state where it has none.
+pub fn fill_words(e: &ElementRow) -> String {
+    if e.fill.is_empty() {
+        return e.status.words().to_owned();
+    }
+    e.fill
+        .iter()
+        .map(|f| {
+            let who = f.role.as_deref().unwrap_or("rows");
+            format!("{} of {} {who}", f.filled, f.of)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The data section: the vendor's method, the export judged against, each element, what the
+/// export would send beyond, the data actions with their items.
+fn data_markdown(out: &mut String, d: &DataSection, conditions: &[Condition]) {
+    let _ = writeln!(out, "**{}.** {}\n", d.status.words(), escape(&d.summary));
+    let versions = if d.versions.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", d.versions.join(" or "))
+    };
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| Method | {}{versions} |", escape(&d.method));
+    for (label, value) in [
+        ("Delivery", d.delivery.as_deref()),
+        ("Schedule", d.schedule.as_deref()),
+        ("Transfer endpoint", d.endpoint.as_deref()),
+        ("Vendor contact", d.contact.as_deref()),
+        ("Vendor's note", d.note.as_deref()),
+    ] {
+        if let Some(v) = value {
+            let _ = writeln!(out, "| {label} | {} |", escape(v));
+        }
+    }
+    if let Some(x) = &d.export {
+        let _ = writeln!(
+            out,
+            "| District export | {} OneRoster {}, read {} |",
+            escape(&x.source_system),
+            escape(x.oneroster_version.as_deref().unwrap_or("?")),
+            escape(&x.generated_at)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| Signed Exhibit B | {} |\n",
+        if d.dpa_recorded {
+            "recorded"
+        } else {
+            "not recorded"
+        }
+    );
+    if !d.elements.is_empty() {
+        let _ = writeln!(
+            out,
+            "| Element | OneRoster column | Needed | State | Filled | Exhibit B | DPA |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        for e in &d.elements {
+            let need = if e.required { "required" } else { "optional" };
+            let roles = if e.roles.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", e.roles.join(", "))
+            };
+            let category = match (&e.category, &e.exhibit_b) {
+                (Some(c), Some(x)) => format!(
+                    "{c}: {x}{}",
+                    if e.sensitive { " **sensitive**" } else { "" }
+                ),
+                _ => "—".to_owned(),
+            };
+            let dpa = match e.dpa_covered {
+                Some(true) => "covered",
+                Some(false) => "**not covered**",
+                None => "—",
+            };
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {need}{} | {} | {} | {} | {dpa} |",
+                escape(e.name.as_deref().unwrap_or(&e.source)),
+                code(&e.source),
+                escape(&roles),
+                e.status.words(),
+                escape(&fill_words(e)),
+                escape(&category)
+            );
+        }
+        out.push('\n');
+    }
+    if !d.minimisation.is_empty() {
+        let _ = writeln!(
+            out,
+            "Filled columns the export would send that the vendor does not need:\n"
+        );
+        for x in &d.minimisation {
+            let _ = writeln!(
+                out,
+                "- `{}` `{}` ({} rows; {}: {}{})",
+                code(&x.file),
+                code(&x.column),
+                x.filled,
+                escape(&x.category),
+                escape(&x.exhibit_b),
+                if x.sensitive { ", sensitive" } else { "" }
+            );
+        }
+        out.push('\n');
+    }
+    let data: Vec<&Condition> = conditions.iter().filter(|c| is_data(c)).collect();
+    if !data.is_empty() {
+        let _ = writeln!(out, "Data actions:\n");
+        for c in data {
+            let _ = writeln!(
+                out,
+                "- [ ] {} — *{}*, {}",
+                escape(&c.action),
+                escape(&c.owner),
+                if c.required {
+                    "required"
+                } else {
+                    "recommended"
+                }
+            );
+            for i in &c.items {
+                let _ = writeln!(out, "  - {}", escape(i));
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// The Data Projects Form as Markdown: what the SIS liaison reviews and submits to the SIS
+/// provider, with sign-off lines.
+pub fn data_form_markdown(r: &Recommendation) -> Option<String> {
+    let d = r.data.as_ref()?;
+    let e = &r.evaluation;
+    let mut out = String::new();
+    let _ = writeln!(out, "# Data Projects Form — {}\n", escape(&e.product));
+    let _ = writeln!(
+        out,
+        "| | |\n|---|---|\n| Product | {} |\n| Vendor | {} |\n| Evaluation | {} (`{}`) |\n| Written | {} |\n",
+        escape(&e.product),
+        escape(&e.vendor),
+        escape(&e.title),
+        code(&e.id),
+        escape(&r.generated_at)
+    );
+    data_markdown(&mut out, d, &r.conditions);
+    if !d.sources.is_empty() {
+        let _ = writeln!(out, "Vendor's specification:\n");
+        for s in &d.sources {
+            let _ = writeln!(out, "- {}", escape(s));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Sign-off\n");
+    for who in ["SIS liaison", "Data privacy officer"] {
+        let _ = writeln!(
+            out,
+            "{who}: name ______________________  signature ______________________  date __________\n"
+        );
+    }
+    Some(out)
+}
+
+/// A cell for a spreadsheet: a value that starts like a formula is kept as text.
+fn sheet_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The Data Projects Form as CSV for the SIS provider: one row per element.
+pub fn data_form_csv(r: &Recommendation) -> Option<String> {
+    let d = r.data.as_ref()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "product",
+        "vendor",
+        "method",
+        "versions",
+        "schedule",
+        "endpoint",
+        "element",
+        "vendor_field",
+        "oneroster_file",
+        "oneroster_column",
+        "required",
+        "roles",
+        "purpose",
+        "state",
+        "filled",
+        "exhibit_b_category",
+        "exhibit_b_element",
+        "sensitive",
+        "dpa_covered",
+    ];
+    w.write_record(header).ok()?;
+    for x in &d.elements {
+        let row = [
+            r.evaluation.product.clone(),
+            r.evaluation.vendor.clone(),
+            d.method.clone(),
+            d.versions.join(" "),
+            d.schedule.clone().unwrap_or_default(),
+            d.endpoint.clone().unwrap_or_default(),
+            x.source.clone(),
+            x.name.clone().unwrap_or_default(),
+            x.file.clone(),
+            x.column.clone(),
+            if x.required { "yes" } else { "no" }.to_owned(),
+            x.roles.join(" "),
+            x.purpose.clone().unwrap_or_default(),
+            x.status.words().to_owned(),
+            fill_words(x),
+            x.category.clone().unwrap_or_default(),
+            x.exhibit_b.clone().unwrap_or_default(),
+            if x.sensitive { "yes" } else { "no" }.to_owned(),
+            match x.dpa_covered {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            }
+            .to_owned(),
+        ];
+        w.write_record(row.iter().map(|c| sheet_cell(c))).ok()?;
+    }
+    String::from_utf8(w.into_inner().ok()?).ok()
 }

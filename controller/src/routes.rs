@@ -12,8 +12,9 @@ use schemars::generate::SchemaGenerator;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::{admin, agent_api, api, openapi};
+use crate::{admin, agent_api, api, openapi, sis};
 use fitcheck_core::api as wire;
+use fitcheck_core::data::summary::SisSummary;
 use fitcheck_core::report::Report;
 
 /// Who may call a route.
@@ -167,6 +168,11 @@ pub fn api() -> Vec<Route> {
             .response(schema::<wire::IngestResponse>)
             .params(&[("evaluation", "query")])
             .doc("Deliver a report; 201 stored now, 200 stored before (idempotent on report_id)"),
+        post(Caller::Agent, "/api/agent/v1/sis-summaries", sis::submit_from_agent)
+            .ok(201)
+            .request(schema::<SisSummary>)
+            .response(schema::<wire::SisIngestResponse>)
+            .doc("Deliver the district's SIS summary (structure and counts, never a value); 201 stored now, 200 stored before"),
         served_elsewhere(Method::GET, Caller::Agent, "/api/agent/v1/bandwidth/download")
             .params(&[("bytes", "query")])
             .doc("Exactly `bytes` incompressible bytes, for throughput measurement"),
@@ -280,6 +286,21 @@ pub fn api() -> Vec<Route> {
         get(Caller::Person, "/api/v1/reports", admin::agent_reports)
             .params(&[("agent", "query")])
             .doc("One agent's stored reports (agent=<id>)"),
+        get(Caller::Person, "/api/v1/sis-summaries", sis::list)
+            .response(list::<api::SisSummaryInfo>)
+            .doc("The district's SIS summaries, newest first (the newest is what recommendations judge data against)"),
+        post(Caller::Admin, "/api/v1/sis-summaries", sis::upload)
+            .ok(201)
+            .request(schema::<SisSummary>)
+            .response(schema::<wire::SisIngestResponse>)
+            .doc("Upload an SIS summary (`fitcheck-agent sis inspect --out`); 201 stored now, 200 stored before"),
+        get(Caller::Person, "/api/v1/sis-summaries/{id}", sis::get)
+            .response(schema::<SisSummary>)
+            .params(&[("id", "path")])
+            .doc("One SIS summary"),
+        get(Caller::Person, "/api/v1/evaluations/{id}/data-form", admin::get_data_form)
+            .params(&[("id", "path"), ("format", "query")])
+            .doc("The Data Projects Form (format=md, the default, csv or pdf)"),
         get(Caller::Anyone, "/api/openapi.json", openapi::serve)
             .doc("This document"),
     ]

@@ -170,6 +170,7 @@ fn run(spec: &NewEvaluation, devices: &[Dev], reports: Vec<InputReport>) -> Reco
         agents: &agents,
         judgements: &judgements,
         generated_at: "2026-11-21T08:00:00Z",
+        sis: None,
     })
 }
 

@@ -174,6 +174,16 @@ pub struct IngestResponse {
     pub result: Ingested,
 }
 
+/// The answer to an SIS summary delivery (`POST /api/agent/v1/sis-summaries`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SisIngestResponse {
+    /// The summary's id.
+    pub summary_id: Uuid,
+    /// Stored now or before.
+    pub result: Ingested,
+}
+
 /// Every error the controller answers with (4xx and 5xx), as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ApiError {

@@ -156,6 +156,10 @@ pub enum FixKind {
     ReplaceDevice,
     /// Nothing the district can do: only the vendor can change it.
     NonePossible,
+    /// Change what the SIS exports: fill, add or filter fields, correct the format.
+    ChangeExport,
+    /// Amend or sign the data privacy agreement.
+    Agreement,
 }
 
 impl FixKind {
@@ -167,6 +171,8 @@ impl FixKind {
             FixKind::UpgradePart => "upgrade_part",
             FixKind::ReplaceDevice => "replace_device",
             FixKind::NonePossible => "none_possible",
+            FixKind::ChangeExport => "change_export",
+            FixKind::Agreement => "agreement",
         }
     }
 
@@ -178,6 +184,8 @@ impl FixKind {
             FixKind::UpgradePart => "part upgrade",
             FixKind::ReplaceDevice => "device replacement",
             FixKind::NonePossible => "vendor fix",
+            FixKind::ChangeExport => "SIS export change",
+            FixKind::Agreement => "data agreement",
         }
     }
 

@@ -11,6 +11,7 @@
 //! Nothing here does I/O, spawns tasks or reads a clock: callers hand in text and facts.
 
 pub mod api;
+pub mod data;
 pub mod evaluate;
 pub mod profile;
 pub mod report;

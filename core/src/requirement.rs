@@ -35,6 +35,10 @@ pub enum RequirementId {
     Network(String),
     /// `device.KEY`: a device minimum (`ram_min_gib`, `os`).
     Device(String),
+    /// `data.elements[i]`: the `i`-th element of the profile's `[data]`.
+    DataElement(usize),
+    /// `data.endpoint`: the vendor's transfer endpoint, checked from the machines that send.
+    DataEndpoint,
     /// Anything else a report carries: kept as written, never guessed at.
     Other(String),
 }
@@ -60,6 +64,12 @@ impl RequirementId {
                 Some(TCP_FALLBACK) => return RequirementId::PortFallback(i),
                 _ => {}
             }
+        }
+        if let Some((i, "")) = indexed("data.elements[") {
+            return RequirementId::DataElement(i);
+        }
+        if text == "data.endpoint" {
+            return RequirementId::DataEndpoint;
         }
         if text == "network" {
             return RequirementId::NetworkMeasure;
@@ -129,6 +139,8 @@ impl fmt::Display for RequirementId {
             RequirementId::NetworkMeasure => f.write_str("network"),
             RequirementId::Network(key) => write!(f, "network.{key}"),
             RequirementId::Device(key) => write!(f, "device.{key}"),
+            RequirementId::DataElement(i) => write!(f, "data.elements[{i}]"),
+            RequirementId::DataEndpoint => f.write_str("data.endpoint"),
             RequirementId::Other(text) => f.write_str(text),
         }
     }
@@ -195,6 +207,8 @@ mod tests {
             R::Network("max_rtt_ms".into()),
             R::Network("download_mbps_per_user".into()),
             R::Device("ram_min_gib".into()),
+            R::DataElement(4),
+            R::DataEndpoint,
         ];
         for id in ids {
             assert_eq!(R::parse(&id.to_string()), id, "{id}");
@@ -211,6 +225,8 @@ mod tests {
             "ports[2",
             "network.",
             "device.",
+            "data.elements[]",
+            "data.elements",
             "",
             "foo",
         ] {

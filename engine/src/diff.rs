@@ -271,6 +271,7 @@ mod tests {
             blockers: vec![],
             gaps: vec![],
             coverage: vec![],
+            data: None,
             matrix: matrix
                 .iter()
                 .map(|(req, sites)| MatrixRow {

@@ -69,6 +69,16 @@ pub enum ConditionKind {
     /// Something the district cannot see the cause of: the vendor or the resolver answered
     /// wrongly. Still an action: whom to ask, about what.
     Investigate,
+    /// Complete a field the SIS export carries but leaves empty for some rows.
+    DataComplete,
+    /// Have the SIS export carry a column, a file, a version or a delivery it lacks.
+    DataAdd,
+    /// Correct the export's format (headers, required files, manifest).
+    DataFormat,
+    /// Send the vendor less than the whole export.
+    DataMinimise,
+    /// Cover what the vendor receives by the signed data privacy agreement.
+    DataAgreement,
 }
 
 /// One action the district takes before the product can be used.
@@ -247,6 +257,158 @@ pub struct Recommendation {
     pub throughput: Vec<SiteThroughput>,
     /// Fixed caveats (what the checks cannot see).
     pub notes: Vec<String>,
+    /// The vendor's data files against the district's SIS export; absent when the profile
+    /// states no data needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataSection>,
+}
+
+/// Whether the data part could be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataStatus {
+    /// The product takes no roster.
+    NotNeeded,
+    /// No SIS summary to judge against.
+    NotAssessed,
+    /// Judged against the district's latest SIS summary.
+    Assessed,
+}
+
+impl DataStatus {
+    /// The words people read.
+    pub fn words(self) -> &'static str {
+        match self {
+            DataStatus::NotNeeded => "No roster needed",
+            DataStatus::NotAssessed => "Not assessed",
+            DataStatus::Assessed => "Assessed",
+        }
+    }
+}
+
+/// The data stage's section: the vendor's needs, the district's export, each element's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DataSection {
+    pub status: DataStatus,
+    /// One paragraph saying where the data part stands.
+    pub summary: String,
+    /// How the vendor receives rosters, in words (`OneRoster CSV`).
+    pub method: String,
+    /// OneRoster versions the vendor accepts.
+    pub versions: Vec<String>,
+    pub delivery: Option<String>,
+    pub schedule: Option<String>,
+    pub endpoint: Option<String>,
+    pub contact: Option<String>,
+    /// The vendor's rostering specification.
+    pub sources: Vec<String>,
+    pub note: Option<String>,
+    /// Files the vendor requires even when empty.
+    pub header_only: Vec<String>,
+    /// The SIS summary judged against.
+    pub export: Option<ExportRef>,
+    /// Each element the vendor needs, in profile order.
+    pub elements: Vec<ElementRow>,
+    /// Filled columns of student data the export would send that the vendor does not need.
+    pub minimisation: Vec<ExcessColumn>,
+    /// The export's format problems, in words.
+    pub findings: Vec<String>,
+    /// Sensitive Exhibit B categories among what the vendor receives.
+    pub sensitive_categories: Vec<String>,
+    /// Whether the proposal records the vendor's signed Exhibit B.
+    pub dpa_recorded: bool,
+}
+
+/// The SIS summary a data section was judged against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExportRef {
+    pub generated_at: String,
+    pub source_system: String,
+    pub oneroster_version: Option<String>,
+    pub delivery: Option<String>,
+    pub files: u32,
+    /// Users per role.
+    pub users_by_role: BTreeMap<String, u64>,
+}
+
+/// One element's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ElementStatus {
+    Met,
+    Partly,
+    Missing,
+    /// The vendor's own format has no column for it.
+    NotCarried,
+    NotAssessed,
+}
+
+impl ElementStatus {
+    /// The word people read.
+    pub fn words(self) -> &'static str {
+        match self {
+            ElementStatus::Met => "met",
+            ElementStatus::Partly => "partly",
+            ElementStatus::Missing => "missing",
+            ElementStatus::NotCarried => "not carried",
+            ElementStatus::NotAssessed => "not assessed",
+        }
+    }
+}
+
+/// One element the vendor needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ElementRow {
+    /// `data.elements[i]`.
+    pub requirement: RequirementId,
+    /// The OneRoster column, `users.givenName`.
+    pub source: String,
+    pub file: String,
+    pub column: String,
+    /// The vendor's own name for it.
+    pub name: Option<String>,
+    pub required: bool,
+    /// Roles that need it; empty: every row.
+    pub roles: Vec<String>,
+    pub purpose: Option<String>,
+    /// Its Exhibit B element and category, as printed there.
+    pub exhibit_b: Option<String>,
+    pub exhibit_b_id: Option<String>,
+    pub category: Option<String>,
+    /// A category (or the app-password element) the data privacy officer reviews first.
+    pub sensitive: bool,
+    pub status: ElementStatus,
+    /// How full the column is, per role that needs it.
+    pub fill: Vec<RoleFill>,
+    /// The state in words.
+    pub observed: String,
+    /// Whether the signed Exhibit B covers it; none when no agreement is recorded.
+    pub dpa_covered: Option<bool>,
+    /// The header as the export spells it, where that is a misspelling.
+    pub header_misspelt: Option<String>,
+}
+
+/// Rows of one role with a value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RoleFill {
+    /// The role; none for a file whose rows are not about users.
+    pub role: Option<String>,
+    pub filled: u64,
+    pub of: u64,
+}
+
+/// A filled column of student data the vendor does not need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExcessColumn {
+    pub file: String,
+    pub column: String,
+    /// Rows with a value.
+    pub filled: u64,
+    pub exhibit_b: String,
+    pub category: String,
+    pub sensitive: bool,
+    /// The vendor wants the file with its header only.
+    pub header_only: bool,
 }
 
 /// Facts of the committee's proposal form, recorded with the evaluation.
@@ -264,6 +426,10 @@ pub struct Proposal {
     /// Data the product needs (`nightly roster upload of student names and ids`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_needs: Vec<String>,
+    /// The vendor's signed NDPA Exhibit B: the element ids (`demographics.date_of_birth`) and
+    /// whole categories (`student_identifiers`) it ticked. Absent: no agreement recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpa_exhibit_b: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_code: Option<String>,
 }

@@ -10,7 +10,9 @@
 //! 4. [`network`]: site × network requirement, and the conditions that fix what fails;
 //! 5. [`devices`]: model × device requirement, device conditions, and what no model meets;
 //! 6. [`capacity`]: each site's uplink against its planned users;
-//! 7. [`verdict`]: what could not be measured, the verdict and the summary.
+//! 7. [`data`]: the vendor's data files against the district's SIS summary and the signed
+//!    Exhibit B;
+//! 8. [`verdict`]: what could not be measured, the verdict and the summary.
 //!
 //! Network requirements are judged per site (the network is shared: a site fails a requirement
 //! when any of its devices fails it), hardware per device model. Every failure becomes a
@@ -19,12 +21,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use fitcheck_core::data::summary::SisSummary;
 use fitcheck_core::evaluate::{Requirement, Status, requirements};
 use fitcheck_core::profile::Profile;
 use fitcheck_core::requirement::RequirementId;
 
 pub mod capacity;
 pub mod coverage;
+pub mod data;
 pub mod devices;
 pub mod diff;
 pub mod document;
@@ -75,6 +79,8 @@ pub struct Input<'a> {
     pub judgements: &'a [Judgement],
     /// When the recommendation is written (RFC 3339), as the caller's clock says.
     pub generated_at: &'a str,
+    /// The district's latest SIS summary, if one was uploaded.
+    pub sis: Option<&'a SisSummary>,
 }
 
 /// The judged devices of one evaluation, grouped the ways the stages read them.
@@ -150,15 +156,27 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         &devices.models,
     ));
 
+    let dpa = input
+        .plan
+        .proposal
+        .dpa_exhibit_b
+        .as_ref()
+        .map(|ticked| data::SignedExhibitB {
+            ticked: ticked.clone(),
+        });
+    let data = data::assess(input.profile.data.as_ref(), input.sis, dpa.as_ref());
+
     let mut conditions = network.conditions;
     conditions.extend(devices.conditions);
     conditions.extend(capacity.conditions);
+    conditions.extend(data.conditions);
     conditions.sort_by(|a, b| b.required.cmp(&a.required).then(a.kind.cmp(&b.kind)));
 
     let mut blockers = network.blockers;
     blockers.extend(devices.blockers);
+    blockers.extend(data.blockers);
     let verdict = verdict::decide(&blockers, &gaps, &conditions);
-    let summary = verdict::summary(
+    let mut summary = verdict::summary(
         &fleet,
         verdict,
         &blockers,
@@ -167,6 +185,11 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         &coverage,
         &capacity.sites,
     );
+    if let Some(d) = &data.section
+        && d.status == DataStatus::NotAssessed
+    {
+        summary.push_str(" The data part is not assessed: no SIS summary has been uploaded.");
+    }
     let mut notes: Vec<String> = Vec::new();
     for j in &fleet.devices {
         for n in &j.notes {
@@ -213,6 +236,7 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         device_models: devices.models,
         throughput: capacity.sites,
         notes,
+        data: data.section,
     }
 }
 

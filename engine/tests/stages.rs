@@ -127,6 +127,7 @@ fn input<'a>(
         agents,
         judgements,
         generated_at: "2026-11-30T00:00:00Z",
+        sis: None,
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use fitcheck_core::api::{
     ApiError, Assignments, EnrollRequest, EnrollResponse, IngestResponse, Ingested,
+    SisIngestResponse,
 };
 use http::{HeaderValue, StatusCode, header};
 use reqwest::Url;
@@ -130,6 +131,7 @@ enum Route {
     Enroll,
     Assignments,
     Submit,
+    SisSummary,
 }
 
 /// A client for one controller, pinned to its certificate.
@@ -292,6 +294,33 @@ impl Controller {
         Ok(answer.result)
     }
 
+    /// `POST sis-summaries`: delivers the district's SIS summary (structure and counts only).
+    pub async fn submit_sis_summary(
+        &self,
+        summary_json: Vec<u8>,
+        summary_id: Uuid,
+    ) -> Result<Ingested, UplinkError> {
+        let url = self.url("sis-summaries")?;
+        let req = self
+            .http
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(summary_json)
+            .timeout(self.timeouts.submit);
+        let answer: SisIngestResponse = self.exchange(Route::SisSummary, &url, req).await?;
+        if answer.summary_id != summary_id {
+            return Err(UplinkError::Retry {
+                url: url.to_string(),
+                reason: format!(
+                    "the controller acknowledged summary {} instead of {summary_id}",
+                    answer.summary_id
+                ),
+                after: None,
+            });
+        }
+        Ok(answer.result)
+    }
+
     async fn exchange<T: DeserializeOwned>(
         &self,
         route: Route,
@@ -305,7 +334,7 @@ impl Controller {
         // Polls and deliveries are idempotent: one that went out on a kept-alive connection the
         // server closed before answering is sent again at once, on a fresh connection.
         let again = match route {
-            Route::Assignments | Route::Submit => req.try_clone(),
+            Route::Assignments | Route::Submit | Route::SisSummary => req.try_clone(),
             Route::Enroll => None,
         };
         let resp = match req.send().await {

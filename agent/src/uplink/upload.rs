@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use fitcheck_core::data::summary::SisSummary;
 use fitcheck_core::report::{REPORT_SCHEMA, Report};
 
 use super::client::{Controller, Timeouts, UplinkError};
@@ -112,4 +113,36 @@ pub async fn upload(
         out.push((path.clone(), result));
     }
     Ok(out)
+}
+
+/// Reads a summary file `sis inspect --out` wrote, held to its shape.
+pub fn read_sis_summary(path: &Path) -> Result<(Vec<u8>, SisSummary), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let summary: SisSummary = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("not a fitcheck SIS summary (sis inspect --out writes one): {e}"))?;
+    summary.check().map_err(|e| e.to_string())?;
+    Ok((bytes, summary))
+}
+
+/// `fitcheck-agent sis upload`: sends a summary to the controller this agent is enrolled with.
+/// A summary is small and made again in seconds, so one the controller cannot take now is not
+/// spooled: the error says so and the file stays where it is.
+pub async fn upload_summary(
+    state_dir: &Path,
+    path: &Path,
+    timeouts: Timeouts,
+) -> Result<UploadResult, String> {
+    let (bytes, summary) = read_sis_summary(path)?;
+    let enrollment = load_enrollment(state_dir).map_err(|e| e.to_string())?;
+    let controller =
+        Controller::from_enrollment(&enrollment, timeouts).map_err(|e| e.to_string())?;
+    match controller
+        .submit_sis_summary(bytes, summary.summary_id)
+        .await
+    {
+        Ok(fitcheck_core::api::Ingested::Stored) => Ok(UploadResult::Stored),
+        Ok(fitcheck_core::api::Ingested::Duplicate) => Ok(UploadResult::Duplicate),
+        Err(UplinkError::Rejected { error, .. }) => Err(format!("rejected: {}", error.message)),
+        Err(e) => Err(format!("{e}; nothing was sent, try again later")),
+    }
 }

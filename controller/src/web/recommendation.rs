@@ -138,6 +138,11 @@ fn kind_words(k: ConditionKind) -> &'static str {
         ConditionKind::UplinkCapacity => "Uplink capacity",
         ConditionKind::NetworkPath => "Network path",
         ConditionKind::Investigate => "Investigate",
+        ConditionKind::DataComplete => "SIS data",
+        ConditionKind::DataAdd => "SIS export",
+        ConditionKind::DataFormat => "Export format",
+        ConditionKind::DataMinimise => "Data minimisation",
+        ConditionKind::DataAgreement => "Data agreement",
     }
 }
 

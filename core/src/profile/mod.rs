@@ -7,6 +7,7 @@
 //! [`validate`](validate::validate) collects *every* semantic error at once. Each error carries
 //! file, line, column and key path, found by walking the spanned document in [`location`].
 
+mod data;
 mod location;
 mod validate;
 
@@ -14,6 +15,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use data::{
+    ColumnRef, DataElement, DataMethod, DataNeeds, DeliveryNeed, Endpoint, EndpointScheme, Schedule,
+};
 pub use validate::{MAX_PROBED_PORTS_PER_RANGE, PortRange};
 
 use crate::version::Version;
@@ -55,6 +59,9 @@ pub struct Profile {
     /// Device minimums.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<DeviceMinimums>,
+    /// What the vendor needs from the district's SIS, and how it is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataNeeds>,
 }
 
 fn yes() -> bool {

@@ -114,12 +114,12 @@ impl fmt::Display for PortRange {
     }
 }
 
-struct Collector {
+pub(crate) struct Collector {
     problems: Vec<Problem>,
 }
 
 impl Collector {
-    fn push(&mut self, path: Vec<Seg>, message: impl Into<String>) {
+    pub(crate) fn push(&mut self, path: Vec<Seg>, message: impl Into<String>) {
         self.problems.push(Problem {
             path,
             message: message.into(),
@@ -127,7 +127,7 @@ impl Collector {
     }
 }
 
-fn at(base: &[Seg], more: &[Seg]) -> Vec<Seg> {
+pub(crate) fn at(base: &[Seg], more: &[Seg]) -> Vec<Seg> {
     let mut p = base.to_vec();
     p.extend_from_slice(more);
     p
@@ -503,15 +503,20 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         }
     }
 
+    if let Some(d) = &p.data {
+        super::data::validate(&mut c, d);
+    }
+
     if p.dns.is_empty()
         && p.http.is_empty()
         && p.ports.is_empty()
         && p.network.is_none()
         && p.device.is_none()
+        && p.data.is_none()
     {
         c.push(
             Vec::new(),
-            "names no requirement; add at least one [[dns]], [[http]], [[ports]], [network] or [device] entry",
+            "names no requirement; add at least one [[dns]], [[http]], [[ports]], [network], [device] or [data] entry",
         );
     }
     c.problems

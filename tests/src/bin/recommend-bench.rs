@@ -505,6 +505,7 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
             agents: &agents,
             judgements: &judged,
             generated_at: "2026-11-30T00:00:00Z",
+            sis: None,
         });
         seconds.push(t.elapsed().as_secs_f64());
         let t = Instant::now();

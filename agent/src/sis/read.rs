@@ -1,0 +1,554 @@
+//! One file of the export, read row by row and counted: rows, each column's filled rows, per
+//! role where the rows are about users, and the format findings of its header and rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use fitcheck_core::data::oneroster::{self, FileMode, FileSpec, OneRosterVersion, Role};
+use fitcheck_core::data::summary::{
+    ColumnSummary, FileSummary, Finding, FindingKind, ManifestSummary,
+};
+
+use super::names::{self, Header};
+use super::scan::{Scan, Seen, Stop, stop_of};
+use super::source::{Entry, Source};
+use super::table::{self, Full, RoleTable};
+use super::{InspectError, Limits, finding};
+
+const ROLES: usize = Role::ALL.len();
+
+/// The column that ties a file's rows to a user whose role is in another file.
+pub fn join_key(spec: &FileSpec) -> Option<&'static str> {
+    match spec.stem {
+        "users" | "demographics" => Some("sourcedId"),
+        "userProfiles" => Some("userSourcedId"),
+        _ => None,
+    }
+}
+
+/// How a read counts.
+#[derive(Debug)]
+pub enum Pass<'t> {
+    /// The file that gives users' roles: fills the table with this partition's ids, and
+    /// (`count`) counts the file itself, reading each row's role in it.
+    Roles {
+        table: &'t mut RoleTable,
+        key: &'static str,
+        count: bool,
+    },
+    /// Any other file, in the first partition: everything, and roles of this partition's ids.
+    First { table: &'t RoleTable },
+    /// A file of users in a later partition: only the roles of this partition's ids.
+    Partition { table: &'t RoleTable },
+}
+
+/// What a read gave.
+#[derive(Debug)]
+pub enum Outcome {
+    Counted(FileCount, BTreeMap<Role, u64>),
+    /// The role table filled: read again in more partitions.
+    Full,
+}
+
+/// One column's counts.
+#[derive(Debug, Clone)]
+pub struct ColCount {
+    pub name: String,
+    pub spec: Option<String>,
+    pub filled: u64,
+    pub by_role: [u64; ROLES],
+}
+
+/// One file's counts.
+#[derive(Debug, Clone, Default)]
+pub struct FileCount {
+    pub rows: u64,
+    pub columns: Vec<ColCount>,
+    pub rows_by_role: [u64; ROLES],
+    /// Whether rows carry a role (directly or through the table).
+    pub by_role: bool,
+    /// Rows of users whose role is not known.
+    pub without_role: u64,
+    pub seen: Seen,
+    ragged: (u64, Option<u64>),
+    unknown_role: (u64, Option<u64>),
+    header: Vec<Finding>,
+}
+
+impl FileCount {
+    /// Adds a later partition's role counts.
+    pub fn add_roles(&mut self, other: &FileCount) {
+        for r in 0..ROLES {
+            self.rows_by_role[r] += other.rows_by_role[r];
+        }
+        for (c, o) in self.columns.iter_mut().zip(&other.columns) {
+            for r in 0..ROLES {
+                c.by_role[r] += o.by_role[r];
+            }
+        }
+        self.without_role += other.without_role;
+    }
+
+    /// The file's findings.
+    pub fn findings(&self, file: &str) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self
+            .header
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.file = Some(file.to_owned());
+                f
+            })
+            .collect();
+        let mut add = |kind, count: u64, line: Option<u64>, column: Option<&str>| {
+            let mut f = finding(kind, Some(file));
+            f.count = (count > 0).then_some(count);
+            f.line = line;
+            f.column = column.map(str::to_owned);
+            out.push(f);
+        };
+        if self.seen.bom {
+            add(FindingKind::Bom, 0, None, None);
+        }
+        if self.seen.crlf {
+            add(FindingKind::CrlfLineEnds, 0, None, None);
+        }
+        if self.seen.quoted_fields > 0 {
+            add(
+                FindingKind::QuotedFields,
+                self.seen.quoted_fields,
+                None,
+                None,
+            );
+        }
+        if self.ragged.0 > 0 {
+            add(FindingKind::RaggedRows, self.ragged.0, self.ragged.1, None);
+        }
+        if self.unknown_role.0 > 0 {
+            add(
+                FindingKind::UnknownRoleValue,
+                self.unknown_role.0,
+                self.unknown_role.1,
+                Some("role"),
+            );
+        }
+        if self.rows == 0 {
+            add(FindingKind::HeaderOnly, 0, None, None);
+        }
+        out
+    }
+
+    /// The file's summary.
+    pub fn into_summary(self, entry: &Entry, spec: Option<&FileSpec>) -> FileSummary {
+        let by_role = |counts: &[u64; ROLES]| -> BTreeMap<Role, u64> {
+            Role::ALL
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(r, n)| (*r, *n))
+                .collect()
+        };
+        FileSummary {
+            name: entry.name.clone(),
+            spec_name: spec.map(|s| s.name.to_owned()),
+            bytes: self.seen.bytes,
+            rows: self.rows,
+            rows_by_role: if self.by_role {
+                by_role(&self.rows_by_role)
+            } else {
+                BTreeMap::new()
+            },
+            columns: self
+                .columns
+                .iter()
+                .map(|c| ColumnSummary {
+                    name: c.name.clone(),
+                    spec_name: c.spec.clone(),
+                    filled: c.filled,
+                    filled_by_role: if self.by_role {
+                        by_role(&c.by_role)
+                    } else {
+                        BTreeMap::new()
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(r)
+}
+
+fn io_error(file: &str, err: csv::Error, limit: u64, seen: Seen) -> InspectError {
+    match err.into_kind() {
+        csv::ErrorKind::Io(e) => match stop_of(&e) {
+            Some(Stop::TooLarge { limit }) => InspectError::TooLarge {
+                file: file.to_owned(),
+                bytes: seen.bytes.max(limit + 1),
+                limit,
+                what: "a file",
+            },
+            Some(Stop::UnbalancedQuote { line }) => InspectError::UnbalancedQuote {
+                file: file.to_owned(),
+                line,
+            },
+            None => InspectError::Read {
+                file: file.to_owned(),
+                why: e.to_string(),
+            },
+        },
+        _ => InspectError::Read {
+            file: file.to_owned(),
+            why: format!("not CSV (limit {limit} bytes)"),
+        },
+    }
+}
+
+/// A field with something in it.
+fn filled(field: &[u8]) -> bool {
+    !field.iter().all(u8::is_ascii_whitespace)
+}
+
+fn text<'a>(file: &str, line: u64, column: &str, field: &'a [u8]) -> Result<&'a str, InspectError> {
+    std::str::from_utf8(field).map_err(|_| InspectError::InvalidUtf8 {
+        file: file.to_owned(),
+        line,
+        column: column.to_owned(),
+    })
+}
+
+/// Reads `manifest.csv` (small: held to 1 MiB).
+pub fn manifest(
+    source: &mut Source,
+    entry: &Entry,
+    _limits: &Limits,
+) -> Result<ManifestSummary, InspectError> {
+    const LIMIT: u64 = 1 << 20;
+    let mut scan = Scan::new(source.read(entry)?, LIMIT);
+    let mut m = ManifestSummary {
+        manifest_version: None,
+        oneroster_version: None,
+        source_system_name: None,
+        source_system_code: None,
+        files: BTreeMap::new(),
+    };
+    let mut rdr = csv_reader(&mut scan);
+    let mut rec = csv::ByteRecord::new();
+    let mut first = true;
+    loop {
+        let line = rec.position().map_or(1, |p| p.line() + 1);
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let seen = rdr.get_ref().seen();
+                return Err(io_error(&entry.name, e, LIMIT, seen));
+            }
+        }
+        let line = rec.position().map_or(line, |p| p.line());
+        let key = text(
+            &entry.name,
+            line,
+            "propertyName",
+            rec.get(0).unwrap_or_default(),
+        )?
+        .trim_start_matches('\u{feff}')
+        .trim();
+        let value = text(&entry.name, line, "value", rec.get(1).unwrap_or_default())?.trim();
+        if first {
+            first = false;
+            if key.eq_ignore_ascii_case("propertyName") {
+                continue;
+            }
+        }
+        let kept =
+            (!value.is_empty() && !value.eq_ignore_ascii_case("absent")).then(|| value.to_owned());
+        match key {
+            "manifest.version" => m.manifest_version = kept,
+            "oneroster.version" => m.oneroster_version = kept,
+            "source.systemName" => m.source_system_name = kept,
+            "source.systemCode" => m.source_system_code = kept,
+            _ => {
+                if let Some(stem) = key.strip_prefix("file.") {
+                    m.files.insert(stem.to_owned(), FileMode::parse(value));
+                }
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// A file's header, read against the binding.
+struct HeaderPlan {
+    columns: Vec<ColCount>,
+    findings: Vec<Finding>,
+}
+
+fn header_plan(
+    rec: &csv::ByteRecord,
+    file: &str,
+    spec: Option<&FileSpec>,
+    version: OneRosterVersion,
+) -> Result<HeaderPlan, InspectError> {
+    let other = OneRosterVersion::ALL.into_iter().find(|v| *v != version);
+    let other_spec = spec.and_then(|s| other.and_then(|v| oneroster::file(v, s.stem)));
+    let mut columns = Vec::new();
+    let mut findings = Vec::new();
+    let mut mapped: BTreeSet<String> = BTreeSet::new();
+    let mut blank = 0u64;
+    let mut mismatch = false;
+    for (i, field) in rec.iter().enumerate() {
+        let raw = text(file, 1, &format!("{}", i + 1), field)?;
+        let name = if i == 0 {
+            raw.trim_start_matches('\u{feff}')
+        } else {
+            raw
+        }
+        .trim();
+        let mut f = |kind, expected: Option<&str>| {
+            let mut x = finding(kind, None);
+            x.column = Some(name.to_owned());
+            x.expected = expected.map(str::to_owned);
+            x.line = Some(1);
+            findings.push(x);
+        };
+        let spec_name: Option<String> = match names::header(spec, name) {
+            Header::Exact(c) => Some(c.to_owned()),
+            Header::Misspelt(c) => {
+                f(FindingKind::MisspeltColumn, Some(c));
+                Some(c.to_owned())
+            }
+            Header::Extension => {
+                f(FindingKind::ExtensionColumn, None);
+                None
+            }
+            Header::Blank => {
+                blank += 1;
+                None
+            }
+            Header::Unknown => match other_spec.and_then(|s| s.column(name)) {
+                Some(c) => {
+                    mismatch = true;
+                    Some(c.name.to_owned())
+                }
+                None => {
+                    f(FindingKind::UnknownColumn, None);
+                    None
+                }
+            },
+        };
+        let spec_name = match spec_name {
+            Some(s) if !mapped.insert(s.clone()) => {
+                f(FindingKind::DuplicateColumn, None);
+                None
+            }
+            s => s,
+        };
+        columns.push(ColCount {
+            name: name.to_owned(),
+            spec: spec_name,
+            filled: 0,
+            by_role: [0; ROLES],
+        });
+    }
+    if blank > 0 {
+        let mut x = finding(FindingKind::BlankHeader, None);
+        x.count = Some(blank);
+        x.line = Some(1);
+        findings.push(x);
+    }
+    if let (true, Some(v)) = (mismatch, other) {
+        let mut x = finding(FindingKind::VersionMismatch, None);
+        x.expected = Some(v.as_str().to_owned());
+        findings.push(x);
+    }
+    if let Some(spec) = spec {
+        for c in spec.columns.iter().filter(|c| c.required) {
+            if !mapped.contains(c.name) {
+                let mut x = finding(FindingKind::MissingRequiredColumn, None);
+                x.column = Some(c.name.to_owned());
+                findings.push(x);
+            }
+        }
+    }
+    Ok(HeaderPlan { columns, findings })
+}
+
+/// Where a row's role comes from.
+#[derive(Debug, Clone, Copy)]
+enum RoleFrom {
+    /// A column of the row (its index).
+    Inline(usize),
+    /// The table, by the id in this column.
+    Table(usize),
+    None,
+}
+
+fn position(columns: &[ColCount], spec_name: &str) -> Option<usize> {
+    columns
+        .iter()
+        .position(|c| c.spec.as_deref() == Some(spec_name))
+}
+
+/// Reads one file.
+pub fn file(
+    source: &mut Source,
+    entry: &Entry,
+    spec: Option<&FileSpec>,
+    version: OneRosterVersion,
+    mut pass: Pass<'_>,
+    limits: &Limits,
+) -> Result<Outcome, InspectError> {
+    let name = entry.name.as_str();
+    let (limit, _) = limits.limit_for(name);
+    let mut scan = Scan::new(source.read(entry)?, limit);
+    let mut rdr = csv_reader(&mut scan);
+    let mut rec = csv::ByteRecord::new();
+    let fail = |e: csv::Error, rdr: &csv::Reader<&mut Scan<Box<dyn Read + '_>>>| {
+        io_error(name, e, limit, rdr.get_ref().seen())
+    };
+    let mut count = FileCount::default();
+    let mut added: BTreeMap<Role, u64> = BTreeMap::new();
+    match rdr.read_byte_record(&mut rec) {
+        Ok(true) => {}
+        Ok(false) => {
+            count.seen = rdr.get_ref().seen();
+            return Ok(Outcome::Counted(count, added));
+        }
+        Err(e) => return Err(fail(e, &rdr)),
+    }
+    let plan = header_plan(&rec, name, spec, version)?;
+    count.columns = plan.columns;
+    count.header = plan.findings;
+    let role_col = position(&count.columns, "role");
+    let from = match (&pass, spec) {
+        (Pass::Roles { .. }, _) => role_col.map_or(RoleFrom::None, RoleFrom::Inline),
+        (_, Some(s)) => match join_key(s).and_then(|k| position(&count.columns, k)) {
+            Some(k) => RoleFrom::Table(k),
+            None => role_col.map_or(RoleFrom::None, RoleFrom::Inline),
+        },
+        _ => RoleFrom::None,
+    };
+    count.by_role = !matches!(from, RoleFrom::None);
+    let build = match &pass {
+        Pass::Roles { key, .. } => position(&count.columns, key).zip(role_col),
+        _ => None,
+    };
+    let full_count = matches!(pass, Pass::First { .. } | Pass::Roles { count: true, .. });
+    let width = count.columns.len();
+    let names: Vec<String> = count.columns.iter().map(|c| c.name.clone()).collect();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(fail(e, &rdr)),
+        }
+        // csv counts a line at its `\n`; a record ends at the `\r` of a CR LF, so its `\n`
+        // is counted only once the next record has begun.
+        let crlf = u64::from(rdr.get_ref().seen().crlf);
+        let line = rec.position().map_or(0, csv::Position::line) + crlf;
+        if let (Pass::Roles { table, .. }, Some((k, r))) = (&mut pass, build) {
+            let id = table::key(rec.get(k).unwrap_or_default());
+            if table.holds(id)
+                && let Some(role) = std::str::from_utf8(rec.get(r).unwrap_or_default())
+                    .ok()
+                    .and_then(Role::parse)
+            {
+                match table.add(id, table::bit(role)) {
+                    Ok(true) => *added.entry(role).or_default() += 1,
+                    Ok(false) => {}
+                    Err(Full) => return Ok(Outcome::Full),
+                }
+            }
+        }
+        let mask = match (from, &pass) {
+            (RoleFrom::Inline(r), _) => {
+                let field = rec.get(r).unwrap_or_default();
+                match std::str::from_utf8(field).ok().and_then(Role::parse) {
+                    Some(role) => table::bit(role),
+                    None => {
+                        if filled(field) {
+                            count.unknown_role.0 += 1;
+                            count.unknown_role.1.get_or_insert(line);
+                        }
+                        count.without_role += 1;
+                        0
+                    }
+                }
+            }
+            (RoleFrom::Table(k), Pass::First { table } | Pass::Partition { table }) => {
+                let id = table::key(rec.get(k).unwrap_or_default());
+                if !table.holds(id) {
+                    if full_count {
+                        count_row(&mut count, &rec, width, 0, line, &names, name)?;
+                    }
+                    continue;
+                }
+                let m = table.get(id);
+                if m == 0 {
+                    count.without_role += 1;
+                }
+                m
+            }
+            _ => 0,
+        };
+        if full_count {
+            count_row(&mut count, &rec, width, mask, line, &names, name)?;
+        } else {
+            count_roles(&mut count, &rec, width, mask);
+        }
+    }
+    count.seen = rdr.get_ref().seen();
+    Ok(Outcome::Counted(count, added))
+}
+
+fn count_row(
+    count: &mut FileCount,
+    rec: &csv::ByteRecord,
+    width: usize,
+    mask: u16,
+    line: u64,
+    names: &[String],
+    file: &str,
+) -> Result<(), InspectError> {
+    count.rows += 1;
+    if rec.len() != width {
+        count.ragged.0 += 1;
+        count.ragged.1.get_or_insert(line);
+    }
+    for (i, field) in rec.iter().enumerate().take(width) {
+        if !filled(field) {
+            continue;
+        }
+        if std::str::from_utf8(field).is_err() {
+            return Err(InspectError::InvalidUtf8 {
+                file: file.to_owned(),
+                line,
+                column: names.get(i).cloned().unwrap_or_default(),
+            });
+        }
+        count.columns[i].filled += 1;
+    }
+    count_roles(count, rec, width, mask);
+    Ok(())
+}
+
+fn count_roles(count: &mut FileCount, rec: &csv::ByteRecord, width: usize, mask: u16) {
+    if mask == 0 {
+        return;
+    }
+    for r in table::roles(mask) {
+        let ri = Role::ALL.iter().position(|x| *x == r).unwrap_or(0);
+        count.rows_by_role[ri] += 1;
+        for (i, field) in rec.iter().enumerate().take(width) {
+            if filled(field) {
+                count.columns[i].by_role[ri] += 1;
+            }
+        }
+    }
+}
