@@ -238,7 +238,7 @@ fn element_row(
     dpa: Option<&SignedExhibitB>,
 ) -> ElementRow {
     let col = e.column();
-    let element = col.as_ref().and_then(ColumnRef::exhibit_b);
+    let element = e.element();
     let (file, column) = col
         .as_ref()
         .map(|c| (c.file_name(), c.column.to_owned()))

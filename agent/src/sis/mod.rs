@@ -47,6 +47,9 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Most CSV files.
     pub max_files: usize,
+    /// Slots of the table of users' roles; more users than three quarters of it are read in
+    /// partitions, one pass each.
+    pub role_slots: usize,
 }
 
 impl Default for Limits {
@@ -61,6 +64,7 @@ impl Default for Limits {
             // CSV deflates 5-20 to 1; deflate's most is about 1032 to 1, a bomb's ratio.
             max_ratio: 200,
             max_files: 1000,
+            role_slots: table::SLOTS,
         }
     }
 }
@@ -411,7 +415,7 @@ fn count(
 ) -> Result<(Vec<FileCount>, BTreeMap<Role, u64>), InspectError> {
     let roles_at = role_source(version, planned);
     let mut parts: u64 = 1;
-    let mut table = RoleTable::new(0, 1);
+    let mut table = RoleTable::new(limits.role_slots, 0, 1);
     'over: loop {
         let mut counts: Vec<Option<FileCount>> = vec![None; planned.len()];
         let mut users_by_role: BTreeMap<Role, u64> = BTreeMap::new();

@@ -171,7 +171,12 @@ fn zip_entries(zip: &mut ZipArchive<File>, limits: &Limits) -> Result<Vec<Entry>
             why: e.to_string(),
         })?;
         let name = f.name().to_owned();
-        let Some(enclosed) = f.enclosed_name() else {
+        // The zip crate reads `/x` as `x`; an export that names a root, a drive or `..` is
+        // not one a SIS wrote, and is refused whole.
+        let rooted = name.starts_with(['/', '\\'])
+            || name.as_bytes().get(1) == Some(&b':')
+            || name.split(['/', '\\']).any(|part| part == "..");
+        let Some(enclosed) = f.enclosed_name().filter(|_| !rooted) else {
             return Err(InspectError::LeavesExport { entry: name });
         };
         if f.is_symlink() {

@@ -10,12 +10,9 @@ use std::hash::{BuildHasher, Hasher};
 
 use fitcheck_core::data::oneroster::Role;
 
-/// Slots in the table: 2^21, 16 MiB of keys and 4 MiB of role bits.
+/// Slots in the table by default: 2^21, 16 MiB of keys and 4 MiB of role bits; three
+/// quarters of them (1,572,864 users) are read in one pass.
 pub const SLOTS: usize = 1 << 21;
-
-/// Most ids one pass takes before the table is full (three quarters of the slots, so a probe
-/// stays short).
-pub const PER_PASS: usize = SLOTS / 4 * 3;
 
 /// An id's hash, never 0 (0 marks an empty slot).
 pub fn key(id: &[u8]) -> u64 {
@@ -44,6 +41,9 @@ pub fn roles(mask: u16) -> impl Iterator<Item = Role> {
 
 /// The table.
 pub struct RoleTable {
+    /// Most ids one pass takes before the table is full (three quarters of the slots, so a
+    /// probe stays short).
+    per_pass: usize,
     keys: Vec<u64>,
     masks: Vec<u16>,
     len: usize,
@@ -65,13 +65,15 @@ impl std::fmt::Debug for RoleTable {
 pub struct Full;
 
 impl RoleTable {
-    /// A table for partition `part` of `parts` (`parts` at least 1).
-    pub fn new(part: u64, parts: u64) -> RoleTable {
+    /// A table of `slots` (a power of two, at least 16) for partition `part` of `parts`.
+    pub fn new(slots: usize, part: u64, parts: u64) -> RoleTable {
+        let slots = slots.max(16).next_power_of_two();
         RoleTable {
+            per_pass: slots / 4 * 3,
             // vec![0; n] would map zeroed pages lazily; filling them makes the memory the
             // table takes the same whatever the export's size.
-            keys: std::iter::repeat_n(0u64, SLOTS).collect(),
-            masks: std::iter::repeat_n(0u16, SLOTS).collect(),
+            keys: std::iter::repeat_n(0u64, slots).collect(),
+            masks: std::iter::repeat_n(0u16, slots).collect(),
             len: 0,
             part: (part, parts.max(1)),
         }
@@ -91,13 +93,14 @@ impl RoleTable {
     }
 
     fn slot(&self, key: u64) -> usize {
-        let mut i = (key as usize) & (SLOTS - 1);
+        let mask = self.keys.len() - 1;
+        let mut i = (key as usize) & mask;
         loop {
             let k = self.keys[i];
             if k == key || k == 0 {
                 return i;
             }
-            i = (i + 1) & (SLOTS - 1);
+            i = (i + 1) & mask;
         }
     }
 
@@ -105,7 +108,7 @@ impl RoleTable {
     pub fn add(&mut self, key: u64, role: u16) -> Result<bool, Full> {
         let i = self.slot(key);
         if self.keys[i] == 0 {
-            if self.len >= PER_PASS {
+            if self.len >= self.per_pass {
                 return Err(Full);
             }
             self.keys[i] = key;
@@ -133,7 +136,7 @@ mod tests {
 
     #[test]
     fn roles_are_kept_per_id_and_partitions_split_ids() {
-        let mut t = RoleTable::new(0, 1);
+        let mut t = RoleTable::new(64, 0, 1);
         let a = key(b"usr-1");
         assert_eq!(t.add(a, bit(Role::Student)), Ok(true));
         assert_eq!(t.add(a, bit(Role::Student)), Ok(false));
@@ -146,7 +149,7 @@ mod tests {
         let ids: Vec<u64> = (0..1000).map(|i| key(format!("u{i}").as_bytes())).collect();
         let halves: Vec<usize> = (0..2)
             .map(|p| {
-                let t = RoleTable::new(p, 2);
+                let t = RoleTable::new(64, p, 2);
                 ids.iter().filter(|k| t.holds(**k)).count()
             })
             .collect();

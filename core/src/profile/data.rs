@@ -159,6 +159,11 @@ pub struct DataElement {
     /// What the vendor uses it for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    /// The NDPA Exhibit B element its values are (`student_identifiers.state_id`): required for
+    /// an extension column, which the vocabulary cannot place; otherwise it overrides the
+    /// column's own element.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhibit_b: Option<String>,
 }
 
 /// A OneRoster column, `file.column`, split once.
@@ -213,6 +218,14 @@ impl DataElement {
     /// The column, split. `None` only in a profile that did not pass validation.
     pub fn column(&self) -> Option<ColumnRef<'_>> {
         ColumnRef::parse(&self.source)
+    }
+
+    /// The Exhibit B element its values are: the one the profile names, else the column's.
+    pub fn element(&self) -> Option<&'static exhibit_b::Element> {
+        match &self.exhibit_b {
+            Some(id) => exhibit_b::element(id),
+            None => self.column().and_then(|c| c.exhibit_b()),
+        }
     }
 
     /// Whether a row of `role` needs it.
@@ -403,6 +416,22 @@ pub(crate) fn validate(c: &mut Collector, d: &DataNeeds) {
                 ),
             );
             continue;
+        }
+        match &e.exhibit_b {
+            Some(id) if exhibit_b::element(id).is_none() => c.push(
+                at(&base, &[Seg::Key("elements"), Seg::Index(i), Seg::Key("exhibit_b")]),
+                format!(
+                    "{id:?} is not an Exhibit B element; expected an id such as \"student_identifiers.state_id\" (see profiles/README.md)"
+                ),
+            ),
+            None if col.is_extension() => c.push(
+                at(&base, &[Seg::Key("elements"), Seg::Index(i), Seg::Key("exhibit_b")]),
+                format!(
+                    "is missing: {:?} is an extension column, so name the Exhibit B element its values are",
+                    e.source
+                ),
+            ),
+            _ => {}
         }
         let mut roles = e.roles.clone();
         roles.sort();
