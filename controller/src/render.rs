@@ -6,8 +6,8 @@ use std::fmt::Write;
 use fitcheck_core::evaluate::Status;
 
 use fitcheck_engine::{
-    Cell, Condition, ConditionKind, DataSection, DeviceModelRow, ElementRow, Recommendation,
-    SiteDirection, SiteThroughput,
+    Cell, Condition, ConditionKind, DataSection, DeviceModelRow, Recommendation, SiteDirection,
+    SiteThroughput,
 };
 
 /// The recommendation as pretty JSON (schema `fitcheck.recommendation/v1`).
@@ -355,20 +355,7 @@ pub fn is_data(c: &Condition) -> bool {
     )
 }
 
-/// An element's fill, in words (`120 of 120 students`), or its state where it has none.
-pub fn fill_words(e: &ElementRow) -> String {
-    if e.fill.is_empty() {
-        return e.status.words().to_owned();
-    }
-    e.fill
-        .iter()
-        .map(|f| {
-            let who = f.role.as_deref().unwrap_or("rows");
-            format!("{} of {} {who}", f.filled, f.of)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use fitcheck_engine::data::fill_words;
 
 /// The data section: the vendor's method, the export judged against, each element, what the
 /// export would send beyond, the data actions with their items.

@@ -326,6 +326,15 @@ fn role_words(f: &RoleFill) -> String {
     format!("{} of {} {who}", f.filled, f.of)
 }
 
+/// How full an element's column is, in words (`950 of 1000 students`), or its state where
+/// nothing was counted.
+pub fn fill_words(e: &ElementRow) -> String {
+    if e.fill.is_empty() {
+        return e.status.words().to_owned();
+    }
+    e.fill.iter().map(role_words).collect::<Vec<_>>().join(", ")
+}
+
 /// A role's plural as people say it.
 fn plural(role: &str) -> String {
     match role {
@@ -570,7 +579,8 @@ fn excess(needs: &DataNeeds, sis: &SisSummary) -> Vec<ExcessColumn> {
         };
         for c in &file.columns {
             let name = c.spec_name.as_deref().unwrap_or(&c.name);
-            if c.filled == 0 || needed.contains(&(spec.to_owned(), name.to_owned())) {
+            if c.filled == 0 || is_key(name) || needed.contains(&(spec.to_owned(), name.to_owned()))
+            {
                 continue;
             }
             let element = exhibit_b::for_column(version, spec, name).or_else(|| {
@@ -593,6 +603,12 @@ fn excess(needs: &DataNeeds, sis: &SisSummary) -> Vec<ExcessColumn> {
         }
     }
     out
+}
+
+/// A record's id or a reference to another record's: every OneRoster file carries them, and
+/// a vendor that takes the file needs them to join its rows.
+fn is_key(column: &str) -> bool {
+    column == "sourcedId" || column.ends_with("SourcedId") || column.ends_with("SourcedIds")
 }
 
 fn minimisation_condition(excess: &[ExcessColumn], sis: &SisSummary) -> Option<Condition> {

@@ -220,12 +220,37 @@ impl DataElement {
         ColumnRef::parse(&self.source)
     }
 
-    /// The Exhibit B element its values are: the one the profile names, else the column's.
+    /// The Exhibit B element its values are: the one the profile names, else the column's as
+    /// the rows it is needed for make it. Exhibit B schedules students' data and their
+    /// parents': a column needed only for parents is the parent's element (`users.email` →
+    /// Parent/Guardian Contact Information: Email), and one needed only for staff is none.
     pub fn element(&self) -> Option<&'static exhibit_b::Element> {
-        match &self.exhibit_b {
-            Some(id) => exhibit_b::element(id),
-            None => self.column().and_then(|c| c.exhibit_b()),
+        if let Some(id) = &self.exhibit_b {
+            return exhibit_b::element(id);
         }
+        let element = self.column().and_then(|c| c.exhibit_b())?;
+        if self.roles.is_empty() || self.roles.contains(&Role::Student) {
+            return Some(element);
+        }
+        let family = self
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Parent | Role::Guardian | Role::Relative));
+        if !family {
+            return None;
+        }
+        use exhibit_b::Category as C;
+        let id = match element.category {
+            C::StudentName => "parent_guardian_name.first_and_or_last",
+            C::StudentIdentifiers => "parent_guardian_id.parent_id_number",
+            C::StudentContactInformation => match element.id.rsplit('.').next() {
+                Some("email") => "parent_guardian_contact_information.email",
+                Some("phone") => "parent_guardian_contact_information.phone",
+                _ => "parent_guardian_contact_information.address",
+            },
+            _ => return Some(element),
+        };
+        exhibit_b::element(id)
     }
 
     /// Whether a row of `role` needs it.
@@ -472,6 +497,40 @@ mod tests {
         assert_eq!(Endpoint::parse("sftp://user:pw@host.example/"), None);
         assert_eq!(Endpoint::parse("ftp://host.example/"), None);
         assert_eq!(Endpoint::parse("sftp://host.example:0/"), None);
+    }
+
+    fn element_for(source: &str, roles: &[Role]) -> Option<&'static str> {
+        DataElement {
+            source: source.into(),
+            name: None,
+            required: true,
+            roles: roles.to_vec(),
+            purpose: None,
+            exhibit_b: None,
+        }
+        .element()
+        .map(|e| e.id)
+    }
+
+    #[test]
+    fn an_elements_exhibit_b_follows_whose_rows_need_it() {
+        assert_eq!(
+            element_for("users.email", &[Role::Student, Role::Teacher]),
+            Some("student_contact_information.email")
+        );
+        assert_eq!(
+            element_for("users.email", &[Role::Guardian]),
+            Some("parent_guardian_contact_information.email")
+        );
+        assert_eq!(
+            element_for("users.givenName", &[Role::Parent]),
+            Some("parent_guardian_name.first_and_or_last")
+        );
+        assert_eq!(element_for("users.email", &[Role::Teacher]), None);
+        assert_eq!(
+            element_for("demographics.birthDate", &[]),
+            Some("demographics.date_of_birth")
+        );
     }
 
     #[test]
