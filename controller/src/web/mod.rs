@@ -20,6 +20,7 @@ pub mod evaluations;
 pub mod fleet;
 pub mod layout;
 pub mod recommendation;
+pub mod sis;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -62,6 +63,19 @@ pub fn router() -> Router<AppState> {
             "/evaluations/{id}/recommendation.pdf",
             get(recommendation::pdf),
         )
+        .route(
+            "/evaluations/{id}/data-form.md",
+            get(recommendation::data_form_md),
+        )
+        .route(
+            "/evaluations/{id}/data-form.csv",
+            get(recommendation::data_form_csv),
+        )
+        .route(
+            "/evaluations/{id}/data-form.pdf",
+            get(recommendation::data_form_pdf),
+        )
+        .route("/sis", get(sis::list).post(sis::upload))
         .route("/evaluations/{id}/cells", get(drill::cell))
         .route("/evaluations/{id}/compare", get(compare::page))
         .route("/reports/{id}", get(drill::report))

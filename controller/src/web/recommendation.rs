@@ -20,7 +20,9 @@ use crate::app::AppState;
 use crate::clock;
 use crate::dossier;
 use crate::store::UserRow;
-use fitcheck_engine::{Cell, Condition, ConditionKind, Recommendation, SiteThroughput};
+use fitcheck_engine::{
+    Cell, Condition, ConditionKind, DataSection, ElementStatus, Recommendation, SiteThroughput,
+};
 
 /// Requirement id → (title, expected), in profile order.
 #[derive(Debug, Default)]
@@ -523,6 +525,7 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 @if !r.matrix.is_empty() { li { a href="#matrix-h" { "Network requirements by site" } } }
                 @if !r.device_models.is_empty() { li { a href="#models-h" { "Devices by model" } } }
                 @if !r.throughput.is_empty() { li { a href="#throughput-h" { "Uplink capacity" } } }
+                @if r.data.is_some() { li { a href="#data-h" { "Data files" } } }
                 @if !r.notes.is_empty() { li { a href="#notes-h" { "What the checks cannot see" } } }
                 li { a href="#sources-h" { "Sources" } }
             }
@@ -672,6 +675,9 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 (throughput_section(r))
             }
         }
+        @if let Some(d) = &r.data {
+            (data_section(&eid, d, &r.conditions, exports.is_some()))
+        }
         @if !r.notes.is_empty() {
             section aria-labelledby="notes-h" {
                 h2 id="notes-h" { "What the checks cannot see" }
@@ -694,6 +700,123 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
         }
     };
     (title, body)
+}
+
+/// The data files: the vendor's needs, each element against the district's export, what the
+/// export would send beyond them, and the data actions; links to the Data Projects Form.
+fn data_section(eid: &str, d: &DataSection, conditions: &[Condition], links: bool) -> Markup {
+    let actions: Vec<&Condition> = conditions
+        .iter()
+        .filter(|c| crate::render::is_data(c))
+        .collect();
+    html! {
+        section aria-labelledby="data-h" {
+            h2 id="data-h" { "Data files" }
+            p { strong { (d.status.words()) "." } " " (d.summary) }
+            @if links {
+                nav.exports aria-label="Data Projects Form" {
+                    span { "Data Projects Form: " }
+                    a href={ "/evaluations/" (eid) "/data-form.md" } { "Markdown (.md)" }
+                    " · "
+                    a href={ "/evaluations/" (eid) "/data-form.csv" } { "CSV for the SIS provider (.csv)" }
+                    " · "
+                    a href={ "/evaluations/" (eid) "/data-form.pdf" } { "PDF (.pdf)" }
+                }
+            }
+            dl.facts {
+                dt { "Method" } dd { (d.method) @if !d.versions.is_empty() { " " (d.versions.join(" or ")) } }
+                @if let Some(v) = &d.delivery { dt { "Delivery" } dd { (v) } }
+                @if let Some(v) = &d.schedule { dt { "Schedule" } dd { (v) } }
+                @if let Some(v) = &d.endpoint { dt { "Transfer endpoint" } dd { code { (v) } } }
+                @if let Some(v) = &d.contact { dt { "Vendor contact" } dd { (v) } }
+                @if let Some(v) = &d.note { dt { "Vendor's note" } dd { (v) } }
+                @if let Some(x) = &d.export {
+                    dt { "District export" }
+                    dd { (x.source_system) ", OneRoster " (x.oneroster_version.as_deref().unwrap_or("?")) ", read " (time_text(&x.generated_at)) }
+                }
+                dt { "Signed Exhibit B" } dd { @if d.dpa_recorded { "recorded" } @else { "not recorded" } }
+            }
+            @if !d.elements.is_empty() {
+                div.scroll {
+                    table {
+                        caption { "What the vendor needs, against the district's export" }
+                        thead { tr {
+                            th scope="col" { "Element" }
+                            th scope="col" { "Needed" }
+                            th scope="col" { "State" }
+                            th scope="col" { "Filled" }
+                            th scope="col" { "Exhibit B" }
+                            th scope="col" { "Agreement" }
+                        } }
+                        tbody {
+                            @for e in &d.elements {
+                                tr {
+                                    th scope="row" {
+                                        @if let Some(n) = &e.name { (n) br; }
+                                        code { (e.source) }
+                                        @if let Some(h) = &e.header_misspelt { br; span.muted.small { "spelt " code { (h) } } }
+                                    }
+                                    td {
+                                        @if e.required { "required" } @else { "optional" }
+                                        @if !e.roles.is_empty() { " (" (e.roles.join(", ")) ")" }
+                                        @if let Some(p) = &e.purpose { br; span.muted.small { (p) } }
+                                    }
+                                    td { (element_status(e.status)) }
+                                    td { (crate::render::fill_words(e)) }
+                                    td {
+                                        @match (&e.category, &e.exhibit_b) {
+                                            (Some(c), Some(x)) => { (c) ": " (x) @if e.sensitive { " " strong { "sensitive" } } }
+                                            _ => { "—" }
+                                        }
+                                    }
+                                    td {
+                                        @match e.dpa_covered {
+                                            Some(true) => { "covered" }
+                                            Some(false) => { span.st.st-fail { "not covered" } }
+                                            None => { "—" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !d.minimisation.is_empty() {
+                h3 { "Sent but not needed" }
+                ul {
+                    @for x in &d.minimisation {
+                        li { code { (x.file) } " " code { (x.column) } " — " (x.filled) " rows; " (x.category) ": " (x.exhibit_b) @if x.sensitive { " " strong { "(sensitive)" } } }
+                    }
+                }
+            }
+            @if !d.findings.is_empty() {
+                h3 { "The export's format" }
+                ul { @for f in &d.findings { li { (f) } } }
+            }
+            @if !actions.is_empty() {
+                h3 { "Data actions" }
+                ul {
+                    @for c in &actions {
+                        li {
+                            (c.action) " — " em { (c.owner) } ", " @if c.required { "required" } @else { "recommended" }
+                            @if !c.items.is_empty() { ul { @for i in &c.items { li { (i) } } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn element_status(s: ElementStatus) -> Markup {
+    let class = match s {
+        ElementStatus::Met => "st st-pass",
+        ElementStatus::Partly | ElementStatus::Missing => "st st-warn",
+        ElementStatus::NotCarried => "st st-fail",
+        ElementStatus::NotAssessed => "st st-unknown",
+    };
+    html! { span class=(class) { (s.words()) } }
 }
 
 async fn recommendation_of(
@@ -751,6 +874,9 @@ enum Export {
     Markdown,
     Json,
     Pdf,
+    FormMarkdown,
+    FormCsv,
+    FormPdf,
 }
 
 impl Export {
@@ -779,6 +905,28 @@ impl Export {
                 file_name(id, "pdf"),
                 crate::pdf::recommendation_pdf(&r),
             ),
+            Export::FormMarkdown | Export::FormCsv | Export::FormPdf => {
+                let form = match self {
+                    Export::FormCsv => crate::render::data_form_csv(&r)
+                        .map(|t| ("text/csv; charset=utf-8", "csv", t.into_bytes())),
+                    Export::FormPdf => {
+                        crate::pdf::data_form(&r).map(|b| ("application/pdf", "pdf", b))
+                    }
+                    _ => crate::render::data_form_markdown(&r)
+                        .map(|t| ("text/markdown; charset=utf-8", "md", t.into_bytes())),
+                };
+                let Some((content_type, ext, body)) = form else {
+                    return Err(PageError::from(crate::error::Failure::not_found(
+                        "this evaluation's profile states no data needs, so it has no Data Projects Form",
+                    ))
+                    .for_user(&viewer.user));
+                };
+                download(
+                    content_type,
+                    file_name(id, ext).replace("recommendation", "data-form"),
+                    body,
+                )
+            }
         })
     }
 }
@@ -799,6 +947,33 @@ pub async fn pdf(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     Export::Pdf.respond(&state, &viewer, &id).await
+}
+
+/// `GET /evaluations/{id}/data-form.md`: the Data Projects Form.
+pub async fn data_form_md(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    Export::FormMarkdown.respond(&state, &viewer, &id).await
+}
+
+/// `GET /evaluations/{id}/data-form.csv`: the form's elements for the SIS provider.
+pub async fn data_form_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    Export::FormCsv.respond(&state, &viewer, &id).await
+}
+
+/// `GET /evaluations/{id}/data-form.pdf`: the form to print and sign.
+pub async fn data_form_pdf(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    Export::FormPdf.respond(&state, &viewer, &id).await
 }
 
 /// `GET /evaluations/{id}/recommendation.json`.
