@@ -74,6 +74,10 @@ enum Command {
         /// No progress on standard error.
         #[arg(long)]
         quiet: bool,
+        /// This machine sends the district's roster files (the SIS server): check the
+        /// vendor's transfer endpoint alone, not the profile's network and device needs.
+        #[arg(long)]
+        data_sender: bool,
     },
     /// Work with profiles.
     Profile {
@@ -571,6 +575,7 @@ fn main() -> ExitCode {
             bandwidth_server,
             bandwidth_seconds,
             quiet,
+            data_sender,
         } => {
             let labels = match identity::parse_labels(&labels) {
                 Ok(l) => l,
@@ -601,6 +606,7 @@ fn main() -> ExitCode {
                     progress: !quiet,
                 },
                 facts: FactSources::default(),
+                data_sender,
             };
             let runtime = match runtime() {
                 Ok(r) => r,

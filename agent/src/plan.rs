@@ -1,7 +1,7 @@
 //! From a profile to the list of network checks to run. Only targets the profile names are
 //! ever planned; port ranges are sampled (see `PortRange::probed_ports`).
 
-use fitcheck_core::profile::{PortProbe, Profile, Protocol};
+use fitcheck_core::profile::{EndpointScheme, PortProbe, Profile, Protocol};
 
 use crate::checks::{Check, bandwidth, dns, http, latency, stun, tcp};
 use crate::throughput::{Caps, Target};
@@ -49,6 +49,31 @@ pub fn plan_bandwidth(
 
 /// Every network check `profile` asks for, in profile order (bandwidth apart: see
 /// [`plan_bandwidth`]).
+/// What a machine that sends the roster files checks: the vendor's transfer endpoint alone —
+/// an SFTP server's SSH identification, or an HTTPS endpoint like any URL.
+pub fn plan_transfer(profile: &Profile) -> Vec<Check> {
+    let Some(data) = &profile.data else {
+        return Vec::new();
+    };
+    let (Some(url), Some(endpoint)) = (&data.endpoint, data.endpoint_target()) else {
+        return Vec::new();
+    };
+    vec![match endpoint.scheme {
+        EndpointScheme::Sftp => Check::Tcp(tcp::Spec {
+            requirement: RequirementId::DataEndpoint,
+            host: endpoint.host,
+            port: endpoint.port,
+            banner: true,
+        }),
+        EndpointScheme::Https => Check::Http(http::Spec {
+            requirement: RequirementId::DataEndpoint,
+            url: url.clone(),
+            follow_redirects: true,
+            accept: Vec::new(),
+        }),
+    }]
+}
+
 pub fn plan(profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
     for (i, d) in profile.dns.iter().enumerate() {
@@ -77,6 +102,7 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
                 requirement: RequirementId::PortFallback(i),
                 host: p.host.clone(),
                 port: 443,
+                banner: false,
             }));
         }
         for port in range.probed_ports() {
@@ -85,6 +111,7 @@ pub fn plan(profile: &Profile) -> Vec<Check> {
                     requirement: requirement.clone(),
                     host: p.host.clone(),
                     port,
+                    banner: false,
                 })),
                 (Protocol::Udp, PortProbe::Stun) => out.push(Check::Stun(stun::Spec {
                     requirement: requirement.clone(),

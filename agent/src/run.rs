@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::checks::Ctx;
 use crate::facts::{self, FactSources};
 use crate::identity;
-use crate::plan::{plan, plan_bandwidth};
+use crate::plan::{plan, plan_bandwidth, plan_transfer};
 use crate::resolve::{ResolverConfigError, SystemResolver};
 use crate::runner::{self, Progress, RunOptions};
 use crate::signatures::{self, SignaturesError};
@@ -43,6 +43,10 @@ pub enum RunError {
     Facts(String),
     #[error("{0}")]
     Runtime(String),
+    #[error(
+        "{0} names no transfer endpoint ([data] endpoint); a machine that sends the roster files has nothing to check"
+    )]
+    NoEndpoint(String),
     #[error("cannot write the report to {path}: {source}")]
     WriteReport {
         path: String,
@@ -84,6 +88,9 @@ pub struct RunConfig {
     pub bandwidth_caps: crate::throughput::Caps,
     pub options: RunOptions,
     pub facts: FactSources,
+    /// This machine sends the district's roster files: it checks the vendor's transfer
+    /// endpoint alone, not the profile's network and device requirements.
+    pub data_sender: bool,
 }
 
 /// A finished run.
@@ -172,21 +179,34 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     notices.extend(id_notice);
 
     let started_at = now();
-    let checks = plan(&profile);
+    let checks = if cfg.data_sender {
+        let checks = plan_transfer(&profile);
+        if checks.is_empty() {
+            return Err(RunError::NoEndpoint(profile.id.clone()));
+        }
+        checks
+    } else {
+        plan(&profile)
+    };
     let progress = Arc::new(Progress::new(checks.len(), cfg.options.progress));
     progress.note("collecting device facts");
     let fact_sources = cfg.facts.clone();
     let facts_task = tokio::task::spawn_blocking(move || facts::collect(&fact_sources));
     let ctx = Arc::new(Ctx::new(resolver, tls, catalog));
     let mut results = runner::run_all(checks, ctx.clone(), &cfg.options, progress.clone()).await;
-    if let Some(bw) = plan_bandwidth(
-        &profile,
-        cfg.bandwidth_server.as_ref(),
-        cfg.bandwidth_access.as_ref(),
-        cfg.bandwidth_caps,
-        &cfg.state_dir,
-        cfg.bandwidth_start_at,
-    ) {
+    let bandwidth = if cfg.data_sender {
+        None
+    } else {
+        plan_bandwidth(
+            &profile,
+            cfg.bandwidth_server.as_ref(),
+            cfg.bandwidth_access.as_ref(),
+            cfg.bandwidth_caps,
+            &cfg.state_dir,
+            cfg.bandwidth_start_at,
+        )
+    };
+    if let Some(bw) = bandwidth {
         if let Some(wait) = cfg
             .bandwidth_start_at
             .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
@@ -201,10 +221,14 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
         .await
         .map_err(|e| RunError::Facts(e.to_string()))?;
     progress.clear();
-    results.extend(device_results(&profile, &device));
-    let evaluation = evaluate(&profile, &device, &results);
+    let evaluation = if cfg.data_sender {
+        fitcheck_core::transfer::evaluate(&profile, &results)
+    } else {
+        results.extend(device_results(&profile, &device));
+        evaluate(&profile, &device, &results)
+    };
     let mut notes = Vec::new();
-    if !profile.http.is_empty() {
+    if !profile.http.is_empty() && !cfg.data_sender {
         notes.push(BROWSER_FILTER_NOTE.to_owned());
     }
     notices.extend(notes.iter().cloned());

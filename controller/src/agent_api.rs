@@ -121,9 +121,15 @@ pub async fn enroll(
     ))
 }
 
-/// Whether an evaluation's scope takes in this agent.
+/// Whether an evaluation's scope takes in this agent as one of its devices.
 pub fn in_scope(spec: &NewEvaluation, agent: &AgentRow) -> bool {
     Scope::of(spec).takes(agent.site.as_deref(), agent.grp.as_deref())
+}
+
+/// Whether this agent is on a machine that sends the evaluation's roster files (a native agent
+/// in its `data_senders` group): it checks the transfer endpoint alone.
+pub fn sends(spec: &NewEvaluation, agent: &AgentRow) -> bool {
+    agent.kind == AgentKind::Native.as_str() && Scope::of(spec).sends(agent.grp.as_deref())
 }
 
 /// The sites and groups an evaluation takes in, as sets: a district's evaluation is asked
@@ -132,6 +138,8 @@ pub fn in_scope(spec: &NewEvaluation, agent: &AgentRow) -> bool {
 pub struct Scope<'a> {
     sites: std::collections::HashSet<&'a str>,
     groups: std::collections::HashSet<&'a str>,
+    /// The group of the machines that send the roster files: never devices.
+    senders: Option<&'a str>,
 }
 
 impl<'a> Scope<'a> {
@@ -139,15 +147,22 @@ impl<'a> Scope<'a> {
         Scope {
             sites: spec.sites.iter().map(String::as_str).collect(),
             groups: spec.groups.iter().map(String::as_str).collect(),
+            senders: spec.data_senders.as_deref(),
         }
     }
 
-    /// Whether an agent with this site and group label is in scope: every site (group) when
-    /// the evaluation names none, else one of those named.
+    /// Whether an agent with this site and group label is in scope as a device: every site
+    /// (group) when the evaluation names none, else one of those named; never a machine of
+    /// the data senders' group.
     pub fn takes(&self, site: Option<&str>, group: Option<&str>) -> bool {
         let site_ok = self.sites.is_empty() || site.is_some_and(|s| self.sites.contains(s));
         let group_ok = self.groups.is_empty() || group.is_some_and(|g| self.groups.contains(g));
-        site_ok && group_ok
+        site_ok && group_ok && !self.sends(group)
+    }
+
+    /// Whether an agent of this group sends the roster files.
+    pub fn sends(&self, group: Option<&str>) -> bool {
+        self.senders.is_some() && group == self.senders
     }
 }
 
@@ -176,7 +191,8 @@ pub async fn assignments(
                 continue;
             }
             let spec = spec_of(&row)?;
-            if !in_scope(&spec, &agent.row) {
+            let data_sender = sends(&spec, &agent.row);
+            if !data_sender && !in_scope(&spec, &agent.row) {
                 continue;
             }
             let Some(profile) = state.store.get_profile(&row.profile).await? else {
@@ -215,6 +231,7 @@ pub async fn assignments(
                 } else {
                     Vec::new()
                 },
+                data_sender,
             });
         }
     }
@@ -336,7 +353,8 @@ async fn ingest(
                     Failure::unprocessable("unknown_evaluation", format!("no evaluation {id}"))
                         .field("evaluation")
                 })?;
-            if !in_scope(&spec_of(&check.evaluation)?, &agent.row) {
+            let spec = spec_of(&check.evaluation)?;
+            if !in_scope(&spec, &agent.row) && !sends(&spec, &agent.row) {
                 return Err(Failure::forbidden(format!(
                     "evaluation {id} does not include this agent's site or group"
                 ))

@@ -166,6 +166,10 @@ pub struct NewEvaluation {
     /// Devices a site needs to have reported before it can be judged.
     #[serde(default = "two")]
     pub min_devices_per_site: u32,
+    /// The group label of the machines that send the roster files (the SIS server's agent):
+    /// they check the profile's transfer endpoint alone, and are never counted as devices.
+    #[serde(default)]
+    pub data_senders: Option<String>,
 }
 
 fn two() -> u32 {
@@ -186,6 +190,7 @@ impl NewEvaluation {
             window_start: self.window_start.clone(),
             window_end: self.window_end.clone(),
             proposal: self.proposal.clone(),
+            data_senders: self.data_senders.clone(),
         }
     }
 }

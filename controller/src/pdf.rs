@@ -759,6 +759,13 @@ fn data_section(l: &mut Layout, r: &Recommendation) {
             ),
         ));
     }
+    if let Some(t) = &d.transfer {
+        let mut words = format!("{}: {}", status_word(t.status), t.observed);
+        for m in &t.machines {
+            words.push_str(&format!("; {} — {}", m.site, m.observed));
+        }
+        facts.push(("Transfer check", words));
+    }
     facts.push((
         "Signed Exhibit B",
         if d.dpa_recorded {

@@ -111,6 +111,7 @@ pub async fn run(
         proposal: Default::default(),
         // One machine is all there is; say so rather than judge it short of devices.
         min_devices_per_site: 1,
+        data_senders: None,
     };
     let evaluation_id = Uuid::new_v4().to_string();
     store

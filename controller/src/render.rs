@@ -388,6 +388,24 @@ fn data_markdown(out: &mut String, d: &DataSection, conditions: &[Condition]) {
             escape(&x.generated_at)
         );
     }
+    if let Some(t) = &d.transfer {
+        let _ = writeln!(
+            out,
+            "| Transfer check | {}: {} |",
+            mark(t.status),
+            escape(&t.observed)
+        );
+        for m in &t.machines {
+            let _ = writeln!(
+                out,
+                "| — from {} (`{}`) | {}: {} |",
+                escape(&m.site),
+                code(short(&m.agent_id)),
+                mark(m.status),
+                escape(&m.observed)
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "| Signed Exhibit B | {} |\n",
@@ -544,6 +562,7 @@ pub fn data_form_csv(r: &Recommendation) -> Option<String> {
         "exhibit_b_element",
         "sensitive",
         "dpa_covered",
+        "transfer_check",
     ];
     w.write_record(header).ok()?;
     for x in &d.elements {
@@ -572,6 +591,10 @@ pub fn data_form_csv(r: &Recommendation) -> Option<String> {
                 None => "",
             }
             .to_owned(),
+            d.transfer
+                .as_ref()
+                .map(|t| t.observed.clone())
+                .unwrap_or_default(),
         ];
         w.write_record(row.iter().map(|c| sheet_cell(c))).ok()?;
     }

@@ -154,6 +154,7 @@ fn write(profile_text: &str, sis: Option<&SisSummary>, dpa: Option<&[&str]>) -> 
             ..Proposal::default()
         },
         min_devices_per_site: 2,
+        data_senders: None,
     };
     recommend(&Input {
         evaluation_id: "e0000000-0000-4000-8000-0000000000d1",

@@ -130,6 +130,7 @@ fn spec(sites: &[&str], users: &[(&str, u32)], coordinated: bool) -> NewEvaluati
             ..Proposal::default()
         },
         min_devices_per_site: 2,
+        data_senders: None,
     }
 }
 

@@ -115,6 +115,10 @@ pub struct Assignment {
     /// signature catalog, to name what a tab landed on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub block_signatures: Vec<BlockSignature>,
+    /// This agent is on a machine that sends the district's roster files (the evaluation's
+    /// data senders): it checks the vendor's transfer endpoint alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub data_sender: bool,
 }
 
 /// A filter's block host, block-page addresses or extension ids, as a browser agent matches a

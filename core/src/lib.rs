@@ -18,6 +18,7 @@ pub mod report;
 pub mod requirement;
 pub mod signatures;
 pub mod site;
+pub mod transfer;
 pub mod version;
 
 use sha2::{Digest, Sha256};

@@ -725,6 +725,10 @@ pub struct TcpResult {
     pub detail: Option<String>,
     /// Time to connect (or to give up), milliseconds.
     pub duration_ms: f64,
+    /// The first line the server sent, where the check reads one: an SFTP endpoint's SSH
+    /// identification (`SSH-2.0-OpenSSH_9.2p1`), printable ASCII, at most 255 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
 }
 
 /// UDP outcomes.

@@ -105,6 +105,7 @@ fn tcp(req: &str, port: u16, outcome: TcpOutcome) -> CheckResult {
         address: None,
         detail: None,
         duration_ms: 1.0,
+        banner: None,
     })
 }
 

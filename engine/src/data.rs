@@ -22,8 +22,10 @@ use fitcheck_core::requirement::RequirementId;
 
 use crate::document::{
     Blocker, Condition, ConditionKind, DataSection, DataStatus, ElementRow, ElementStatus,
-    ExcessColumn, ExportRef, RoleFill,
+    Evidence, ExcessColumn, ExportRef, RoleFill, TransferCheck, TransferRow,
 };
+use crate::judge::Judgement;
+use fitcheck_core::evaluate::Status;
 
 /// Who completes or filters the district's export.
 pub const SIS_LIAISON: &str = "SIS liaison";
@@ -33,6 +35,17 @@ pub const SIS_PROVIDER: &str = "SIS provider (through the SIS liaison)";
 pub const PRIVACY_OFFICER: &str = "data privacy officer";
 /// Who asks the vendor.
 pub const SPONSOR: &str = "the product's sponsor";
+/// Who opens the path from the sending machines.
+pub const NETWORK: &str = "network operations";
+
+/// The machines that send the roster files, and what they reported.
+#[derive(Debug, Clone, Copy)]
+pub struct Transfer<'a> {
+    /// Their group label, as the evaluation names it.
+    pub group: Option<&'a str>,
+    /// Each sending machine's latest judged report.
+    pub reports: &'a [&'a Judgement],
+}
 
 /// The vendor's signed Exhibit B: the element ids and whole categories it ticked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,6 +77,7 @@ pub fn assess(
     needs: Option<&DataNeeds>,
     sis: Option<&SisSummary>,
     dpa: Option<&SignedExhibitB>,
+    senders: &Transfer<'_>,
 ) -> Data {
     let Some(needs) = needs else {
         return Data {
@@ -128,7 +142,18 @@ pub fn assess(
         }
         set.into_iter().collect()
     };
-    let summary = summary_words(needs, status, &elements, sis, &out);
+    let transfer = needs
+        .endpoint
+        .as_ref()
+        .filter(|_| needs.method != DataMethod::None)
+        .map(|endpoint| transfer_check(endpoint, senders));
+    if let Some(t) = &transfer {
+        out.conditions.extend(transfer_condition(t));
+    }
+    let mut summary = summary_words(needs, status, &elements, sis, &out);
+    if let Some(t) = &transfer {
+        summary.push_str(&format!(" Transfer to {}: {}.", t.endpoint, t.observed));
+    }
     for e in &mut elements {
         e.observed = observed_words(e, status);
     }
@@ -154,8 +179,85 @@ pub fn assess(
         findings: sis.map(findings).unwrap_or_default(),
         sensitive_categories: sensitive,
         dpa_recorded: dpa.is_some(),
+        transfer,
     });
     out
+}
+
+/// The transfer endpoint as each sending machine reached it.
+fn transfer_check(endpoint: &str, senders: &Transfer<'_>) -> TransferCheck {
+    let machines: Vec<TransferRow> = senders
+        .reports
+        .iter()
+        .filter_map(|j| {
+            let t = j.transfer.as_ref()?;
+            Some(TransferRow {
+                site: j.site.clone(),
+                agent_id: j.agent_id.clone(),
+                report_id: j.report_id.clone(),
+                status: t.status,
+                observed: t.observed.clone(),
+            })
+        })
+        .collect();
+    let status = [Status::Fail, Status::Warn, Status::Pass]
+        .into_iter()
+        .find(|s| machines.iter().any(|m| m.status == *s))
+        .unwrap_or(Status::Unknown);
+    let observed = match (senders.group, machines.len()) {
+        (None, _) => "not checked: the evaluation names no group of machines that send the files (data_senders)".to_owned(),
+        (Some(g), 0) => format!("not checked yet: no agent of the group {g:?} has reported"),
+        (_, n) => {
+            let reached = machines.iter().filter(|m| m.status == Status::Pass).count();
+            format!("reached from {reached} of {n} sending machine(s)")
+        }
+    };
+    TransferCheck {
+        endpoint: endpoint.to_owned(),
+        group: senders.group.map(str::to_owned),
+        status,
+        observed,
+        machines,
+    }
+}
+
+/// A sending machine that cannot reach the endpoint: open the path, named with the sites and
+/// the reports that show it.
+fn transfer_condition(t: &TransferCheck) -> Option<Condition> {
+    let failing: Vec<&TransferRow> = t
+        .machines
+        .iter()
+        .filter(|m| m.status.falls_short())
+        .collect();
+    let first = failing.first()?;
+    let mut sites: Vec<String> = failing.iter().map(|m| m.site.clone()).collect();
+    sites.sort();
+    sites.dedup();
+    Some(Condition {
+        kind: ConditionKind::FirewallRule,
+        fix: FixKind::ConfigureNetwork,
+        action: format!(
+            "Open the path from the machines that send the roster files to {} (seen: {})",
+            t.endpoint, first.observed
+        ),
+        owner: NETWORK.to_owned(),
+        required: true,
+        items: vec![t.endpoint.clone()],
+        sites,
+        seen: None,
+        devices: Some(failing.len() as u32),
+        requirements: vec![RequirementId::DataEndpoint],
+        evidence: failing
+            .iter()
+            .map(|m| Evidence {
+                report_id: m.report_id.clone(),
+                agent_id: m.agent_id.clone(),
+                site: m.site.clone(),
+                requirement: RequirementId::DataEndpoint,
+                observed: m.observed.clone(),
+            })
+            .collect(),
+    })
 }
 
 fn condition(

@@ -317,6 +317,35 @@ pub struct DataSection {
     pub sensitive_categories: Vec<String>,
     /// Whether the proposal records the vendor's signed Exhibit B.
     pub dpa_recorded: bool,
+    /// The transfer path from the machines that send the files, where the vendor names an
+    /// endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferCheck>,
+}
+
+/// The transfer endpoint as the sending machines reached it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TransferCheck {
+    /// The vendor's endpoint (`sftp://…`, `https://…`).
+    pub endpoint: String,
+    /// The group label of the machines that send the files, as the evaluation names it.
+    pub group: Option<String>,
+    /// The worst over the machines that checked; unknown when none did.
+    pub status: Status,
+    /// In words.
+    pub observed: String,
+    /// Each sending machine's check.
+    pub machines: Vec<TransferRow>,
+}
+
+/// One sending machine's check of the transfer endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TransferRow {
+    pub site: String,
+    pub agent_id: String,
+    pub report_id: String,
+    pub status: Status,
+    pub observed: String,
 }
 
 /// The SIS summary a data section was judged against.

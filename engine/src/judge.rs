@@ -21,7 +21,7 @@ use crate::document::{ConditionKind, NO_SITE};
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 4;
+pub const JUDGEMENT_VERSION: u32 = 5;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,10 @@ pub struct Judgement {
     /// Caveats the agent attached (what its checks cannot see).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// From a machine that sends the roster files: the transfer path, judged. Such a report
+    /// is not a device's: the fleet's stages leave it out and the data stage reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Judged>,
 }
 
 /// One requirement on one device. Its id, title, criticality and expectation are the profile's
@@ -232,6 +236,16 @@ pub fn judge(
         outcomes,
         bandwidth,
         notes: report.notes.clone(),
+        transfer: fitcheck_core::transfer::is_sender_report(&report.results)
+            .then(|| fitcheck_core::transfer::judge(profile, &report.results))
+            .flatten()
+            .map(|o| Judged {
+                status: o.status,
+                observed: o.observed,
+                remedy: o.remedy,
+                fix: o.fix,
+                cause: None,
+            }),
     }
 }
 

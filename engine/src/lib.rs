@@ -64,6 +64,8 @@ pub struct Plan {
     pub window_start: Option<String>,
     pub window_end: String,
     pub proposal: Proposal,
+    /// The group label of the machines that send the roster files.
+    pub data_senders: Option<String>,
 }
 
 /// Everything the engine reads.
@@ -104,11 +106,12 @@ impl<'a> Fleet<'a> {
         let requirements = requirements(input.profile);
         // A judgement of another profile cannot be read against this one's requirements; the
         // caller judges such reports again (their digest differs).
+        // A machine that sends the roster files is no device: the data stage reads it.
         let devices = latest_per_agent(
             input
                 .judgements
                 .iter()
-                .filter(|j| j.outcomes.len() == requirements.len()),
+                .filter(|j| j.outcomes.len() == requirements.len() && j.transfer.is_none()),
         );
         let mut sites: BTreeSet<String> = input.plan.sites.iter().cloned().collect();
         if sites.is_empty() {
@@ -164,7 +167,16 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         .map(|ticked| data::SignedExhibitB {
             ticked: ticked.clone(),
         });
-    let data = data::assess(input.profile.data.as_ref(), input.sis, dpa.as_ref());
+    let senders = latest_per_agent(input.judgements.iter().filter(|j| j.transfer.is_some()));
+    let data = data::assess(
+        input.profile.data.as_ref(),
+        input.sis,
+        dpa.as_ref(),
+        &data::Transfer {
+            group: input.plan.data_senders.as_deref(),
+            reports: &senders,
+        },
+    );
 
     let mut conditions = network.conditions;
     conditions.extend(devices.conditions);

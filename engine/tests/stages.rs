@@ -97,6 +97,7 @@ fn device(n: u32, site: &str, model: &str, change: impl FnOnce(&mut Vec<Judged>)
         outcomes,
         bandwidth: None,
         notes: Vec::new(),
+        transfer: None,
     }
 }
 
@@ -109,6 +110,7 @@ fn plan(sites: &[&str], users: u32) -> Plan {
         window_start: None,
         window_end: "2026-12-01T00:00:00Z".into(),
         proposal: Default::default(),
+        data_senders: None,
     }
 }
 

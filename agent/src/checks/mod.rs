@@ -126,6 +126,7 @@ impl Check {
                 address: None,
                 detail,
                 duration_ms: ms,
+                banner: None,
             }),
             Check::Stun(s) => CheckResult::Udp(UdpResult {
                 requirement: s.requirement.clone(),

@@ -15,6 +15,46 @@ pub struct Spec {
     pub requirement: fitcheck_core::requirement::RequirementId,
     pub host: String,
     pub port: u16,
+    /// Read the first line the server sends (an SSH server's identification) once open.
+    pub banner: bool,
+}
+
+/// Longest wait for a server's first line: RFC 4253 servers send theirs at once.
+const BANNER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Most bytes of a first line read (RFC 4253 caps the identification at 255).
+const BANNER_MAX: usize = 255;
+
+/// The first line `stream` sends within [`BANNER_TIMEOUT`], printable ASCII only; `None` when
+/// it sends nothing.
+async fn first_line(stream: &mut TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::with_capacity(BANNER_MAX);
+    let read = async {
+        let mut chunk = [0u8; BANNER_MAX];
+        while buf.len() < BANNER_MAX && !buf.contains(&b'\n') {
+            match stream.read(&mut chunk[..BANNER_MAX - buf.len()]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(BANNER_TIMEOUT, read).await;
+    let line: String = buf
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    let line = line.trim_end_matches('?').trim().to_owned();
+    (!line.is_empty()).then_some(line)
 }
 
 /// The outcome of one connect attempt, and the stream when it opened.
@@ -95,7 +135,11 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
     let Some(ip) = pick(&answer.usable_addresses()) else {
         return unresolved(&spec.requirement, &spec.host, &answer);
     };
-    let c = connect(SocketAddr::new(ip, spec.port), CONNECT_TIMEOUT).await;
+    let mut c = connect(SocketAddr::new(ip, spec.port), CONNECT_TIMEOUT).await;
+    let banner = match (&mut c.stream, spec.banner) {
+        (Some(stream), true) => first_line(stream).await,
+        _ => None,
+    };
     CheckResult::Tcp(TcpResult {
         requirement: spec.requirement.clone(),
         target: format!("{}:{}", spec.host, spec.port),
@@ -104,5 +148,6 @@ pub async fn run(spec: &Spec, ctx: &Ctx) -> CheckResult {
         address: Some(ip),
         detail: c.detail,
         duration_ms: ms(c.duration),
+        banner,
     })
 }

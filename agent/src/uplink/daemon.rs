@@ -434,6 +434,7 @@ async fn handle(
         control_resolver: cfg.run.control_resolver,
         facts_root: cfg.run.facts.root.clone(),
         use_nvml: cfg.run.facts.use_nvml,
+        data_sender: a.data_sender,
     };
     info!(evaluation_id = %id, "Running assignment.");
     let report = match run_child(&cfg.agent_binary, &job, stop).await {

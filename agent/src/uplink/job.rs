@@ -48,6 +48,9 @@ pub struct Job {
     pub control_resolver: Option<IpAddr>,
     pub facts_root: PathBuf,
     pub use_nvml: bool,
+    /// This machine sends the roster files: it checks the transfer endpoint alone.
+    #[serde(default)]
+    pub data_sender: bool,
 }
 
 /// What the child answers.
@@ -123,6 +126,7 @@ pub async fn run_job(job: Job) -> JobOutcome {
             root: job.facts_root,
             use_nvml: job.use_nvml,
         },
+        data_sender: job.data_sender,
     };
     match run(cfg).await {
         Ok(outcome) => JobOutcome::Report(Box::new(outcome.report)),

@@ -65,6 +65,7 @@ fn assignment(profile: &str, bandwidth: Option<BandwidthAssignment>) -> Assignme
         bandwidth,
         profile: None,
         block_signatures: Vec::new(),
+        data_sender: false,
     }
 }
 

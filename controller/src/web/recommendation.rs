@@ -734,6 +734,15 @@ fn data_section(eid: &str, d: &DataSection, conditions: &[Condition], links: boo
                     dt { "District export" }
                     dd { (x.source_system) ", OneRoster " (x.oneroster_version.as_deref().unwrap_or("?")) ", read " (time_text(&x.generated_at)) }
                 }
+                @if let Some(t) = &d.transfer {
+                    dt { "Transfer check" }
+                    dd {
+                        (status(t.status)) " " (t.observed)
+                        @if !t.machines.is_empty() {
+                            ul.plain { @for m in &t.machines { li { (m.site) ": " (status(m.status)) " " (m.observed) " — " (report_link(&m.report_id)) } } }
+                        }
+                    }
+                }
                 dt { "Signed Exhibit B" } dd { @if d.dpa_recorded { "recorded" } @else { "not recorded" } }
             }
             @if !d.elements.is_empty() {

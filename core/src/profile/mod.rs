@@ -582,6 +582,10 @@ impl Profile {
                 }
             }
         }
+        // Checked only by the machines that send the files.
+        if let Some(e) = self.data.as_ref().and_then(DataNeeds::endpoint_target) {
+            push(&e.host);
+        }
         out
     }
 }

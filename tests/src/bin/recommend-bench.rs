@@ -484,6 +484,7 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
         window_start: Some("2026-11-01T00:00:00Z".to_owned()),
         window_end: "2099-01-01T00:00:00Z".to_owned(),
         proposal: fitcheck_engine::Proposal::default(),
+        data_senders: None,
     };
     let agents: Vec<fitcheck_engine::ScopeAgent> = (0..o.devices)
         .map(|n| fitcheck_engine::ScopeAgent {
