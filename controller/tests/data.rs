@@ -399,3 +399,131 @@ fn a_form_cell_that_reads_as_a_formula_stays_text() {
     let csv = render::data_form_csv(&r).unwrap();
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
 }
+
+/// A sending machine's judgement: the transfer path only.
+fn sender(
+    n: u32,
+    site: &str,
+    status: fitcheck_core::evaluate::Status,
+    observed: &str,
+) -> fitcheck_engine::Judgement {
+    fitcheck_engine::Judgement {
+        version: fitcheck_engine::JUDGEMENT_VERSION,
+        profile_digest: "sha256:data".to_owned(),
+        report_id: format!("019ab3c2-5d10-7000-8000-{n:012}"),
+        agent_id: format!("00000000-0000-4000-8000-{n:012}"),
+        site: site.to_owned(),
+        received_at_ms: 1_000,
+        model: "SIS server".to_owned(),
+        device: format!("agent {n}"),
+        agent_version: "0.1.0".to_owned(),
+        kind: Default::default(),
+        outcomes: Vec::new(),
+        bandwidth: None,
+        notes: Vec::new(),
+        transfer: Some(fitcheck_engine::Judged {
+            status,
+            observed: observed.to_owned(),
+            remedy: None,
+            fix: None,
+            cause: None,
+        }),
+    }
+}
+
+#[test]
+fn the_transfer_path_is_judged_per_sending_machine_and_never_counted_as_a_device() {
+    use fitcheck_core::evaluate::Status;
+    let profile = Profile::parse("data.toml", PRODUCT).unwrap();
+    let mut spec = NewEvaluation {
+        title: "Data files".to_owned(),
+        profile: "p".to_owned(),
+        sites: Vec::new(),
+        groups: Vec::new(),
+        concurrent_users: BTreeMap::new(),
+        window_start: None,
+        window_end: "2026-12-05T00:00:00Z".to_owned(),
+        bandwidth: None,
+        proposal: Proposal::default(),
+        min_devices_per_site: 2,
+        data_senders: Some("sis".to_owned()),
+    };
+    let judgements = [
+        sender(
+            1,
+            "north",
+            Status::Pass,
+            "an SSH server answered (SSH-2.0-OpenSSH_9.2p1)",
+        ),
+        sender(
+            2,
+            "south",
+            Status::Fail,
+            "no answer: no answer within 5 s (dropped)",
+        ),
+    ];
+    let sis = summary();
+    let write = |spec: &NewEvaluation| {
+        recommend(&Input {
+            evaluation_id: "e0000000-0000-4000-8000-0000000000d2",
+            title: &spec.title,
+            plan: &spec.plan(),
+            profile: &profile,
+            profile_digest: "sha256:data",
+            agents: &[],
+            judgements: &judgements,
+            generated_at: "2026-12-06T08:00:00Z",
+            sis: Some(&sis),
+        })
+    };
+    let r = write(&spec);
+    assert!(r.coverage.is_empty(), "{:?}", r.coverage);
+    assert!(r.device_models.is_empty(), "{:?}", r.device_models);
+    let t = r.data.as_ref().unwrap().transfer.as_ref().unwrap();
+    assert_eq!(t.status, Status::Fail);
+    assert_eq!(t.observed, "reached from 1 of 2 sending machine(s)");
+    assert_eq!(t.machines.len(), 2);
+    let open = r
+        .conditions
+        .iter()
+        .find(|c| {
+            c.requirements
+                .iter()
+                .any(|id| id.to_string() == "data.endpoint")
+        })
+        .unwrap();
+    assert_eq!(open.kind, ConditionKind::FirewallRule);
+    assert_eq!(open.owner, "network operations");
+    assert!(open.required);
+    assert_eq!(open.sites, ["south"]);
+    assert_eq!(open.evidence.len(), 1);
+    assert_eq!(open.evidence[0].site, "south");
+    // No group named: said so, and nothing to open.
+    spec.data_senders = None;
+    let r = write(&spec);
+    let t = r.data.as_ref().unwrap().transfer.as_ref().unwrap();
+    assert_eq!(
+        t.status,
+        Status::Fail,
+        "the machines that did report still count"
+    );
+    spec.data_senders = Some("sis".to_owned());
+    let none: [fitcheck_engine::Judgement; 0] = [];
+    let r = recommend(&Input {
+        evaluation_id: "e",
+        title: "t",
+        plan: &spec.plan(),
+        profile: &profile,
+        profile_digest: "sha256:data",
+        agents: &[],
+        judgements: &none,
+        generated_at: "2026-12-06T08:00:00Z",
+        sis: Some(&sis),
+    });
+    let t = r.data.as_ref().unwrap().transfer.as_ref().unwrap();
+    assert_eq!(t.status, Status::Unknown);
+    assert_eq!(
+        t.observed,
+        "not checked yet: no agent of the group \"sis\" has reported"
+    );
+}

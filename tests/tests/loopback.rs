@@ -319,3 +319,100 @@ fn a_locally_trusted_ca_is_interception_unless_declared_public() {
     assert_eq!(h["evidence"]["certificate"]["publicly_trusted"], true);
     assert!(h["timings"]["tls_ms"].is_number() && h["timings"]["first_byte_ms"].is_number());
 }
+
+/// A server that speaks first, as an SSH server does: `greeting` on every connection, then
+/// the connection is held until the client leaves (at most 5 s). Stops like [`serve`].
+fn speak_first(greeting: &'static [u8]) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut served = 0;
+        while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline && served < 16 {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    served += 1;
+                    std::thread::spawn(move || {
+                        stream.set_nonblocking(false).ok();
+                        stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+                        let _ = stream.write_all(greeting);
+                        let mut sink = [0u8; 256];
+                        let _ = stream.read(&mut sink);
+                    });
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    Server { port, stop }
+}
+
+#[test]
+fn a_sending_machine_checks_the_transfer_endpoint_alone_and_reads_who_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let ssh = speak_first(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+    let not_ssh = speak_first(b"HTTP/1.1 400 Bad Request\r\nServer: lab-proxy\r\n\r\n");
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let agent = agent(dir.path(), None);
+    for (name, port, status, observed) in [
+        (
+            "sftp-ok",
+            ssh.port,
+            "pass",
+            "an SSH server answered (SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3)",
+        ),
+        (
+            "sftp-not-ssh",
+            not_ssh.port,
+            "fail",
+            "opened but no SSH server identified itself (it sent \"HTTP/1.1 400 Bad Request\")",
+        ),
+        ("sftp-closed", closed, "fail", "refused: connection refused"),
+    ] {
+        // The DNS requirement would fail here: a sending machine must not run it.
+        let requirements = format!(
+            "[[dns]]\nname = \"product.lab.invalid\"\n[data]\nmethod = \"oneroster_csv\"\nversions = [\"1.1\"]\n\
+             endpoint = \"sftp://127.0.0.1:{port}/roster\"\nsources = [\"https://lab.example/roster\"]\n\
+             [[data.elements]]\nsource = \"users.givenName\"\n"
+        );
+        let run = run_agent(
+            &agent,
+            name,
+            &requirements,
+            How {
+                extra: &["--data-sender"],
+                ..How::default()
+            },
+        );
+        let results = run.report["results"].as_array().unwrap();
+        assert_eq!(
+            results.len(),
+            1,
+            "{name}: only the transfer check ran: {results:#?}"
+        );
+        assert_eq!(results[0]["requirement"], "data.endpoint", "{name}");
+        assert_eq!(results[0]["check"], "tcp", "{name}");
+        let judged = &run.report["evaluation"]["requirements"][0];
+        assert_eq!(judged["id"], "data.endpoint", "{name}");
+        assert_eq!(judged["status"], status, "{name}: {judged}");
+        let seen = judged["observed"].as_str().unwrap();
+        assert!(seen.contains(observed), "{name}: {seen}");
+        assert_eq!(
+            run.code,
+            Some(if status == "pass" { 0 } else { 1 }),
+            "{name}"
+        );
+        if status == "pass" {
+            assert_eq!(
+                results[0]["banner"], "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3",
+                "{name}"
+            );
+        }
+    }
+}
