@@ -597,9 +597,7 @@ fn marked_export() -> (tempfile::TempDir, Vec<String>) {
         demo.push_str(&row.join(","));
         demo.push('\n');
     }
-    let manifest = format!(
-        "propertyName,value\noneroster.version,1.1\nfile.users,bulk\nfile.demographics,bulk\nsource.systemName,Infinite Campus\n"
-    );
+    let manifest = "propertyName,value\noneroster.version,1.1\nfile.users,bulk\nfile.demographics,bulk\nsource.systemName,Infinite Campus\n";
     let dir = folder(&[
         ("manifest.csv", manifest.as_bytes()),
         ("users.csv", users.as_bytes()),

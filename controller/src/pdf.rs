@@ -731,6 +731,13 @@ fn data_section(l: &mut Layout, r: &Recommendation) {
         0.0,
     );
     l.gap(4.0);
+    data_facts(l, d);
+    data_elements(l, d);
+    data_lists(l, d, r);
+}
+
+/// The vendor's method and endpoint, the export, the transfer check, the agreement.
+fn data_facts(l: &mut Layout, d: &fitcheck_engine::DataSection) {
     let mut facts: Vec<(&str, String)> = vec![(
         "Method",
         format!("{} {}", d.method, d.versions.join(" or "))
@@ -776,6 +783,10 @@ fn data_section(l: &mut Layout, r: &Recommendation) {
         .to_owned(),
     ));
     facts_table(l, "Data needs", &facts);
+}
+
+/// Each element against the export, as a ruled table.
+fn data_elements(l: &mut Layout, d: &fitcheck_engine::DataSection) {
     if !d.elements.is_empty() {
         let widths = vec![118.0, 62.0, 54.0, 105.0, 118.0, 38.0];
         let header = ["Element", "Needed", "State", "Filled", "Exhibit B", "DPA"]
@@ -834,6 +845,10 @@ fn data_section(l: &mut Layout, r: &Recommendation) {
             rows,
         });
     }
+}
+
+/// What is sent but not needed, and the data actions with their items.
+fn data_lists(l: &mut Layout, d: &fitcheck_engine::DataSection, r: &Recommendation) {
     if !d.minimisation.is_empty() {
         l.heading("Sent but not needed");
         for x in &d.minimisation {

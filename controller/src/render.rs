@@ -361,6 +361,13 @@ pub use fitcheck_engine::data::fill_words;
 /// export would send beyond, the data actions with their items.
 fn data_markdown(out: &mut String, d: &DataSection, conditions: &[Condition]) {
     let _ = writeln!(out, "**{}.** {}\n", d.status.words(), escape(&d.summary));
+    data_facts_markdown(out, d);
+    data_elements_markdown(out, d);
+    data_lists_markdown(out, d, conditions);
+}
+
+/// The vendor's method and endpoint, the export, the transfer check, the agreement.
+fn data_facts_markdown(out: &mut String, d: &DataSection) {
     let versions = if d.versions.is_empty() {
         String::new()
     } else {
@@ -415,6 +422,10 @@ fn data_markdown(out: &mut String, d: &DataSection, conditions: &[Condition]) {
             "not recorded"
         }
     );
+}
+
+/// Each element against the export.
+fn data_elements_markdown(out: &mut String, d: &DataSection) {
     if !d.elements.is_empty() {
         let _ = writeln!(
             out,
@@ -453,6 +464,10 @@ fn data_markdown(out: &mut String, d: &DataSection, conditions: &[Condition]) {
         }
         out.push('\n');
     }
+}
+
+/// What is sent but not needed, and the data actions with their items.
+fn data_lists_markdown(out: &mut String, d: &DataSection, conditions: &[Condition]) {
     if !d.minimisation.is_empty() {
         let _ = writeln!(
             out,

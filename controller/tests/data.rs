@@ -488,8 +488,7 @@ fn the_transfer_path_is_judged_per_sending_machine_and_never_counted_as_a_device
         .iter()
         .find(|c| {
             c.requirements
-                .iter()
-                .any(|id| id.to_string() == "data.endpoint")
+                .contains(&fitcheck_core::requirement::RequirementId::DataEndpoint)
         })
         .unwrap();
     assert_eq!(open.kind, ConditionKind::FirewallRule);

@@ -79,19 +79,14 @@ pub fn assess(
     dpa: Option<&SignedExhibitB>,
     senders: &Transfer<'_>,
 ) -> Data {
-    let Some(needs) = needs else {
-        return Data {
-            section: None,
-            conditions: Vec::new(),
-            blockers: Vec::new(),
-        };
-    };
     let mut out = Data {
         section: None,
         conditions: Vec::new(),
         blockers: Vec::new(),
     };
-    let export = sis.map(export_ref);
+    let Some(needs) = needs else {
+        return out;
+    };
     let mut elements: Vec<ElementRow> = needs
         .elements
         .iter()
@@ -116,40 +111,16 @@ pub fn assess(
     }
     out.blockers.extend(not_carried(needs, &elements));
     if needs.method != DataMethod::None {
-        out.conditions
-            .extend(privacy_conditions(needs, &elements, dpa));
-        if needs.elements.is_empty() {
-            out.conditions.push(condition(
-                ConditionKind::DataAgreement,
-                FixKind::NonePossible,
-                format!(
-                    "Ask the vendor which roster elements it takes through {}: the profile names none, so neither the SIS export nor the agreement can be checked",
-                    needs.method
-                ),
-                SPONSOR,
-                false,
-                Vec::new(),
-                Vec::new(),
-            ));
-        }
+        out.conditions.extend(privacy_conditions(&elements, dpa));
+        out.conditions.extend(unnamed_elements(needs));
     }
-    let sensitive: Vec<String> = {
-        let mut set = BTreeSet::new();
-        for e in elements.iter().filter(|e| e.sensitive) {
-            if let Some(c) = &e.category {
-                set.insert(c.clone());
-            }
-        }
-        set.into_iter().collect()
-    };
     let transfer = needs
         .endpoint
         .as_ref()
         .filter(|_| needs.method != DataMethod::None)
         .map(|endpoint| transfer_check(endpoint, senders));
-    if let Some(t) = &transfer {
-        out.conditions.extend(transfer_condition(t));
-    }
+    out.conditions
+        .extend(transfer.as_ref().and_then(transfer_condition));
     let mut summary = summary_words(needs, status, &elements, sis, &out);
     if let Some(t) = &transfer {
         summary.push_str(&format!(" Transfer to {}: {}.", t.endpoint, t.observed));
@@ -173,15 +144,43 @@ pub fn assess(
         sources: needs.sources.clone(),
         note: needs.note.clone(),
         header_only: needs.header_only.clone(),
-        export,
+        export: sis.map(export_ref),
+        sensitive_categories: sensitive_categories(&elements),
         elements,
         minimisation,
         findings: sis.map(findings).unwrap_or_default(),
-        sensitive_categories: sensitive,
         dpa_recorded: dpa.is_some(),
         transfer,
     });
     out
+}
+
+/// A vendor that names no elements: ask it which it takes.
+fn unnamed_elements(needs: &DataNeeds) -> Option<Condition> {
+    needs.elements.is_empty().then(|| {
+        condition(
+            ConditionKind::Investigate,
+            FixKind::NonePossible,
+            format!(
+                "Ask the vendor which roster elements it takes through {}: the profile names none, so neither the SIS export nor the agreement can be checked",
+                needs.method
+            ),
+            SPONSOR,
+            false,
+            Vec::new(),
+            Vec::new(),
+        )
+    })
+}
+
+/// The sensitive Exhibit B categories among what the vendor receives.
+fn sensitive_categories(elements: &[ElementRow]) -> Vec<String> {
+    let set: BTreeSet<&String> = elements
+        .iter()
+        .filter(|e| e.sensitive)
+        .filter_map(|e| e.category.as_ref())
+        .collect();
+    set.into_iter().cloned().collect()
 }
 
 /// The transfer endpoint as each sending machine reached it.
@@ -781,11 +780,7 @@ fn not_carried(needs: &DataNeeds, rows: &[ElementRow]) -> Vec<Blocker> {
 }
 
 /// The agreement: elements it does not cover, or no signed Exhibit B recorded at all.
-fn privacy_conditions(
-    needs: &DataNeeds,
-    rows: &[ElementRow],
-    dpa: Option<&SignedExhibitB>,
-) -> Vec<Condition> {
+fn privacy_conditions(rows: &[ElementRow], dpa: Option<&SignedExhibitB>) -> Vec<Condition> {
     let received: Vec<&ElementRow> = rows
         .iter()
         .filter(|r| r.exhibit_b.is_some() && r.status != ElementStatus::NotCarried)
@@ -820,7 +815,6 @@ fn privacy_conditions(
     if gaps.is_empty() {
         return Vec::new();
     }
-    let _ = needs;
     vec![condition(
         ConditionKind::DataAgreement,
         FixKind::Agreement,

@@ -245,8 +245,7 @@ fn an_sftp_endpoint_reached_from_one_site_and_dropped_at_another() {
         .iter()
         .find(|c| {
             c.requirements
-                .iter()
-                .any(|id| id.to_string() == "data.endpoint")
+                .contains(&fitcheck_core::requirement::RequirementId::DataEndpoint)
         })
         .expect("a condition to open the path");
     assert_eq!(open.owner, "network operations");

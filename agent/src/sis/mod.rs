@@ -404,6 +404,9 @@ fn role_source(version: OneRosterVersion, planned: &[Planned]) -> Option<(usize,
     Some((i, key))
 }
 
+/// Each file's counts, and users per role.
+type Counted = (Vec<FileCount>, BTreeMap<Role, u64>);
+
 /// Counts every file: all of them in the first pass, and the files whose rows are about users
 /// again in each further partition of the role table. A table that fills starts the count
 /// over in twice the partitions.
@@ -412,62 +415,74 @@ fn count(
     version: OneRosterVersion,
     planned: &[Planned],
     limits: &Limits,
-) -> Result<(Vec<FileCount>, BTreeMap<Role, u64>), InspectError> {
-    let roles_at = role_source(version, planned);
-    let mut parts: u64 = 1;
+) -> Result<Counted, InspectError> {
     let mut table = RoleTable::new(limits.role_slots, 0, 1);
-    'over: loop {
-        let mut counts: Vec<Option<FileCount>> = vec![None; planned.len()];
-        let mut users_by_role: BTreeMap<Role, u64> = BTreeMap::new();
-        for part in 0..parts {
-            table.reset(part, parts);
-            if let Some((i, key)) = roles_at {
-                let p = &planned[i];
-                let pass = Pass::Roles {
-                    table: &mut table,
-                    key,
-                    count: part == 0,
-                };
-                match read::file(source, &p.entry, p.spec, version, pass, limits)? {
-                    Outcome::Full => {
-                        parts *= 2;
-                        continue 'over;
+    let mut parts: u64 = 1;
+    loop {
+        if let Some(done) = count_in(source, version, planned, limits, &mut table, parts)? {
+            return Ok(done);
+        }
+        parts *= 2;
+    }
+}
+
+/// [`count`] in `parts` partitions; `None` when one of them fills the table.
+fn count_in(
+    source: &mut Source,
+    version: OneRosterVersion,
+    planned: &[Planned],
+    limits: &Limits,
+    table: &mut RoleTable,
+    parts: u64,
+) -> Result<Option<Counted>, InspectError> {
+    let roles_at = role_source(version, planned);
+    let mut counts: Vec<Option<FileCount>> = vec![None; planned.len()];
+    let mut users_by_role: BTreeMap<Role, u64> = BTreeMap::new();
+    for part in 0..parts {
+        table.reset(part, parts);
+        if let Some((i, key)) = roles_at {
+            let p = &planned[i];
+            let pass = Pass::Roles {
+                table: &mut *table,
+                key,
+                count: part == 0,
+            };
+            match read::file(source, &p.entry, p.spec, version, pass, limits)? {
+                Outcome::Full => return Ok(None),
+                Outcome::Counted(c, added) => {
+                    for (r, n) in added {
+                        *users_by_role.entry(r).or_default() += n;
                     }
-                    Outcome::Counted(c, added) => {
-                        for (r, n) in added {
-                            *users_by_role.entry(r).or_default() += n;
-                        }
-                        if part == 0 {
-                            counts[i] = Some(c);
-                        }
+                    if part == 0 {
+                        counts[i] = Some(*c);
                     }
-                }
-            }
-            for (i, p) in planned.iter().enumerate() {
-                if roles_at.is_some_and(|(r, _)| r == i) {
-                    continue;
-                }
-                let joined = p.spec.and_then(read::join_key).is_some();
-                let pass = if part == 0 {
-                    Pass::First { table: &table }
-                } else if joined {
-                    Pass::Partition { table: &table }
-                } else {
-                    continue;
-                };
-                let Outcome::Counted(c, _) =
-                    read::file(source, &p.entry, p.spec, version, pass, limits)?
-                else {
-                    continue;
-                };
-                match counts.get_mut(i) {
-                    Some(Some(total)) => total.add_roles(&c),
-                    Some(slot) => *slot = Some(c),
-                    None => {}
                 }
             }
         }
-        let counts = counts.into_iter().map(Option::unwrap_or_default).collect();
-        return Ok((counts, users_by_role));
+        for (i, p) in planned.iter().enumerate() {
+            if roles_at.is_some_and(|(r, _)| r == i) {
+                continue;
+            }
+            let joined = p.spec.and_then(read::join_key).is_some();
+            let pass = if part == 0 {
+                Pass::First { table: &*table }
+            } else if joined {
+                Pass::Partition { table: &*table }
+            } else {
+                continue;
+            };
+            let Outcome::Counted(c, _) =
+                read::file(source, &p.entry, p.spec, version, pass, limits)?
+            else {
+                continue;
+            };
+            match counts.get_mut(i) {
+                Some(Some(total)) => total.add_roles(&c),
+                Some(slot) => *slot = Some(*c),
+                None => {}
+            }
+        }
     }
+    let counts = counts.into_iter().map(Option::unwrap_or_default).collect();
+    Ok(Some((counts, users_by_role)))
 }

@@ -45,7 +45,7 @@ pub enum Pass<'t> {
 /// What a read gave.
 #[derive(Debug)]
 pub enum Outcome {
-    Counted(FileCount, BTreeMap<Role, u64>),
+    Counted(Box<FileCount>, BTreeMap<Role, u64>),
     /// The role table filled: read again in more partitions.
     Full,
 }
@@ -206,6 +206,18 @@ fn io_error(file: &str, err: csv::Error, limit: u64, seen: Seen) -> InspectError
             file: file.to_owned(),
             why: format!("not CSV (limit {limit} bytes)"),
         },
+    }
+}
+
+/// A role value: the binding's own spellings at once, anything else through `Role::parse`
+/// (case, spaces).
+fn role_of(field: &[u8]) -> Option<Role> {
+    match field {
+        b"student" => Some(Role::Student),
+        b"teacher" => Some(Role::Teacher),
+        b"parent" => Some(Role::Parent),
+        b"guardian" => Some(Role::Guardian),
+        _ => std::str::from_utf8(field).ok().and_then(Role::parse),
     }
 }
 
@@ -395,6 +407,62 @@ fn position(columns: &[ColCount], spec_name: &str) -> Option<usize> {
         .position(|c| c.spec.as_deref() == Some(spec_name))
 }
 
+/// Where a file's rows take their role from, and (for the file that gives users' roles) the
+/// columns of the id and the role that fill the table.
+fn roles_from(
+    pass: &Pass<'_>,
+    spec: Option<&FileSpec>,
+    columns: &[ColCount],
+) -> (RoleFrom, Option<(usize, usize)>) {
+    let role_col = position(columns, "role");
+    let inline = role_col.map_or(RoleFrom::None, RoleFrom::Inline);
+    match (pass, spec) {
+        (Pass::Roles { key, .. }, _) => (inline, position(columns, key).zip(role_col)),
+        (_, Some(s)) => match join_key(s).and_then(|k| position(columns, k)) {
+            Some(k) => (RoleFrom::Table(k), None),
+            None => (inline, None),
+        },
+        _ => (RoleFrom::None, None),
+    }
+}
+
+/// A row's roles as a mask (0: none known, counted as such); `None` for a user this
+/// partition of the table does not hold.
+fn row_roles(
+    count: &mut FileCount,
+    from: RoleFrom,
+    pass: &Pass<'_>,
+    rec: &csv::ByteRecord,
+    line: u64,
+) -> Option<u16> {
+    match (from, pass) {
+        (RoleFrom::Inline(r), _) => {
+            let field = rec.get(r).unwrap_or_default();
+            let role = role_of(field);
+            if role.is_none() {
+                if filled(field) {
+                    count.unknown_role.0 += 1;
+                    count.unknown_role.1.get_or_insert(line);
+                }
+                count.without_role += 1;
+            }
+            Some(role.map_or(0, table::bit))
+        }
+        (RoleFrom::Table(k), Pass::First { table } | Pass::Partition { table }) => {
+            let id = table::key(rec.get(k).unwrap_or_default());
+            if !table.holds(id) {
+                return None;
+            }
+            let mask = table.get(id);
+            if mask == 0 {
+                count.without_role += 1;
+            }
+            Some(mask)
+        }
+        _ => Some(0),
+    }
+}
+
 /// Reads one file.
 pub fn file(
     source: &mut Source,
@@ -418,27 +486,15 @@ pub fn file(
         Ok(true) => {}
         Ok(false) => {
             count.seen = rdr.get_ref().seen();
-            return Ok(Outcome::Counted(count, added));
+            return Ok(Outcome::Counted(Box::new(count), added));
         }
         Err(e) => return Err(fail(e, &rdr)),
     }
     let plan = header_plan(&rec, name, spec, version)?;
     count.columns = plan.columns;
     count.header = plan.findings;
-    let role_col = position(&count.columns, "role");
-    let from = match (&pass, spec) {
-        (Pass::Roles { .. }, _) => role_col.map_or(RoleFrom::None, RoleFrom::Inline),
-        (_, Some(s)) => match join_key(s).and_then(|k| position(&count.columns, k)) {
-            Some(k) => RoleFrom::Table(k),
-            None => role_col.map_or(RoleFrom::None, RoleFrom::Inline),
-        },
-        _ => RoleFrom::None,
-    };
+    let (from, build) = roles_from(&pass, spec, &count.columns);
     count.by_role = !matches!(from, RoleFrom::None);
-    let build = match &pass {
-        Pass::Roles { key, .. } => position(&count.columns, key).zip(role_col),
-        _ => None,
-    };
     let full_count = matches!(pass, Pass::First { .. } | Pass::Roles { count: true, .. });
     let width = count.columns.len();
     let names: Vec<String> = count.columns.iter().map(|c| c.name.clone()).collect();
@@ -455,9 +511,7 @@ pub fn file(
         if let (Pass::Roles { table, .. }, Some((k, r))) = (&mut pass, build) {
             let id = table::key(rec.get(k).unwrap_or_default());
             if table.holds(id)
-                && let Some(role) = std::str::from_utf8(rec.get(r).unwrap_or_default())
-                    .ok()
-                    .and_then(Role::parse)
+                && let Some(role) = role_of(rec.get(r).unwrap_or_default())
             {
                 match table.add(id, table::bit(role)) {
                     Ok(true) => *added.entry(role).or_default() += 1,
@@ -466,36 +520,12 @@ pub fn file(
                 }
             }
         }
-        let mask = match (from, &pass) {
-            (RoleFrom::Inline(r), _) => {
-                let field = rec.get(r).unwrap_or_default();
-                match std::str::from_utf8(field).ok().and_then(Role::parse) {
-                    Some(role) => table::bit(role),
-                    None => {
-                        if filled(field) {
-                            count.unknown_role.0 += 1;
-                            count.unknown_role.1.get_or_insert(line);
-                        }
-                        count.without_role += 1;
-                        0
-                    }
-                }
+        let Some(mask) = row_roles(&mut count, from, &pass, &rec, line) else {
+            // Another partition's user: counted, but not by role, in the first pass only.
+            if full_count {
+                count_row(&mut count, &rec, width, 0, line, &names, name)?;
             }
-            (RoleFrom::Table(k), Pass::First { table } | Pass::Partition { table }) => {
-                let id = table::key(rec.get(k).unwrap_or_default());
-                if !table.holds(id) {
-                    if full_count {
-                        count_row(&mut count, &rec, width, 0, line, &names, name)?;
-                    }
-                    continue;
-                }
-                let m = table.get(id);
-                if m == 0 {
-                    count.without_role += 1;
-                }
-                m
-            }
-            _ => 0,
+            continue;
         };
         if full_count {
             count_row(&mut count, &rec, width, mask, line, &names, name)?;
@@ -504,7 +534,7 @@ pub fn file(
         }
     }
     count.seen = rdr.get_ref().seen();
-    Ok(Outcome::Counted(count, added))
+    Ok(Outcome::Counted(Box::new(count), added))
 }
 
 fn count_row(
@@ -521,34 +551,61 @@ fn count_row(
         count.ragged.0 += 1;
         count.ragged.1.get_or_insert(line);
     }
+    // Most exports are ASCII: one look at the whole record; field by field only otherwise (a
+    // valid concatenation does not make each field valid).
+    if !rec.as_slice().is_ascii() {
+        for (i, field) in rec.iter().enumerate().take(width) {
+            if std::str::from_utf8(field).is_err() {
+                return Err(InspectError::InvalidUtf8 {
+                    file: file.to_owned(),
+                    line,
+                    column: names.get(i).cloned().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    let role = single_role(mask);
     for (i, field) in rec.iter().enumerate().take(width) {
         if !filled(field) {
             continue;
         }
-        if std::str::from_utf8(field).is_err() {
-            return Err(InspectError::InvalidUtf8 {
-                file: file.to_owned(),
-                line,
-                column: names.get(i).cloned().unwrap_or_default(),
-            });
+        let c = &mut count.columns[i];
+        c.filled += 1;
+        match role {
+            Some(r) => c.by_role[r] += 1,
+            None if mask != 0 => add_roles(&mut c.by_role, mask),
+            None => {}
         }
-        count.columns[i].filled += 1;
     }
-    count_roles(count, rec, width, mask);
+    add_roles(&mut count.rows_by_role, mask);
     Ok(())
 }
 
+/// The index in `Role::ALL` of a mask's one role, when it has exactly one.
+fn single_role(mask: u16) -> Option<usize> {
+    (mask.count_ones() == 1).then(|| mask.trailing_zeros() as usize)
+}
+
+fn add_roles(counts: &mut [u64; ROLES], mask: u16) {
+    let mut m = mask;
+    while m != 0 {
+        let r = m.trailing_zeros() as usize;
+        if let Some(n) = counts.get_mut(r) {
+            *n += 1;
+        }
+        m &= m - 1;
+    }
+}
+
+/// Only the role counts of a row (a later partition of a file of users).
 fn count_roles(count: &mut FileCount, rec: &csv::ByteRecord, width: usize, mask: u16) {
     if mask == 0 {
         return;
     }
-    for r in table::roles(mask) {
-        let ri = Role::ALL.iter().position(|x| *x == r).unwrap_or(0);
-        count.rows_by_role[ri] += 1;
-        for (i, field) in rec.iter().enumerate().take(width) {
-            if filled(field) {
-                count.columns[i].by_role[ri] += 1;
-            }
+    add_roles(&mut count.rows_by_role, mask);
+    for (i, field) in rec.iter().enumerate().take(width) {
+        if filled(field) {
+            add_roles(&mut count.columns[i].by_role, mask);
         }
     }
 }

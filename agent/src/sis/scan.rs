@@ -82,7 +82,13 @@ impl<R: Read> Scan<R> {
         if base == 0 && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
             self.seen.bom = true;
         }
-        for i in memchr::memchr3_iter(b'"', b'\n', b'\r', buf) {
+        // Once CR LF is seen, a CR says nothing more: two kinds of event a line instead of three.
+        let events: Box<dyn Iterator<Item = usize>> = if self.seen.crlf {
+            Box::new(memchr::memchr2_iter(b'"', b'\n', buf))
+        } else {
+            Box::new(memchr::memchr3_iter(b'"', b'\n', b'\r', buf))
+        };
+        for i in events {
             let at = base + i as u64;
             let prev = if i == 0 { self.last } else { Some(buf[i - 1]) };
             match buf[i] {

@@ -322,7 +322,16 @@ impl Endpoint {
 
 /// Every semantic rule of `[data]`.
 pub(crate) fn validate(c: &mut Collector, d: &DataNeeds) {
-    let base = [Seg::Key("data")];
+    validate_method(c, d);
+    validate_files(c, d);
+    validate_elements(c, d);
+}
+
+const BASE: [Seg; 1] = [Seg::Key("data")];
+
+/// The method and what goes with it: versions, delivery, endpoint, sources.
+fn validate_method(c: &mut Collector, d: &DataNeeds) {
+    let base = BASE;
     let oneroster = d.method.is_oneroster();
     if oneroster && d.versions.is_empty() {
         c.push(
@@ -386,6 +395,11 @@ pub(crate) fn validate(c: &mut Collector, d: &DataNeeds) {
             }
         }
     }
+}
+
+/// The files the vendor requires even when empty.
+fn validate_files(c: &mut Collector, d: &DataNeeds) {
+    let base = BASE;
     for (i, name) in d.header_only.iter().enumerate() {
         let stem = name.strip_suffix(".csv").unwrap_or(name);
         if OneRosterVersion::ALL
@@ -400,6 +414,12 @@ pub(crate) fn validate(c: &mut Collector, d: &DataNeeds) {
             );
         }
     }
+}
+
+/// Each element: a OneRoster column of some version (or an extension column with its Exhibit B
+/// element), listed once for the same roles.
+fn validate_elements(c: &mut Collector, d: &DataNeeds) {
+    let base = BASE;
     let mut seen = HashSet::new();
     for (i, e) in d.elements.iter().enumerate() {
         let path = at(

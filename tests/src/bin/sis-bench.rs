@@ -473,10 +473,38 @@ const CITIES: &[&str] = &[
 ];
 const COUNTRIES: &[&str] = &["US", "US", "US", "US", "US", "MX", "PH", "VN", "IN", "CA"];
 
-/// The academic sessions: the school year, two semesters, four grading periods (id index,
-/// title, type, start, end, parent index).
-const SESSIONS: &[(u64, &str, &str, &str, &str, Option<u64>)] = &[
-    (
+/// An academic session.
+struct Session {
+    /// Its id's index.
+    n: u64,
+    title: &'static str,
+    kind: &'static str,
+    start: &'static str,
+    end: &'static str,
+    parent: Option<u64>,
+}
+
+const fn session(
+    n: u64,
+    title: &'static str,
+    kind: &'static str,
+    start: &'static str,
+    end: &'static str,
+    parent: Option<u64>,
+) -> Session {
+    Session {
+        n,
+        title,
+        kind,
+        start,
+        end,
+        parent,
+    }
+}
+
+/// The academic sessions: the school year, two semesters, four grading periods.
+const SESSIONS: &[Session] = &[
+    session(
         0,
         "2025-2026",
         "schoolYear",
@@ -484,7 +512,7 @@ const SESSIONS: &[(u64, &str, &str, &str, &str, Option<u64>)] = &[
         "2026-05-29",
         None,
     ),
-    (
+    session(
         1,
         "Fall 2025",
         "semester",
@@ -492,7 +520,7 @@ const SESSIONS: &[(u64, &str, &str, &str, &str, Option<u64>)] = &[
         "2025-12-19",
         Some(0),
     ),
-    (
+    session(
         2,
         "Spring 2026",
         "semester",
@@ -500,7 +528,7 @@ const SESSIONS: &[(u64, &str, &str, &str, &str, Option<u64>)] = &[
         "2026-05-29",
         Some(0),
     ),
-    (
+    session(
         3,
         "Q1",
         "gradingPeriod",
@@ -508,7 +536,7 @@ const SESSIONS: &[(u64, &str, &str, &str, &str, Option<u64>)] = &[
         "2025-10-17",
         Some(1),
     ),
-    (
+    session(
         4,
         "Q2",
         "gradingPeriod",
@@ -516,7 +544,7 @@ const SESSIONS: &[(u64, &str, &str, &str, &str, Option<u64>)] = &[
         "2025-12-19",
         Some(1),
     ),
-    (
+    session(
         5,
         "Q3",
         "gradingPeriod",
@@ -524,7 +552,7 @@ const SESSIONS: &[(u64, &str, &str, &str, &str, Option<u64>)] = &[
         "2026-03-13",
         Some(2),
     ),
-    (
+    session(
         6,
         "Q4",
         "gradingPeriod",
@@ -666,12 +694,13 @@ fn initial(name: &str) -> String {
 /// Writes the whole export into `dir` (created); the files written, with their rows.
 fn generate(dir: &Path, shape: Shape, version: Version) -> Result<Vec<(String, u64)>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut files = Vec::new();
-    files.push(("manifest.csv".to_owned(), manifest(dir, version)?));
-    files.push(("orgs.csv".to_owned(), orgs(dir, shape)?));
-    files.push(("academicSessions.csv".to_owned(), sessions(dir)?));
-    files.push(("courses.csv".to_owned(), courses(dir, shape)?));
-    files.push(("classes.csv".to_owned(), classes(dir, shape)?));
+    let mut files = vec![
+        ("manifest.csv".to_owned(), manifest(dir, version)?),
+        ("orgs.csv".to_owned(), orgs(dir, shape)?),
+        ("academicSessions.csv".to_owned(), sessions(dir)?),
+        ("courses.csv".to_owned(), courses(dir, shape)?),
+        ("classes.csv".to_owned(), classes(dir, shape)?),
+    ];
     let guardians: Vec<u64> = (0..shape.users)
         .filter(|i| kind_of(*i) == Kind::Guardian)
         .collect();
@@ -764,17 +793,17 @@ fn sessions(dir: &Path) -> Result<u64> {
         "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear",
     )?;
     let mut line = Line::new();
-    for (i, title, kind, start, end, parent) in SESSIONS {
-        let mut r = Rng::row(K_SESSION, *i);
-        line.field(id(K_SESSION, *i))
+    for a in SESSIONS {
+        let mut r = Rng::row(K_SESSION, a.n);
+        line.field(id(K_SESSION, a.n))
             .blank()
             .field(Stamp(r.next()))
-            .field(title)
-            .field(kind)
-            .field(start)
-            .field(end);
-        match parent {
-            Some(p) => line.field(id(K_SESSION, *p)),
+            .field(a.title)
+            .field(a.kind)
+            .field(a.start)
+            .field(a.end);
+        match a.parent {
+            Some(p) => line.field(id(K_SESSION, p)),
             None => line.blank(),
         };
         line.field("2026").end(&mut w)?;
@@ -835,7 +864,7 @@ fn classes(dir: &Path, s: Shape) -> Result<u64> {
             .field(if homeroom { "homeroom" } else { "scheduled" })
             .maybe(r.percent(70), format!("Room {}", 100 + r.below(300)))
             .field(s.school_id(c))
-            .field(id(K_SESSION, SESSIONS[term_of(c)].0))
+            .field(id(K_SESSION, SESSIONS[term_of(c)].n))
             .maybe(r.percent(60), subject)
             .maybe(r.percent(30), code)
             .maybe(r.percent(85), period)
@@ -1104,7 +1133,7 @@ fn enrollments(dir: &Path, s: Shape) -> Result<u64> {
         let school_id = s.school_id(school);
         for t in 0..n {
             let c = school + s.schools * ((start + t) % in_school);
-            let (_, _, _, begin, end, _) = SESSIONS[term_of(c)];
+            let term = &SESSIONS[term_of(c)];
             line.field(id(K_ENROLLMENT, j))
                 .blank()
                 .field(Stamp(r.next()))
@@ -1116,8 +1145,8 @@ fn enrollments(dir: &Path, s: Shape) -> Result<u64> {
                 Kind::Teacher => line.field(if t == 0 { "true" } else { "false" }),
                 _ => line.maybe(r.percent(40), "false"),
             };
-            line.maybe(r.percent(85), begin)
-                .maybe(r.percent(85), end)
+            line.maybe(r.percent(85), term.start)
+                .maybe(r.percent(85), term.end)
                 .end(&mut w)?;
             j += 1;
         }
