@@ -1047,25 +1047,7 @@ fn proposal(l: &mut Layout, r: &Recommendation) {
     ));
     facts.push(("Written", r.generated_at.clone()));
     l.heading_kept("The proposal", TABLE_START);
-    let label_w = 120.0;
-    let value_w = TEXT_W - label_w;
-    let rows = facts
-        .iter()
-        .map(|(label, value)| {
-            vec![
-                TableCell::new()
-                    .fill(HEADER_FILL)
-                    .text(label, Style::HEAD, label_w),
-                TableCell::new().text(value, Style::BODY, value_w),
-            ]
-        })
-        .collect();
-    l.table(&Table {
-        caption: "The proposal".to_owned(),
-        widths: vec![label_w, value_w],
-        header: Vec::new(),
-        rows,
-    });
+    facts_table(l, "The proposal", &facts);
 }
 
 fn coverage(l: &mut Layout, r: &Recommendation) {
