@@ -626,3 +626,88 @@ fn no_cell_value_reaches_the_summary_its_words_or_an_error() {
     let msg = refused(dir.path());
     assert!(!msg.contains("QZX"), "{msg}");
 }
+
+#[test]
+fn a_file_exported_without_its_header_keeps_no_values_as_names() {
+    // users.csv's first row is a student, not a header.
+    let rows = b"u1,,,true,o1,student,QZXjsmith,,QZXJane,QZXSmith,,1001,QZXjane@district.example,,,,09,\nu2,,,true,o1,teacher,QZXbrown,,QZXAnn,QZXBrown,,1002,,,,,,\n";
+    let dir = folder(&[
+        (
+            "manifest.csv",
+            b"propertyName,value\noneroster.version,1.1\nfile.users,bulk\n",
+        ),
+        ("users.csv", rows),
+        ("extra.csv", b"QZXsecret,QZXvalue\nx,y\n"),
+    ]);
+    let s = inspect(dir.path());
+    let json = serde_json::to_string(&s).unwrap_or_default();
+    assert!(!json.contains("QZX"), "{json}");
+    assert!(!sis::render::text(&s).contains("QZX"));
+    let users = s.file("users.csv").unwrap_or_else(|| panic!("users.csv"));
+    assert_eq!(users.rows, 2, "the first row is counted as data");
+    assert_eq!(users.columns[0].name, "column 1");
+    assert!(findings(&s).contains(&f(FindingKind::NoHeader, "users.csv", "", "")));
+    let extra = s
+        .files
+        .iter()
+        .find(|x| x.name == "extra.csv")
+        .unwrap_or_else(|| panic!("extra.csv"));
+    assert_eq!(extra.columns[1].name, "column 2");
+}
+
+#[test]
+fn a_macs_resource_forks_are_not_the_export() {
+    let (_dir, path) = zip_of(&[
+        ("export/manifest.csv", b"propertyName,value\noneroster.version,1.1\nfile.orgs,bulk\n"),
+        ("export/orgs.csv", b"sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\no1,,,School,school,,\n"),
+        ("__MACOSX/export/._orgs.csv", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X\xff\xfe"),
+    ]);
+    let s = inspect(&path);
+    let names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["orgs.csv"],
+        "the top folder is looked through, the fork left out"
+    );
+}
+
+#[test]
+fn a_row_that_never_ends_or_an_entry_larger_than_declared_is_refused() {
+    let mut long = b"sourcedId,name\no1,".to_vec();
+    long.extend(std::iter::repeat_n(b',', 2 << 20));
+    let dir = folder(&[("orgs.csv", &long)]);
+    let msg = refused(dir.path());
+    assert!(
+        msg.starts_with("orgs.csv:2: the row starting here runs past"),
+        "{msg}"
+    );
+    // An entry whose header declares 1,000 bytes but inflates to 200,000.
+    let body: Vec<u8> = b"sourcedId,name\n"
+        .iter()
+        .copied()
+        .chain((0..20_000).flat_map(|i: u32| format!("o{i:05},n\n").into_bytes()))
+        .collect();
+    let (_dir, path) = zip_of(&[("orgs.csv", &body)]);
+    let mut bytes = std::fs::read(&path).unwrap_or_default();
+    let size = (body.len() as u32).to_le_bytes();
+    let lie = 1000u32.to_le_bytes();
+    let mut patched = 0;
+    for i in 0..bytes.len().saturating_sub(4) {
+        if bytes[i..i + 4] == size {
+            bytes[i..i + 4].copy_from_slice(&lie);
+            patched += 1;
+        }
+    }
+    assert_eq!(
+        patched, 2,
+        "the size is in the local header and the central directory"
+    );
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+    let msg = refused(&path);
+    assert!(msg.contains("orgs.csv"), "{msg}");
+    assert!(
+        msg.contains("more than the 1000 bytes its zip entry declares")
+            || msg.contains("cannot read it"),
+        "{msg}"
+    );
+}

@@ -19,32 +19,42 @@ pub struct Spec {
     pub banner: bool,
 }
 
-/// Longest wait for a server's first line: RFC 4253 servers send theirs at once.
+/// Longest wait for a server's identification: RFC 4253 servers send it at once.
 const BANNER_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Most bytes of a first line read (RFC 4253 caps the identification at 255).
-const BANNER_MAX: usize = 255;
+/// Most bytes read for it: RFC 4253 lets a server send other lines first, each at most 255
+/// bytes with the identification.
+const BANNER_MAX: usize = 1024;
 
-/// The first line `stream` sends within [`BANNER_TIMEOUT`], printable ASCII only; `None` when
-/// it sends nothing.
+/// What the server sends first, within [`BANNER_TIMEOUT`]: the line that starts `SSH-` (RFC
+/// 4253 §4.2), else its first line, printable ASCII only; `None` when it sends nothing.
 async fn first_line(stream: &mut TcpStream) -> Option<String> {
     use tokio::io::AsyncReadExt;
     let mut buf = Vec::with_capacity(BANNER_MAX);
+    let has_ssh_line = |buf: &[u8]| {
+        buf.split(|&b| b == b'\n')
+            .take(buf.iter().filter(|&&b| b == b'\n').count())
+            .any(|l| l.starts_with(b"SSH-"))
+    };
     let read = async {
-        let mut chunk = [0u8; BANNER_MAX];
-        while buf.len() < BANNER_MAX && !buf.contains(&b'\n') {
-            match stream.read(&mut chunk[..BANNER_MAX - buf.len()]).await {
+        let mut chunk = [0u8; 256];
+        while buf.len() < BANNER_MAX && !has_ssh_line(&buf) {
+            let room = (BANNER_MAX - buf.len()).min(chunk.len());
+            match stream.read(&mut chunk[..room]).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
     };
     let _ = tokio::time::timeout(BANNER_TIMEOUT, read).await;
-    let line: String = buf
-        .split(|&b| b == b'\n')
-        .next()
-        .unwrap_or_default()
+    let lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
+    let chosen = lines
         .iter()
+        .find(|l| l.starts_with(b"SSH-"))
+        .or(lines.first())?;
+    let line: String = chosen
+        .iter()
+        .take(255)
         .map(|&b| {
             if (0x20..0x7f).contains(&b) {
                 b as char

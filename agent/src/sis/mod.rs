@@ -168,6 +168,26 @@ pub enum InspectError {
         "{file}:{line}: a quote opened on this line is never closed; the rest of the file would be one field — fix the quoting"
     )]
     UnbalancedQuote { file: String, line: u64 },
+    #[error(
+        "{file}:{line}: the row starting here runs past {limit} bytes without ending; it is not a roster row — check the file's line ends and quoting"
+    )]
+    RecordTooLong { file: String, line: u64, limit: u64 },
+    #[error(
+        "{file}: the header has {columns} columns, more than {limit}; it is not a OneRoster file"
+    )]
+    TooManyColumns {
+        file: String,
+        columns: usize,
+        limit: usize,
+    },
+    #[error(
+        "{file} holds more than the {declared} bytes its zip entry declares: a damaged or hostile archive; nothing was kept"
+    )]
+    Undeclared { file: String, declared: u64 },
+    #[error(
+        "the export has more users than {limit} passes of the role table hold; raise role_slots"
+    )]
+    TooManyUsers { limit: u64 },
 }
 
 /// A file of the export as it will be read.
@@ -404,6 +424,9 @@ fn role_source(version: OneRosterVersion, planned: &[Planned]) -> Option<(usize,
     Some((i, key))
 }
 
+/// The most passes over the users: 2^16 of 1.5 million users is more than any export holds.
+const MAX_PARTS: u64 = 1 << 16;
+
 /// Each file's counts, and users per role.
 type Counted = (Vec<FileCount>, BTreeMap<Role, u64>);
 
@@ -421,6 +444,9 @@ fn count(
     loop {
         if let Some(done) = count_in(source, version, planned, limits, &mut table, parts)? {
             return Ok(done);
+        }
+        if parts >= MAX_PARTS {
+            return Err(InspectError::TooManyUsers { limit: MAX_PARTS });
         }
         parts *= 2;
     }

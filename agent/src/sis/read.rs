@@ -176,17 +176,38 @@ impl FileCount {
     }
 }
 
+/// The CSV reader: records end at LF only, so its line count is the file's whatever the line
+/// ends (a CR before it stays on the last field, which trimming and the fill test ignore).
 fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 16)
         .from_reader(r)
 }
 
-fn io_error(file: &str, err: csv::Error, limit: u64, seen: Seen) -> InspectError {
+/// The most columns a header may have: OneRoster's widest file has 23.
+pub const MAX_COLUMNS: usize = 1000;
+
+/// How many bytes a file may give: its limit, or less where its zip entry declares less.
+fn read_limit(entry: &Entry, limits: &Limits) -> (u64, Option<u64>) {
+    let (limit, _) = limits.limit_for(&entry.name);
+    match entry.declared() {
+        Some(d) if d < limit => (d, Some(d)),
+        _ => (limit, None),
+    }
+}
+
+fn io_error(file: &str, err: csv::Error, declared: Option<u64>, seen: Seen) -> InspectError {
     match err.into_kind() {
         csv::ErrorKind::Io(e) => match stop_of(&e) {
+            Some(Stop::TooLarge { .. }) if let Some(declared) = declared => {
+                InspectError::Undeclared {
+                    file: file.to_owned(),
+                    declared,
+                }
+            }
             Some(Stop::TooLarge { limit }) => InspectError::TooLarge {
                 file: file.to_owned(),
                 bytes: seen.bytes.max(limit + 1),
@@ -197,6 +218,11 @@ fn io_error(file: &str, err: csv::Error, limit: u64, seen: Seen) -> InspectError
                 file: file.to_owned(),
                 line,
             },
+            Some(Stop::RecordTooLong { line }) => InspectError::RecordTooLong {
+                file: file.to_owned(),
+                line,
+                limit: super::scan::MAX_RECORD_BYTES,
+            },
             None => InspectError::Read {
                 file: file.to_owned(),
                 why: e.to_string(),
@@ -204,7 +230,7 @@ fn io_error(file: &str, err: csv::Error, limit: u64, seen: Seen) -> InspectError
         },
         _ => InspectError::Read {
             file: file.to_owned(),
-            why: format!("not CSV (limit {limit} bytes)"),
+            why: "not CSV".to_owned(),
         },
     }
 }
@@ -259,7 +285,7 @@ pub fn manifest(
             Ok(false) => break,
             Err(e) => {
                 let seen = rdr.get_ref().seen();
-                return Err(io_error(&entry.name, e, LIMIT, seen));
+                return Err(io_error(&entry.name, e, None, seen));
             }
         }
         let line = rec.position().map_or(line, |p| p.line());
@@ -299,9 +325,71 @@ pub fn manifest(
 struct HeaderPlan {
     columns: Vec<ColCount>,
     findings: Vec<Finding>,
+    /// The first row is data, not a header.
+    headerless: bool,
 }
 
+/// Whether `name` is a column of any file of either binding, in any case.
+fn is_binding_column(name: &str) -> bool {
+    OneRosterVersion::ALL.iter().any(|&v| {
+        oneroster::files(v)
+            .iter()
+            .any(|f| f.columns.iter().any(|c| c.name.eq_ignore_ascii_case(name)))
+    })
+}
+
+/// A column known by its position only (`column 3`).
+fn numbered(columns: &mut [ColCount]) {
+    for (i, c) in columns.iter_mut().enumerate() {
+        c.name = format!("column {}", i + 1);
+        c.spec = None;
+    }
+}
+
+/// Reads a file's first row as its header. Names are kept only where the row is a header: at
+/// least half of its cells name a column of the binding (any file, either version), a
+/// misspelling of one of the file's own, or an extension column. Otherwise it is data (a file
+/// exported without its header, where what would be kept are a student's values): a file of
+/// the binding counts it as a row and says so, another file keeps its columns by number.
 fn header_plan(
+    rec: &csv::ByteRecord,
+    file: &str,
+    spec: Option<&FileSpec>,
+    version: OneRosterVersion,
+) -> Result<HeaderPlan, InspectError> {
+    if rec.len() > MAX_COLUMNS {
+        return Err(InspectError::TooManyColumns {
+            file: file.to_owned(),
+            columns: rec.len(),
+            limit: MAX_COLUMNS,
+        });
+    }
+    let mut plan = named_header(rec, file, spec, version)?;
+    let recognised = plan
+        .columns
+        .iter()
+        .filter(|c| {
+            c.spec.is_some()
+                || oneroster::is_extension_column(&c.name)
+                || is_binding_column(&c.name)
+        })
+        .count();
+    let named = plan.columns.iter().filter(|c| !c.name.is_empty()).count();
+    let header = recognised * 2 >= named.max(1);
+    if spec.is_none() && !header {
+        numbered(&mut plan.columns);
+        plan.findings.clear();
+    } else if !header {
+        numbered(&mut plan.columns);
+        let mut x = finding(FindingKind::NoHeader, None);
+        x.line = Some(1);
+        plan.findings = vec![x];
+        plan.headerless = true;
+    }
+    Ok(plan)
+}
+
+fn named_header(
     rec: &csv::ByteRecord,
     file: &str,
     spec: Option<&FileSpec>,
@@ -388,7 +476,11 @@ fn header_plan(
             }
         }
     }
-    Ok(HeaderPlan { columns, findings })
+    Ok(HeaderPlan {
+        columns,
+        findings,
+        headerless: false,
+    })
 }
 
 /// Where a row's role comes from.
@@ -473,12 +565,12 @@ pub fn file(
     limits: &Limits,
 ) -> Result<Outcome, InspectError> {
     let name = entry.name.as_str();
-    let (limit, _) = limits.limit_for(name);
+    let (limit, declared) = read_limit(entry, limits);
     let mut scan = Scan::new(source.read(entry)?, limit);
     let mut rdr = csv_reader(&mut scan);
     let mut rec = csv::ByteRecord::new();
     let fail = |e: csv::Error, rdr: &csv::Reader<&mut Scan<Box<dyn Read + '_>>>| {
-        io_error(name, e, limit, rdr.get_ref().seen())
+        io_error(name, e, declared, rdr.get_ref().seen())
     };
     let mut count = FileCount::default();
     let mut added: BTreeMap<Role, u64> = BTreeMap::new();
@@ -498,16 +590,16 @@ pub fn file(
     let full_count = matches!(pass, Pass::First { .. } | Pass::Roles { count: true, .. });
     let width = count.columns.len();
     let names: Vec<String> = count.columns.iter().map(|c| c.name.clone()).collect();
+    if plan.headerless && full_count {
+        count_row(&mut count, &rec, width, 0, 1, &names, name)?;
+    }
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(fail(e, &rdr)),
         }
-        // csv counts a line at its `\n`; a record ends at the `\r` of a CR LF, so its `\n`
-        // is counted only once the next record has begun.
-        let crlf = u64::from(rdr.get_ref().seen().crlf);
-        let line = rec.position().map_or(0, csv::Position::line) + crlf;
+        let line = rec.position().map_or(0, csv::Position::line);
         if let (Pass::Roles { table, .. }, Some((k, r))) = (&mut pass, build) {
             let id = table::key(rec.get(k).unwrap_or_default());
             if table.holds(id)

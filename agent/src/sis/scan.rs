@@ -8,6 +8,10 @@ use std::io::{self, Read};
 /// The longest a quoted field may run before it is taken for an unbalanced quote.
 pub const MAX_QUOTED_BYTES: u64 = 1 << 20;
 
+/// The longest a record may run: a roster row is a few hundred bytes, and the CSV parser holds
+/// a whole record in memory.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
 /// Why the scanner stopped a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
@@ -15,6 +19,8 @@ pub enum Stop {
     TooLarge { limit: u64 },
     /// A quote opened on `line` and did not close within [`MAX_QUOTED_BYTES`] or by the end.
     UnbalancedQuote { line: u64 },
+    /// A record from `line` ran past [`MAX_RECORD_BYTES`] without ending.
+    RecordTooLong { line: u64 },
 }
 
 impl std::fmt::Display for Stop {
@@ -22,6 +28,7 @@ impl std::fmt::Display for Stop {
         match self {
             Stop::TooLarge { limit } => write!(f, "more than {limit} bytes"),
             Stop::UnbalancedQuote { line } => write!(f, "unbalanced quote opened on line {line}"),
+            Stop::RecordTooLong { line } => write!(f, "record from line {line} never ends"),
         }
     }
 }
@@ -52,6 +59,12 @@ pub struct Scan<R> {
     /// Offset of the quote that last closed a quoted section (for `""` escapes).
     closed_at: Option<u64>,
     last: Option<u8>,
+    /// Where the record being read began (after the last line break outside quotes), and on
+    /// which line.
+    record_start: u64,
+    record_line: u64,
+    /// The buffer ended on a CR: whether a LF follows is seen in the next.
+    cr_pending: bool,
 }
 
 impl<R: Read> Scan<R> {
@@ -66,6 +79,9 @@ impl<R: Read> Scan<R> {
             quote_start: 0,
             closed_at: None,
             last: None,
+            record_start: 0,
+            record_line: 1,
+            cr_pending: false,
         }
     }
 
@@ -82,6 +98,9 @@ impl<R: Read> Scan<R> {
         if base == 0 && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
             self.seen.bom = true;
         }
+        if std::mem::take(&mut self.cr_pending) && buf.first() == Some(&b'\n') {
+            self.seen.crlf = true;
+        }
         // Once CR LF is seen, a CR says nothing more: two kinds of event a line instead of three.
         let events: Box<dyn Iterator<Item = usize>> = if self.seen.crlf {
             Box::new(memchr::memchr2_iter(b'"', b'\n', buf))
@@ -92,12 +111,19 @@ impl<R: Read> Scan<R> {
             let at = base + i as u64;
             let prev = if i == 0 { self.last } else { Some(buf[i - 1]) };
             match buf[i] {
-                b'\n' => self.line += 1,
-                b'\r' => {
-                    if !self.quoted && buf.get(i + 1).is_none_or(|&b| b == b'\n') {
-                        self.seen.crlf = true;
+                b'\n' => {
+                    self.line += 1;
+                    if !self.quoted {
+                        self.record_start = at + 1;
+                        self.record_line = self.line;
                     }
                 }
+                b'\r' if !self.quoted => match buf.get(i + 1) {
+                    Some(b'\n') => self.seen.crlf = true,
+                    None => self.cr_pending = true,
+                    Some(_) => {}
+                },
+                b'\r' => {}
                 _ if self.quoted => {
                     self.quoted = false;
                     self.closed_at = Some(at);
@@ -125,6 +151,11 @@ impl<R: Read> Scan<R> {
         if self.quoted && self.seen.bytes - self.quote_start > MAX_QUOTED_BYTES {
             return Err(Stop::UnbalancedQuote {
                 line: self.quote_line,
+            });
+        }
+        if self.seen.bytes - self.record_start > MAX_RECORD_BYTES {
+            return Err(Stop::RecordTooLong {
+                line: self.record_line,
             });
         }
         Ok(())
@@ -214,6 +245,18 @@ mod tests {
             err.as_ref().and_then(stop_of),
             Some(Stop::TooLarge { limit: 4 })
         );
+    }
+
+    #[test]
+    fn a_record_without_end_stops_at_the_cap_and_a_cr_at_a_chunk_end_is_judged_by_the_next() {
+        let mut text = b"a,b\n1,2\n".to_vec();
+        text.extend(std::iter::repeat_n(b',', (MAX_RECORD_BYTES + 10) as usize));
+        assert_eq!(scan(&text, 8192).0, Err(Stop::RecordTooLong { line: 3 }));
+        // "a\r" then "\nb": CR LF across two reads; "a\r" then "b": a lone CR.
+        let (_, seen) = scan(b"a,b\r\n1,2\r\n", 4);
+        assert!(seen.crlf);
+        let (_, seen) = scan(b"a,b\rx,y\n", 4);
+        assert!(!seen.crlf);
     }
 
     #[test]

@@ -15,9 +15,23 @@ use fitcheck_core::data::summary::SourceKind;
 pub struct Entry {
     /// Its name inside the export (a single top folder of a zip left out).
     pub name: String,
-    /// Its size (as a zip declares it; the read is held to the limit all the same).
+    /// Its size (as a zip declares it; the read is held to it).
     pub bytes: u64,
     at: Place,
+}
+
+impl Entry {
+    /// The size a zip entry declares: reading past it is refused (deflate itself does not
+    /// hold an entry to its declared size).
+    pub fn declared(&self) -> Option<u64> {
+        matches!(self.at, Place::Zip(_)).then_some(self.bytes)
+    }
+}
+
+/// Files a Mac's archiver adds (`__MACOSX/`, `._name`): resource forks, not the export.
+fn is_mac_fork(name: &str) -> bool {
+    name.split(['/', '\\'])
+        .any(|part| part == "__MACOSX" || part.starts_with("._"))
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +141,7 @@ fn folder_entries(dir: &Path, limits: &Limits) -> Result<Vec<Entry>, InspectErro
             source,
         })?;
         let name = item.file_name().to_string_lossy().into_owned();
-        if !is_csv(&name) {
+        if !is_csv(&name) || is_mac_fork(&name) {
             continue;
         }
         let path = item.path();
@@ -182,7 +196,7 @@ fn zip_entries(zip: &mut ZipArchive<File>, limits: &Limits) -> Result<Vec<Entry>
         if f.is_symlink() {
             return Err(InspectError::LeavesExport { entry: name });
         }
-        if f.is_dir() || !is_csv(&name) {
+        if f.is_dir() || !is_csv(&name) || is_mac_fork(&name) {
             continue;
         }
         if f.encrypted() {

@@ -216,6 +216,9 @@ pub enum FindingKind {
     VersionMismatch,
     /// Rows whose role is not in the binding's vocabulary (`count` rows, first at `line`).
     UnknownRoleValue,
+    /// The file's first row is not a header (it names too few of the binding's columns): it is
+    /// counted as data, and its columns are kept by number only.
+    NoHeader,
 }
 
 impl FindingKind {
@@ -237,7 +240,8 @@ impl FindingKind {
             | UnknownVersion
             | NoManifest
             | VersionMismatch
-            | UnknownRoleValue => Severity::Fix,
+            | UnknownRoleValue
+            | NoHeader => Severity::Fix,
             Bom | CrlfLineEnds | QuotedFields | ExtensionColumn | UnknownColumn | BlankHeader
             | HeaderOnly | UnknownFile => Severity::Note,
         }
@@ -306,6 +310,10 @@ impl fmt::Display for Finding {
             VersionMismatch => write!(
                 f,
                 "{file}'s columns are OneRoster {expected}'s, not the manifest's version"
+            ),
+            NoHeader => write!(
+                f,
+                "{file} has no header row: its first row reads as data, so its columns are known by number only"
             ),
             UnknownRoleValue => write!(
                 f,
