@@ -683,6 +683,27 @@ fn check_evaluation(spec: &mut NewEvaluation, now: i64) -> Result<(i64, i64), Fa
                 .map_err(|e| bad(&format!("bandwidth.site_start_at.{site}"), e))?;
         }
     }
+    // A ticked element the schedule does not have would read as "not covered" with no reason.
+    for (i, t) in spec.proposal.dpa_exhibit_b.iter().flatten().enumerate() {
+        let known = fitcheck_core::data::exhibit_b::element(t).is_some()
+            || fitcheck_core::data::exhibit_b::Category::parse(t).is_some();
+        if !known {
+            return Err(bad(
+                &format!("proposal.dpa_exhibit_b[{i}]"),
+                format!(
+                    "{t:?} is neither an Exhibit B element id (\"demographics.date_of_birth\") nor a category (\"student_identifiers\"); see core/src/data/exhibit_b.rs"
+                ),
+            ));
+        }
+    }
+    if let Some(g) = &spec.data_senders
+        && (g.trim().is_empty() || g.len() > 200)
+    {
+        return Err(bad(
+            "data_senders",
+            "data_senders is the group label of the machines that send the roster files (1-200 characters)".into(),
+        ));
+    }
     Ok((start, end))
 }
 

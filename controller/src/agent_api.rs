@@ -195,6 +195,19 @@ pub async fn assignments(
             if !data_sender && !in_scope(&spec, &agent.row) {
                 continue;
             }
+            // A sending machine has something to check only where the profile names an
+            // endpoint (the parsed profile is kept after its first read).
+            if data_sender {
+                let check = state.store.ingest_check(&row.id).await?;
+                let endpoint = check
+                    .as_ref()
+                    .and_then(|c| c.profile.as_ref())
+                    .and_then(|p| p.data.as_ref())
+                    .and_then(|d| d.endpoint_target());
+                if endpoint.is_none() {
+                    continue;
+                }
+            }
             let Some(profile) = state.store.get_profile(&row.profile).await? else {
                 continue;
             };
@@ -354,11 +367,22 @@ async fn ingest(
                         .field("evaluation")
                 })?;
             let spec = spec_of(&check.evaluation)?;
-            if !in_scope(&spec, &agent.row) && !sends(&spec, &agent.row) {
+            let sender = sends(&spec, &agent.row);
+            if !in_scope(&spec, &agent.row) && !sender {
                 return Err(Failure::forbidden(format!(
                     "evaluation {id} does not include this agent's site or group"
                 ))
                 .field("evaluation"));
+            }
+            // What a report is, a device's or a sending machine's, follows the agent's group:
+            // a device cannot pass a transfer check, nor a sending machine a device's checks.
+            if fitcheck_core::transfer::is_sender_report(&report.results) != sender {
+                let why = if sender {
+                    "this agent is one of the evaluation's data senders: it checks the transfer endpoint alone (an agent that ignores data_sender is older than this controller: upgrade it)"
+                } else {
+                    "only the evaluation's data senders check the transfer endpoint (data.endpoint)"
+                };
+                return Err(Failure::unprocessable("wrong_role", why).field("results"));
             }
             let digest = &check.profile_digest;
             if &report.profile.digest != digest {

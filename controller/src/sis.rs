@@ -89,6 +89,13 @@ pub async fn submit_from_agent(
     agent: AgentAuth,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<SisIngestResponse>), Failure> {
+    // A browser on a student device is no place an export lies: only the native agent, on a
+    // machine an administrator enrolled, speaks for the SIS.
+    if agent.row.kind != fitcheck_core::api::AgentKind::Native.as_str() {
+        return Err(Failure::forbidden(
+            "only a native agent (fitcheck-agent on the machine that holds the export) sends SIS summaries",
+        ));
+    }
     let summary = accept(&body)?;
     let result = keep(&state, &summary, format!("agent:{}", agent.id)).await?;
     Ok(answer(&summary, result))

@@ -372,6 +372,14 @@ fn without_a_summary_the_data_part_is_not_assessed_and_says_what_to_do() {
         "{}",
         r.summary
     );
+    // The verdict waits for it: the committee is not told "compatible" on half the question.
+    assert!(
+        r.gaps
+            .iter()
+            .any(|g| g.contains("SIS export is not summarised")),
+        "{:?}",
+        r.gaps
+    );
     // Nothing about the export is asked before it is seen; the agreement is.
     let kinds: Vec<ConditionKind> = r
         .conditions
@@ -520,6 +528,13 @@ fn the_transfer_path_is_judged_per_sending_machine_and_never_counted_as_a_device
         sis: Some(&sis),
     });
     let t = r.data.as_ref().unwrap().transfer.as_ref().unwrap();
+    assert!(
+        r.gaps.iter().any(|g| g.starts_with(
+            "the transfer path to sftp://sftp.vendor.example:22/roster is not checked"
+        )),
+        "{:?}",
+        r.gaps
+    );
     assert_eq!(t.status, Status::Unknown);
     assert_eq!(
         t.observed,

@@ -105,7 +105,7 @@ pub fn assess(
         out.conditions
             .extend(element_conditions(needs, &elements, sis));
         out.conditions.extend(export_conditions(needs, sis));
-        minimisation = excess(needs, sis);
+        minimisation = excess(needs, sis, dpa);
         out.conditions
             .extend(minimisation_condition(&minimisation, sis));
     }
@@ -181,6 +181,27 @@ fn sensitive_categories(elements: &[ElementRow]) -> Vec<String> {
         .filter_map(|e| e.category.as_ref())
         .collect();
     set.into_iter().cloned().collect()
+}
+
+/// What the data part still lacks to be judged, as the verdict counts it: a summary of the
+/// district's export, where the vendor names elements; the transfer path, where it names an
+/// endpoint and no sending machine has checked it.
+pub fn gaps(d: &DataSection) -> Vec<String> {
+    let mut out = Vec::new();
+    if d.status == DataStatus::NotAssessed && !d.elements.is_empty() {
+        out.push(
+            "the district's SIS export is not summarised: run `fitcheck-agent sis inspect` where it lies and upload the summary".to_owned(),
+        );
+    }
+    if let Some(t) = &d.transfer
+        && t.status == Status::Unknown
+    {
+        out.push(format!(
+            "the transfer path to {} is not checked: name the group of the machines that send the files (data_senders) and run an agent there",
+            t.endpoint
+        ));
+    }
+    out
 }
 
 /// The transfer endpoint as each sending machine reached it.
@@ -285,6 +306,7 @@ fn condition(
 
 fn export_ref(sis: &SisSummary) -> ExportRef {
     ExportRef {
+        summary_id: sis.summary_id.to_string(),
         generated_at: sis.generated_at.clone(),
         source_system: sis.source_system().to_owned(),
         oneroster_version: sis.oneroster_version.map(|v| v.as_str().to_owned()),
@@ -656,7 +678,7 @@ fn export_conditions(needs: &DataNeeds, sis: &SisSummary) -> Vec<Condition> {
 }
 
 /// Columns with values that carry student data the vendor does not need.
-fn excess(needs: &DataNeeds, sis: &SisSummary) -> Vec<ExcessColumn> {
+fn excess(needs: &DataNeeds, sis: &SisSummary, dpa: Option<&SignedExhibitB>) -> Vec<ExcessColumn> {
     // Only a whole export is sent as it is; a custom layout sends what the district maps.
     if matches!(needs.method, DataMethod::CustomCsv | DataMethod::None) {
         return Vec::new();
@@ -700,6 +722,7 @@ fn excess(needs: &DataNeeds, sis: &SisSummary) -> Vec<ExcessColumn> {
                 category: element.category.title().to_owned(),
                 sensitive: element.sensitive(),
                 header_only: header_only.contains(spec),
+                dpa_covered: dpa.map(|d| d.covers(element)),
             });
         }
     }
@@ -736,7 +759,7 @@ fn minimisation_condition(excess: &[ExcessColumn], sis: &SisSummary) -> Option<C
         .filter(|x| x.sensitive)
         .map(|x| x.category.as_str())
         .collect();
-    let why = if sensitive.is_empty() {
+    let mut why = if sensitive.is_empty() {
         String::new()
     } else {
         format!(
@@ -744,6 +767,16 @@ fn minimisation_condition(excess: &[ExcessColumn], sis: &SisSummary) -> Option<C
             sensitive.into_iter().collect::<Vec<_>>().join(", ")
         )
     };
+    // What the signed agreement does not cover may not be sent at all.
+    let uncovered = excess
+        .iter()
+        .filter(|x| x.dpa_covered == Some(false))
+        .count();
+    if uncovered > 0 {
+        why.push_str(&format!(
+            "; {uncovered} of them outside the signed Exhibit B"
+        ));
+    }
     Some(condition(
         ConditionKind::DataMinimise,
         FixKind::ChangeExport,
@@ -753,7 +786,7 @@ fn minimisation_condition(excess: &[ExcessColumn], sis: &SisSummary) -> Option<C
             excess.len()
         ),
         SIS_LIAISON,
-        excess.iter().any(|x| x.sensitive),
+        excess.iter().any(|x| x.sensitive) || uncovered > 0,
         items,
         Vec::new(),
     ))

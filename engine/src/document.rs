@@ -351,6 +351,8 @@ pub struct TransferRow {
 /// The SIS summary a data section was judged against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ExportRef {
+    /// The summary's id, as the controller keeps it.
+    pub summary_id: String,
     pub generated_at: String,
     pub source_system: String,
     pub oneroster_version: Option<String>,
@@ -438,6 +440,8 @@ pub struct ExcessColumn {
     pub sensitive: bool,
     /// The vendor wants the file with its header only.
     pub header_only: bool,
+    /// Whether the signed Exhibit B covers it; none when no agreement is recorded.
+    pub dpa_covered: Option<bool>,
 }
 
 /// Facts of the committee's proposal form, recorded with the evaluation.

@@ -177,6 +177,7 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
             reports: &senders,
         },
     );
+    gaps.extend(data.section.as_ref().map(data::gaps).unwrap_or_default());
 
     let mut conditions = network.conditions;
     conditions.extend(devices.conditions);

@@ -7,6 +7,7 @@
 mod fixtures;
 
 mod access;
+mod data;
 mod evaluations;
 mod helpers;
 mod hostile;
