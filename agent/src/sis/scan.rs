@@ -12,6 +12,15 @@ pub const MAX_QUOTED_BYTES: u64 = 1 << 20;
 /// a whole record in memory.
 pub const MAX_RECORD_BYTES: u64 = 1 << 20;
 
+/// Line breaks in `bytes`: summed as bytes over runs of 255 (no overflow), which the compiler
+/// turns into vector instructions; a plain count of matches is read byte by byte.
+fn count_breaks(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(255)
+        .map(|run| u64::from(run.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>()))
+        .sum()
+}
+
 /// Why the scanner stopped a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
@@ -93,6 +102,53 @@ impl<R: Read> Scan<R> {
         io::Error::other(stop)
     }
 
+    /// `buf[from..to]`, which holds no quote: its line breaks, and where a record begins.
+    fn segment(&mut self, buf: &[u8], from: usize, to: usize) {
+        let seg = &buf[from..to];
+        let breaks = count_breaks(seg);
+        self.line += breaks;
+        if self.quoted {
+            return;
+        }
+        if breaks > 0
+            && let Some(last) = memchr::memrchr(b'\n', seg)
+        {
+            self.record_start = self.seen.bytes + (from + last) as u64 + 1;
+            self.record_line = self.line;
+        }
+        if !self.seen.crlf {
+            for i in memchr::memchr_iter(b'\r', seg) {
+                match buf.get(from + i + 1) {
+                    Some(b'\n') => self.seen.crlf = true,
+                    None => self.cr_pending = true,
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    /// A quote at `buf[i]`, offset `at` in the file: it opens a quoted field at a field's
+    /// start, closes an open one, or (right after a closing one) is an escaped quote.
+    fn quote(&mut self, buf: &[u8], i: usize, at: u64) {
+        if self.quoted {
+            self.quoted = false;
+            self.closed_at = Some(at);
+            return;
+        }
+        let prev = if i == 0 { self.last } else { Some(buf[i - 1]) };
+        let escape = self.closed_at == Some(at.wrapping_sub(1));
+        let field_start =
+            matches!(prev, None | Some(b',' | b'\n' | b'\r')) || (at == 3 && self.seen.bom);
+        if escape {
+            self.quoted = true;
+        } else if field_start {
+            self.quoted = true;
+            self.quote_line = self.line;
+            self.quote_start = at;
+            self.seen.quoted_fields += 1;
+        }
+    }
+
     fn watch(&mut self, buf: &[u8]) -> Result<(), Stop> {
         let base = self.seen.bytes;
         if base == 0 && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -101,48 +157,15 @@ impl<R: Read> Scan<R> {
         if std::mem::take(&mut self.cr_pending) && buf.first() == Some(&b'\n') {
             self.seen.crlf = true;
         }
-        // Once CR LF is seen, a CR says nothing more: two kinds of event a line instead of three.
-        let events: Box<dyn Iterator<Item = usize>> = if self.seen.crlf {
-            Box::new(memchr::memchr2_iter(b'"', b'\n', buf))
-        } else {
-            Box::new(memchr::memchr3_iter(b'"', b'\n', b'\r', buf))
-        };
-        for i in events {
-            let at = base + i as u64;
-            let prev = if i == 0 { self.last } else { Some(buf[i - 1]) };
-            match buf[i] {
-                b'\n' => {
-                    self.line += 1;
-                    if !self.quoted {
-                        self.record_start = at + 1;
-                        self.record_line = self.line;
-                    }
-                }
-                b'\r' if !self.quoted => match buf.get(i + 1) {
-                    Some(b'\n') => self.seen.crlf = true,
-                    None => self.cr_pending = true,
-                    Some(_) => {}
-                },
-                b'\r' => {}
-                _ if self.quoted => {
-                    self.quoted = false;
-                    self.closed_at = Some(at);
-                }
-                _ => {
-                    let escape = self.closed_at == Some(at.wrapping_sub(1));
-                    let field_start = matches!(prev, None | Some(b',' | b'\n' | b'\r'))
-                        || (at == 3 && self.seen.bom);
-                    if escape {
-                        self.quoted = true;
-                    } else if field_start {
-                        self.quoted = true;
-                        self.quote_line = self.line;
-                        self.quote_start = at;
-                        self.seen.quoted_fields += 1;
-                    }
-                }
-            }
+        // Quotes are rare: the bytes between two are handled as a whole (line breaks counted
+        // in one vectorised pass), so a file without quotes costs one scan per buffer.
+        let mut from = 0;
+        for q in memchr::memchr_iter(b'"', buf) {
+            self.segment(buf, from, q);
+            self.quote(buf, q, base + q as u64);
+            from = q + 1;
         }
+        self.segment(buf, from, buf.len());
         self.seen.bytes += buf.len() as u64;
         self.last = buf.last().copied().or(self.last);
         if self.seen.bytes > self.limit {

@@ -1200,9 +1200,11 @@ fn floor(dir: &Path) -> Result<Parsed> {
     let mut rec = csv::ByteRecord::new();
     for (path, bytes) in &files {
         let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        // Exactly as agent/src/sis/read.rs builds its reader.
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(1 << 16)
             .from_reader(f);
         while rdr
