@@ -657,11 +657,11 @@ fn count_row(
         }
     }
     let role = single_role(mask);
-    for (i, field) in rec.iter().enumerate().take(width) {
+    // Zipped: no bounds check per field, and a row longer than the header stops at its width.
+    for (field, c) in rec.iter().zip(count.columns.iter_mut()) {
         if !filled(field) {
             continue;
         }
-        let c = &mut count.columns[i];
         c.filled += 1;
         match role {
             Some(r) => c.by_role[r] += 1,

@@ -9,6 +9,8 @@
 
 use std::hash::{BuildHasher, Hasher};
 
+use foldhash::quality::FixedState;
+
 use fitcheck_core::data::oneroster::Role;
 
 /// Slots in the table by default: 2^21 words, 16 MiB; three quarters of them (1,572,864
@@ -18,10 +20,10 @@ pub const SLOTS: usize = 1 << 21;
 /// An id's 64-bit hash: its low bits pick the slot, bits 32 up the partition, and its top 48
 /// bits (never all zero) are kept in the slot as its tag.
 pub fn key(id: &[u8]) -> u64 {
-    // A fixed key: the same id hashes the same in every pass and file.
-    let mut h =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .build_hasher();
+    // A fixed seed: the same id hashes the same in every pass and file. foldhash rather than
+    // std's SipHash: a few times faster on short ids, and a keyed hash's resistance to chosen
+    // collisions buys nothing here (a collision costs a longer probe, or a miscounted row).
+    let mut h = FixedState::with_seed(0x6669_7463_6865_636b).build_hasher();
     h.write(id);
     h.finish() | (1 << 63)
 }
