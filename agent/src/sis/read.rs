@@ -187,6 +187,9 @@ fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
         .from_reader(r)
 }
 
+/// Rows read before their role-table slots are looked up together.
+const BATCH: usize = 16;
+
 /// The most columns a header may have: OneRoster's widest file has 23.
 pub const MAX_COLUMNS: usize = 1000;
 
@@ -593,36 +596,66 @@ pub fn file(
     if plan.headerless && full_count {
         count_row(&mut count, &rec, width, 0, 1, &names, name)?;
     }
+    // The id column whose slot each row looks up in the role table, if any.
+    let lookup = match (from, build) {
+        (_, Some((k, _))) | (RoleFrom::Table(k), None) => Some(k),
+        _ => None,
+    };
+    // Rows are read a batch at a time and their slots touched first: the look-ups are cache
+    // misses, and made together they overlap instead of waiting one after another.
+    let mut batch: Vec<csv::ByteRecord> = (0..BATCH).map(|_| csv::ByteRecord::new()).collect();
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(fail(e, &rdr)),
+        let mut n = 0;
+        while n < BATCH {
+            match rdr.read_byte_record(&mut batch[n]) {
+                Ok(true) => n += 1,
+                Ok(false) => break,
+                Err(e) => return Err(fail(e, &rdr)),
+            }
         }
-        let line = rec.position().map_or(0, csv::Position::line);
-        if let (Pass::Roles { table, .. }, Some((k, r))) = (&mut pass, build) {
-            let id = table::key(rec.get(k).unwrap_or_default());
-            if table.holds(id)
-                && let Some(role) = role_of(rec.get(r).unwrap_or_default())
-            {
-                match table.add(id, table::bit(role)) {
-                    Ok(true) => *added.entry(role).or_default() += 1,
-                    Ok(false) => {}
-                    Err(Full) => return Ok(Outcome::Full),
+        if n == 0 {
+            break;
+        }
+        if let Some(k) = lookup {
+            let table: &RoleTable = match &pass {
+                Pass::Roles { table, .. } => table,
+                Pass::First { table } | Pass::Partition { table } => table,
+            };
+            let mut keys = [0u64; BATCH];
+            for (key, rec) in keys.iter_mut().zip(&batch[..n]) {
+                *key = table::key(rec.get(k).unwrap_or_default());
+            }
+            std::hint::black_box(table.warm(&keys[..n]));
+        }
+        for rec in &batch[..n] {
+            let line = rec.position().map_or(0, csv::Position::line);
+            if let (Pass::Roles { table, .. }, Some((k, r))) = (&mut pass, build) {
+                let id = table::key(rec.get(k).unwrap_or_default());
+                if table.holds(id)
+                    && let Some(role) = role_of(rec.get(r).unwrap_or_default())
+                {
+                    match table.add(id, table::bit(role)) {
+                        Ok(true) => *added.entry(role).or_default() += 1,
+                        Ok(false) => {}
+                        Err(Full) => return Ok(Outcome::Full),
+                    }
                 }
             }
-        }
-        let Some(mask) = row_roles(&mut count, from, &pass, &rec, line) else {
-            // Another partition's user: counted, but not by role, in the first pass only.
+            let Some(mask) = row_roles(&mut count, from, &pass, rec, line) else {
+                // Another partition's user: counted, but not by role, in the first pass only.
+                if full_count {
+                    count_row(&mut count, rec, width, 0, line, &names, name)?;
+                }
+                continue;
+            };
             if full_count {
-                count_row(&mut count, &rec, width, 0, line, &names, name)?;
+                count_row(&mut count, rec, width, mask, line, &names, name)?;
+            } else {
+                count_roles(&mut count, rec, width, mask);
             }
-            continue;
-        };
-        if full_count {
-            count_row(&mut count, &rec, width, mask, line, &names, name)?;
-        } else {
-            count_roles(&mut count, &rec, width, mask);
+        }
+        if n < BATCH {
+            break;
         }
     }
     count.seen = rdr.get_ref().seen();

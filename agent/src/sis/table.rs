@@ -130,6 +130,15 @@ impl RoleTable {
         Ok(new)
     }
 
+    /// Reads the home slot of each key, so that the look-ups that follow find them in the
+    /// cache: the loads are independent, and the processor makes them at once. The value means
+    /// nothing; it is returned so the loads are not optimised away.
+    pub fn warm(&self, keys: &[u64]) -> u64 {
+        let mask = self.slots.len() - 1;
+        keys.iter()
+            .fold(0, |acc, &k| acc ^ self.slots[(k as usize) & mask])
+    }
+
     /// `key`'s roles (0: none known).
     pub fn get(&self, key: u64) -> u16 {
         (self.slots[self.slot(key)] & 0xFFFF) as u16

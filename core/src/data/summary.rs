@@ -357,6 +357,12 @@ impl SisSummary {
         check_name("source.name", &self.source.name)?;
         for (i, file) in self.files.iter().enumerate() {
             check_name(&format!("files[{i}].name"), &file.name)?;
+            if file.rows_by_role.values().any(|&v| v > file.rows) {
+                return fail(
+                    format!("files[{i}].rows_by_role"),
+                    "counts more than the file's rows",
+                );
+            }
             for (j, col) in file.columns.iter().enumerate() {
                 let field = format!("files[{i}].columns[{j}]");
                 check_name(&format!("{field}.name"), &col.name)?;
