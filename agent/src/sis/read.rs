@@ -528,6 +528,7 @@ fn row_roles(
     from: RoleFrom,
     pass: &Pass<'_>,
     rec: &csv::ByteRecord,
+    key: u64,
     line: u64,
 ) -> Option<u16> {
     match (from, pass) {
@@ -543,8 +544,8 @@ fn row_roles(
             }
             Some(role.map_or(0, table::bit))
         }
-        (RoleFrom::Table(k), Pass::First { table } | Pass::Partition { table }) => {
-            let id = table::key(rec.get(k).unwrap_or_default());
+        (RoleFrom::Table(_), Pass::First { table } | Pass::Partition { table }) => {
+            let id = key;
             if !table.holds(id) {
                 return None;
             }
@@ -616,21 +617,22 @@ pub fn file(
         if n == 0 {
             break;
         }
+        // Each row's id hashed once: for the warming and for its look-up.
+        let mut keys = [0u64; BATCH];
         if let Some(k) = lookup {
             let table: &RoleTable = match &pass {
                 Pass::Roles { table, .. } => table,
                 Pass::First { table } | Pass::Partition { table } => table,
             };
-            let mut keys = [0u64; BATCH];
             for (key, rec) in keys.iter_mut().zip(&batch[..n]) {
                 *key = table::key(rec.get(k).unwrap_or_default());
             }
             std::hint::black_box(table.warm(&keys[..n]));
         }
-        for rec in &batch[..n] {
+        for (rec, &key) in batch[..n].iter().zip(&keys) {
             let line = rec.position().map_or(0, csv::Position::line);
-            if let (Pass::Roles { table, .. }, Some((k, r))) = (&mut pass, build) {
-                let id = table::key(rec.get(k).unwrap_or_default());
+            if let (Pass::Roles { table, .. }, Some((_, r))) = (&mut pass, build) {
+                let id = key;
                 if table.holds(id)
                     && let Some(role) = role_of(rec.get(r).unwrap_or_default())
                 {
@@ -641,7 +643,7 @@ pub fn file(
                     }
                 }
             }
-            let Some(mask) = row_roles(&mut count, from, &pass, rec, line) else {
+            let Some(mask) = row_roles(&mut count, from, &pass, rec, key, line) else {
                 // Another partition's user: counted, but not by role, in the first pass only.
                 if full_count {
                     count_row(&mut count, rec, width, 0, line, &names, name)?;
