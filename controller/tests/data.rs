@@ -138,9 +138,9 @@ fn summary() -> SisSummary {
     }
 }
 
-fn write(profile_text: &str, sis: Option<&SisSummary>, dpa: Option<&[&str]>) -> Recommendation {
-    let profile = Profile::parse("data.toml", profile_text).unwrap();
-    let spec = NewEvaluation {
+/// The evaluation: no sites named, the signed Exhibit B's ticks, the data senders' group.
+fn spec(dpa: Option<&[&str]>, data_senders: Option<&str>) -> NewEvaluation {
+    NewEvaluation {
         title: "Data files".to_owned(),
         profile: "p".to_owned(),
         sites: Vec::new(),
@@ -154,8 +154,13 @@ fn write(profile_text: &str, sis: Option<&SisSummary>, dpa: Option<&[&str]>) -> 
             ..Proposal::default()
         },
         min_devices_per_site: 2,
-        data_senders: None,
-    };
+        data_senders: data_senders.map(str::to_owned),
+    }
+}
+
+fn write(profile_text: &str, sis: Option<&SisSummary>, dpa: Option<&[&str]>) -> Recommendation {
+    let profile = Profile::parse("data.toml", profile_text).unwrap();
+    let spec = spec(dpa, None);
     recommend(&Input {
         evaluation_id: "e0000000-0000-4000-8000-0000000000d1",
         title: &spec.title,
@@ -443,19 +448,7 @@ fn sender(
 fn the_transfer_path_is_judged_per_sending_machine_and_never_counted_as_a_device() {
     use fitcheck_core::evaluate::Status;
     let profile = Profile::parse("data.toml", PRODUCT).unwrap();
-    let mut spec = NewEvaluation {
-        title: "Data files".to_owned(),
-        profile: "p".to_owned(),
-        sites: Vec::new(),
-        groups: Vec::new(),
-        concurrent_users: BTreeMap::new(),
-        window_start: None,
-        window_end: "2026-12-05T00:00:00Z".to_owned(),
-        bandwidth: None,
-        proposal: Proposal::default(),
-        min_devices_per_site: 2,
-        data_senders: Some("sis".to_owned()),
-    };
+    let mut spec = spec(None, Some("sis"));
     let judgements = [
         sender(
             1,

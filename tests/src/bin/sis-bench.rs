@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, ValueEnum};
+use fitcheck_core::data::oneroster::{self, OneRosterVersion};
 use fitcheck_tests::bench::memory;
 use fitcheck_tests::lab::agent_binary;
 use serde_json::Value;
@@ -104,48 +105,13 @@ impl Version {
         }
     }
 
-    /// Every file stem of the binding, in the manifest's order.
-    fn stems(self) -> &'static [&'static str] {
-        match self {
-            Version::V1_1 => &[
-                "academicSessions",
-                "categories",
-                "classes",
-                "classResources",
-                "courses",
-                "courseResources",
-                "demographics",
-                "enrollments",
-                "lineItems",
-                "orgs",
-                "resources",
-                "results",
-                "users",
-            ],
-            Version::V1_2 => &[
-                "academicSessions",
-                "categories",
-                "classes",
-                "classResources",
-                "courses",
-                "courseResources",
-                "demographics",
-                "enrollments",
-                "lineItemLearningObjectiveIds",
-                "lineItems",
-                "lineItemScoreScales",
-                "orgs",
-                "resources",
-                "resultLearningObjectiveIds",
-                "results",
-                "resultScoreScales",
-                "roles",
-                "scoreScales",
-                "userProfiles",
-                "userResources",
-                "users",
-            ],
-        }
+    /// Every file stem of the binding (core's table of it).
+    fn stems(self) -> Vec<&'static str> {
+        let v = match self {
+            Version::V1_1 => OneRosterVersion::V1_1,
+            Version::V1_2 => OneRosterVersion::V1_2,
+        };
+        oneroster::files(v).iter().map(|f| f.stem).collect()
     }
 }
 
@@ -735,7 +701,7 @@ fn manifest(dir: &Path, version: Version) -> Result<u64> {
     writeln!(w, "source.systemCode,bench-sis-2025")?;
     let mut rows = 4;
     for stem in version.stems() {
-        let state = if present.contains(stem) {
+        let state = if present.contains(&stem) {
             "bulk"
         } else {
             "absent"
