@@ -1250,6 +1250,132 @@ fn degrade(kind: usize, dev: &mut Dev, results: &mut [Value]) {
     }
 }
 
+/// Degradations that leave a passing fleet's verdict as it is, and why: a round-trip time over
+/// the tolerance is a warning (a recommended condition, not a required one), and one device's
+/// lower throughput or unmeasured upload is carried by the other device of its site, which
+/// measured with it. `every_worsening_changes_the_judgement_it_targets` shows each still
+/// changes what it targets.
+const SOFT_OR_SHARED: [usize; 3] = [6, 7, 11];
+
+/// The requirement each degradation worsens, as the recommendation shows it: a site cell, a
+/// model cell, or a site's uplink.
+fn target(kind: usize) -> &'static str {
+    match kind {
+        0 => "dns[0]",
+        1 => "dns[1]",
+        2 | 12 => "http[0]",
+        3 => "http[1]",
+        4 => "ports[0]",
+        5 => "ports[1]",
+        6 => "network.max_rtt_ms",
+        7 => "network.download_mbps_per_user",
+        11 => "network.upload_mbps_per_user",
+        8 => "device.ram_min_gib",
+        _ => "device.os",
+    }
+}
+
+/// The status the recommendation gives `id` where device 1 (a Chromebook at lincoln) is: its
+/// site's cell, or the worst cell of the models.
+fn status_of(r: &Recommendation, id: &str) -> fitcheck_core::evaluate::Status {
+    use fitcheck_core::evaluate::Status;
+    if let Some(row) = r.matrix.iter().find(|m| m.requirement == id) {
+        return row.sites["lincoln"].status;
+    }
+    let cells: Vec<Status> = r
+        .device_models
+        .iter()
+        .filter_map(|m| m.requirements.get(&id.into()))
+        .map(|c| c.status)
+        .collect();
+    assert!(!cells.is_empty(), "{id} is in no matrix");
+    cells
+        .iter()
+        .copied()
+        .find(|s| *s != Status::Pass)
+        .unwrap_or(Status::Pass)
+}
+
+/// Each degradation does what it says: from a fleet where everything passes, worsening one
+/// device changes the judgement of the requirement it targets from a pass, so none of them is
+/// a no-op that the monotonicity property below would take for "keeps the verdict".
+#[test]
+fn every_worsening_changes_the_judgement_it_targets() {
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        chromebook(3, "roosevelt"),
+        chromebook(4, "roosevelt"),
+    ];
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 100), ("roosevelt", 100)],
+        true,
+    );
+    let write = |state: &[(Dev, Vec<Value>)]| {
+        let devs: Vec<Dev> = state.iter().map(|(d, _)| d.clone()).collect();
+        let reports = state
+            .iter()
+            .map(|(d, r)| report(d, r.clone(), "2026-11-20T10:02:00Z"))
+            .collect();
+        run(&s, &devs, reports)
+    };
+    let base: Vec<(Dev, Vec<Value>)> = devices
+        .iter()
+        .map(|d| (d.clone(), passing(300.0, 150.0)))
+        .collect();
+    let r0 = write(&base);
+    let lincoln = |r: &Recommendation| {
+        r.throughput
+            .iter()
+            .find(|t| t.site == "lincoln")
+            .cloned()
+            .unwrap()
+    };
+    for kind in 0..DEGRADATIONS {
+        let id = target(kind);
+        let mut one = base.clone();
+        {
+            let (d, r) = &mut one[0];
+            degrade(kind, d, r);
+        }
+        let r1 = write(&one);
+        match kind {
+            // The site's figure is its devices' together: lower, and still enough.
+            7 => {
+                let (before, after) = (lincoln(&r0), lincoln(&r1));
+                assert!(
+                    after.download_measured_mbps < before.download_measured_mbps,
+                    "worsening 7 left lincoln's download at {:?}",
+                    after.download_measured_mbps
+                );
+            }
+            // The upload is the other device's alone.
+            11 => {
+                let devices = |r: &Recommendation| lincoln(r).upload.map(|u| u.devices);
+                assert_eq!(devices(&r0), Some(2));
+                assert_eq!(devices(&r1), Some(1), "worsening 11");
+            }
+            _ => {
+                assert_eq!(
+                    status_of(&r0, id),
+                    fitcheck_core::evaluate::Status::Pass,
+                    "{id} passes before worsening {kind}"
+                );
+                assert_ne!(
+                    status_of(&r1, id),
+                    fitcheck_core::evaluate::Status::Pass,
+                    "worsening {kind} leaves {id} passing"
+                );
+                assert_ne!(
+                    r1.conditions, r0.conditions,
+                    "worsening {kind} asks nothing"
+                );
+            }
+        }
+    }
+}
+
 /// The verdict never gets better when a report gets worse: every single worsening and every
 /// pair of worsenings of any device's report, from a fleet where everything passes, one that
 /// already has conditions, one a step from not compatible (three of four devices on an OS the
@@ -1304,6 +1430,14 @@ fn the_verdict_never_gets_better_when_a_report_gets_worse() {
                 severity(v1) >= severity(v0),
                 "worsening {first} of {start:?}: {v0:?} became {v1:?}"
             );
+            // From a fleet where everything passes, a worsening the profile makes a condition
+            // of makes the verdict worse: an engine that always says "compatible" fails here.
+            if start.is_empty() && !SOFT_OR_SHARED.contains(&(first % DEGRADATIONS)) {
+                assert!(
+                    severity(v1) > severity(v0),
+                    "worsening {first} of a passing fleet left it {v1:?}"
+                );
+            }
             for second in first..devices.len() * DEGRADATIONS {
                 let mut two = one.clone();
                 {
