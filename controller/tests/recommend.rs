@@ -1296,11 +1296,9 @@ fn status_of(r: &Recommendation, id: &str) -> fitcheck_core::evaluate::Status {
         .unwrap_or(Status::Pass)
 }
 
-/// Each degradation does what it says: from a fleet where everything passes, worsening one
-/// device changes the judgement of the requirement it targets from a pass, so none of them is
-/// a no-op that the monotonicity property below would take for "keeps the verdict".
-#[test]
-fn every_worsening_changes_the_judgement_it_targets() {
+/// The fleet the worsenings are tried on: two Chromebooks at each of two sites, measuring
+/// together.
+fn worsening_fleet() -> ([Dev; 4], NewEvaluation) {
     let devices = [
         chromebook(1, "lincoln"),
         chromebook(2, "lincoln"),
@@ -1312,14 +1310,26 @@ fn every_worsening_changes_the_judgement_it_targets() {
         &[("lincoln", 100), ("roosevelt", 100)],
         true,
     );
-    let write = |state: &[(Dev, Vec<Value>)]| {
-        let devs: Vec<Dev> = state.iter().map(|(d, _)| d.clone()).collect();
-        let reports = state
-            .iter()
-            .map(|(d, r)| report(d, r.clone(), "2026-11-20T10:02:00Z"))
-            .collect();
-        run(&s, &devs, reports)
-    };
+    (devices, s)
+}
+
+/// The recommendation from these devices and their results.
+fn written(s: &NewEvaluation, state: &[(Dev, Vec<Value>)]) -> Recommendation {
+    let devs: Vec<Dev> = state.iter().map(|(d, _)| d.clone()).collect();
+    let reports = state
+        .iter()
+        .map(|(d, r)| report(d, r.clone(), "2026-11-20T10:02:00Z"))
+        .collect();
+    run(s, &devs, reports)
+}
+
+/// Each degradation does what it says: from a fleet where everything passes, worsening one
+/// device changes the judgement of the requirement it targets from a pass, so none of them is
+/// a no-op that the monotonicity property below would take for "keeps the verdict".
+#[test]
+fn every_worsening_changes_the_judgement_it_targets() {
+    let (devices, s) = worsening_fleet();
+    let write = |state: &[(Dev, Vec<Value>)]| written(&s, state);
     let base: Vec<(Dev, Vec<Value>)> = devices
         .iter()
         .map(|d| (d.clone(), passing(300.0, 150.0)))
@@ -1383,25 +1393,8 @@ fn every_worsening_changes_the_judgement_it_targets() {
 /// degradations above (no sampling, so the test cannot pass or fail by chance).
 #[test]
 fn the_verdict_never_gets_better_when_a_report_gets_worse() {
-    let devices = [
-        chromebook(1, "lincoln"),
-        chromebook(2, "lincoln"),
-        chromebook(3, "roosevelt"),
-        chromebook(4, "roosevelt"),
-    ];
-    let s = spec(
-        &["lincoln", "roosevelt"],
-        &[("lincoln", 100), ("roosevelt", 100)],
-        true,
-    );
-    let verdict = |state: &[(Dev, Vec<Value>)]| {
-        let devs: Vec<Dev> = state.iter().map(|(d, _)| d.clone()).collect();
-        let reports = state
-            .iter()
-            .map(|(d, r)| report(d, r.clone(), "2026-11-20T10:02:00Z"))
-            .collect();
-        run(&s, &devs, reports).verdict
-    };
+    let (devices, s) = worsening_fleet();
+    let verdict = |state: &[(Dev, Vec<Value>)]| written(&s, state).verdict;
     let starts: [&[(usize, usize)]; 4] = [
         &[],
         &[(0, 2)],
