@@ -27,10 +27,10 @@ impl Drop for Server {
     }
 }
 
-/// Serves connections on 127.0.0.1 with `answer(request head) -> response bytes` until the
-/// returned [`Server`] is dropped, for at most 64 connections or 10 minutes (the bound only
-/// ends a server whose test hung; a test does not depend on it).
-fn serve(tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) -> Server {
+/// Accepts connections on 127.0.0.1 and hands each (blocking, 5 s read timeout) to `conn` on a
+/// thread of its own, until the returned [`Server`] is dropped, for at most 64 connections or
+/// 10 minutes (the bound only ends a server whose test hung; a test does not depend on it).
+fn accept_loop(conn: impl Fn(TcpStream) + Clone + Send + 'static) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -45,14 +45,19 @@ fn serve(tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) ->
                     served += 1;
                     stream.set_nonblocking(false).ok();
                     stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
-                    let tls = tls.clone();
-                    std::thread::spawn(move || handle(stream, tls, answer));
+                    let conn = conn.clone();
+                    std::thread::spawn(move || conn(stream));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(10)),
             }
         }
     });
     Server { port, stop }
+}
+
+/// Serves `answer(request head) -> response bytes` (see [`accept_loop`]).
+fn serve(tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) -> Server {
+    accept_loop(move |stream| handle(stream, tls.clone(), answer))
 }
 
 fn handle(stream: TcpStream, tls: Option<Arc<rustls::ServerConfig>>, answer: fn(&str) -> Vec<u8>) {
@@ -321,33 +326,13 @@ fn a_locally_trusted_ca_is_interception_unless_declared_public() {
 }
 
 /// A server that speaks first, as an SSH server does: `greeting` on every connection, then
-/// the connection is held until the client leaves (at most 5 s). Stops like [`serve`].
+/// the connection is held until the client leaves (at most 5 s).
 fn speak_first(greeting: &'static [u8]) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = stop.clone();
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(600);
-        let mut served = 0;
-        while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline && served < 16 {
-            match listener.accept() {
-                Ok((mut stream, _)) => {
-                    served += 1;
-                    std::thread::spawn(move || {
-                        stream.set_nonblocking(false).ok();
-                        stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
-                        let _ = stream.write_all(greeting);
-                        let mut sink = [0u8; 256];
-                        let _ = stream.read(&mut sink);
-                    });
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(10)),
-            }
-        }
-    });
-    Server { port, stop }
+    accept_loop(move |mut stream| {
+        let _ = stream.write_all(greeting);
+        let mut sink = [0u8; 256];
+        let _ = stream.read(&mut sink);
+    })
 }
 
 #[test]
