@@ -823,6 +823,35 @@ pub struct FormatQuery {
     format: Option<String>,
 }
 
+/// The `format` a download asks for, one of `allowed` (the first when none is given); a format
+/// outside them is refused before anything is read.
+fn format_of(
+    query: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+    allowed: &[&str],
+) -> Result<String, Failure> {
+    let Query(q) = query.map_err(|e| {
+        Failure::bad_request(
+            "invalid_query",
+            format!("{e}; give format={}", allowed.join(", format=")),
+        )
+    })?;
+    let format = q
+        .format
+        .unwrap_or_else(|| allowed.first().copied().unwrap_or_default().to_owned());
+    if !allowed.contains(&format.as_str()) {
+        return Err(not_a_format(&format, allowed));
+    }
+    Ok(format)
+}
+
+fn not_a_format(format: &str, allowed: &[&str]) -> Failure {
+    Failure::bad_request(
+        "invalid_query",
+        format!("format {format:?} is not {}", allowed.join(" or ")),
+    )
+    .field("format")
+}
+
 /// `GET /api/v1/evaluations/{id}/recommendation[?format=json|md]`: the committee's document as
 /// of now.
 pub async fn get_recommendation(
@@ -831,25 +860,16 @@ pub async fn get_recommendation(
     Path(id): Path<String>,
     query: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Failure> {
-    let Query(q) = query.map_err(|e| {
-        Failure::bad_request(
-            "invalid_query",
-            format!("{e}; give format=json or format=md"),
-        )
-    })?;
+    let format = format_of(query, &["json", "md"])?;
     let r = crate::dossier::recommendation(&state.store, &id).await?;
-    match q.format.as_deref().unwrap_or("json") {
+    match format.as_str() {
         "json" => Ok(Json(r).into_response()),
         "md" => Ok((
             [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
             crate::render::markdown(&r),
         )
             .into_response()),
-        other => Err(Failure::bad_request(
-            "invalid_query",
-            format!("format {other:?} is not json or md"),
-        )
-        .field("format")),
+        other => Err(not_a_format(other, &["json", "md"])),
     }
 }
 
@@ -860,16 +880,14 @@ pub async fn get_data_form(
     Path(id): Path<String>,
     query: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Failure> {
-    let Query(q) = query.map_err(|e| {
-        Failure::bad_request("invalid_query", format!("{e}; give format=md, csv or pdf"))
-    })?;
+    let format = format_of(query, &["md", "csv", "pdf"])?;
     let r = crate::dossier::recommendation(&state.store, &id).await?;
     let none = || {
         Failure::not_found(format!(
             "evaluation {id}'s profile states no data needs ([data]); there is no Data Projects Form"
         ))
     };
-    match q.format.as_deref().unwrap_or("md") {
+    match format.as_str() {
         "md" => Ok((
             [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
             crate::render::data_form_markdown(&r).ok_or_else(none)?,
@@ -884,11 +902,7 @@ pub async fn get_data_form(
             let bytes = crate::pdf::data_form(&r).ok_or_else(none)?;
             Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
         }
-        other => Err(Failure::bad_request(
-            "invalid_query",
-            format!("format {other:?} is not md, csv or pdf"),
-        )
-        .field("format")),
+        other => Err(not_a_format(other, &["md", "csv", "pdf"])),
     }
 }
 
