@@ -191,7 +191,13 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     let progress = Arc::new(Progress::new(checks.len(), cfg.options.progress));
     progress.note("collecting device facts");
     let fact_sources = cfg.facts.clone();
-    let facts_task = tokio::task::spawn_blocking(move || facts::collect(&fact_sources));
+    let wanted = if cfg.data_sender {
+        Vec::new()
+    } else {
+        profile.software.clone()
+    };
+    let facts_task =
+        tokio::task::spawn_blocking(move || facts::collect_for(&fact_sources, &wanted));
     let ctx = Arc::new(Ctx::new(resolver, tls, catalog));
     let mut results = runner::run_all(checks, ctx.clone(), &cfg.options, progress.clone()).await;
     let bandwidth = if cfg.data_sender {

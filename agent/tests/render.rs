@@ -85,6 +85,7 @@ min_version = "115"
         model: None,
         form_factor: None,
         extensions: None,
+        software: None,
     };
     let mut results = vec![
         CheckResult::Dns(DnsResult {

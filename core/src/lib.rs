@@ -6,6 +6,8 @@
 //! - [`report`]: the report schema `fitcheck.report/v1`, the wire format.
 //! - [`evaluate`]: the per-device verdict, a pure function of profile and report.
 //! - [`site`]: what several devices of a site carried together, over the time they shared.
+//! - [`software`]: the kinds of software a profile can require, where agents read them, and
+//!   each ecosystem's version ordering (Debian, RPM, Chrome, semantic).
 //! - [`version`]: dotted version comparison for OS and browser minimums.
 //!
 //! Nothing here does I/O, spawns tasks or reads a clock: callers hand in text and facts.
@@ -18,6 +20,7 @@ pub mod report;
 pub mod requirement;
 pub mod signatures;
 pub mod site;
+pub mod software;
 pub mod transfer;
 pub mod version;
 

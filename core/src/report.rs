@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::evaluate::Evaluation;
 use crate::profile::{Browser, GpuVendor, OsFamily};
 use crate::requirement::RequirementId;
+use crate::software::{SoftwareKind, SoftwareSource};
 pub use crate::signatures::SignatureMatch;
 
 /// The schema identifier this build writes and reads.
@@ -119,6 +120,68 @@ pub struct DeviceFacts {
     /// among them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<ExtensionFacts>,
+    /// The software the profile names, as the agent found it; absent when the agent did not
+    /// look (nothing is then judged met or missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<SoftwareFacts>,
+}
+
+/// The software a profile names, looked up where the agent can read it. Only what the profile
+/// names is looked for and reported: never the device's whole inventory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoftwareFacts {
+    /// Each place the agent read, and whether it could: a kind is judged missing only where
+    /// one of its places was read.
+    #[serde(default)]
+    pub sources: Vec<SoftwareSourceRead>,
+    /// Each named item found.
+    #[serde(default)]
+    pub found: Vec<FoundSoftware>,
+}
+
+impl SoftwareFacts {
+    /// How `source` was read, when the agent read it.
+    pub fn read(&self, source: SoftwareSource) -> Option<&SoftwareSourceRead> {
+        self.sources.iter().find(|s| s.source == source)
+    }
+}
+
+/// One place software is read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoftwareSourceRead {
+    pub source: SoftwareSource,
+    /// `detected`: read; `unsupported`: not on this device or not readable (the note says).
+    pub detection: Detection,
+    /// Why it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One installed item a profile names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FoundSoftware {
+    /// The kind the profile names it as.
+    pub kind: SoftwareKind,
+    /// The profile's id for it.
+    pub id: String,
+    /// Its version as its source gives it; absent when it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where it was read.
+    pub source: SoftwareSource,
+    /// Where it is: a program's path, a Flatpak's installation, a snap's revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// For an extension or app: whether it is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// For an extension or app: how it was installed (`admin` when force-installed by
+    /// policy, `normal`, `development`, `sideload`, `other`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_type: Option<String>,
 }
 
 /// The extensions installed in the browser the browser agent runs in.
@@ -263,6 +326,7 @@ impl DeviceFacts {
             model: None,
             form_factor: None,
             extensions: None,
+            software: None,
         }
     }
 }

@@ -35,6 +35,8 @@ pub enum RequirementId {
     Network(String),
     /// `device.KEY`: a device minimum (`ram_min_gib`, `os`).
     Device(String),
+    /// `software[i]`: the profile's `i`-th `[[software]]` entry.
+    Software(usize),
     /// `data.elements[i]`: the `i`-th element of the profile's `[data]`.
     DataElement(usize),
     /// `data.endpoint`: the vendor's transfer endpoint, checked from the machines that send.
@@ -64,6 +66,9 @@ impl RequirementId {
                 Some(TCP_FALLBACK) => return RequirementId::PortFallback(i),
                 _ => {}
             }
+        }
+        if let Some((i, "")) = indexed("software[") {
+            return RequirementId::Software(i);
         }
         if let Some((i, "")) = indexed("data.elements[") {
             return RequirementId::DataElement(i);
@@ -139,6 +144,7 @@ impl fmt::Display for RequirementId {
             RequirementId::NetworkMeasure => f.write_str("network"),
             RequirementId::Network(key) => write!(f, "network.{key}"),
             RequirementId::Device(key) => write!(f, "device.{key}"),
+            RequirementId::Software(i) => write!(f, "software[{i}]"),
             RequirementId::DataElement(i) => write!(f, "data.elements[{i}]"),
             RequirementId::DataEndpoint => f.write_str("data.endpoint"),
             RequirementId::Other(text) => f.write_str(text),
@@ -207,6 +213,7 @@ mod tests {
             R::Network("max_rtt_ms".into()),
             R::Network("download_mbps_per_user".into()),
             R::Device("ram_min_gib".into()),
+            R::Software(2),
             R::DataElement(4),
             R::DataEndpoint,
         ];
@@ -227,6 +234,7 @@ mod tests {
             "device.",
             "data.elements[]",
             "data.elements",
+            "software[-1]",
             "",
             "foo",
         ] {

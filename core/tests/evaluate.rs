@@ -65,6 +65,7 @@ fn device() -> DeviceFacts {
         model: None,
         form_factor: None,
         extensions: None,
+        software: None,
     }
 }
 

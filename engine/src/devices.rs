@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fitcheck_core::evaluate::{FixKind, Requirement, RequirementKind, Status};
+use fitcheck_core::api::AgentKind;
+use fitcheck_core::evaluate::{FixKind, Requirement, Status};
 use fitcheck_core::requirement::RequirementId;
 
 use crate::judge::{Judged, Judgement};
@@ -43,7 +44,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
         .requirements
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.kind == RequirementKind::Device)
+        .filter(|(_, r)| r.kind.is_per_device())
         .collect();
     // The cells first, so that a condition can say which models meet what another fails.
     let mut judging: BTreeMap<(&str, &RequirementId), Judging<'_>> = BTreeMap::new();
@@ -178,7 +179,7 @@ fn condition<'j>(
         kind: ConditionKind::DeviceUpgrade,
         fix: first.fix.unwrap_or(FixKind::UpgradePart),
         action,
-        owner: "technology operations (device management)".to_owned(),
+        owner: owner(jd).to_owned(),
         required,
         items: vec![model.to_owned()],
         sites: Vec::new(),
@@ -192,6 +193,17 @@ fn condition<'j>(
             .map(|(j, o)| evidence(j, &req.id, o))
             .collect(),
     })
+}
+
+/// Who makes the change: managed Chrome devices and browsers (where the browser agent saw the
+/// shortfall) are set up in the Google Admin console; anything else through the district's
+/// device management.
+fn owner(jd: &Judging<'_>) -> &'static str {
+    if !jd.failing.is_empty() && jd.failing.iter().all(|(j, _)| j.kind == AgentKind::Browser) {
+        "technology operations (Google Admin console)"
+    } else {
+        "technology operations (device management)"
+    }
 }
 
 /// A requirement no sampled device meets, that only other devices would.

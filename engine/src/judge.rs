@@ -202,7 +202,7 @@ pub fn judge(
         .requirements
         .into_iter()
         .map(|o| {
-            let cause = (o.status.falls_short() && o.kind != RequirementKind::Device)
+            let cause = (o.status.falls_short() && !o.kind.is_per_device())
                 .then(|| Box::new(network_cause(profile, report, &o)));
             Judged {
                 status: o.status,

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use fitcheck_core::api::AgentKind;
-use fitcheck_core::evaluate::{FixKind, RequirementKind, Status};
+use fitcheck_core::evaluate::{FixKind, Status};
 use fitcheck_core::requirement::RequirementId;
 
 use crate::judge::{Cause, Judged, Judgement};
@@ -49,7 +49,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
         .requirements
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.kind != RequirementKind::Device && !r.id.is_per_user_throughput());
+        .filter(|(_, r)| !r.kind.is_per_device() && !r.id.is_per_user_throughput());
     for (i, req) in judged_here {
         let mut row = MatrixRow {
             requirement: req.id.clone(),

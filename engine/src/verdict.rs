@@ -4,7 +4,7 @@
 //! gap in the evidence makes it insufficient; else required conditions make it compatible with
 //! conditions; else compatible.
 
-use fitcheck_core::evaluate::{RequirementKind, Status};
+use fitcheck_core::evaluate::Status;
 
 use crate::{
     Blocker, Condition, DeviceModelRow, Fleet, FleetVerdict, MatrixRow, SiteCoverage,
@@ -32,7 +32,7 @@ pub fn unmeasured(
     let device_reqs = fleet
         .requirements
         .iter()
-        .filter(|r| r.kind == RequirementKind::Device && r.critical);
+        .filter(|r| r.kind.is_per_device() && r.critical);
     for req in device_reqs {
         if !models.is_empty()
             && models.iter().all(|m| {

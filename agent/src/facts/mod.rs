@@ -8,11 +8,15 @@
 //! - [`pci_ids`]: vendor and device names from the system's `pci.ids`.
 //! - [`nvidia`]: NVIDIA VRAM through NVML, when a driver is present.
 //! - [`browsers`]: installed browsers and their versions.
+//! - [`software`]: the packages, programs, Flatpaks, Snaps and runtimes a profile names.
+//! - [`exec`]: asking a program for its version, bounded in time and output.
 
 pub mod browsers;
+pub mod exec;
 pub mod linux;
 pub mod nvidia;
 pub mod pci_ids;
+pub mod software;
 
 use std::path::{Path, PathBuf};
 
@@ -78,7 +82,19 @@ pub fn collect(sources: &FactSources) -> DeviceFacts {
         },
         // Only the browser agent sees the browser's extensions.
         extensions: None,
+        // Looked up only for what a profile names: see [`collect_for`].
+        software: None,
     }
+}
+
+/// Every device fact, and the software `wanted` names looked up where it is installed.
+pub fn collect_for(
+    sources: &FactSources,
+    wanted: &[fitcheck_core::profile::SoftwareRequirement],
+) -> DeviceFacts {
+    let mut facts = collect(sources);
+    facts.software = software::collect(sources, wanted, facts.os.family, &browsers::search_path());
+    facts
 }
 
 fn os_facts(sources: &FactSources) -> OsFacts {

@@ -9,6 +9,7 @@
 
 mod data;
 mod location;
+mod software;
 mod validate;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use data::{
     ColumnRef, DataElement, DataMethod, DataNeeds, DeliveryNeed, Endpoint, EndpointScheme, Schedule,
 };
+pub use software::{Presence, SoftwareRequirement};
 pub use validate::{MAX_PROBED_PORTS_PER_RANGE, PortRange};
 
 use crate::version::Version;
@@ -59,6 +61,9 @@ pub struct Profile {
     /// Device minimums.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<DeviceMinimums>,
+    /// Software the product needs on the device beside it, or cannot run beside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub software: Vec<SoftwareRequirement>,
     /// What the vendor needs from the district's SIS, and how it is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataNeeds>,
@@ -285,6 +290,12 @@ pub struct OsRequirement {
     /// Oldest supported version, dotted numbers (`10`, `13.5`, `22.04`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_version: Option<String>,
+    /// Newest supported release; it covers its builds (`14` allows `14.7.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+    /// Releases the vendor excludes (`["131"]`); each covers its builds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_versions: Vec<String>,
     /// Anything the vendor adds (editions, 64-bit only, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -400,6 +411,12 @@ pub struct BrowserRequirement {
     /// Oldest supported version (`120`, `17.4`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_version: Option<String>,
+    /// Newest supported release; it covers its builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+    /// Releases the vendor excludes; each covers its builds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_versions: Vec<String>,
 }
 
 impl BrowserRequirement {

@@ -119,6 +119,11 @@ pub(crate) struct Collector {
 }
 
 impl Collector {
+    /// How many problems are collected so far.
+    pub(crate) fn len(&self) -> usize {
+        self.problems.len()
+    }
+
     pub(crate) fn push(&mut self, path: Vec<Seg>, message: impl Into<String>) {
         self.problems.push(Problem {
             path,
@@ -180,6 +185,37 @@ fn check_version(c: &mut Collector, path: Vec<Seg>, value: Option<&str>) {
         c.push(
             path,
             format!("{v:?} is not a version; expected dotted numbers such as \"10\" or \"13.5\""),
+        );
+    }
+}
+
+/// An OS's or browser's `min_version`, `max_version` and `exclude_versions`: dotted numbers, a
+/// window that is not empty, and exclusions inside it.
+fn check_version_window(
+    c: &mut Collector,
+    base: &[Seg],
+    min: Option<&str>,
+    max: Option<&str>,
+    exclude: &[String],
+) {
+    let before = c.len();
+    check_version(c, at(base, &[Seg::Key("min_version")]), min);
+    check_version(c, at(base, &[Seg::Key("max_version")]), max);
+    for (j, x) in exclude.iter().enumerate() {
+        check_version(
+            c,
+            at(base, &[Seg::Key("exclude_versions"), Seg::Index(j)]),
+            Some(x),
+        );
+    }
+    if c.len() == before {
+        super::software::check_window(
+            c,
+            base,
+            crate::software::VersionScheme::Semantic,
+            min,
+            max,
+            exclude,
         );
     }
 }
@@ -403,10 +439,12 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         let mut families = HashSet::new();
         for (i, os) in d.os.iter().enumerate() {
             let ob = at(&base, &[Seg::Key("os"), Seg::Index(i)]);
-            check_version(
+            check_version_window(
                 &mut c,
-                at(&ob, &[Seg::Key("min_version")]),
+                &ob,
                 os.min_version.as_deref(),
+                os.max_version.as_deref(),
+                &os.exclude_versions,
             );
             if os.distribution.is_some() && os.family != super::OsFamily::Linux {
                 c.push(
@@ -489,10 +527,12 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         let mut browsers = HashSet::new();
         for (i, b) in d.browser.iter().enumerate() {
             let bb = at(&base, &[Seg::Key("browser"), Seg::Index(i)]);
-            check_version(
+            check_version_window(
                 &mut c,
-                at(&bb, &[Seg::Key("min_version")]),
+                &bb,
                 b.min_version.as_deref(),
+                b.max_version.as_deref(),
+                &b.exclude_versions,
             );
             if !browsers.insert(b.name) {
                 c.push(
@@ -503,6 +543,8 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         }
     }
 
+    super::software::validate(&mut c, &p.software);
+
     if let Some(d) = &p.data {
         super::data::validate(&mut c, d);
     }
@@ -512,11 +554,12 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         && p.ports.is_empty()
         && p.network.is_none()
         && p.device.is_none()
+        && p.software.is_empty()
         && p.data.is_none()
     {
         c.push(
             Vec::new(),
-            "names no requirement; add at least one [[dns]], [[http]], [[ports]], [network], [device] or [data] entry",
+            "names no requirement; add at least one [[dns]], [[http]], [[ports]], [network], [device], [[software]] or [data] entry",
         );
     }
     c.problems

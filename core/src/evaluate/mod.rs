@@ -15,7 +15,11 @@ use crate::report::{
     BlockingLayer, CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome,
     FormFactor, HTTP_FETCH, HttpOutcome, MeasureOutcome, TcpOutcome, UdpOutcome,
 };
+use crate::software::VersionScheme;
 use crate::version::Version;
+use software::Window;
+
+mod software;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -93,6 +97,7 @@ pub enum RequirementKind {
     Port,
     Network,
     Device,
+    Software,
 }
 
 impl RequirementKind {
@@ -104,7 +109,14 @@ impl RequirementKind {
             RequirementKind::Port => "port",
             RequirementKind::Network => "network",
             RequirementKind::Device => "device",
+            RequirementKind::Software => "software",
         }
+    }
+
+    /// Whether it is the device's own (its hardware, OS, browsers and software), judged per
+    /// device model rather than per site.
+    pub fn is_per_device(self) -> bool {
+        matches!(self, RequirementKind::Device | RequirementKind::Software)
     }
 }
 
@@ -147,8 +159,11 @@ pub fn requirements(profile: &Profile) -> Vec<Requirement> {
 pub enum FixKind {
     /// Configure the network or a filter: an allow-list entry, a firewall rule, the path.
     ConfigureNetwork,
-    /// Install or update software on the device (its OS, a browser), or free its disk.
+    /// Install or update software on the device (its OS, a browser, an app, an extension), or
+    /// free its disk.
     UpdateSoftware,
+    /// Remove or disable software that conflicts with the product.
+    RemoveSoftware,
     /// Add or change a part the device takes.
     UpgradePart,
     /// Replace the device: what falls short is soldered or fixed (memory, processor, graphics,
@@ -168,6 +183,7 @@ impl FixKind {
         match self {
             FixKind::ConfigureNetwork => "configure_network",
             FixKind::UpdateSoftware => "update_software",
+            FixKind::RemoveSoftware => "remove_software",
             FixKind::UpgradePart => "upgrade_part",
             FixKind::ReplaceDevice => "replace_device",
             FixKind::NonePossible => "none_possible",
@@ -181,6 +197,7 @@ impl FixKind {
         match self {
             FixKind::ConfigureNetwork => "network or filter change",
             FixKind::UpdateSoftware => "software update",
+            FixKind::RemoveSoftware => "software removal",
             FixKind::UpgradePart => "part upgrade",
             FixKind::ReplaceDevice => "device replacement",
             FixKind::NonePossible => "vendor fix",
@@ -209,6 +226,7 @@ impl FixKind {
                 | "architectures" => FixKind::ReplaceDevice,
                 _ => FixKind::UpgradePart,
             },
+            RequirementKind::Software => FixKind::UpdateSoftware,
         }
     }
 }
@@ -380,6 +398,7 @@ pub fn evaluate(profile: &Profile, device: &DeviceFacts, results: &[CheckResult]
     judge_ports(profile, &mut j);
     judge_network(profile, &mut j);
     judge_device(profile, device, &mut j);
+    software::judge(profile, device, &mut j);
     let reqs = j.out;
     let critical = |s: Status| reqs.iter().any(|r| r.critical && r.status == s);
     let verdict = if critical(Status::Fail) {
@@ -928,9 +947,15 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                         Some(dist) => format!("{} ({dist})", o.family),
                         None => o.family.to_string(),
                     };
-                    match &o.min_version {
-                        Some(v) => format!("{name} ≥ {v}"),
-                        None => name,
+                    let window = software::window_words(
+                        o.min_version.as_deref(),
+                        o.max_version.as_deref(),
+                        &o.exclude_versions,
+                    );
+                    if window.is_empty() {
+                        name
+                    } else {
+                        format!("{name} {window}")
                     }
                 })
                 .collect();
@@ -1191,9 +1216,17 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         let expected: Vec<String> = m
             .browser
             .iter()
-            .map(|b| match &b.min_version {
-                Some(v) => format!("{} ≥ {v}", b.name),
-                None => b.name.to_string(),
+            .map(|b| {
+                let window = software::window_words(
+                    b.min_version.as_deref(),
+                    b.max_version.as_deref(),
+                    &b.exclude_versions,
+                );
+                if window.is_empty() {
+                    b.name.to_string()
+                } else {
+                    format!("{} {window}", b.name)
+                }
             })
             .collect();
         let l = line(
@@ -1215,15 +1248,46 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 .iter()
                 .map(|b| format!("{} {}", b.name, b.version))
                 .collect();
-            let ok = d.browsers.installed.iter().any(|b| {
-                m.browser.iter().any(|req| {
-                    req.name == b.name
-                        && match (req.min(), Version::find_in(&b.version)) {
-                            (None, _) => true,
-                            (Some(min), Some(v)) => v >= min,
-                            (Some(_), None) => false,
+            let windows: Vec<(&crate::report::InstalledBrowser, &crate::profile::BrowserRequirement, Window)> = d
+                .browsers
+                .installed
+                .iter()
+                .flat_map(|b| m.browser.iter().filter(move |req| req.name == b.name).map(move |req| (b, req)))
+                .map(|(b, req)| {
+                    let w = match Version::find_in(&b.version) {
+                        Some(v) => software::version_window(
+                            VersionScheme::Semantic,
+                            &v.to_string(),
+                            req.min_version.as_deref(),
+                            req.max_version.as_deref(),
+                            &req.exclude_versions,
+                        ),
+                        None if req.min_version.is_none()
+                            && req.max_version.is_none()
+                            && req.exclude_versions.is_empty() =>
+                        {
+                            Window::Inside
                         }
+                        None => Window::Unreadable,
+                    };
+                    (b, req, w)
                 })
+                .collect();
+            let ok = windows.iter().any(|(_, _, w)| *w == Window::Inside);
+            let excluded = windows.iter().find_map(|(b, req, w)| match w {
+                Window::Excluded { named, .. } => Some(format!(
+                    "{} {} is excluded by the vendor ({named}): {}",
+                    b.name,
+                    b.version,
+                    software::around_excluded(
+                        VersionScheme::Semantic,
+                        named,
+                        req.min_version.as_deref(),
+                        req.max_version.as_deref(),
+                        &req.exclude_versions,
+                    )
+                )),
+                _ => None,
             });
             let observed = if installed.is_empty() {
                 "no browser found".to_owned()
@@ -1234,10 +1298,12 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 l,
                 if ok { Status::Pass } else { Status::Fail },
                 observed,
-                Some(format!(
-                    "install or update a supported browser ({})",
-                    expected.join(", ")
-                )),
+                Some(excluded.unwrap_or_else(|| {
+                    format!(
+                        "install or update a supported browser ({})",
+                        expected.join(", ")
+                    )
+                })),
             );
         }
     }
@@ -1294,34 +1360,64 @@ fn judge_os(
             Some(FixKind::ReplaceDevice),
         );
     }
-    let have = d.os.version.as_deref().and_then(Version::find_in);
+    let have = d
+        .os
+        .version
+        .as_deref()
+        .and_then(Version::find_in)
+        .map(|v| v.to_string());
     let mut unknown = false;
+    let mut shortfalls = Vec::new();
     for e in &entries {
-        match (e.min(), &have) {
-            (None, _) => return (Status::Pass, None, None),
-            (Some(min), Some(v)) if *v >= min => return (Status::Pass, None, None),
-            (Some(_), None) => unknown = true,
-            _ => {}
+        let bounded = e.min_version.is_some() || e.max_version.is_some() || !e.exclude_versions.is_empty();
+        match (&have, bounded) {
+            (_, false) => return (Status::Pass, None, None),
+            (None, true) => unknown = true,
+            (Some(v), true) => match software::version_window(
+                VersionScheme::Semantic,
+                v,
+                e.min_version.as_deref(),
+                e.max_version.as_deref(),
+                &e.exclude_versions,
+            ) {
+                Window::Inside => return (Status::Pass, None, None),
+                w => shortfalls.push((e, w)),
+            },
         }
     }
     if unknown {
         return (Status::Unknown, None, None);
     }
-    let want = entries
-        .iter()
-        .filter_map(|e| e.min_version.clone())
-        .next()
-        .unwrap_or_default();
     let what = if family == OsFamily::Linux {
         "distribution"
     } else {
         "OS"
     };
-    (
-        Status::Fail,
-        Some(format!("upgrade the {what} to {family} {want} or later")),
-        None,
-    )
+    let remedy = match shortfalls.first() {
+        Some((e, Window::Excluded { named, .. })) => format!(
+            "{family} {named} is excluded by the vendor: {}",
+            software::around_excluded(
+                VersionScheme::Semantic,
+                named,
+                e.min_version.as_deref(),
+                e.max_version.as_deref(),
+                &e.exclude_versions,
+            )
+        ),
+        Some((e, Window::Above { found })) => format!(
+            "{family} {found} is newer than the vendor supports (at most {}): hold devices at a supported release until the vendor supports it",
+            e.max_version.as_deref().unwrap_or("?")
+        ),
+        _ => {
+            let want = entries
+                .iter()
+                .filter_map(|e| e.min_version.clone())
+                .next()
+                .unwrap_or_default();
+            format!("upgrade the {what} to {family} {want} or later")
+        }
+    };
+    (Status::Fail, Some(remedy), None)
 }
 
 /// One `device` result per device requirement, with the observed value in words, for the
@@ -1340,7 +1436,7 @@ pub fn device_results(profile: &Profile, device: &DeviceFacts) -> Vec<CheckResul
     );
     eval.requirements
         .into_iter()
-        .filter(|r| r.kind == RequirementKind::Device)
+        .filter(|r| r.kind.is_per_device())
         .map(|r| {
             CheckResult::Device(DeviceResult {
                 target: device_target(&r.id),
@@ -1357,6 +1453,9 @@ pub fn device_results(profile: &Profile, device: &DeviceFacts) -> Vec<CheckResul
 }
 
 fn device_target(id: &RequirementId) -> String {
+    if let RequirementId::Software(i) = id {
+        return format!("software[{i}]");
+    }
     let key = id
         .device_key()
         .map_or_else(|| id.to_string(), str::to_owned);
