@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::evaluate::Evaluation;
 use crate::profile::{Browser, GpuVendor, OsFamily};
 use crate::requirement::RequirementId;
-use crate::software::{SoftwareKind, SoftwareSource};
 pub use crate::signatures::SignatureMatch;
+use crate::software::{SoftwareKind, SoftwareSource};
 
 /// The schema identifier this build writes and reads.
 pub const REPORT_SCHEMA: &str = "fitcheck.report/v1";

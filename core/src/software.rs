@@ -150,9 +150,10 @@ impl SoftwareKind {
             (_, SoftwareSource::Dpkg) => VersionScheme::Debian,
             (_, SoftwareSource::Rpm) => VersionScheme::Rpm,
             (_, SoftwareSource::ChromeManagement) => VersionScheme::Chrome,
-            (SoftwareKind::ChromeExtension | SoftwareKind::ChromeApp | SoftwareKind::KioskApp, _) => {
-                VersionScheme::Chrome
-            }
+            (
+                SoftwareKind::ChromeExtension | SoftwareKind::ChromeApp | SoftwareKind::KioskApp,
+                _,
+            ) => VersionScheme::Chrome,
             _ => VersionScheme::Semantic,
         }
     }
@@ -174,9 +175,9 @@ impl SoftwareKind {
             SoftwareKind::Package => {
                 id.len() >= 2
                     && id.starts_with(|c: char| c.is_ascii_alphanumeric())
-                    && id.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || "+-._".contains(c)
-                    })
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-._".contains(c))
             }
             SoftwareKind::Executable => {
                 !id.is_empty()
@@ -191,7 +192,8 @@ impl SoftwareKind {
                     && parts.iter().all(|p| {
                         !p.is_empty()
                             && !p.starts_with(|c: char| c.is_ascii_digit())
-                            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                            && p.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                     })
             }
             SoftwareKind::Snap => {
@@ -247,12 +249,12 @@ impl SoftwareKind {
                     "{id:?} is not a Chrome Web Store id: 32 letters a–p (from the item's Web Store address)"
                 )
             }
-            SoftwareKind::AndroidApp => format!(
-                "{id:?} is not an Android package name: dotted, like com.example.app"
-            ),
-            SoftwareKind::WebApp => format!(
-                "{id:?} is not a web app's start address: an https:// URL"
-            ),
+            SoftwareKind::AndroidApp => {
+                format!("{id:?} is not an Android package name: dotted, like com.example.app")
+            }
+            SoftwareKind::WebApp => {
+                format!("{id:?} is not a web app's start address: an https:// URL")
+            }
         })
     }
 }
@@ -314,7 +316,12 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    pub const ALL: [Runtime; 4] = [Runtime::Java, Runtime::Dotnet, Runtime::Python, Runtime::Node];
+    pub const ALL: [Runtime; 4] = [
+        Runtime::Java,
+        Runtime::Dotnet,
+        Runtime::Python,
+        Runtime::Node,
+    ];
 
     /// The name profiles use.
     pub fn name(self) -> &'static str {
@@ -364,7 +371,11 @@ impl Runtime {
                 .lines()
                 .filter_map(|l| l.strip_prefix("Microsoft.NETCore.App "))
                 .filter_map(|l| l.split_whitespace().next())
-                .max_by(|a, b| VersionScheme::Semantic.compare(a, b).unwrap_or(Ordering::Equal))
+                .max_by(|a, b| {
+                    VersionScheme::Semantic
+                        .compare(a, b)
+                        .unwrap_or(Ordering::Equal)
+                })
                 .map(str::to_owned),
             Runtime::Python | Runtime::Node => first_version_token(output),
         }
@@ -489,9 +500,8 @@ impl VersionScheme {
                     && components_start_with(f.version(), n.version())
             }
             VersionScheme::Chrome | VersionScheme::Semantic => {
-                let strip = |v: &str| -> String {
-                    v.strip_prefix(['v', 'V']).unwrap_or(v).to_owned()
-                };
+                let strip =
+                    |v: &str| -> String { v.strip_prefix(['v', 'V']).unwrap_or(v).to_owned() };
                 let named = strip(named);
                 !named.contains(['-', '+']) && components_start_with(&strip(found), &named)
             }
@@ -636,7 +646,10 @@ mod tests {
 
     #[test]
     fn chrome_versions_have_at_most_four_numbers() {
-        assert_eq!(Chrome.compare("131.0.6778.85", "131.0.6778.108"), Some(Less));
+        assert_eq!(
+            Chrome.compare("131.0.6778.85", "131.0.6778.108"),
+            Some(Less)
+        );
         assert_eq!(Chrome.compare("132", "131.0.6778.108"), Some(Greater));
         assert_eq!(Chrome.compare("1.2.3.4.5", "1"), None);
         assert!(Chrome.check("131.0.6778.85").is_ok());
@@ -691,20 +704,34 @@ mod tests {
         let dotnet = "Microsoft.AspNetCore.App 8.0.11 [/usr/lib/dotnet]\n\
                       Microsoft.NETCore.App 6.0.36 [/usr/lib/dotnet]\n\
                       Microsoft.NETCore.App 8.0.11 [/usr/lib/dotnet]\n";
-        assert_eq!(Runtime::Dotnet.version_in(dotnet).as_deref(), Some("8.0.11"));
+        assert_eq!(
+            Runtime::Dotnet.version_in(dotnet).as_deref(),
+            Some("8.0.11")
+        );
         assert_eq!(
             Runtime::Python.version_in("Python 3.11.2").as_deref(),
             Some("3.11.2")
         );
-        assert_eq!(Runtime::Node.version_in("v20.11.1\n").as_deref(), Some("v20.11.1"));
+        assert_eq!(
+            Runtime::Node.version_in("v20.11.1\n").as_deref(),
+            Some("v20.11.1")
+        );
         assert_eq!(Runtime::Node.version_in("no version here"), None);
     }
 
     #[test]
     fn ids_are_checked_per_kind() {
         use SoftwareKind::*;
-        assert!(ChromeExtension.check_id("inoeonmfapjbbkmdafoankkfajkcphgd").is_ok());
-        assert!(ChromeExtension.check_id("inoeonmfapjbbkmdafoankkfajkcphgz").is_err());
+        assert!(
+            ChromeExtension
+                .check_id("inoeonmfapjbbkmdafoankkfajkcphgd")
+                .is_ok()
+        );
+        assert!(
+            ChromeExtension
+                .check_id("inoeonmfapjbbkmdafoankkfajkcphgz")
+                .is_err()
+        );
         assert!(Package.check_id("openjdk-17-jre").is_ok());
         assert!(Package.check_id("Zoom").is_err());
         assert!(Flatpak.check_id("us.zoom.Zoom").is_ok());

@@ -164,8 +164,7 @@ fn rpm(
         "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\n",
     ];
     args.extend(names.iter().copied());
-    let printed =
-        run_bounded(&exe, &args, VERSION_TIMEOUT).ok_or("rpm did not answer in time")?;
+    let printed = run_bounded(&exe, &args, VERSION_TIMEOUT).ok_or("rpm did not answer in time")?;
     // `rpm -q` exits non-zero when any name is not installed, and says so on its own lines.
     Ok(printed
         .stdout
@@ -212,7 +211,10 @@ fn flatpak(path: &[PathBuf], ids: &[&str]) -> Result<Vec<FoundSoftware>, String>
             ids.contains(&id).then(|| FoundSoftware {
                 kind: SoftwareKind::Flatpak,
                 id: id.to_owned(),
-                version: version.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned),
+                version: version
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned),
                 source: SoftwareSource::Flatpak,
                 location: installation.map(|i| format!("{} installation", i.trim())),
                 enabled: None,
@@ -261,8 +263,9 @@ fn on_path(path: &[PathBuf], programs: &[&str], runtimes: &[&str]) -> Vec<FoundS
         let Some(exe) = find(path, name) else {
             continue;
         };
-        let version = run_bounded(&exe, &["--version"], VERSION_TIMEOUT)
-            .and_then(|p| first_version_token(&p.stdout).or_else(|| first_version_token(&p.stderr)));
+        let version = run_bounded(&exe, &["--version"], VERSION_TIMEOUT).and_then(|p| {
+            first_version_token(&p.stdout).or_else(|| first_version_token(&p.stderr))
+        });
         found.push(program(SoftwareKind::Executable, name, &exe, version));
     }
     for name in runtimes {

@@ -1248,11 +1248,20 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 .iter()
                 .map(|b| format!("{} {}", b.name, b.version))
                 .collect();
-            let windows: Vec<(&crate::report::InstalledBrowser, &crate::profile::BrowserRequirement, Window)> = d
+            let windows: Vec<(
+                &crate::report::InstalledBrowser,
+                &crate::profile::BrowserRequirement,
+                Window,
+            )> = d
                 .browsers
                 .installed
                 .iter()
-                .flat_map(|b| m.browser.iter().filter(move |req| req.name == b.name).map(move |req| (b, req)))
+                .flat_map(|b| {
+                    m.browser
+                        .iter()
+                        .filter(move |req| req.name == b.name)
+                        .map(move |req| (b, req))
+                })
                 .map(|(b, req)| {
                     let w = match Version::find_in(&b.version) {
                         Some(v) => software::version_window(
@@ -1360,16 +1369,16 @@ fn judge_os(
             Some(FixKind::ReplaceDevice),
         );
     }
-    let have = d
-        .os
-        .version
-        .as_deref()
-        .and_then(Version::find_in)
-        .map(|v| v.to_string());
+    let have =
+        d.os.version
+            .as_deref()
+            .and_then(Version::find_in)
+            .map(|v| v.to_string());
     let mut unknown = false;
     let mut shortfalls = Vec::new();
     for e in &entries {
-        let bounded = e.min_version.is_some() || e.max_version.is_some() || !e.exclude_versions.is_empty();
+        let bounded =
+            e.min_version.is_some() || e.max_version.is_some() || !e.exclude_versions.is_empty();
         match (&have, bounded) {
             (_, false) => return (Status::Pass, None, None),
             (None, true) => unknown = true,

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use super::{FixKind, Judge, Line, RequirementKind, Status};
 use crate::profile::{Presence, Profile, SoftwareRequirement};
-use crate::report::{DeviceFacts, Detection, FoundSoftware, SoftwareFacts};
+use crate::report::{Detection, DeviceFacts, FoundSoftware, SoftwareFacts};
 use crate::requirement::RequirementId;
 use crate::software::{SoftwareKind, VersionScheme};
 
@@ -77,12 +77,7 @@ fn judge_one(s: &SoftwareRequirement, d: &DeviceFacts) -> Judged {
         return (Status::Unknown, "OS not known".to_owned(), None, None);
     };
     if !s.families().contains(&family) {
-        return (
-            Status::Pass,
-            format!("not needed on {family}"),
-            None,
-            None,
-        );
+        return (Status::Pass, format!("not needed on {family}"), None, None);
     }
     if let Some(reason) = s.kind.unobservable_reason() {
         return (
@@ -403,10 +398,7 @@ fn install_remedy(s: &SoftwareRequirement) -> String {
         .map(|v| format!(" {v} or later"))
         .unwrap_or_default();
     match s.kind {
-        SoftwareKind::Package => format!(
-            "install the {} package{version} ({})",
-            s.id, s.name
-        ),
+        SoftwareKind::Package => format!("install the {} package{version} ({})", s.id, s.name),
         SoftwareKind::Executable => format!(
             "install {}{version} so that `{}` is on the search path",
             s.name, s.id
@@ -445,15 +437,33 @@ mod tests {
             "hold at 130"
         );
         assert!(matches!(
-            version_window(VersionScheme::Chrome, "131.0.6778.85", Some("130"), None, &x),
+            version_window(
+                VersionScheme::Chrome,
+                "131.0.6778.85",
+                Some("130"),
+                None,
+                &x
+            ),
             Window::Excluded { .. }
         ));
         assert_eq!(
-            version_window(VersionScheme::Chrome, "132.0.1", Some("130"), Some("132"), &x),
+            version_window(
+                VersionScheme::Chrome,
+                "132.0.1",
+                Some("130"),
+                Some("132"),
+                &x
+            ),
             Window::Inside
         );
         assert!(matches!(
-            version_window(VersionScheme::Chrome, "133.0.1", Some("130"), Some("132"), &x),
+            version_window(
+                VersionScheme::Chrome,
+                "133.0.1",
+                Some("130"),
+                Some("132"),
+                &x
+            ),
             Window::Above { .. }
         ));
         assert!(matches!(

@@ -78,7 +78,9 @@ impl SoftwareRequirement {
 
     /// Whether it names any version bound.
     pub fn has_versions(&self) -> bool {
-        self.min_version.is_some() || self.max_version.is_some() || !self.exclude_versions.is_empty()
+        self.min_version.is_some()
+            || self.max_version.is_some()
+            || !self.exclude_versions.is_empty()
     }
 }
 
@@ -100,7 +102,8 @@ pub(super) fn validate(c: &mut Collector, entries: &[SoftwareRequirement]) {
         for (j, f) in s.os.iter().enumerate() {
             let path = at(&base, &[Seg::Key("os"), Seg::Index(j)]);
             if !s.kind.families().contains(f) {
-                let known: Vec<String> = s.kind.families().iter().map(ToString::to_string).collect();
+                let known: Vec<String> =
+                    s.kind.families().iter().map(ToString::to_string).collect();
                 c.push(
                     path,
                     format!(
@@ -151,7 +154,10 @@ fn check_versions(c: &mut Collector, base: &[Seg], s: &SoftwareRequirement) {
             .try_for_each(|scheme| scheme.check(v))
     };
     let mut ok = true;
-    for (key, v) in [("min_version", &s.min_version), ("max_version", &s.max_version)] {
+    for (key, v) in [
+        ("min_version", &s.min_version),
+        ("max_version", &s.max_version),
+    ] {
         if let Some(v) = v
             && let Err(e) = valid(v)
         {
@@ -165,7 +171,12 @@ fn check_versions(c: &mut Collector, base: &[Seg], s: &SoftwareRequirement) {
             ok = false;
         }
     }
-    let scheme = s.kind.schemes().first().copied().unwrap_or(VersionScheme::Semantic);
+    let scheme = s
+        .kind
+        .schemes()
+        .first()
+        .copied()
+        .unwrap_or(VersionScheme::Semantic);
     if ok {
         check_window(
             c,
@@ -207,7 +218,8 @@ pub(super) fn check_window(
         let below = min.is_some_and(|lo| {
             scheme.compare(x, lo) == Some(std::cmp::Ordering::Less) && !scheme.is_under(lo, x)
         });
-        let above = max.is_some_and(|hi| scheme.compare(x, hi) == Some(Greater) && !scheme.is_under(x, hi));
+        let above =
+            max.is_some_and(|hi| scheme.compare(x, hi) == Some(Greater) && !scheme.is_under(x, hi));
         if below || above {
             c.push(
                 path,
