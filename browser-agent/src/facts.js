@@ -202,9 +202,38 @@ export function extensionFacts(all, signatures, selfId) {
   return { detection: "detected", installed };
 }
 
+/** The kinds of software `chrome.management` lists (extensions and Chrome apps alike). */
+const MANAGEMENT_KINDS = ["chrome_extension", "chrome_app"];
+
+/**
+ * The software the profile names (`[[software]]`) that an extension can see, from
+ * `chrome.management.getAll()`: each named extension or app with its version, whether it is
+ * enabled and how it was installed (`admin` when force-installed). Only what the profile names
+ * is reported. Android apps, installed web apps and kiosk apps are not listed there: the
+ * judgement says they are not observable, never that they pass. Undefined when the profile
+ * names no software.
+ */
+export function softwareFacts(all, wanted) {
+  if (!Array.isArray(wanted) || wanted.length === 0) return undefined;
+  if (!Array.isArray(all)) {
+    return {
+      sources: [{ source: "chrome_management", detection: "unsupported", note: "chrome.management did not answer (the extension needs its management permission)" }],
+      found: [],
+    };
+  }
+  const found = wanted
+    .filter((s) => MANAGEMENT_KINDS.includes(s.kind))
+    .flatMap((s) => {
+      const hit = all.find((e) => e.id === s.id);
+      if (!hit) return [];
+      return [compact({ kind: s.kind, id: s.id, version: hit.version, source: "chrome_management", enabled: Boolean(hit.enabled), install_type: hit.installType })];
+    });
+  return { sources: [{ source: "chrome_management", detection: "detected" }], found };
+}
+
 /**
  * Asks the browser for every fact. `env.webgl()` asks the offscreen document for WebGL's
- * vendor and renderer. Returns `{device, notes}`.
+ * vendor and renderer; `env.software` is the profile's `[[software]]`. Returns `{device, notes}`.
  */
 export async function collectFacts(env) {
   const { chrome, navigator } = env;
@@ -229,6 +258,7 @@ export async function collectFacts(env) {
     browsers,
     model: modelFacts(hardware),
     extensions: extensionFacts(extensions, env.signatures, chrome.runtime.id),
+    software: softwareFacts(extensions, env.software),
   });
   return { device, notes: note ? [note] : [] };
 }

@@ -73,6 +73,14 @@ export function deviceFacts(d) {
       ),
     };
   }
+  if (d.software) {
+    out.software = {
+      sources: d.software.sources.map((s) => compact({ source: s.source, detection: s.detection, note: s.note })),
+      found: d.software.found.map((f) =>
+        compact({ kind: f.kind, id: f.id, version: f.version, source: f.source, enabled: f.enabled, install_type: f.install_type }),
+      ),
+    };
+  }
   return out;
 }
 

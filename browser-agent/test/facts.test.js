@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { browserFacts, collectFacts, extensionFacts, gpuFacts, modelFacts, osFacts, screenFacts, windowsRelease } from "../src/facts.js";
+import { browserFacts, collectFacts, extensionFacts, gpuFacts, modelFacts, osFacts, screenFacts, softwareFacts, windowsRelease } from "../src/facts.js";
+import { deviceFacts } from "../src/report.js";
 
 describe("osFacts", () => {
   it("ChromeOS takes the browser's version as its release", () => {
@@ -144,5 +145,62 @@ describe("collectFacts", () => {
       extensions: { detection: "unsupported", installed: [] },
     });
     assert.deepEqual(notes, []);
+  });
+});
+
+describe("softwareFacts", () => {
+  const READER = "inoeonmfapjbbkmdafoankkfajkcphgd";
+  const KIOSK = "mdmkkicfmmkgmpkmkdikhlbggogpicma";
+  const installed = [
+    { id: READER, name: "Read&Write", version: "2.1.3", enabled: true, type: "extension", installType: "admin" },
+    { id: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", name: "Other", version: "1.0", enabled: false, type: "extension", installType: "normal" },
+    { id: "cccccccccccccccccccccccccccccccc", name: "Old app", version: "4.0.1", enabled: false, type: "packaged_app", installType: "admin" },
+  ];
+  const wanted = [
+    { kind: "chrome_extension", id: READER, name: "Read&Write", min_version: "2.0" },
+    { kind: "chrome_app", id: "cccccccccccccccccccccccccccccccc", name: "Old app" },
+    { kind: "chrome_extension", id: "dddddddddddddddddddddddddddddddd", name: "Missing" },
+    { kind: "kiosk_app", id: KIOSK, name: "TestNav" },
+    { kind: "android_app", id: "com.example.reader", name: "Reader" },
+  ];
+
+  it("reports only the extensions and apps the profile names, with version, state and install type", () => {
+    assert.deepEqual(softwareFacts(installed, wanted), {
+      sources: [{ source: "chrome_management", detection: "detected" }],
+      found: [
+        { kind: "chrome_extension", id: READER, version: "2.1.3", source: "chrome_management", enabled: true, install_type: "admin" },
+        { kind: "chrome_app", id: "cccccccccccccccccccccccccccccccc", version: "4.0.1", source: "chrome_management", enabled: false, install_type: "admin" },
+      ],
+    });
+  });
+
+  it("never reports a kiosk, Android or web app as seen: chrome.management does not list them", () => {
+    const seen = softwareFacts([...installed, { id: KIOSK, version: "9.9", enabled: true, type: "packaged_app" }], wanted);
+    assert.equal(seen.found.some((f) => f.id === KIOSK || f.kind === "android_app"), false);
+  });
+
+  it("a refused chrome.management is said, and nothing is reported missing", () => {
+    assert.deepEqual(softwareFacts(undefined, wanted), {
+      sources: [{ source: "chrome_management", detection: "unsupported", note: "chrome.management did not answer (the extension needs its management permission)" }],
+      found: [],
+    });
+    assert.equal(softwareFacts(installed, []), undefined);
+    assert.equal(softwareFacts(installed, undefined), undefined);
+  });
+
+  it("a Chromebook on an excluded ChromeOS release reports that release and its extensions, as the report carries them", async () => {
+    const chrome = {
+      runtime: { id: "self", getPlatformInfo: async () => ({ os: "cros", arch: "x86-64" }) },
+      system: { cpu: { getInfo: async () => ({ numOfProcessors: 4 }) }, memory: { getInfo: async () => ({ capacity: 8589934592 }) }, display: { getInfo: async () => [] } },
+      management: { getAll: async () => installed },
+    };
+    const navigator = { userAgentData: { getHighEntropyValues: async () => ({ platformVersion: "16093.45.0", fullVersionList: [{ brand: "Google Chrome", version: "131.0.6778.85" }] }) } };
+    const { device } = await collectFacts({ chrome, navigator, webgl: async () => undefined, signatures: [], software: wanted });
+    const report = deviceFacts(device);
+    assert.deepEqual(report.os, { family: "chromeos", name: "ChromeOS", version: "131.0.6778.85", architecture: "x86_64" });
+    assert.deepEqual(report.software.found.map((f) => [f.id, f.version, f.enabled]), [
+      [READER, "2.1.3", true],
+      ["cccccccccccccccccccccccccccccccc", "4.0.1", false],
+    ]);
   });
 });

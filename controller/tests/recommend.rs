@@ -25,10 +25,6 @@ use fixtures::{RUN_START_MS, bandwidth, dns, http, latency, passing, samples, tc
 
 const PROFILE: &str = include_str!("data/recommend/lab-product.toml");
 
-fn profile() -> Profile {
-    Profile::parse("lab-product.toml", PROFILE).unwrap()
-}
-
 /// A lab device.
 #[derive(Clone)]
 struct Dev {
@@ -69,7 +65,19 @@ struct InputReport {
 }
 
 fn report(d: &Dev, results: Vec<Value>, received: &str) -> InputReport {
-    let digest = fitcheck_core::digest(PROFILE.as_bytes());
+    report_for(PROFILE, d, results, received, None)
+}
+
+/// A report on the profile `text`, with the software the agent found.
+fn report_for(
+    text: &str,
+    d: &Dev,
+    results: Vec<Value>,
+    received: &str,
+    software: Option<Value>,
+) -> InputReport {
+    let digest = fitcheck_core::digest(text.as_bytes());
+    let id = Profile::parse("p.toml", text).unwrap().id;
     let mut device = json!({
         "os": {"family": d.os.0, "name": format!("{} {}", d.os.1, d.os.2), "version": d.os.2, "architecture": "x86_64"},
         "cpu": {"model": "Intel Celeron N4020", "logical_cores": 2},
@@ -86,13 +94,16 @@ fn report(d: &Dev, results: Vec<Value>, received: &str) -> InputReport {
     if d.os.0 == "linux" {
         device["os"]["distribution"] = json!("debian");
     }
+    if let Some(sw) = software {
+        device["software"] = sw;
+    }
     let value = json!({
         "schema": "fitcheck.report/v1",
         // Time-ordered like the agent's (UUID v7): every report of the run shares its first
         // block, and only the random tail tells them apart.
         "report_id": format!("019ab3c2-5d10-7000-8000-{:012x}", 0x5e3a_91c0_0000u64 + u64::from(d.n) * 0x1_2f47),
         "agent": {"agent_id": agent_id(d.n), "version": "0.1.0", "labels": {"site": d.site}, "kind": if d.browser { "browser" } else { "native" }},
-        "profile": {"id": "lab-product", "name": "Lab Product", "vendor": "Lab Vendor", "digest": digest},
+        "profile": {"id": id, "name": "Lab Product", "vendor": "Lab Vendor", "digest": digest},
         "started_at": "2026-11-20T10:00:00Z",
         "finished_at": "2026-11-20T10:01:00Z",
         "device": device,
@@ -135,7 +146,16 @@ fn spec(sites: &[&str], users: &[(&str, u32)], coordinated: bool) -> NewEvaluati
 }
 
 fn run(spec: &NewEvaluation, devices: &[Dev], reports: Vec<InputReport>) -> Recommendation {
-    let profile = profile();
+    run_for(PROFILE, spec, devices, reports)
+}
+
+fn run_for(
+    text: &str,
+    spec: &NewEvaluation,
+    devices: &[Dev],
+    reports: Vec<InputReport>,
+) -> Recommendation {
+    let profile = Profile::parse("p.toml", text).unwrap();
     let agents: Vec<ScopeAgent> = devices
         .iter()
         .map(|d| ScopeAgent {
@@ -143,7 +163,7 @@ fn run(spec: &NewEvaluation, devices: &[Dev], reports: Vec<InputReport>) -> Reco
             site: Some(d.site.to_owned()),
         })
         .collect();
-    let digest = fitcheck_core::digest(PROFILE.as_bytes());
+    let digest = fitcheck_core::digest(text.as_bytes());
     // Judged as the controller judges them when they arrive, and as it reads them back.
     let judgements: Vec<_> = reports
         .iter()
@@ -715,6 +735,157 @@ fn every_kind_of_fix() {
     // Roosevelt reaches the vendor's server, so lincoln's errors do not make it unusable.
     assert!(r.blockers.is_empty(), "{:#?}", r.blockers);
     golden("fixes", &r);
+}
+
+const TESTING: &str = include_str!("data/recommend/lab-testing.toml");
+
+/// What a browser agent reads through chrome.management, and what a native agent reads from
+/// dpkg: `(kind, id, version, enabled)` of what the profile names.
+fn software(source: &str, found: &[(&str, &str, &str, bool)]) -> Value {
+    json!({
+        "sources": [{"source": source, "detection": "detected"}],
+        "found": found.iter().map(|(kind, id, version, enabled)| {
+            let mut f = json!({"kind": kind, "id": id, "version": version, "source": source});
+            if source == "chrome_management" {
+                f["enabled"] = json!(enabled);
+                f["install_type"] = json!("admin");
+            }
+            f
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// A product whose needs are mostly software: every kind of software action, counted per
+/// device model and owned where the change is made. Chromebooks on an excluded ChromeOS
+/// release, a model without the extension, a model with it too old, Linux laptops without the
+/// client, with it too old, and with a conflicting program; an Android app no agent can see
+/// is said to be unobservable, never passed.
+#[test]
+fn software_shortfalls_are_installs_updates_removals_and_excluded_releases() {
+    const READER: &str = "inoeonmfapjbbkmdafoankkfajkcphgd";
+    let chromebook = |n, site, model, version| Dev {
+        n,
+        site,
+        model,
+        ram_gib: 8,
+        os: ("chromeos", "ChromeOS", version),
+        form_factor: None,
+        browser: true,
+    };
+    let laptop = |n, site| Dev {
+        n,
+        site,
+        model: "Acme Laptop 5",
+        ram_gib: 8,
+        os: ("linux", "Debian GNU/Linux", "12"),
+        form_factor: Some("portable"),
+        browser: false,
+    };
+    let devices = [
+        chromebook(1, "lincoln", "Acme Chromebook 11", "131.0.6778.85"),
+        chromebook(2, "lincoln", "Acme Chromebook 11", "131.0.6778.85"),
+        chromebook(3, "lincoln", "Acme Chromebook 14", "133.0.6943.137"),
+        chromebook(4, "roosevelt", "Acme Chromebook 14", "132.0.6834.164"),
+        laptop(5, "roosevelt"),
+        laptop(6, "roosevelt"),
+    ];
+    let ext = "chrome_extension";
+    let found = [
+        software("chrome_management", &[(ext, READER, "2.3.0", true)]),
+        software("chrome_management", &[(ext, READER, "2.3.0", true)]),
+        software("chrome_management", &[]),
+        software("chrome_management", &[(ext, READER, "1.8.2", true)]),
+        software(
+            "dpkg",
+            &[("package", "lab-testing-client", "3.0.2-1", true)],
+        ),
+        software("dpkg", &[("package", "lab-screen-recorder", "1.2-1", true)]),
+    ];
+    let reports = devices
+        .iter()
+        .zip(found)
+        .map(|(d, sw)| report_for(TESTING, d, Vec::new(), "2026-11-20T10:02:00Z", Some(sw)))
+        .collect();
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 60), ("roosevelt", 60)],
+        false,
+    );
+    let r = run_for(TESTING, &s, &devices, reports);
+    let condition = |needle: &str| {
+        r.conditions
+            .iter()
+            .find(|c| c.action.contains(needle))
+            .unwrap_or_else(|| panic!("no condition with {needle:?}: {:#?}", r.conditions))
+    };
+    let excluded = condition("ChromeOS 131 is excluded by the vendor");
+    assert!(
+        excluded
+            .action
+            .contains("update to 132 or later, or hold at 130"),
+        "{}",
+        excluded.action
+    );
+    assert_eq!(excluded.items, ["Acme Chromebook 11"]);
+    assert_eq!(excluded.devices, Some(2));
+    assert_eq!(excluded.fix, FixKind::UpdateSoftware);
+    assert_eq!(
+        excluded.owner,
+        "technology operations (Google Admin console)"
+    );
+
+    let update = condition("update Lab Reader from 1.8.2 to 2.0 or later");
+    assert_eq!(update.items, ["Acme Chromebook 14"]);
+    assert_eq!(update.owner, "technology operations (Google Admin console)");
+    assert_eq!(update.fix, FixKind::UpdateSoftware);
+
+    let remove = condition("remove Lab screen recorder (lab-screen-recorder)");
+    assert_eq!(remove.fix, FixKind::RemoveSoftware);
+    assert_eq!(remove.owner, "technology operations (device management)");
+    assert_eq!(remove.devices, Some(1));
+
+    let client =
+        condition("Acme Laptop 5: update Lab Testing client from 3.0.2-1 to 3.1 or later (1 of 2");
+    assert!(
+        client.action.contains(
+            "; install the lab-testing-client package 3.1 or later (Lab Testing client) (1 of 2"
+        ),
+        "one too old, one without it, each its own action: {}",
+        client.action
+    );
+    assert_eq!(client.items, ["Acme Laptop 5"]);
+    assert_eq!(client.devices, Some(2));
+    assert!(client.required);
+    let install = condition(
+        "Acme Chromebook 14: force-install Lab Reader (inoeonmfapjbbkmdafoankkfajkcphgd) 2.0 or later",
+    );
+    assert!(
+        install
+            .action
+            .contains("; update Lab Reader from 1.8.2 to 2.0 or later"),
+        "missing at lincoln, too old at roosevelt: {}",
+        install.action
+    );
+    assert!(
+        r.notes.iter().any(|n| n.starts_with(
+            "Android app Lab Testing for Android (software[3]) could not be checked on Acme Chromebook 11, Acme Chromebook 14: not observable"
+        )),
+        "{:#?}",
+        r.notes
+    );
+    assert!(
+        !r.conditions.iter().any(|c| c.action.contains("Android")),
+        "an unobservable, non-critical app is no action: {:#?}",
+        r.conditions
+    );
+    assert_eq!(
+        r.verdict,
+        FleetVerdict::CompatibleWithConditions,
+        "{:#?} {:#?}",
+        r.blockers,
+        r.gaps
+    );
+    golden("software", &r);
 }
 
 /// The vendor's own server failing at every site is nothing the district can fix: not

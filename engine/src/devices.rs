@@ -22,6 +22,9 @@ pub struct Devices {
     pub models: Vec<DeviceModelRow>,
     pub conditions: Vec<Condition>,
     pub blockers: Vec<Blocker>,
+    /// Non-critical requirements no device could check, and why: said beside the caveats
+    /// (the critical ones are gaps in the evidence).
+    pub unchecked: Vec<String>,
 }
 
 /// One model's devices on one requirement.
@@ -131,10 +134,32 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             Some(blocker(r, &failing, &judging, &conditions))
         })
         .collect();
+    // A model all of whose devices left it unknown; a model that does not need it passes.
+    let unchecked = reqs
+        .iter()
+        .filter(|(_, r)| !r.critical)
+        .filter_map(|(_, r)| {
+            let blind: Vec<(&str, &Judging<'_>)> = fleet
+                .by_model
+                .keys()
+                .filter_map(|m| judging.get(&(*m, &r.id)).map(|j| (*m, j)))
+                .filter(|(_, j)| j.cell.pass + j.cell.warn + j.cell.fail == 0 && j.cell.unknown > 0)
+                .collect();
+            let why = blind.iter().find_map(|(_, j)| j.cell.observed.first())?;
+            let models: Vec<&str> = blind.iter().map(|(m, _)| *m).collect();
+            Some(format!(
+                "{} ({}) could not be checked on {}: {why}",
+                r.title,
+                r.id,
+                models.join(", ")
+            ))
+        })
+        .collect();
     Devices {
         models,
         conditions,
         blockers,
+        unchecked,
     }
 }
 
@@ -169,11 +194,35 @@ fn condition<'j>(
             req.title
         )
     } else {
-        let remedy = first
-            .remedy
-            .clone()
-            .unwrap_or_else(|| format!("bring {} to {}", req.title, req.expected));
-        format!("{model}: {remedy} ({seen})")
+        // Devices of one model can fall short in different ways (an app missing on one, too
+        // old on another): each way is its own action, with its own count.
+        let remedy_of = |o: &Judged| {
+            o.remedy
+                .clone()
+                .unwrap_or_else(|| format!("bring {} to {}", req.title, req.expected))
+        };
+        let mut ways: Vec<(String, &Judged, usize)> = Vec::new();
+        for (_, o) in &jd.failing {
+            let remedy = remedy_of(o);
+            match ways.iter_mut().find(|(r, _, _)| *r == remedy) {
+                Some(way) => way.2 += 1,
+                None => ways.push((remedy, o, 1)),
+            }
+        }
+        if ways.len() == 1 {
+            format!("{model}: {} ({seen})", remedy_of(first))
+        } else {
+            let parts: Vec<String> = ways
+                .iter()
+                .map(|(remedy, o, k)| {
+                    format!(
+                        "{remedy} ({k} of {sampled} device(s) sampled: {} where {} is needed)",
+                        o.observed, req.expected
+                    )
+                })
+                .collect();
+            format!("{model}: {}", parts.join("; "))
+        }
     };
     Some(Condition {
         kind: ConditionKind::DeviceUpgrade,

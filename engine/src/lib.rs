@@ -211,6 +211,7 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
             }
         }
     }
+    notes.extend(devices.unchecked);
     if let Some(n) = browser_layer(&fleet) {
         notes.insert(0, n);
     }

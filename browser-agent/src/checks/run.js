@@ -28,6 +28,7 @@ export async function runChecks(assignment, access, env) {
     navigator: env.navigator,
     webgl: () => webglInfo(env.chrome),
     signatures,
+    software: assignment.profile?.software ?? [],
   });
   const network = await networkResults(planned, access, env);
   const extensions = facts.device.extensions?.installed ?? [];

@@ -952,11 +952,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                         o.max_version.as_deref(),
                         &o.exclude_versions,
                     );
-                    if window.is_empty() {
-                        name
-                    } else {
-                        format!("{name} {window}")
-                    }
+                    software::named_window(&name, &window)
                 })
                 .collect();
         let l = line("os", "Operating system", expected.join(" or "));
@@ -1222,11 +1218,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                     b.max_version.as_deref(),
                     &b.exclude_versions,
                 );
-                if window.is_empty() {
-                    b.name.to_string()
-                } else {
-                    format!("{} {window}", b.name)
-                }
+                software::named_window(&b.name.to_string(), &window)
             })
             .collect();
         let l = line(

@@ -46,6 +46,18 @@ pub(super) fn window_words(min: Option<&str>, max: Option<&str>, exclude: &[Stri
     parts.join(", ")
 }
 
+/// A name and its window: `ChromeOS ≥ 130`, or in brackets when the window has several parts,
+/// so that a list of them reads unambiguously: `ChromeOS (≥ 130, not 131) or Linux`.
+pub(super) fn named_window(name: &str, window: &str) -> String {
+    if window.is_empty() {
+        name.to_owned()
+    } else if window.contains(", ") {
+        format!("{name} ({window})")
+    } else {
+        format!("{name} {window}")
+    }
+}
+
 fn expected(s: &SoftwareRequirement) -> String {
     let families: Vec<String> = s.families().iter().map(ToString::to_string).collect();
     let on = if s.os.is_empty() {
@@ -64,7 +76,10 @@ fn expected(s: &SoftwareRequirement) -> String {
             if window.is_empty() {
                 format!("{} ({}) installed{on}", s.name, s.id)
             } else {
-                format!("{} ({}) {window}{on}", s.name, s.id)
+                format!(
+                    "{}{on}",
+                    named_window(&format!("{} ({})", s.name, s.id), &window)
+                )
             }
         }
     }
