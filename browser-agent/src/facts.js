@@ -221,13 +221,13 @@ export function softwareFacts(all, wanted) {
       found: [],
     };
   }
-  const found = wanted
-    .filter((s) => MANAGEMENT_KINDS.includes(s.kind))
-    .flatMap((s) => {
-      const hit = all.find((e) => e.id === s.id);
-      if (!hit) return [];
-      return [compact({ kind: s.kind, id: s.id, version: hit.version, source: "chrome_management", enabled: Boolean(hit.enabled), install_type: hit.installType })];
-    });
+  const named = new Map();
+  for (const s of wanted) if (MANAGEMENT_KINDS.includes(s.kind)) named.set(`${s.kind} ${s.id}`, s);
+  const found = [...named.values()].flatMap((s) => {
+    const hit = all.find((e) => e.id === s.id);
+    if (!hit) return [];
+    return [compact({ kind: s.kind, id: s.id, version: hit.version, source: "chrome_management", enabled: Boolean(hit.enabled), install_type: hit.installType })];
+  });
   return { sources: [{ source: "chrome_management", detection: "detected" }], found };
 }
 

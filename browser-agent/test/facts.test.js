@@ -158,13 +158,14 @@ describe("softwareFacts", () => {
   ];
   const wanted = [
     { kind: "chrome_extension", id: READER, name: "Read&Write", min_version: "2.0" },
+    { kind: "chrome_extension", id: READER, name: "Read&Write", presence: "absent", os: ["windows"] },
     { kind: "chrome_app", id: "cccccccccccccccccccccccccccccccc", name: "Old app" },
     { kind: "chrome_extension", id: "dddddddddddddddddddddddddddddddd", name: "Missing" },
     { kind: "kiosk_app", id: KIOSK, name: "TestNav" },
     { kind: "android_app", id: "com.example.reader", name: "Reader" },
   ];
 
-  it("reports only the extensions and apps the profile names, with version, state and install type", () => {
+  it("reports only the extensions and apps the profile names, once each, with version, state and install type", () => {
     assert.deepEqual(softwareFacts(installed, wanted), {
       sources: [{ source: "chrome_management", detection: "detected" }],
       found: [

@@ -86,6 +86,29 @@ port = 80
 download_mbps_per_user = 1.0
 upload_mbps_per_user = 0.5
 max_rtt_ms = 200
+
+# The filter extension, loaded at 1.0.0: present, and too old for the second entry.
+[[software]]
+kind = "chrome_extension"
+id = "igcdneocfhinlcbcdmhhnpmpldmjeiph"
+name = "Lab Filter"
+os = ["linux"]
+min_version = "1.0"
+
+[[software]]
+kind = "chrome_extension"
+id = "igcdneocfhinlcbcdmhhnpmpldmjeiph"
+name = "Lab Filter"
+presence = "absent"
+os = ["linux"]
+
+# Never installed in the lab's browser.
+[[software]]
+kind = "chrome_extension"
+id = "pppppppppppppppppppppppppppppppa"
+name = "Lab Reader"
+os = ["linux"]
+critical = false
 "#;
 
 /// The second evaluation, run while the controller is down: one URL, quick.
@@ -425,6 +448,48 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         !extensions.iter().any(|e| e["id"] == agent_id.as_str()),
         "the agent does not list itself",
     );
+    // The software the profile names, from chrome.management, once each: the filter at its
+    // manifest's version, loaded unpacked; the reader, never installed, absent from the report.
+    let software = &device["software"];
+    f.that(
+        scope,
+        software["sources"] == json!([{"source": "chrome_management", "detection": "detected"}])
+            && software["found"]
+                == json!([
+                    {"kind": "chrome_extension", "id": FILTER_ID, "version": "1.0.0", "source": "chrome_management", "enabled": true, "install_type": "development"},
+                ]),
+        format!("the named extensions as chrome.management lists them: {software:#}"),
+    );
+    if let Ok(stored) = serde_json::from_value::<fitcheck_core::report::Report>(report.clone()) {
+        let judged = fitcheck_core::evaluate::evaluate(&parsed, &stored.device, &stored.results);
+        let of = |id: &str| {
+            judged
+                .requirements
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| (r.status, r.remedy.clone().unwrap_or_default()))
+        };
+        use fitcheck_core::evaluate::Status;
+        f.that(
+            scope,
+            of("software[0]").is_some_and(|(s, _)| s == Status::Pass),
+            format!("the filter at 1.0.0 meets 1.0: {:?}", of("software[0]")),
+        );
+        f.that(
+            scope,
+            of("software[1]").is_some_and(|(s, r)| s == Status::Fail
+                && r.starts_with("remove or block Lab Filter (igcdneocfhinlcbcdmhhnpmpldmjeiph) in the Google Admin console")),
+            format!("the filter where it must be absent: {:?}", of("software[1]")),
+        );
+        f.that(
+            scope,
+            of("software[2]").is_some_and(|(s, r)| {
+                s == Status::Warn
+                    && r.starts_with("force-install Lab Reader (pppppppppppppppppppppppppppppppa)")
+            }),
+            format!("the reader, missing: {:?}", of("software[2]")),
+        );
+    }
 
     // The network's view at the same site, and the recommendation.
     let natives: Vec<Value> = reports(&client, &main)

@@ -33,11 +33,12 @@ pub fn collect(
         .flat_map(|s| s.kind.sources().iter().copied())
         .collect();
     let named = |kind: SoftwareKind| -> Vec<&str> {
-        applies
+        let ids: BTreeSet<&str> = applies
             .iter()
             .filter(|s| s.kind == kind)
             .map(|s| s.id.as_str())
-            .collect()
+            .collect();
+        ids.into_iter().collect()
     };
     let mut facts = SoftwareFacts::default();
     for source in needed {
@@ -111,7 +112,6 @@ struct Stanza {
     package: Option<String>,
     version: Option<String>,
     installed: bool,
-    architecture: Option<String>,
 }
 
 impl Stanza {
@@ -122,8 +122,6 @@ impl Stanza {
             self.version = Some(v.trim().to_owned());
         } else if let Some(v) = line.strip_prefix("Status:") {
             self.installed = v.split_whitespace().last() == Some("installed");
-        } else if let Some(v) = line.strip_prefix("Architecture:") {
-            self.architecture = Some(v.trim().to_owned());
         }
     }
 
@@ -138,7 +136,7 @@ impl Stanza {
             id: package,
             version: s.version,
             source: SoftwareSource::Dpkg,
-            location: s.architecture,
+            location: None,
             enabled: None,
             install_type: None,
         })
@@ -161,7 +159,7 @@ fn rpm(
     let mut args = vec![
         "-q",
         "--queryformat",
-        "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\n",
+        "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n",
     ];
     args.extend(names.iter().copied());
     let printed = run_bounded(&exe, &args, VERSION_TIMEOUT).ok_or("rpm did not answer in time")?;
@@ -171,13 +169,13 @@ fn rpm(
         .lines()
         .filter_map(|l| {
             let mut cols = l.split('\t');
-            let (name, version, arch) = (cols.next()?, cols.next()?, cols.next()?);
+            let (name, version) = (cols.next()?, cols.next()?);
             names.contains(&name).then(|| FoundSoftware {
                 kind: SoftwareKind::Package,
                 id: name.to_owned(),
                 version: Some(version.to_owned()),
                 source: SoftwareSource::Rpm,
-                location: Some(arch.to_owned()),
+                location: None,
                 enabled: None,
                 install_type: None,
             })
