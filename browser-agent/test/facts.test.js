@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 
 import { browserFacts, collectFacts, extensionFacts, gpuFacts, modelFacts, osFacts, screenFacts, softwareFacts, windowsRelease } from "../src/facts.js";
@@ -199,6 +200,10 @@ describe("softwareFacts", () => {
     const { device } = await collectFacts({ chrome, navigator, webgl: async () => undefined, signatures: [], software: wanted });
     const report = deviceFacts(device);
     assert.deepEqual(report.os, { family: "chromeos", name: "ChromeOS", version: "131.0.6778.85", architecture: "x86_64" });
+    // The same device facts are what core's tests judge against a [[device.os]] exclusion
+    // (core/tests/evaluate.rs reads this file): the two sides cannot drift apart.
+    const fixture = JSON.parse(readFileSync(new URL("./fixtures/chromeos-131-device.json", import.meta.url), "utf8"));
+    assert.deepEqual(report, fixture);
     assert.deepEqual(report.software.found.map((f) => [f.id, f.version, f.enabled]), [
       [READER, "2.1.3", true],
       ["cccccccccccccccccccccccccccccccc", "4.0.1", false],

@@ -10,8 +10,8 @@ import { bandwidthResult, dnsResults, httpResult, latencyResult, udpResult } fro
 const ALLOWED = new Set(
   readFileSync(new URL("../../core/report-fields.allow", import.meta.url), "utf8")
     .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#")),
+    .map((l) => l.split("#")[0].trim())
+    .filter((l) => l),
 );
 /** Objects whose keys are data (label names, header names), not fields. */
 const MAPS = new Set(["agent.labels", "results[](http).evidence.headers"]);
@@ -63,6 +63,10 @@ const DEVICE = {
       { id: "haldlgldplgnggkjaafhelgiaglafanh", name: "GoGuardian", version: "1.2", enabled: true, filter_vendor: "GoGuardian", can_block: true },
       { id: "b".repeat(32), name: "Notes", version: "3", enabled: false, can_block: false },
     ],
+  },
+  software: {
+    sources: [{ source: "chrome_management", detection: "detected" }],
+    found: [{ kind: "chrome_extension", id: "c".repeat(32), version: "2.1.3", source: "chrome_management", enabled: true, install_type: "admin", extra: 1 }],
   },
 };
 
@@ -149,6 +153,7 @@ describe("buildReport", () => {
     assert.deepEqual(d.gpu.adapters[0], { vendor: "intel", vendor_name: "Intel", model: "Mesa Intel(R) UHD Graphics 600", source: "webgl" });
     assert.deepEqual(d.extensions.installed[1], { id: "b".repeat(32), name: "Notes", version: "3", enabled: false });
     assert.equal("disk" in d, false, "free disk is never guessed");
+    assert.deepEqual(d.software.found, [{ kind: "chrome_extension", id: "c".repeat(32), version: "2.1.3", source: "chrome_management", enabled: true, install_type: "admin" }]);
   });
 
   it("keeps URLs in evidence without their query", () => {

@@ -779,3 +779,45 @@ fn every_outcome_word_is_the_reports_word() {
     assert_eq!(DnsOutcome::ALL.len(), 7);
     assert_eq!(HttpOutcome::ALL.len(), 9);
 }
+
+/// What the browser agent reports of a Chromebook on ChromeOS 131 (the node tests build this
+/// very file from a faked platform and `chrome.management`), judged against a window that
+/// excludes 131 and the software its profile names.
+#[test]
+fn a_chromebook_on_an_excluded_release_is_told_the_ways_around_it() {
+    let text = include_str!("../../browser-agent/test/fixtures/chromeos-131-device.json");
+    let d: DeviceFacts = serde_json::from_str(text).unwrap();
+    let p = profile(
+        "[device]\n[[device.os]]\nfamily = \"chromeos\"\nmin_version = \"130\"\nexclude_versions = [\"131\"]\n\
+         [[device.browser]]\nname = \"chrome\"\nexclude_versions = [\"131.0.6778.85\"]\n\
+         [[software]]\nkind = \"chrome_extension\"\nid = \"inoeonmfapjbbkmdafoankkfajkcphgd\"\nname = \"Read&Write\"\nmin_version = \"2.0\"\n\
+         [[software]]\nkind = \"chrome_app\"\nid = \"cccccccccccccccccccccccccccccccc\"\nname = \"Old app\"\n\
+         [[software]]\nkind = \"chrome_extension\"\nid = \"dddddddddddddddddddddddddddddddd\"\nname = \"Missing\"\n\
+         [[software]]\nkind = \"kiosk_app\"\nid = \"mdmkkicfmmkgmpkmkdikhlbggogpicma\"\nname = \"TestNav\"\n\
+         [[software]]\nkind = \"package\"\nid = \"lab-client\"\nname = \"Lab client\"\n",
+    );
+    let e = evaluate(&p, &d, &[]);
+    let os = get(&e, "device.os");
+    assert_eq!(os.0, Status::Fail);
+    assert_eq!(
+        os.2.as_deref(),
+        Some("ChromeOS 131 is excluded by the vendor: update to 132 or later, or hold at 130")
+    );
+    let browser = get(&e, "device.browser");
+    assert_eq!(browser.0, Status::Fail);
+    assert_eq!(
+        browser.2.as_deref(),
+        Some(
+            "Chrome 131.0.6778.85 is excluded by the vendor (131.0.6778.85): update to 131.0.6778.86 or later, or hold at 131.0.6778.84"
+        )
+    );
+    assert_eq!(get(&e, "software[0]").0, Status::Pass);
+    let disabled = get(&e, "software[1]");
+    assert_eq!(disabled.0, Status::Fail);
+    assert!(disabled.2.unwrap().starts_with("enable Old app"));
+    assert_eq!(get(&e, "software[2]").0, Status::Fail);
+    assert_eq!(get(&e, "software[3]").0, Status::Unknown);
+    // A package on a Chromebook: not a kind ChromeOS has.
+    assert_eq!(get(&e, "software[4]").1, "not needed on ChromeOS");
+    assert_eq!(e.verdict, Verdict::NotCompatible);
+}
