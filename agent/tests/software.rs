@@ -351,3 +351,144 @@ fn software_for_another_os_is_not_needed_here() {
     assert_eq!(r.status, Status::Pass);
     assert_eq!(r.observed, "not needed on Linux");
 }
+
+fn tool(name: &str, package: &str) -> PathBuf {
+    let found = ["/usr/bin", "/bin", "/usr/sbin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists());
+    found.unwrap_or_else(|| {
+        panic!("{name} is missing: install Debian's {package} package (.ci/run does)")
+    })
+}
+
+/// An RPM database the real `rpm` wrote (a package built with `rpmbuild`, recorded with
+/// `rpm --justdb`), read through the real `rpm` and judged by RPM's own ordering.
+#[test]
+fn packages_are_read_from_an_rpm_database_the_real_rpm_wrote() {
+    let rpmbuild = tool("rpmbuild", "rpm");
+    let rpm = tool("rpm", "rpm");
+    let work = tempfile::tempdir().unwrap();
+    let top = work.path().join("top");
+    for d in ["BUILD", "RPMS", "SOURCES", "SPECS", "SRPMS"] {
+        fs::create_dir_all(top.join(d)).unwrap();
+    }
+    let spec = top.join("SPECS/lab.spec");
+    fs::write(
+        &spec,
+        "Name: lab-client\nVersion: 2.1\nRelease: 3.el9\nEpoch: 1\nSummary: lab\nLicense: MIT\nBuildArch: noarch\n%description\nlab\n%files\n",
+    )
+    .unwrap();
+    must(
+        Command::new(&rpmbuild)
+            .arg("--define")
+            .arg(format!("_topdir {}", top.display()))
+            .arg("-bb")
+            .arg(&spec),
+    );
+    let root = work.path().join("root");
+    let db = root.join("var/lib/rpm");
+    fs::create_dir_all(&db).unwrap();
+    must(Command::new(&rpm).arg("--dbpath").arg(&db).arg("--initdb"));
+    let package = top.join("RPMS/noarch/lab-client-2.1-3.el9.noarch.rpm");
+    must(
+        Command::new(&rpm)
+            .arg("--dbpath")
+            .arg(&db)
+            .args(["-i", "--nodeps", "--justdb"])
+            .arg(&package),
+    );
+    let p = profile(
+        "[[software]]\nkind = \"package\"\nid = \"lab-client\"\nname = \"Lab client\"\nmin_version = \"1:2.1-10.el9\"\n\
+         [[software]]\nkind = \"package\"\nid = \"lab-client\"\nname = \"Lab client\"\npresence = \"absent\"\n\
+         [[software]]\nkind = \"package\"\nid = \"lab-other\"\nname = \"Lab other\"\n",
+    );
+    let sources = FactSources {
+        root: root.clone(),
+        use_nvml: false,
+    };
+    let path = [rpm.parent().unwrap().to_owned()];
+    let sw = facts::software::collect(&sources, &p.software, Some(OsFamily::Linux), &path).unwrap();
+    assert_eq!(
+        sw.read(SoftwareSource::Rpm).unwrap().detection,
+        Detection::Detected,
+        "{sw:#?}"
+    );
+    assert_eq!(
+        sw.read(SoftwareSource::Dpkg).unwrap().detection,
+        Detection::Unsupported
+    );
+    assert_eq!(sw.found.len(), 1, "{sw:#?}");
+    assert_eq!(sw.found[0].version.as_deref(), Some("1:2.1-3.el9"));
+    assert_eq!(sw.found[0].source, SoftwareSource::Rpm);
+
+    let e = evaluate(&p, &device_with(Some(sw)), &[]);
+    let below = judged(&e, "software[0]");
+    assert_eq!(
+        below.status,
+        Status::Fail,
+        "release 3 sorts before 10 in rpmvercmp"
+    );
+    assert_eq!(
+        below.remedy.as_deref(),
+        Some("update Lab client from 1:2.1-3.el9 to 1:2.1-10.el9 or later")
+    );
+    assert_eq!(judged(&e, "software[1]").fix, Some(FixKind::RemoveSoftware));
+    let within = profile(
+        "[[software]]\nkind = \"package\"\nid = \"lab-client\"\nname = \"Lab client\"\nmax_version = \"1:2.1\"\n",
+    );
+    let sw =
+        facts::software::collect(&sources, &within.software, Some(OsFamily::Linux), &path).unwrap();
+    assert_eq!(
+        judged(
+            &evaluate(&within, &device_with(Some(sw)), &[]),
+            "software[0]"
+        )
+        .status,
+        Status::Pass,
+        "a maximum of 1:2.1 covers its releases"
+    );
+    assert_eq!(
+        judged(&e, "software[2]").observed,
+        "not installed (looked in rpm)"
+    );
+}
+
+/// Flatpak's list as `flatpak list --app --columns=application,version,installation` prints it
+/// (tab-separated), from a program that prints exactly that: the lab has no Flatpak runtime to
+/// install a real application on.
+#[test]
+fn flatpaks_are_read_from_flatpaks_own_list() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    script(
+        &bin,
+        "flatpak",
+        "[ \"$*\" = 'list --app --columns=application,version,installation' ] || exit 64\n\
+         printf 'us.zoom.Zoom\\t6.2.5.2440\\tsystem\\norg.mozilla.firefox\\t133.0\\tuser\\ncom.example.NoVersion\\t\\tsystem\\n'",
+    );
+    let p = profile(
+        "[[software]]\nkind = \"flatpak\"\nid = \"us.zoom.Zoom\"\nname = \"Zoom\"\nmin_version = \"6.0.2\"\n\
+         [[software]]\nkind = \"flatpak\"\nid = \"com.example.NoVersion\"\nname = \"No version\"\nmin_version = \"1.0\"\n\
+         [[software]]\nkind = \"flatpak\"\nid = \"com.example.Absent\"\nname = \"Absent\"\n",
+    );
+    let sw = facts::software::collect(
+        &FactSources::default(),
+        &p.software,
+        Some(OsFamily::Linux),
+        &[bin],
+    )
+    .unwrap();
+    let zoom = sw.found.iter().find(|f| f.id == "us.zoom.Zoom").unwrap();
+    assert_eq!(zoom.version.as_deref(), Some("6.2.5.2440"));
+    assert_eq!(zoom.location.as_deref(), Some("system installation"));
+    assert!(
+        !sw.found.iter().any(|f| f.id == "org.mozilla.firefox"),
+        "only what the profile names"
+    );
+    let e = evaluate(&p, &device_with(Some(sw)), &[]);
+    assert_eq!(judged(&e, "software[0]").status, Status::Pass);
+    assert_eq!(judged(&e, "software[1]").status, Status::Unknown);
+    assert_eq!(judged(&e, "software[2]").status, Status::Fail);
+}

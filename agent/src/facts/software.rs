@@ -143,20 +143,23 @@ impl Stanza {
     }
 }
 
-/// The RPM database, where one exists, through `rpm -q`.
+/// The RPM database, where one exists (`usr/lib/sysimage/rpm`, else `var/lib/rpm`, under the
+/// facts' root), through `rpm --dbpath DB -q`.
 fn rpm(
     sources: &FactSources,
     path: &[PathBuf],
     names: &[&str],
 ) -> Result<Vec<FoundSoftware>, String> {
-    let has_db = ["var/lib/rpm", "usr/lib/sysimage/rpm"]
+    let db = ["usr/lib/sysimage/rpm", "var/lib/rpm"]
         .iter()
-        .any(|d| dir_has_files(&sources.path(d)));
-    if !has_db {
-        return Err("no RPM database".to_owned());
-    }
+        .map(|d| sources.path(d))
+        .find(|d| dir_has_files(d))
+        .ok_or("no RPM database")?;
     let exe = find(path, "rpm").ok_or("an RPM database but no rpm program to read it")?;
+    let db = db.display().to_string();
     let mut args = vec![
+        "--dbpath",
+        db.as_str(),
         "-q",
         "--queryformat",
         "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n",

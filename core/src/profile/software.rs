@@ -117,12 +117,22 @@ pub(super) fn validate(c: &mut Collector, entries: &[SoftwareRequirement]) {
                 c.push(path, format!("{f} is listed twice"));
             }
         }
-        if !seen.insert((s.kind, s.id.clone(), s.presence)) {
+        // One entry per software and OS family: a vendor may ask different versions of one
+        // app on different systems, never two windows on one.
+        let twice: Vec<String> = s
+            .families()
+            .into_iter()
+            .filter(|f| !seen.insert((s.kind, s.id.clone(), s.presence, *f)))
+            .map(|f| f.to_string())
+            .collect();
+        if !twice.is_empty() {
             c.push(
                 at(&base, &[Seg::Key("id")]),
                 format!(
-                    "{} {:?} is listed twice; keep one entry per software",
-                    s.kind, s.id
+                    "{} {:?} is listed twice for {}; keep one entry per software and OS family",
+                    s.kind,
+                    s.id,
+                    twice.join(", ")
                 ),
             );
         }
