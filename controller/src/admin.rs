@@ -696,6 +696,28 @@ fn check_evaluation(spec: &mut NewEvaluation, now: i64) -> Result<(i64, i64), Fa
             ));
         }
     }
+    if spec.os_updates_end.len() > 10_000 {
+        return Err(bad(
+            "os_updates_end",
+            "names more than 10,000 device models; give the models in scope".to_owned(),
+        ));
+    }
+    for (model, last) in &spec.os_updates_end {
+        if model.trim().is_empty() || model.len() > 200 {
+            return Err(bad(
+                "os_updates_end",
+                "a device model is empty or longer than 200 characters; use the model as the recommendation names it".to_owned(),
+            ));
+        }
+        if last.parse::<fitcheck_core::version::Version>().is_err() {
+            return Err(bad(
+                &format!("os_updates_end.{model}"),
+                format!(
+                    "{last:?} is not a release; give the last OS release the model receives as dotted numbers (\"118\", \"13.7\")"
+                ),
+            ));
+        }
+    }
     if let Some(g) = &spec.data_senders
         && (g.trim().is_empty() || g.len() > 200)
     {

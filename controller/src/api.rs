@@ -170,6 +170,12 @@ pub struct NewEvaluation {
     /// they check the profile's transfer endpoint alone, and are never counted as devices.
     #[serde(default)]
     pub data_senders: Option<String>,
+    /// Device models whose OS updates have ended, each with the last release it receives
+    /// (`{"Acme Chromebook 3": "118"}`), as the district's inventory says (the Google Admin
+    /// console's auto-update expiration, a maker's end-of-support list): a model that cannot
+    /// reach an OS version the product needs is to be replaced, not updated.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub os_updates_end: BTreeMap<String, String>,
 }
 
 fn two() -> u32 {
@@ -191,6 +197,7 @@ impl NewEvaluation {
             window_end: self.window_end.clone(),
             proposal: self.proposal.clone(),
             data_senders: self.data_senders.clone(),
+            os_updates_end: self.os_updates_end.clone(),
         }
     }
 }

@@ -112,6 +112,7 @@ pub async fn run(
         // One machine is all there is; say so rather than judge it short of devices.
         min_devices_per_site: 1,
         data_senders: None,
+        os_updates_end: Default::default(),
     };
     let evaluation_id = Uuid::new_v4().to_string();
     store

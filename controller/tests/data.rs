@@ -155,6 +155,7 @@ fn spec(dpa: Option<&[&str]>, data_senders: Option<&str>) -> NewEvaluation {
         },
         min_devices_per_site: 2,
         data_senders: data_senders.map(str::to_owned),
+        os_updates_end: BTreeMap::new(),
     }
 }
 
@@ -431,6 +432,7 @@ fn sender(
         device: format!("agent {n}"),
         agent_version: "0.1.0".to_owned(),
         kind: Default::default(),
+        os_family: None,
         outcomes: Vec::new(),
         bandwidth: None,
         notes: Vec::new(),

@@ -142,6 +142,7 @@ fn spec(sites: &[&str], users: &[(&str, u32)], coordinated: bool) -> NewEvaluati
         },
         min_devices_per_site: 2,
         data_senders: None,
+        os_updates_end: Default::default(),
     }
 }
 
@@ -886,6 +887,106 @@ fn software_shortfalls_are_installs_updates_removals_and_excluded_releases() {
         r.gaps
     );
     golden("software", &r);
+}
+
+/// A model whose OS updates have ended (the district's inventory says so) below what the
+/// product needs is replaced, not updated; one whose last release is excluded but whose
+/// release before it is allowed holds there, an update like any other.
+#[test]
+fn a_model_whose_updates_ended_too_early_is_replaced() {
+    let chromebook = |n, model, version| Dev {
+        n,
+        site: "lincoln",
+        model,
+        ram_gib: 8,
+        os: ("chromeos", "ChromeOS", version),
+        form_factor: None,
+        browser: true,
+    };
+    let devices = [
+        chromebook(1, "Acme Chromebook 3", "118.0.5993.164"),
+        chromebook(2, "Acme Chromebook 3", "118.0.5993.164"),
+        chromebook(3, "Acme Chromebook 11", "131.0.6778.85"),
+        chromebook(4, "Acme Chromebook 14", "133.0.6943.137"),
+    ];
+    let reader = software(
+        "chrome_management",
+        &[(
+            "chrome_extension",
+            "inoeonmfapjbbkmdafoankkfajkcphgd",
+            "2.3.0",
+            true,
+        )],
+    );
+    let reports = devices
+        .iter()
+        .map(|d| {
+            report_for(
+                TESTING,
+                d,
+                Vec::new(),
+                "2026-11-20T10:02:00Z",
+                Some(reader.clone()),
+            )
+        })
+        .collect();
+    let mut s = spec(&["lincoln"], &[("lincoln", 60)], false);
+    s.os_updates_end = BTreeMap::from([
+        ("Acme Chromebook 3".to_owned(), "118".to_owned()),
+        ("Acme Chromebook 11".to_owned(), "131".to_owned()),
+    ]);
+    let r = run_for(TESTING, &s, &devices, reports);
+    let of = |model: &str| {
+        r.conditions
+            .iter()
+            .find(|c| c.items == [model] && c.requirements.iter().any(|q| *q == "device.os"))
+            .unwrap_or_else(|| panic!("no OS condition for {model}: {:#?}", r.conditions))
+    };
+    let old = of("Acme Chromebook 3");
+    assert_eq!(old.fix, FixKind::ReplaceDevice);
+    assert!(
+        old.action.starts_with(
+            "Acme Chromebook 3: replace 2 device(s): their OS updates end at ChromeOS 118 (the district's device list)"
+        ) && old.action.ends_with("use or buy models that meet it: Acme Chromebook 14"),
+        "{}",
+        old.action
+    );
+    let held = of("Acme Chromebook 11");
+    assert_eq!(
+        held.fix,
+        FixKind::UpdateSoftware,
+        "130 is still allowed: {}",
+        held.action
+    );
+    assert!(held.action.contains("hold at 130"), "{}", held.action);
+    // Another model meets it, so this is a condition, not a blocker.
+    assert!(r.blockers.is_empty(), "{:#?}", r.blockers);
+
+    // Without the inventory's word, the same shortfall is an update.
+    let reports = devices
+        .iter()
+        .map(|d| {
+            report_for(
+                TESTING,
+                d,
+                Vec::new(),
+                "2026-11-20T10:02:00Z",
+                Some(reader.clone()),
+            )
+        })
+        .collect();
+    let plain = run_for(
+        TESTING,
+        &spec(&["lincoln"], &[("lincoln", 60)], false),
+        &devices,
+        reports,
+    );
+    let update = plain
+        .conditions
+        .iter()
+        .find(|c| c.items == ["Acme Chromebook 3"])
+        .unwrap();
+    assert_eq!(update.fix, FixKind::UpdateSoftware, "{}", update.action);
 }
 
 /// The vendor's own server failing at every site is nothing the district can fix: not

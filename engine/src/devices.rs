@@ -2,12 +2,15 @@
 //! its sampled devices does; what that takes is the requirement's fix kind, decided where it
 //! was judged. A replace-class shortfall (memory, processor, graphics, screen, architecture)
 //! names the models that meet it; one that no sampled model meets is a blocker: the product
-//! cannot run on the district's devices as they are.
+//! cannot run on the district's devices as they are. An OS shortfall on a model whose updates
+//! have ended (the plan's `os_updates_end`, from the district's inventory) below every release
+//! the profile allows is replace-class too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use fitcheck_core::api::AgentKind;
-use fitcheck_core::evaluate::{FixKind, Requirement, Status};
+use fitcheck_core::evaluate::{FixKind, Requirement, Status, os_release_reachable};
+use fitcheck_core::profile::OsFamily;
 use fitcheck_core::requirement::RequirementId;
 
 use crate::judge::{Judged, Judgement};
@@ -104,12 +107,14 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             let Some(jd) = judging.get(&(*model, &req.id)) else {
                 continue;
             };
-            if let Some(c) = condition(model, devices.len(), req, jd, &meeting) {
+            let ended = updates_ended(fleet, model, &req.id, jd);
+            if let Some(c) = condition(model, devices.len(), req, jd, &meeting, ended.as_ref()) {
                 if c.required
-                    && jd
-                        .failing
-                        .first()
-                        .is_some_and(|(_, o)| needs_other_hardware(o))
+                    && (ended.is_some()
+                        || jd
+                            .failing
+                            .first()
+                            .is_some_and(|(_, o)| needs_other_hardware(o)))
                 {
                     replace.entry(&req.id).or_default().insert(model);
                 }
@@ -163,6 +168,34 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
     }
 }
 
+/// Where the district's inventory says a model's OS updates have ended, and no release it can
+/// still take meets the profile's OS requirement for any of its failing devices: the model's
+/// family and its last release. Those devices are replaced, not updated.
+fn updates_ended(
+    fleet: &Fleet<'_>,
+    model: &str,
+    req: &RequirementId,
+    jd: &Judging<'_>,
+) -> Option<(OsFamily, String)> {
+    if req.device_key() != Some("os") || jd.failing.is_empty() {
+        return None;
+    }
+    let last = fleet.plan.os_updates_end.get(model)?;
+    let entries = &fleet.profile.device.as_ref()?.os;
+    let mut family = None;
+    for (j, _) in &jd.failing {
+        let f = j.os_family?;
+        let of_family: Vec<_> = entries.iter().filter(|e| e.family == f).collect();
+        // A family the profile does not support is already a replacement; one it does, with a
+        // reachable release, is an update.
+        if of_family.is_empty() || of_family.iter().any(|e| os_release_reachable(e, last)) {
+            return None;
+        }
+        family = Some(f);
+    }
+    family.map(|f| (f, last.clone()))
+}
+
 fn needs_other_hardware(o: &Judged) -> bool {
     o.fix.unwrap_or(FixKind::UpgradePart).needs_other_hardware()
 }
@@ -174,6 +207,7 @@ fn condition<'j>(
     req: &Requirement,
     jd: &Judging<'j>,
     meeting: &dyn Fn(&RequirementId) -> Vec<&'j str>,
+    ended: Option<&(OsFamily, String)>,
 ) -> Option<Condition> {
     let (_, first) = jd.failing.first()?;
     let required = req.critical && jd.failing.iter().any(|(_, o)| o.status == Status::Fail);
@@ -182,7 +216,17 @@ fn condition<'j>(
         "{n} of {sampled} device(s) sampled: {} where {} is needed",
         first.observed, req.expected
     );
-    let action = if needs_other_hardware(first) {
+    let action = if let Some((family, last)) = ended {
+        let meeting = meeting(&req.id);
+        let instead = if meeting.is_empty() {
+            "no model sampled meets it".to_owned()
+        } else {
+            format!("use or buy models that meet it: {}", meeting.join(", "))
+        };
+        format!(
+            "{model}: replace {n} device(s): their OS updates end at {family} {last} (the district's device list), which cannot reach what is needed ({seen}); {instead}"
+        )
+    } else if needs_other_hardware(first) {
         let meeting = meeting(&req.id);
         let instead = if meeting.is_empty() {
             "no model sampled meets it".to_owned()
@@ -226,7 +270,11 @@ fn condition<'j>(
     };
     Some(Condition {
         kind: ConditionKind::DeviceUpgrade,
-        fix: first.fix.unwrap_or(FixKind::UpgradePart),
+        fix: if ended.is_some() {
+            FixKind::ReplaceDevice
+        } else {
+            first.fix.unwrap_or(FixKind::UpgradePart)
+        },
         action,
         owner: owner(jd).to_owned(),
         required,

@@ -21,7 +21,7 @@ use crate::document::{ConditionKind, NO_SITE};
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 5;
+pub const JUDGEMENT_VERSION: u32 = 6;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +55,9 @@ pub struct Judgement {
     /// The kind of agent: what a browser agent sees includes the filters inside the browser.
     #[serde(default, skip_serializing_if = "is_native")]
     pub kind: AgentKind,
+    /// The device's OS family, where known: which of the profile's OS entries apply to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_family: Option<fitcheck_core::profile::OsFamily>,
     /// Each requirement, in profile order: `outcomes[i]` is the judgement of the profile's
     /// `i`-th requirement ([`fitcheck_core::evaluate::requirements`]), which the digest pins.
     pub outcomes: Vec<Judged>,
@@ -233,6 +236,7 @@ pub fn judge(
         device: device_name(report),
         agent_version: report.agent.version.clone(),
         kind: report.agent.kind(),
+        os_family: report.device.os.family,
         outcomes,
         bandwidth,
         notes: report.notes.clone(),

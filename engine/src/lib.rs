@@ -66,6 +66,11 @@ pub struct Plan {
     pub proposal: Proposal,
     /// The group label of the machines that send the roster files.
     pub data_senders: Option<String>,
+    /// Device models whose OS updates have ended, each with the last release it receives (the
+    /// district's inventory: the Google Admin console's auto-update expiration, a maker's
+    /// end-of-support list). A model that cannot reach a version the profile needs is to be
+    /// replaced, not updated.
+    pub os_updates_end: BTreeMap<String, String>,
 }
 
 /// Everything the engine reads.

@@ -94,6 +94,7 @@ fn device(n: u32, site: &str, model: &str, change: impl FnOnce(&mut Vec<Judged>)
         device: format!("agent {n:08}"),
         agent_version: "0.1.0".into(),
         kind: Default::default(),
+        os_family: None,
         outcomes,
         bandwidth: None,
         notes: Vec::new(),
@@ -111,6 +112,7 @@ fn plan(sites: &[&str], users: u32) -> Plan {
         window_end: "2026-12-01T00:00:00Z".into(),
         proposal: Default::default(),
         data_senders: None,
+        os_updates_end: Default::default(),
     }
 }
 

@@ -108,6 +108,10 @@ async fn evaluations_reach_the_agents_in_scope(db: Db) {
             "concurrent_users.roosevelt",
         ),
         (
+            json!({"title": "x", "profile": p["id"], "window_end": "2099-01-01T00:00:00Z", "os_updates_end": {"Acme Chromebook 3": "June 2024"}}),
+            "os_updates_end.Acme Chromebook 3",
+        ),
+        (
             json!({"title": "x", "profile": p["id"], "window_end": "2099-01-01T00:00:00Z", "bandwidth": {"max_seconds": 60}}),
             "bandwidth.max_seconds",
         ),

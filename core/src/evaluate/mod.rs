@@ -1421,6 +1421,33 @@ fn judge_os(
     (Status::Fail, Some(remedy), None)
 }
 
+/// Whether a device whose OS updates end at release `last` can meet `entry`: some release at or
+/// below `last` lies inside its window (searched from `last` down, release by release, to its
+/// minimum). A device that cannot is to be replaced: no update brings it there.
+pub fn os_release_reachable(entry: &crate::profile::OsRequirement, last: &str) -> bool {
+    let scheme = VersionScheme::Semantic;
+    let (min, max) = (entry.min_version.as_deref(), entry.max_version.as_deref());
+    let inside = |v: &str| {
+        software::version_window(scheme, v, min, max, &entry.exclude_versions) == Window::Inside
+    };
+    let mut release = last.to_owned();
+    // Bounded: a window's releases below the last one are few; past them, nothing changes.
+    for _ in 0..256 {
+        if inside(&release) {
+            return true;
+        }
+        match scheme.previous_release(&release) {
+            Some(p)
+                if min.is_none_or(|m| scheme.compare(&p, m) != Some(std::cmp::Ordering::Less)) =>
+            {
+                release = p;
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// One `device` result per device requirement, with the observed value in words, for the
 /// report's `results[]`.
 pub fn device_results(profile: &Profile, device: &DeviceFacts) -> Vec<CheckResult> {

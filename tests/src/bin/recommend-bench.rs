@@ -485,6 +485,7 @@ async fn measure(o: &Opts, dir: &std::path::Path, database: Option<&str>) -> Res
         window_end: "2099-01-01T00:00:00Z".to_owned(),
         proposal: fitcheck_engine::Proposal::default(),
         data_senders: None,
+        os_updates_end: Default::default(),
     };
     let agents: Vec<fitcheck_engine::ScopeAgent> = (0..o.devices)
         .map(|n| fitcheck_engine::ScopeAgent {
