@@ -260,6 +260,14 @@ pub async fn detail(
                 dt { "Sites" } dd { @if spec.sites.is_empty() { "every site" } @else { (spec.sites.join(", ")) } }
                 dt { "Device groups" } dd { @if spec.groups.is_empty() { "every group" } @else { (spec.groups.join(", ")) } }
                 dt { "Devices needed per site" } dd { (spec.min_devices_per_site) }
+                @if !spec.os_updates_end.is_empty() {
+                    dt { "OS updates end (district inventory)" } dd {
+                        @for (i, (model, last)) in spec.os_updates_end.iter().enumerate() {
+                            @if i > 0 { "; " }
+                            (model) " at " (last)
+                        }
+                    }
+                }
                 dt { "Throughput" } dd {
                     @match &spec.bandwidth {
                         None => "not measured beyond what the profile asks",
