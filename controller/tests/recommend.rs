@@ -740,6 +740,24 @@ fn every_kind_of_fix() {
 
 const TESTING: &str = include_str!("data/recommend/lab-testing.toml");
 
+/// A managed Chromebook on ChromeOS `version` whose browser agent reported.
+fn managed_chromebook(
+    n: u32,
+    site: &'static str,
+    model: &'static str,
+    version: &'static str,
+) -> Dev {
+    Dev {
+        n,
+        site,
+        model,
+        ram_gib: 8,
+        os: ("chromeos", "ChromeOS", version),
+        form_factor: None,
+        browser: true,
+    }
+}
+
 /// What a browser agent reads through chrome.management, and what a native agent reads from
 /// dpkg: `(kind, id, version, enabled)` of what the profile names.
 fn software(source: &str, found: &[(&str, &str, &str, bool)]) -> Value {
@@ -764,15 +782,7 @@ fn software(source: &str, found: &[(&str, &str, &str, bool)]) -> Value {
 #[test]
 fn software_shortfalls_are_installs_updates_removals_and_excluded_releases() {
     const READER: &str = "inoeonmfapjbbkmdafoankkfajkcphgd";
-    let chromebook = |n, site, model, version| Dev {
-        n,
-        site,
-        model,
-        ram_gib: 8,
-        os: ("chromeos", "ChromeOS", version),
-        form_factor: None,
-        browser: true,
-    };
+    let chromebook = managed_chromebook;
     let laptop = |n, site| Dev {
         n,
         site,
@@ -894,15 +904,7 @@ fn software_shortfalls_are_installs_updates_removals_and_excluded_releases() {
 /// release before it is allowed holds there, an update like any other.
 #[test]
 fn a_model_whose_updates_ended_too_early_is_replaced() {
-    let chromebook = |n, model, version| Dev {
-        n,
-        site: "lincoln",
-        model,
-        ram_gib: 8,
-        os: ("chromeos", "ChromeOS", version),
-        form_factor: None,
-        browser: true,
-    };
+    let chromebook = |n, model, version| managed_chromebook(n, "lincoln", model, version);
     let devices = [
         chromebook(1, "Acme Chromebook 3", "118.0.5993.164"),
         chromebook(2, "Acme Chromebook 3", "118.0.5993.164"),

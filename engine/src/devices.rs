@@ -216,23 +216,21 @@ fn condition<'j>(
         "{n} of {sampled} device(s) sampled: {} where {} is needed",
         first.observed, req.expected
     );
-    let action = if let Some((family, last)) = ended {
+    let instead = || {
         let meeting = meeting(&req.id);
-        let instead = if meeting.is_empty() {
+        if meeting.is_empty() {
             "no model sampled meets it".to_owned()
         } else {
             format!("use or buy models that meet it: {}", meeting.join(", "))
-        };
+        }
+    };
+    let action = if let Some((family, last)) = ended {
         format!(
-            "{model}: replace {n} device(s): their OS updates end at {family} {last} (the district's device list), which cannot reach what is needed ({seen}); {instead}"
+            "{model}: replace {n} device(s): their OS updates end at {family} {last} (the district's device list), which cannot reach what is needed ({seen}); {}",
+            instead()
         )
     } else if needs_other_hardware(first) {
-        let meeting = meeting(&req.id);
-        let instead = if meeting.is_empty() {
-            "no model sampled meets it".to_owned()
-        } else {
-            format!("use or buy models that meet it: {}", meeting.join(", "))
-        };
+        let instead = instead();
         format!(
             "{model}: replace {n} device(s), {} falls short ({seen}); {instead}",
             req.title

@@ -9,9 +9,11 @@
 //! - [`browser`]: the browser lab (headless Chromium with the agent force-installed, the
 //!   district's filters and the controller in namespaces), for the browser agent's test and
 //!   benchmark.
+//! - [`recommend`]: the recommendation from a lab's reports, judged as the controller judges.
 
 pub mod bench;
 pub mod browser;
 pub mod controller;
 pub mod expect;
 pub mod lab;
+pub mod recommend;

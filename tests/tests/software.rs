@@ -21,10 +21,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use fitcheck_core::evaluate::FixKind;
-use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
-use fitcheck_engine::{Arrival, Input, Plan, ScopeAgent, judge, recommend};
+use fitcheck_engine::Plan;
 use fitcheck_tests::lab::{self, AgentSetup, How, Lab, OrPanic, Tool};
+use fitcheck_tests::recommend;
 use serde_json::Value;
 
 const TOOLS: [Tool; 4] = [
@@ -298,39 +298,11 @@ fn each_device_is_judged_on_the_software_it_really_has() {
         "the devices' packages stayed in their own databases"
     );
 
-    let parsed = Profile::parse("lab-kiosk.toml", PROFILE).unwrap();
-    let digest = fitcheck_core::digest(PROFILE.as_bytes());
-    let judgements: Vec<_> = reports
-        .iter()
-        .map(|(site, r)| {
-            judge(
-                &parsed,
-                &digest,
-                Arrival {
-                    report_id: r.report_id.to_string(),
-                    agent_id: r.agent.agent_id.to_string(),
-                    site: Some((*site).to_owned()),
-                    received_at_ms: 1,
-                },
-                r,
-            )
-        })
-        .collect();
     let plan = Plan {
         window_end: "2099-01-01T00:00:00Z".to_owned(),
         ..Plan::default()
     };
-    let r = recommend(&Input {
-        evaluation_id: "e",
-        title: "Lab Kiosk",
-        plan: &plan,
-        profile: &parsed,
-        profile_digest: &digest,
-        agents: &[] as &[ScopeAgent],
-        judgements: &judgements,
-        generated_at: "2026-12-06T08:00:00Z",
-        sis: None,
-    });
+    let r = recommend::from_reports("Lab Kiosk", PROFILE, &reports, &plan).unwrap();
     let action = |needle: &str| {
         r.conditions
             .iter()

@@ -12,10 +12,10 @@
 
 use std::time::Duration;
 
-use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
-use fitcheck_engine::{Arrival, Input, Plan, ScopeAgent, judge, recommend};
+use fitcheck_engine::Plan;
 use fitcheck_tests::lab::{self, AgentSetup, How, Lab, OrPanic, Tool};
+use fitcheck_tests::recommend;
 
 const ENDPOINT_IP: &str = "10.241.9.1";
 
@@ -200,40 +200,12 @@ fn an_sftp_endpoint_reached_from_one_site_and_dropped_at_another() {
     }
 
     // The recommendation, as the controller writes it from these reports.
-    let parsed = Profile::parse("lab-roster.toml", &text).unwrap();
-    let digest = fitcheck_core::digest(text.as_bytes());
-    let judgements: Vec<_> = reports
-        .iter()
-        .map(|(site, r)| {
-            judge(
-                &parsed,
-                &digest,
-                Arrival {
-                    report_id: r.report_id.to_string(),
-                    agent_id: r.agent.agent_id.to_string(),
-                    site: Some((*site).to_owned()),
-                    received_at_ms: 1,
-                },
-                r,
-            )
-        })
-        .collect();
     let plan = Plan {
         data_senders: Some("sis".to_owned()),
         window_end: "2099-01-01T00:00:00Z".to_owned(),
         ..Plan::default()
     };
-    let r = recommend(&Input {
-        evaluation_id: "e",
-        title: "Roster transfer",
-        plan: &plan,
-        profile: &parsed,
-        profile_digest: &digest,
-        agents: &[] as &[ScopeAgent],
-        judgements: &judgements,
-        generated_at: "2026-12-06T08:00:00Z",
-        sis: None,
-    });
+    let r = recommend::from_reports("Roster transfer", &text, &reports, &plan).unwrap();
     assert!(
         r.device_models.is_empty(),
         "sending machines are no devices"
