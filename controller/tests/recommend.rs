@@ -920,24 +920,26 @@ fn a_model_whose_updates_ended_too_early_is_replaced() {
             true,
         )],
     );
-    let reports = devices
-        .iter()
-        .map(|d| {
-            report_for(
-                TESTING,
-                d,
-                Vec::new(),
-                "2026-11-20T10:02:00Z",
-                Some(reader.clone()),
-            )
-        })
-        .collect();
+    let reports = || {
+        devices
+            .iter()
+            .map(|d| {
+                report_for(
+                    TESTING,
+                    d,
+                    Vec::new(),
+                    "2026-11-20T10:02:00Z",
+                    Some(reader.clone()),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     let mut s = spec(&["lincoln"], &[("lincoln", 60)], false);
     s.os_updates_end = BTreeMap::from([
         ("Acme Chromebook 3".to_owned(), "118".to_owned()),
         ("Acme Chromebook 11".to_owned(), "131".to_owned()),
     ]);
-    let r = run_for(TESTING, &s, &devices, reports);
+    let r = run_for(TESTING, &s, &devices, reports());
     let of = |model: &str| {
         r.conditions
             .iter()
@@ -965,23 +967,11 @@ fn a_model_whose_updates_ended_too_early_is_replaced() {
     assert!(r.blockers.is_empty(), "{:#?}", r.blockers);
 
     // Without the inventory's word, the same shortfall is an update.
-    let reports = devices
-        .iter()
-        .map(|d| {
-            report_for(
-                TESTING,
-                d,
-                Vec::new(),
-                "2026-11-20T10:02:00Z",
-                Some(reader.clone()),
-            )
-        })
-        .collect();
     let plain = run_for(
         TESTING,
         &spec(&["lincoln"], &[("lincoln", 60)], false),
         &devices,
-        reports,
+        reports(),
     );
     let update = plain
         .conditions
