@@ -167,6 +167,7 @@ function sinkholeAddress(nav) {
 function netError(nav) {
   if (!nav.error) return null;
   const name = nav.error.replace(/^net::/, "");
+  if (name === "ERR_HTTP_RESPONSE_CODE_FAILURE") return emptyErrorPage(nav);
   const rule =
     NET_ERRORS[name] ??
     PREFIXED_NET_ERRORS.find(([prefix]) => name.startsWith(prefix))?.[1] ??
@@ -175,6 +176,17 @@ function netError(nav) {
     signature: rule.signature?.(nav),
     detail: rule.detail(nav.error, nav),
   });
+}
+
+/**
+ * An HTTP error status with an empty body: Chrome shows its own error page instead, but the
+ * server answered. That is the status, judged like any other (a block page has a body).
+ */
+function emptyErrorPage(nav) {
+  const status = judgedStatus(nav);
+  const said = status === undefined || status === null ? "an HTTP error status" : `status ${status}`;
+  const out = status === undefined || status === null ? "unexpected_status" : accepts(status, nav.expectStatus) ? "reachable" : "unexpected_status";
+  return verdict(out, undefined, { detail: `${nav.error}: the server answered ${said} with an empty body` });
 }
 
 function probeTimeout(nav) {

@@ -19,6 +19,7 @@ export function httpResult({ requirement, url, nav, verdict, windowMs, totalMs }
     })),
     final_url: nav.finalUrl ? withoutQuery(nav.finalUrl) : undefined,
     address: ipAddress(nav.ip),
+    proxy: nav.proxy,
     blocking_layer: verdict.blocking_layer,
     signature: verdict.signature,
     headers: { ...(nav.headers ?? {}) },

@@ -223,6 +223,16 @@ describe("classify: net errors", () => {
     assert.deepEqual(v, { outcome: "connection_reset", detail: "net::ERR_SOMETHING_NEW: the navigation failed" });
   });
 
+  it("an HTTP error status with an empty body is that status, never a reset", () => {
+    const v = classify(nav({ error: "net::ERR_HTTP_RESPONSE_CODE_FAILURE", status: 403 }));
+    assert.deepEqual(v, {
+      outcome: "unexpected_status",
+      detail: "net::ERR_HTTP_RESPONSE_CODE_FAILURE: the server answered status 403 with an empty body",
+    });
+    assert.equal(classify(nav({ error: "net::ERR_HTTP_RESPONSE_CODE_FAILURE", status: 404, expectStatus: [404] })).outcome, "reachable");
+    assert.equal(classify(nav({ error: "net::ERR_HTTP_RESPONSE_CODE_FAILURE" })).outcome, "unexpected_status");
+  });
+
   it("an error outranks a status", () => {
     assert.equal(classify(nav({ error: "net::ERR_CONNECTION_RESET", status: 200 })).outcome, "connection_reset");
   });

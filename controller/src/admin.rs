@@ -883,7 +883,7 @@ pub async fn get_recommendation(
     query: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Failure> {
     let format = format_of(query, &["json", "md"])?;
-    let r = crate::dossier::recommendation(&state.store, &id).await?;
+    let r = crate::dossier::recommendation(&state.store, &state.catalog, &id).await?;
     match format.as_str() {
         "json" => Ok(Json(r).into_response()),
         "md" => Ok((
@@ -903,7 +903,7 @@ pub async fn get_data_form(
     query: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Failure> {
     let format = format_of(query, &["md", "csv", "pdf"])?;
-    let r = crate::dossier::recommendation(&state.store, &id).await?;
+    let r = crate::dossier::recommendation(&state.store, &state.catalog, &id).await?;
     let none = || {
         Failure::not_found(format!(
             "evaluation {id}'s profile states no data needs ([data]); there is no Data Projects Form"

@@ -13,7 +13,7 @@ use fitcheck_core::api::{
     IngestResponse, Ingested,
 };
 use fitcheck_core::report::{REPORT_SCHEMA, Report};
-use fitcheck_engine::{Arrival, judge};
+use fitcheck_engine::{Arrival, judge_with};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -408,7 +408,8 @@ async fn ingest(
         .and_then(|c| c.profile.as_ref().map(|p| (c, p)))
     {
         Some((c, profile)) => {
-            let j = judge(
+            let j = judge_with(
+                &state.catalog,
                 profile,
                 &c.profile_digest,
                 Arrival {

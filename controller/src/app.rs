@@ -82,6 +82,9 @@ pub struct Shared {
     pub secure_cookies: bool,
     /// The signature catalog's block hosts and filter extensions, handed to browser agents.
     pub block_signatures: Vec<fitcheck_core::api::BlockSignature>,
+    /// The signature catalog in force (bundled and district files): a browser agent's
+    /// navigations are judged against its block pages.
+    pub catalog: Arc<fitcheck_core::signatures::Catalog>,
     /// Where the packed browser agent and its update manifest are, to serve them.
     pub browser_agent_dir: Option<std::path::PathBuf>,
 }

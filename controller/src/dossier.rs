@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 use fitcheck_core::data::summary::SisSummary;
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
+use fitcheck_core::signatures::Catalog;
 use fitcheck_engine::{
-    Arrival, Input, JUDGEMENT_VERSION, Judgement, Plan, Recommendation, ScopeAgent, judge,
+    Arrival, Input, JUDGEMENT_VERSION, Judgement, Plan, Recommendation, ScopeAgent, judge_with,
     recommend,
 };
 
@@ -60,7 +61,11 @@ impl Dossier {
 }
 
 /// Reads one evaluation's dossier.
-pub async fn load(store: &Store, evaluation_id: &str) -> Result<Dossier, Failure> {
+pub async fn load(
+    store: &Store,
+    catalog: &Catalog,
+    evaluation_id: &str,
+) -> Result<Dossier, Failure> {
     let row = store
         .get_evaluation(evaluation_id)
         .await?
@@ -84,7 +89,7 @@ pub async fn load(store: &Store, evaluation_id: &str) -> Result<Dossier, Failure
         .filter(|(_, site, group)| scope.takes(site.as_deref(), group.as_deref()))
         .map(|(id, site, _)| ScopeAgent { id, site })
         .collect();
-    let judgements = judgements(store, &row.id, &profile, &stored.digest).await?;
+    let judgements = judgements(store, catalog, &row.id, &profile, &stored.digest).await?;
     let sis = match (&profile.data, store.latest_sis_summary().await?) {
         (Some(_), Some(row)) => Some(crate::sis::summary_of(&row)?),
         _ => None,
@@ -105,6 +110,7 @@ pub async fn load(store: &Store, evaluation_id: &str) -> Result<Dossier, Failure
 /// missing or stale.
 async fn judgements(
     store: &Store,
+    catalog: &Catalog,
     evaluation_id: &str,
     profile: &Profile,
     digest: &str,
@@ -142,13 +148,14 @@ async fn judgements(
     if !stale {
         return Ok(current);
     }
-    rejudge(store, evaluation_id, profile, digest).await
+    rejudge(store, catalog, evaluation_id, profile, digest).await
 }
 
 /// Judges every report of the evaluation from its body, keeps each agent's latest, and stores
 /// those judgements.
 async fn rejudge(
     store: &Store,
+    catalog: &Catalog,
     evaluation_id: &str,
     profile: &Profile,
     digest: &str,
@@ -169,7 +176,8 @@ async fn rejudge(
                     return;
                 }
             };
-            let j = judge(
+            let j = judge_with(
+                catalog,
                 profile,
                 digest,
                 Arrival {
@@ -211,7 +219,11 @@ async fn rejudge(
 }
 
 /// The recommendation for one evaluation, as of now.
-pub async fn recommendation(store: &Store, evaluation_id: &str) -> Result<Recommendation, Failure> {
-    let dossier = load(store, evaluation_id).await?;
+pub async fn recommendation(
+    store: &Store,
+    catalog: &Catalog,
+    evaluation_id: &str,
+) -> Result<Recommendation, Failure> {
+    let dossier = load(store, catalog, evaluation_id).await?;
     Ok(dossier.recommend(&clock::rfc3339(clock::now_ms())))
 }

@@ -179,6 +179,7 @@ impl Controller {
             secure_cookies: true,
             store,
             block_signatures: catalog.for_browsers(),
+            catalog: Arc::new(catalog),
             browser_agent_dir: config.browser_agent_dir.clone(),
         });
         Ok(Controller {
@@ -192,7 +193,7 @@ impl Controller {
     }
 
     /// The signature catalog in force: the bundled one, then each district file.
-    fn catalog_of(files: &[PathBuf]) -> Result<Catalog, StartError> {
+    pub fn catalog_of(files: &[PathBuf]) -> Result<Catalog, StartError> {
         let mut catalog = Catalog::default();
         catalog
             .add_file("bundled catalog", fitcheck_core::signatures::BUNDLED)
@@ -213,6 +214,11 @@ impl Controller {
     /// The store (for command-line administration).
     pub fn store(&self) -> &Store {
         &self.state.store
+    }
+
+    /// The signature catalog in force.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.state.catalog.clone()
     }
 
     /// Serves HTTPS on `listener` until `shutdown` completes, then lets requests in flight

@@ -133,6 +133,10 @@ enum Command {
         /// Write it here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The district's filter-signature files `serve` runs with (repeatable): browser
+        /// reports judged again are judged against the same block pages.
+        #[arg(long = "signatures", value_name = "FILE")]
+        signatures: Vec<PathBuf>,
     },
     /// Print the certificate fingerprint agents pin.
     Fingerprint {
@@ -419,13 +423,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
             format,
             base_url,
             output,
+            signatures,
         } => {
             let config = storage.config();
             let url = config.database_url();
+            let catalog = fitcheck_controller::Controller::catalog_of(&signatures)?;
             let (store, writer) = fitcheck_controller::store::Store::open(&url)
                 .await
                 .with_context(|| format!("opening {}", fitcheck_controller::store::redact(&url)))?;
-            let dossier = fitcheck_controller::dossier::load(&store, &evaluation)
+            let dossier = fitcheck_controller::dossier::load(&store, &catalog, &evaluation)
                 .await
                 .map_err(|f| anyhow::anyhow!(f.body.message))?;
             drop(store);

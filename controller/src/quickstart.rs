@@ -71,6 +71,7 @@ pub async fn run(
     let port = listener.local_addr()?.port();
     let base = format!("https://127.0.0.1:{port}");
     let store = controller.store().clone();
+    let catalog = controller.catalog();
     let fingerprint = controller.fingerprint.clone();
     println!("controller: {base} (data in {})", opts.data_dir.display());
     match &controller.initial_admin {
@@ -187,7 +188,7 @@ pub async fn run(
         Err(_) => bail!("the agent's run took more than 15 minutes; stopped"),
     }
 
-    let r = dossier::recommendation(&store, &evaluation_id)
+    let r = dossier::recommendation(&store, &catalog, &evaluation_id)
         .await
         .map_err(|f| anyhow::anyhow!(f.body.message))?;
     let md = opts.data_dir.join("recommendation.md");

@@ -387,6 +387,53 @@ impl Catalog {
             .collect()
     }
 
+    /// A browser navigation judged again from what the browser recorded: a status its agent
+    /// could only call unexpected (or reachable) that carries a filter's block-page headers is
+    /// that filter's block, by the same rules the native agent applies to what it fetches.
+    /// The browser never reads a page's body, so only header markers can match. Behind a proxy
+    /// (a `Via` header, or Squid's own error header) the layer is the proxy; otherwise a web
+    /// filter. Returns whether `r` changed.
+    pub fn judge_navigation(&self, r: &mut crate::report::HttpResult) -> bool {
+        use crate::report::{BlockingLayer, HttpOutcome};
+        let e = &r.evidence;
+        let Some(status) = e.status else {
+            return false;
+        };
+        if e.method.as_deref() != Some("navigation")
+            || e.signature.is_some()
+            || !matches!(
+                r.outcome,
+                HttpOutcome::UnexpectedStatus | HttpOutcome::Reachable
+            )
+        {
+            return false;
+        }
+        let headers: Vec<(String, String)> = e
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let Some(sig) = self.block_page(status, &headers, "") else {
+            return false;
+        };
+        let proxied = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("via") || k.eq_ignore_ascii_case("x-squid-error"));
+        let e = &mut r.evidence;
+        e.blocking_layer = Some(if proxied {
+            BlockingLayer::HttpProxy
+        } else {
+            BlockingLayer::HttpFilter
+        });
+        e.detail = Some(format!(
+            "status {status} with {}'s block page ({}), as the browser recorded it",
+            sig.vendor, sig.matched
+        ));
+        e.signature = Some(sig);
+        r.outcome = HttpOutcome::BlockedByFilter;
+        true
+    }
+
     /// The DNS filter an answer belongs to, if any.
     pub fn sinkhole(&self, ip: IpAddr) -> Option<SignatureMatch> {
         self.nets
@@ -471,6 +518,66 @@ issuers = ["Fortinet_CA_SSL"]
         let body = "<title>e2guardian - Access has been Denied</title>";
         assert_eq!(c.block_page(200, &[], body).unwrap().vendor, "e2guardian");
         assert!(c.block_page(200, &[], "<title>Welcome</title>").is_none());
+    }
+
+    #[test]
+    fn a_browser_navigation_with_block_page_headers_is_that_filters_block() {
+        use crate::report::{BlockingLayer, HttpOutcome, HttpResult};
+        let c = cat();
+        let nav = |status: u16, headers: &[(&str, &str)], outcome: &str| -> HttpResult {
+            let headers: serde_json::Map<String, serde_json::Value> = headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+                .collect();
+            serde_json::from_value(serde_json::json!({
+                "requirement": "http[0]", "target": "http://app.example/", "outcome": outcome,
+                "evidence": {"status": status, "headers": headers, "method": "navigation"},
+                "timings": {"total_ms": 10.0}
+            }))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let mut proxied = nav(
+            403,
+            &[
+                ("x-squid-error", "ERR_ACCESS_DENIED 0"),
+                ("via", "1.1 proxy (squid/5.7)"),
+            ],
+            "unexpected_status",
+        );
+        assert!(c.judge_navigation(&mut proxied));
+        assert_eq!(proxied.outcome, HttpOutcome::BlockedByFilter);
+        assert_eq!(
+            proxied.evidence.blocking_layer,
+            Some(BlockingLayer::HttpProxy)
+        );
+        assert_eq!(
+            proxied
+                .evidence
+                .signature
+                .as_ref()
+                .map(|s| s.vendor.as_str()),
+            Some("Squid")
+        );
+
+        // The status filter applies; a page with no marker is the status it is.
+        let mut ok = nav(
+            200,
+            &[("x-squid-error", "ERR_ACCESS_DENIED 0")],
+            "reachable",
+        );
+        assert!(!c.judge_navigation(&mut ok));
+        assert_eq!(ok.outcome, HttpOutcome::Reachable);
+        let mut plain = nav(403, &[("server", "nginx")], "unexpected_status");
+        assert!(!c.judge_navigation(&mut plain));
+
+        // The native agent's results are its own to judge.
+        let mut native = nav(
+            403,
+            &[("x-squid-error", "ERR_ACCESS_DENIED 0")],
+            "unexpected_status",
+        );
+        native.evidence.method = None;
+        assert!(!c.judge_navigation(&mut native));
     }
 
     #[test]

@@ -15,13 +15,14 @@ use fitcheck_core::report::{
     TcpOutcome, ThroughputSamples, UdpOutcome,
 };
 use fitcheck_core::requirement::RequirementId;
+use fitcheck_core::signatures::Catalog;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{ConditionKind, NO_SITE};
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 6;
+pub const JUDGEMENT_VERSION: u32 = 7;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +193,29 @@ impl Judgement {
     pub fn outcome(&self, i: usize) -> Option<&Judged> {
         self.outcomes.get(i)
     }
+}
+
+/// [`judge`], with a browser agent's navigations first judged against the signature catalog
+/// ([`Catalog::judge_navigation`]): the block-page rules the native agent applies to what it
+/// fetches, applied to the status and headers the browser recorded, so both agents' blocks are
+/// told by one set of rules. The stored report is left as the agent wrote it.
+pub fn judge_with(
+    catalog: &Catalog,
+    profile: &Profile,
+    profile_digest: &str,
+    arrival: Arrival,
+    report: &Report,
+) -> Judgement {
+    if report.agent.kind() != AgentKind::Browser {
+        return judge(profile, profile_digest, arrival, report);
+    }
+    let mut seen = report.clone();
+    for r in &mut seen.results {
+        if let CheckResult::Http(h) = r {
+            catalog.judge_navigation(h);
+        }
+    }
+    judge(profile, profile_digest, arrival, &seen)
 }
 
 /// Judges one report against the evaluation's profile.

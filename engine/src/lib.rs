@@ -37,7 +37,9 @@ pub mod network;
 pub mod verdict;
 
 pub use document::*;
-pub use judge::{Arrival, JUDGEMENT_VERSION, Judged, Judgement, judge, latest_per_agent, model_of};
+pub use judge::{
+    Arrival, JUDGEMENT_VERSION, Judged, Judgement, judge, judge_with, latest_per_agent, model_of,
+};
 
 /// Most reports cited as evidence for one condition or cell.
 pub const MAX_EVIDENCE: usize = 12;

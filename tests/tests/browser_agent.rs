@@ -50,6 +50,10 @@ sources = ["https://vendor.example/requirements"]
 [[dns]]
 name = "app.lab.test"
 
+# Reached only through the proxy, and unknown to the district's resolver.
+[[dns]]
+name = "nxproxied.lab.test"
+
 [[http]]
 url = "http://app.lab.test/"
 
@@ -64,6 +68,17 @@ url = "https://proxied.lab.test/"
 
 [[http]]
 url = "http://dnsblocked.lab.test/"
+
+# Through the proxy over plain HTTP: squid answers its own 403 block page.
+[[http]]
+url = "http://proxyblocked.lab.test/"
+
+[[http]]
+url = "http://app.lab.test/empty-403"
+
+[[http]]
+url = "http://nxproxied.lab.test/"
+
 
 [[ports]]
 protocol = "udp"
@@ -264,6 +279,46 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         scope,
         http(2)["evidence"]["net_error"] == "net::ERR_BLOCKED_BY_ADMINISTRATOR",
         format!("the policy block's error: {:#}", http(2)),
+    );
+    // The proxy's own block page over plain HTTP: the browser records the status and the
+    // headers as it saw them; the controller judges them against the catalog's block pages.
+    let squid = http(5);
+    f.that(
+        scope,
+        squid["evidence"]["status"] == 403
+            && squid["evidence"]["headers"]["x-squid-error"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("ERR_ACCESS_DENIED")),
+        format!("http[5] the proxy's 403 and its headers recorded: {squid:#}"),
+    );
+    // Through the proxy, the address the browser connected to is the proxy's: no DNS answer is
+    // taken from it, even for a name the district's resolver does not know.
+    let proxied = http(7);
+    f.that(
+        scope,
+        proxied["evidence"]["address"].is_null()
+            && proxied["evidence"]["proxy"] == format!("http://{NET_IP}:{SQUID_PORT}"),
+        format!("http[7] through the proxy, no address of its own: {proxied:#}"),
+    );
+    f.that(
+        scope,
+        result(&report, "dns[1]").is_none(),
+        format!(
+            "no DNS answer for a name only the proxy was asked for: {:#}",
+            result(&report, "dns[1]").cloned().unwrap_or(Value::Null)
+        ),
+    );
+    // An error status with an empty body is that status, never a reset (Chromium reports it
+    // as net::ERR_HTTP_RESPONSE_CODE_FAILURE where it shows its own error page instead).
+    let empty = http(6);
+    f.that(
+        scope,
+        empty["outcome"] == "unexpected_status"
+            && empty["evidence"]["status"] == 403
+            && (empty["evidence"]["net_error"].is_null()
+                || empty["evidence"]["net_error"] == "net::ERR_HTTP_RESPONSE_CODE_FAILURE")
+            && empty["evidence"]["blocking_layer"].is_null(),
+        format!("http[6] status 403 with an empty body: {empty:#}"),
     );
     for (req, outcome) in [("ports[0]", "answered"), ("ports[1]", "no_answer")] {
         let r = result(&report, req).cloned().unwrap_or(Value::Null);
@@ -537,6 +592,20 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
             format!("condition {needle:?} in {actions:#?}"),
         );
     }
+    f.that(
+        "recommendation",
+        actions
+            .iter()
+            .any(|a| a.contains("proxyblocked.lab.test") && a.contains("Squid")),
+        format!("the proxy's block page judged by the catalog, Squid named: {actions:#?}"),
+    );
+    f.that(
+        "recommendation",
+        !actions
+            .iter()
+            .any(|a| a.contains("proxyblocked.lab.test") && a.contains("ask the vendor")),
+        format!("a proxy's block is never the vendor's to explain: {actions:#?}"),
+    );
     let notes = rec["notes"].to_string();
     f.that(
         "recommendation",

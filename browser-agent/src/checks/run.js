@@ -9,7 +9,9 @@
 import { classify } from "../classify.js";
 import { collectFacts } from "../facts.js";
 import { plan } from "../plan.js";
+import { connectsDirectly, readProxySettings } from "../proxy.js";
 import { dnsResults, httpResult } from "../results.js";
+import { hostOf } from "../url.js";
 import { measureProductLatency } from "./latency.js";
 import { navigate } from "./navigate.js";
 import { probeStun, webglInfo } from "./stun.js";
@@ -32,8 +34,9 @@ export async function runChecks(assignment, access, env) {
   });
   const network = await networkResults(planned, access, env);
   const extensions = facts.device.extensions?.installed ?? [];
+  const proxy = await readProxySettings(env.chrome);
   const navigations = [];
-  for (const spec of planned.http) navigations.push(await navigation(spec, signatures, extensions, env));
+  for (const spec of planned.http) navigations.push(await navigation(spec, signatures, extensions, proxy, env));
   const udp = await probeStun(env.chrome, planned.stun);
   const dns = dnsResults(planned.dns, addressesSeen(navigations), signatures);
   return {
@@ -55,10 +58,16 @@ async function networkResults(planned, access, env) {
   return out;
 }
 
-async function navigation(spec, signatures, extensions, env) {
+async function navigation(spec, signatures, extensions, proxy, env) {
   const seen = await navigate(env.chrome, spec.url, { now: env.now });
+  // Behind a proxy the address the browser connected to is the proxy's, never the name's DNS
+  // answer; where a PAC script decides, the browser does not say which it was.
+  const direct = (host) => connectsDirectly(host, proxy) === true;
+  const route = connectsDirectly(hostOf(spec.url), proxy);
   const nav = {
     ...seen,
+    ip: route === true ? seen.ip : undefined,
+    proxy: route === false ? proxy?.proxy : undefined,
     url: spec.url,
     expectStatus: spec.expectStatus,
     followRedirects: spec.followRedirects,
@@ -68,7 +77,7 @@ async function navigation(spec, signatures, extensions, env) {
   };
   const verdict = classify(nav);
   return {
-    addresses: seen.addresses,
+    addresses: new Map([...seen.addresses].filter(([host]) => direct(host))),
     result: httpResult({ requirement: spec.requirement, url: spec.url, nav, verdict, windowMs: seen.windowMs, totalMs: seen.totalMs }),
   };
 }

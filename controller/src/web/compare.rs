@@ -274,9 +274,9 @@ pub async fn page(
     // The two runs are read and judged at once, each on its own task (a core each), and each
     // dossier is let go as soon as its recommendation is written.
     let written = |id: String| {
-        let (store, now) = (state.store.clone(), now.clone());
+        let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), now.clone());
         tokio::spawn(async move {
-            let d = dossier::load(&store, &id).await?;
+            let d = dossier::load(&store, &catalog, &id).await?;
             Ok::<_, Failure>((d.recommend(&now), d.stored.digest))
         })
     };

@@ -179,7 +179,7 @@ pub async fn cell(
             ));
         }
     };
-    let d = dossier::load(&state.store, &id)
+    let d = dossier::load(&state.store, &state.catalog, &id)
         .await
         .map_err(|e| PageError::from(e).for_user(user))?;
     let r = d.recommend(&clock::rfc3339(clock::now_ms()));

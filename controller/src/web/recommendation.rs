@@ -832,7 +832,7 @@ async fn recommendation_of(
     state: &AppState,
     id: &str,
 ) -> Result<(Recommendation, Titles), crate::error::Failure> {
-    let d = dossier::load(&state.store, id).await?;
+    let d = dossier::load(&state.store, &state.catalog, id).await?;
     let r = d.recommend(&clock::rfc3339(clock::now_ms()));
     let titles = Titles::of(&r);
     Ok((r, titles))
@@ -895,7 +895,7 @@ impl Export {
         viewer: &Viewer,
         id: &str,
     ) -> Result<Response, PageError> {
-        let r = dossier::recommendation(&state.store, id)
+        let r = dossier::recommendation(&state.store, &state.catalog, id)
             .await
             .map_err(|e| PageError::from(e).for_user(&viewer.user))?;
         Ok(match self {
