@@ -25,10 +25,12 @@ import { bareHost, extensionIdOf, hostOf, isWebUrl, withoutQuery } from "./url.j
  * @property {object[]} [signatures] the assignment's BlockSignatures: block hosts and block-page
  *   URLs, filter extensions' ids, and DNS filters' block-server `addresses`
  * @property {{id: string, name: string, enabled: boolean, filter_vendor?: string,
- *   can_block?: boolean}[]} [extensions] the browser's other extensions
+ *   can_block?: boolean, can_navigate?: boolean}[]} [extensions] the browser's other extensions
  * @property {number[]} [expectStatus] the profile's accepted statuses (empty: any below 400)
  * @property {boolean} [followRedirects] false: the first answer's status is judged
  * @property {string} [selfId] this extension's id
+ * @property {boolean} [clientRedirect] the page itself sent the tab to where it ended (a script
+ *   or a meta refresh), as the last commit's transition qualifiers say
  */
 
 /** The signature a URLBlocklist block gets: the policy names no vendor. */
@@ -149,6 +151,33 @@ function extensionPageLanding(nav) {
   return null;
 }
 
+/**
+ * The tab ended on another host with no redirect that led there and no script or meta refresh
+ * of the page sending it: its URL was replaced, as filter extensions do. That is a block in the
+ * browser by an extension, whichever; never the product answering, never a network layer.
+ */
+function replacedNavigation(nav) {
+  const asked = hostOf(nav.url);
+  const landed = nav.finalUrl && isWebUrl(nav.finalUrl) ? hostOf(nav.finalUrl) : null;
+  if (!asked || !landed || landed === asked || nav.clientRedirect) return null;
+  const led = (nav.redirects ?? []).some((r) => hostOf(r.location) === landed);
+  if (led) return null;
+  const suspects = (nav.extensions ?? []).filter((e) => e.enabled && e.id !== nav.selfId && (e.can_block || e.can_navigate));
+  const named = suspects.map((e) => `${e.name} (${e.id})`).join(", ");
+  const only = suspects.length === 1 ? suspects[0] : null;
+  const to = withoutQuery(nav.finalUrl);
+  return verdict("blocked_by_filter", "browser_extension", {
+    signature: {
+      id: only ? `extension:${only.id}` : "extension:unlisted",
+      vendor: only ? only.name : "an extension the catalog does not list",
+      matched: `the tab was sent from ${asked} to ${to} with no redirect`,
+    },
+    detail: `the tab was sent from ${asked} to ${to} with no redirect in between: an extension replaced the navigation; ${
+      suspects.length > 0 ? `enabled extensions that could have: ${named}` : "no enabled extension is known to redirect tabs"
+    }`,
+  });
+}
+
 function sinkholeAddress(nav) {
   if (!nav.ip) return null;
   const ip = bareHost(nav.ip);
@@ -205,7 +234,7 @@ function httpStatus(nav) {
   return verdict(accepts(status, nav.expectStatus) ? "reachable" : "unexpected_status");
 }
 
-const RULES = [blockSignatureLanding, extensionPageLanding, sinkholeAddress, netError, probeTimeout, httpStatus];
+const RULES = [blockSignatureLanding, extensionPageLanding, replacedNavigation, sinkholeAddress, netError, probeTimeout, httpStatus];
 
 /** An extension cancelled the request: named when exactly one filter extension is enabled. */
 function clientBlocker(nav) {

@@ -38,6 +38,8 @@ const BRANDS = [
 
 /** Permissions that let an extension cancel or redirect a request. */
 const BLOCKING_PERMISSIONS = ["declarativeNetRequest", "declarativeNetRequestWithHostAccess", "webRequestBlocking"];
+/** Permissions that let an extension see a tab's navigations and send the tab elsewhere. */
+const NAVIGATING_PERMISSIONS = ["tabs", "webNavigation"];
 
 /** GPU vendors by the words their renderer strings use. */
 const GPU_VENDORS = [
@@ -182,8 +184,9 @@ export function modelFacts(info) {
 
 /**
  * The other extensions (`chrome.management.getAll()`), each with the filter vendor the
- * signature catalog names for its id and whether it may block requests (`can_block`: used to
- * say who could have cancelled a navigation; the report leaves it out).
+ * signature catalog names for its id, whether it may block requests (`can_block`) and whether
+ * it may send a tab elsewhere (`can_navigate`): used to say who could have stopped a
+ * navigation; the report leaves both out.
  */
 export function extensionFacts(all, signatures, selfId) {
   if (!Array.isArray(all)) return { detection: "unsupported", installed: [] };
@@ -197,6 +200,7 @@ export function extensionFacts(all, signatures, selfId) {
         enabled: Boolean(e.enabled),
         filter_vendor: (signatures ?? []).find((s) => (s.extension_ids ?? []).includes(e.id))?.vendor,
         can_block: BLOCKING_PERMISSIONS.some((p) => (e.permissions ?? []).includes(p)),
+        can_navigate: NAVIGATING_PERMISSIONS.some((p) => (e.permissions ?? []).includes(p)),
       }),
     );
   return { detection: "detected", installed };

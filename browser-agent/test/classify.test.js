@@ -69,7 +69,7 @@ describe("classify: where the tab landed comes first", () => {
     const v = classify(nav({ finalUrl: "http://BLOCK.lab.test/Blocked/category?u=1", status: 403 }));
     assert.equal(v.outcome, "blocked_by_filter");
     assert.deepEqual(v.signature, { id: "lab-block-page", vendor: "Lab Filter", matched: "block.lab.test/blocked" });
-    assert.equal(classify(nav({ finalUrl: "http://block.lab.test/other", status: 200 })).outcome, "reachable");
+    assert.equal(classify(nav({ url: "http://block.lab.test/other", finalUrl: "http://block.lab.test/other", status: 200 })).outcome, "reachable");
   });
 
   it("a block signature outranks a network error that followed the redirect", () => {
@@ -82,8 +82,45 @@ describe("classify: where the tab landed comes first", () => {
     assert.equal(v.outcome, "blocked_by_filter");
   });
 
+  it("a tab sent to another host with no redirect was replaced by an extension, named where it is the only one that could", () => {
+    const redirector = { id: "r".repeat(32), name: "Unlisted Filter", version: "3", enabled: true, can_navigate: true };
+    const v = classify(nav({ url: "http://replaced.example/", finalUrl: "http://school.example/not-allowed?u=1", status: 200, extensions: [redirector] }));
+    assert.deepEqual(v, {
+      outcome: "blocked_by_filter",
+      blocking_layer: "browser_extension",
+      signature: { id: `extension:${"r".repeat(32)}`, vendor: "Unlisted Filter", matched: "the tab was sent from replaced.example to http://school.example/not-allowed with no redirect" },
+      detail: `the tab was sent from replaced.example to http://school.example/not-allowed with no redirect in between: an extension replaced the navigation; enabled extensions that could have: Unlisted Filter (${"r".repeat(32)})`,
+    });
+    const two = classify(
+      nav({ url: "http://replaced.example/", finalUrl: "http://school.example/", status: 200, extensions: [redirector, { ...redirector, id: "q".repeat(32), name: "Other", can_navigate: false, can_block: true }] }),
+    );
+    assert.equal(two.signature.vendor, "an extension the catalog does not list");
+    assert.match(two.detail, /Unlisted Filter .*, Other /);
+  });
+
+  it("a page's own script or meta refresh, and a server redirect, are no replacement", () => {
+    const client = classify(nav({ url: "http://vendor.example/", finalUrl: "http://login.vendor.example/", status: 200, clientRedirect: true }));
+    assert.equal(client.outcome, "reachable");
+    const server = classify(
+      nav({
+        url: "http://vendor.example/",
+        redirects: [{ from: "http://vendor.example/", status: 302, location: "http://login.vendor.example/start" }],
+        finalUrl: "http://login.vendor.example/start",
+        status: 200,
+      }),
+    );
+    assert.equal(server.outcome, "reachable");
+  });
+
   it("the profile's own URL is not a landing", () => {
-    const v = classify(nav({ url: "https://wired.meraki.com/", finalUrl: "https://app.vendor.example/", status: 200 }));
+    const v = classify(
+      nav({
+        url: "https://wired.meraki.com/",
+        redirects: [{ from: "https://wired.meraki.com/", status: 301, location: "https://app.vendor.example/" }],
+        finalUrl: "https://app.vendor.example/",
+        status: 200,
+      }),
+    );
     assert.equal(v.outcome, "reachable");
   });
 });
@@ -256,7 +293,7 @@ describe("classify: sinkhole addresses", () => {
   });
 
   it("a DNS filter's block server, by the addresses its signature lists, even when it answers 200", () => {
-    const v = classify(nav({ ip: "10.77.0.66", status: 200, finalUrl: "http://dnsblocked.lab.test/" }));
+    const v = classify(nav({ url: "http://dnsblocked.lab.test/", ip: "10.77.0.66", status: 200, finalUrl: "http://dnsblocked.lab.test/" }));
     assert.deepEqual(v, {
       outcome: "blocked_by_filter",
       blocking_layer: "dns",

@@ -112,14 +112,14 @@ describe("screen, model and extensions", () => {
       { id: self, name: "fitcheck browser agent", version: "0.1.0", enabled: true, type: "extension" },
       { id: "haldlgldplgnggkjaafhelgiaglafanh", name: "GoGuardian", version: "1.2", enabled: true, type: "extension", permissions: ["webRequestBlocking"] },
       { id: "c".repeat(32), name: "Docs", version: "1", enabled: true, type: "hosted_app" },
-      { id: "d".repeat(32), name: "Reader", version: "2", enabled: false, type: "extension", permissions: ["storage"] },
+      { id: "d".repeat(32), name: "Reader", version: "2", enabled: false, type: "extension", permissions: ["storage", "tabs"] },
     ];
     const signatures = [{ id: "goguardian-extension", vendor: "GoGuardian", extension_ids: ["haldlgldplgnggkjaafhelgiaglafanh"] }];
     assert.deepEqual(extensionFacts(all, signatures, self), {
       detection: "detected",
       installed: [
-        { id: "haldlgldplgnggkjaafhelgiaglafanh", name: "GoGuardian", version: "1.2", enabled: true, filter_vendor: "GoGuardian", can_block: true },
-        { id: "d".repeat(32), name: "Reader", version: "2", enabled: false, can_block: false },
+        { id: "haldlgldplgnggkjaafhelgiaglafanh", name: "GoGuardian", version: "1.2", enabled: true, filter_vendor: "GoGuardian", can_block: true, can_navigate: false },
+        { id: "d".repeat(32), name: "Reader", version: "2", enabled: false, can_block: false, can_navigate: true },
       ],
     });
     assert.deepEqual(extensionFacts(undefined, signatures, self), { detection: "unsupported", installed: [] });

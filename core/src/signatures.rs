@@ -413,6 +413,49 @@ impl Catalog {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // Squid says why it answered itself: a name it could not resolve, a server it could
+        // not reach (as the native agent reads a CONNECT refusal).
+        let squid = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-squid-error"))
+            .map(|(_, v)| v.to_ascii_uppercase())
+            .unwrap_or_default();
+        let own_failure = if squid.starts_with("ERR_DNS_FAIL") {
+            Some((
+                HttpOutcome::DnsFailed,
+                BlockingLayer::Dns,
+                "could not resolve the name",
+            ))
+        } else if squid.starts_with("ERR_CONNECT_FAIL") {
+            Some((
+                HttpOutcome::ConnectionRefused,
+                BlockingLayer::Tcp,
+                "could not connect to the server",
+            ))
+        } else if squid.starts_with("ERR_READ_TIMEOUT") {
+            Some((
+                HttpOutcome::Timeout,
+                BlockingLayer::Tcp,
+                "got no answer from the server in time",
+            ))
+        } else if squid.starts_with("ERR_READ_ERROR") || squid.starts_with("ERR_ZERO_SIZE_OBJECT") {
+            Some((
+                HttpOutcome::ConnectionReset,
+                BlockingLayer::Tcp,
+                "lost its connection to the server",
+            ))
+        } else {
+            None
+        };
+        if let Some((outcome, layer, what)) = own_failure {
+            let e = &mut r.evidence;
+            e.blocking_layer = Some(layer);
+            e.detail = Some(format!(
+                "the proxy {what} (status {status}, X-Squid-Error {squid}), as the browser recorded it"
+            ));
+            r.outcome = outcome;
+            return true;
+        }
         let Some(sig) = self.block_page(status, &headers, "") else {
             return false;
         };
@@ -569,6 +612,19 @@ issuers = ["Fortinet_CA_SSL"]
         assert_eq!(ok.outcome, HttpOutcome::Reachable);
         let mut plain = nav(403, &[("server", "nginx")], "unexpected_status");
         assert!(!c.judge_navigation(&mut plain));
+
+        // Squid's own failures are the name's or the server's, not a block.
+        let mut dns = nav(
+            503,
+            &[
+                ("x-squid-error", "ERR_DNS_FAIL 0"),
+                ("via", "1.1 p (squid)"),
+            ],
+            "unexpected_status",
+        );
+        assert!(c.judge_navigation(&mut dns));
+        assert_eq!(dns.outcome, HttpOutcome::DnsFailed);
+        assert_eq!(dns.evidence.blocking_layer, Some(BlockingLayer::Dns));
 
         // The native agent's results are its own to judge.
         let mut native = nav(

@@ -43,7 +43,9 @@ struct Pending {
 /// Judges every network requirement per site.
 pub fn assess(fleet: &Fleet<'_>) -> Network {
     let mut matrix = Vec::new();
-    let mut pending: BTreeMap<(ConditionKind, String), Pending> = BTreeMap::new();
+    // One condition per cause; a filter inside the browser is one per extension, since each
+    // is allowed in its own console.
+    let mut pending: BTreeMap<(ConditionKind, String, Option<String>), Pending> = BTreeMap::new();
     // Throughput per user is judged per site by the capacity stage, not per device.
     let judged_here = fleet
         .requirements
@@ -77,8 +79,11 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
                     continue;
                 }
                 let Some(cause) = &o.cause else { continue };
+                let per_filter = (cause.detail == "browser_extension")
+                    .then(|| cause.seen.clone())
+                    .flatten();
                 let p = pending
-                    .entry((cause.kind, cause.detail.clone()))
+                    .entry((cause.kind, cause.detail.clone(), per_filter))
                     .or_default();
                 add(p, site, &req.id, req.critical, j, o, cause);
                 if network_passes {
@@ -90,7 +95,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
     }
     let conditions: Vec<Condition> = pending
         .into_iter()
-        .map(|((kind, detail), p)| words(kind, &detail, p))
+        .map(|((kind, detail, _), p)| words(kind, &detail, p))
         .collect();
     let blockers = conditions
         .iter()

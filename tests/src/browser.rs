@@ -124,6 +124,12 @@ pub fn filter_extension() -> PathBuf {
     repo().join("tests/data/browser-filter")
 }
 
+/// A filter extension no catalog lists: it replaces a listed site's navigation with a page of
+/// its choosing, with no HTTP redirect.
+pub fn redirector_extension() -> PathBuf {
+    repo().join("tests/data/browser-redirector")
+}
+
 /// The running lab: namespaces, servers, the controller serving the packed agent.
 #[derive(Debug)]
 pub struct BrowserLab {

@@ -79,6 +79,10 @@ url = "http://app.lab.test/empty-403"
 [[http]]
 url = "http://nxproxied.lab.test/"
 
+# A second filter extension, in no catalog, replaces this navigation with a page of its own.
+[[http]]
+url = "http://replaced.lab.test/"
+
 
 [[ports]]
 protocol = "udp"
@@ -193,12 +197,12 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         "ProxySettings": {
             "ProxyMode": "fixed_servers",
             "ProxyServer": format!("{NET_IP}:{SQUID_PORT}"),
-            "ProxyBypassList": format!("app.lab.test,ext-blocked.lab.test,policy-blocked.lab.test,dnsblocked.lab.test,blocked.filter.test,stun.lab.test,{NET_IP}"),
+            "ProxyBypassList": format!("app.lab.test,ext-blocked.lab.test,policy-blocked.lab.test,dnsblocked.lab.test,replaced.lab.test,blocked.filter.test,stun.lab.test,{NET_IP}"),
         },
     }));
     b.write_policy(&policy).or_panic();
     let profile = d.join("chromium-profile");
-    let filter = [browser::filter_extension()];
+    let filter = [browser::filter_extension(), browser::redirector_extension()];
     let chromium = b
         .start_browser(&profile, "chromium.log", &filter)
         .or_panic();
@@ -307,6 +311,18 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
             "no DNS answer for a name only the proxy was asked for: {:#}",
             result(&report, "dns[1]").cloned().unwrap_or(Value::Null)
         ),
+    );
+    // A navigation an unlisted extension replaced: the browser's block, the extensions that
+    // could have done it named; never the product answering, never a network layer.
+    let replaced = http(8);
+    f.that(
+        scope,
+        replaced["outcome"] == "blocked_by_filter"
+            && replaced["evidence"]["blocking_layer"] == "browser_extension"
+            && replaced["evidence"]["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("Lab Redirector") && d.contains("replaced.lab.test")),
+        format!("http[8] a replaced navigation is an extension's block: {replaced:#}"),
     );
     // An error status with an empty body is that status, never a reset (Chromium reports it
     // as net::ERR_HTTP_RESPONSE_CODE_FAILURE where it shows its own error page instead).
@@ -605,6 +621,28 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
             .iter()
             .any(|a| a.contains("proxyblocked.lab.test") && a.contains("ask the vendor")),
         format!("a proxy's block is never the vendor's to explain: {actions:#?}"),
+    );
+    f.that(
+        "recommendation",
+        !actions
+            .iter()
+            .any(|a| a.contains("nxproxied.lab.test") && a.contains("ask the vendor")),
+        format!(
+            "a name the proxy could not resolve is never the vendor's to explain: {actions:#?}; the browser's: {:#}",
+            http(7)
+        ),
+    );
+    let about_replaced: Vec<&String> = actions
+        .iter()
+        .filter(|a| a.contains("replaced.lab.test"))
+        .collect();
+    f.that(
+        "recommendation",
+        !about_replaced.is_empty()
+            && about_replaced
+                .iter()
+                .all(|a| a.contains("blocked in the browser") && !a.contains("DNS")),
+        format!("a replaced navigation is a browser-extension condition only: {about_replaced:#?}"),
     );
     let notes = rec["notes"].to_string();
     f.that(

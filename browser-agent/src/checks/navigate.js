@@ -40,6 +40,7 @@ export class NavigationRecorder {
     this.navigationUrl = null;
     this.navigationError = null;
     this.committedUrl = null;
+    this.clientRedirect = false;
     this.pendingRequest = false;
     this.pendingNavigation = false;
     this.started = false;
@@ -112,9 +113,13 @@ export class NavigationRecorder {
     this.started = true;
   }
 
-  /** webNavigation.onCommitted of the top frame: where the tab is now. */
-  committed({ url }) {
+  /**
+   * webNavigation.onCommitted of the top frame: where the tab is now, and whether the page sent
+   * it there itself (a `client_redirect`: a script or a meta refresh).
+   */
+  committed({ url, transitionQualifiers }) {
     this.committedUrl = url;
+    this.clientRedirect = (transitionQualifiers ?? []).includes("client_redirect");
     this.pendingNavigation = false;
     if (!isWebUrl(url)) this.pendingRequest = false;
   }
@@ -147,6 +152,7 @@ export class NavigationRecorder {
       error,
       headers: this.response?.headers ?? {},
       addresses: this.addresses,
+      clientRedirect: this.clientRedirect,
       timedOut: Boolean(timeLimitHit) && !this.response && !error && !landedOffWeb,
     };
   }
