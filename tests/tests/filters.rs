@@ -90,6 +90,8 @@ const PREFIX: u8 = 24;
 
 const RESET_PORT: u16 = 8443;
 const DROP_PORT: u16 = 8444;
+/// Where the product's own server resets every TLS handshake, whatever the name.
+const RESETALL_PORT: u16 = 8446;
 const STUN_PORT: u16 = 3478;
 /// squid's plain explicit-proxy port and its TLS-inspecting (ssl-bump) port.
 const SQUID_PORT: u16 = 3129;
@@ -199,6 +201,7 @@ fn vars(dir: &Path) -> Vec<(&'static str, String)> {
         ),
         ("RESET_PORT", RESET_PORT.to_string()),
         ("DROP_PORT", DROP_PORT.to_string()),
+        ("RESETALL_PORT", RESETALL_PORT.to_string()),
         ("STUN_PORT", STUN_PORT.to_string()),
         ("SQUID_PORT", SQUID_PORT.to_string()),
         ("SQUID_BUMP_PORT", SQUID_BUMP_PORT.to_string()),
@@ -318,6 +321,31 @@ fn build_network(lab: &mut Lab, d: &Path, dev: &str, edge: &str, inet: &str) {
             "sni.fitlab.test",
             "--algo",
             "bm",
+            "-j",
+            "REJECT",
+            "--reject-with",
+            "tcp-reset",
+        ],
+    )
+    .or_panic();
+    // The product's own server on one port resets every handshake after the ClientHello,
+    // whatever the name: the first data packet of each connection is answered with a reset.
+    lab.exec(
+        inet,
+        &[
+            "iptables",
+            "-A",
+            "INPUT",
+            "-p",
+            "tcp",
+            "-d",
+            &APP_IP.to_string(),
+            "--dport",
+            &RESETALL_PORT.to_string(),
+            "-m",
+            "length",
+            "--length",
+            "100:65535",
             "-j",
             "REJECT",
             "--reject-with",
@@ -604,6 +632,8 @@ url = "https://bump.fitlab.test/"
 url = "http://banned.fitlab.test/"
 [[http]]
 url = "http://app.fitlab.test/"
+[[http]]
+url = "https://app.fitlab.test:{RESETALL_PORT}/"
 
 [[ports]]
 protocol = "udp"
@@ -928,6 +958,23 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
             "status 200 over plain HTTP",
         );
     }
+    // The server itself resets every handshake: a control handshake with no name is reset
+    // too, so it is the server's failure, never a filter reading the name.
+    let h = e.http("http[12]", "connection_reset", None);
+    e.on(
+        "http[12]",
+        h,
+        |h| text(&h["evidence"]["detail"]).contains("reset too"),
+        "a detail saying the control handshake was reset too",
+    );
+    // Where only the name is reset, the control handshake says so.
+    let h = e.get("http[3]");
+    e.on(
+        "http[3]",
+        h,
+        |h| text(&h["evidence"]["detail"]).contains("with no server name was answered"),
+        "the control handshake without a name answered",
+    );
 
     // Ports: UDP media filtered while TCP 443 to the same host is open.
     let p = e.one("ports[0]", "udp", "no_answer");

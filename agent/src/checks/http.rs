@@ -559,6 +559,8 @@ impl Walk<'_> {
             )
         })?;
         let started = Instant::now();
+        // Where a control handshake would go: the same server, reached the same way.
+        let peer = stream.peer_addr().ok().filter(|_| self.ev.proxy.is_none());
         let connector = TlsConnector::from(Arc::new(config));
         let result = tokio::time::timeout(
             remaining(self.start),
@@ -615,7 +617,25 @@ impl Walk<'_> {
                 };
                 let mut detail = format!("during the TLS handshake with SNI {host}: {detail}");
                 if outcome == HttpOutcome::ConnectionReset {
-                    detail.push_str(" (a filter that reads the SNI resets such handshakes)");
+                    // A reset is a name-based block only when another name gets through.
+                    match self.control_handshake(peer, host).await {
+                        Some(Control::AlsoReset(at)) => {
+                            return Err(Stop {
+                                outcome,
+                                layer: None,
+                                detail: format!(
+                                    "{detail}; a control handshake to {at} with no server name was reset too: the server resets every handshake, whatever the name (the vendor's server, or an outage in front of it), not a filter reading the name"
+                                ),
+                                signature: None,
+                            });
+                        }
+                        Some(Control::Answered(at)) => detail.push_str(&format!(
+                            "; a control handshake to {at} with no server name was answered: a filter that reads the SNI resets this name"
+                        )),
+                        None => detail.push_str(
+                            " (a filter that reads the SNI resets such handshakes; no control handshake could be made to tell)",
+                        ),
+                    }
                 } else if cert
                     .as_ref()
                     .is_some_and(|c| c.publicly_trusted == Some(false))
@@ -630,6 +650,34 @@ impl Walk<'_> {
                 format!("the TLS handshake with SNI {host} did not complete"),
             )),
         }
+    }
+
+    /// A second handshake to the server that reset ours, with no server name in its hello:
+    /// reset too, the server (or something in front of it) resets every handshake; answered
+    /// (by a certificate, a refusal of the name, anything but a reset), the first was reset for
+    /// its name. `None` when there is no direct connection to repeat or it cannot be opened.
+    async fn control_handshake(&self, peer: Option<SocketAddr>, host: &str) -> Option<Control> {
+        let peer = peer?;
+        let limit = remaining(self.start).min(CONTROL_TIMEOUT);
+        let stream = tokio::time::timeout(limit, TcpStream::connect(peer))
+            .await
+            .ok()?
+            .ok()?;
+        let mut config = self.ctx.tls.client_config(&SeenChains::default()).ok()?;
+        config.enable_sni = false;
+        let name = ServerName::try_from(host.to_owned()).ok()?;
+        let connector = TlsConnector::from(Arc::new(config));
+        let answered = match tokio::time::timeout(limit, connector.connect(name, stream)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => classify(&e).0 != HttpOutcome::ConnectionReset,
+            // Silence after the hello is no answer and no reset: nothing to tell by.
+            Err(_) => return None,
+        };
+        Some(if answered {
+            Control::Answered(peer)
+        } else {
+            Control::AlsoReset(peer)
+        })
     }
 
     fn keep_headers(&mut self, headers: &[(String, String)], matched: Option<&str>) {
@@ -1019,6 +1067,17 @@ fn header_list(map: &http::HeaderMap) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Longest a control handshake may take.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a control handshake with no server name showed.
+enum Control {
+    /// The server at this address answered it.
+    Answered(SocketAddr),
+    /// It was reset too.
+    AlsoReset(SocketAddr),
 }
 
 fn layer_of(outcome: HttpOutcome) -> Option<BlockingLayer> {
