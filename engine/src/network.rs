@@ -1,7 +1,9 @@
 //! Stage 4: every network requirement at every site, and the conditions that fix what fails.
 //! The network is shared, so a site fails a requirement when any of its devices fails it.
 //! Failures with the same cause (a DNS-filter entry, a firewall rule, an inspection bypass, …)
-//! become one condition naming every name, port and site concerned.
+//! become one condition for the names and ports that failed at the same sites. About one host
+//! at one site the strongest evidence decides, whichever agent brought it: a block a filter was
+//! seen making outranks a closed port, which outranks what could only be looked into.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,9 +45,7 @@ struct Pending {
 /// Judges every network requirement per site.
 pub fn assess(fleet: &Fleet<'_>) -> Network {
     let mut matrix = Vec::new();
-    // One condition per cause; a filter inside the browser is one per extension, since each
-    // is allowed in its own console.
-    let mut pending: BTreeMap<(ConditionKind, String, Option<String>), Pending> = BTreeMap::new();
+    let mut failures: Vec<Failure<'_>> = Vec::new();
     // Throughput per user is judged per site by the capacity stage, not per device.
     let judged_here = fleet
         .requirements
@@ -78,25 +78,23 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
                 if !o.status.falls_short() {
                     continue;
                 }
-                let Some(cause) = &o.cause else { continue };
-                let per_filter = (cause.detail == "browser_extension")
-                    .then(|| cause.seen.clone())
-                    .flatten();
-                let p = pending
-                    .entry((cause.kind, cause.detail.clone(), per_filter))
-                    .or_default();
-                add(p, site, &req.id, req.critical, j, o, cause);
-                if network_passes {
-                    p.network_allows.insert(site.clone());
-                }
+                let Some(cause) = o.cause.as_deref() else {
+                    continue;
+                };
+                failures.push(Failure {
+                    site: site.as_str(),
+                    id: &req.id,
+                    critical: req.critical,
+                    judgement: j,
+                    judged: o,
+                    cause,
+                    network_passes,
+                });
             }
         }
         matrix.push(row);
     }
-    let conditions: Vec<Condition> = pending
-        .into_iter()
-        .map(|((kind, detail, _), p)| words(kind, &detail, p))
-        .collect();
+    let conditions = group(strongest(failures));
     let blockers = conditions
         .iter()
         .filter(|c| c.required && c.fix == FixKind::NonePossible)
@@ -134,15 +132,105 @@ fn failed_everywhere(matrix: &[MatrixRow], requirements: &[RequirementId]) -> bo
     })
 }
 
-fn add(
-    p: &mut Pending,
-    site: &str,
-    id: &RequirementId,
+/// One device's failure of one requirement at one site, with its cause.
+struct Failure<'a> {
+    site: &'a str,
+    id: &'a RequirementId,
     critical: bool,
-    j: &Judgement,
-    o: &Judged,
-    cause: &Cause,
-) {
+    judgement: &'a Judgement,
+    judged: &'a Judged,
+    cause: &'a Cause,
+    /// Whether a native agent at the site got through on the same requirement.
+    network_passes: bool,
+}
+
+impl Failure<'_> {
+    /// The host the cause is about (`TCP 443 to HOST` is about HOST).
+    fn host(&self) -> String {
+        let item = self.cause.item.as_deref().unwrap_or("");
+        item.rsplit_once(" to ")
+            .map_or(item, |(_, host)| host)
+            .to_ascii_lowercase()
+    }
+
+    /// How much the cause tells: a block a filter was seen making outranks a closed port, which
+    /// outranks what could only be looked into.
+    fn strength(&self) -> u8 {
+        match (self.cause.kind, self.cause.detail.as_str()) {
+            (ConditionKind::FilterAllow | ConditionKind::InspectionBypass, _) => 3,
+            (ConditionKind::FirewallRule | ConditionKind::NetworkPath, _)
+            | (ConditionKind::Investigate, "vendor_server") => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// One cause per host per site: where a stronger cause explains a host's failures at a site,
+/// weaker ones about the same host there are its consequences, not conditions of their own (a
+/// browser that cannot tell a DNS filter's NXDOMAIN from a failing resolver, a connection
+/// refused at a DNS filter's sinkhole address). Blocks seen at different layers all stand.
+fn strongest(failures: Vec<Failure<'_>>) -> Vec<Failure<'_>> {
+    let mut best: BTreeMap<(&str, String), u8> = BTreeMap::new();
+    for f in &failures {
+        if f.cause.item.is_none() {
+            continue;
+        }
+        let b = best.entry((f.site, f.host())).or_default();
+        *b = (*b).max(f.strength());
+    }
+    failures
+        .into_iter()
+        .filter(|f| {
+            f.cause.item.is_none()
+                || best
+                    .get(&(f.site, f.host()))
+                    .is_none_or(|b| f.strength() >= *b)
+        })
+        .collect()
+}
+
+/// Failures with one cause become one condition (a filter inside the browser one per
+/// extension, each allowed in its own console), split so that every item of a condition failed
+/// at exactly the sites the condition names.
+fn group(failures: Vec<Failure<'_>>) -> Vec<Condition> {
+    type Key = (ConditionKind, String, Option<String>);
+    let mut by_cause: BTreeMap<Key, BTreeMap<String, Vec<Failure<'_>>>> = BTreeMap::new();
+    for f in failures {
+        let per_filter = (f.cause.detail == "browser_extension")
+            .then(|| f.cause.seen.clone())
+            .flatten();
+        let item = f.cause.item.clone().unwrap_or_default();
+        by_cause
+            .entry((f.cause.kind, f.cause.detail.clone(), per_filter))
+            .or_default()
+            .entry(item)
+            .or_default()
+            .push(f);
+    }
+    let mut conditions = Vec::new();
+    for ((kind, detail, _), items) in by_cause {
+        let mut by_sites: BTreeMap<BTreeSet<&str>, Vec<Failure<'_>>> = BTreeMap::new();
+        for fs in items.into_values() {
+            let sites: BTreeSet<&str> = fs.iter().map(|f| f.site).collect();
+            by_sites.entry(sites).or_default().extend(fs);
+        }
+        for fs in by_sites.into_values() {
+            let mut p = Pending::default();
+            for f in &fs {
+                add(&mut p, f);
+            }
+            conditions.push(words(kind, &detail, p));
+        }
+    }
+    conditions
+}
+
+fn add(p: &mut Pending, f: &Failure<'_>) {
+    let (site, id, critical, j, o, cause) =
+        (f.site, f.id, f.critical, f.judgement, f.judged, f.cause);
+    if f.network_passes {
+        p.network_allows.insert(site.to_owned());
+    }
     if let Some(i) = &cause.item {
         p.items.insert(i.clone());
     }
