@@ -249,7 +249,14 @@ pub fn markdown(r: &Recommendation) -> String {
             "| {} | {} | {} | {} |",
             escape(&c.site),
             c.agents,
-            c.devices_reported,
+            if c.browsers_reported > 0 {
+                format!(
+                    "{} ({} browser agent(s), counted apart)",
+                    c.devices_reported, c.browsers_reported
+                )
+            } else {
+                c.devices_reported.to_string()
+            },
             if c.enough { "yes" } else { "**no**" }
         );
     }

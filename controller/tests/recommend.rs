@@ -539,6 +539,7 @@ fn many_sites(r: &Recommendation) -> Recommendation {
             site: s.clone(),
             agents: 3,
             devices_reported: 3,
+            browsers_reported: 0,
             enough: true,
         })
         .collect();

@@ -1,8 +1,13 @@
 //! Stage 3: whether each site has enough devices to be judged; where not, who enrolls how many
-//! more devices where.
+//! more devices where. Native agents and browser agents are counted apart: one machine may run
+//! both, so per OS family a site's devices are the larger of the two counts, never their sum.
 
 use std::collections::BTreeMap;
 
+use fitcheck_core::api::AgentKind;
+use fitcheck_core::profile::OsFamily;
+
+use crate::judge::Judgement;
 use crate::{Fleet, NO_SITE, ScopeAgent, SiteCoverage};
 
 /// Each site's coverage, and a gap — an action — for each site without enough devices.
@@ -18,7 +23,7 @@ pub fn assess(fleet: &Fleet<'_>, agents: &[ScopeAgent]) -> (Vec<SiteCoverage>, V
     }
     for site in &fleet.sites {
         let enrolled = enrolled_at.get(site.as_str()).copied().unwrap_or(0);
-        let reported = fleet.at(site).len() as u32;
+        let (reported, browsers) = devices_at(fleet.at(site));
         let enough = reported >= min_devices;
         if reported == 0 && enrolled == 0 {
             gaps.push(format!(
@@ -43,8 +48,28 @@ pub fn assess(fleet: &Fleet<'_>, agents: &[ScopeAgent]) -> (Vec<SiteCoverage>, V
             site: site.clone(),
             agents: enrolled,
             devices_reported: reported,
+            browsers_reported: browsers,
             enough,
         });
     }
     (coverage, gaps)
+}
+
+/// The devices that reported at a site, and how many of the reports are browser agents'. A
+/// browser agent and a native agent may run on one machine, so they are counted apart: per OS
+/// family, the larger of the two counts (a browser on a Chromebook shares it with no native
+/// agent; browsers on Windows may be on the machines whose native agents reported).
+fn devices_at(reports: &[&Judgement]) -> (u32, u32) {
+    let mut per_family: BTreeMap<Option<OsFamily>, (u32, u32)> = BTreeMap::new();
+    for j in reports {
+        let (native, browser) = per_family.entry(j.os_family).or_default();
+        if j.kind == AgentKind::Browser {
+            *browser += 1;
+        } else {
+            *native += 1;
+        }
+    }
+    let devices = per_family.values().map(|(n, b)| (*n).max(*b)).sum();
+    let browsers = per_family.values().map(|(_, b)| *b).sum();
+    (devices, browsers)
 }

@@ -165,8 +165,12 @@ pub struct SiteCoverage {
     pub site: String,
     /// Enrolled agents in scope.
     pub agents: u32,
-    /// Agents that reported.
+    /// Devices that reported: per OS family, the larger of the native agents' and the browser
+    /// agents' counts (one machine may run both, so they are never added up).
     pub devices_reported: u32,
+    /// Browser agents among the reports.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub browsers_reported: u32,
     /// Whether the site has enough devices to judge it.
     pub enough: bool,
 }
@@ -465,4 +469,8 @@ pub struct Proposal {
     pub dpa_exhibit_b: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_code: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

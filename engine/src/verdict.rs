@@ -77,7 +77,8 @@ pub fn summary(
     throughput: &[SiteThroughput],
 ) -> String {
     let name = &fleet.profile.name;
-    let devices = fleet.devices.len();
+    // Devices, not agents: a machine running both agents is one device.
+    let devices: u32 = coverage.iter().map(|c| c.devices_reported).sum();
     let required = conditions.iter().filter(|c| c.required).count();
     match verdict {
         FleetVerdict::NotCompatible => format!(

@@ -634,3 +634,43 @@ fn conditions_about_one_host_at_one_site_never_contradict_each_other() {
         }
     }
 }
+
+/// A browser agent and a native agent on one machine are one device: per OS family the larger
+/// count is the site's devices, never the sum; a Chromebook's browser shares no machine with a
+/// native agent.
+#[test]
+fn devices_and_browsers_are_counted_apart() {
+    use fitcheck_core::api::AgentKind;
+    use fitcheck_core::profile::OsFamily;
+    let (profile, plan) = (profile(), plan(&["east"], 0));
+    let agent = |n: u32, kind: AgentKind, family: OsFamily| {
+        let mut j = device(n, "east", "M", |_| {});
+        j.kind = kind;
+        j.os_family = Some(family);
+        j
+    };
+    let judged = [
+        agent(1, AgentKind::Native, OsFamily::Linux),
+        agent(2, AgentKind::Native, OsFamily::Linux),
+        agent(3, AgentKind::Browser, OsFamily::Linux),
+        agent(4, AgentKind::Browser, OsFamily::Linux),
+        agent(5, AgentKind::Browser, OsFamily::Chromeos),
+    ];
+    let fleet = Fleet::gather(&input(&plan, &profile, &[], &judged));
+    let (coverage, _) = fitcheck_engine::coverage::assess(&fleet, &[]);
+    assert_eq!(coverage[0].devices_reported, 3, "{coverage:#?}");
+    assert_eq!(coverage[0].browsers_reported, 3);
+    assert!(coverage[0].enough);
+    let two = [
+        agent(1, AgentKind::Native, OsFamily::Windows),
+        agent(2, AgentKind::Browser, OsFamily::Windows),
+    ];
+    let fleet = Fleet::gather(&input(&plan, &profile, &[], &two));
+    let (coverage, gaps) = fitcheck_engine::coverage::assess(&fleet, &[]);
+    assert_eq!(coverage[0].devices_reported, 1, "one machine, two agents");
+    assert!(!coverage[0].enough);
+    assert!(
+        gaps[0].starts_with("east: 1 device(s) reported, 2 are needed"),
+        "{gaps:?}"
+    );
+}
