@@ -83,6 +83,10 @@ url = "http://nxproxied.lab.test/"
 [[http]]
 url = "http://replaced.lab.test/"
 
+# The DNS filter's other answer: 0.0.0.0.
+[[http]]
+url = "http://zeroed.lab.test/"
+
 
 [[ports]]
 protocol = "udp"
@@ -197,7 +201,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         "ProxySettings": {
             "ProxyMode": "fixed_servers",
             "ProxyServer": format!("{NET_IP}:{SQUID_PORT}"),
-            "ProxyBypassList": format!("app.lab.test,ext-blocked.lab.test,policy-blocked.lab.test,dnsblocked.lab.test,replaced.lab.test,blocked.filter.test,stun.lab.test,{NET_IP}"),
+            "ProxyBypassList": format!("app.lab.test,ext-blocked.lab.test,policy-blocked.lab.test,dnsblocked.lab.test,replaced.lab.test,zeroed.lab.test,blocked.filter.test,stun.lab.test,{NET_IP}"),
         },
     }));
     b.write_policy(&policy).or_panic();
@@ -631,6 +635,21 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
             "a name the proxy could not resolve is never the vendor's to explain: {actions:#?}; the browser's: {:#}",
             http(7)
         ),
+    );
+    // The DNS filter's 0.0.0.0: the browser is refused (Chromium gives no address), the native
+    // agent at the same site sees the answer; the stronger evidence decides, so the action is
+    // the DNS filter's, never a firewall rule about the same host there.
+    let about_zeroed: Vec<&String> = actions
+        .iter()
+        .filter(|a| a.contains("zeroed.lab.test"))
+        .collect();
+    f.that(
+        "recommendation",
+        !about_zeroed.is_empty()
+            && about_zeroed
+                .iter()
+                .all(|a| a.contains("DNS filter") && !a.contains("firewall")),
+        format!("a DNS filter's 0.0.0.0 is the DNS filter's condition only: {about_zeroed:#?}"),
     );
     let about_replaced: Vec<&String> = actions
         .iter()
