@@ -151,6 +151,12 @@ impl BrowserLab {
     /// Builds the namespaces and servers, shapes the link when asked, starts the controller
     /// (district signatures, the packed agent) and packs the agent for it.
     pub fn start(shape: Option<Shape>) -> Result<BrowserLab> {
+        Self::start_polling(shape, None)
+    }
+
+    /// [`BrowserLab::start`], with the controller telling agents to poll every `poll_s`
+    /// seconds (the tests' 5 s when `None`).
+    pub fn start_polling(shape: Option<Shape>, poll_s: Option<u32>) -> Result<BrowserLab> {
         lab::preflight(&lab::BASE_TOOLS);
         lab::preflight(&TOOLS);
         let dir = tempfile::Builder::new()
@@ -176,6 +182,16 @@ impl BrowserLab {
         let dist = d.join("browser-agent-dist");
         std::fs::create_dir_all(&dist)?;
         let controller_dir = d.join("controller");
+        let mut serve_args = vec![
+            "--signatures".to_owned(),
+            signatures.display().to_string(),
+            "--browser-agent".to_owned(),
+            dist.display().to_string(),
+        ];
+        if let Some(p) = poll_s {
+            serve_args.extend(["--poll-interval".to_owned(), p.to_string()]);
+        }
+        let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
         let controller = ControllerProcess::start_with(
             &controller_dir,
             None,
@@ -184,12 +200,7 @@ impl BrowserLab {
                 listen: "0.0.0.0".to_owned(),
                 reach: MGMT_NET_IP.to_owned(),
             },
-            &[
-                "--signatures",
-                &signatures.display().to_string(),
-                "--browser-agent",
-                &dist.display().to_string(),
-            ],
+            &serve_args,
         )?;
         let base = format!("https://{NET_IP}:{}", controller.port);
         let build = lab::run_bounded(

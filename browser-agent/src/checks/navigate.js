@@ -22,6 +22,11 @@ export const NAVIGATION_TIMEOUT_MS = 20_000;
  * to their block page right after it commits, and that navigation must be seen.
  */
 export const SETTLE_MS = 1_000;
+/**
+ * The same, where no enabled extension can send a tab elsewhere after it commits: long enough
+ * for a page's own immediate redirect (a script or a meta refresh) to start.
+ */
+export const QUICK_SETTLE_MS = 300;
 /** Response headers kept as evidence: those that say who answered (the native agent's list). */
 export const EVIDENCE_HEADERS = ["server", "via", "content-type", "x-squid-error", "x-cache", "proxy-status", "x-frame-options"];
 

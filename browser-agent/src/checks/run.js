@@ -13,8 +13,8 @@ import { connectsDirectly, readProxySettings } from "../proxy.js";
 import { dnsResults, httpResult } from "../results.js";
 import { hostOf } from "../url.js";
 import { measureProductLatency } from "./latency.js";
-import { navigate } from "./navigate.js";
-import { probeStun, webglInfo } from "./stun.js";
+import { QUICK_SETTLE_MS, SETTLE_MS, navigate } from "./navigate.js";
+import { closeOffscreen, probeStun, webglInfo } from "./stun.js";
 import { measureBandwidth, measureLatency } from "./throughput.js";
 
 /**
@@ -23,6 +23,14 @@ import { measureBandwidth, measureLatency } from "./throughput.js";
  * @param {object} env `{chrome, navigator, fetch, now, sleep, randomBytes, randomId}`
  */
 export async function runChecks(assignment, access, env) {
+  try {
+    return await checks(assignment, access, env);
+  } finally {
+    await closeOffscreen(env.chrome);
+  }
+}
+
+async function checks(assignment, access, env) {
   const planned = plan(assignment);
   const signatures = assignment.block_signatures ?? [];
   const facts = await collectFacts({
@@ -59,7 +67,7 @@ async function networkResults(planned, access, env) {
 }
 
 async function navigation(spec, signatures, extensions, proxy, env) {
-  const seen = await navigate(env.chrome, spec.url, { now: env.now });
+  const seen = await navigate(env.chrome, spec.url, { now: env.now, settleMs: settleTime(extensions) });
   // Behind a proxy the address the browser connected to is the proxy's, never the name's DNS
   // answer; where a PAC script decides, the browser does not say which it was.
   const direct = (host) => connectsDirectly(host, proxy) === true;
@@ -80,6 +88,17 @@ async function navigation(spec, signatures, extensions, proxy, env) {
     addresses: new Map([...seen.addresses].filter(([host]) => direct(host))),
     result: httpResult({ requirement: spec.requirement, url: spec.url, nav, verdict, windowMs: seen.windowMs, totalMs: seen.totalMs }),
   };
+}
+
+/**
+ * How long a settled page is watched before its outcome is read. An extension that can send a
+ * tab elsewhere after its page commits (one that sees navigations or tabs) may do so a moment
+ * later, so the agent waits a full second where one is enabled; an extension that blocks
+ * requests does it before the page commits, and nothing else moves a settled tab.
+ */
+export function settleTime(extensions) {
+  const moves = (extensions ?? []).some((e) => e.enabled && e.can_navigate);
+  return moves ? SETTLE_MS : QUICK_SETTLE_MS;
 }
 
 /** Every host's addresses over all navigations. */

@@ -56,6 +56,19 @@ async function ask(chrome, message) {
   return chrome.runtime.sendMessage({ target: OFFSCREEN_TARGET, ...message });
 }
 
+/**
+ * Closes the offscreen document: it is a page of its own (a renderer process) and is needed
+ * only while a run asks it something, never between runs.
+ */
+export async function closeOffscreen(chrome) {
+  try {
+    const open = await chrome.runtime.getContexts({ contextTypes: ["OFFSCREEN_DOCUMENT"] });
+    if (open.length > 0) await chrome.offscreen.closeDocument();
+  } catch {
+    // Closed already, or the browser has no offscreen documents: nothing is kept open.
+  }
+}
+
 /** Opens the offscreen document unless it is open: the browser allows one per extension. */
 async function openOffscreen(chrome) {
   const open = await chrome.runtime.getContexts({ contextTypes: ["OFFSCREEN_DOCUMENT"] });

@@ -39,9 +39,14 @@ struct Args {
     /// Seconds each throughput direction runs.
     #[arg(long, default_value_t = 8.0)]
     seconds: f64,
-    /// Seconds the browsers sit idle before their memory is read.
-    #[arg(long, default_value_t = 20)]
+    /// Seconds the browsers sit idle before their memory is read: past Chrome's 30 s idle
+    /// limit, so an agent whose work is done has had its service worker stopped.
+    #[arg(long, default_value_t = 45)]
     idle: u64,
+    /// How often agents poll, seconds: the controller's default, as a district runs it (the
+    /// tests' 5 s wakes the agent before Chrome would stop it).
+    #[arg(long, default_value_t = 60)]
+    poll: u32,
 }
 
 const URLS: usize = 12;
@@ -115,11 +120,14 @@ fn pss_mb(pids: &[u32]) -> f64 {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let t0 = Instant::now();
-    let mut b = BrowserLab::start(Some(Shape {
-        rate_mbps: args.rate,
-        rtt_ms: args.rtt,
-        loss_percent: 0.0,
-    }))?;
+    let mut b = BrowserLab::start_polling(
+        Some(Shape {
+            rate_mbps: args.rate,
+            rtt_ms: args.rtt,
+            loss_percent: 0.0,
+        }),
+        Some(args.poll),
+    )?;
     let mut client = b.controller.client()?;
     client.login("admin", &b.controller.admin_password).await?;
     let profile_id = upload(&client, "browser-bench.toml", &profile()).await?;
