@@ -82,6 +82,61 @@ struct CatalogFile {
     signature: Vec<Signature>,
 }
 
+/// What a proxy's own error answer says went wrong on its side: a name it could not resolve,
+/// a server it could not reach or lost. Not a block: the name's or the path's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyFailure {
+    pub outcome: crate::report::HttpOutcome,
+    pub layer: crate::report::BlockingLayer,
+    /// What the proxy could not do, in words (`could not resolve the name`).
+    pub what: &'static str,
+    /// The proxy's error as it named it (`ERR_DNS_FAIL 0`).
+    pub error: String,
+}
+
+/// Squid's own failure in an answer's `X-Squid-Error` header (the error template it used,
+/// src/errorpage.cc), if the answer is one; how both agents read a proxy's error answer.
+pub fn squid_failure(headers: &[(String, String)]) -> Option<ProxyFailure> {
+    use crate::report::{BlockingLayer, HttpOutcome};
+    let error = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-squid-error"))
+        .map(|(_, v)| v.trim().to_ascii_uppercase())?;
+    let (outcome, layer, what) = if error.starts_with("ERR_DNS_FAIL") {
+        (
+            HttpOutcome::DnsFailed,
+            BlockingLayer::Dns,
+            "could not resolve the name",
+        )
+    } else if error.starts_with("ERR_CONNECT_FAIL") {
+        (
+            HttpOutcome::ConnectionRefused,
+            BlockingLayer::Tcp,
+            "could not connect to the server",
+        )
+    } else if error.starts_with("ERR_READ_TIMEOUT") {
+        (
+            HttpOutcome::Timeout,
+            BlockingLayer::Tcp,
+            "got no answer from the server in time",
+        )
+    } else if error.starts_with("ERR_READ_ERROR") || error.starts_with("ERR_ZERO_SIZE_OBJECT") {
+        (
+            HttpOutcome::ConnectionReset,
+            BlockingLayer::Tcp,
+            "lost its connection to the server",
+        )
+    } else {
+        return None;
+    };
+    Some(ProxyFailure {
+        outcome,
+        layer,
+        what,
+        error,
+    })
+}
+
 /// A signature that matched, as a report records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -413,47 +468,15 @@ impl Catalog {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        // Squid says why it answered itself: a name it could not resolve, a server it could
-        // not reach (as the native agent reads a CONNECT refusal).
-        let squid = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("x-squid-error"))
-            .map(|(_, v)| v.to_ascii_uppercase())
-            .unwrap_or_default();
-        let own_failure = if squid.starts_with("ERR_DNS_FAIL") {
-            Some((
-                HttpOutcome::DnsFailed,
-                BlockingLayer::Dns,
-                "could not resolve the name",
-            ))
-        } else if squid.starts_with("ERR_CONNECT_FAIL") {
-            Some((
-                HttpOutcome::ConnectionRefused,
-                BlockingLayer::Tcp,
-                "could not connect to the server",
-            ))
-        } else if squid.starts_with("ERR_READ_TIMEOUT") {
-            Some((
-                HttpOutcome::Timeout,
-                BlockingLayer::Tcp,
-                "got no answer from the server in time",
-            ))
-        } else if squid.starts_with("ERR_READ_ERROR") || squid.starts_with("ERR_ZERO_SIZE_OBJECT") {
-            Some((
-                HttpOutcome::ConnectionReset,
-                BlockingLayer::Tcp,
-                "lost its connection to the server",
-            ))
-        } else {
-            None
-        };
-        if let Some((outcome, layer, what)) = own_failure {
+        let own_failure = squid_failure(&headers);
+        if let Some(f) = own_failure {
             let e = &mut r.evidence;
-            e.blocking_layer = Some(layer);
+            e.blocking_layer = Some(f.layer);
             e.detail = Some(format!(
-                "the proxy {what} (status {status}, X-Squid-Error {squid}), as the browser recorded it"
+                "the proxy {} (status {status}, X-Squid-Error {}), as the browser recorded it",
+                f.what, f.error
             ));
-            r.outcome = outcome;
+            r.outcome = f.outcome;
             return true;
         }
         let Some(sig) = self.block_page(status, &headers, "") else {

@@ -280,6 +280,18 @@ pub fn prepare(tag: &str, prefix: &str) -> Result<(PathBuf, tempfile::TempDir)> 
     Ok((agent, dir))
 }
 
+/// What a lab of namespaces alone needs: `ip` to make them and `setpriv` to run agents there.
+pub const NAMESPACE_TOOLS: [Tool; 2] = [
+    Tool {
+        path: SETPRIV,
+        package: "util-linux",
+    },
+    Tool {
+        path: "/usr/sbin/ip",
+        package: "iproute2",
+    },
+];
+
 /// What every lab needs: namespaces, nftables, a resolver, a web server and a STUN server.
 pub const BASE_TOOLS: [Tool; 7] = [
     Tool {

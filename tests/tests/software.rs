@@ -27,15 +27,8 @@ use fitcheck_tests::lab::{self, AgentSetup, How, Lab, OrPanic, Tool};
 use fitcheck_tests::recommend;
 use serde_json::Value;
 
-const TOOLS: [Tool; 4] = [
-    Tool {
-        path: "/usr/bin/setpriv",
-        package: "util-linux",
-    },
-    Tool {
-        path: "/usr/sbin/ip",
-        package: "iproute2",
-    },
+/// Beyond [`lab::NAMESPACE_TOOLS`].
+const TOOLS: [Tool; 2] = [
     Tool {
         path: "/usr/bin/dpkg",
         package: "dpkg",
@@ -169,6 +162,7 @@ fn judged<'a>(report: &'a Value, id: &str) -> &'a Value {
     ignore = "FITCHECK_SKIP_LAB=1 at build time: the namespace lab is skipped"
 )]
 fn each_device_is_judged_on_the_software_it_really_has() {
+    lab::preflight(&lab::NAMESPACE_TOOLS);
     lab::preflight(&TOOLS);
     let (agent, dir) = lab::prepare("software", "fitlab-software-").or_panic();
     let d = dir.path().to_path_buf();

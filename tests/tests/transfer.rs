@@ -19,15 +19,8 @@ use fitcheck_tests::recommend;
 
 const ENDPOINT_IP: &str = "10.241.9.1";
 
-const TOOLS: [Tool; 5] = [
-    Tool {
-        path: "/usr/bin/setpriv",
-        package: "util-linux",
-    },
-    Tool {
-        path: "/usr/sbin/ip",
-        package: "iproute2",
-    },
+/// Beyond [`lab::NAMESPACE_TOOLS`].
+const TOOLS: [Tool; 3] = [
     Tool {
         path: "/usr/sbin/nft",
         package: "nftables",
@@ -59,6 +52,7 @@ fn profile() -> String {
     ignore = "FITCHECK_SKIP_LAB=1 at build time: the namespace lab is skipped"
 )]
 fn an_sftp_endpoint_reached_from_one_site_and_dropped_at_another() {
+    lab::preflight(&lab::NAMESPACE_TOOLS);
     lab::preflight(&TOOLS);
     let (agent, dir) = lab::prepare("transfer", "fitlab-transfer-").or_panic();
     let d = dir.path().to_path_buf();

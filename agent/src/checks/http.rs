@@ -32,6 +32,7 @@ use fitcheck_core::report::{
     BlockingLayer, CheckResult, DnsOutcome, HttpEvidence, HttpOutcome, HttpResult, HttpTimings,
     Redirect, SignatureMatch, TcpOutcome,
 };
+use fitcheck_core::signatures::squid_failure;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use reqwest::Url;
@@ -499,22 +500,18 @@ impl Walk<'_> {
         let body = read_body(&mut stream, rest, &headers).await;
         self.ev.status = Some(status);
         self.keep_headers(&headers, None);
-        let squid_error = header(&headers, "x-squid-error")
-            .unwrap_or_default()
-            .to_ascii_uppercase();
         let signature = self.ctx.catalog.block_page(status, &headers, &body);
         let who = format!("the proxy {phost}:{pport}");
-        let mut s = if squid_error.starts_with("ERR_DNS_FAIL") {
+        let mut s = if let Some(f) = squid_failure(&headers) {
+            let about = if f.layer == BlockingLayer::Dns {
+                host
+            } else {
+                authority.as_str()
+            };
             stop(
-                HttpOutcome::DnsFailed,
-                BlockingLayer::Dns,
-                format!("{who} could not resolve {host} ({squid_error})"),
-            )
-        } else if squid_error.starts_with("ERR_CONNECT_FAIL") {
-            stop(
-                HttpOutcome::ConnectionRefused,
-                BlockingLayer::Tcp,
-                format!("{who} could not connect to {authority} ({squid_error})"),
+                f.outcome,
+                f.layer,
+                format!("{who} {} {about} ({})", f.what, f.error),
             )
         } else if status == 407 {
             stop(
