@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use fitcheck_core::evaluate::{Evaluation, Verdict, device_results, evaluate};
 use fitcheck_core::profile::{Profile, ProfileErrors};
-use fitcheck_core::report::{AgentInfo, ProfileRef, REPORT_SCHEMA, Report};
+use fitcheck_core::report::{AgentInfo, CheckResult, ProfileRef, REPORT_SCHEMA, Report};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -196,8 +196,17 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     } else {
         profile.software.clone()
     };
-    let facts_task =
-        tokio::task::spawn_blocking(move || facts::collect_for(&fact_sources, &wanted));
+    let data_sender = cfg.data_sender;
+    let facts_task = tokio::task::spawn_blocking(move || {
+        let device = facts::collect_for(&fact_sources, &wanted);
+        // The browsers' own URL policies matter where students browse, not on a data sender.
+        let policies = if data_sender {
+            Vec::new()
+        } else {
+            facts::browser_policy::read(&fact_sources)
+        };
+        (device, policies)
+    });
     let ctx = Arc::new(Ctx::new(resolver, tls, catalog));
     let mut results = runner::run_all(checks, ctx.clone(), &cfg.options, progress.clone()).await;
     let bandwidth = if cfg.data_sender {
@@ -223,9 +232,14 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
         progress.note("measuring bandwidth");
         results.extend(runner::run_all(vec![bw], ctx, &cfg.options, progress.clone()).await);
     }
-    let device = facts_task
+    let (device, policies) = facts_task
         .await
         .map_err(|e| RunError::Facts(e.to_string()))?;
+    for r in &mut results {
+        if let CheckResult::Http(h) = r {
+            h.evidence.browser_policy = facts::browser_policy::blocks(&policies, &h.target);
+        }
+    }
     progress.clear();
     let evaluation = if cfg.data_sender {
         fitcheck_core::transfer::evaluate(&profile, &results)

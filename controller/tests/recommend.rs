@@ -1095,7 +1095,7 @@ fn a_block_only_in_the_browser_names_the_browser_layer() {
     let text = render::markdown(&r);
     for needle in [
         "allow app.vendor.example in GoGuardian's policy for the student OU — blocked in the browser at 1 site(s) (lincoln); the network allows it",
-        "remove cdn.vendor.example from the Chrome URLBlocklist (or add it to URLAllowlist) for the student OU in Google Admin — blocked in the browser at 1 site(s) (roosevelt); the network allows it",
+        "remove the Chrome URLBlocklist entry that matches cdn.vendor.example (a host, a parent domain, a path or `*`; the browser does not say which) or add cdn.vendor.example to URLAllowlist, for the student OU in Google Admin — blocked in the browser at 1 site(s) (roosevelt); the network allows it",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
@@ -1104,6 +1104,99 @@ fn a_block_only_in_the_browser_names_the_browser_layer() {
         "browser agents reported: {text}"
     );
     golden("browser-layer", &r);
+}
+
+/// A browser cannot say which URLBlocklist entry stopped it; a native agent on a device reads
+/// the browsers' policy files and names the entry, and where it did, the entry is the action
+/// for the browsers' blocks of that host at that site too.
+#[test]
+fn a_url_policy_entry_read_on_the_device_is_named() {
+    let in_browser = |n, site| Dev {
+        browser: true,
+        ..chromebook(n, site)
+    };
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        in_browser(3, "lincoln"),
+        chromebook(4, "roosevelt"),
+        chromebook(5, "roosevelt"),
+        in_browser(6, "roosevelt"),
+    ];
+    let refused = http(
+        1,
+        "https://cdn.vendor.example/",
+        "blocked_by_filter",
+        json!({"blocking_layer": "browser_policy", "method": "navigation", "net_error": "net::ERR_BLOCKED_BY_ADMINISTRATOR"}),
+    );
+    let read = http(
+        1,
+        "https://cdn.vendor.example/",
+        "reachable",
+        json!({"status": 200, "browser_policy": [{
+            "browser": "chromium",
+            "policy": "URLBlocklist",
+            "entry": "vendor.example/",
+            "source": "/etc/chromium/policies/managed/district.json",
+        }]}),
+    );
+    let reports = devices
+        .iter()
+        .map(|d| {
+            let mut results = passing(200.0, 100.0);
+            match (d.n, d.browser) {
+                (1, _) => results[3] = read.clone(),
+                (_, true) => results[3] = refused.clone(),
+                _ => {}
+            }
+            report(d, results, "2026-11-20T10:02:00Z")
+        })
+        .collect();
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 60), ("roosevelt", 60)],
+        true,
+    );
+    let r = run(&s, &devices, reports);
+    assert_eq!(r.verdict, FleetVerdict::CompatibleWithConditions);
+    let policy: Vec<_> = r
+        .conditions
+        .iter()
+        .filter(|c| c.action.contains("URLBlocklist"))
+        .collect();
+    assert_eq!(policy.len(), 2, "{policy:#?}");
+    let at = |site: &str| {
+        policy
+            .iter()
+            .find(|c| c.sites == [site])
+            .unwrap_or_else(|| panic!("no URLBlocklist condition at {site} alone: {policy:#?}"))
+    };
+    let (lincoln, roosevelt) = (at("lincoln"), at("roosevelt"));
+    assert_eq!(
+        lincoln.action,
+        "remove the entry `vendor.example/` of Chromium's URLBlocklist (/etc/chromium/policies/managed/district.json), or add a URLAllowlist entry as specific, to allow cdn.vendor.example — blocked in the browser at 1 site(s) (lincoln); the network allows it"
+    );
+    assert_eq!(lincoln.owner, "device management (browser policy)");
+    assert!(
+        lincoln.evidence.len() == 1
+            && lincoln.evidence[0]
+                .observed
+                .contains("blocked in the browser by the entry `vendor.example/`"),
+        "{:#?}",
+        lincoln.evidence
+    );
+    // Where no device read the policy, the browser's block stands as it was seen.
+    assert!(
+        roosevelt
+            .action
+            .starts_with("remove the Chrome URLBlocklist entry that matches cdn.vendor.example"),
+        "{}",
+        roosevelt.action
+    );
+    assert_eq!(
+        roosevelt.owner,
+        "Google Admin (Chrome policy) administrator"
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@
 //! Nothing here does I/O, spawns tasks or reads a clock: callers hand in text and facts.
 
 pub mod api;
+pub mod browser_policy;
 pub mod data;
 pub mod evaluate;
 pub mod profile;

@@ -163,6 +163,57 @@ fn a_blocked_critical_requirement_is_not_compatible_with_a_remedy() {
     );
 }
 
+/// The network lets the URL through, but the device's managed browser refuses it by its own
+/// URL policy: a fail that names the entry; where the network fails too, the network's remedy
+/// comes first and the policy is said beside it.
+#[test]
+fn a_browser_url_policy_read_on_the_device_is_a_fail_naming_its_entry() {
+    let p = profile(
+        "[[http]]\nurl = \"https://app.example/\"\n[[http]]\nurl = \"https://app.example/\"\n",
+    );
+    let blocked = |r: CheckResult| match r {
+        CheckResult::Http(mut h) => {
+            h.evidence.browser_policy = vec![BrowserPolicyBlock {
+                browser: Browser::Chrome,
+                policy: "URLBlocklist".into(),
+                entry: "example/".into(),
+                source: "/etc/opt/chrome/policies/managed/lab.json".into(),
+            }];
+            CheckResult::Http(h)
+        }
+        other => other,
+    };
+    let results = [
+        blocked(http("http[0]", HttpOutcome::Reachable, Some(200))),
+        blocked(http("http[1]", HttpOutcome::ConnectionRefused, None)),
+    ];
+    let e = evaluate(&p, &device(), &results);
+    let (status, observed, remedy) = get(&e, "http[0]");
+    assert_eq!(status, Status::Fail);
+    assert_eq!(
+        observed,
+        "reachable (status 200) through the network; blocked in the browser by the entry `example/` of Chrome's URLBlocklist (/etc/opt/chrome/policies/managed/lab.json)"
+    );
+    assert_eq!(
+        remedy.as_deref(),
+        Some(
+            "remove the entry `example/` of Chrome's URLBlocklist (/etc/opt/chrome/policies/managed/lab.json), or add a URLAllowlist entry as specific as the one that blocks https://app.example/"
+        )
+    );
+    let (status, observed, remedy) = get(&e, "http[1]");
+    assert_eq!(status, Status::Fail);
+    assert!(
+        observed.starts_with(
+            "connection refused; the browser would refuse it too (the entry `example/`"
+        ),
+        "{observed}"
+    );
+    assert_eq!(
+        remedy.as_deref(),
+        Some("allow outbound TCP 443 to app.example in the firewall")
+    );
+}
+
 #[test]
 fn a_failing_optional_requirement_only_warns() {
     let p = profile(

@@ -22,7 +22,7 @@ use crate::document::{ConditionKind, NO_SITE};
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 7;
+pub const JUDGEMENT_VERSION: u32 = 8;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]
@@ -423,6 +423,17 @@ fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> 
                     "vendor_server",
                     Some(host),
                     status,
+                );
+            }
+            // The network let it through; the browser's own URL policy on the device did not.
+            if h.outcome == HttpOutcome::Reachable
+                && let Some(b) = h.evidence.browser_policy.first()
+            {
+                return cause(
+                    ConditionKind::FilterAllow,
+                    "browser_policy",
+                    Some(host),
+                    Some(b.to_string()),
                 );
             }
             match (h.outcome, h.evidence.blocking_layer) {

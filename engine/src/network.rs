@@ -71,9 +71,13 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
             }
             row.sites
                 .insert(site.clone(), cell_of(items.iter().copied()));
-            let network_passes = items
-                .iter()
-                .any(|(j, o)| j.kind == AgentKind::Native && o.status == Status::Pass);
+            // A native agent that got through: passed, or stopped only by the browser's own
+            // URL policy, which it reads from the device.
+            let network_passes = items.iter().any(|(j, o)| {
+                j.kind == AgentKind::Native
+                    && (o.status == Status::Pass
+                        || o.cause.as_ref().is_some_and(|c| c.detail == BROWSER_POLICY))
+            });
             for (j, o) in items {
                 if !o.status.falls_short() {
                     continue;
@@ -169,14 +173,21 @@ impl Failure<'_> {
 /// weaker ones about the same host there are its consequences, not conditions of their own (a
 /// browser that cannot tell a DNS filter's NXDOMAIN from a failing resolver, a connection
 /// refused at a DNS filter's sinkhole address). Blocks seen at different layers all stand.
+/// The same for a browser's URL policy: a browser agent cannot read the policy, a native agent
+/// on a device reads the entry, so where one was read about a host at a site, the entry stands
+/// for the browsers' blocks of that host there.
 fn strongest(failures: Vec<Failure<'_>>) -> Vec<Failure<'_>> {
     let mut best: BTreeMap<(&str, String), u8> = BTreeMap::new();
+    let mut entry_read: BTreeSet<(&str, String)> = BTreeSet::new();
     for f in &failures {
         if f.cause.item.is_none() {
             continue;
         }
         let b = best.entry((f.site, f.host())).or_default();
         *b = (*b).max(f.strength());
+        if f.cause.detail == BROWSER_POLICY && f.cause.seen.is_some() {
+            entry_read.insert((f.site, f.host()));
+        }
     }
     failures
         .into_iter()
@@ -186,8 +197,16 @@ fn strongest(failures: Vec<Failure<'_>>) -> Vec<Failure<'_>> {
                     .get(&(f.site, f.host()))
                     .is_none_or(|b| f.strength() >= *b)
         })
+        .filter(|f| {
+            f.cause.detail != BROWSER_POLICY
+                || f.cause.seen.is_some()
+                || !entry_read.contains(&(f.site, f.host()))
+        })
         .collect()
 }
+
+/// The cause detail of a block by the browser's URL policy.
+const BROWSER_POLICY: &str = "browser_policy";
 
 /// Failures with one cause become one condition (a filter inside the browser one per
 /// extension, each allowed in its own console), split so that every item of a condition failed
@@ -196,7 +215,8 @@ fn group(failures: Vec<Failure<'_>>) -> Vec<Condition> {
     type Key = (ConditionKind, String, Option<String>);
     let mut by_cause: BTreeMap<Key, BTreeMap<String, Vec<Failure<'_>>>> = BTreeMap::new();
     for f in failures {
-        let per_filter = (f.cause.detail == "browser_extension")
+        let per_filter = (f.cause.detail == "browser_extension"
+            || f.cause.detail == BROWSER_POLICY)
             .then(|| f.cause.seen.clone())
             .flatten();
         let item = f.cause.item.clone().unwrap_or_default();
@@ -288,9 +308,18 @@ fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
             ),
             "browser filter administrator (extension policy)",
         ),
-        (ConditionKind::FilterAllow, "browser_policy") => (
+        // The entry, as a native agent on the device read it from the browser's policy file.
+        (ConditionKind::FilterAllow, BROWSER_POLICY) if seen.is_some() => (
             format!(
-                "remove {items} from the Chrome URLBlocklist (or add it to URLAllowlist) for the student OU in Google Admin — {in_browser}"
+                "remove {}, or add a URLAllowlist entry as specific, to allow {items} — {in_browser}",
+                seen.as_deref().unwrap_or_default()
+            ),
+            "device management (browser policy)",
+        ),
+        // Only a browser saw it: the browser cannot say which entry matched.
+        (ConditionKind::FilterAllow, BROWSER_POLICY) => (
+            format!(
+                "remove the Chrome URLBlocklist entry that matches {items} (a host, a parent domain, a path or `*`; the browser does not say which) or add {items} to URLAllowlist, for the student OU in Google Admin — {in_browser}"
             ),
             "Google Admin (Chrome policy) administrator",
         ),

@@ -551,7 +551,14 @@ fn conditions_about_one_host_at_one_site_never_contradict_each_other() {
             } else {
                 "b.example"
             };
-            let (kind, detail, item) = match next(5) {
+            let policy = next(7);
+            let seen = (policy == 5).then(|| format!("the entry `{host}/` of Chrome's URLBlocklist (/etc/opt/chrome/policies/managed/d.json)"));
+            let (kind, detail, item) = match policy {
+                5 | 6 => (
+                    ConditionKind::FilterAllow,
+                    "browser_policy",
+                    host.to_owned(),
+                ),
                 0 => (ConditionKind::FilterAllow, "dns", host.to_owned()),
                 1 => (ConditionKind::Investigate, "resolver", host.to_owned()),
                 2 => (
@@ -577,7 +584,7 @@ fn conditions_about_one_host_at_one_site_never_contradict_each_other() {
                             kind,
                             detail: detail.into(),
                             item: Some(item.clone()),
-                            seen: None,
+                            seen: seen.clone(),
                         }),
                     );
                 }
@@ -611,6 +618,21 @@ fn conditions_about_one_host_at_one_site_never_contradict_each_other() {
                         strength(c.kind, detail)
                     })
                     .collect();
+                // A URLBlocklist entry read on a device stands for the browsers' blocks of
+                // that host at that site: never also "the entry that matches, unknown".
+                let owners: BTreeSet<&str> = n
+                    .conditions
+                    .iter()
+                    .filter(|c| c.sites.iter().any(|s| s == site))
+                    .filter(|c| c.items.iter().any(|i| host_of(i) == host))
+                    .map(|c| c.owner.as_str())
+                    .collect();
+                assert!(
+                    !(owners.contains("device management (browser policy)")
+                        && owners.contains("Google Admin (Chrome policy) administrator")),
+                    "round {round}: {host} at {site}: the policy's entry both named and unknown: {:#?}",
+                    n.conditions
+                );
                 assert!(
                     strengths.len() <= 1,
                     "round {round}: {host} at {site} has conditions of strengths {strengths:?}: {:#?}",

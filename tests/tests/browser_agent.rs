@@ -61,7 +61,7 @@ url = "http://app.lab.test/"
 url = "http://ext-blocked.lab.test/"
 
 [[http]]
-url = "http://policy-blocked.lab.test/"
+url = "http://policy-blocked.lab.test/lessons/today"
 
 [[http]]
 url = "https://proxied.lab.test/"
@@ -197,7 +197,10 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
     .or_panic();
 
     let policy = b.policy(&json!({
-        "URLBlocklist": ["policy-blocked.lab.test"],
+        // An entry for a path under a parent domain: the browser cannot say which entry matched,
+        // the native agent on the same machine reads it from the policy file.
+        "URLBlocklist": ["games.lab.test", "lab.test/lessons"],
+        "URLAllowlist": ["lab.test/lessons/open"],
         "ProxySettings": {
             "ProxyMode": "fixed_servers",
             "ProxyServer": format!("{NET_IP}:{SQUID_PORT}"),
@@ -589,6 +592,25 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
                 format!("the network lets http[{i}] through: {r:#}"),
             );
         }
+        // The browser's own policy, read from its file on the machine: the entry that decides.
+        let r = result(native, "http[2]").cloned().unwrap_or(Value::Null);
+        f.that(
+            "native report",
+            r["evidence"]["browser_policy"]
+                == json!([{
+                    "browser": "chromium",
+                    "policy": "URLBlocklist",
+                    "entry": "lab.test/lessons",
+                    "source": "/etc/chromium/policies/managed/fitcheck-lab.json",
+                }]),
+            format!("the URLBlocklist entry read on the machine: {r:#}"),
+        );
+        let r = result(native, "http[1]").cloned().unwrap_or(Value::Null);
+        f.that(
+            "native report",
+            r["evidence"].get("browser_policy").is_none(),
+            format!("no entry blocks http[1]: {r:#}"),
+        );
     }
     let (_, rec) = client
         .get(&format!("/api/v1/evaluations/{main}/recommendation"))
@@ -604,7 +626,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
         .unwrap_or_default();
     for needle in [
         "allow ext-blocked.lab.test in Lab Filter's policy for the student OU — blocked in the browser at 1 site(s) (lincoln); the network allows it",
-        "remove policy-blocked.lab.test from the Chrome URLBlocklist (or add it to URLAllowlist) for the student OU in Google Admin — blocked in the browser at 1 site(s) (lincoln); the network allows it",
+        "remove the entry `lab.test/lessons` of Chromium's URLBlocklist (/etc/chromium/policies/managed/fitcheck-lab.json), or add a URLAllowlist entry as specific, to allow policy-blocked.lab.test — blocked in the browser at 1 site(s) (lincoln); the network allows it",
     ] {
         f.that(
             "recommendation",
@@ -612,6 +634,15 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
             format!("condition {needle:?} in {actions:#?}"),
         );
     }
+    f.that(
+        "recommendation",
+        actions
+            .iter()
+            .filter(|a| a.contains("policy-blocked.lab.test"))
+            .count()
+            == 1,
+        format!("one action for the policy's block, the entry the native agent read: {actions:#?}"),
+    );
     f.that(
         "recommendation",
         actions
@@ -759,7 +790,7 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
     let urls = [
         "http://app.lab.test/",
         "http://ext-blocked.lab.test/",
-        "http://policy-blocked.lab.test/",
+        "http://policy-blocked.lab.test/lessons/today",
         "https://proxied.lab.test/",
         "http://dnsblocked.lab.test/",
     ];

@@ -8,9 +8,11 @@
 //! - [`pci_ids`]: vendor and device names from the system's `pci.ids`.
 //! - [`nvidia`]: NVIDIA VRAM through NVML, when a driver is present.
 //! - [`browsers`]: installed browsers and their versions.
+//! - [`browser_policy`]: the URL block lists of managed Chrome-family browsers.
 //! - [`software`]: the packages, programs, Flatpaks, Snaps and runtimes a profile names.
 //! - [`exec`]: asking a program for its version, bounded in time and output.
 
+pub mod browser_policy;
 pub mod browsers;
 pub mod exec;
 pub mod linux;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::profile::{OsFamily, PortProbe, Profile, url_host};
 use crate::report::{
     BlockingLayer, CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome,
-    FormFactor, HTTP_FETCH, HttpOutcome, MeasureOutcome, TcpOutcome, UdpOutcome,
+    FormFactor, HTTP_FETCH, HttpOutcome, HttpResult, MeasureOutcome, TcpOutcome, UdpOutcome,
 };
 use crate::software::VersionScheme;
 use crate::version::Version;
@@ -640,8 +640,40 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
                 )
             }
         };
+        let (status, observed, remedy) = match browser_policy_block(&r, h.url.as_str()) {
+            None => (status, observed, remedy),
+            // The network lets it through; the browsers on the device refuse it.
+            Some((blocks, fix)) if status == Status::Pass => (
+                Status::Fail,
+                format!("{observed} through the network; blocked in the browser by {blocks}"),
+                Some(fix),
+            ),
+            Some((blocks, _)) => (
+                status,
+                format!("{observed}; the browser would refuse it too ({blocks})"),
+                remedy,
+            ),
+        };
         j.push(line, status, observed, remedy);
     }
+}
+
+/// The managed browsers' URL policy entries that block `url` on this device, in words, and the
+/// change that lifts them.
+fn browser_policy_block(r: &HttpResult, url: &str) -> Option<(String, String)> {
+    let blocks = &r.evidence.browser_policy;
+    if blocks.is_empty() {
+        return None;
+    }
+    let entries = blocks
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let remedy = format!(
+        "remove {entries}, or add a URLAllowlist entry as specific as the one that blocks {url}"
+    );
+    Some((entries, remedy))
 }
 
 fn judge_ports(p: &Profile, j: &mut Judge<'_>) {
