@@ -632,6 +632,32 @@ pub async fn reports(client: &Client, evaluation: &str) -> Result<Vec<Value>> {
     Ok(out)
 }
 
+/// A counter from the controller's metrics: the sum over the series of `name` whose labels hold
+/// every one of `labels` (`route="/api/agent/v1/reports"`). The counters start at zero with
+/// each start of the controller.
+pub async fn metric(client: &Client, name: &str, labels: &[&str]) -> Result<u64> {
+    let (s, text) = client.get_text("/metrics").await?;
+    if s != 200 {
+        bail!("/metrics: {s} {text}");
+    }
+    let mut sum = 0.0;
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix(name) else {
+            continue;
+        };
+        if !(rest.starts_with('{') || rest.starts_with(' '))
+            || !labels.iter().all(|l| rest.contains(l))
+        {
+            continue;
+        }
+        let value = rest.rsplit(' ').next().unwrap_or_default();
+        sum += value
+            .parse::<f64>()
+            .with_context(|| format!("metric line {line:?}"))?;
+    }
+    Ok(sum as u64)
+}
+
 /// The browser agent's stored report for `evaluation`, once there is one.
 pub async fn browser_report(client: &Client, evaluation: &str, limit: Duration) -> Result<Value> {
     wait_until("the browser agent's report", limit, || async {

@@ -107,6 +107,19 @@ const RTT_MS: f64 = 2.0 * ONE_WAY_DELAY_MS as f64;
 const LOSS_PER_TEN: u64 = 3;
 /// Probes the agent sends per latency measurement (agent/src/checks/latency.rs).
 const PROBES: u64 = 20;
+/// Replies a loaded machine may delay past the agent's 1 s probe timeout over a 40 ms path,
+/// which then count as lost: the loss measured is the edge's drops plus at most these. A loss
+/// counted twice (60 % for the edge's 30 %) lies outside.
+const LATE_REPLIES: u64 = 2;
+
+fn late_percent() -> f64 {
+    LATE_REPLIES as f64 * 100.0 / PROBES as f64
+}
+
+/// Whether a measured loss is the edge's drops, each once, and at most [`LATE_REPLIES`] more.
+fn loss_within(measured: f64, dropped: f64) -> bool {
+    measured >= dropped - 0.01 && measured <= dropped + late_percent() + 0.01
+}
 /// The agent's TCP connect timeout (agent/src/checks/mod.rs), less a margin for timer slack.
 const CONNECT_TIMEOUT_MS: f64 = 4900.0;
 
@@ -1038,10 +1051,11 @@ fn check_direct(run: &AgentRun, before: Counters, after: Counters, f: &mut Failu
             l["probes"] == PROBES
                 && l["loss_percent"]
                     .as_f64()
-                    .is_some_and(|v| v >= want_loss - 0.01)
+                    .is_some_and(|v| loss_within(v, want_loss))
         },
         &format!(
-            "{PROBES} probes and loss_percent ≥ {want_loss}: every echo request the edge dropped ({lost}; forwarded {forwarded}) is lost, and a reply a loaded machine delays past the probe timeout may add to it"
+            "{PROBES} probes and {want_loss} ≤ loss_percent ≤ {}: every echo request the edge dropped ({lost}; forwarded {forwarded}) is lost, once; a reply a loaded machine delays past the probe timeout may add to it, {LATE_REPLIES} at most",
+            want_loss + late_percent()
         ),
     );
     e.that(
@@ -1356,10 +1370,11 @@ fn check_latency_unprivileged(
             |l| {
                 l["loss_percent"]
                     .as_f64()
-                    .is_some_and(|v| v >= want_loss - 0.01)
+                    .is_some_and(|v| loss_within(v, want_loss))
             },
             &format!(
-                "loss_percent ≥ {want_loss} (the edge dropped {lost} echo requests; a late reply may add to it)"
+                "{want_loss} ≤ loss_percent ≤ {} (the edge dropped {lost} echo requests, each lost once; {LATE_REPLIES} late replies at most may add to it)",
+                want_loss + late_percent()
             ),
         );
         e.that(
