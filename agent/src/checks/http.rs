@@ -1102,7 +1102,7 @@ async fn read_head<S: AsyncRead + Unpin>(
 ) -> io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
     let mut buf = Vec::with_capacity(2048);
     let mut chunk = [0u8; 2048];
-    let end = loop {
+    loop {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
             return Err(io::Error::new(
@@ -1111,35 +1111,65 @@ async fn read_head<S: AsyncRead + Unpin>(
             ));
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
+        match parse_head(&buf) {
+            Ok(Some(head)) => {
+                let rest = buf.get(head.length..).unwrap_or(&[]).to_vec();
+                return Ok((head.status, head.headers, rest));
+            }
+            Ok(None) if buf.len() > MAX_PROXY_ANSWER => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "answer head too large",
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
         }
-        if buf.len() > MAX_PROXY_ANSWER {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "answer head too large",
-            ));
+    }
+}
+
+/// An HTTP answer's head: status, headers as sent (values read leniently as UTF-8), and how
+/// many bytes it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub length: usize,
+}
+
+/// Reads an HTTP answer's head from the start of `buf` with `httparse`: `None` while it is not
+/// all there yet, an error saying why when it is not an HTTP answer. A proxy's own answer to
+/// `CONNECT` is read here, not by the HTTP client, so that its refusal can be recorded.
+pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
+    let mut slots = [httparse::EMPTY_HEADER; 96];
+    let mut answer = httparse::Response::new(&mut slots);
+    let length = match answer.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => {
+            let line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
+            let line = String::from_utf8_lossy(line.get(..line.len().min(120)).unwrap_or(&[]));
+            return Err(format!("not an HTTP answer ({e}): {:?}", line.trim_end()));
         }
     };
-    let head = String::from_utf8_lossy(buf.get(..end).unwrap_or(&[])).into_owned();
-    let rest = buf.get(end + 4..).unwrap_or(&[]).to_vec();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("not an HTTP answer: {status_line:?}"),
+    let status = answer
+        .code
+        .ok_or_else(|| "an HTTP answer without a status".to_owned())?;
+    let headers = answer
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).trim().to_owned(),
             )
-        })?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
         .collect();
-    Ok((status, headers, rest))
+    Ok(Some(Head {
+        status,
+        headers,
+        length,
+    }))
 }
 
 /// Reads what follows a refusal: up to `Content-Length` or the bound, for a short while.
@@ -1176,6 +1206,33 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         }
+    }
+
+    #[test]
+    fn a_proxys_answer_head_is_read_whole_or_refused_with_its_first_line() {
+        let answer = b"HTTP/1.1 403 Forbidden\r\nServer: squid/6.10\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\nContent-Length: 12\r\n\r\nblocked page";
+        let head = parse_head(answer).unwrap().unwrap();
+        assert_eq!(head.status, 403);
+        assert_eq!(
+            head.headers,
+            vec![
+                ("Server".to_owned(), "squid/6.10".to_owned()),
+                ("X-Squid-Error".to_owned(), "ERR_ACCESS_DENIED 0".to_owned()),
+                ("Content-Length".to_owned(), "12".to_owned()),
+            ]
+        );
+        assert_eq!(&answer[head.length..], b"blocked page");
+        // Not all there yet: read on.
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 Connection established\r\n"),
+            Ok(None)
+        );
+        // Not HTTP at all: said, with what came.
+        let e = parse_head(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").unwrap_err();
+        assert!(
+            e.starts_with("not an HTTP answer") && e.contains("SSH-2.0-OpenSSH_9.6"),
+            "{e}"
+        );
     }
 
     #[test]
