@@ -291,6 +291,7 @@ pub async fn server_info(State(state): State<AppState>, _who: Person) -> Json<Se
             Backend::Postgres => "postgres",
         }
         .to_owned(),
+        public_url: state.public_url.as_ref().map(ToString::to_string),
     })
 }
 
@@ -1013,9 +1014,40 @@ async fn browser_agent_file(state: &AppState, name: &str, kind: &'static str) ->
 }
 
 /// `GET /browser-agent/update.xml`: the update manifest Chrome reads for a force-installed
-/// extension.
+/// extension. Behind a reverse proxy (`--public-url`) the package's address in it is the public
+/// one, whatever address the agent was packed for.
 pub async fn browser_agent_update(State(state): State<AppState>) -> Response {
-    browser_agent_file(&state, "update.xml", "application/xml").await
+    let file = browser_agent_file(&state, "update.xml", "application/xml").await;
+    let Some(public) = &state.public_url else {
+        return file;
+    };
+    if !file.status().is_success() {
+        return file;
+    }
+    let crx = public.at(&format!("/browser-agent/{BROWSER_AGENT_CRX}"));
+    match axum::body::to_bytes(file.into_body(), 1 << 20).await {
+        Ok(bytes) => match with_codebase(&String::from_utf8_lossy(&bytes), &crx) {
+            Some(xml) => ([(header::CONTENT_TYPE, "application/xml")], xml).into_response(),
+            None => Failure::internal(
+                "the browser agent's update.xml names no codebase; run scripts/build-browser-agent again",
+            )
+            .into_response(),
+        },
+        Err(e) => Failure::internal(format!("reading update.xml: {e}")).into_response(),
+    }
+}
+
+/// `xml` with the value of its `codebase` attribute replaced by `url` (an address the `url`
+/// crate wrote: no quote or `<` in it), or `None` where it has no such attribute.
+fn with_codebase(xml: &str, url: &str) -> Option<String> {
+    let at = xml.find("codebase=")? + "codebase=".len();
+    let quote = xml
+        .get(at..)?
+        .chars()
+        .next()
+        .filter(|c| *c == '\'' || *c == '"')?;
+    let end = at + 1 + xml.get(at + 1..)?.find(quote)?;
+    Some(format!("{}{url}{}", xml.get(..at + 1)?, xml.get(end..)?))
 }
 
 /// `GET /browser-agent/fitcheck-browser-agent.crx`.

@@ -273,4 +273,8 @@ pub struct ServerInfo {
     pub certificate_sha256_colons: String,
     /// `sqlite` or `postgres`.
     pub database: String,
+    /// The address people and devices reach the controller at through a reverse proxy
+    /// (`serve --public-url`): what agents enroll with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }

@@ -87,6 +87,8 @@ pub struct Shared {
     pub catalog: Arc<fitcheck_core::signatures::Catalog>,
     /// Where the packed browser agent and its update manifest are, to serve them.
     pub browser_agent_dir: Option<std::path::PathBuf>,
+    /// The address behind a reverse proxy, when one is set.
+    pub public_url: Option<crate::public_url::PublicUrl>,
 }
 
 pub type AppState = Arc<Shared>;
@@ -110,7 +112,10 @@ pub fn router(state: AppState) -> Router {
             others = others.route(route.path, handler);
         }
     }
-    let people = people.route_layer(middleware::from_fn(crate::guard::people_api));
+    let people = people.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::guard::people_api,
+    ));
     // The bandwidth router's own paths start with /bandwidth/; mount each as it is, behind
     // agent authentication and each agent's daily budget, so agents find it at
     // /api/agent/v1/bandwidth/…. No request may ask more than an agent ever would.

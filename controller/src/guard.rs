@@ -8,12 +8,14 @@
 //! `application/toml` for a profile). Agents authenticate with a bearer credential, which a
 //! browser never adds on its own, and are not concerned.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::app::AppState;
 use crate::error::Failure;
+use crate::public_url::PublicUrl;
 
 /// Why a request was taken for one from another site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +48,13 @@ impl CrossSite {
 
 /// Whether a request came from one of this server's own pages: the `Origin` header (or, without
 /// one, `Sec-Fetch-Site: same-origin`, or the `Referer`) must name the host the request was
-/// sent to (`Host`, or the URI's authority over HTTP/2).
-pub fn same_origin(headers: &HeaderMap, uri: &Uri) -> Result<(), CrossSite> {
+/// sent to (`Host`, or the URI's authority over HTTP/2), or the `public` address a reverse
+/// proxy serves the controller at (the proxy may have rewritten `Host`).
+pub fn same_origin(
+    headers: &HeaderMap,
+    uri: &Uri,
+    public: Option<&PublicUrl>,
+) -> Result<(), CrossSite> {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -63,6 +70,9 @@ pub fn same_origin(headers: &HeaderMap, uri: &Uri) -> Result<(), CrossSite> {
             text("referer").ok_or(CrossSite::Unknown)?
         }
     };
+    if public.is_some_and(|p| p.is_origin_of(source)) {
+        return Ok(());
+    }
     let authority = source
         .strip_prefix("https://")
         .or_else(|| source.strip_prefix("http://"))
@@ -91,7 +101,11 @@ fn api_content_type(headers: &HeaderMap) -> bool {
 /// session cookie, and every log-in, must come from this server's pages with an API content
 /// type. Reads (`GET`, `HEAD`, `OPTIONS`) pass: they change nothing, and their answers are not
 /// readable by another site's page.
-pub async fn people_api(request: Request, next: Next) -> Result<Response, Failure> {
+pub async fn people_api(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Failure> {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -105,7 +119,7 @@ pub async fn people_api(request: Request, next: Next) -> Result<Response, Failur
                  (application/toml for a profile), even without a body",
             ));
         }
-        same_origin(request.headers(), request.uri())
+        same_origin(request.headers(), request.uri(), state.public_url.as_ref())
             .map_err(|why| Failure::forbidden(why.message()).code("cross_site"))?;
     }
     Ok(next.run(request).await)
@@ -179,12 +193,57 @@ mod tests {
             ),
         ];
         for (pairs, want) in cases {
-            assert_eq!(same_origin(&headers(&pairs), &uri), want, "{pairs:?}");
+            assert_eq!(same_origin(&headers(&pairs), &uri, None), want, "{pairs:?}");
         }
         // HTTP/2 carries the host in the URI.
         let h2 = Uri::from_static("https://controller.district.test:8443/api/v1/users");
         let h = headers(&[("origin", "https://controller.district.test:8443")]);
-        assert_eq!(same_origin(&h, &h2), Ok(()));
+        assert_eq!(same_origin(&h, &h2, None), Ok(()));
+    }
+
+    /// Behind a reverse proxy that sends the controller its own address as `Host`, pages of the
+    /// public address are the controller's own; other sites still are not.
+    #[test]
+    fn behind_a_proxy_the_public_address_is_the_same_origin() {
+        let uri = Uri::from_static("/api/v1/users");
+        let public = PublicUrl::parse("https://fitcheck.district.test").unwrap();
+        let rewritten = ("host", "127.0.0.1:8443");
+        for (pairs, want) in [
+            (
+                vec![rewritten, ("origin", "https://fitcheck.district.test")],
+                Ok(()),
+            ),
+            (
+                vec![
+                    rewritten,
+                    ("referer", "https://fitcheck.district.test/evaluations"),
+                ],
+                Ok(()),
+            ),
+            (
+                vec![rewritten, ("origin", "https://fitcheck.district.test:8443")],
+                Err(CrossSite::Foreign),
+            ),
+            (
+                vec![rewritten, ("origin", "http://fitcheck.district.test")],
+                Err(CrossSite::Foreign),
+            ),
+            (
+                vec![rewritten, ("origin", "https://evil.example")],
+                Err(CrossSite::Foreign),
+            ),
+            // The controller's own address still counts (a person on the server itself).
+            (
+                vec![rewritten, ("origin", "https://127.0.0.1:8443")],
+                Ok(()),
+            ),
+        ] {
+            let h = headers(&pairs);
+            assert_eq!(same_origin(&h, &uri, Some(&public)), want, "{pairs:?}");
+        }
+        // Without the setting, the proxied page is another site: what --public-url is for.
+        let h = headers(&[rewritten, ("origin", "https://fitcheck.district.test")]);
+        assert_eq!(same_origin(&h, &uri, None), Err(CrossSite::Foreign));
     }
 
     #[test]

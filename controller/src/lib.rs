@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod passwords;
 pub mod pdf;
+pub mod public_url;
 pub mod quickstart;
 pub mod ratelimit;
 pub mod render;
@@ -76,6 +77,8 @@ pub struct Config {
     /// `update.xml`, as `scripts/build-browser-agent` writes them, to serve under
     /// `/browser-agent/`.
     pub browser_agent_dir: Option<PathBuf>,
+    /// The address people and devices reach the controller at through a reverse proxy.
+    pub public_url: Option<public_url::PublicUrl>,
 }
 
 impl Config {
@@ -89,6 +92,7 @@ impl Config {
             limits: Limits::default(),
             signatures: Vec::new(),
             browser_agent_dir: None,
+            public_url: None,
         }
     }
 
@@ -181,6 +185,7 @@ impl Controller {
             block_signatures: catalog.for_browsers(),
             catalog: Arc::new(catalog),
             browser_agent_dir: config.browser_agent_dir.clone(),
+            public_url: config.public_url.clone(),
         });
         Ok(Controller {
             state,

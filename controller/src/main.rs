@@ -88,6 +88,11 @@ enum Command {
         /// scripts/build-browser-agent writes), served at /browser-agent/ for force-installs.
         #[arg(long, value_name = "DIR")]
         browser_agent: Option<PathBuf>,
+        /// The address people and devices reach the controller at, when a reverse proxy
+        /// serves it (`https://fitcheck.district.example`): its pages count as the controller's
+        /// own though the proxy rewrites `Host`, and the browser agent's download names it.
+        #[arg(long, value_name = "URL", value_parser = parse_public_url)]
+        public_url: Option<fitcheck_controller::public_url::PublicUrl>,
     },
     /// Manage people who log in.
     User {
@@ -225,6 +230,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_public_url(text: &str) -> Result<fitcheck_controller::public_url::PublicUrl, String> {
+    fitcheck_controller::public_url::PublicUrl::parse(text)
+}
+
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve {
@@ -239,12 +248,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             agent_burst,
             signatures,
             browser_agent,
+            public_url,
         } => {
             let mut config = storage.config();
             config.tls = tls_cert.zip(tls_key);
             config.tls_names = tls_names;
             config.signatures = signatures;
             config.browser_agent_dir = browser_agent;
+            config.public_url = public_url;
             config.limits = Limits {
                 max_body_bytes,
                 agent_requests_per_s: agent_rate,
@@ -253,12 +264,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ..Limits::default()
             };
             let database = fitcheck_controller::store::redact(&config.database_url());
+            let public = config.public_url.clone();
             let controller = Controller::open(config).await?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr().unwrap_or(listen);
             println!("fitcheck-controller listening on https://{addr}");
+            if let Some(public) = &public {
+                println!("public address (through the reverse proxy): {public}");
+            }
             println!("database: {database}");
             println!(
                 "certificate: {} (agents pin it at enrollment; compare)\n  SHA-256 {}\n  {}",

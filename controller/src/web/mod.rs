@@ -290,8 +290,12 @@ pub fn local_path(next: &str) -> Option<&str> {
 /// Whether a form was posted from one of this server's own pages ([`crate::guard`]'s rule, the
 /// same as the JSON API's). The session cookie is `SameSite=Strict` as well; this also covers
 /// log-in forms posted from elsewhere.
-pub fn same_origin(headers: &HeaderMap, uri: &Uri) -> Result<(), PageError> {
-    crate::guard::same_origin(headers, uri).map_err(|why| {
+pub fn same_origin(
+    headers: &HeaderMap,
+    uri: &Uri,
+    public: Option<&crate::public_url::PublicUrl>,
+) -> Result<(), PageError> {
+    crate::guard::same_origin(headers, uri, public).map_err(|why| {
         let message = match why {
             crate::guard::CrossSite::NoHost => "The form was refused: the request names no host.",
             crate::guard::CrossSite::Unknown => {
@@ -334,7 +338,7 @@ async fn login_submit(
     peer: crate::app::Peer,
     Body(body): Body,
 ) -> Result<Response, PageError> {
-    let form: LoginForm = read_form(&headers, &uri, &body, "log-in")?;
+    let form: LoginForm = read_form(&state, &headers, &uri, &body, "log-in")?;
     let next = next_page(form.next.as_deref());
     match admin::open_session(&state, peer, &form.username, &form.password).await {
         Ok((_, cookie)) => {
@@ -362,12 +366,13 @@ async fn password_form(viewer: Viewer, Query(q): Query<NextQuery>) -> Page {
 
 /// A form posted from one of this server's pages (the `which` page), read.
 fn read_form<T: serde::de::DeserializeOwned>(
+    state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
     body: &[u8],
     which: &str,
 ) -> Result<T, PageError> {
-    same_origin(headers, uri)?;
+    same_origin(headers, uri, state.public_url.as_ref())?;
     serde_urlencoded::from_bytes(body).map_err(|e| {
         PageError::bad_request(format!(
             "The {which} form could not be read ({e}); send it from the {which} page."
@@ -398,7 +403,7 @@ async fn password_submit(
     viewer: Viewer,
     Body(body): Body,
 ) -> Result<Response, PageError> {
-    let form: PasswordForm = read_form(&headers, &uri, &body, "password")?;
+    let form: PasswordForm = read_form(&state, &headers, &uri, &body, "password")?;
     let next = next_page(form.next.as_deref());
     let again = |problem: &str| {
         Page {
@@ -435,7 +440,7 @@ async fn logout_submit(
     uri: Uri,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
-    same_origin(&headers, &uri)?;
+    same_origin(&headers, &uri, state.public_url.as_ref())?;
     let person = Person {
         user: viewer.user,
         session_hash: viewer.session_hash,

@@ -108,7 +108,7 @@ pub async fn upload(
         ))
         .for_user(&viewer.user));
     }
-    let form: UploadForm = read_form(&headers, &uri, &raw, "upload")?;
+    let form: UploadForm = read_form(&state, &headers, &uri, &raw, "upload")?;
     let outcome = match sis::accept(form.summary.as_bytes()) {
         Ok(summary) => sis::keep(&state, &summary, format!("user:{}", viewer.user.username))
             .await
