@@ -75,9 +75,7 @@ pub fn agent_id(dir: &Path) -> (Uuid, Option<String>) {
     let id = Uuid::new_v4();
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        let tmp = dir.join("agent-id.tmp");
-        std::fs::write(&tmp, format!("{id}\n"))?;
-        std::fs::rename(&tmp, &path)
+        crate::files::write_atomic(&path, format!("{id}\n").as_bytes(), 0o644, false)
     };
     match write() {
         Ok(()) => (id, None),

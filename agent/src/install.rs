@@ -4,7 +4,6 @@
 //! With `--root DIR` only the files are written under `DIR` (packaging, tests); without it the
 //! user and state directory are created too and systemd is told, when it runs.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -63,30 +62,12 @@ pub struct Outcome {
     pub next: Vec<String>,
 }
 
-/// Writes `bytes` to `path` with `mode`, atomically.
+/// Writes `bytes` to `path` with `mode`, atomically and durably. A rename replaces even a
+/// running binary: the old one lives on until its process ends.
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), InstallError> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.new"));
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(io("write", &tmp))?;
-        f.write_all(bytes).map_err(io("write", &tmp))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(mode))
-                .map_err(io("set the mode of", &tmp))?;
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
-        f.sync_all().map_err(io("write", &tmp))?;
-    }
-    // A rename replaces even a running binary: the old one lives on until its process ends.
-    std::fs::rename(&tmp, path).map_err(io("replace", path))
+    crate::files::write_atomic(path, bytes, mode, false).map_err(io("replace", path))
 }
 
 fn systemd_running() -> bool {
@@ -215,7 +196,7 @@ pub fn install(binary: &Path, root: Option<&Path>) -> Result<Outcome, InstallErr
         out.done.push(format!("created system user {USER}"));
     }
     let state = Path::new(STATE_DIR);
-    crate::uplink::files::create_private_dir(state).map_err(io("create", state))?;
+    crate::files::create_private_dir(state).map_err(io("create", state))?;
     #[cfg(unix)]
     if let Some((uid, gid)) = user_ids(USER) {
         // Enrolling as root before installing leaves root's files; the service must own them.

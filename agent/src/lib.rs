@@ -13,6 +13,7 @@
 
 pub mod checks;
 pub mod facts;
+pub mod files;
 pub mod identity;
 pub mod install;
 pub mod plan;

@@ -201,7 +201,7 @@ port = 5000
         for c in &checks {
             let host = match c {
                 Check::Dns(s) => s.name.clone(),
-                Check::Http(s) => fitcheck_core::profile::url_host(&s.url).unwrap().to_owned(),
+                Check::Http(s) => fitcheck_core::profile::url_host(&s.url).unwrap_or_default(),
                 Check::Tcp(s) => s.host.clone(),
                 Check::Stun(s) => s.host.clone(),
                 Check::Latency(s) => s.host.clone(),

@@ -145,24 +145,10 @@ fn now() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
-/// Writes `bytes` to `path` atomically: a half-written report never replaces a whole one.
+/// Writes `bytes` to `path` atomically and durably: a half-written report never replaces a
+/// whole one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report.json".to_owned());
-    let tmp = match dir {
-        Some(d) => d.join(format!(".{name}.tmp")),
-        None => PathBuf::from(format!(".{name}.tmp")),
-    };
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
+    crate::files::write_atomic(path, bytes, 0o644, false)
 }
 
 /// Runs the profile's checks and device comparison, and writes the report if asked.

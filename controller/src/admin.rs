@@ -18,7 +18,7 @@ use crate::api::{
     AgentSummary, EvaluationInfo, Login, Me, NewEvaluation, NewSecret, NewUser, PasswordChange,
     ProfileInfo, ReportInfo, RoleChange, SecretInfo, ServerInfo, UserCreated,
 };
-use crate::app::{Admin, AppState, Body, Peer, Person, SESSION_COOKIE, parse_json};
+use crate::app::{Admin, AppState, Body, Peer, Person, parse_json};
 use crate::error::Failure;
 use crate::store::{Backend, EvaluationRow, ProfileRow, ReportSummary, UserRow};
 use crate::{auth, clock};
@@ -126,11 +126,8 @@ pub async fn open_session(
             now + state.limits.session_s * 1000,
         )
         .await?;
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        state.limits.session_s
-    );
+    let cookie =
+        crate::app::session_set_cookie(Some(&token), state.limits.session_s, state.secure_cookies);
     let cookie = HeaderValue::from_str(&cookie)
         .map_err(|_| Failure::internal("a session cookie could not be written"))?;
     Ok((user, cookie))
@@ -139,9 +136,12 @@ pub async fn open_session(
 /// Ends a person's session; the answer is the `Set-Cookie` value that clears the cookie.
 pub async fn close_session(state: &AppState, person: &Person) -> Result<HeaderValue, Failure> {
     state.store.delete_session(&person.session_hash).await?;
-    Ok(HeaderValue::from_static(
-        "fitcheck_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+    HeaderValue::from_str(&crate::app::session_set_cookie(
+        None,
+        0,
+        state.secure_cookies,
     ))
+    .map_err(|_| Failure::internal("a session cookie could not be cleared"))
 }
 
 /// `POST /api/v1/logout`: ends the session.

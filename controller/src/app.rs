@@ -244,20 +244,38 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "fitcheck_session";
 
-fn session_token(parts: &Parts) -> Option<&str> {
+fn session_token(parts: &Parts) -> Option<String> {
     session_cookie(&parts.headers)
 }
 
-/// The session cookie's value among a request's cookies.
-pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+/// The session cookie's value among a request's cookies (read with the `cookie` crate).
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v)
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// The `Set-Cookie` value for the session cookie: `token` for `max_age_s` seconds, or the
+/// cookie cleared (no token, no time). Only this server's pages send it back (`SameSite=Strict`),
+/// no script reads it (`HttpOnly`), and over HTTPS only when `secure`.
+pub fn session_set_cookie(token: Option<&str>, max_age_s: i64, secure: bool) -> String {
+    cookie::Cookie::build((SESSION_COOKIE, token.unwrap_or_default()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(if token.is_some() {
+            max_age_s
+        } else {
+            0
+        }))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// What a person whose password is one-time may reach: the API's way to change it, and the
@@ -284,7 +302,7 @@ impl FromRequestParts<AppState> for Person {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let token = session_token(parts)
             .ok_or_else(|| Failure::unauthorized("log in first (POST /api/v1/login)"))?;
-        let hash = auth::token_hash(token);
+        let hash = auth::token_hash(&token);
         let user = state
             .store
             .session_user(&hash, clock::now_ms())

@@ -38,12 +38,7 @@ pub fn new_token(kind: TokenKind) -> String {
 
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A one-time password for a new person: 20 characters from an unambiguous alphabet.

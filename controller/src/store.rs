@@ -1096,15 +1096,18 @@ fn unique(e: sqlx::Error, message: String) -> StoreError {
     }
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password, for messages (read with the `url` crate; one it
+/// cannot read is not shown at all where it may hold credentials).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}://{user}:***{}", &url[..scheme], &url[at..])
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
         }
-        _ => url.to_owned(),
+        Err(_) if url.contains('@') => "(a database URL that could not be read)".to_owned(),
+        Err(_) => url.to_owned(),
     }
 }
 
@@ -1118,4 +1121,29 @@ async fn end_sessions(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        assert_eq!(
+            redact("postgres://fitcheck:s3cr%40t@db.district.example:5432/fitcheck"),
+            "postgres://fitcheck:***@db.district.example:5432/fitcheck"
+        );
+        assert_eq!(
+            redact("postgres://db.district.example/fitcheck"),
+            "postgres://db.district.example/fitcheck"
+        );
+        assert_eq!(
+            redact("sqlite:/var/lib/fitcheck-controller/fitcheck.db"),
+            "sqlite:/var/lib/fitcheck-controller/fitcheck.db"
+        );
+        assert_eq!(
+            redact("not a url but user:pw@host"),
+            "(a database URL that could not be read)"
+        );
+    }
 }

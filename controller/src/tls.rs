@@ -43,12 +43,7 @@ pub struct Identity {
 
 /// `sha256:…` of a DER certificate.
 pub fn fingerprint(der: &[u8]) -> String {
-    let digest = Sha256::digest(der);
-    let mut out = String::from("sha256:");
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("sha256:{}", hex::encode(Sha256::digest(der)))
 }
 
 /// The same fingerprint as `openssl x509 -fingerprint -sha256` prints it (`AB:CD:…`).

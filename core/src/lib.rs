@@ -42,11 +42,5 @@ pub const PROXY_VARIABLES: [&str; 8] = [
 
 /// `sha256:` and the hex SHA-256 of `bytes`: how a report names the exact profile file it ran.
 pub fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }

@@ -428,7 +428,7 @@ fn only_round_trips_to_the_latency_host_are_judged() {
     let p = profile(
         "[[http]]\nurl = \"https://optional.example/\"\ncritical = false\n[[http]]\nurl = \"https://App.example:8443/start\"\n[network]\nmax_rtt_ms = 100\nmax_loss_percent = 1\n",
     );
-    assert_eq!(p.latency_host().as_deref(), Some("App.example"));
+    assert_eq!(p.latency_host().as_deref(), Some("app.example"));
     // A browser agent's round trips to its controller come first; they are not the product's.
     let e = evaluate(
         &p,

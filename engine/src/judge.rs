@@ -334,13 +334,7 @@ fn result_for<'a>(report: &'a Report, requirement: &RequirementId) -> Option<&'a
 }
 
 fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host_port = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host = host_port.rsplit_once('@').map_or(host_port, |(_, h)| h);
-    if let Some(inner) = host.strip_prefix('[') {
-        return inner.split(']').next().unwrap_or(inner).to_owned();
-    }
-    host.split(':').next().unwrap_or(host).to_owned()
+    fitcheck_core::profile::url_host(url).unwrap_or_else(|| url.to_owned())
 }
 
 /// A port check's target (always `host:port`) without its port (`10.0.0.5:6667` → `10.0.0.5`),

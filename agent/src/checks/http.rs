@@ -34,6 +34,7 @@ use fitcheck_core::report::{
 };
 use fitcheck_core::signatures::squid_failure;
 use http_body_util::{BodyExt, Empty};
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -135,49 +136,38 @@ impl Resolve for GuardedDns {
     }
 }
 
+/// The proxy the agent's requests to `url` go through, as `scheme://host[:port]` (never the
+/// credentials), from the usual variables (`https_proxy`, `http_proxy`, `all_proxy`,
+/// `no_proxy`, lower case first, as curl reads them), read by hyper-util's matcher: the same
+/// rules the HTTP client applies, `no_proxy` with domains, addresses and ranges.
 pub fn proxy_for(url: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let first = |names: &[&str]| {
         names
             .iter()
             .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+            .unwrap_or_default()
     };
-    let host = url
-        .host_str()?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    if let Some(no) = first(&["no_proxy", "NO_PROXY"]) {
-        for entry in no.split(',').map(|e| e.trim().to_ascii_lowercase()) {
-            if entry.is_empty() {
-                continue;
-            }
-            if entry == "*" {
-                return None;
-            }
-            let entry = entry.trim_start_matches("*.").trim_start_matches('.');
-            if host == entry || host.ends_with(&format!(".{entry}")) {
-                return None;
-            }
-        }
-    }
-    let proxy = match url.scheme() {
-        "https" => first(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
-        _ => first(&["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]),
-    }?;
-    let with_scheme = if proxy.contains("://") {
-        proxy
-    } else {
-        format!("http://{proxy}")
-    };
-    match Url::parse(&with_scheme) {
-        Ok(p) => Some(format!(
-            "{}://{}{}",
-            p.scheme(),
-            p.host_str().unwrap_or(""),
-            p.port().map_or(String::new(), |port| format!(":{port}"))
-        )),
-        Err(_) => Some("(unparsable proxy setting)".to_owned()),
-    }
+    // `*.district.example` is written as often as `.district.example`: the same rule.
+    let no = first(&["no_proxy", "NO_PROXY"])
+        .split(',')
+        .map(|e| e.trim().trim_start_matches("*."))
+        .collect::<Vec<_>>()
+        .join(",");
+    let matcher = Matcher::builder()
+        .http(first(&["http_proxy", "HTTP_PROXY"]))
+        .https(first(&["https_proxy", "HTTPS_PROXY"]))
+        .all(first(&["all_proxy", "ALL_PROXY"]))
+        .no(no)
+        .build();
+    let uri: http::Uri = url.as_str().parse().ok()?;
+    let hit = matcher.intercept(&uri)?;
+    let proxy = hit.uri();
+    Some(format!(
+        "{}://{}{}",
+        proxy.scheme_str().unwrap_or("http"),
+        proxy.host().unwrap_or(""),
+        proxy.port_u16().map_or(String::new(), |p| format!(":{p}"))
+    ))
 }
 
 fn classify(err: &(dyn std::error::Error + 'static)) -> (HttpOutcome, String) {
@@ -1289,6 +1279,33 @@ mod tests {
         assert_eq!(
             proxy_for(&plain, &env(&[("HTTPS_PROXY", "http://p:1")])),
             None
+        );
+        // Leading `*.` and `.` mean the domain and its subdomains; addresses and ranges too.
+        const NO: [&[(&str, &str)]; 3] = [
+            &[("https_proxy", "http://p:1"), ("no_proxy", "*.example.com")],
+            &[("https_proxy", "http://p:1"), ("no_proxy", ".example.com")],
+            &[
+                ("https_proxy", "http://p:1"),
+                ("no_proxy", "other.org, example.com"),
+            ],
+        ];
+        for vars in NO {
+            assert_eq!(proxy_for(&u, &env(vars)), None, "{vars:?}");
+        }
+        let by_address = Url::parse("https://10.20.30.40/").unwrap();
+        assert_eq!(
+            proxy_for(
+                &by_address,
+                &env(&[("https_proxy", "http://p:1"), ("no_proxy", "10.20.0.0/16")])
+            ),
+            None
+        );
+        assert_eq!(
+            proxy_for(
+                &Url::parse("https://notexample.com/").unwrap(),
+                &env(&[("https_proxy", "http://p:1"), ("no_proxy", "example.com")])
+            ),
+            Some("http://p:1".to_owned())
         );
     }
 }

@@ -13,10 +13,10 @@ use fitcheck_core::api::{AgentKind, EnrollRequest};
 use uuid::Uuid;
 
 use super::client::{self, Controller, Timeouts, UplinkError};
-use super::files;
 use super::pin::Fingerprint;
 use super::spool::now;
 use super::state::{Credential, ENROLLMENT_FILE, Enrollment, StateError};
+use crate::files;
 use crate::identity;
 
 /// What to enroll with. Its `Debug` leaves the secret out.

@@ -19,7 +19,6 @@ pub mod client;
 pub mod daemon;
 pub mod deliver;
 pub mod enroll;
-pub mod files;
 pub mod job;
 pub mod pin;
 pub mod record;

@@ -56,14 +56,8 @@ impl Fingerprint {
         } else {
             body.to_owned()
         };
-        if hex.len() != 64 {
-            return Err(bad());
-        }
         let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            let pair = hex.get(2 * i..2 * i + 2).ok_or_else(bad)?;
-            *byte = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
-        }
+        hex::decode_to_slice(&hex, &mut out).map_err(|_| bad())?;
         Ok(Fingerprint(out))
     }
 
@@ -79,11 +73,7 @@ impl Fingerprint {
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sha256:")?;
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        write!(f, "sha256:{}", hex::encode(self.0))
     }
 }
 

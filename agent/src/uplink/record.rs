@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::files;
 use super::spool::now;
+use crate::files;
 
 /// The record's file name in the state directory.
 pub const RECORD_FILE: &str = "evaluations.json";

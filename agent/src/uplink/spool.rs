@@ -21,7 +21,7 @@ use fitcheck_core::report::Report;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::files;
+use crate::files;
 
 /// The spool's directory under the state directory.
 pub const SPOOL_DIR: &str = "spool";

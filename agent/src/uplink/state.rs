@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::files;
 use super::pin::Fingerprint;
+use crate::files;
 
 /// The enrollment file's name in the state directory.
 pub const ENROLLMENT_FILE: &str = "enrollment.json";

@@ -358,19 +358,13 @@ fn gib(bytes: u64) -> f64 {
     bytes as f64 / GIB
 }
 
-/// The port a URL connects to (its explicit port, else 443 for https and 80 otherwise).
+/// The port a URL connects to (its explicit port, else its scheme's: 443 for https, 80
+/// otherwise).
 pub fn url_port(url: &str) -> u16 {
-    let https = url.starts_with("https://");
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let after_host = match authority.rfind(']') {
-        Some(i) => authority.get(i + 1..).unwrap_or(""),
-        None => authority,
-    };
-    after_host
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok())
-        .unwrap_or(if https { 443 } else { 80 })
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .unwrap_or(if url.starts_with("https://") { 443 } else { 80 })
 }
 
 /// Installed memory is a little more than what the OS can use (firmware and integrated graphics
@@ -499,7 +493,7 @@ fn judge_http(p: &Profile, j: &mut Judge<'_>) {
             j.push(line, Status::Unknown, not_checked(), None);
             continue;
         };
-        let host = url_host(&h.url).unwrap_or(&h.url).to_owned();
+        let host = url_host(&h.url).unwrap_or_else(|| h.url.clone());
         let status_txt = r
             .evidence
             .status

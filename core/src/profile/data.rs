@@ -282,41 +282,26 @@ pub enum EndpointScheme {
 }
 
 impl Endpoint {
-    /// `sftp://host[:port][/path]` (port 22 by default) or `https://host[:port][/path]`.
+    /// `sftp://host[:port][/path]` (port 22 by default) or `https://host[:port][/path]`, read
+    /// with the `url` crate; credentials in the address are refused (a profile holds none).
     pub fn parse(url: &str) -> Option<Endpoint> {
-        let (scheme, rest, default_port) = if let Some(r) = url.strip_prefix("sftp://") {
-            (EndpointScheme::Sftp, r, 22)
-        } else if url.starts_with("https://") {
-            let host = url_host(url)?;
-            let rest = url.strip_prefix("https://")?;
-            let authority = rest.split(['/', '?', '#']).next()?;
-            let port = match authority.rsplit_once(':') {
-                Some((_, p)) if !authority.ends_with(']') => p.parse().ok()?,
-                _ => 443,
-            };
-            return Some(Endpoint {
-                scheme: EndpointScheme::Https,
-                host: host.to_owned(),
-                port,
-            });
-        } else {
-            return None;
+        let u = url::Url::parse(url).ok()?;
+        let (scheme, default_port) = match u.scheme() {
+            "sftp" => (EndpointScheme::Sftp, 22),
+            "https" => (EndpointScheme::Https, 443),
+            _ => return None,
         };
-        let authority = rest.split(['/', '?', '#']).next()?;
-        if authority.contains('@') {
+        if !u.username().is_empty() || u.password().is_some() {
             return None;
         }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().ok()?),
-            None => (authority, default_port),
-        };
-        (port != 0 && (is_host_name(host) || host.parse::<std::net::IpAddr>().is_ok())).then(|| {
-            Endpoint {
-                scheme,
-                host: host.to_owned(),
-                port,
-            }
-        })
+        let host = u
+            .host_str()?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = u.port().unwrap_or(default_port);
+        (port != 0 && (is_host_name(&host) || host.parse::<std::net::IpAddr>().is_ok()))
+            .then_some(Endpoint { scheme, host, port })
     }
 }
 

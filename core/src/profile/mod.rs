@@ -563,7 +563,7 @@ impl Profile {
                 self.http
                     .iter()
                     .filter(|h| h.critical)
-                    .find_map(|h| url_host(&h.url).map(str::to_owned))
+                    .find_map(|h| url_host(&h.url))
             })
             .or_else(|| self.dns.first().map(|d| d.name.clone()))
     }
@@ -583,7 +583,7 @@ impl Profile {
         }
         for h in &self.http {
             if let Some(host) = url_host(&h.url) {
-                push(host);
+                push(&host);
             }
         }
         for p in &self.ports {
@@ -595,7 +595,7 @@ impl Profile {
             }
             for url in [&n.download_url, &n.upload_url].into_iter().flatten() {
                 if let Some(host) = url_host(url) {
-                    push(host);
+                    push(&host);
                 }
             }
         }
@@ -607,15 +607,14 @@ impl Profile {
     }
 }
 
-/// The host part of an `http(s)://host[:port]/...` URL, without brackets for IPv6 literals.
-pub fn url_host(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit('@').next()?;
-    if let Some(v6) = authority.strip_prefix('[') {
-        return v6.split(']').next();
+/// The host of an `http(s)://host[:port]/...` URL as the `url` crate reads it (lower case,
+/// international names in their ASCII form), without brackets for IPv6 literals; `None` for
+/// anything else.
+pub fn url_host(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
     }
-    authority.split(':').next().filter(|h| !h.is_empty())
+    let host = u.host_str()?.trim_start_matches('[').trim_end_matches(']');
+    (!host.is_empty()).then(|| host.to_owned())
 }

@@ -314,7 +314,7 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
                     h.url
                 ),
             ),
-            Some(host) => check_host(&mut c, at(&base, &[Seg::Key("url")]), host),
+            Some(host) => check_host(&mut c, at(&base, &[Seg::Key("url")]), &host),
         }
         for (j, s) in h.expect_status.iter().enumerate() {
             if !(100..=599).contains(s) {

@@ -1,8 +1,9 @@
-//! Durable, private files in the state directory.
+//! Durable files: one way to replace a file whole.
 //!
-//! Everything the uplink keeps (credential, spool entries, counters) is written to a temporary
-//! file, synced, renamed over the old one and the directory synced, so a crash leaves either
-//! the old or the new file and never half of one. Files are readable by their owner only.
+//! Everything the agent keeps or hands over (credential, spool entries, counters, the agent id,
+//! a written report, an installed binary or unit) is written to a temporary file beside it,
+//! synced, renamed over the old one and the directory synced, so a crash leaves either the old
+//! or the new file and never half of one. What the uplink keeps is readable by its owner only.
 //!
 //! The service runs as its own user while an administrator enrolls or uploads as root: a file
 //! root writes into a directory the service owns is given to the directory's owner, so the
@@ -32,8 +33,16 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically and durably, readable by the owner only.
+/// Writes `bytes` to `path` atomically and durably, readable by the owner only; a file root
+/// writes into the service's directory is given to the directory's owner.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic(path, bytes, 0o600, true)
+}
+
+/// Writes `bytes` to `path` atomically and durably with `mode` (Unix): a temporary file
+/// `.NAME.tmp` beside it, synced, renamed over `path`, and the directory synced. With `adopt`,
+/// the file is given to the directory's owner first.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, adopt: bool) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -49,7 +58,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+            options.mode(mode);
         }
         let mut f = options.open(&tmp)?;
         // The mode above applies only when the file is created; a temporary file left by a
@@ -57,12 +66,16 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
+        #[cfg(not(unix))]
+        let _ = mode;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
-    adopt_owner(&tmp, dir);
+    if adopt {
+        adopt_owner(&tmp, dir);
+    }
     std::fs::rename(&tmp, path)?;
     sync_dir(dir)
 }
