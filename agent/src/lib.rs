@@ -23,6 +23,5 @@ pub mod run;
 pub mod runner;
 pub mod signatures;
 pub mod sis;
-pub mod throughput;
 pub mod tls;
 pub mod uplink;

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use fitcheck_agent::checks::throughput::{Caps, HARD_CAPS, Target};
 use fitcheck_agent::facts::{self, FactSources};
 use fitcheck_agent::identity;
 use fitcheck_agent::render::verdict_text;
 use fitcheck_agent::run::{ProfileSource, RunConfig, load_profile, run};
 use fitcheck_agent::runner::RunOptions;
 use fitcheck_agent::sis;
-use fitcheck_agent::throughput::{Caps, HARD_CAPS, Target};
 use fitcheck_agent::uplink::client::Timeouts;
 use fitcheck_agent::uplink::daemon::{self, DaemonConfig, RunSettings};
 use fitcheck_agent::uplink::enroll::{self, EnrollOptions};

@@ -3,8 +3,8 @@
 
 use fitcheck_core::profile::{EndpointScheme, PortProbe, Profile, Protocol};
 
+use crate::checks::throughput::{Caps, Target};
 use crate::checks::{Check, bandwidth, dns, http, latency, stun, tcp};
-use crate::throughput::{Caps, Target};
 
 use fitcheck_core::requirement::RequirementId;
 /// Suffix of the requirement id of the TCP 443 check planned beside STUN probes.

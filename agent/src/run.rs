@@ -85,7 +85,7 @@ pub struct RunConfig {
     /// Measure throughput no earlier than this: the moment every agent of a site shares.
     pub bandwidth_start_at: Option<std::time::SystemTime>,
     /// Limits on throughput measurement (lowered to the hard caps where higher).
-    pub bandwidth_caps: crate::throughput::Caps,
+    pub bandwidth_caps: crate::checks::throughput::Caps,
     pub options: RunOptions,
     pub facts: FactSources,
     /// This machine sends the district's roster files: it checks the vendor's transfer

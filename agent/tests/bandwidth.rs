@@ -6,9 +6,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use fitcheck_agent::checks::throughput::{self, Caps, Direction, HARD_CAPS, Hold, Target};
 use fitcheck_agent::checks::{Check, Ctx, bandwidth};
 use fitcheck_agent::resolve::SystemResolver;
-use fitcheck_agent::throughput::{self, Caps, Direction, HARD_CAPS, Hold, Target};
 use fitcheck_agent::tls::TlsSetup;
 use fitcheck_core::report::{CheckResult, MeasureOutcome};
 use fitcheck_core::signatures::Catalog;

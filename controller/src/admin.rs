@@ -18,8 +18,9 @@ use crate::api::{
     AgentSummary, EvaluationInfo, Login, Me, NewEvaluation, NewSecret, NewUser, PasswordChange,
     ProfileInfo, ReportInfo, RoleChange, SecretInfo, ServerInfo, UserCreated,
 };
-use crate::app::{Admin, AppState, Body, Peer, Person, parse_json};
 use crate::error::Failure;
+use crate::extract::{Admin, Body, Peer, Person, parse_json};
+use crate::state::AppState;
 use crate::store::{Backend, EvaluationRow, ProfileRow, ReportSummary, UserRow};
 use crate::{auth, clock};
 
@@ -126,8 +127,11 @@ pub async fn open_session(
             now + state.limits.session_s * 1000,
         )
         .await?;
-    let cookie =
-        crate::app::session_set_cookie(Some(&token), state.limits.session_s, state.secure_cookies);
+    let cookie = crate::extract::session_set_cookie(
+        Some(&token),
+        state.limits.session_s,
+        state.secure_cookies,
+    );
     let cookie = HeaderValue::from_str(&cookie)
         .map_err(|_| Failure::internal("a session cookie could not be written"))?;
     Ok((user, cookie))
@@ -136,7 +140,7 @@ pub async fn open_session(
 /// Ends a person's session; the answer is the `Set-Cookie` value that clears the cookie.
 pub async fn close_session(state: &AppState, person: &Person) -> Result<HeaderValue, Failure> {
     state.store.delete_session(&person.session_hash).await?;
-    HeaderValue::from_str(&crate::app::session_set_cookie(
+    HeaderValue::from_str(&crate::extract::session_set_cookie(
         None,
         0,
         state.secure_cookies,

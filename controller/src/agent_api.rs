@@ -18,8 +18,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::NewEvaluation;
-use crate::app::{AgentAuth, AppState, Body, parse_json};
 use crate::error::Failure;
+use crate::extract::{AgentAuth, Body, parse_json};
+use crate::state::AppState;
 use crate::store::{AgentRow, EvaluationRow, NewAgent, NewReport, StoredJudgement};
 use crate::{auth, clock};
 

@@ -10,9 +10,10 @@ use fitcheck_core::api::{Ingested, SisIngestResponse};
 use fitcheck_core::data::summary::{SIS_SUMMARY_SCHEMA, SisSummary};
 
 use crate::api::SisSummaryInfo;
-use crate::app::{Admin, AgentAuth, AppState, Body, Person, parse_json};
 use crate::clock;
 use crate::error::Failure;
+use crate::extract::{Admin, AgentAuth, Body, Person, parse_json};
+use crate::state::AppState;
 use crate::store::SisSummaryRow;
 
 /// The largest summary taken: a summary is a few KiB (names and counts of at most 1000 files).

@@ -16,6 +16,8 @@ pub mod api;
 pub mod browser_policy;
 pub mod data;
 pub mod evaluate;
+pub mod os;
+pub mod outcome;
 pub mod profile;
 pub mod report;
 pub mod requirement;

@@ -14,10 +14,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::evaluate::Evaluation;
+use crate::outcome::Evaluation;
 use crate::profile::{Browser, GpuVendor, OsFamily};
 use crate::requirement::RequirementId;
-pub use crate::signatures::SignatureMatch;
 use crate::software::{SoftwareKind, SoftwareSource};
 
 /// The schema identifier this build writes and reads.
@@ -1017,4 +1016,17 @@ pub struct DeviceResult {
     pub outcome: DeviceOutcome,
     /// The observed value, in words (`7.6 GiB usable (8 GiB installed)`).
     pub observed: String,
+}
+
+/// A filter signature that matched, as a report records it (the catalog is
+/// [`crate::signatures`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureMatch {
+    /// Signature id.
+    pub id: String,
+    /// The filter's vendor.
+    pub vendor: String,
+    /// What matched: the header, body marker, host, address or issuer.
+    pub matched: String,
 }

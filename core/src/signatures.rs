@@ -138,16 +138,7 @@ pub fn squid_failure(headers: &[(String, String)]) -> Option<ProxyFailure> {
 }
 
 /// A signature that matched, as a report records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignatureMatch {
-    /// Signature id.
-    pub id: String,
-    /// The filter's vendor.
-    pub vendor: String,
-    /// What matched: the header, body marker, host, address or issuer.
-    pub matched: String,
-}
+pub use crate::report::SignatureMatch;
 
 /// A catalog file that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

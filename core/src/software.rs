@@ -17,7 +17,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::OsFamily;
+use crate::os::OsFamily;
 use crate::version::Version;
 
 /// What kind of software a requirement names.

@@ -13,7 +13,7 @@ use reqwest::Url;
 use super::http::GuardedDns;
 use super::tcp::pick;
 use super::{Ctx, ms, unresolved};
-use crate::throughput::{self, Caps, Direction, Hold, Ledger, Measurement, Target};
+use crate::checks::throughput::{self, Caps, Direction, Hold, Ledger, Measurement, Target};
 
 /// Measure throughput.
 #[derive(Debug, Clone, PartialEq)]

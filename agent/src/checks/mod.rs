@@ -10,6 +10,7 @@ pub mod http;
 pub mod latency;
 pub mod stun;
 pub mod tcp;
+pub mod throughput;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,8 +72,9 @@ impl Check {
     pub fn time_limit(&self, default: Duration) -> Duration {
         match self {
             Check::Bandwidth(s) => {
-                Duration::from_secs_f64(2.0 * crate::throughput::Caps::clamp(s.caps).max_seconds)
-                    + default
+                Duration::from_secs_f64(
+                    2.0 * crate::checks::throughput::Caps::clamp(s.caps).max_seconds,
+                ) + default
             }
             _ => default,
         }

@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use super::client::{Controller, Timeouts};
 use super::daemon::load_enrollment;
+use crate::checks::throughput::{Caps, HARD_CAPS};
 use crate::facts::FactSources;
 use crate::run::{ProfileSource, RunConfig, RunError, run};
 use crate::runner::RunOptions;
-use crate::throughput::{Caps, HARD_CAPS};
 
 /// The largest job or outcome read from a pipe.
 pub const MAX_MESSAGE_BYTES: u64 = 64 << 20;

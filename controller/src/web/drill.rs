@@ -13,10 +13,10 @@ use serde::Deserialize;
 use super::layout::{Frame, Section, page, report_link, short, status, time_ms, time_text};
 use super::recommendation::Titles;
 use super::{Page, PageError, Viewer, encode};
-use crate::app::AppState;
 use crate::clock;
 use crate::dossier;
 use crate::error::Failure;
+use crate::state::AppState;
 use fitcheck_engine::{Cell, Judged, Judgement, NO_SITE, model_of};
 
 #[derive(Debug, Deserialize)]

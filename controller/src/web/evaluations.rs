@@ -10,9 +10,9 @@ use super::layout::{Frame, Section, page, report_link, short, time_ms};
 use super::{Page, PageError, Viewer, encode};
 use crate::agent_api::{in_scope, spec_of};
 use crate::api::NewEvaluation;
-use crate::app::AppState;
 use crate::clock;
 use crate::error::Failure;
+use crate::state::AppState;
 use crate::store::{AgentRow, EvaluationRow, ProfileRow, ReportSummary};
 use fitcheck_engine::NO_SITE;
 

@@ -8,8 +8,8 @@ use maud::html;
 
 use super::layout::{Frame, Section, page, time_ms};
 use super::{AdminViewer, Page, PageError, Viewer, see_other};
-use crate::app::AppState;
 use crate::clock;
+use crate::state::AppState;
 use fitcheck_engine::NO_SITE;
 
 /// An agent counts as active when seen within this long.

@@ -33,8 +33,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use crate::admin;
-use crate::app::{AppState, Body, Person};
 use crate::error::Failure;
+use crate::extract::{Body, Person};
+use crate::state::AppState;
 use crate::store::UserRow;
 
 /// The pages' routes (merged into the application's router).
@@ -335,7 +336,7 @@ async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    peer: crate::app::Peer,
+    peer: crate::extract::Peer,
     Body(body): Body,
 ) -> Result<Response, PageError> {
     let form: LoginForm = read_form(&state, &headers, &uri, &body, "log-in")?;

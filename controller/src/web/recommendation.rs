@@ -16,9 +16,9 @@ use super::layout::{
     verdict_parts,
 };
 use super::{Page, PageError, Viewer, encode};
-use crate::app::AppState;
 use crate::clock;
 use crate::dossier;
+use crate::state::AppState;
 use crate::store::UserRow;
 use fitcheck_engine::{
     Cell, Condition, ConditionKind, DataSection, ElementStatus, Recommendation, SiteThroughput,

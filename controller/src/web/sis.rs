@@ -10,8 +10,9 @@ use serde::Deserialize;
 
 use super::layout::{Frame, Section, page};
 use super::{Page, PageError, Viewer, read_form, see_other};
-use crate::app::{AppState, Body};
+use crate::extract::Body;
 use crate::sis;
+use crate::state::AppState;
 
 fn body(state_rows: &[crate::api::SisSummaryInfo], admin: bool, problem: Option<&str>) -> Markup {
     html! {

@@ -238,44 +238,7 @@ pub struct NetworkNeeds {
     pub upload_url: Option<String>,
 }
 
-/// Operating system family.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum OsFamily {
-    Windows,
-    Macos,
-    Chromeos,
-    Linux,
-    Ios,
-    Ipados,
-    Android,
-}
-
-impl fmt::Display for OsFamily {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OsFamily::Windows => "Windows",
-            OsFamily::Macos => "macOS",
-            OsFamily::Chromeos => "ChromeOS",
-            OsFamily::Linux => "Linux",
-            OsFamily::Ios => "iOS",
-            OsFamily::Ipados => "iPadOS",
-            OsFamily::Android => "Android",
-        })
-    }
-}
+pub use crate::os::OsFamily;
 
 /// One supported operating system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -679,7 +679,7 @@ impl Ledger {
             std::fs::create_dir_all(dir)?;
         }
         let text = serde_json::to_string(&f).map_err(std::io::Error::other)?;
-        crate::run::write_atomic(&self.path, text.as_bytes())
+        crate::files::write_atomic(&self.path, text.as_bytes(), 0o644, false)
     }
 }
 

@@ -11,8 +11,10 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaGenerator;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::{admin, agent_api, api, openapi, sis};
+pub mod openapi;
+
+use crate::state::AppState;
+use crate::{admin, agent_api, api, sis};
 use fitcheck_core::api as wire;
 use fitcheck_core::data::summary::SisSummary;
 use fitcheck_core::report::Report;

@@ -113,7 +113,7 @@ fn build() -> Value {
             "schemas": schemas,
             "securitySchemes": {
                 "agentCredential": {"type": "http", "scheme": "bearer", "description": "the credential an agent received at enrollment"},
-                "session": {"type": "apiKey", "in": "cookie", "name": crate::app::SESSION_COOKIE}
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::extract::SESSION_COOKIE}
             }
         }
     })

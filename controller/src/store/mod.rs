@@ -11,6 +11,8 @@
 //! sender is answered only after that transaction committed, so an acknowledged report is
 //! durable, and one fsync serves many reports.
 
+pub mod writer;
+
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -24,8 +26,8 @@ use uuid::Uuid;
 use fitcheck_core::api::Ingested;
 use fitcheck_core::profile::Profile;
 
-pub use crate::writer::WriterHandle;
-use crate::writer::{self, Job};
+use writer::Job;
+pub use writer::WriterHandle;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -1,0 +1,82 @@
+//! What every handler can reach: the shared state (store, limits, limiters, metrics, the
+//! catalog in force) and the limits and intervals it is built with.
+
+use std::sync::Arc;
+
+use crate::metrics::Metrics;
+use crate::ratelimit::Limiter;
+use crate::store::Store;
+
+/// Limits and intervals, with defaults for a district of a few thousand devices.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body, bytes (a report with every check is a few hundred KiB at most).
+    pub max_body_bytes: usize,
+    /// Requests per second one agent may make, sustained.
+    pub agent_requests_per_s: f64,
+    /// Requests one agent may make at once after being quiet.
+    pub agent_burst: u32,
+    /// How often agents poll, seconds.
+    pub poll_interval_s: u32,
+    /// How long a log-in lasts, seconds.
+    pub session_s: i64,
+    /// Log-in attempts one address may make at once, and then per second (a log-in that
+    /// succeeds gives its attempt back).
+    pub login_burst_per_address: u32,
+    pub login_per_s_per_address: f64,
+    /// Log-in attempts for one user name at once, and then per second.
+    pub login_burst_per_user: u32,
+    pub login_per_s_per_user: f64,
+    /// Bytes one agent may move through the bandwidth endpoint a day (UTC), both directions;
+    /// never more than an agent's own daily cap.
+    pub bandwidth_bytes_per_day: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 2 << 20,
+            agent_requests_per_s: 10.0,
+            agent_burst: 120,
+            poll_interval_s: 60,
+            session_s: 12 * 3600,
+            login_burst_per_address: 20,
+            login_per_s_per_address: 1.0 / 3.0,
+            login_burst_per_user: 10,
+            login_per_s_per_user: 0.1,
+            bandwidth_bytes_per_day: fitcheck_core::api::bandwidth_caps::BYTES_PER_DAY,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct Shared {
+    pub store: Store,
+    pub limits: Limits,
+    pub limiter: Limiter,
+    /// Log-in budgets by client address and by user name.
+    pub logins_by_address: Limiter<std::net::IpAddr>,
+    pub logins_by_user: Limiter<String>,
+    /// What each agent moved through the bandwidth endpoint today.
+    pub bandwidth: crate::bandwidth_budget::Budget,
+    /// One profile is parsed at a time.
+    pub profile_parsing: tokio::sync::Semaphore,
+    /// Where passwords are hashed and checked.
+    pub passwords: crate::passwords::PasswordPool,
+    pub metrics: Metrics,
+    pub fingerprint: String,
+    /// Whether session cookies are marked `Secure` (always, when serving HTTPS).
+    pub secure_cookies: bool,
+    /// The signature catalog's block hosts and filter extensions, handed to browser agents.
+    pub block_signatures: Vec<fitcheck_core::api::BlockSignature>,
+    /// The signature catalog in force (bundled and district files): a browser agent's
+    /// navigations are judged against its block pages.
+    pub catalog: Arc<fitcheck_core::signatures::Catalog>,
+    /// Where the packed browser agent and its update manifest are, to serve them.
+    pub browser_agent_dir: Option<std::path::PathBuf>,
+    /// The address behind a reverse proxy, when one is set.
+    pub public_url: Option<crate::public_url::PublicUrl>,
+}
+
+pub type AppState = Arc<Shared>;
