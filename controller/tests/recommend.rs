@@ -1044,22 +1044,27 @@ fn the_vendors_server_failing_everywhere_is_not_compatible() {
     );
 }
 
-/// A product the network lets through but a filter inside the students' browsers blocks: the
-/// condition names the browser layer, its owner and the vendor, and says the network allows it.
-#[test]
-fn a_block_only_in_the_browser_names_the_browser_layer() {
+/// Two Chromebooks with native agents and one browser agent at each of lincoln and roosevelt.
+fn two_sites_with_a_browser_each() -> [Dev; 6] {
     let in_browser = |n, site| Dev {
         browser: true,
         ..chromebook(n, site)
     };
-    let devices = [
+    [
         chromebook(1, "lincoln"),
         chromebook(2, "lincoln"),
         in_browser(3, "lincoln"),
         chromebook(4, "roosevelt"),
         chromebook(5, "roosevelt"),
         in_browser(6, "roosevelt"),
-    ];
+    ]
+}
+
+/// A product the network lets through but a filter inside the students' browsers blocks: the
+/// condition names the browser layer, its owner and the vendor, and says the network allows it.
+#[test]
+fn a_block_only_in_the_browser_names_the_browser_layer() {
+    let devices = two_sites_with_a_browser_each();
     let mut extension = passing(200.0, 100.0);
     extension[2] = http(
         0,
@@ -1111,18 +1116,7 @@ fn a_block_only_in_the_browser_names_the_browser_layer() {
 /// for the browsers' blocks of that host at that site too.
 #[test]
 fn a_url_policy_entry_read_on_the_device_is_named() {
-    let in_browser = |n, site| Dev {
-        browser: true,
-        ..chromebook(n, site)
-    };
-    let devices = [
-        chromebook(1, "lincoln"),
-        chromebook(2, "lincoln"),
-        in_browser(3, "lincoln"),
-        chromebook(4, "roosevelt"),
-        chromebook(5, "roosevelt"),
-        in_browser(6, "roosevelt"),
-    ];
+    let devices = two_sites_with_a_browser_each();
     let refused = http(
         1,
         "https://cdn.vendor.example/",

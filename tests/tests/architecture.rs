@@ -17,13 +17,6 @@ const CRATES: [&str; 6] = [
     "tests",
 ];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -158,7 +151,7 @@ fn circle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
 fn no_crate_has_an_import_circle() {
     let mut circles = Vec::new();
     for krate in CRATES {
-        let src = repo().join(krate).join("src");
+        let src = fitcheck_tests::browser::repo().join(krate).join("src");
         assert!(
             src.join("lib.rs").exists(),
             "{krate}: no crate at {}",

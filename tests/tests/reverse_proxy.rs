@@ -118,6 +118,11 @@ async fn post(
     (status, resp.json().await.unwrap_or(Value::Null), cookie)
 }
 
+/// GETs a text document.
+async fn text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     fitcheck_skip_lab,
@@ -249,14 +254,7 @@ async fn behind_a_reverse_proxy_the_public_address_is_the_controllers_own() {
         .await
         .unwrap();
     assert_eq!(server["public_url"], public.as_str(), "{server}");
-    let update = client
-        .get(api("/browser-agent/update.xml"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let update = text(&client, &api("/browser-agent/update.xml")).await;
     assert!(
         update.contains(&format!(
             "codebase='{public}/browser-agent/fitcheck-browser-agent.crx' version='1.2.3'"
@@ -285,14 +283,11 @@ async fn behind_a_reverse_proxy_the_public_address_is_the_controllers_own() {
     .await;
     assert_eq!(s, 403, "{body}");
     assert_eq!(body["error"], "cross_site", "{body}");
-    let update = bare_client
-        .get(format!("{bare_public}/browser-agent/update.xml"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let update = text(
+        &bare_client,
+        &format!("{bare_public}/browser-agent/update.xml"),
+    )
+    .await;
     assert!(
         update.contains(&format!("codebase='https://{FRONT_IP}:9/browser-agent/")),
         "without the setting the manifest is served as packed: {update}"
