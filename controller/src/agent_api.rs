@@ -3,6 +3,7 @@
 //! evaluation must have the agent in scope.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -21,7 +22,7 @@ use crate::api::NewEvaluation;
 use crate::error::Failure;
 use crate::extract::{AgentAuth, Body, parse_json};
 use crate::state::AppState;
-use crate::store::{AgentRow, EvaluationRow, NewAgent, NewReport, StoredJudgement};
+use crate::store::{AgentRow, EvaluationRow, IngestCheck, NewAgent, NewReport, StoredJudgement};
 use crate::{auth, clock};
 
 /// Checks district labels: keys of 1–32 lowercase letters, digits, `-`, `_`; values of 1–128
@@ -288,12 +289,22 @@ pub async fn submit_report(
     result
 }
 
-async fn ingest(
+/// A report every rule of ingestion has passed: read, its schema, its sender's identity and
+/// labels, its times, and — when it names an evaluation — the evaluation's scope, the agent's
+/// role in it and the profile it ran.
+struct Accepted {
+    report: Report,
+    evaluation_id: Option<Uuid>,
+    check: Option<Arc<IngestCheck>>,
+}
+
+/// What a delivery holds, checked: the first step of ingestion, which stores nothing.
+async fn accept(
     state: &AppState,
     agent: &AgentAuth,
     query: Result<Query<ReportQuery>, QueryRejection>,
     body: &[u8],
-) -> Result<(StatusCode, Json<IngestResponse>), Failure> {
+) -> Result<Accepted, Failure> {
     let Query(query) = query.map_err(|e| {
         Failure::bad_request(
             "invalid_query",
@@ -399,39 +410,80 @@ async fn ingest(
             (Some(id), Some(check))
         }
     };
+    Ok(Accepted {
+        report,
+        evaluation_id,
+        check,
+    })
+}
+
+/// Ingestion in three steps: the report accepted, judged once against the evaluation's
+/// profile (what a recommendation reads), then stored with its judgement.
+async fn ingest(
+    state: &AppState,
+    agent: &AgentAuth,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+    body: &[u8],
+) -> Result<(StatusCode, Json<IngestResponse>), Failure> {
+    let accepted = accept(state, agent, query, body).await?;
+    let received_at_ms = clock::now_ms();
+    let judgement = judge(state, agent, &accepted, received_at_ms)?;
+    store(state, agent, accepted, judgement, received_at_ms).await
+}
+
+/// The accepted report judged against its evaluation's profile; none without one.
+fn judge(
+    state: &AppState,
+    agent: &AgentAuth,
+    accepted: &Accepted,
+    received_at_ms: i64,
+) -> Result<Option<StoredJudgement>, Failure> {
+    let Some((c, profile)) = accepted
+        .check
+        .as_ref()
+        .and_then(|c| c.profile.as_ref().map(|p| (c, p)))
+    else {
+        return Ok(None);
+    };
+    let j = judge_with(
+        &state.catalog,
+        profile,
+        &c.profile_digest,
+        Arrival {
+            report_id: accepted.report.report_id.to_string(),
+            agent_id: agent.id.to_string(),
+            site: agent.row.site.clone(),
+            received_at_ms,
+        },
+        &accepted.report,
+    );
+    let json = serde_json::to_string(&j).map_err(|e| {
+        Failure::internal(format!("the report's judgement could not be encoded: {e}"))
+    })?;
+    Ok(Some(StoredJudgement {
+        model: j.model,
+        version: j.version,
+        json,
+    }))
+}
+
+/// The accepted report and its judgement stored in one write: 201 stored now, 200 stored
+/// before (delivery is idempotent on the report id).
+async fn store(
+    state: &AppState,
+    agent: &AgentAuth,
+    accepted: Accepted,
+    judgement: Option<StoredJudgement>,
+    received_at_ms: i64,
+) -> Result<(StatusCode, Json<IngestResponse>), Failure> {
+    let Accepted {
+        report,
+        evaluation_id,
+        ..
+    } = accepted;
     let stored_body = serde_json::to_string(&report)
         .map_err(|e| Failure::internal(format!("report could not be re-encoded: {e}")))?;
     let report_id = report.report_id;
-    let received_at_ms = clock::now_ms();
-    // Judged now, once, against the evaluation's profile: what a recommendation reads.
-    let judgement = match check
-        .as_ref()
-        .and_then(|c| c.profile.as_ref().map(|p| (c, p)))
-    {
-        Some((c, profile)) => {
-            let j = judge_with(
-                &state.catalog,
-                profile,
-                &c.profile_digest,
-                Arrival {
-                    report_id: report_id.to_string(),
-                    agent_id: agent.id.to_string(),
-                    site: agent.row.site.clone(),
-                    received_at_ms,
-                },
-                &report,
-            );
-            let json = serde_json::to_string(&j).map_err(|e| {
-                Failure::internal(format!("the report's judgement could not be encoded: {e}"))
-            })?;
-            Some(StoredJudgement {
-                model: j.model,
-                version: j.version,
-                json,
-            })
-        }
-        None => None,
-    };
     let result = state
         .store
         .ingest(NewReport {
