@@ -5,7 +5,7 @@
 //! requirement that is not met is a *warn*. Network quality (bandwidth, RTT, jitter, loss) is
 //! judged per site by the controller, so on one device it is never critical.
 
-use crate::profile::{OsFamily, PortProbe, Profile, url_host};
+use crate::profile::{DeviceMinimums, OsFamily, PortProbe, Profile, url_host};
 use crate::report::{
     BlockingLayer, CheckResult, Detection, DeviceFacts, DeviceOutcome, DeviceResult, DnsOutcome,
     FormFactor, HTTP_FETCH, HttpOutcome, HttpResult, MeasureOutcome, TcpOutcome, UdpOutcome,
@@ -710,24 +710,61 @@ fn judge_network(p: &Profile, j: &mut Judge<'_>) {
 
 fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
     let Some(m) = &p.device else { return };
-    // A desktop takes memory, a graphics card, a larger drive and a monitor; anything else (or
-    // a device whose enclosure is not known) has them fixed.
-    let takes_parts = d.form_factor == Some(FormFactor::Desktop);
-    let part = |other: FixKind| {
-        if takes_parts {
+    let c = DeviceContext {
+        m,
+        d,
+        // A desktop takes memory, a graphics card, a larger drive and a monitor; anything else
+        // (or a device whose enclosure is not known) has them fixed.
+        takes_parts: d.form_factor == Some(FormFactor::Desktop),
+    };
+    for judge in [
+        device_os,
+        device_architectures,
+        device_ram,
+        device_cpu_cores,
+        device_cpu_ghz,
+        device_disk,
+        device_screen,
+        device_gpu,
+        device_browser,
+    ] {
+        judge(&c, j);
+    }
+}
+
+/// What every device requirement is judged with: the profile's minimums, the device's facts,
+/// and whether the device takes parts.
+struct DeviceContext<'a> {
+    m: &'a DeviceMinimums,
+    d: &'a DeviceFacts,
+    takes_parts: bool,
+}
+
+impl DeviceContext<'_> {
+    /// A part for a device that takes parts, `other` for one that does not.
+    fn part(&self, other: FixKind) -> FixKind {
+        if self.takes_parts {
             FixKind::UpgradePart
         } else {
             other
         }
-    };
-    let line = |key: &str, title: &str, expected: String| Line {
-        id: RequirementId::Device(key.to_owned()),
-        kind: RequirementKind::Device,
-        title: title.to_owned(),
-        critical: true,
-        expected,
-    };
+    }
 
+    /// A device requirement's line: critical, under `device.KEY`.
+    fn line(&self, key: &str, title: &str, expected: String) -> Line {
+        Line {
+            id: RequirementId::Device(key.to_owned()),
+            kind: RequirementKind::Device,
+            title: title.to_owned(),
+            critical: true,
+            expected,
+        }
+    }
+}
+
+/// The operating system: a family the product supports, at a version in its window.
+fn device_os(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if !m.os.is_empty() {
         let expected: Vec<String> =
             m.os.iter()
@@ -744,7 +781,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                     software::named_window(&name, &window)
                 })
                 .collect();
-        let l = line("os", "Operating system", expected.join(" or "));
+        let l = c.line("os", "Operating system", expected.join(" or "));
         // Names often carry the version already (`Debian GNU/Linux 12 (bookworm)`).
         let observed = match &d.os.version {
             Some(v) if !d.os.name.contains(v.as_str()) => format!("{} (version {v})", d.os.name),
@@ -753,9 +790,13 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         let (status, remedy, fix) = judge_os(m, d);
         j.push_fix(l, status, observed, remedy, fix);
     }
+}
 
+/// The processor architecture.
+fn device_architectures(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if !m.architectures.is_empty() {
-        let l = line(
+        let l = c.line(
             "architectures",
             "CPU architecture",
             m.architectures.join(" or "),
@@ -768,9 +809,13 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             Some("replace the device with a supported architecture".to_owned()),
         );
     }
+}
 
+/// Installed memory.
+fn device_ram(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if let Some(min) = m.ram_min_gib {
-        let l = line("ram_min_gib", "RAM", format!("≥ {} GiB", fmt_num(min)));
+        let l = c.line("ram_min_gib", "RAM", format!("≥ {} GiB", fmt_num(min)));
         let installed = installed_ram_gib(d.memory.total_bytes);
         let observed = format!(
             "{:.1} GiB usable ({} GiB installed)",
@@ -784,7 +829,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         } else {
             Status::Fail
         };
-        if takes_parts {
+        if c.takes_parts {
             j.push_fix(
                 l,
                 status,
@@ -807,9 +852,13 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             );
         }
     }
+}
 
+/// Processor cores.
+fn device_cpu_cores(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if let Some(min) = m.cpu_cores_min {
-        let l = line("cpu_cores_min", "CPU cores", format!("≥ {min}"));
+        let l = c.line("cpu_cores_min", "CPU cores", format!("≥ {min}"));
         let n = d.cpu.logical_cores;
         let status = if n == 0 {
             Status::Unknown
@@ -825,9 +874,13 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             Some("replace the device with one that has more cores".to_owned()),
         );
     }
+}
 
+/// Processor speed.
+fn device_cpu_ghz(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if let Some(min) = m.cpu_min_ghz {
-        let l = line(
+        let l = c.line(
             "cpu_min_ghz",
             "CPU frequency",
             format!("≥ {} GHz", fmt_num(min)),
@@ -852,9 +905,13 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             ),
         }
     }
+}
 
+/// Free space on the system volume.
+fn device_disk(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if let Some(min) = m.disk_free_min_gib {
-        let l = line(
+        let l = c.line(
             "disk_free_min_gib",
             "Free disk",
             format!("≥ {} GiB", fmt_num(min)),
@@ -871,7 +928,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 let observed = format!("{free:.1} GiB free on {}", disk.mount_point);
                 if disk.total_bytes > 0 && size < min {
                     // Freeing space cannot reach it: the volume is smaller than the need.
-                    let remedy = if takes_parts {
+                    let remedy = if c.takes_parts {
                         format!(
                             "fit a drive larger than {} GiB (the system volume holds {size:.0} GiB)",
                             fmt_num(min)
@@ -881,7 +938,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                             "use a device with more storage (the system volume holds {size:.0} GiB)"
                         )
                     };
-                    let fix = part(FixKind::ReplaceDevice);
+                    let fix = c.part(FixKind::ReplaceDevice);
                     j.push_fix(l, status, observed, Some(remedy), Some(fix));
                 } else {
                     let remedy = format!("free at least {} GiB on the system volume", fmt_num(min));
@@ -896,9 +953,13 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             ),
         }
     }
+}
 
+/// The display's resolution.
+fn device_screen(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if let (Some(w), Some(h)) = (m.screen_min_width, m.screen_min_height) {
-        let l = line("screen", "Screen resolution", format!("≥ {w}×{h}"));
+        let l = c.line("screen", "Screen resolution", format!("≥ {w}×{h}"));
         match (d.screen.detection, d.screen.width, d.screen.height) {
             (Detection::Detected, Some(sw), Some(sh)) => j.push_fix(
                 l,
@@ -908,12 +969,12 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                     Status::Fail
                 },
                 format!("{sw}×{sh}"),
-                Some(if takes_parts {
+                Some(if c.takes_parts {
                     format!("connect a monitor that shows at least {w}×{h}")
                 } else {
                     format!("use a device whose screen shows at least {w}×{h}")
                 }),
-                Some(part(FixKind::ReplaceDevice)),
+                Some(c.part(FixKind::ReplaceDevice)),
             ),
             (Detection::NoneFound, _, _) => {
                 j.push(l, Status::Unknown, "no display connected".to_owned(), None);
@@ -926,7 +987,11 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             ),
         }
     }
+}
 
+/// Graphics: the adapter's vendor and memory.
+fn device_gpu(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if let Some(g) = &m.gpu
         && g.required
     {
@@ -938,7 +1003,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
         if let Some(v) = g.vram_min_mib {
             expected.push_str(&format!(" with ≥ {v} MiB VRAM"));
         }
-        let l = line("gpu", "GPU", expected);
+        let l = c.line("gpu", "GPU", expected);
         if d.gpu.detection == Detection::Unsupported {
             j.push(
                 l,
@@ -982,7 +1047,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
             } else {
                 (Status::Pass, names.join("; "))
             };
-            let remedy = if takes_parts {
+            let remedy = if c.takes_parts {
                 "fit a graphics card that meets this"
             } else {
                 "use a device whose graphics meet this"
@@ -992,11 +1057,15 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 status,
                 observed,
                 Some(remedy.to_owned()),
-                Some(part(FixKind::ReplaceDevice)),
+                Some(c.part(FixKind::ReplaceDevice)),
             );
         }
     }
+}
 
+/// A supported browser at a version in its window.
+fn device_browser(c: &DeviceContext<'_>, j: &mut Judge<'_>) {
+    let (m, d) = (c.m, c.d);
     if !m.browser.is_empty() {
         let expected: Vec<String> = m
             .browser
@@ -1010,7 +1079,7 @@ fn judge_device(p: &Profile, d: &DeviceFacts, j: &mut Judge<'_>) {
                 software::named_window(&b.name.to_string(), &window)
             })
             .collect();
-        let l = line(
+        let l = c.line(
             "browser",
             "Browser",
             format!("one of: {}", expected.join(", ")),
