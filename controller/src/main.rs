@@ -53,104 +53,117 @@ impl Storage {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the API over HTTPS.
-    Serve {
-        #[command(flatten)]
-        storage: Storage,
-        /// Address to listen on.
-        #[arg(long, default_value = "0.0.0.0:8443")]
-        listen: SocketAddr,
-        /// Certificate chain to serve (PEM); without it a self-signed one is generated once.
-        #[arg(long, value_name = "FILE", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The certificate's private key (PEM).
-        #[arg(long, value_name = "FILE", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        /// A name agents reach the controller by, for the generated certificate (repeatable).
-        #[arg(long = "tls-name", value_name = "NAME")]
-        tls_names: Vec<String>,
-        /// How often agents poll for evaluations, seconds.
-        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..=86_400))]
-        poll_interval: u32,
-        /// Largest request body, bytes.
-        #[arg(long, default_value_t = 2 << 20)]
-        max_body_bytes: usize,
-        /// Requests per second one agent may make, sustained.
-        #[arg(long, default_value_t = 10.0)]
-        agent_rate: f64,
-        /// Requests one agent may make at once after a quiet spell.
-        #[arg(long, default_value_t = 120)]
-        agent_burst: u32,
-        /// A district's filter-signature file, added to the bundled catalog that browser
-        /// agents match block hosts and filter extensions against (repeatable).
-        #[arg(long = "signatures", value_name = "FILE")]
-        signatures: Vec<PathBuf>,
-        /// A directory with the packed browser agent and its update manifest (what
-        /// scripts/build-browser-agent writes), served at /browser-agent/ for force-installs.
-        #[arg(long, value_name = "DIR")]
-        browser_agent: Option<PathBuf>,
-        /// The address people and devices reach the controller at, when a reverse proxy
-        /// serves it (`https://fitcheck.district.example`): its pages count as the controller's
-        /// own though the proxy rewrites `Host`, and the browser agent's download names it.
-        #[arg(long, value_name = "URL", value_parser = parse_public_url)]
-        public_url: Option<fitcheck_controller::public_url::PublicUrl>,
-    },
+    Serve(ServeArgs),
     /// Manage people who log in.
-    User {
-        #[command(subcommand)]
-        command: UserCommand,
-    },
+    #[command(subcommand)]
+    User(UserCommand),
     /// Create an enrollment secret (printed once).
-    Secret {
-        #[command(flatten)]
-        storage: Storage,
-        /// What it is for.
-        name: String,
-    },
+    Secret(SecretArgs),
     /// The whole chain on this machine: a controller on loopback, this machine's agent
     /// enrolled to it, an evaluation of PROFILE, the run, and the recommendation.
-    Quickstart {
-        /// The product profile to evaluate.
-        #[arg(long, value_name = "FILE", default_value = "profiles/zoom.toml")]
-        profile: PathBuf,
-        /// Where the controller's database, certificate, the agent's state and the
-        /// recommendation files go.
-        #[arg(long, value_name = "DIR", default_value = "fitcheck-quickstart")]
-        data_dir: PathBuf,
-        /// Address to serve on (loopback by default; port 0 picks a free one).
-        #[arg(long, default_value = "127.0.0.1:8443")]
-        listen: SocketAddr,
-        /// The agent binary [default: fitcheck-agent next to this program, else on the PATH].
-        #[arg(long, value_name = "FILE")]
-        agent: Option<PathBuf>,
-    },
+    Quickstart(QuickstartArgs),
     /// Write an evaluation's recommendation (as of now) for the committee packet.
-    Report {
-        #[command(flatten)]
-        storage: Storage,
-        /// The evaluation's id.
-        evaluation: String,
-        /// md (Markdown), json, html (one self-contained page) or pdf (printable, A4).
-        #[arg(long, default_value = "md", value_parser = ["md", "json", "html", "pdf"])]
-        format: String,
-        /// For html: the controller's address, so the page's drill-down links lead to it.
-        #[arg(long, value_name = "URL")]
-        base_url: Option<String>,
-        /// Write it here instead of standard output.
-        #[arg(long, short, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// The district's filter-signature files `serve` runs with (repeatable): browser
-        /// reports judged again are judged against the same block pages.
-        #[arg(long = "signatures", value_name = "FILE")]
-        signatures: Vec<PathBuf>,
-    },
+    Report(ReportArgs),
     /// Print the certificate fingerprint agents pin.
-    Fingerprint {
-        #[command(flatten)]
-        storage: Storage,
-        /// The certificate served, when not the generated one.
-        #[arg(long, value_name = "FILE")]
-        tls_cert: Option<PathBuf>,
-    },
+    Fingerprint(FingerprintArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    storage: Storage,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    listen: SocketAddr,
+    /// Certificate chain to serve (PEM); without it a self-signed one is generated once.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A name agents reach the controller by, for the generated certificate (repeatable).
+    #[arg(long = "tls-name", value_name = "NAME")]
+    tls_names: Vec<String>,
+    /// How often agents poll for evaluations, seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..=86_400))]
+    poll_interval: u32,
+    /// Largest request body, bytes.
+    #[arg(long, default_value_t = 2 << 20)]
+    max_body_bytes: usize,
+    /// Requests per second one agent may make, sustained.
+    #[arg(long, default_value_t = 10.0)]
+    agent_rate: f64,
+    /// Requests one agent may make at once after a quiet spell.
+    #[arg(long, default_value_t = 120)]
+    agent_burst: u32,
+    /// A district's filter-signature file, added to the bundled catalog that browser
+    /// agents match block hosts and filter extensions against (repeatable).
+    #[arg(long = "signatures", value_name = "FILE")]
+    signatures: Vec<PathBuf>,
+    /// A directory with the packed browser agent and its update manifest (what
+    /// scripts/build-browser-agent writes), served at /browser-agent/ for force-installs.
+    #[arg(long, value_name = "DIR")]
+    browser_agent: Option<PathBuf>,
+    /// The address people and devices reach the controller at, when a reverse proxy
+    /// serves it (`https://fitcheck.district.example`): its pages count as the controller's
+    /// own though the proxy rewrites `Host`, and the browser agent's download names it.
+    #[arg(long, value_name = "URL", value_parser = parse_public_url)]
+    public_url: Option<fitcheck_controller::public_url::PublicUrl>,
+}
+
+#[derive(clap::Args, Debug)]
+struct SecretArgs {
+    #[command(flatten)]
+    storage: Storage,
+    /// What it is for.
+    name: String,
+}
+
+#[derive(clap::Args, Debug)]
+struct QuickstartArgs {
+    /// The product profile to evaluate.
+    #[arg(long, value_name = "FILE", default_value = "profiles/zoom.toml")]
+    profile: PathBuf,
+    /// Where the controller's database, certificate, the agent's state and the
+    /// recommendation files go.
+    #[arg(long, value_name = "DIR", default_value = "fitcheck-quickstart")]
+    data_dir: PathBuf,
+    /// Address to serve on (loopback by default; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// The agent binary [default: fitcheck-agent next to this program, else on the PATH].
+    #[arg(long, value_name = "FILE")]
+    agent: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReportArgs {
+    #[command(flatten)]
+    storage: Storage,
+    /// The evaluation's id.
+    evaluation: String,
+    /// md (Markdown), json, html (one self-contained page) or pdf (printable, A4).
+    #[arg(long, default_value = "md", value_parser = ["md", "json", "html", "pdf"])]
+    format: String,
+    /// For html: the controller's address, so the page's drill-down links lead to it.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Write it here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The district's filter-signature files `serve` runs with (repeatable): browser
+    /// reports judged again are judged against the same block pages.
+    #[arg(long = "signatures", value_name = "FILE")]
+    signatures: Vec<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct FingerprintArgs {
+    #[command(flatten)]
+    storage: Storage,
+    /// The certificate served, when not the generated one.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -236,66 +249,170 @@ fn parse_public_url(text: &str) -> Result<fitcheck_controller::public_url::Publi
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve {
-            storage,
+        Command::Serve(args) => serve(args).await,
+        Command::Secret(args) => secret(args).await,
+        Command::Quickstart(args) => quickstart(args).await,
+        Command::Report(args) => report(args).await,
+        Command::Fingerprint(args) => fingerprint(args).await,
+        Command::User(command) => user(command).await,
+    }
+}
+
+async fn serve(
+    ServeArgs {
+        storage,
+        listen,
+        tls_cert,
+        tls_key,
+        tls_names,
+        poll_interval,
+        max_body_bytes,
+        agent_rate,
+        agent_burst,
+        signatures,
+        browser_agent,
+        public_url,
+    }: ServeArgs,
+) -> anyhow::Result<()> {
+    let mut config = storage.config();
+    config.tls = tls_cert.zip(tls_key);
+    config.tls_names = tls_names;
+    config.signatures = signatures;
+    config.browser_agent_dir = browser_agent;
+    config.public_url = public_url;
+    config.limits = Limits {
+        max_body_bytes,
+        agent_requests_per_s: agent_rate,
+        agent_burst,
+        poll_interval_s: poll_interval,
+        ..Limits::default()
+    };
+    let database = fitcheck_controller::store::redact(&config.database_url());
+    let public = config.public_url.clone();
+    let controller = Controller::open(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr().unwrap_or(listen);
+    println!("fitcheck-controller listening on https://{addr}");
+    if let Some(public) = &public {
+        println!("public address (through the reverse proxy): {public}");
+    }
+    println!("database: {database}");
+    println!(
+        "certificate: {} (agents pin it at enrollment; compare)\n  SHA-256 {}\n  {}",
+        controller.cert_path.display(),
+        controller.fingerprint,
+        tls::fingerprint_colons(&controller.fingerprint)
+    );
+    if let Some((user, password)) = &controller.initial_admin {
+        println!(
+            "first start: administrator {user:?} with one-time password {password}\n  (shown once; log in and create people with POST /api/v1/users)"
+        );
+    }
+    controller.serve(listener, shutdown_signal()).await;
+    Ok(())
+}
+
+async fn secret(SecretArgs { storage, name }: SecretArgs) -> anyhow::Result<()> {
+    let controller = Controller::open(storage.config()).await?;
+    let secret = auth::new_token(auth::TokenKind::Enrollment);
+    let id = controller
+        .store()
+        .create_secret(&name, &auth::token_hash(&secret), clock::now_ms(), None)
+        .await?;
+    println!("enrollment secret {id} ({name}): {secret}");
+    Ok(())
+}
+
+async fn quickstart(
+    QuickstartArgs {
+        profile,
+        data_dir,
+        listen,
+        agent,
+    }: QuickstartArgs,
+) -> anyhow::Result<()> {
+    fitcheck_controller::quickstart::run(
+        fitcheck_controller::quickstart::Options {
+            profile,
+            data_dir,
             listen,
-            tls_cert,
-            tls_key,
-            tls_names,
-            poll_interval,
-            max_body_bytes,
-            agent_rate,
-            agent_burst,
-            signatures,
-            browser_agent,
-            public_url,
-        } => {
-            let mut config = storage.config();
-            config.tls = tls_cert.zip(tls_key);
-            config.tls_names = tls_names;
-            config.signatures = signatures;
-            config.browser_agent_dir = browser_agent;
-            config.public_url = public_url;
-            config.limits = Limits {
-                max_body_bytes,
-                agent_requests_per_s: agent_rate,
-                agent_burst,
-                poll_interval_s: poll_interval,
-                ..Limits::default()
-            };
-            let database = fitcheck_controller::store::redact(&config.database_url());
-            let public = config.public_url.clone();
-            let controller = Controller::open(config).await?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            let addr = listener.local_addr().unwrap_or(listen);
-            println!("fitcheck-controller listening on https://{addr}");
-            if let Some(public) = &public {
-                println!("public address (through the reverse proxy): {public}");
-            }
-            println!("database: {database}");
-            println!(
-                "certificate: {} (agents pin it at enrollment; compare)\n  SHA-256 {}\n  {}",
-                controller.cert_path.display(),
-                controller.fingerprint,
-                tls::fingerprint_colons(&controller.fingerprint)
-            );
-            if let Some((user, password)) = &controller.initial_admin {
-                println!(
-                    "first start: administrator {user:?} with one-time password {password}\n  (shown once; log in and create people with POST /api/v1/users)"
-                );
-            }
-            controller.serve(listener, shutdown_signal()).await;
-            Ok(())
+            agent,
+        },
+        shutdown_signal(),
+    )
+    .await
+}
+
+async fn report(
+    ReportArgs {
+        storage,
+        evaluation,
+        format,
+        base_url,
+        output,
+        signatures,
+    }: ReportArgs,
+) -> anyhow::Result<()> {
+    let config = storage.config();
+    let url = config.database_url();
+    let catalog = fitcheck_controller::Controller::catalog_of(&signatures)?;
+    let (store, writer) = fitcheck_controller::store::Store::open(&url)
+        .await
+        .with_context(|| format!("opening {}", fitcheck_controller::store::redact(&url)))?;
+    let dossier = fitcheck_controller::dossier::load(&store, &catalog, &evaluation)
+        .await
+        .map_err(|f| anyhow::anyhow!(f.body.message))?;
+    drop(store);
+    writer.finished().await;
+    let r = dossier.recommend(&clock::rfc3339(clock::now_ms()));
+    let bytes = match format.as_str() {
+        "json" => (fitcheck_controller::render::json(&r) + "\n").into_bytes(),
+        "html" => {
+            use fitcheck_controller::web::recommendation::{Titles, standalone};
+            standalone(&r, &Titles::of(&r), base_url.as_deref()).into_bytes()
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    storage,
-                    username,
-                    role,
-                },
+        "pdf" => fitcheck_controller::pdf::recommendation_pdf(&r),
+        _ => fitcheck_controller::render::markdown(&r).into_bytes(),
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "{}: {} ({})",
+                path.display(),
+                r.verdict.words(),
+                r.evaluation.title
+            );
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .context("writing to standard output")?;
+        }
+    }
+    Ok(())
+}
+
+async fn fingerprint(FingerprintArgs { storage, tls_cert }: FingerprintArgs) -> anyhow::Result<()> {
+    let config = storage.config();
+    let path = tls_cert.unwrap_or_else(|| config.data_dir.join("tls/cert.pem"));
+    let der = rustls_pem_leaf(&path)?;
+    let fp = tls::fingerprint(&der);
+    println!("{fp}\n{}", tls::fingerprint_colons(&fp));
+    Ok(())
+}
+
+/// `user …`: people and their passwords and roles.
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            storage,
+            username,
+            role,
         } => {
             let controller = Controller::open(storage.config()).await?;
             fitcheck_controller::admin::check_new_user(&fitcheck_controller::api::NewUser {
@@ -312,9 +429,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{role} {username:?} created; one-time password: {password}");
             Ok(())
         }
-        Command::User {
-            command: UserCommand::ResetPassword { storage, username },
-        } => {
+        UserCommand::ResetPassword { storage, username } => {
             let controller = Controller::open(storage.config()).await?;
             let password = auth::new_password();
             let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
@@ -331,13 +446,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::User {
-            command:
-                UserCommand::SetPassword {
-                    storage,
-                    username,
-                    password_file,
-                },
+        UserCommand::SetPassword {
+            storage,
+            username,
+            password_file,
         } => {
             let mut line = String::new();
             match &password_file {
@@ -367,9 +479,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("password of {username:?} set; their sessions have ended");
             Ok(())
         }
-        Command::User {
-            command: UserCommand::List { storage },
-        } => {
+        UserCommand::List { storage } => {
             let controller = Controller::open(storage.config()).await?;
             for u in controller.store().list_users().await? {
                 let note = if u.must_change_password() {
@@ -381,13 +491,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::User {
-            command:
-                UserCommand::Role {
-                    storage,
-                    username,
-                    role,
-                },
+        UserCommand::Role {
+            storage,
+            username,
+            role,
         } => {
             let controller = Controller::open(storage.config()).await?;
             found(
@@ -397,96 +504,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{username:?} is now {role}; their sessions have ended");
             Ok(())
         }
-        Command::User {
-            command: UserCommand::Remove { storage, username },
-        } => {
+        UserCommand::Remove { storage, username } => {
             let controller = Controller::open(storage.config()).await?;
             found(controller.store().remove_user(&username).await?, &username)?;
             println!("{username:?} removed; their sessions have ended");
-            Ok(())
-        }
-        Command::Secret { storage, name } => {
-            let controller = Controller::open(storage.config()).await?;
-            let secret = auth::new_token(auth::TokenKind::Enrollment);
-            let id = controller
-                .store()
-                .create_secret(&name, &auth::token_hash(&secret), clock::now_ms(), None)
-                .await?;
-            println!("enrollment secret {id} ({name}): {secret}");
-            Ok(())
-        }
-        Command::Quickstart {
-            profile,
-            data_dir,
-            listen,
-            agent,
-        } => {
-            fitcheck_controller::quickstart::run(
-                fitcheck_controller::quickstart::Options {
-                    profile,
-                    data_dir,
-                    listen,
-                    agent,
-                },
-                shutdown_signal(),
-            )
-            .await
-        }
-        Command::Report {
-            storage,
-            evaluation,
-            format,
-            base_url,
-            output,
-            signatures,
-        } => {
-            let config = storage.config();
-            let url = config.database_url();
-            let catalog = fitcheck_controller::Controller::catalog_of(&signatures)?;
-            let (store, writer) = fitcheck_controller::store::Store::open(&url)
-                .await
-                .with_context(|| format!("opening {}", fitcheck_controller::store::redact(&url)))?;
-            let dossier = fitcheck_controller::dossier::load(&store, &catalog, &evaluation)
-                .await
-                .map_err(|f| anyhow::anyhow!(f.body.message))?;
-            drop(store);
-            writer.finished().await;
-            let r = dossier.recommend(&clock::rfc3339(clock::now_ms()));
-            let bytes = match format.as_str() {
-                "json" => (fitcheck_controller::render::json(&r) + "\n").into_bytes(),
-                "html" => {
-                    use fitcheck_controller::web::recommendation::{Titles, standalone};
-                    standalone(&r, &Titles::of(&r), base_url.as_deref()).into_bytes()
-                }
-                "pdf" => fitcheck_controller::pdf::recommendation_pdf(&r),
-                _ => fitcheck_controller::render::markdown(&r).into_bytes(),
-            };
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, bytes)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!(
-                        "{}: {} ({})",
-                        path.display(),
-                        r.verdict.words(),
-                        r.evaluation.title
-                    );
-                }
-                None => {
-                    use std::io::Write;
-                    std::io::stdout()
-                        .write_all(&bytes)
-                        .context("writing to standard output")?;
-                }
-            }
-            Ok(())
-        }
-        Command::Fingerprint { storage, tls_cert } => {
-            let config = storage.config();
-            let path = tls_cert.unwrap_or_else(|| config.data_dir.join("tls/cert.pem"));
-            let der = rustls_pem_leaf(&path)?;
-            let fp = tls::fingerprint(&der);
-            println!("{fp}\n{}", tls::fingerprint_colons(&fp));
             Ok(())
         }
     }
