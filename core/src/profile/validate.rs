@@ -233,6 +233,40 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
     let mut c = Collector {
         problems: Vec::new(),
     };
+    for section in [
+        validate_header,
+        validate_dns,
+        validate_http,
+        validate_ports,
+        validate_network,
+        validate_device,
+    ] {
+        section(&mut c, p);
+    }
+    super::software::validate(&mut c, &p.software);
+
+    if let Some(d) = &p.data {
+        super::data::validate(&mut c, d);
+    }
+
+    if p.dns.is_empty()
+        && p.http.is_empty()
+        && p.ports.is_empty()
+        && p.network.is_none()
+        && p.device.is_none()
+        && p.software.is_empty()
+        && p.data.is_none()
+    {
+        c.push(
+            Vec::new(),
+            "names no requirement; add at least one [[dns]], [[http]], [[ports]], [network], [device], [[software]] or [data] entry",
+        );
+    }
+    c.problems
+}
+
+/// The profile's own fields: format, id, name, vendor, review date and sources.
+fn validate_header(c: &mut Collector, p: &Profile) {
     if p.format != PROFILE_FORMAT {
         c.push(
             vec![Seg::Key("format")],
@@ -284,7 +318,10 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             );
         }
     }
+}
 
+/// `[[dns]]`: names, each once.
+fn validate_dns(c: &mut Collector, p: &Profile) {
     let mut seen = HashSet::new();
     for (i, d) in p.dns.iter().enumerate() {
         let base = [Seg::Key("dns"), Seg::Index(i)];
@@ -303,7 +340,10 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             );
         }
     }
+}
 
+/// `[[http]]`: URLs and their expected statuses.
+fn validate_http(c: &mut Collector, p: &Profile) {
     for (i, h) in p.http.iter().enumerate() {
         let base = [Seg::Key("http"), Seg::Index(i)];
         match url_host(&h.url) {
@@ -314,7 +354,7 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
                     h.url
                 ),
             ),
-            Some(host) => check_host(&mut c, at(&base, &[Seg::Key("url")]), &host),
+            Some(host) => check_host(c, at(&base, &[Seg::Key("url")]), &host),
         }
         for (j, s) in h.expect_status.iter().enumerate() {
             if !(100..=599).contains(s) {
@@ -325,10 +365,13 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             }
         }
     }
+}
 
+/// `[[ports]]`: hosts, protocols, ranges and probes.
+fn validate_ports(c: &mut Collector, p: &Profile) {
     for (i, port) in p.ports.iter().enumerate() {
         let base = [Seg::Key("ports"), Seg::Index(i)];
-        check_host(&mut c, at(&base, &[Seg::Key("host")]), &port.host);
+        check_host(c, at(&base, &[Seg::Key("host")]), &port.host);
         match (port.port, &port.range) {
             (None, None) => c.push(
                 base.to_vec(),
@@ -381,29 +424,32 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             _ => {}
         }
     }
+}
 
+/// `[network]`: tolerances, the probe host and throughput URLs.
+fn validate_network(c: &mut Collector, p: &Profile) {
     if let Some(n) = &p.network {
         let base = [Seg::Key("network")];
         check_positive(
-            &mut c,
+            c,
             at(&base, &[Seg::Key("download_mbps_per_user")]),
             n.download_mbps_per_user,
             "Mbit/s",
         );
         check_positive(
-            &mut c,
+            c,
             at(&base, &[Seg::Key("upload_mbps_per_user")]),
             n.upload_mbps_per_user,
             "Mbit/s",
         );
         check_positive(
-            &mut c,
+            c,
             at(&base, &[Seg::Key("max_rtt_ms")]),
             n.max_rtt_ms,
             "milliseconds",
         );
         check_positive(
-            &mut c,
+            c,
             at(&base, &[Seg::Key("max_jitter_ms")]),
             n.max_jitter_ms,
             "milliseconds",
@@ -417,7 +463,7 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             );
         }
         if let Some(h) = &n.probe_host {
-            check_host(&mut c, at(&base, &[Seg::Key("probe_host")]), h);
+            check_host(c, at(&base, &[Seg::Key("probe_host")]), h);
         }
         for (key, url) in [
             ("download_url", &n.download_url),
@@ -433,14 +479,17 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             }
         }
     }
+}
 
+/// `[device]`: OS and browser windows, hardware minimums.
+fn validate_device(c: &mut Collector, p: &Profile) {
     if let Some(d) = &p.device {
         let base = [Seg::Key("device")];
         let mut families = HashSet::new();
         for (i, os) in d.os.iter().enumerate() {
             let ob = at(&base, &[Seg::Key("os"), Seg::Index(i)]);
             check_version_window(
-                &mut c,
+                c,
                 &ob,
                 os.min_version.as_deref(),
                 os.max_version.as_deref(),
@@ -473,19 +522,19 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             }
         }
         check_positive(
-            &mut c,
+            c,
             at(&base, &[Seg::Key("ram_min_gib")]),
             d.ram_min_gib,
             "GiB",
         );
         check_positive(
-            &mut c,
+            c,
             at(&base, &[Seg::Key("cpu_min_ghz")]),
             d.cpu_min_ghz,
             "GHz",
         );
         check_positive(
-            &mut c,
+            c,
             at(&base, &[Seg::Key("disk_free_min_gib")]),
             d.disk_free_min_gib,
             "GiB",
@@ -528,7 +577,7 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
         for (i, b) in d.browser.iter().enumerate() {
             let bb = at(&base, &[Seg::Key("browser"), Seg::Index(i)]);
             check_version_window(
-                &mut c,
+                c,
                 &bb,
                 b.min_version.as_deref(),
                 b.max_version.as_deref(),
@@ -542,27 +591,6 @@ pub(crate) fn validate(p: &Profile) -> Vec<Problem> {
             }
         }
     }
-
-    super::software::validate(&mut c, &p.software);
-
-    if let Some(d) = &p.data {
-        super::data::validate(&mut c, d);
-    }
-
-    if p.dns.is_empty()
-        && p.http.is_empty()
-        && p.ports.is_empty()
-        && p.network.is_none()
-        && p.device.is_none()
-        && p.software.is_empty()
-        && p.data.is_none()
-    {
-        c.push(
-            Vec::new(),
-            "names no requirement; add at least one [[dns]], [[http]], [[ports]], [network], [device], [[software]] or [data] entry",
-        );
-    }
-    c.problems
 }
 
 #[cfg(test)]
