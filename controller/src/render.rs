@@ -188,7 +188,24 @@ pub fn markdown(r: &Recommendation) -> String {
         escape(&e.profile_digest)
     );
     let _ = writeln!(out, "| Written | {} |\n", escape(&r.generated_at));
+    for section in [
+        md_blockers_and_gaps,
+        md_conditions,
+        md_coverage,
+        md_matrix,
+        md_devices,
+        md_throughput,
+        md_notes,
+        md_data,
+        md_sources,
+    ] {
+        section(&mut out, r);
+    }
+    out
+}
 
+/// What stands in the way: blockers, and the gaps in the evidence.
+fn md_blockers_and_gaps(out: &mut String, r: &Recommendation) {
     if !r.blockers.is_empty() {
         let _ = writeln!(out, "## Why it cannot be used\n");
         for b in &r.blockers {
@@ -209,6 +226,10 @@ pub fn markdown(r: &Recommendation) -> String {
         }
         out.push('\n');
     }
+}
+
+/// The conditions, each an action with its owner and evidence.
+fn md_conditions(out: &mut String, r: &Recommendation) {
     let _ = writeln!(out, "## Conditions\n");
     if r.conditions.is_empty() {
         let _ = writeln!(out, "None: nothing needs to change.\n");
@@ -236,7 +257,10 @@ pub fn markdown(r: &Recommendation) -> String {
         }
     }
     out.push('\n');
+}
 
+/// Coverage: devices per site.
+fn md_coverage(out: &mut String, r: &Recommendation) {
     let _ = writeln!(out, "## Coverage\n");
     let _ = writeln!(
         out,
@@ -261,7 +285,10 @@ pub fn markdown(r: &Recommendation) -> String {
         );
     }
     out.push('\n');
+}
 
+/// The site × requirement matrix.
+fn md_matrix(out: &mut String, r: &Recommendation) {
     if !r.matrix.is_empty() {
         let sites: Vec<&String> = r.coverage.iter().map(|c| &c.site).collect();
         let _ = writeln!(out, "## Network requirements by site\n");
@@ -290,7 +317,10 @@ pub fn markdown(r: &Recommendation) -> String {
         }
         out.push('\n');
     }
+}
 
+/// Device models and how they fare.
+fn md_devices(out: &mut String, r: &Recommendation) {
     if !r.device_models.is_empty() {
         let _ = writeln!(out, "## Devices by model\n");
         let _ = writeln!(out, "| Model | Devices | Sites | Result | Failing |");
@@ -309,7 +339,10 @@ pub fn markdown(r: &Recommendation) -> String {
         }
         out.push('\n');
     }
+}
 
+/// Throughput per site.
+fn md_throughput(out: &mut String, r: &Recommendation) {
     if !r.throughput.is_empty() {
         let _ = writeln!(out, "## Uplink capacity by site\n");
         for t in &r.throughput {
@@ -323,7 +356,10 @@ pub fn markdown(r: &Recommendation) -> String {
         }
         out.push('\n');
     }
+}
 
+/// Notes.
+fn md_notes(out: &mut String, r: &Recommendation) {
     if !r.notes.is_empty() {
         let _ = writeln!(out, "## What the checks cannot see\n");
         for n in &r.notes {
@@ -331,15 +367,23 @@ pub fn markdown(r: &Recommendation) -> String {
         }
         out.push('\n');
     }
+}
+
+/// The vendor's data files.
+fn md_data(out: &mut String, r: &Recommendation) {
     if let Some(d) = &r.data {
         let _ = writeln!(out, "## Data files\n");
-        data_markdown(&mut out, d, &r.conditions);
+        data_markdown(out, d, &r.conditions);
     }
+}
+
+/// The profile's sources.
+fn md_sources(out: &mut String, r: &Recommendation) {
+    let e = &r.evaluation;
     let _ = writeln!(out, "## Sources\n");
     for s in &e.sources {
         let _ = writeln!(out, "- {}", escape(s));
     }
-    out
 }
 
 /// The last 8 characters of an id: random in every UUID fitcheck makes (a report id is
