@@ -1044,6 +1044,16 @@ fn the_vendors_server_failing_everywhere_is_not_compatible() {
     );
 }
 
+/// A browser agent's navigation to the product's CDN refused by the browser's own policy.
+fn refused_by_browser_policy() -> Value {
+    http(
+        1,
+        "https://cdn.vendor.example/",
+        "blocked_by_filter",
+        json!({"blocking_layer": "browser_policy", "method": "navigation", "net_error": "net::ERR_BLOCKED_BY_ADMINISTRATOR"}),
+    )
+}
+
 /// Two Chromebooks with native agents and one browser agent at each of lincoln and roosevelt.
 fn two_sites_with_a_browser_each() -> [Dev; 6] {
     let in_browser = |n, site| Dev {
@@ -1073,12 +1083,7 @@ fn a_block_only_in_the_browser_names_the_browser_layer() {
         json!({"blocking_layer": "browser_extension", "method": "navigation", "final_url": "https://blocked.goguardian.com/?ctx=x", "signature": {"id": "goguardian-block-host", "vendor": "GoGuardian", "matched": "redirect to blocked.goguardian.com"}}),
     );
     let mut policy = passing(200.0, 100.0);
-    policy[3] = http(
-        1,
-        "https://cdn.vendor.example/",
-        "blocked_by_filter",
-        json!({"blocking_layer": "browser_policy", "method": "navigation", "net_error": "net::ERR_BLOCKED_BY_ADMINISTRATOR"}),
-    );
+    policy[3] = refused_by_browser_policy();
     let reports = devices
         .iter()
         .map(|d| {
@@ -1117,12 +1122,7 @@ fn a_block_only_in_the_browser_names_the_browser_layer() {
 #[test]
 fn a_url_policy_entry_read_on_the_device_is_named() {
     let devices = two_sites_with_a_browser_each();
-    let refused = http(
-        1,
-        "https://cdn.vendor.example/",
-        "blocked_by_filter",
-        json!({"blocking_layer": "browser_policy", "method": "navigation", "net_error": "net::ERR_BLOCKED_BY_ADMINISTRATOR"}),
-    );
+    let refused = refused_by_browser_policy();
     let read = http(
         1,
         "https://cdn.vendor.example/",
