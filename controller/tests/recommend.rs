@@ -564,7 +564,7 @@ fn many_sites(r: &Recommendation) -> Recommendation {
         requirements: (0..12)
             .filter_map(|i| {
                 Some((
-                    fitcheck_core::requirement::RequirementId::Device(format!("r{i:02}")),
+                    fitcheck_core::requirement::RequirementId::Other(format!("device.r{i:02}")),
                     cell(i)?,
                 ))
             })

@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod browser_policy;
+pub mod cause;
 pub mod data;
 pub mod evaluate;
 pub mod os;

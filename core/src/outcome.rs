@@ -7,7 +7,8 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::requirement::RequirementId;
+use crate::cause::Cause;
+use crate::requirement::{DeviceKey, RequirementId};
 
 /// A requirement's status, ordered by severity: a pass is the least severe, then what could
 /// not be measured, then a shortfall of a non-critical requirement, then a failure — so the
@@ -185,13 +186,21 @@ impl FixKind {
             | RequirementKind::Http
             | RequirementKind::Port
             | RequirementKind::Network => FixKind::ConfigureNetwork,
-            RequirementKind::Device => match id.device_key().unwrap_or("") {
-                "os" | "browser" | "disk_free_min_gib" => FixKind::UpdateSoftware,
+            RequirementKind::Device => match id.device_key() {
+                Some(DeviceKey::Os | DeviceKey::Browser | DeviceKey::DiskFreeMinGib) => {
+                    FixKind::UpdateSoftware
+                }
                 // Student devices have their memory, processor and graphics soldered in, and
                 // their screen and architecture are the device's.
-                "ram_min_gib" | "cpu_cores_min" | "cpu_min_ghz" | "gpu" | "screen"
-                | "architectures" => FixKind::ReplaceDevice,
-                _ => FixKind::UpgradePart,
+                Some(
+                    DeviceKey::RamMinGib
+                    | DeviceKey::CpuCoresMin
+                    | DeviceKey::CpuMinGhz
+                    | DeviceKey::Gpu
+                    | DeviceKey::Screen
+                    | DeviceKey::Architectures,
+                ) => FixKind::ReplaceDevice,
+                None => FixKind::UpgradePart,
             },
             RequirementKind::Software => FixKind::UpdateSoftware,
         }
@@ -222,6 +231,11 @@ pub struct RequirementOutcome {
     /// What kind of fix that is, for a fail or warn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<FixKind>,
+    /// For a network requirement that falls short: why, decided where it is judged. Not part
+    /// of the report: a reader of a report judges it again from its results.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub cause: Option<Cause>,
 }
 
 /// Every requirement of a profile, judged, and the verdict.

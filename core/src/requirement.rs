@@ -15,8 +15,107 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Suffix of the id of the TCP 443 check an agent runs beside STUN probes (`ports[3].tcp443`).
 pub const TCP_FALLBACK: &str = "tcp443";
 
-/// The key of throughput needs judged per site, not per device (`download_mbps_per_user`).
-const PER_USER_SUFFIX: &str = "_mbps_per_user";
+/// Declares a closed set of profile keys, each written as the profile writes it.
+macro_rules! keys {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every key, in profile order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The key as the profile writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The key the profile writes as `text`, if it is one.
+            pub fn parse(text: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|k| k.as_str() == text)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&text).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is not a {} key",
+                        stringify!($name)
+                    ))
+                })
+            }
+        }
+    };
+}
+
+keys! {
+    /// A device requirement's key under `[device]`.
+    DeviceKey {
+        /// `[[device.os]]`: the operating system and its versions.
+        Os = "os",
+        /// The processor architecture.
+        Architectures = "architectures",
+        /// Installed memory.
+        RamMinGib = "ram_min_gib",
+        /// Logical processor cores.
+        CpuCoresMin = "cpu_cores_min",
+        /// Processor speed.
+        CpuMinGhz = "cpu_min_ghz",
+        /// Free space on the system volume.
+        DiskFreeMinGib = "disk_free_min_gib",
+        /// The display's resolution.
+        Screen = "screen",
+        /// Graphics.
+        Gpu = "gpu",
+        /// `[[device.browser]]`: a supported browser.
+        Browser = "browser",
+    }
+}
+
+keys! {
+    /// A network need's key under `[network]`.
+    NetworkKey {
+        /// Download throughput each concurrent user needs, judged per site.
+        DownloadMbpsPerUser = "download_mbps_per_user",
+        /// Upload throughput each concurrent user needs, judged per site.
+        UploadMbpsPerUser = "upload_mbps_per_user",
+        /// The longest round trip to the product.
+        MaxRttMs = "max_rtt_ms",
+        /// The most jitter.
+        MaxJitterMs = "max_jitter_ms",
+        /// The most packet loss.
+        MaxLossPercent = "max_loss_percent",
+    }
+}
+
+impl NetworkKey {
+    /// Whether it is a throughput need per user, judged per site from the devices together.
+    pub fn is_per_user_throughput(self) -> bool {
+        matches!(
+            self,
+            NetworkKey::DownloadMbpsPerUser | NetworkKey::UploadMbpsPerUser
+        )
+    }
+}
 
 /// A requirement id, or the id a check result is filed under.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,9 +131,9 @@ pub enum RequirementId {
     /// `network`: the latency and throughput measurements' results.
     NetworkMeasure,
     /// `network.KEY`: a network need (`max_rtt_ms`, `download_mbps_per_user`).
-    Network(String),
+    Network(NetworkKey),
     /// `device.KEY`: a device minimum (`ram_min_gib`, `os`).
-    Device(String),
+    Device(DeviceKey),
     /// `software[i]`: the profile's `i`-th `[[software]]` entry.
     Software(usize),
     /// `data.elements[i]`: the `i`-th element of the profile's `[data]`.
@@ -79,11 +178,11 @@ impl RequirementId {
         if text == "network" {
             return RequirementId::NetworkMeasure;
         }
-        if let Some(key) = text.strip_prefix("network.").filter(|k| !k.is_empty()) {
-            return RequirementId::Network(key.to_owned());
+        if let Some(key) = text.strip_prefix("network.").and_then(NetworkKey::parse) {
+            return RequirementId::Network(key);
         }
-        if let Some(key) = text.strip_prefix("device.").filter(|k| !k.is_empty()) {
-            return RequirementId::Device(key.to_owned());
+        if let Some(key) = text.strip_prefix("device.").and_then(DeviceKey::parse) {
+            return RequirementId::Device(key);
         }
         RequirementId::Other(text.to_owned())
     }
@@ -105,16 +204,16 @@ impl RequirementId {
     }
 
     /// The key of a device minimum (`ram_min_gib` of `device.ram_min_gib`).
-    pub fn device_key(&self) -> Option<&str> {
+    pub fn device_key(&self) -> Option<DeviceKey> {
         match self {
-            RequirementId::Device(key) => Some(key),
+            RequirementId::Device(key) => Some(*key),
             _ => None,
         }
     }
 
     /// Whether this is a throughput need per user, judged per site from the devices together.
     pub fn is_per_user_throughput(&self) -> bool {
-        matches!(self, RequirementId::Network(key) if key.ends_with(PER_USER_SUFFIX))
+        matches!(self, RequirementId::Network(key) if key.is_per_user_throughput())
     }
 
     /// Whether a check result filed under `result` is evidence for this requirement: its own
@@ -200,7 +299,7 @@ impl PartialEq<&str> for RequirementId {
 
 #[cfg(test)]
 mod tests {
-    use super::RequirementId as R;
+    use super::{DeviceKey, NetworkKey, RequirementId as R};
 
     #[test]
     fn every_id_reads_back_as_written() {
@@ -210,14 +309,18 @@ mod tests {
             R::Port(3),
             R::PortFallback(3),
             R::NetworkMeasure,
-            R::Network("max_rtt_ms".into()),
-            R::Network("download_mbps_per_user".into()),
-            R::Device("ram_min_gib".into()),
+            R::Network(NetworkKey::MaxRttMs),
+            R::Network(NetworkKey::DownloadMbpsPerUser),
+            R::Device(DeviceKey::RamMinGib),
             R::Software(2),
             R::DataElement(4),
             R::DataEndpoint,
         ];
-        for id in ids {
+        let keys = DeviceKey::ALL
+            .iter()
+            .map(|k| R::Device(*k))
+            .chain(NetworkKey::ALL.iter().map(|k| R::Network(*k)));
+        for id in ids.into_iter().chain(keys) {
             assert_eq!(R::parse(&id.to_string()), id, "{id}");
         }
         assert_eq!(R::Port(3).to_string(), "ports[3]");
@@ -232,6 +335,8 @@ mod tests {
             "ports[2",
             "network.",
             "device.",
+            "network.max_speed",
+            "device.ram",
             "data.elements[]",
             "data.elements",
             "software[-1]",
@@ -245,8 +350,8 @@ mod tests {
 
     #[test]
     fn a_requirement_is_served_by_its_own_and_its_measurements_results() {
-        let rtt = R::Network("max_rtt_ms".into());
-        let down = R::Network("download_mbps_per_user".into());
+        let rtt = R::Network(NetworkKey::MaxRttMs);
+        let down = R::Network(NetworkKey::DownloadMbpsPerUser);
         assert!(R::Port(1).served_by(&R::PortFallback(1), false));
         assert!(!R::Port(1).served_by(&R::PortFallback(2), false));
         assert!(rtt.served_by(&R::NetworkMeasure, false));

@@ -112,6 +112,7 @@ pub fn judge(profile: &Profile, results: &[CheckResult]) -> Option<RequirementOu
         fix: status.falls_short().then_some(FixKind::ConfigureNetwork),
         status,
         remedy,
+        cause: None,
     })
 }
 

@@ -872,3 +872,127 @@ fn a_chromebook_on_an_excluded_release_is_told_the_ways_around_it() {
     assert_eq!(get(&e, "software[4]").1, "not needed on ChromeOS");
     assert_eq!(e.verdict, Verdict::NotCompatible);
 }
+
+/// Each network shortfall carries its cause, decided with its status: the layer, what it is
+/// about and who must act; a pass, an unknown and a device requirement carry none.
+#[test]
+fn each_network_shortfall_carries_its_typed_cause() {
+    use fitcheck_core::cause::{Cause, Side};
+    use fitcheck_core::profile::Protocol;
+    let p = profile(
+        "[[dns]]\nname = \"app.example\"\n[[dns]]\nname = \"cdn.example\"\n\
+         [[http]]\nurl = \"https://app.example/\"\n[[http]]\nurl = \"https://app.example/b\"\n\
+         [[ports]]\nprotocol = \"tcp\"\nhost = \"app.example\"\nrange = \"8801-8802\"\n\
+         [[ports]]\nprotocol = \"tcp\"\nhost = \"media.example\"\nport = 443\n\
+         [[ports]]\nprotocol = \"tcp\"\nhost = \"up.example\"\nport = 22\n\
+         [device]\nram_min_gib = 8\n",
+    );
+    let mut dns_blocked = http("http[0]", HttpOutcome::DnsFailed, None);
+    if let CheckResult::Http(h) = &mut dns_blocked {
+        h.evidence.blocking_layer = Some(BlockingLayer::Dns);
+    }
+    let results = [
+        dns("dns[0]", "app.example", DnsOutcome::Nxdomain, &[]),
+        dns("dns[1]", "cdn.example", DnsOutcome::Timeout, &[]),
+        dns_blocked,
+        http("http[1]", HttpOutcome::Timeout, None),
+        tcp("ports[0]", 8801, TcpOutcome::Filtered),
+        tcp("ports[0]", 8802, TcpOutcome::Open),
+        dns(
+            "ports[1]",
+            "media.example",
+            DnsOutcome::Sinkholed,
+            &["0.0.0.0"],
+        ),
+        tcp("ports[2]", 22, TcpOutcome::Open),
+    ];
+    let e = evaluate(&p, &device(), &results);
+    let cause = |id: &str| {
+        e.requirements
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap()
+            .cause
+            .clone()
+    };
+    let host = |h: &str| h.to_owned();
+    assert_eq!(
+        cause("dns[0]"),
+        Some(Cause::DnsFilter {
+            host: host("app.example"),
+            vendor: None
+        })
+    );
+    assert_eq!(
+        cause("dns[1]"),
+        Some(Cause::Resolver {
+            host: host("cdn.example")
+        }),
+        "a resolver that timed out is no filter"
+    );
+    // The web check's name failure, explained by the lookup of the same name: NXDOMAIN.
+    assert_eq!(
+        cause("http[0]"),
+        Some(Cause::DnsFilter {
+            host: host("app.example"),
+            vendor: None
+        })
+    );
+    assert_eq!(
+        cause("http[1]"),
+        Some(Cause::VendorAnswer {
+            host: Some(host("app.example"))
+        })
+    );
+    assert_eq!(
+        cause("ports[0]"),
+        Some(Cause::Firewall {
+            protocol: Protocol::Tcp,
+            ports: "8801-8802".into(),
+            host: host("app.example")
+        }),
+        "the profile's whole range, not the sampled port"
+    );
+    assert_eq!(
+        cause("ports[1]"),
+        Some(Cause::DnsFilter {
+            host: host("media.example"),
+            vendor: None
+        })
+    );
+    assert_eq!(cause("ports[2]"), None, "a pass has no cause");
+    assert_eq!(
+        cause("device.ram_min_gib"),
+        None,
+        "a device's shortfall is no network cause"
+    );
+    assert_eq!(cause("dns[0]").map(|c| c.side()), Some(Side::District));
+}
+
+/// The vendor's own server answering 5xx over a publicly trusted connection, nothing in the
+/// path: the vendor must act.
+#[test]
+fn the_vendors_failing_server_is_the_vendors_cause() {
+    use fitcheck_core::cause::{Cause, Side};
+    let p = profile("[[http]]\nurl = \"https://app.example/\"\n");
+    let mut r = http("http[0]", HttpOutcome::UnexpectedStatus, Some(503));
+    if let CheckResult::Http(h) = &mut r {
+        h.evidence.certificate = Some(CertificateEvidence {
+            subject: "CN=app.example".into(),
+            issuer: "CN=Public CA".into(),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            trusted_by_system: Some(true),
+            publicly_trusted: Some(true),
+        });
+    }
+    let e = evaluate(&p, &device(), &[r]);
+    let cause = e.requirements[0].cause.clone();
+    assert_eq!(
+        cause,
+        Some(Cause::VendorServer {
+            host: "app.example".into(),
+            status: Some(503)
+        })
+    );
+    assert_eq!(cause.map(|c| c.side()), Some(Side::Vendor));
+}

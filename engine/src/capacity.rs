@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use fitcheck_core::evaluate::{FixKind, Status};
 use fitcheck_core::report::ThroughputSamples;
-use fitcheck_core::requirement::RequirementId;
+use fitcheck_core::requirement::{NetworkKey, RequirementId};
 use fitcheck_core::site;
 
 use crate::judge::{Judgement, Series, Throughput};
@@ -47,6 +47,14 @@ impl Way {
         match self {
             Way::Download => "download",
             Way::Upload => "upload",
+        }
+    }
+
+    /// The profile's need per user this way.
+    fn need(self) -> NetworkKey {
+        match self {
+            Way::Download => NetworkKey::DownloadMbpsPerUser,
+            Way::Upload => NetworkKey::UploadMbpsPerUser,
         }
     }
 
@@ -206,10 +214,7 @@ fn uplink_condition(
                 fmt(n),
                 fmt(f.mbps)
             ));
-            requirements.push(RequirementId::Network(format!(
-                "{}_mbps_per_user",
-                d.way.word()
-            )));
+            requirements.push(RequirementId::Network(d.way.need()));
         }
     }
     let figure = |m: Option<f64>| {

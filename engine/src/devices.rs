@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use fitcheck_core::api::AgentKind;
 use fitcheck_core::evaluate::{FixKind, Requirement, Status, os_release_reachable};
 use fitcheck_core::profile::OsFamily;
-use fitcheck_core::requirement::RequirementId;
+use fitcheck_core::requirement::{DeviceKey, RequirementId};
 
 use crate::judge::{Judged, Judgement};
 use crate::{
@@ -177,7 +177,7 @@ fn updates_ended(
     req: &RequirementId,
     jd: &Judging<'_>,
 ) -> Option<(OsFamily, String)> {
-    if req.device_key() != Some("os") || jd.failing.is_empty() {
+    if req.device_key() != Some(DeviceKey::Os) || jd.failing.is_empty() {
         return None;
     }
     let last = fleet.plan.os_updates_end.get(model)?;

@@ -8,21 +8,18 @@
 //! is judged again from the stored body.
 
 use fitcheck_core::api::AgentKind;
-use fitcheck_core::evaluate::{FixKind, RequirementKind, RequirementOutcome, Status, evaluate};
+pub use fitcheck_core::cause::Cause;
+use fitcheck_core::evaluate::{FixKind, Status, evaluate};
 use fitcheck_core::profile::Profile;
-use fitcheck_core::report::{
-    BlockingLayer, CheckResult, DeviceFacts, DnsOutcome, HttpOutcome, MeasureOutcome, Report,
-    TcpOutcome, ThroughputSamples, UdpOutcome,
-};
-use fitcheck_core::requirement::RequirementId;
+use fitcheck_core::report::{CheckResult, DeviceFacts, MeasureOutcome, Report, ThroughputSamples};
 use fitcheck_core::signatures::Catalog;
 use serde::{Deserialize, Serialize};
 
-use crate::document::{ConditionKind, NO_SITE};
+use crate::document::NO_SITE;
 
 /// Bumped whenever what [`judge`] writes changes meaning: stored judgements of another version
 /// are judged again from their reports.
-pub const JUDGEMENT_VERSION: u32 = 8;
+pub const JUDGEMENT_VERSION: u32 = 9;
 
 /// Where and when a report arrived: what the controller knows of it beside its body.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,25 +82,10 @@ pub struct Judged {
     pub remedy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<FixKind>,
-    /// For a network requirement that falls short: what kind of action fixes it, read from the
-    /// check's evidence. Boxed: most outcomes pass, and tens of thousands are held at once.
+    /// For a network requirement that falls short: why, as core judged it. Boxed: most
+    /// outcomes pass, and tens of thousands are held at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<Box<Cause>>,
-}
-
-/// What a failed network requirement on one device calls for: failures with one kind and
-/// detail become one condition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cause {
-    pub kind: ConditionKind,
-    /// Tells apart conditions of one kind (a protocol, a filter layer, a metric).
-    pub detail: String,
-    /// The name, port or path the action is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<String>,
-    /// The filter or inspection product recognised, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seen: Option<String>,
 }
 
 /// A device's throughput measurement.
@@ -228,16 +210,12 @@ pub fn judge(
     let outcomes = evaluate(profile, &report.device, &report.results)
         .requirements
         .into_iter()
-        .map(|o| {
-            let cause = (o.status.falls_short() && !o.kind.is_per_device())
-                .then(|| Box::new(network_cause(profile, report, &o)));
-            Judged {
-                status: o.status,
-                observed: o.observed,
-                remedy: o.remedy,
-                fix: o.fix,
-                cause,
-            }
+        .map(|o| Judged {
+            status: o.status,
+            observed: o.observed,
+            remedy: o.remedy,
+            fix: o.fix,
+            cause: o.cause.map(Box::new),
         })
         .collect();
     let bandwidth = report.results.iter().find_map(|r| match r {
@@ -319,215 +297,8 @@ pub fn latest_per_agent<'a>(all: impl IntoIterator<Item = &'a Judgement>) -> Vec
     by_agent.into_values().collect()
 }
 
-fn result_for<'a>(report: &'a Report, requirement: &RequirementId) -> Option<&'a CheckResult> {
-    // A port check records its DNS lookup under the same requirement; prefer the port's own.
-    let mut found = None;
-    for r in &report.results {
-        if r.requirement() == requirement {
-            match r {
-                CheckResult::Dns(_) if found.is_some() => {}
-                _ => found = Some(r),
-            }
-        }
-    }
-    found
-}
-
-fn host_of(url: &str) -> String {
-    fitcheck_core::profile::url_host(url).unwrap_or_else(|| url.to_owned())
-}
-
-/// A port check's target (always `host:port`) without its port (`10.0.0.5:6667` → `10.0.0.5`),
-/// so a rule reads "TCP 6667 to 10.0.0.5"; a bracketed IPv6 address loses its brackets.
-fn host_only(target: &str) -> &str {
-    let host = match target.rsplit_once(':') {
-        Some((h, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
-        _ => target,
-    };
-    host.trim_start_matches('[').trim_end_matches(']')
-}
-
-/// The profile's port or range for a `ports[i]` requirement (the whole range, not the
-/// sampled ports), so a firewall rule opens what the product uses.
-fn port_spec(profile: &Profile, id: &RequirementId) -> Option<String> {
-    let i = match *id {
-        RequirementId::Port(i) => i,
-        _ => return None,
-    };
-    let p = profile.ports.get(i)?;
-    match (p.port, &p.range) {
-        (Some(port), _) => Some(port.to_string()),
-        (None, Some(range)) => Some(range.clone()),
-        _ => None,
-    }
-}
-
-/// Whether a DNS answer is a filter's doing (a block address, or a name denied).
-fn filtered(outcome: DnsOutcome) -> bool {
-    matches!(
-        outcome,
-        DnsOutcome::Sinkholed | DnsOutcome::Nxdomain | DnsOutcome::Refused
-    )
-}
-
-/// Classifies one failed network requirement on one device.
-fn network_cause(profile: &Profile, report: &Report, r: &RequirementOutcome) -> Cause {
-    let cause = |kind, detail: &str, item: Option<String>, seen: Option<String>| Cause {
-        kind,
-        detail: detail.to_owned(),
-        item,
-        seen,
-    };
-    if r.kind == RequirementKind::Network {
-        // Latency, jitter and loss: the path, judged from the device's latency measurement.
-        return cause(
-            ConditionKind::NetworkPath,
-            &r.id.to_string(),
-            Some(format!("{} {} (needs {})", r.title, r.observed, r.expected)),
-            None,
-        );
-    }
-    match result_for(report, &r.id) {
-        Some(CheckResult::Dns(d)) => {
-            let vendor = d.evidence.signature.as_ref().map(|s| s.vendor.clone());
-            if filtered(d.outcome) {
-                cause(
-                    ConditionKind::FilterAllow,
-                    "dns",
-                    Some(d.target.clone()),
-                    vendor,
-                )
-            } else {
-                cause(
-                    ConditionKind::Investigate,
-                    "resolver",
-                    Some(d.target.clone()),
-                    None,
-                )
-            }
-        }
-        Some(CheckResult::Http(h)) => {
-            let host = host_of(&h.target);
-            let vendor = h.evidence.signature.as_ref().map(|s| s.vendor.clone());
-            if r.fix == Some(FixKind::NonePossible) {
-                // The vendor's own server failing: only the vendor can act.
-                let status = h.evidence.status.map(|s| format!("status {s}"));
-                return cause(
-                    ConditionKind::Investigate,
-                    "vendor_server",
-                    Some(host),
-                    status,
-                );
-            }
-            // The network let it through; the browser's own URL policy on the device did not.
-            if h.outcome == HttpOutcome::Reachable
-                && let Some(b) = h.evidence.browser_policy.first()
-            {
-                return cause(
-                    ConditionKind::FilterAllow,
-                    "browser_policy",
-                    Some(host),
-                    Some(b.to_string()),
-                );
-            }
-            match (h.outcome, h.evidence.blocking_layer) {
-                (HttpOutcome::TlsIntercepted, _) => {
-                    let issuer = h.evidence.certificate.as_ref().map(|c| c.issuer.clone());
-                    cause(
-                        ConditionKind::InspectionBypass,
-                        "tls",
-                        Some(host),
-                        vendor.or(issuer),
-                    )
-                }
-                // The DNS filter's answer, seen by the web check itself: an allow-list entry
-                // there, whether or not the profile also lists the name under [[dns]].
-                (HttpOutcome::BlockedByFilter, Some(BlockingLayer::Dns)) => {
-                    cause(ConditionKind::FilterAllow, "dns", Some(host), vendor)
-                }
-                (_, Some(BlockingLayer::Dns)) => {
-                    // The name did not resolve: a DNS filter's doing only if the lookup was
-                    // answered with a block; a resolver that timed out is not a filter.
-                    let lookup = report.results.iter().find_map(|r| match r {
-                        CheckResult::Dns(d) if d.target.eq_ignore_ascii_case(&host) => Some(d),
-                        _ => None,
-                    });
-                    match lookup {
-                        Some(d) if filtered(d.outcome) => {
-                            let vendor = d.evidence.signature.as_ref().map(|s| s.vendor.clone());
-                            cause(ConditionKind::FilterAllow, "dns", Some(host), vendor)
-                        }
-                        _ => cause(ConditionKind::Investigate, "resolver", Some(host), None),
-                    }
-                }
-                // A filter inside the student's browser: its own policy, not the network's.
-                (_, Some(BlockingLayer::BrowserExtension)) => cause(
-                    ConditionKind::FilterAllow,
-                    "browser_extension",
-                    Some(host),
-                    vendor,
-                ),
-                (_, Some(BlockingLayer::BrowserPolicy)) => cause(
-                    ConditionKind::FilterAllow,
-                    "browser_policy",
-                    Some(host),
-                    None,
-                ),
-                (HttpOutcome::BlockedByFilter, _)
-                | (_, Some(BlockingLayer::TlsSni))
-                | (_, Some(BlockingLayer::HttpProxy))
-                | (_, Some(BlockingLayer::HttpFilter)) => {
-                    cause(ConditionKind::FilterAllow, "web", Some(host), vendor)
-                }
-                (_, Some(BlockingLayer::Tcp)) => {
-                    let port = fitcheck_core::evaluate::url_port(&h.target);
-                    cause(
-                        ConditionKind::FirewallRule,
-                        "tcp",
-                        Some(format!("TCP {port} to {host}")),
-                        None,
-                    )
-                }
-                _ => cause(ConditionKind::Investigate, "vendor", Some(host), None),
-            }
-        }
-        Some(CheckResult::Tcp(t)) => match t.outcome {
-            TcpOutcome::Open => cause(ConditionKind::Investigate, "vendor", None, None),
-            _ => {
-                let spec = port_spec(profile, &r.id).unwrap_or_else(|| t.port.to_string());
-                cause(
-                    ConditionKind::FirewallRule,
-                    "tcp",
-                    Some(format!("TCP {spec} to {}", host_only(&t.target))),
-                    None,
-                )
-            }
-        },
-        Some(CheckResult::Udp(u)) => match u.outcome {
-            UdpOutcome::Answered => cause(ConditionKind::Investigate, "vendor", None, None),
-            UdpOutcome::NoAnswer => {
-                let spec = port_spec(profile, &r.id).unwrap_or_else(|| u.port.to_string());
-                cause(
-                    ConditionKind::FirewallRule,
-                    "udp",
-                    Some(format!("UDP {spec} to {}", host_only(&u.target))),
-                    None,
-                )
-            }
-        },
-        _ => cause(
-            ConditionKind::Investigate,
-            &r.id.to_string(),
-            Some(r.title.clone()),
-            None,
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{host_of, host_only};
-
     #[test]
     fn a_series_round_trips_compactly() {
         let samples = fitcheck_core::report::ThroughputSamples {
@@ -558,14 +329,5 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn hosts_of_targets() {
-        assert_eq!(host_of("https://a.example:8443/x?y"), "a.example");
-        assert_eq!(host_of("https://u@[2001:db8::1]:9443/"), "2001:db8::1");
-        assert_eq!(host_only("10.0.0.5:6667"), "10.0.0.5");
-        assert_eq!(host_only("[2001:db8::1]:443"), "2001:db8::1");
-        assert_eq!(host_only("media.example"), "media.example");
     }
 }

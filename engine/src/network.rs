@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use fitcheck_core::api::AgentKind;
-use fitcheck_core::evaluate::{FixKind, Status};
+use fitcheck_core::cause::Layer;
+use fitcheck_core::evaluate::{FixKind, Requirement, Status};
 use fitcheck_core::requirement::RequirementId;
 
 use crate::judge::{Cause, Judged, Judgement};
@@ -76,7 +77,9 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
             let network_passes = items.iter().any(|(j, o)| {
                 j.kind == AgentKind::Native
                     && (o.status == Status::Pass
-                        || o.cause.as_ref().is_some_and(|c| c.detail == BROWSER_POLICY))
+                        || o.cause
+                            .as_ref()
+                            .is_some_and(|c| c.layer() == Layer::BrowserPolicy))
             });
             for (j, o) in items {
                 if !o.status.falls_short() {
@@ -87,8 +90,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Network {
                 };
                 failures.push(Failure {
                     site: site.as_str(),
-                    id: &req.id,
-                    critical: req.critical,
+                    req,
                     judgement: j,
                     judged: o,
                     cause,
@@ -139,8 +141,7 @@ fn failed_everywhere(matrix: &[MatrixRow], requirements: &[RequirementId]) -> bo
 /// One device's failure of one requirement at one site, with its cause.
 struct Failure<'a> {
     site: &'a str,
-    id: &'a RequirementId,
-    critical: bool,
+    req: &'a Requirement,
     judgement: &'a Judgement,
     judged: &'a Judged,
     cause: &'a Cause,
@@ -149,22 +150,43 @@ struct Failure<'a> {
 }
 
 impl Failure<'_> {
-    /// The host the cause is about (`TCP 443 to HOST` is about HOST).
-    fn host(&self) -> String {
-        let item = self.cause.item.as_deref().unwrap_or("");
-        item.rsplit_once(" to ")
-            .map_or(item, |(_, host)| host)
-            .to_ascii_lowercase()
+    /// The host the cause is about, where it is about one.
+    fn host(&self) -> Option<String> {
+        self.cause.host().map(str::to_ascii_lowercase)
     }
 
     /// How much the cause tells: a block a filter was seen making outranks a closed port, which
     /// outranks what could only be looked into.
     fn strength(&self) -> u8 {
-        match (self.cause.kind, self.cause.detail.as_str()) {
-            (ConditionKind::FilterAllow | ConditionKind::InspectionBypass, _) => 3,
-            (ConditionKind::FirewallRule | ConditionKind::NetworkPath, _)
-            | (ConditionKind::Investigate, "vendor_server") => 2,
-            _ => 1,
+        match self.cause.layer() {
+            Layer::BrowserExtension
+            | Layer::BrowserPolicy
+            | Layer::DnsFilter
+            | Layer::WebFilter
+            | Layer::TlsInspection => 3,
+            Layer::Firewall | Layer::Path | Layer::VendorServer => 2,
+            Layer::Unexplained | Layer::Resolver | Layer::VendorAnswer => 1,
+        }
+    }
+
+    /// What the action is about, in words: the host, the port rule, or the need missed.
+    fn item(&self) -> Option<String> {
+        let (req, o) = (self.req, self.judged);
+        match self.cause {
+            Cause::Firewall {
+                protocol,
+                ports,
+                host,
+            } => Some(format!(
+                "{} {ports} to {host}",
+                protocol.to_string().to_uppercase()
+            )),
+            Cause::Path { .. } => Some(format!(
+                "{} {} (needs {})",
+                req.title, o.observed, req.expected
+            )),
+            Cause::Unexplained => Some(req.title.clone()),
+            c => c.host().map(str::to_owned),
         }
     }
 }
@@ -180,55 +202,78 @@ fn strongest(failures: Vec<Failure<'_>>) -> Vec<Failure<'_>> {
     let mut best: BTreeMap<(&str, String), u8> = BTreeMap::new();
     let mut entry_read: BTreeSet<(&str, String)> = BTreeSet::new();
     for f in &failures {
-        if f.cause.item.is_none() {
-            continue;
+        let Some(host) = f.host() else { continue };
+        if matches!(f.cause, Cause::BrowserPolicy { entry: Some(_), .. }) {
+            entry_read.insert((f.site, host.clone()));
         }
-        let b = best.entry((f.site, f.host())).or_default();
+        let b = best.entry((f.site, host)).or_default();
         *b = (*b).max(f.strength());
-        if f.cause.detail == BROWSER_POLICY && f.cause.seen.is_some() {
-            entry_read.insert((f.site, f.host()));
-        }
     }
     failures
         .into_iter()
         .filter(|f| {
-            f.cause.item.is_none()
-                || best
-                    .get(&(f.site, f.host()))
-                    .is_none_or(|b| f.strength() >= *b)
+            f.host()
+                .is_none_or(|host| best.get(&(f.site, host)).is_none_or(|b| f.strength() >= *b))
         })
-        .filter(|f| {
-            f.cause.detail != BROWSER_POLICY
-                || f.cause.seen.is_some()
-                || !entry_read.contains(&(f.site, f.host()))
+        .filter(|f| match (f.cause, f.host()) {
+            (Cause::BrowserPolicy { entry: None, .. }, Some(host)) => {
+                !entry_read.contains(&(f.site, host))
+            }
+            _ => true,
         })
         .collect()
 }
 
-/// The cause detail of a block by the browser's URL policy.
-const BROWSER_POLICY: &str = "browser_policy";
+/// What failures are grouped by: the condition's kind, the layer, what sets conditions of one
+/// layer apart (a protocol, a metric), and for a filter inside the browser the filter itself.
+type Key = (ConditionKind, Layer, String, Option<String>);
+
+/// The group a failure's cause falls into.
+fn key_of(f: &Failure<'_>) -> Key {
+    let layer = f.cause.layer();
+    let within = match f.cause {
+        Cause::Firewall { protocol, .. } => protocol.to_string(),
+        Cause::Path { .. } | Cause::Unexplained => f.req.id.to_string(),
+        _ => String::new(),
+    };
+    // Each browser filter extension, and each policy entry, is allowed in its own console.
+    let per_filter = matches!(layer, Layer::BrowserExtension | Layer::BrowserPolicy)
+        .then(|| f.cause.seen())
+        .flatten();
+    (kind_of(layer), layer, within, per_filter)
+}
+
+/// The kind of condition that fixes what a layer stopped.
+fn kind_of(layer: Layer) -> ConditionKind {
+    match layer {
+        Layer::BrowserExtension | Layer::BrowserPolicy | Layer::DnsFilter | Layer::WebFilter => {
+            ConditionKind::FilterAllow
+        }
+        Layer::TlsInspection => ConditionKind::InspectionBypass,
+        Layer::Firewall => ConditionKind::FirewallRule,
+        Layer::Path => ConditionKind::NetworkPath,
+        Layer::Unexplained | Layer::Resolver | Layer::VendorAnswer | Layer::VendorServer => {
+            ConditionKind::Investigate
+        }
+    }
+}
 
 /// Failures with one cause become one condition (a filter inside the browser one per
 /// extension, each allowed in its own console), split so that every item of a condition failed
 /// at exactly the sites the condition names.
 fn group(failures: Vec<Failure<'_>>) -> Vec<Condition> {
-    type Key = (ConditionKind, String, Option<String>);
     let mut by_cause: BTreeMap<Key, BTreeMap<String, Vec<Failure<'_>>>> = BTreeMap::new();
     for f in failures {
-        let per_filter = (f.cause.detail == "browser_extension"
-            || f.cause.detail == BROWSER_POLICY)
-            .then(|| f.cause.seen.clone())
-            .flatten();
-        let item = f.cause.item.clone().unwrap_or_default();
+        let item = f.item().unwrap_or_default();
         by_cause
-            .entry((f.cause.kind, f.cause.detail.clone(), per_filter))
+            .entry(key_of(&f))
             .or_default()
             .entry(item)
             .or_default()
             .push(f);
     }
     let mut conditions = Vec::new();
-    for ((kind, detail, _), items) in by_cause {
+    for ((kind, layer, _, _), items) in by_cause {
         let mut by_sites: BTreeMap<BTreeSet<&str>, Vec<Failure<'_>>> = BTreeMap::new();
         for fs in items.into_values() {
             let sites: BTreeSet<&str> = fs.iter().map(|f| f.site).collect();
@@ -239,23 +284,22 @@ fn group(failures: Vec<Failure<'_>>) -> Vec<Condition> {
             for f in &fs {
                 add(&mut p, f);
             }
-            conditions.push(words(kind, &detail, p));
+            conditions.push(words(kind, layer, p));
         }
     }
     conditions
 }
 
 fn add(p: &mut Pending, f: &Failure<'_>) {
-    let (site, id, critical, j, o, cause) =
-        (f.site, f.id, f.critical, f.judgement, f.judged, f.cause);
+    let (site, id, critical, j, o) = (f.site, &f.req.id, f.req.critical, f.judgement, f.judged);
     if f.network_passes {
         p.network_allows.insert(site.to_owned());
     }
-    if let Some(i) = &cause.item {
-        p.items.insert(i.clone());
+    if let Some(i) = f.item() {
+        p.items.insert(i);
     }
-    if let Some(s) = &cause.seen {
-        p.seen.insert(s.clone());
+    if let Some(s) = f.cause.seen() {
+        p.seen.insert(s);
     }
     p.sites.insert(site.to_owned());
     p.requirements.insert(id.clone());
@@ -288,7 +332,7 @@ fn network_allows(p: &Pending) -> String {
 }
 
 /// The condition in words: the action and who takes it.
-fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
+fn words(kind: ConditionKind, layer: Layer, p: Pending) -> Condition {
     let sites = list(&p.sites);
     let seen = (!p.seen.is_empty()).then(|| list(&p.seen));
     let by = seen
@@ -300,8 +344,8 @@ fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
         p.sites.len(),
         network_allows(&p)
     );
-    let (action, owner) = match (kind, detail) {
-        (ConditionKind::FilterAllow, "browser_extension") => (
+    let (action, owner) = match layer {
+        Layer::BrowserExtension => (
             format!(
                 "allow {items} in {}'s policy for the student OU — {in_browser}",
                 seen.as_deref().unwrap_or("the browser filter extension")
@@ -309,7 +353,7 @@ fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
             "browser filter administrator (extension policy)",
         ),
         // The entry, as a native agent on the device read it from the browser's policy file.
-        (ConditionKind::FilterAllow, BROWSER_POLICY) if seen.is_some() => (
+        Layer::BrowserPolicy if seen.is_some() => (
             format!(
                 "remove {}, or add a URLAllowlist entry as specific, to allow {items} — {in_browser}",
                 seen.as_deref().unwrap_or_default()
@@ -317,48 +361,48 @@ fn words(kind: ConditionKind, detail: &str, p: Pending) -> Condition {
             "device management (browser policy)",
         ),
         // Only a browser saw it: the browser cannot say which entry matched.
-        (ConditionKind::FilterAllow, BROWSER_POLICY) => (
+        Layer::BrowserPolicy => (
             format!(
                 "remove the Chrome URLBlocklist entry that matches {items} (a host, a parent domain, a path or `*`; the browser does not say which) or add {items} to URLAllowlist, for the student OU in Google Admin — {in_browser}"
             ),
             "Google Admin (Chrome policy) administrator",
         ),
-        (ConditionKind::FilterAllow, "dns") => (
+        Layer::DnsFilter => (
             format!("allow {items} in the DNS filter{by} — blocked at {sites}"),
             "DNS filter administrator",
         ),
-        (ConditionKind::FilterAllow, _) => (
+        Layer::WebFilter => (
             format!("allow {items} in the web filter{by} — blocked at {sites}"),
             "web filter administrator",
         ),
-        (ConditionKind::InspectionBypass, _) => (
+        Layer::TlsInspection => (
             format!("exempt {items} from TLS inspection{by} — re-signed at {sites}"),
             "web filter administrator",
         ),
-        (ConditionKind::FirewallRule, _) => (
+        Layer::Firewall => (
             format!("open outbound {items} in the firewall — closed at {sites}"),
             "network operations (firewall)",
         ),
-        (ConditionKind::NetworkPath, _) => (
+        Layer::Path => (
             format!("fix the path or prioritise the product's traffic at {sites}: {items}"),
             "network operations",
         ),
-        (ConditionKind::Investigate, "resolver") => (
+        Layer::Resolver => (
             format!("make the district resolver answer {items} (timeouts or failures at {sites})"),
             "network operations (DNS)",
         ),
-        (ConditionKind::Investigate, "vendor_server") => (
+        Layer::VendorServer => (
             format!(
                 "ask the vendor to fix {items}: its own servers answered with errors{} at {sites}",
                 seen.as_ref().map_or(String::new(), |s| format!(" ({s})"))
             ),
             "the sponsor, with the vendor",
         ),
-        (ConditionKind::Investigate, "vendor") => (
+        Layer::VendorAnswer => (
             format!("ask the vendor why {items} answered wrongly at {sites}"),
             "the sponsor, with the vendor",
         ),
-        _ => (
+        Layer::Unexplained => (
             format!(
                 "{} at {sites}",
                 p.remedy

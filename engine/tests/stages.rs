@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use fitcheck_core::evaluate::{FixKind, Status};
-use fitcheck_core::profile::Profile;
+use fitcheck_core::profile::{Browser, Profile, Protocol};
+use fitcheck_core::report::BrowserPolicyBlock;
 use fitcheck_engine::judge::{Cause, Series, Throughput};
 use fitcheck_engine::{
     ConditionKind, Fleet, FleetVerdict, Input, JUDGEMENT_VERSION, Judged, Judgement, Plan,
@@ -200,11 +201,9 @@ fn coverage_names_who_enrolls_how_many_devices_where() {
 fn network_failures_with_one_cause_become_one_condition_per_set_of_sites() {
     let (profile, plan) = (profile(), plan(&["east", "west"], 0));
     let blocked = |name: &str| {
-        Some(Cause {
-            kind: ConditionKind::FilterAllow,
-            detail: "dns".into(),
-            item: Some(name.into()),
-            seen: Some("Cisco Umbrella".into()),
+        Some(Cause::DnsFilter {
+            host: name.into(),
+            vendor: Some("Cisco Umbrella".into()),
         })
     };
     let judged = [
@@ -264,34 +263,30 @@ fn network_failures_with_one_cause_become_one_condition_per_set_of_sites() {
 #[test]
 fn the_stronger_evidence_about_a_host_at_a_site_decides() {
     let (profile, plan) = (profile(), plan(&["east", "west"], 0));
-    let cause = |kind, detail: &str| {
-        Some(Cause {
-            kind,
-            detail: detail.into(),
-            item: Some("app.vendor.example".into()),
-            seen: None,
-        })
-    };
+    let host = || "app.vendor.example".to_owned();
     let judged = [
         device(1, "east", "M", |o| {
             o[0] = fail(
                 "nxdomain against the control resolver",
                 FixKind::ConfigureNetwork,
-                cause(ConditionKind::FilterAllow, "dns"),
+                Some(Cause::DnsFilter {
+                    host: host(),
+                    vendor: None,
+                }),
             )
         }),
         device(2, "east", "M", |o| {
             o[0] = fail(
                 "did not resolve",
                 FixKind::ConfigureNetwork,
-                cause(ConditionKind::Investigate, "resolver"),
+                Some(Cause::Resolver { host: host() }),
             )
         }),
         device(3, "west", "M", |o| {
             o[0] = fail(
                 "did not resolve",
                 FixKind::ConfigureNetwork,
-                cause(ConditionKind::Investigate, "resolver"),
+                Some(Cause::Resolver { host: host() }),
             )
         }),
         device(4, "west", "M", |_| {}),
@@ -327,11 +322,9 @@ fn a_vendor_failure_at_every_site_is_a_blocker_and_at_some_a_condition() {
         o[2] = fail(
             "the vendor's server answered with an error (status 503)",
             FixKind::NonePossible,
-            Some(Cause {
-                kind: ConditionKind::Investigate,
-                detail: "vendor_server".into(),
-                item: Some("media.vendor.example".into()),
-                seen: Some("status 503".into()),
+            Some(Cause::VendorServer {
+                host: "media.vendor.example".into(),
+                status: Some(503),
             }),
         )
     };
@@ -552,41 +545,66 @@ fn conditions_about_one_host_at_one_site_never_contradict_each_other() {
                 "b.example"
             };
             let policy = next(7);
-            let seen = (policy == 5).then(|| format!("the entry `{host}/` of Chrome's URLBlocklist (/etc/opt/chrome/policies/managed/d.json)"));
-            let (kind, detail, item) = match policy {
+            let entry = (policy == 5).then(|| BrowserPolicyBlock {
+                browser: Browser::Chrome,
+                policy: "URLBlocklist".into(),
+                entry: format!("{host}/"),
+                source: "/etc/opt/chrome/policies/managed/d.json".into(),
+            });
+            let h = host.to_owned();
+            let (kind, detail, item, cause) = match policy {
                 5 | 6 => (
                     ConditionKind::FilterAllow,
                     "browser_policy",
-                    host.to_owned(),
+                    h.clone(),
+                    Cause::BrowserPolicy { host: h, entry },
                 ),
-                0 => (ConditionKind::FilterAllow, "dns", host.to_owned()),
-                1 => (ConditionKind::Investigate, "resolver", host.to_owned()),
+                0 => (
+                    ConditionKind::FilterAllow,
+                    "dns",
+                    h.clone(),
+                    Cause::DnsFilter {
+                        host: h,
+                        vendor: None,
+                    },
+                ),
+                1 => (
+                    ConditionKind::Investigate,
+                    "resolver",
+                    h.clone(),
+                    Cause::Resolver { host: h },
+                ),
                 2 => (
                     ConditionKind::FirewallRule,
                     "tcp",
                     format!("TCP 443 to {host}"),
+                    Cause::Firewall {
+                        protocol: Protocol::Tcp,
+                        ports: "443".into(),
+                        host: h,
+                    },
                 ),
-                3 => (ConditionKind::Investigate, "vendor", host.to_owned()),
+                3 => (
+                    ConditionKind::Investigate,
+                    "vendor",
+                    h.clone(),
+                    Cause::VendorAnswer { host: Some(h) },
+                ),
                 _ => (
                     ConditionKind::FilterAllow,
                     "browser_extension",
-                    host.to_owned(),
+                    h.clone(),
+                    Cause::BrowserExtension {
+                        host: h,
+                        vendor: None,
+                    },
                 ),
             };
             let slot = usize::try_from(next(3)).unwrap_or(0);
             let fails = next(4) != 0;
             let mut j = device(round * 10 + n, site, "M", |o| {
                 if fails {
-                    o[slot] = fail(
-                        "failed",
-                        FixKind::ConfigureNetwork,
-                        Some(Cause {
-                            kind,
-                            detail: detail.into(),
-                            item: Some(item.clone()),
-                            seen: seen.clone(),
-                        }),
-                    );
+                    o[slot] = fail("failed", FixKind::ConfigureNetwork, Some(cause.clone()));
                 }
             });
             if next(2) == 0 {
