@@ -9,9 +9,9 @@ use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 
-use crate::error::Failure;
-use crate::metrics::RequestLabels;
-pub use crate::state::{AppState, Limits, Shared};
+use crate::edge::error::Failure;
+use crate::edge::metrics::RequestLabels;
+pub use crate::edge::state::{AppState, Limits, Shared};
 
 /// The whole router: the API's routes from `routes::api()` (agent API, people's API — behind
 /// the cross-site guard —, operations endpoints), the bandwidth endpoint, and the pages.
@@ -20,7 +20,7 @@ pub fn router(state: AppState) -> Router {
     let mut agent: Router<AppState> = Router::new();
     let mut people: Router<AppState> = Router::new();
     let mut others: Router<AppState> = Router::new();
-    for route in crate::routes::api() {
+    for route in crate::api::routes::api() {
         let Some(handler) = route.handler else {
             continue;
         };
@@ -34,7 +34,7 @@ pub fn router(state: AppState) -> Router {
     }
     let people = people.route_layer(middleware::from_fn_with_state(
         state.clone(),
-        crate::guard::people_api,
+        crate::edge::guard::people_api,
     ));
     // The bandwidth router's own paths start with /bandwidth/; mount each as it is, behind
     // agent authentication and each agent's daily budget, so agents find it at
@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
     };
     let bandwidth = fitcheck_bandwidth::router_with(caps).layer(middleware::from_fn_with_state(
         state.clone(),
-        crate::bandwidth_gate::guard,
+        crate::edge::bandwidth_gate::guard,
     ));
     let agent = fitcheck_bandwidth::PATHS
         .iter()

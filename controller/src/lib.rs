@@ -1,51 +1,39 @@
 //! fitcheck-controller: enrolls agents, hands them evaluations, stores their reports durably,
 //! and lets administrators and reviewers in.
 //!
-//! - [`app`]: the router, shared state and the extractors that authenticate every request.
-//! - [`agent_api`]: enrollment, assignments and report ingestion (`/api/agent/v1`);
-//!   [`bandwidth_budget`]: the bandwidth endpoint's per-agent daily budget.
-//! - [`admin`]: the people's API (`/api/v1`), `/healthz`, `/metrics`.
-//! - [`store`]: SQLite or PostgreSQL behind one type; [`writer`]: the group commit that
-//!   stores reports, on its own thread and connection.
-//! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id); [`guard`]: the cross-site
-//!   request guard on the people's API and forms.
-//! - [`tls`]: the certificate agents pin; [`server`]: the HTTPS accept loop.
-//! - [`passwords`]: Argon2 on a few threads of its own, with a bounded queue.
-//! - [`routes`]: every API route, once: the router and the OpenAPI document are built from it.
-//! - [`openapi`], [`metrics`], [`ratelimit`], [`clock`], [`api`] (people's request types).
-//! - [`web`]: the HTML pages people read (log-in, fleet, evaluations, the recommendation,
-//!   drill-downs, comparisons); [`render`] (Markdown) and [`pdf`] lay out the recommendation.
-//! - [`dossier`]: reads what the engine (`fitcheck_engine`, pure) needs from the store — the
-//!   judgements stored at ingestion, judged again from the bodies where stale — and runs it.
+//! The crate is in rooms:
+//!
+//! - [`app`]: the router, composing the edge, the API and the pages.
+//! - [`edge`]: the HTTP edge — the router, shared state, the extractors that authenticate every
+//!   request, the cross-site guard, errors, rate limits, metrics, TLS and the accept loop.
+//! - [`api`]: the API by resource — every route once ([`api::routes`]), the agents' API
+//!   (enrollment, assignments, ingestion, the bandwidth endpoint), and the people's (people and
+//!   sessions, enrollment secrets, agents, profiles, evaluations, reports, SIS summaries).
+//! - [`store`]: SQLite or PostgreSQL behind one type, one module per table, and the writer
+//!   that stores reports in group commits on its own thread and connection.
+//! - [`evaluation`]: an evaluation's rules — which agents are in its scope, what it asks them —
+//!   and the dossier that feeds the engine (`fitcheck_engine`, pure) from the store.
+//! - [`present`]: the recommendation as Markdown, JSON and the committee's PDF; [`web`]: the
+//!   HTML pages people read (log-in, fleet, evaluations, the recommendation, drill-downs,
+//!   comparisons, the SIS), which call the API's functions and the presentation.
+//! - [`auth`]: tokens (SHA-256 at rest) and passwords (Argon2id); [`passwords`]: Argon2 on a
+//!   few threads of its own, with a bounded queue; [`clock`]; [`quickstart`]; [`types`]: the
+//!   people's API requests and answers (the agents' are `fitcheck_core::api`).
 //!
 //! [`Controller::open`] prepares everything (database, first administrator, certificate);
 //! [`Controller::serve`] takes a bound listener and a shutdown future.
 
-pub mod admin;
-pub mod agent_api;
 pub mod api;
 pub mod app;
 pub mod auth;
-pub mod bandwidth_budget;
-pub mod bandwidth_gate;
 pub mod clock;
-pub mod dossier;
-pub mod error;
-pub mod extract;
-pub mod guard;
-pub mod metrics;
+pub mod edge;
+pub mod evaluation;
 pub mod passwords;
-pub mod pdf;
-pub mod public_url;
+pub mod present;
 pub mod quickstart;
-pub mod ratelimit;
-pub mod render;
-pub mod routes;
-pub mod server;
-pub mod sis;
-pub mod state;
 pub mod store;
-pub mod tls;
+pub mod types;
 pub mod web;
 
 use std::future::Future;
@@ -57,6 +45,8 @@ use fitcheck_core::signatures::Catalog;
 use tokio::net::TcpListener;
 
 pub use app::Limits;
+use edge::bandwidth_budget;
+use edge::{metrics, public_url, ratelimit, server, tls};
 use store::{Store, StoreError, WriterHandle};
 
 /// How to run a controller.

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use fitcheck_controller::{Config, Controller, Limits, auth, clock, default_data_dir, tls};
+use fitcheck_controller::edge::tls;
+use fitcheck_controller::{Config, Controller, Limits, auth, clock, default_data_dir};
 
 /// mimalloc rather than the system allocator: a recommendation parses tens of thousands of
 /// judgements on the runtime's threads, and glibc's per-thread arenas kept what they freed
@@ -108,7 +109,7 @@ struct ServeArgs {
     /// serves it (`https://fitcheck.district.example`): its pages count as the controller's
     /// own though the proxy rewrites `Host`, and the browser agent's download names it.
     #[arg(long, value_name = "URL", value_parser = parse_public_url)]
-    public_url: Option<fitcheck_controller::public_url::PublicUrl>,
+    public_url: Option<fitcheck_controller::edge::public_url::PublicUrl>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -243,8 +244,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_public_url(text: &str) -> Result<fitcheck_controller::public_url::PublicUrl, String> {
-    fitcheck_controller::public_url::PublicUrl::parse(text)
+fn parse_public_url(
+    text: &str,
+) -> Result<fitcheck_controller::edge::public_url::PublicUrl, String> {
+    fitcheck_controller::edge::public_url::PublicUrl::parse(text)
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -361,20 +364,20 @@ async fn report(
     let (store, writer) = fitcheck_controller::store::Store::open(&url)
         .await
         .with_context(|| format!("opening {}", fitcheck_controller::store::redact(&url)))?;
-    let dossier = fitcheck_controller::dossier::load(&store, &catalog, &evaluation)
+    let dossier = fitcheck_controller::evaluation::dossier::load(&store, &catalog, &evaluation)
         .await
         .map_err(|f| anyhow::anyhow!(f.body.message))?;
     drop(store);
     writer.finished().await;
     let r = dossier.recommend(&clock::rfc3339(clock::now_ms()));
     let bytes = match format.as_str() {
-        "json" => (fitcheck_controller::render::json(&r) + "\n").into_bytes(),
+        "json" => (fitcheck_controller::present::render::json(&r) + "\n").into_bytes(),
         "html" => {
             use fitcheck_controller::web::recommendation::{Titles, standalone};
             standalone(&r, &Titles::of(&r), base_url.as_deref()).into_bytes()
         }
-        "pdf" => fitcheck_controller::pdf::recommendation_pdf(&r),
-        _ => fitcheck_controller::render::markdown(&r).into_bytes(),
+        "pdf" => fitcheck_controller::present::pdf::recommendation_pdf(&r),
+        _ => fitcheck_controller::present::render::markdown(&r).into_bytes(),
     };
     match output {
         Some(path) => {
@@ -415,10 +418,12 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             role,
         } => {
             let controller = Controller::open(storage.config()).await?;
-            fitcheck_controller::admin::check_new_user(&fitcheck_controller::api::NewUser {
-                username: username.clone(),
-                role: role.clone(),
-            })
+            fitcheck_controller::api::people::check_new_user(
+                &fitcheck_controller::types::NewUser {
+                    username: username.clone(),
+                    role: role.clone(),
+                },
+            )
             .map_err(|f| anyhow::anyhow!(f.body.message))?;
             let password = auth::new_password();
             let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
@@ -465,7 +470,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 }
             }
             let password = line.trim_end_matches(['\r', '\n']);
-            fitcheck_controller::admin::check_new_password(password)
+            fitcheck_controller::api::people::check_new_password(password)
                 .map_err(|f| anyhow::anyhow!(f.body.message))?;
             let controller = Controller::open(storage.config()).await?;
             let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;

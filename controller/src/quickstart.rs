@@ -12,9 +12,11 @@ use fitcheck_core::profile::Profile;
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
-use crate::api::NewEvaluation;
+use crate::evaluation::dossier;
+use crate::present::{pdf, render};
 use crate::store::{EvaluationRow, ProfileRow};
-use crate::{Config, Controller, auth, clock, dossier, pdf, render};
+use crate::types::NewEvaluation;
+use crate::{Config, Controller, auth, clock};
 
 /// The site label the quickstart gives this machine.
 pub const SITE: &str = "this-machine";
@@ -142,7 +144,7 @@ pub async fn run(
         .await?;
     let state = opts.data_dir.join("agent");
     let secret_file = opts.data_dir.join("quickstart-secret");
-    crate::tls::write_private_file(&secret_file, secret.as_bytes())?;
+    crate::edge::tls::write_private_file(&secret_file, secret.as_bytes())?;
     let enroll = tokio::process::Command::new(&agent)
         .args([
             "enroll",

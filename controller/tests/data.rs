@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use fitcheck_controller::api::{NewEvaluation, Proposal};
-use fitcheck_controller::render;
+use fitcheck_controller::present::render;
+use fitcheck_controller::types::{NewEvaluation, Proposal};
 use fitcheck_core::data::oneroster::{OneRosterVersion, Role};
 use fitcheck_core::data::summary::{
     ColumnSummary, Delivery, ExportSource, FileSummary, ManifestSummary, SIS_SUMMARY_SCHEMA,

@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use fitcheck_controller::api::{BandwidthPlan, NewEvaluation, Proposal};
 use fitcheck_controller::clock;
-use fitcheck_controller::render;
+use fitcheck_controller::present::render;
+use fitcheck_controller::types::{BandwidthPlan, NewEvaluation, Proposal};
 use fitcheck_core::evaluate::FixKind;
 use fitcheck_core::profile::Profile;
 use fitcheck_core::report::Report;
@@ -333,7 +333,11 @@ fn pdf_renders_with_the_verdict_first(name: &str, r: &Recommendation) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/recommendation-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     let pdf = dir.join(format!("{name}.pdf"));
-    std::fs::write(&pdf, fitcheck_controller::pdf::recommendation_pdf(r)).unwrap();
+    std::fs::write(
+        &pdf,
+        fitcheck_controller::present::pdf::recommendation_pdf(r),
+    )
+    .unwrap();
     let run = |cmd: &mut std::process::Command| {
         let out = cmd.output().unwrap_or_else(|e| {
             panic!("{cmd:?}: {e} (install Debian's poppler-utils; .ci/run does)")
@@ -417,7 +421,7 @@ fn pdf_renders_with_the_verdict_first(name: &str, r: &Recommendation) {
     let wide_pdf = dir.join(format!("{name}-many-sites.pdf"));
     std::fs::write(
         &wide_pdf,
-        fitcheck_controller::pdf::recommendation_pdf(&wide),
+        fitcheck_controller::present::pdf::recommendation_pdf(&wide),
     )
     .unwrap();
     let wide_text = run(std::process::Command::new("pdftotext")

@@ -16,7 +16,13 @@
 //! at chromium.org/administrators/url-blocklist-filter-format); what is hand-parsed here is the
 //! entry, which is not a URL. The URL itself is read with the `url` crate.
 
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use url::Url;
+
+use crate::profile::Browser;
 
 /// One list entry, as the policy holds it and as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,6 +254,30 @@ impl UrlPolicy {
         self.decide(url)
             .filter(|d| d.list == List::Block)
             .map(|d| d.filter)
+    }
+}
+
+/// A managed browser's URL policy entry that blocks a URL on the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserPolicyBlock {
+    /// The browser the policy is set for.
+    pub browser: Browser,
+    /// The policy that holds the entry (`URLBlocklist`, or the older `URLBlacklist`).
+    pub policy: String,
+    /// The entry that decides the URL, as the policy holds it.
+    pub entry: String,
+    /// Where the policy is set (its file).
+    pub source: String,
+}
+
+impl fmt::Display for BrowserPolicyBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the entry `{}` of {}'s {} ({})",
+            self.entry, self.browser, self.policy, self.source
+        )
     }
 }
 

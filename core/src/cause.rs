@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::browser_policy::BrowserPolicyBlock;
 use crate::profile::Protocol;
-use crate::report::BrowserPolicyBlock;
 use crate::requirement::NetworkKey;
 
 /// Why a network requirement falls short.

@@ -7,13 +7,13 @@
 //! so no user name, MAC address, serial number, host name or browsing history can slip in.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::browser_policy::BrowserPolicyBlock;
 use crate::outcome::Evaluation;
 use crate::profile::{Browser, GpuVendor, OsFamily};
 use crate::requirement::RequirementId;
@@ -711,30 +711,6 @@ pub struct HttpEvidence {
     /// from the browsers' policy files): whatever the network does, those browsers refuse it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub browser_policy: Vec<BrowserPolicyBlock>,
-}
-
-/// A managed browser's URL policy entry that blocks a URL on the device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BrowserPolicyBlock {
-    /// The browser the policy is set for.
-    pub browser: Browser,
-    /// The policy that holds the entry (`URLBlocklist`, or the older `URLBlacklist`).
-    pub policy: String,
-    /// The entry that decides the URL, as the policy holds it.
-    pub entry: String,
-    /// Where the policy is set (its file).
-    pub source: String,
-}
-
-impl fmt::Display for BrowserPolicyBlock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the entry `{}` of {}'s {} ({})",
-            self.entry, self.browser, self.policy, self.source
-        )
-    }
 }
 
 /// One redirect.

@@ -12,9 +12,9 @@ use super::layout::{Frame, Section, page as frame, status, time_ms, verdict_chip
 use super::recommendation::{Place, Titles, cell_href};
 use super::{Page, PageError, Viewer, encode};
 use crate::clock;
-use crate::dossier;
-use crate::error::Failure;
-use crate::state::AppState;
+use crate::edge::error::Failure;
+use crate::edge::state::AppState;
+use crate::evaluation::dossier;
 use crate::store::EvaluationRow;
 use fitcheck_engine::diff::{CellPlace, Comparison, compare};
 use fitcheck_engine::{Condition, Recommendation};

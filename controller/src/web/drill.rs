@@ -14,9 +14,9 @@ use super::layout::{Frame, Section, page, report_link, short, status, time_ms, t
 use super::recommendation::Titles;
 use super::{Page, PageError, Viewer, encode};
 use crate::clock;
-use crate::dossier;
-use crate::error::Failure;
-use crate::state::AppState;
+use crate::edge::error::Failure;
+use crate::edge::state::AppState;
+use crate::evaluation::dossier;
 use fitcheck_engine::{Cell, Judged, Judgement, NO_SITE, model_of};
 
 #[derive(Debug, Deserialize)]

@@ -8,12 +8,12 @@ use maud::{Markup, html};
 
 use super::layout::{Frame, Section, page, report_link, short, time_ms};
 use super::{Page, PageError, Viewer, encode};
-use crate::agent_api::{in_scope, spec_of};
-use crate::api::NewEvaluation;
 use crate::clock;
-use crate::error::Failure;
-use crate::state::AppState;
+use crate::edge::error::Failure;
+use crate::edge::state::AppState;
+use crate::evaluation::scope::{in_scope, spec_of};
 use crate::store::{AgentRow, EvaluationRow, ProfileRow, ReportSummary};
+use crate::types::NewEvaluation;
 use fitcheck_engine::NO_SITE;
 
 /// How often an open evaluation's page reloads itself, seconds.

@@ -9,7 +9,7 @@ use maud::html;
 use super::layout::{Frame, Section, page, time_ms};
 use super::{AdminViewer, Page, PageError, Viewer, see_other};
 use crate::clock;
-use crate::state::AppState;
+use crate::edge::state::AppState;
 use fitcheck_engine::NO_SITE;
 
 /// An agent counts as active when seen within this long.
@@ -42,7 +42,7 @@ struct SiteRow {
 async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
     let user = &viewer.user;
     let fail = |e: crate::store::StoreError| {
-        PageError::from(crate::error::Failure::from(e)).for_user(user)
+        PageError::from(crate::edge::error::Failure::from(e)).for_user(user)
     };
     let agents = state.store.list_agents().await.map_err(fail)?;
     let evaluations = state.store.list_evaluations().await.map_err(fail)?;

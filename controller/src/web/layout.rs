@@ -145,7 +145,7 @@ fn readable(iso: &str) -> String {
     }
 }
 
-pub use crate::render::short;
+pub use crate::present::render::short;
 
 /// A link to a stored report, by its short id.
 pub fn report_link(report_id: &str) -> Markup {

@@ -32,10 +32,10 @@ use maud::Markup;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
-use crate::admin;
-use crate::error::Failure;
-use crate::extract::{Body, Person};
-use crate::state::AppState;
+use crate::api::people;
+use crate::edge::error::Failure;
+use crate::edge::extract::{Body, Person};
+use crate::edge::state::AppState;
 use crate::store::UserRow;
 
 /// The pages' routes (merged into the application's router).
@@ -288,22 +288,24 @@ pub fn local_path(next: &str) -> Option<&str> {
     ok.then_some(next)
 }
 
-/// Whether a form was posted from one of this server's own pages ([`crate::guard`]'s rule, the
+/// Whether a form was posted from one of this server's own pages ([`crate::edge::guard`]'s rule, the
 /// same as the JSON API's). The session cookie is `SameSite=Strict` as well; this also covers
 /// log-in forms posted from elsewhere.
 pub fn same_origin(
     headers: &HeaderMap,
     uri: &Uri,
-    public: Option<&crate::public_url::PublicUrl>,
+    public: Option<&crate::edge::public_url::PublicUrl>,
 ) -> Result<(), PageError> {
-    crate::guard::same_origin(headers, uri, public).map_err(|why| {
+    crate::edge::guard::same_origin(headers, uri, public).map_err(|why| {
         let message = match why {
-            crate::guard::CrossSite::NoHost => "The form was refused: the request names no host.",
-            crate::guard::CrossSite::Unknown => {
+            crate::edge::guard::CrossSite::NoHost => {
+                "The form was refused: the request names no host."
+            }
+            crate::edge::guard::CrossSite::Unknown => {
                 "The form was refused: the browser sent neither Origin nor Referer, so it cannot \
                  be told apart from a form on another site. Post it from this server's own page."
             }
-            crate::guard::CrossSite::Foreign => {
+            crate::edge::guard::CrossSite::Foreign => {
                 "The form was refused: it was posted from another site. Open this server's own \
                  page and send it from there."
             }
@@ -336,12 +338,12 @@ async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    peer: crate::extract::Peer,
+    peer: crate::edge::extract::Peer,
     Body(body): Body,
 ) -> Result<Response, PageError> {
     let form: LoginForm = read_form(&state, &headers, &uri, &body, "log-in")?;
     let next = next_page(form.next.as_deref());
-    match admin::open_session(&state, peer, &form.username, &form.password).await {
+    match people::open_session(&state, peer, &form.username, &form.password).await {
         Ok((_, cookie)) => {
             let mut response = see_other(&next);
             response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -422,7 +424,7 @@ async fn password_submit(
         user: viewer.user.clone(),
         session_hash: viewer.session_hash.clone(),
     };
-    match admin::change_own_password(&state, &person, &form.current, &form.new).await {
+    match people::change_own_password(&state, &person, &form.current, &form.new).await {
         Ok(()) => Ok(see_other(&next)),
         Err(f) if f.status.is_client_error() && f.status != StatusCode::TOO_MANY_REQUESTS => {
             Ok(again(&f.body.message))
@@ -446,7 +448,7 @@ async fn logout_submit(
         user: viewer.user,
         session_hash: viewer.session_hash,
     };
-    let cookie = admin::close_session(&state, &person).await?;
+    let cookie = people::close_session(&state, &person).await?;
     let mut response = see_other("/login");
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)

@@ -17,8 +17,8 @@ use super::layout::{
 };
 use super::{Page, PageError, Viewer, encode};
 use crate::clock;
-use crate::dossier;
-use crate::state::AppState;
+use crate::edge::state::AppState;
+use crate::evaluation::dossier;
 use crate::store::UserRow;
 use fitcheck_engine::{
     Cell, Condition, ConditionKind, DataSection, ElementStatus, Recommendation, SiteThroughput,
@@ -407,9 +407,9 @@ pub fn throughput_section(r: &Recommendation) -> Markup {
                             td.num { (mbps(t.upload_measured_mbps)) }
                             td.num { (mbps(t.upload_needed_mbps)) }
                             td {
-                                @if let Some(d) = &t.download { "download: " (crate::render::direction_words(d)) }
+                                @if let Some(d) = &t.download { "download: " (crate::present::render::direction_words(d)) }
                                 @if t.download.is_some() && t.upload.is_some() { br; }
-                                @if let Some(d) = &t.upload { "upload: " (crate::render::direction_words(d)) }
+                                @if let Some(d) = &t.upload { "upload: " (crate::present::render::direction_words(d)) }
                                 @if t.download.is_none() && t.upload.is_none() { "not measured" }
                             }
                             td.num { (t.max_users.map_or("—".to_owned(), |n| n.to_string())) }
@@ -707,7 +707,7 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
 fn data_section(eid: &str, d: &DataSection, conditions: &[Condition], links: bool) -> Markup {
     let actions: Vec<&Condition> = conditions
         .iter()
-        .filter(|c| crate::render::is_data(c))
+        .filter(|c| crate::present::render::is_data(c))
         .collect();
     html! {
         section aria-labelledby="data-h" {
@@ -771,7 +771,7 @@ fn data_section(eid: &str, d: &DataSection, conditions: &[Condition], links: boo
                                         @if let Some(p) = &e.purpose { br; span.muted.small { (p) } }
                                     }
                                     td { (element_status(e.status)) }
-                                    td { (crate::render::fill_words(e)) }
+                                    td { (crate::present::render::fill_words(e)) }
                                     td {
                                         @match (&e.category, &e.exhibit_b) {
                                             (Some(c), Some(x)) => { (c) ": " (x) @if e.sensitive { " " strong { "sensitive" } } }
@@ -831,7 +831,7 @@ fn element_status(s: ElementStatus) -> Markup {
 async fn recommendation_of(
     state: &AppState,
     id: &str,
-) -> Result<(Recommendation, Titles), crate::error::Failure> {
+) -> Result<(Recommendation, Titles), crate::edge::error::Failure> {
     let d = dossier::load(&state.store, &state.catalog, id).await?;
     let r = d.recommend(&clock::rfc3339(clock::now_ms()));
     let titles = Titles::of(&r);
@@ -902,30 +902,30 @@ impl Export {
             Export::Markdown => download(
                 "text/markdown; charset=utf-8",
                 file_name(id, "md"),
-                crate::render::markdown(&r),
+                crate::present::render::markdown(&r),
             ),
             Export::Json => download(
                 "application/json",
                 file_name(id, "json"),
-                crate::render::json(&r),
+                crate::present::render::json(&r),
             ),
             Export::Pdf => download(
                 "application/pdf",
                 file_name(id, "pdf"),
-                crate::pdf::recommendation_pdf(&r),
+                crate::present::pdf::recommendation_pdf(&r),
             ),
             Export::FormMarkdown | Export::FormCsv | Export::FormPdf => {
                 let form = match self {
-                    Export::FormCsv => crate::render::data_form_csv(&r)
+                    Export::FormCsv => crate::present::render::data_form_csv(&r)
                         .map(|t| ("text/csv; charset=utf-8", "csv", t.into_bytes())),
                     Export::FormPdf => {
-                        crate::pdf::data_form(&r).map(|b| ("application/pdf", "pdf", b))
+                        crate::present::pdf::data_form(&r).map(|b| ("application/pdf", "pdf", b))
                     }
-                    _ => crate::render::data_form_markdown(&r)
+                    _ => crate::present::render::data_form_markdown(&r)
                         .map(|t| ("text/markdown; charset=utf-8", "md", t.into_bytes())),
                 };
                 let Some((content_type, ext, body)) = form else {
-                    return Err(PageError::from(crate::error::Failure::not_found(
+                    return Err(PageError::from(crate::edge::error::Failure::not_found(
                         "this evaluation's profile states no data needs, so it has no Data Projects Form",
                     ))
                     .for_user(&viewer.user));
@@ -949,7 +949,7 @@ pub async fn markdown(
     Export::Markdown.respond(&state, &viewer, &id).await
 }
 
-/// `GET /evaluations/{id}/recommendation.pdf`: the printable document (`crate::pdf`).
+/// `GET /evaluations/{id}/recommendation.pdf`: the printable document (`crate::present::pdf`).
 pub async fn pdf(
     State(state): State<AppState>,
     viewer: Viewer,

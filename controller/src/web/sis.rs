@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::layout::{Frame, Section, page};
 use super::{Page, PageError, Viewer, read_form, see_other};
-use crate::extract::Body;
-use crate::sis;
-use crate::state::AppState;
+use crate::api::sis;
+use crate::edge::extract::Body;
+use crate::edge::state::AppState;
 
-fn body(state_rows: &[crate::api::SisSummaryInfo], admin: bool, problem: Option<&str>) -> Markup {
+fn body(state_rows: &[crate::types::SisSummaryInfo], admin: bool, problem: Option<&str>) -> Markup {
     html! {
         h1 { "SIS exports" }
         p.lede { "What the district's Student Information System export holds — files, columns, how full each is per role, format findings — as the inspector summarised it on the machine where the export lies. No student's data is here: only names of columns and counts. Recommendations judge a product's data needs against the newest summary." }
@@ -72,7 +72,9 @@ fn frame<'a>(viewer: &'a Viewer) -> Frame<'a> {
     }
 }
 
-async fn rows(state: &AppState) -> Result<Vec<crate::api::SisSummaryInfo>, crate::error::Failure> {
+async fn rows(
+    state: &AppState,
+) -> Result<Vec<crate::types::SisSummaryInfo>, crate::edge::error::Failure> {
     let rows = state.store.list_sis_summaries().await?;
     rows.iter().map(sis::info).collect()
 }
@@ -104,7 +106,7 @@ pub async fn upload(
     Body(raw): Body,
 ) -> Result<Response, PageError> {
     if !viewer.is_admin() {
-        return Err(PageError::from(crate::error::Failure::forbidden(
+        return Err(PageError::from(crate::edge::error::Failure::forbidden(
             "only an administrator uploads SIS summaries",
         ))
         .for_user(&viewer.user));

@@ -20,11 +20,11 @@ use fitcheck_engine::{
     recommend,
 };
 
-use crate::agent_api::{Scope, spec_of};
-use crate::api::NewEvaluation;
 use crate::clock;
-use crate::error::Failure;
-use crate::store::{EvaluationRow, JudgementRow, ProfileRow, Store};
+use crate::edge::error::Failure;
+use crate::evaluation::scope::{Scope, spec_of};
+use crate::store::{EvaluationRow, JudgementRow, ProfileRow, SisSummaryRow, Store};
+use crate::types::NewEvaluation;
 
 /// Everything stored about one evaluation that a recommendation is written from.
 #[derive(Debug)]
@@ -91,7 +91,7 @@ pub async fn load(
         .collect();
     let judgements = judgements(store, catalog, &row.id, &profile, &stored.digest).await?;
     let sis = match (&profile.data, store.latest_sis_summary().await?) {
-        (Some(_), Some(row)) => Some(crate::sis::summary_of(&row)?),
+        (Some(_), Some(row)) => Some(summary_of(&row)?),
         _ => None,
     };
     Ok(Dossier {
@@ -226,4 +226,10 @@ pub async fn recommendation(
 ) -> Result<Recommendation, Failure> {
     let dossier = load(store, catalog, evaluation_id).await?;
     Ok(dossier.recommend(&clock::rfc3339(clock::now_ms())))
+}
+
+/// A kept summary, parsed.
+pub fn summary_of(row: &SisSummaryRow) -> Result<SisSummary, Failure> {
+    serde_json::from_str(&row.body)
+        .map_err(|e| Failure::internal(format!("SIS summary {}: stored body: {e}", row.id)))
 }

@@ -1,5 +1,5 @@
 //! The gate in front of the bandwidth endpoint: only enrolled, unrevoked agents, each within
-//! its daily budget ([`crate::bandwidth_budget`]). Downloads are charged what they ask before
+//! its daily budget ([`crate::edge::bandwidth_budget`]). Downloads are charged what they ask before
 //! they start; uploads as their bytes arrive, and cut off when the day's budget is spent.
 
 use std::sync::{Arc, Mutex};
@@ -13,9 +13,9 @@ use futures_util::StreamExt;
 use uuid::Uuid;
 
 use crate::clock;
-use crate::error::Failure;
-use crate::extract::AgentAuth;
-use crate::state::AppState;
+use crate::edge::error::Failure;
+use crate::edge::extract::AgentAuth;
+use crate::edge::state::AppState;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -13,8 +13,12 @@ use serde_json::{Value, json};
 
 pub mod openapi;
 
-use crate::state::AppState;
-use crate::{admin, agent_api, api, sis};
+use crate::api::{
+    agent as agent_api, agents, browser_agent, evaluations, ops, people, profiles, reports,
+    secrets, sis,
+};
+use crate::edge::state::AppState;
+use crate::types as api;
 use fitcheck_core::api as wire;
 use fitcheck_core::data::summary::SisSummary;
 use fitcheck_core::report::Report;
@@ -184,108 +188,108 @@ pub fn api() -> Vec<Route> {
         served_elsewhere(Method::GET, Caller::Agent, "/api/agent/v1/bandwidth/upload/progress")
             .params(&[("session", "query")])
             .doc("Bytes received so far for an upload session"),
-        post(Caller::Anyone, "/api/v1/login", admin::login)
+        post(Caller::Anyone, "/api/v1/login", people::login)
             .request(schema::<api::Login>)
             .response(schema::<api::Me>)
             .doc("Log in; sets the session cookie"),
-        post(Caller::Person, "/api/v1/logout", admin::logout)
+        post(Caller::Person, "/api/v1/logout", people::logout)
             .ok(204)
             .doc("End the session"),
-        get(Caller::Person, "/api/v1/me", admin::me)
+        get(Caller::Person, "/api/v1/me", people::me)
             .response(schema::<api::Me>)
             .doc("Who is logged in"),
-        get(Caller::Person, "/api/v1/server", admin::server_info)
+        get(Caller::Person, "/api/v1/server", ops::server_info)
             .response(schema::<api::ServerInfo>)
             .doc("Version, certificate fingerprint, database"),
-        get(Caller::Admin, "/api/v1/users", admin::list_users)
+        get(Caller::Admin, "/api/v1/users", people::list_users)
             .response(list::<api::Me>)
             .doc("People who can log in"),
-        post(Caller::Admin, "/api/v1/users", admin::create_user)
+        post(Caller::Admin, "/api/v1/users", people::create_user)
             .ok(201)
             .request(schema::<api::NewUser>)
             .response(schema::<api::UserCreated>)
             .doc("Add a person; answers with a one-time password"),
-        get(Caller::Admin, "/api/v1/enrollment-secrets", admin::list_secrets)
+        get(Caller::Admin, "/api/v1/enrollment-secrets", secrets::list_secrets)
             .response(list::<api::SecretInfo>)
             .doc("Enrollment secrets (without the secrets)"),
-        post(Caller::Admin, "/api/v1/enrollment-secrets", admin::create_secret)
+        post(Caller::Admin, "/api/v1/enrollment-secrets", secrets::create_secret)
             .ok(201)
             .request(schema::<api::NewSecret>)
             .response(schema::<api::SecretInfo>)
             .doc("Create an enrollment secret (shown once)"),
-        post(Caller::Admin, "/api/v1/enrollment-secrets/{id}/revoke", admin::revoke_secret)
+        post(Caller::Admin, "/api/v1/enrollment-secrets/{id}/revoke", secrets::revoke_secret)
             .ok(204)
             .params(&[("id", "path")])
             .doc("Revoke an enrollment secret"),
-        get(Caller::Admin, "/api/v1/agents", admin::list_agents)
+        get(Caller::Admin, "/api/v1/agents", agents::list_agents)
             .response(list::<api::AgentSummary>)
             .doc("Enrolled agents"),
-        post(Caller::Admin, "/api/v1/agents/{id}/revoke", admin::revoke_agent)
+        post(Caller::Admin, "/api/v1/agents/{id}/revoke", agents::revoke_agent)
             .ok(204)
             .params(&[("id", "path")])
             .doc("Revoke an agent; refused from its next request on"),
-        get(Caller::Person, "/api/v1/profiles", admin::list_profiles)
+        get(Caller::Person, "/api/v1/profiles", profiles::list_profiles)
             .response(list::<api::ProfileInfo>)
             .doc("Stored profiles"),
-        post(Caller::Admin, "/api/v1/profiles", admin::upload_profile)
+        post(Caller::Admin, "/api/v1/profiles", profiles::upload_profile)
             .ok(201)
             .request(toml)
             .response(schema::<api::ProfileInfo>)
             .params(&[("name", "query")])
             .doc("Upload and validate a profile (TOML body); 422 lists every error with line, column and key path"),
-        get(Caller::Person, "/api/v1/profiles/{id}", admin::get_profile)
+        get(Caller::Person, "/api/v1/profiles/{id}", profiles::get_profile)
             .response(toml)
             .params(&[("id", "path")])
             .doc("A stored profile file"),
-        get(Caller::Person, "/api/v1/evaluations", admin::list_evaluations)
+        get(Caller::Person, "/api/v1/evaluations", evaluations::list_evaluations)
             .response(list::<api::EvaluationInfo>)
             .doc("Evaluations with progress"),
-        post(Caller::Admin, "/api/v1/evaluations", admin::create_evaluation)
+        post(Caller::Admin, "/api/v1/evaluations", evaluations::create_evaluation)
             .ok(201)
             .request(schema::<api::NewEvaluation>)
             .response(schema::<api::EvaluationInfo>)
             .doc("Start an evaluation: profile × sites/groups × planned users × window"),
-        get(Caller::Person, "/api/v1/evaluations/{id}", admin::get_evaluation)
+        get(Caller::Person, "/api/v1/evaluations/{id}", evaluations::get_evaluation)
             .response(schema::<api::EvaluationInfo>)
             .params(&[("id", "path")])
             .doc("One evaluation with progress per site"),
-        get(Caller::Person, "/api/v1/evaluations/{id}/reports", admin::evaluation_reports)
+        get(Caller::Person, "/api/v1/evaluations/{id}/reports", reports::evaluation_reports)
             .response(list::<api::ReportInfo>)
             .params(&[("id", "path")])
             .doc("Reports of an evaluation"),
-        get(Caller::Person, "/api/v1/reports/{id}", admin::get_report)
+        get(Caller::Person, "/api/v1/reports/{id}", reports::get_report)
             .response(schema::<Report>)
             .params(&[("id", "path")])
             .doc("A stored report"),
-        get(Caller::Anyone, "/browser-agent/update.xml", admin::browser_agent_update)
+        get(Caller::Anyone, "/browser-agent/update.xml", browser_agent::browser_agent_update)
             .doc("The browser agent's update manifest (ExtensionInstallForcelist points here)"),
-        get(Caller::Anyone, "/browser-agent/fitcheck-browser-agent.crx", admin::browser_agent_crx)
+        get(Caller::Anyone, "/browser-agent/fitcheck-browser-agent.crx", browser_agent::browser_agent_crx)
             .doc("The packed browser agent"),
-        get(Caller::Anyone, "/healthz", admin::healthz)
+        get(Caller::Anyone, "/healthz", ops::healthz)
             .doc("200 when the database answers"),
-        get(Caller::Anyone, "/metrics", admin::metrics)
+        get(Caller::Anyone, "/metrics", ops::metrics)
             .doc("Prometheus metrics"),
-        post(Caller::Person, "/api/v1/me/password", admin::change_password)
+        post(Caller::Person, "/api/v1/me/password", people::change_password)
             .ok(204)
             .request(schema::<api::PasswordChange>)
             .doc("Choose one's own password (required after a one-time one); ends one's other sessions"),
-        post(Caller::Admin, "/api/v1/users/{username}/reset-password", admin::reset_password)
+        post(Caller::Admin, "/api/v1/users/{username}/reset-password", people::reset_password)
             .response(schema::<api::UserCreated>)
             .params(&[("username", "path")])
             .doc("A new one-time password; the person's sessions end at once"),
-        post(Caller::Admin, "/api/v1/users/{username}/role", admin::set_role)
+        post(Caller::Admin, "/api/v1/users/{username}/role", people::set_role)
             .ok(204)
             .request(schema::<api::RoleChange>)
             .params(&[("username", "path")])
             .doc("Another role; the person's sessions end at once"),
-        delete(Caller::Admin, "/api/v1/users/{username}", admin::remove_user)
+        delete(Caller::Admin, "/api/v1/users/{username}", people::remove_user)
             .ok(204)
             .params(&[("username", "path")])
             .doc("Remove a person; their sessions end at once"),
-        get(Caller::Person, "/api/v1/evaluations/{id}/recommendation", admin::get_recommendation)
+        get(Caller::Person, "/api/v1/evaluations/{id}/recommendation", evaluations::get_recommendation)
             .params(&[("id", "path"), ("format", "query")])
             .doc("The recommendation (format=json, the default, or md)"),
-        get(Caller::Person, "/api/v1/reports", admin::agent_reports)
+        get(Caller::Person, "/api/v1/reports", reports::agent_reports)
             .params(&[("agent", "query")])
             .doc("One agent's stored reports (agent=<id>)"),
         get(Caller::Person, "/api/v1/sis-summaries", sis::list)
@@ -300,7 +304,7 @@ pub fn api() -> Vec<Route> {
             .response(schema::<SisSummary>)
             .params(&[("id", "path")])
             .doc("One SIS summary"),
-        get(Caller::Person, "/api/v1/evaluations/{id}/data-form", admin::get_data_form)
+        get(Caller::Person, "/api/v1/evaluations/{id}/data-form", evaluations::get_data_form)
             .params(&[("id", "path"), ("format", "query")])
             .doc("The Data Projects Form (format=md, the default, csv or pdf)"),
         get(Caller::Anyone, "/api/openapi.json", openapi::serve)

@@ -9,7 +9,7 @@ use axum::Json;
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use crate::routes::{self, Caller};
+use crate::api::routes::{self, Caller};
 use fitcheck_core::api as wire;
 
 /// The document (built once).
@@ -113,7 +113,7 @@ fn build() -> Value {
             "schemas": schemas,
             "securitySchemes": {
                 "agentCredential": {"type": "http", "scheme": "bearer", "description": "the credential an agent received at enrollment"},
-                "session": {"type": "apiKey", "in": "cookie", "name": crate::extract::SESSION_COOKIE}
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::edge::extract::SESSION_COOKIE}
             }
         }
     })

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
-use crate::render::{short, throughput_words};
+use crate::present::render::{short, throughput_words};
 use fitcheck_core::evaluate::Status;
 use fitcheck_core::requirement::RequirementId;
 use fitcheck_engine::{Cell, Condition, FleetVerdict, Recommendation};
@@ -832,7 +832,11 @@ fn data_elements(l: &mut Layout, d: &fitcheck_engine::DataSection) {
                     TableCell::new().text(&label, Style::BODY, widths[0]),
                     TableCell::new().text(&need, Style::BODY, widths[1]),
                     state.text(e.status.words(), Style::LABEL, widths[2]),
-                    TableCell::new().text(&crate::render::fill_words(e), Style::BODY, widths[3]),
+                    TableCell::new().text(
+                        &crate::present::render::fill_words(e),
+                        Style::BODY,
+                        widths[3],
+                    ),
                     TableCell::new().text(&category, Style::BODY, widths[4]),
                     TableCell::new().text(dpa, Style::BODY, widths[5]),
                 ]
@@ -872,7 +876,7 @@ fn data_lists(l: &mut Layout, d: &fitcheck_engine::DataSection, r: &Recommendati
     let actions: Vec<&Condition> = r
         .conditions
         .iter()
-        .filter(|c| crate::render::is_data(c))
+        .filter(|c| crate::present::render::is_data(c))
         .collect();
     if !actions.is_empty() {
         l.heading("Data actions");
@@ -1171,7 +1175,7 @@ fn model_matrix(l: &mut Layout, r: &Recommendation) {
         rows,
     });
     for m in &r.device_models {
-        let failing = crate::render::shortfalls(m);
+        let failing = crate::present::render::shortfalls(m);
         if !failing.is_empty() {
             l.paragraph(
                 &format!("• {} — {}", m.model, failing.join("; ")),
@@ -1206,7 +1210,7 @@ fn capacity_chart(l: &mut Layout, r: &Recommendation) {
     l.paragraph(
         &format!(
             "Bars: what each site measured (green: enough, red: short), all on one scale from 0 to {} Mbit/s; the dark mark on each bar is what its planned users need.",
-            crate::render::mbps(Some(scale))
+            crate::present::render::mbps(Some(scale))
         ),
         8.0,
         false,

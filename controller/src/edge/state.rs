@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::metrics::Metrics;
-use crate::ratelimit::Limiter;
+use crate::edge::metrics::Metrics;
+use crate::edge::ratelimit::Limiter;
 use crate::store::Store;
 
 /// Limits and intervals, with defaults for a district of a few thousand devices.
@@ -59,7 +59,7 @@ pub struct Shared {
     pub logins_by_address: Limiter<std::net::IpAddr>,
     pub logins_by_user: Limiter<String>,
     /// What each agent moved through the bandwidth endpoint today.
-    pub bandwidth: crate::bandwidth_budget::Budget,
+    pub bandwidth: crate::edge::bandwidth_budget::Budget,
     /// One profile is parsed at a time.
     pub profile_parsing: tokio::sync::Semaphore,
     /// Where passwords are hashed and checked.
@@ -76,7 +76,7 @@ pub struct Shared {
     /// Where the packed browser agent and its update manifest are, to serve them.
     pub browser_agent_dir: Option<std::path::PathBuf>,
     /// The address behind a reverse proxy, when one is set.
-    pub public_url: Option<crate::public_url::PublicUrl>,
+    pub public_url: Option<crate::edge::public_url::PublicUrl>,
 }
 
 pub type AppState = Arc<Shared>;

@@ -10,8 +10,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::error::Failure;
-use crate::state::AppState;
+use crate::edge::error::Failure;
+use crate::edge::state::AppState;
 use crate::store::{AgentRow, UserRow};
 use crate::{auth, clock};
 

@@ -9,12 +9,13 @@ use axum::http::StatusCode;
 use fitcheck_core::api::{Ingested, SisIngestResponse};
 use fitcheck_core::data::summary::{SIS_SUMMARY_SCHEMA, SisSummary};
 
-use crate::api::SisSummaryInfo;
 use crate::clock;
-use crate::error::Failure;
-use crate::extract::{Admin, AgentAuth, Body, Person, parse_json};
-use crate::state::AppState;
+use crate::edge::error::Failure;
+use crate::edge::extract::{Admin, AgentAuth, Body, Person, parse_json};
+use crate::edge::state::AppState;
+use crate::evaluation::dossier::summary_of;
 use crate::store::SisSummaryRow;
+use crate::types::SisSummaryInfo;
 
 /// The largest summary taken: a summary is a few KiB (names and counts of at most 1000 files).
 pub const MAX_SUMMARY_BYTES: usize = 4 << 20;
@@ -127,12 +128,6 @@ pub fn info(row: &SisSummaryRow) -> Result<SisSummaryInfo, Failure> {
         users: s.users_by_role.values().sum::<u64>() + s.users_without_role,
         findings: s.findings.len() as u32,
     })
-}
-
-/// A kept summary, parsed.
-pub fn summary_of(row: &SisSummaryRow) -> Result<SisSummary, Failure> {
-    serde_json::from_str(&row.body)
-        .map_err(|e| Failure::internal(format!("SIS summary {}: stored body: {e}", row.id)))
 }
 
 /// `GET /api/v1/sis-summaries`: every summary, newest first.

@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::error::Failure;
-use crate::public_url::PublicUrl;
-use crate::state::AppState;
+use crate::edge::error::Failure;
+use crate::edge::public_url::PublicUrl;
+use crate::edge::state::AppState;
 
 /// Why a request was taken for one from another site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub async fn people_api(
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     let log_in = request.uri().path().ends_with("/login");
-    let cookie = crate::extract::session_cookie(request.headers()).is_some();
+    let cookie = crate::edge::extract::session_cookie(request.headers()).is_some();
     if !safe && (cookie || log_in) {
         if !api_content_type(request.headers()) {
             return Err(Failure::unsupported_media_type(
