@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fitcheck_core::report::{
-    BlockingLayer, CheckResult, DnsOutcome, HttpEvidence, HttpOutcome, HttpResult, HttpTimings,
-    Redirect, SignatureMatch, TcpOutcome,
+    BlockingLayer, CertificateEvidence, CheckResult, DnsOutcome, HttpEvidence, HttpOutcome,
+    HttpResult, HttpTimings, Redirect, SignatureMatch, TcpOutcome,
 };
 use fitcheck_core::signatures::squid_failure;
 use http_body_util::{BodyExt, Empty};
@@ -412,6 +412,26 @@ impl Walk<'_> {
     /// A CONNECT tunnel through an explicit HTTP proxy, opened by hand so a refusal and the
     /// proxy's error page are evidence.
     async fn tunnel(&mut self, proxy: &str, host: &str, port: u16) -> Result<TcpStream, Stop> {
+        let (mut stream, phost, pport) = self.reach_proxy(proxy).await?;
+        let authority = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let (status, headers, rest) = self
+            .send_connect(&mut stream, &authority, &phost, pport)
+            .await?;
+        if status == 200 {
+            return Ok(stream);
+        }
+        let body = read_body(&mut stream, rest, &headers).await;
+        let who = format!("the proxy {phost}:{pport}");
+        Err(self.proxy_refusal(status, &headers, &body, &who, host, &authority))
+    }
+
+    /// Resolves the proxy named by the `proxy` setting and connects to it; returns the
+    /// connection with the proxy's host and port.
+    async fn reach_proxy(&mut self, proxy: &str) -> Result<(TcpStream, String, u16), Stop> {
         let proxy_url = Url::parse(proxy).map_err(|e| {
             stop(
                 HttpOutcome::UnexpectedStatus,
@@ -438,7 +458,7 @@ impl Walk<'_> {
         )
         .await;
         self.t.connect_ms = Some(ms(c.duration));
-        let Some(mut stream) = c.stream else {
+        let Some(stream) = c.stream else {
             return Err(stop(
                 if c.outcome == TcpOutcome::Refused {
                     HttpOutcome::ConnectionRefused
@@ -452,11 +472,18 @@ impl Walk<'_> {
                 ),
             ));
         };
-        let authority = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
+        Ok((stream, phost, pport))
+    }
+
+    /// Asks the proxy at `phost:pport` to CONNECT to `authority`, and reads the head of its
+    /// answer: the status, the headers and whatever body bytes came with them.
+    async fn send_connect(
+        &self,
+        stream: &mut TcpStream,
+        authority: &str,
+        phost: &str,
+        pport: u16,
+    ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), Stop> {
         let request = format!(
             "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: fitcheck-agent/{}\r\n\r\n",
             env!("CARGO_PKG_VERSION")
@@ -464,87 +491,51 @@ impl Walk<'_> {
         let deadline = remaining(self.start);
         let answer = tokio::time::timeout(deadline, async {
             stream.write_all(request.as_bytes()).await?;
-            read_head(&mut stream).await
+            read_head(&mut *stream).await
         })
         .await;
-        let (status, headers, rest) = match answer {
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => {
-                return Err(stop(
-                    HttpOutcome::ConnectionReset,
-                    BlockingLayer::HttpProxy,
-                    format!("the proxy {phost}:{pport} closed the CONNECT: {e}"),
-                ));
-            }
-            Err(_) => {
-                return Err(stop(
-                    HttpOutcome::Timeout,
-                    BlockingLayer::HttpProxy,
-                    format!("the proxy {phost}:{pport} did not answer the CONNECT"),
-                ));
-            }
-        };
-        if status == 200 {
-            return Ok(stream);
+        match answer {
+            Ok(Ok(h)) => Ok(h),
+            Ok(Err(e)) => Err(stop(
+                HttpOutcome::ConnectionReset,
+                BlockingLayer::HttpProxy,
+                format!("the proxy {phost}:{pport} closed the CONNECT: {e}"),
+            )),
+            Err(_) => Err(stop(
+                HttpOutcome::Timeout,
+                BlockingLayer::HttpProxy,
+                format!("the proxy {phost}:{pport} did not answer the CONNECT"),
+            )),
         }
-        let body = read_body(&mut stream, rest, &headers).await;
+    }
+
+    /// The proxy's refusal of the CONNECT, with its status, headers and any block page it
+    /// served kept as evidence.
+    fn proxy_refusal(
+        &mut self,
+        status: u16,
+        headers: &[(String, String)],
+        body: &str,
+        who: &str,
+        host: &str,
+        authority: &str,
+    ) -> Stop {
         self.ev.status = Some(status);
-        self.keep_headers(&headers, None);
-        let signature = self.ctx.catalog.block_page(status, &headers, &body);
-        let who = format!("the proxy {phost}:{pport}");
-        let mut s = if let Some(f) = squid_failure(&headers) {
-            let about = if f.layer == BlockingLayer::Dns {
-                host
-            } else {
-                authority.as_str()
-            };
-            stop(
-                f.outcome,
-                f.layer,
-                format!("{who} {} {about} ({})", f.what, f.error),
-            )
-        } else if status == 407 {
-            stop(
-                HttpOutcome::UnexpectedStatus,
-                BlockingLayer::HttpProxy,
-                format!("{who} asks for credentials (407); the agent has none for it"),
-            )
-        } else if status == 403 || signature.is_some() {
-            stop(
-                HttpOutcome::BlockedByFilter,
-                BlockingLayer::HttpProxy,
-                format!("{who} refused CONNECT {authority} with {status}"),
-            )
-        } else {
-            stop(
-                HttpOutcome::UnexpectedStatus,
-                BlockingLayer::HttpProxy,
-                format!("{who} answered CONNECT {authority} with {status}"),
-            )
-        };
+        self.keep_headers(headers, None);
+        let signature = self.ctx.catalog.block_page(status, headers, body);
+        let mut s = connect_refused(status, headers, signature.is_some(), who, host, authority);
         if let Some(sig) = &signature {
             s.detail
                 .push_str(&format!("; block page of {} ({})", sig.vendor, sig.matched));
-            self.keep_headers(&headers, Some(&sig.matched));
+            self.keep_headers(headers, Some(&sig.matched));
         }
         s.signature = signature;
-        Err(s)
+        s
     }
 
     /// The TLS handshake with the product's SNI, and the interception test on its chain.
     async fn tls(&mut self, stream: TcpStream, host: &str) -> Result<TlsStream<TcpStream>, Stop> {
-        let config = self
-            .ctx
-            .tls
-            .client_config(&self.seen)
-            .map_err(|e| stop(HttpOutcome::TlsFailed, BlockingLayer::TlsSni, e.to_string()))?;
-        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| {
-            stop(
-                HttpOutcome::TlsFailed,
-                BlockingLayer::TlsSni,
-                format!("{host} is not a valid TLS server name"),
-            )
-        })?;
+        let (config, server_name) = self.tls_client(host)?;
         let started = Instant::now();
         // Where a control handshake would go: the same server, reached the same way.
         let peer = stream.peer_addr().ok().filter(|_| self.ev.proxy.is_none());
@@ -563,80 +554,134 @@ impl Walk<'_> {
             .and_then(|c| self.ctx.catalog.interception_ca(&c.issuer));
         match result {
             Ok(Ok(tls)) => {
-                if let Some(c) = &cert
-                    && c.publicly_trusted == Some(false)
-                {
-                    let mut s = stop(
-                        HttpOutcome::TlsIntercepted,
-                        BlockingLayer::TlsInterception,
-                        format!(
-                            "the certificate for {host} is issued by {:?}, which this device trusts but no public root does: a local CA re-signs the traffic",
-                            c.issuer
-                        ),
-                    );
-                    if let Some(sig) = &inspection {
-                        s.detail
-                            .push_str(&format!("; it is {}'s inspection CA", sig.vendor));
-                    }
-                    s.signature = inspection;
-                    self.intercepted = Some(s);
-                }
+                self.note_interception(host, cert.as_ref(), inspection);
                 Ok(tls)
             }
-            Ok(Err(e)) => {
-                let (outcome, detail) = classify(&e);
-                if outcome == HttpOutcome::TlsFailed
-                    && let (Some(sig), Some(c)) = (&inspection, &cert)
-                {
-                    return Err(Stop {
-                        outcome: HttpOutcome::TlsIntercepted,
-                        layer: Some(BlockingLayer::TlsInterception),
-                        detail: format!(
-                            "the certificate for {host} is issued by {:?}, {}'s inspection CA, which this device does not trust ({detail})",
-                            c.issuer, sig.vendor
-                        ),
-                        signature: inspection.clone(),
-                    });
-                }
-                let outcome = match outcome {
-                    HttpOutcome::ConnectionReset | HttpOutcome::TlsFailed => outcome,
-                    _ => HttpOutcome::TlsFailed,
-                };
-                let mut detail = format!("during the TLS handshake with SNI {host}: {detail}");
-                if outcome == HttpOutcome::ConnectionReset {
-                    // A reset is a name-based block only when another name gets through.
-                    match self.control_handshake(peer, host).await {
-                        Some(Control::AlsoReset(at)) => {
-                            return Err(Stop {
-                                outcome,
-                                layer: None,
-                                detail: format!(
-                                    "{detail}; a control handshake to {at} with no server name was reset too: the server resets every handshake, whatever the name (the vendor's server, or an outage in front of it), not a filter reading the name"
-                                ),
-                                signature: None,
-                            });
-                        }
-                        Some(Control::Answered(at)) => detail.push_str(&format!(
-                            "; a control handshake to {at} with no server name was answered: a filter that reads the SNI resets this name"
-                        )),
-                        None => detail.push_str(
-                            " (a filter that reads the SNI resets such handshakes; no control handshake could be made to tell)",
-                        ),
-                    }
-                } else if cert
-                    .as_ref()
-                    .is_some_and(|c| c.publicly_trusted == Some(false))
-                {
-                    detail.push_str("; no public root trusts this certificate either: a TLS-inspecting device whose CA is not installed here?");
-                }
-                Err(stop(outcome, BlockingLayer::TlsSni, detail))
-            }
+            Ok(Err(e)) => Err(self
+                .handshake_failed(&e, peer, host, cert.as_ref(), inspection.as_ref())
+                .await),
             Err(_) => Err(stop(
                 HttpOutcome::Timeout,
                 BlockingLayer::TlsSni,
                 format!("the TLS handshake with SNI {host} did not complete"),
             )),
         }
+    }
+
+    /// The TLS client configuration (recording the chain the server presents) and `host` as
+    /// the server name to ask for.
+    fn tls_client(&self, host: &str) -> Result<(rustls::ClientConfig, ServerName<'static>), Stop> {
+        let config = self
+            .ctx
+            .tls
+            .client_config(&self.seen)
+            .map_err(|e| stop(HttpOutcome::TlsFailed, BlockingLayer::TlsSni, e.to_string()))?;
+        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| {
+            stop(
+                HttpOutcome::TlsFailed,
+                BlockingLayer::TlsSni,
+                format!("{host} is not a valid TLS server name"),
+            )
+        })?;
+        Ok((config, server_name))
+    }
+
+    /// After a completed handshake: a certificate this device trusts but no public root does
+    /// means a local CA re-signs the traffic, kept as the interception (with the inspection CA
+    /// that issued it, when known).
+    fn note_interception(
+        &mut self,
+        host: &str,
+        cert: Option<&CertificateEvidence>,
+        inspection: Option<SignatureMatch>,
+    ) {
+        if let Some(c) = cert
+            && c.publicly_trusted == Some(false)
+        {
+            let mut s = stop(
+                HttpOutcome::TlsIntercepted,
+                BlockingLayer::TlsInterception,
+                format!(
+                    "the certificate for {host} is issued by {:?}, which this device trusts but no public root does: a local CA re-signs the traffic",
+                    c.issuer
+                ),
+            );
+            if let Some(sig) = &inspection {
+                s.detail
+                    .push_str(&format!("; it is {}'s inspection CA", sig.vendor));
+            }
+            s.signature = inspection;
+            self.intercepted = Some(s);
+        }
+    }
+
+    /// Why the handshake failed: an inspection CA this device does not trust, a reset (judged
+    /// by a control handshake), or another TLS failure.
+    async fn handshake_failed(
+        &self,
+        e: &io::Error,
+        peer: Option<SocketAddr>,
+        host: &str,
+        cert: Option<&CertificateEvidence>,
+        inspection: Option<&SignatureMatch>,
+    ) -> Stop {
+        let (outcome, detail) = classify(e);
+        if outcome == HttpOutcome::TlsFailed
+            && let (Some(sig), Some(c)) = (inspection, cert)
+        {
+            return Stop {
+                outcome: HttpOutcome::TlsIntercepted,
+                layer: Some(BlockingLayer::TlsInterception),
+                detail: format!(
+                    "the certificate for {host} is issued by {:?}, {}'s inspection CA, which this device does not trust ({detail})",
+                    c.issuer, sig.vendor
+                ),
+                signature: inspection.cloned(),
+            };
+        }
+        let outcome = match outcome {
+            HttpOutcome::ConnectionReset | HttpOutcome::TlsFailed => outcome,
+            _ => HttpOutcome::TlsFailed,
+        };
+        let mut detail = format!("during the TLS handshake with SNI {host}: {detail}");
+        if outcome == HttpOutcome::ConnectionReset {
+            // A reset is a name-based block only when another name gets through.
+            return self.handshake_reset(peer, host, detail).await;
+        } else if cert.is_some_and(|c| c.publicly_trusted == Some(false)) {
+            detail.push_str("; no public root trusts this certificate either: a TLS-inspecting device whose CA is not installed here?");
+        }
+        stop(outcome, BlockingLayer::TlsSni, detail)
+    }
+
+    /// A reset handshake, judged by a control handshake with no server name: reset too, the
+    /// server resets every handshake and no layer is blamed; otherwise the reset is the TLS/SNI
+    /// layer's, with what the control showed.
+    async fn handshake_reset(
+        &self,
+        peer: Option<SocketAddr>,
+        host: &str,
+        mut detail: String,
+    ) -> Stop {
+        let outcome = HttpOutcome::ConnectionReset;
+        match self.control_handshake(peer, host).await {
+            Some(Control::AlsoReset(at)) => {
+                return Stop {
+                    outcome,
+                    layer: None,
+                    detail: format!(
+                        "{detail}; a control handshake to {at} with no server name was reset too: the server resets every handshake, whatever the name (the vendor's server, or an outage in front of it), not a filter reading the name"
+                    ),
+                    signature: None,
+                };
+            }
+            Some(Control::Answered(at)) => detail.push_str(&format!(
+                "; a control handshake to {at} with no server name was answered: a filter that reads the SNI resets this name"
+            )),
+            None => detail.push_str(
+                " (a filter that reads the SNI resets such handshakes; no control handshake could be made to tell)",
+            ),
+        }
+        stop(outcome, BlockingLayer::TlsSni, detail)
     }
 
     /// A second handshake to the server that reset ours, with no server name in its hello:
@@ -699,15 +744,7 @@ impl Walk<'_> {
                     }
                 }
             }
-            .map_err(|(outcome, detail)| {
-                // Through a re-signed connection, the interception is the finding.
-                self.intercepted.take().unwrap_or(Stop {
-                    outcome,
-                    layer: layer_of(outcome),
-                    detail: format!("{}: {detail}", redact(&url)),
-                    signature: None,
-                })
-            })?;
+            .map_err(|(outcome, detail)| self.no_answer(&url, outcome, detail))?;
             if first {
                 self.t.first_byte_ms = Some(ms(answer.first_byte));
                 first = false;
@@ -723,79 +760,119 @@ impl Walk<'_> {
                 && (300..400).contains(&status)
                 && let Some(next) = location
             {
-                self.ev.redirects.push(Redirect {
-                    from: redact(&url),
-                    status,
-                    location: redact(&next),
-                });
-                if let Some(sig) = host_of(&next).and_then(|h| self.ctx.catalog.block_host(&h)) {
-                    self.ev.status = Some(status);
-                    return Err(Stop {
-                        outcome: HttpOutcome::BlockedByFilter,
-                        layer: Some(BlockingLayer::HttpFilter),
-                        detail: format!(
-                            "redirected to {}'s block page ({})",
-                            sig.vendor, sig.matched
-                        ),
-                        signature: Some(sig),
-                    });
-                }
-                if self.ev.redirects.len() > MAX_REDIRECTS {
-                    self.ev.status = Some(status);
-                    return Err(Stop {
-                        outcome: HttpOutcome::UnexpectedStatus,
-                        layer: None,
-                        detail: format!("more than {MAX_REDIRECTS} redirects"),
-                        signature: None,
-                    });
-                }
+                self.redirect(&url, status, &next)?;
                 url = next;
                 continue;
             }
+            return self.final_answer(&url, status, &headers, &answer.body);
+        }
+    }
+
+    /// Why a request to `url` got no answer.
+    fn no_answer(&mut self, url: &Url, outcome: HttpOutcome, detail: String) -> Stop {
+        // Through a re-signed connection, the interception is the finding.
+        self.intercepted.take().unwrap_or(Stop {
+            outcome,
+            layer: layer_of(outcome),
+            detail: format!("{}: {detail}", redact(url)),
+            signature: None,
+        })
+    }
+
+    /// Records a redirect from `from` to `next` about to be followed; stops at a known block
+    /// host, or past [`MAX_REDIRECTS`].
+    fn redirect(&mut self, from: &Url, status: u16, next: &Url) -> Result<(), Stop> {
+        self.ev.redirects.push(Redirect {
+            from: redact(from),
+            status,
+            location: redact(next),
+        });
+        if let Some(sig) = host_of(next).and_then(|h| self.ctx.catalog.block_host(&h)) {
             self.ev.status = Some(status);
-            self.ev.final_url = Some(redact(&url));
-            let body = answer.body;
-            let text = String::from_utf8_lossy(&body);
-            self.title = page_title(&text);
-            if let Some(sig) = self.ctx.catalog.block_page(status, &headers, &text) {
-                self.keep_headers(&headers, Some(&sig.matched));
-                let layer = if self.ev.proxy.is_some() {
-                    BlockingLayer::HttpProxy
-                } else {
-                    BlockingLayer::HttpFilter
-                };
-                let mut detail = format!(
-                    "status {status} with {}'s block page ({})",
+            return Err(Stop {
+                outcome: HttpOutcome::BlockedByFilter,
+                layer: Some(BlockingLayer::HttpFilter),
+                detail: format!(
+                    "redirected to {}'s block page ({})",
                     sig.vendor, sig.matched
-                );
-                if self.intercepted.is_some() {
-                    detail.push_str(", inside a TLS connection the filter re-signed");
-                    if let (None, Some(ip)) = (&self.ev.proxy, self.ev.address) {
-                        detail.push_str(&format!(
-                            "; {ip} is the district resolver's answer: a DNS filter's block-page server, or a filter on the path (a control resolver, --control-resolver, tells which)"
-                        ));
-                    }
-                }
-                return Err(Stop {
-                    outcome: HttpOutcome::BlockedByFilter,
-                    layer: Some(layer),
-                    detail,
-                    signature: Some(sig),
-                });
+                ),
+                signature: Some(sig),
+            });
+        }
+        if self.ev.redirects.len() > MAX_REDIRECTS {
+            self.ev.status = Some(status);
+            return Err(Stop {
+                outcome: HttpOutcome::UnexpectedStatus,
+                layer: None,
+                detail: format!("more than {MAX_REDIRECTS} redirects"),
+                signature: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// The final answer, not a redirect followed: a block page in it is the finding, then an
+    /// interception seen on the way, then whether its status is one the spec accepts.
+    fn final_answer(
+        &mut self,
+        url: &Url,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), Stop> {
+        self.ev.status = Some(status);
+        self.ev.final_url = Some(redact(url));
+        let text = String::from_utf8_lossy(body);
+        self.title = page_title(&text);
+        if let Some(sig) = self.ctx.catalog.block_page(status, headers, &text) {
+            return Err(self.blocked_by_page(status, headers, sig));
+        }
+        if let Some(intercepted) = self.intercepted.take() {
+            return Err(intercepted);
+        }
+        if self.spec.accepts(status) {
+            Ok(())
+        } else {
+            Err(Stop {
+                outcome: HttpOutcome::UnexpectedStatus,
+                layer: None,
+                detail: format!("status {status}"),
+                signature: None,
+            })
+        }
+    }
+
+    /// The block page `sig` in the final answer, at the proxy's layer when there is a proxy,
+    /// saying so when it came inside a connection the filter re-signed.
+    fn blocked_by_page(
+        &mut self,
+        status: u16,
+        headers: &[(String, String)],
+        sig: SignatureMatch,
+    ) -> Stop {
+        self.keep_headers(headers, Some(&sig.matched));
+        let layer = if self.ev.proxy.is_some() {
+            BlockingLayer::HttpProxy
+        } else {
+            BlockingLayer::HttpFilter
+        };
+        let mut detail = format!(
+            "status {status} with {}'s block page ({})",
+            sig.vendor, sig.matched
+        );
+        if self.intercepted.is_some() {
+            detail.push_str(", inside a TLS connection the filter re-signed");
+            if let (None, Some(ip)) = (&self.ev.proxy, self.ev.address) {
+                detail.push_str(&format!(
+                    "; {ip} is the district resolver's answer: a DNS filter's block-page server, or a filter on the path (a control resolver, --control-resolver, tells which)"
+                ));
             }
-            if let Some(intercepted) = self.intercepted.take() {
-                return Err(intercepted);
-            }
-            return if self.spec.accepts(status) {
-                Ok(())
-            } else {
-                Err(Stop {
-                    outcome: HttpOutcome::UnexpectedStatus,
-                    layer: None,
-                    detail: format!("status {status}"),
-                    signature: None,
-                })
-            };
+        }
+        Stop {
+            outcome: HttpOutcome::BlockedByFilter,
+            layer: Some(layer),
+            detail,
+            signature: Some(sig),
         }
     }
 }
@@ -894,6 +971,48 @@ impl Walk<'_> {
                 detail: format!("HTTP client: {e}"),
                 signature: None,
             })
+    }
+}
+
+/// What a proxy's answer other than 200 to CONNECT says: a squid error names its own layer,
+/// 407 asks for credentials the agent does not have, 403 or a block page is a block.
+fn connect_refused(
+    status: u16,
+    headers: &[(String, String)],
+    block_page: bool,
+    who: &str,
+    host: &str,
+    authority: &str,
+) -> Stop {
+    if let Some(f) = squid_failure(headers) {
+        let about = if f.layer == BlockingLayer::Dns {
+            host
+        } else {
+            authority
+        };
+        stop(
+            f.outcome,
+            f.layer,
+            format!("{who} {} {about} ({})", f.what, f.error),
+        )
+    } else if status == 407 {
+        stop(
+            HttpOutcome::UnexpectedStatus,
+            BlockingLayer::HttpProxy,
+            format!("{who} asks for credentials (407); the agent has none for it"),
+        )
+    } else if status == 403 || block_page {
+        stop(
+            HttpOutcome::BlockedByFilter,
+            BlockingLayer::HttpProxy,
+            format!("{who} refused CONNECT {authority} with {status}"),
+        )
+    } else {
+        stop(
+            HttpOutcome::UnexpectedStatus,
+            BlockingLayer::HttpProxy,
+            format!("{who} answered CONNECT {authority} with {status}"),
+        )
     }
 }
 

@@ -139,6 +139,22 @@ pub struct Measurement {
     pub samples: Option<ThroughputSamples>,
 }
 
+impl Measurement {
+    /// Nothing measured, for `error`.
+    fn unmeasured(error: &str) -> Measurement {
+        Measurement {
+            mbps: None,
+            streams: 0,
+            bytes: 0,
+            window: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            validity: Vec::new(),
+            error: Some(error.to_owned()),
+            samples: None,
+        }
+    }
+}
+
 /// How long one direction runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hold {
@@ -207,6 +223,29 @@ struct Shared {
 }
 
 impl Shared {
+    /// Nothing carried or granted yet, `budget` bytes to grant.
+    fn new(budget: u64) -> Shared {
+        Shared {
+            bytes: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            reports: std::sync::Mutex::new(Vec::new()),
+            granted: AtomicU64::new(0),
+            budget,
+            stop: AtomicBool::new(false),
+            errors: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The count the figure is taken from: what the receiver reports when `received`, else
+    /// what the streams sent.
+    fn count(&self, received: bool) -> u64 {
+        if received {
+            self.received.load(Ordering::Relaxed)
+        } else {
+            self.bytes.load(Ordering::Relaxed)
+        }
+    }
+
     /// Reserves up to `want` bytes of the budget; 0 when it is spent.
     fn reserve(&self, want: u64) -> u64 {
         let mut got = 0;
@@ -312,15 +351,7 @@ pub async fn measure(
     let caps = Caps::clamp(caps);
     let start = Instant::now();
     let start_wall = std::time::SystemTime::now();
-    let shared = Arc::new(Shared {
-        bytes: AtomicU64::new(0),
-        received: AtomicU64::new(0),
-        reports: std::sync::Mutex::new(Vec::new()),
-        granted: AtomicU64::new(0),
-        budget: caps.max_bytes,
-        stop: AtomicBool::new(false),
-        errors: std::sync::Mutex::new(Vec::new()),
-    });
+    let shared = Arc::new(Shared::new(caps.max_bytes));
     let session = uuid::Uuid::new_v4().simple().to_string();
     let upload_url = target.upload_url(&session);
     // Upload figures from the receiver's count where it gives one: what a sender has written
@@ -330,17 +361,82 @@ pub async fn measure(
         Direction::Download => None,
     };
     if direction == Direction::Upload && upload_url.is_none() {
-        return Measurement {
-            mbps: None,
-            streams: 0,
-            bytes: 0,
-            window: Duration::ZERO,
-            elapsed: Duration::ZERO,
-            validity: Vec::new(),
-            error: Some("no upload URL to measure against".to_owned()),
-            samples: None,
-        };
+        return Measurement::unmeasured("no upload URL to measure against");
     }
+    let mut tasks = spawn_streams(
+        client,
+        target,
+        direction,
+        upload_url.as_ref(),
+        streams,
+        &shared,
+    );
+    let poller = progress_url
+        .clone()
+        .map(|url| spawn_poller(client.clone(), url, start, shared.clone()));
+    let counting_received = poller.is_some();
+    let cpu_start = cpu_seconds();
+    let mut sampled = sample(&shared, &mut tasks, caps, hold, start, counting_received).await;
+    shared.stop.store(true, Ordering::Relaxed);
+    let elapsed = start.elapsed();
+    stop_streams(tasks, poller).await;
+    last_receipt(client, progress_url.as_ref(), start, &shared).await;
+    let cpu = cpu_since(cpu_start);
+    let total = shared.bytes.load(Ordering::Relaxed);
+    let errors = shared.errors.lock().map(|e| e.clone()).unwrap_or_default();
+    let Window {
+        length: window,
+        carried,
+        series_from,
+    } = measured_window(&sampled, &shared, counting_received);
+    let mbps = (window > Duration::ZERO && carried > 0)
+        .then(|| carried as f64 * 8.0 / window.as_secs_f64() / 1e6);
+    let series = mbps.and_then(|_| {
+        timed_samples(
+            start_wall,
+            &sampled.taken,
+            &sampled.samples,
+            series_from,
+            sampled.stop_at,
+        )
+    });
+    add_run_caveats(&mut sampled.validity, window, cpu, elapsed);
+    Measurement {
+        mbps,
+        streams,
+        bytes: total,
+        window,
+        elapsed,
+        validity: sampled.validity,
+        error: error_of(mbps, &errors),
+        samples: series,
+    }
+}
+
+/// Why nothing was measured, when nothing was: the first error a stream met, if any.
+fn error_of(mbps: Option<f64>, errors: &[String]) -> Option<String> {
+    if mbps.is_none() {
+        Some(
+            errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "nothing was carried".to_owned()),
+        )
+    } else {
+        None
+    }
+}
+
+/// Starts `streams` streams in `direction`: uploads to `upload_url` when there is one, else
+/// downloads from `target`.
+fn spawn_streams(
+    client: &reqwest::Client,
+    target: &Target,
+    direction: Direction,
+    upload_url: Option<&Url>,
+    streams: u32,
+    shared: &Arc<Shared>,
+) -> tokio::task::JoinSet<()> {
     let mut block = vec![0u8; 4 << 20];
     rand::fill(&mut block[..]);
     let block = Bytes::from(block);
@@ -348,7 +444,7 @@ pub async fn measure(
     for _ in 0..streams {
         let client = client.clone();
         let s = shared.clone();
-        match (direction, &upload_url) {
+        match (direction, upload_url) {
             (Direction::Upload, Some(u)) => {
                 tasks.spawn(upload_stream(client, u.clone(), block.clone(), s));
             }
@@ -357,27 +453,50 @@ pub async fn measure(
             }
         }
     }
-    let poller = progress_url.clone().map(|url| {
-        let client = client.clone();
-        let s = shared.clone();
-        tokio::spawn(async move {
-            // Bounded by the stop flag, which the sampling loop always sets, and by time.
-            let deadline = Instant::now() + Duration::from_secs_f64(HARD_CAPS.max_seconds + 5.0);
-            while !s.stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                read_progress(&client, &url, start, &s).await;
-                tokio::time::sleep(TICK / 2).await;
-            }
-        })
-    });
-    let counting_received = poller.is_some();
-    let count = |s: &Shared| {
-        if counting_received {
-            s.received.load(Ordering::Relaxed)
-        } else {
-            s.bytes.load(Ordering::Relaxed)
+    tasks
+}
+
+/// Starts asking the receiver, every half tick, how much of the session's uploads it has.
+fn spawn_poller(
+    client: reqwest::Client,
+    url: Url,
+    start: Instant,
+    s: Arc<Shared>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // Bounded by the stop flag, which the sampling loop always sets, and by time.
+        let deadline = Instant::now() + Duration::from_secs_f64(HARD_CAPS.max_seconds + 5.0);
+        while !s.stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+            read_progress(&client, &url, start, &s).await;
+            tokio::time::sleep(TICK / 2).await;
         }
-    };
-    let cpu_start = cpu_seconds();
+    })
+}
+
+/// What the sampling loop saw.
+struct Sampled {
+    /// The count at each tick, from 0 at the start.
+    samples: Vec<u64>,
+    /// When each sample was taken, from `start`.
+    taken: Vec<Duration>,
+    /// The tick where ramp-up ended, when it was seen to end.
+    ramp_end: Option<usize>,
+    /// The tick the loop stopped at.
+    stop_at: usize,
+    /// Caveats found while sampling (`byte_cap`, `not_stable`).
+    validity: Vec<String>,
+}
+
+/// Counts what the streams carried every tick until they all end, the time cap is reached, or
+/// (holding until stable) the figure has settled after ramp-up.
+async fn sample(
+    shared: &Shared,
+    tasks: &mut tokio::task::JoinSet<()>,
+    caps: Caps,
+    hold: Hold,
+    start: Instant,
+    counting_received: bool,
+) -> Sampled {
     let mut samples: Vec<u64> = vec![0];
     // When each sample was taken, from `start`.
     let mut taken: Vec<Duration> = vec![Duration::ZERO];
@@ -389,7 +508,7 @@ pub async fn measure(
     let mut capped = false;
     let stop_at = loop {
         ticker.tick().await;
-        samples.push(count(&shared));
+        samples.push(shared.count(counting_received));
         taken.push(start.elapsed());
         let n = samples.len() - 1;
         // Past the byte cap no stream is granted more; those still carrying what they were
@@ -429,30 +548,71 @@ pub async fn measure(
             }
         }
     };
-    shared.stop.store(true, Ordering::Relaxed);
-    let elapsed = start.elapsed();
+    Sampled {
+        samples,
+        taken,
+        ramp_end,
+        stop_at,
+        validity,
+    }
+}
+
+/// Ends the streams and the progress poller, waiting for the streams to finish.
+async fn stop_streams(
+    mut tasks: tokio::task::JoinSet<()>,
+    poller: Option<tokio::task::JoinHandle<()>>,
+) {
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     if let Some(p) = poller {
         p.abort();
     }
+}
+
+/// Asks the receiver for its count one last time (for at most 2 s), when it gives one.
+async fn last_receipt(
+    client: &reqwest::Client,
+    progress_url: Option<&Url>,
+    start: Instant,
+    shared: &Shared,
+) {
     // One last receipt: on a fast path the byte cap can be reached before the receiver's first
     // report arrived, and what was written is only counted once the receiver says it has it.
-    if let Some(url) = &progress_url {
+    if let Some(url) = progress_url {
         let _ = tokio::time::timeout(
             Duration::from_secs(2),
-            read_progress(client, url, start, &shared),
+            read_progress(client, url, start, shared),
         )
         .await;
     }
-    let cpu = match (cpu_start, cpu_seconds()) {
+}
+
+/// CPU seconds this process used since `cpu_start`, when both readings exist.
+fn cpu_since(cpu_start: Option<f64>) -> Option<f64> {
+    match (cpu_start, cpu_seconds()) {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
-    };
-    let total = shared.bytes.load(Ordering::Relaxed);
-    let errors = shared.errors.lock().map(|e| e.clone()).unwrap_or_default();
+    }
+}
+
+/// The window a figure is taken over.
+struct Window {
+    /// How long it lasted.
+    length: Duration,
+    /// Bytes carried over it.
+    carried: u64,
+    /// The tick its per-interval samples start at.
+    series_from: usize,
+}
+
+/// The measured window: after ramp-up (or the second half of the run) up to the stop, timed by
+/// the receiver's reports where there are any, or the whole run when nothing arrived after the
+/// ramp-up.
+fn measured_window(sampled: &Sampled, shared: &Shared, counting_received: bool) -> Window {
+    let samples = &sampled.samples;
+    let stop_at = sampled.stop_at;
     // Without a detected end of ramp-up, measure the second half.
-    let from = ramp_end.unwrap_or(stop_at / 2);
+    let from = sampled.ramp_end.unwrap_or(stop_at / 2);
     let mut series_from = from;
     let mut window = TICK * u32::try_from(stop_at.saturating_sub(from)).unwrap_or(0);
     let mut carried =
@@ -477,10 +637,21 @@ pub async fn measure(
         carried = bytes;
         series_from = 0;
     }
-    let mbps = (window > Duration::ZERO && carried > 0)
-        .then(|| carried as f64 * 8.0 / window.as_secs_f64() / 1e6);
-    let series =
-        mbps.and_then(|_| timed_samples(start_wall, &taken, &samples, series_from, stop_at));
+    Window {
+        length: window,
+        carried,
+        series_from,
+    }
+}
+
+/// Adds the caveats of the finished run: a window too short to trust, and a sender that was
+/// short of CPU.
+fn add_run_caveats(
+    validity: &mut Vec<String>,
+    window: Duration,
+    cpu: Option<f64>,
+    elapsed: Duration,
+) {
     if window < Duration::from_millis(1500) {
         validity.push("too_short".to_owned());
     }
@@ -491,25 +662,6 @@ pub async fn measure(
         if c / elapsed.as_secs_f64() >= 0.9 * workers {
             validity.push("sender_limited".to_owned());
         }
-    }
-    Measurement {
-        mbps,
-        streams,
-        bytes: total,
-        window,
-        elapsed,
-        validity,
-        error: if mbps.is_none() {
-            Some(
-                errors
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "nothing was carried".to_owned()),
-            )
-        } else {
-            None
-        },
-        samples: series,
     }
 }
 
