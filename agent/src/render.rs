@@ -37,6 +37,15 @@ fn status_word(s: Status) -> &'static str {
 /// The whole verdict as text.
 pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
     let mut out = String::new();
+    write_heading(&mut out, report);
+    write_table(&mut out, eval);
+    write_todo(&mut out, eval);
+    write_verdict(&mut out, eval);
+    out
+}
+
+/// The profile, the device and its labels, then a blank line.
+fn write_heading(out: &mut String, report: &Report) {
     let d = &report.device;
     let _ = writeln!(
         out,
@@ -68,23 +77,12 @@ pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
         let _ = writeln!(out, "Labels: {}", labels.join(" "));
     }
     out.push('\n');
+}
 
-    let rows: Vec<[String; 4]> = eval
-        .requirements
-        .iter()
-        .map(|r| {
-            let mut title = clip(&r.title, MAX_TITLE);
-            if !r.critical {
-                title.push_str(" (optional)");
-            }
-            [
-                status_word(r.status).to_owned(),
-                title,
-                clip(&r.expected, MAX_EXPECTED),
-                clip(&r.observed, MAX_OBSERVED),
-            ]
-        })
-        .collect();
+/// One row per requirement (status, requirement, expected, observed) under a header, in
+/// columns as wide as their widest cell.
+fn write_table(out: &mut String, eval: &Evaluation) {
+    let rows = table_rows(eval);
     let header = ["STATUS", "REQUIREMENT", "EXPECTED", "OBSERVED"];
     let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
@@ -109,7 +107,30 @@ pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
             line([&row[0], &row[1], &row[2], &row[3]]).trim_end()
         );
     }
+}
 
+/// Each requirement's cells: its status word, its title (marked when optional), and what was
+/// expected and observed, each clipped to its column's limit.
+fn table_rows(eval: &Evaluation) -> Vec<[String; 4]> {
+    eval.requirements
+        .iter()
+        .map(|r| {
+            let mut title = clip(&r.title, MAX_TITLE);
+            if !r.critical {
+                title.push_str(" (optional)");
+            }
+            [
+                status_word(r.status).to_owned(),
+                title,
+                clip(&r.expected, MAX_EXPECTED),
+                clip(&r.observed, MAX_OBSERVED),
+            ]
+        })
+        .collect()
+}
+
+/// The remedy of each requirement that did not pass, when there are any.
+fn write_todo(out: &mut String, eval: &Evaluation) {
     let todo: Vec<_> = eval
         .requirements
         .iter()
@@ -122,6 +143,10 @@ pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
             let _ = writeln!(out, "  - {} ({}): {m}", r.title, r.id);
         }
     }
+}
+
+/// The verdict with the count of each status, and what could not be verified.
+fn write_verdict(out: &mut String, eval: &Evaluation) {
     let unknown: Vec<&str> = eval
         .requirements
         .iter()
@@ -140,7 +165,6 @@ pub fn verdict_text(report: &Report, eval: &Evaluation) -> String {
     if !unknown.is_empty() {
         let _ = writeln!(out, "Not verified on this device: {}", unknown.join(", "));
     }
-    out
 }
 
 /// A bandwidth result as text, for `fitcheck-agent bandwidth`.

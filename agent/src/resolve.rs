@@ -205,16 +205,7 @@ impl Control {
     ) -> DnsOutcome {
         let control = query(&self.inner, fqdn).await;
         let control_all = control.all();
-        let word = if control_all.is_empty() {
-            control
-                .failure
-                .as_ref()
-                .and_then(|(o, _)| serde_json::to_value(o).ok())
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "no_data".to_owned())
-        } else {
-            "resolved".to_owned()
-        };
+        let word = outcome_word(&control, &control_all);
         let mut answer = ControlAnswer {
             resolver: self.address.clone(),
             addresses: control_all.clone(),
@@ -229,75 +220,111 @@ impl Control {
             | DnsOutcome::Servfail
                 if !control_all.is_empty() =>
             {
-                let said = match district_outcome {
-                    DnsOutcome::Nxdomain => "that the name does not exist (NXDOMAIN)",
-                    DnsOutcome::NoData => "with no address for it",
-                    DnsOutcome::Refused => "with a refusal (REFUSED)",
-                    _ => "with a failure (SERVFAIL)",
-                };
-                evidence.sinkhole_reason = Some(format!(
-                    "the district resolver answers {said}, but the control resolver {} resolves \
-                     {name}",
-                    self.address
-                ));
+                evidence.sinkhole_reason = Some(self.denial_reason(district_outcome, name));
                 DnsOutcome::Sinkholed
             }
             DnsOutcome::Resolved
                 if !control_all.is_empty()
                     && !district.all().iter().any(|ip| control_all.contains(ip)) =>
             {
-                // Different answers are normal for CDNs: the district's answer is a block only
-                // if it cannot prove to the public roots that it serves the name. The device's
-                // store is no judge: a DNS filter's block-page server presents a certificate
-                // from the CA the district installed on its devices.
-                let server = self.serves(name, district).await;
-                answer.district_answer_validates = Some(server.validates);
-                answer
-                    .district_answer_certificate
-                    .clone_from(&server.certificate);
-                if server.validates {
-                    DnsOutcome::Resolved
-                } else {
-                    let listed = |ips: &[IpAddr]| {
-                        ips.iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    };
-                    let mut reason = format!(
-                        "the district's answer ({}) differs from the control resolver {}'s ({}), and ",
-                        listed(&district.all()),
-                        self.address,
-                        listed(&control_all)
-                    );
-                    match &server.certificate {
-                        None => reason.push_str(&format!(
-                            "that address completed no TLS handshake for {name}"
-                        )),
-                        Some(cert) => {
-                            reason.push_str(&format!(
-                                "its certificate for {name} is issued by {:?}, which no public root trusts",
-                                cert.issuer
-                            ));
-                            if cert.trusted_by_system == Some(true) {
-                                reason.push_str(
-                                    " (this device trusts it: a CA a filter or the district installed)",
-                                );
-                            }
-                            if let Some(sig) = catalog.interception_ca(&cert.issuer) {
-                                reason.push_str(&format!("; it is {}'s CA", sig.vendor));
-                                evidence.signature = Some(sig);
-                            }
-                        }
-                    }
-                    evidence.sinkhole_reason = Some(reason);
-                    DnsOutcome::Sinkholed
-                }
+                self.different_answer(name, district, &control_all, catalog, evidence, &mut answer)
+                    .await
             }
             other => other,
         };
         evidence.control = Some(answer);
         outcome
+    }
+
+    /// Why the district's denial of a name the control resolver resolves is a block.
+    fn denial_reason(&self, district_outcome: DnsOutcome, name: &str) -> String {
+        let said = match district_outcome {
+            DnsOutcome::Nxdomain => "that the name does not exist (NXDOMAIN)",
+            DnsOutcome::NoData => "with no address for it",
+            DnsOutcome::Refused => "with a refusal (REFUSED)",
+            _ => "with a failure (SERVFAIL)",
+        };
+        format!(
+            "the district resolver answers {said}, but the control resolver {} resolves \
+             {name}",
+            self.address
+        )
+    }
+
+    /// The district's answer shares no address with the control resolver's: resolved when its
+    /// server proves it serves the name, else a block (with the reason in `evidence`).
+    async fn different_answer(
+        &self,
+        name: &str,
+        district: &Lookup,
+        control_all: &[IpAddr],
+        catalog: &Catalog,
+        evidence: &mut DnsEvidence,
+        answer: &mut ControlAnswer,
+    ) -> DnsOutcome {
+        // Different answers are normal for CDNs: the district's answer is a block only
+        // if it cannot prove to the public roots that it serves the name. The device's
+        // store is no judge: a DNS filter's block-page server presents a certificate
+        // from the CA the district installed on its devices.
+        let server = self.serves(name, district).await;
+        answer.district_answer_validates = Some(server.validates);
+        answer
+            .district_answer_certificate
+            .clone_from(&server.certificate);
+        if server.validates {
+            DnsOutcome::Resolved
+        } else {
+            let reason = self.unproven_reason(
+                name,
+                district,
+                control_all,
+                server.certificate.as_ref(),
+                catalog,
+                evidence,
+            );
+            evidence.sinkhole_reason = Some(reason);
+            DnsOutcome::Sinkholed
+        }
+    }
+
+    /// Why a differing district answer whose server did not prove the name is a block: the
+    /// two answers, and what its server presented (naming a known filter's CA in `evidence`).
+    fn unproven_reason(
+        &self,
+        name: &str,
+        district: &Lookup,
+        control_all: &[IpAddr],
+        certificate: Option<&CertificateEvidence>,
+        catalog: &Catalog,
+        evidence: &mut DnsEvidence,
+    ) -> String {
+        let mut reason = format!(
+            "the district's answer ({}) differs from the control resolver {}'s ({}), and ",
+            listed(&district.all()),
+            self.address,
+            listed(control_all)
+        );
+        match certificate {
+            None => reason.push_str(&format!(
+                "that address completed no TLS handshake for {name}"
+            )),
+            Some(cert) => {
+                reason.push_str(&format!(
+                    "its certificate for {name} is issued by {:?}, which no public root trusts",
+                    cert.issuer
+                ));
+                if cert.trusted_by_system == Some(true) {
+                    reason.push_str(
+                        " (this device trusts it: a CA a filter or the district installed)",
+                    );
+                }
+                if let Some(sig) = catalog.interception_ca(&cert.issuer) {
+                    reason.push_str(&format!("; it is {}'s CA", sig.vendor));
+                    evidence.signature = Some(sig);
+                }
+            }
+        }
+        reason
     }
 
     /// Whether the district's first address completes a TLS handshake for `name` that the
@@ -336,6 +363,29 @@ impl Control {
             certificate,
         }
     }
+}
+
+/// The control resolver's outcome as its report word: `resolved`, else its failure's word
+/// (`no_data` when it gave none).
+fn outcome_word(control: &Lookup, control_all: &[IpAddr]) -> String {
+    if control_all.is_empty() {
+        control
+            .failure
+            .as_ref()
+            .and_then(|(o, _)| serde_json::to_value(o).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "no_data".to_owned())
+    } else {
+        "resolved".to_owned()
+    }
+}
+
+/// Addresses as a comma-separated list.
+fn listed(ips: &[IpAddr]) -> String {
+    ips.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the server at the district's answer proved about a name.

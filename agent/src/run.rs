@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use fitcheck_core::evaluate::{Evaluation, Verdict, device_results, evaluate};
 use fitcheck_core::profile::{Profile, ProfileErrors};
-use fitcheck_core::report::{AgentInfo, CheckResult, ProfileRef, REPORT_SCHEMA, Report};
+use fitcheck_core::report::{
+    AgentInfo, CheckResult, DeviceFacts, ProfileRef, REPORT_SCHEMA, Report,
+};
+use fitcheck_core::signatures::Catalog;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::checks::Ctx;
+use crate::checks::{Check, Ctx};
+use crate::facts::browser_policy::ManagedUrlPolicy;
 use crate::facts::{self, FactSources};
 use crate::identity;
 use crate::plan::{plan, plan_bandwidth, plan_transfer};
@@ -154,78 +158,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Runs the profile's checks and device comparison, and writes the report if asked.
 pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
     let (profile, digest) = load_profile_from(&cfg.profile)?;
-    let catalog = Arc::new(signatures::load(&cfg.signatures_dir, &cfg.signatures)?);
-    let tls = TlsSetup::from_system(&cfg.public_roots)?;
-    let mut resolver = SystemResolver::from_system(catalog.clone())?;
-    if let Some(control) = cfg.control_resolver {
-        resolver = resolver.with_control(control, tls.clone())?;
-    }
+    let ctx = CtxParts::load(&cfg)?;
     let mut notices = Vec::new();
     let (agent_id, id_notice) = identity::agent_id(&cfg.state_dir);
     notices.extend(id_notice);
 
     let started_at = now();
-    let checks = if cfg.data_sender {
-        let checks = plan_transfer(&profile);
-        if checks.is_empty() {
-            return Err(RunError::NoEndpoint(profile.id.clone()));
-        }
-        checks
-    } else {
-        plan(&profile)
-    };
+    let checks = planned_checks(&profile, cfg.data_sender)?;
     let progress = Arc::new(Progress::new(checks.len(), cfg.options.progress));
     progress.note("collecting device facts");
-    let fact_sources = cfg.facts.clone();
-    let wanted = if cfg.data_sender {
-        Vec::new()
-    } else {
-        profile.software.clone()
-    };
-    let data_sender = cfg.data_sender;
-    let facts_task = tokio::task::spawn_blocking(move || {
-        let device = facts::collect_for(&fact_sources, &wanted);
-        // The browsers' own URL policies matter where students browse, not on a data sender.
-        let policies = if data_sender {
-            Vec::new()
-        } else {
-            facts::browser_policy::read(&fact_sources)
-        };
-        (device, policies)
-    });
-    let ctx = Arc::new(Ctx::new(resolver, tls, catalog));
+    let facts_task = spawn_facts(&cfg, &profile);
+    let ctx = Arc::new(Ctx::new(ctx.resolver, ctx.tls, ctx.catalog));
     let mut results = runner::run_all(checks, ctx.clone(), &cfg.options, progress.clone()).await;
-    let bandwidth = if cfg.data_sender {
-        None
-    } else {
-        plan_bandwidth(
-            &profile,
-            cfg.bandwidth_server.as_ref(),
-            cfg.bandwidth_access.as_ref(),
-            cfg.bandwidth_caps,
-            &cfg.state_dir,
-            cfg.bandwidth_start_at,
-        )
-    };
-    if let Some(bw) = bandwidth {
-        if let Some(wait) = cfg
-            .bandwidth_start_at
-            .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
-        {
-            progress.note("waiting for the site's coordinated bandwidth start");
-            tokio::time::sleep(wait.min(MAX_START_WAIT)).await;
-        }
-        progress.note("measuring bandwidth");
-        results.extend(runner::run_all(vec![bw], ctx, &cfg.options, progress.clone()).await);
-    }
+    results.extend(measure_bandwidth(&cfg, &profile, ctx, &progress).await);
     let (device, policies) = facts_task
         .await
         .map_err(|e| RunError::Facts(e.to_string()))?;
-    for r in &mut results {
-        if let CheckResult::Http(h) = r {
-            h.evidence.browser_policy = facts::browser_policy::blocks(&policies, &h.target);
-        }
-    }
+    mark_browser_policy(&mut results, &policies);
     progress.clear();
     let evaluation = if cfg.data_sender {
         fitcheck_core::transfer::evaluate(&profile, &results)
@@ -263,20 +212,133 @@ pub async fn run(cfg: RunConfig) -> Result<RunOutcome, RunError> {
         evaluation: Some(evaluation.clone()),
     };
     if let Some(out) = &cfg.json_out {
-        let mut bytes = serde_json::to_vec_pretty(&report).map_err(|e| RunError::WriteReport {
-            path: out.display().to_string(),
-            source: std::io::Error::other(e),
-        })?;
-        bytes.push(b'\n');
-        write_atomic(out, &bytes).map_err(|source| RunError::WriteReport {
-            path: out.display().to_string(),
-            source,
-        })?;
+        write_report(out, &report)?;
     }
     Ok(RunOutcome {
         report,
         evaluation,
         notices,
+    })
+}
+
+/// What the checks' context is made of, loaded before anything runs so that a bad setting
+/// stops the run at once.
+struct CtxParts {
+    catalog: Arc<Catalog>,
+    tls: TlsSetup,
+    resolver: SystemResolver,
+}
+
+impl CtxParts {
+    /// Loads the filter signatures, the TLS roots and the system resolver (with the control
+    /// resolver, when one is set).
+    fn load(cfg: &RunConfig) -> Result<CtxParts, RunError> {
+        let catalog = Arc::new(signatures::load(&cfg.signatures_dir, &cfg.signatures)?);
+        let tls = TlsSetup::from_system(&cfg.public_roots)?;
+        let mut resolver = SystemResolver::from_system(catalog.clone())?;
+        if let Some(control) = cfg.control_resolver {
+            resolver = resolver.with_control(control, tls.clone())?;
+        }
+        Ok(CtxParts {
+            catalog,
+            tls,
+            resolver,
+        })
+    }
+}
+
+/// The checks to run: the transfer endpoint's alone on a data sender (an error when the
+/// profile names none), else the profile's.
+fn planned_checks(profile: &Profile, data_sender: bool) -> Result<Vec<Check>, RunError> {
+    let checks = if data_sender {
+        let checks = plan_transfer(profile);
+        if checks.is_empty() {
+            return Err(RunError::NoEndpoint(profile.id.clone()));
+        }
+        checks
+    } else {
+        plan(profile)
+    };
+    Ok(checks)
+}
+
+/// Starts collecting the device's facts (and its browsers' URL policies) beside the checks.
+fn spawn_facts(
+    cfg: &RunConfig,
+    profile: &Profile,
+) -> tokio::task::JoinHandle<(DeviceFacts, Vec<ManagedUrlPolicy>)> {
+    let fact_sources = cfg.facts.clone();
+    let wanted = if cfg.data_sender {
+        Vec::new()
+    } else {
+        profile.software.clone()
+    };
+    let data_sender = cfg.data_sender;
+    tokio::task::spawn_blocking(move || {
+        let device = facts::collect_for(&fact_sources, &wanted);
+        // The browsers' own URL policies matter where students browse, not on a data sender.
+        let policies = if data_sender {
+            Vec::new()
+        } else {
+            facts::browser_policy::read(&fact_sources)
+        };
+        (device, policies)
+    })
+}
+
+/// Measures bandwidth when the profile asks for it and there is an endpoint, once the site's
+/// coordinated start (if any) has come; nothing on a data sender.
+async fn measure_bandwidth(
+    cfg: &RunConfig,
+    profile: &Profile,
+    ctx: Arc<Ctx>,
+    progress: &Arc<Progress>,
+) -> Vec<CheckResult> {
+    let bandwidth = if cfg.data_sender {
+        None
+    } else {
+        plan_bandwidth(
+            profile,
+            cfg.bandwidth_server.as_ref(),
+            cfg.bandwidth_access.as_ref(),
+            cfg.bandwidth_caps,
+            &cfg.state_dir,
+            cfg.bandwidth_start_at,
+        )
+    };
+    let Some(bw) = bandwidth else {
+        return Vec::new();
+    };
+    if let Some(wait) = cfg
+        .bandwidth_start_at
+        .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
+    {
+        progress.note("waiting for the site's coordinated bandwidth start");
+        tokio::time::sleep(wait.min(MAX_START_WAIT)).await;
+    }
+    progress.note("measuring bandwidth");
+    runner::run_all(vec![bw], ctx, &cfg.options, progress.clone()).await
+}
+
+/// Records on each HTTP result whether a browser policy on this device blocks its URL.
+fn mark_browser_policy(results: &mut [CheckResult], policies: &[ManagedUrlPolicy]) {
+    for r in results {
+        if let CheckResult::Http(h) = r {
+            h.evidence.browser_policy = facts::browser_policy::blocks(policies, &h.target);
+        }
+    }
+}
+
+/// Writes the report as pretty JSON with a final newline, atomically.
+fn write_report(out: &Path, report: &Report) -> Result<(), RunError> {
+    let mut bytes = serde_json::to_vec_pretty(report).map_err(|e| RunError::WriteReport {
+        path: out.display().to_string(),
+        source: std::io::Error::other(e),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(out, &bytes).map_err(|source| RunError::WriteReport {
+        path: out.display().to_string(),
+        source,
     })
 }
 
