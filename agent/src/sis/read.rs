@@ -589,72 +589,28 @@ pub fn file(
     let plan = header_plan(&rec, name, spec, version)?;
     count.columns = plan.columns;
     count.header = plan.findings;
-    let (from, build) = roles_from(&pass, spec, &count.columns);
-    count.by_role = !matches!(from, RoleFrom::None);
-    let full_count = matches!(pass, Pass::First { .. } | Pass::Roles { count: true, .. });
-    let width = count.columns.len();
-    let names: Vec<String> = count.columns.iter().map(|c| c.name.clone()).collect();
-    if plan.headerless && full_count {
-        count_row(&mut count, &rec, width, 0, 1, &names, name)?;
+    let rows = Rows::new(name, &pass, spec, &count.columns);
+    count.by_role = !matches!(rows.from, RoleFrom::None);
+    if plan.headerless && rows.full_count {
+        count_row(&mut count, &rec, rows.width, 0, 1, &rows.names, name)?;
     }
-    // The id column whose slot each row looks up in the role table, if any.
-    let lookup = match (from, build) {
-        (_, Some((k, _))) | (RoleFrom::Table(k), None) => Some(k),
-        _ => None,
-    };
     // Rows are read a batch at a time and their slots touched first: the look-ups are cache
     // misses, and made together they overlap instead of waiting one after another.
     let mut batch: Vec<csv::ByteRecord> = (0..BATCH).map(|_| csv::ByteRecord::new()).collect();
     loop {
-        let mut n = 0;
-        while n < BATCH {
-            match rdr.read_byte_record(&mut batch[n]) {
-                Ok(true) => n += 1,
-                Ok(false) => break,
-                Err(e) => return Err(fail(e, &rdr)),
-            }
-        }
+        let n = read_batch(&mut rdr, &mut batch).map_err(|e| fail(e, &rdr))?;
         if n == 0 {
             break;
         }
-        // Each row's id hashed once: for the warming and for its look-up.
-        let mut keys = [0u64; BATCH];
-        if let Some(k) = lookup {
-            let table: &RoleTable = match &pass {
-                Pass::Roles { table, .. } => table,
-                Pass::First { table } | Pass::Partition { table } => table,
-            };
-            for (key, rec) in keys.iter_mut().zip(&batch[..n]) {
-                *key = table::key(rec.get(k).unwrap_or_default());
-            }
-            std::hint::black_box(table.warm(&keys[..n]));
-        }
+        let keys = rows.keys(&pass, &batch[..n]);
         for (rec, &key) in batch[..n].iter().zip(&keys) {
             let line = rec.position().map_or(0, csv::Position::line);
-            if let (Pass::Roles { table, .. }, Some((_, r))) = (&mut pass, build) {
-                let id = key;
-                if table.holds(id)
-                    && let Some(role) = role_of(rec.get(r).unwrap_or_default())
-                {
-                    match table.add(id, table::bit(role)) {
-                        Ok(true) => *added.entry(role).or_default() += 1,
-                        Ok(false) => {}
-                        Err(Full) => return Ok(Outcome::Full),
-                    }
-                }
+            if let (Pass::Roles { table, .. }, Some((_, r))) = (&mut pass, rows.build)
+                && add_role(table, key, rec, r, &mut added).is_err()
+            {
+                return Ok(Outcome::Full);
             }
-            let Some(mask) = row_roles(&mut count, from, &pass, rec, key, line) else {
-                // Another partition's user: counted, but not by role, in the first pass only.
-                if full_count {
-                    count_row(&mut count, rec, width, 0, line, &names, name)?;
-                }
-                continue;
-            };
-            if full_count {
-                count_row(&mut count, rec, width, mask, line, &names, name)?;
-            } else {
-                count_roles(&mut count, rec, width, mask);
-            }
+            rows.count(&mut count, &pass, rec, key, line)?;
         }
         if n < BATCH {
             break;
@@ -662,6 +618,133 @@ pub fn file(
     }
     count.seen = rdr.get_ref().seen();
     Ok(Outcome::Counted(Box::new(count), added))
+}
+
+/// How a file's rows are counted, fixed once its header is read.
+struct Rows<'n> {
+    /// The file's name, for errors.
+    name: &'n str,
+    /// Where rows take their role from.
+    from: RoleFrom,
+    /// The id and role columns that fill the role table (the file that gives users' roles).
+    build: Option<(usize, usize)>,
+    /// The id column whose slot each row looks up in the role table, if any.
+    lookup: Option<usize>,
+    /// Whether rows are counted in full, not only by role.
+    full_count: bool,
+    /// The header's width.
+    width: usize,
+    /// The columns' names, for errors.
+    names: Vec<String>,
+}
+
+impl<'n> Rows<'n> {
+    /// The counting of rows of the file `name` under these columns, in this pass.
+    fn new(
+        name: &'n str,
+        pass: &Pass<'_>,
+        spec: Option<&FileSpec>,
+        columns: &[ColCount],
+    ) -> Rows<'n> {
+        let (from, build) = roles_from(pass, spec, columns);
+        let full_count = matches!(pass, Pass::First { .. } | Pass::Roles { count: true, .. });
+        let width = columns.len();
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        // The id column whose slot each row looks up in the role table, if any.
+        let lookup = match (from, build) {
+            (_, Some((k, _))) | (RoleFrom::Table(k), None) => Some(k),
+            _ => None,
+        };
+        Rows {
+            name,
+            from,
+            build,
+            lookup,
+            full_count,
+            width,
+            names,
+        }
+    }
+
+    /// The rows' ids as role-table keys, their slots warmed together; all zero when rows look
+    /// nothing up.
+    fn keys(&self, pass: &Pass<'_>, rows: &[csv::ByteRecord]) -> [u64; BATCH] {
+        // Each row's id hashed once: for the warming and for its look-up.
+        let mut keys = [0u64; BATCH];
+        if let Some(k) = self.lookup {
+            let table: &RoleTable = match pass {
+                Pass::Roles { table, .. } => table,
+                Pass::First { table } | Pass::Partition { table } => table,
+            };
+            for (key, rec) in keys.iter_mut().zip(rows) {
+                *key = table::key(rec.get(k).unwrap_or_default());
+            }
+            std::hint::black_box(table.warm(&keys[..rows.len()]));
+        }
+        keys
+    }
+
+    /// Counts one row: in full with its roles, in full without them for another partition's
+    /// user (first pass only), or only its roles in a later partition.
+    fn count(
+        &self,
+        count: &mut FileCount,
+        pass: &Pass<'_>,
+        rec: &csv::ByteRecord,
+        key: u64,
+        line: u64,
+    ) -> Result<(), InspectError> {
+        let Some(mask) = row_roles(count, self.from, pass, rec, key, line) else {
+            // Another partition's user: counted, but not by role, in the first pass only.
+            if self.full_count {
+                count_row(count, rec, self.width, 0, line, &self.names, self.name)?;
+            }
+            return Ok(());
+        };
+        if self.full_count {
+            count_row(count, rec, self.width, mask, line, &self.names, self.name)?;
+        } else {
+            count_roles(count, rec, self.width, mask);
+        }
+        Ok(())
+    }
+}
+
+/// Reads up to a batch of records; how many were read (fewer at the end of the file).
+fn read_batch<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    batch: &mut [csv::ByteRecord],
+) -> Result<usize, csv::Error> {
+    let mut n = 0;
+    while n < BATCH {
+        match rdr.read_byte_record(&mut batch[n]) {
+            Ok(true) => n += 1,
+            Ok(false) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Adds a row's role (in column `role_col`) to the role table when the table holds its user
+/// `id`, counting it in `added` when it is new there; `Err(Full)` when the table has no room.
+fn add_role(
+    table: &mut RoleTable,
+    id: u64,
+    rec: &csv::ByteRecord,
+    role_col: usize,
+    added: &mut BTreeMap<Role, u64>,
+) -> Result<(), Full> {
+    if table.holds(id)
+        && let Some(role) = role_of(rec.get(role_col).unwrap_or_default())
+    {
+        match table.add(id, table::bit(role)) {
+            Ok(true) => *added.entry(role).or_default() += 1,
+            Ok(false) => {}
+            Err(Full) => return Err(Full),
+        }
+    }
+    Ok(())
 }
 
 fn count_row(

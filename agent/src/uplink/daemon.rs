@@ -242,18 +242,12 @@ pub async fn daemon(
     cfg: DaemonConfig,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Summary, DaemonError> {
-    let mut enrollment = load_enrollment(&cfg.state_dir)?;
+    let enrollment = load_enrollment(&cfg.state_dir)?;
     let spool = Spool::open(&cfg.state_dir, cfg.spool)?;
     let mut record = Record::open(&cfg.state_dir);
     // A crash between spooling a report and recording its evaluation must not run it again.
-    for id in spool.evaluations()? {
-        if !record.contains(id)
-            && let Err(e) = record.mark(id, Done::Spooled)
-        {
-            warn!(%e, "Cannot update the record of evaluations run.");
-        }
-    }
-    let mut controller =
+    record_spooled(&spool, &mut record)?;
+    let controller =
         Controller::from_enrollment(&enrollment, cfg.timeouts).map_err(DaemonError::Uplink)?;
     info!(
         agent_id = %enrollment.agent_id,
@@ -261,92 +255,32 @@ pub async fn daemon(
         waiting = spool.entries()?.len(),
         "Daemon started."
     );
-    let mut deliverer = Deliverer::new(cfg.retry);
-    let mut poll_backoff = Backoff::new(cfg.retry);
-    let mut next_poll = Instant::now();
+    let mut link = Link {
+        enrollment,
+        controller,
+        deliverer: Deliverer::new(cfg.retry),
+        poll_backoff: Backoff::new(cfg.retry),
+        next_poll: Instant::now(),
+    };
     let mut summary = Summary::default();
     loop {
         if *stop.borrow() {
             break;
         }
-        // Enrolling again while the daemon runs takes effect without a restart.
-        let current = load_enrollment(&cfg.state_dir)?;
-        if current != enrollment {
-            controller =
-                Controller::from_enrollment(&current, cfg.timeouts).map_err(DaemonError::Uplink)?;
-            info!(agent_id = %current.agent_id, controller = %controller.api_base(), "Enrollment changed; using the new one.");
-            enrollment = current;
-            deliverer = Deliverer::new(cfg.retry);
-            poll_backoff.reset();
-            next_poll = Instant::now();
-        }
-        if deliverer.due() {
-            let round = deliverer.round(&controller, &spool).await;
-            summary.add(&round);
-            if let Some(DeliverError::Uplink(e @ UplinkError::Unauthorized { .. })) = round.stopped
-            {
-                return Err(DaemonError::Uplink(e));
-            }
-        }
-        if Instant::now() >= next_poll {
-            match controller.assignments().await {
-                Ok(a) => {
-                    poll_backoff.reset();
-                    summary.poll_error = None;
-                    let interval = poll_interval(a.poll_interval_s, cfg.min_poll);
-                    debug!(assignments = a.assignments.len(), "Polled.");
-                    for assignment in &a.assignments {
-                        if *stop.borrow() {
-                            break;
-                        }
-                        let handled =
-                            handle(&cfg, &spool, &mut record, assignment, stop.clone()).await;
-                        match handled {
-                            Handled::Spooled => {
-                                summary.ran += 1;
-                                deliverer.wake();
-                            }
-                            Handled::Refused => summary.refused += 1,
-                            Handled::Failed => summary.failed += 1,
-                            Handled::Deferred => summary.deferred += 1,
-                            Handled::Skipped => {}
-                            Handled::Stopped => break,
-                        }
-                    }
-                    next_poll = Instant::now() + jittered(interval);
-                    // Reports `upload` spooled while the daemon slept go out now too.
-                    deliverer.wake();
-                }
-                Err(e @ UplinkError::Unauthorized { .. }) => return Err(DaemonError::Uplink(e)),
-                Err(e) => {
-                    let after = match &e {
-                        UplinkError::Retry { after, .. } => *after,
-                        _ => None,
-                    };
-                    let delay = poll_backoff.next_delay(after);
-                    if matches!(e, UplinkError::Retry { .. }) {
-                        warn!(error = %e, retry_in_s = delay.as_secs_f64(), "Cannot fetch assignments; will retry.");
-                    } else {
-                        error!(error = %e, retry_in_s = delay.as_secs_f64(), "Cannot fetch assignments; will retry.");
-                    }
-                    summary.poll_error = Some(e.to_string());
-                    next_poll = Instant::now() + delay;
-                }
-            }
+        link.follow_enrollment(&cfg)?;
+        link.deliver_if_due(&spool, &mut summary).await?;
+        if Instant::now() >= link.next_poll {
+            link.poll(&cfg, &spool, &mut record, &stop, &mut summary)
+                .await?;
         }
         if cfg.once {
-            if deliverer.due() {
-                let round = deliverer.round(&controller, &spool).await;
-                summary.add(&round);
-                if let Some(DeliverError::Uplink(e @ UplinkError::Unauthorized { .. })) =
-                    round.stopped
-                {
-                    return Err(DaemonError::Uplink(e));
-                }
-            }
+            link.deliver_if_due(&spool, &mut summary).await?;
             break;
         }
-        let wake = deliverer.next_at().map_or(next_poll, |t| t.min(next_poll));
+        let wake = link
+            .deliverer
+            .next_at()
+            .map_or(link.next_poll, |t| t.min(link.next_poll));
         tokio::select! {
             _ = tokio::time::sleep_until(wake.into()) => {}
             _ = stopped(&mut stop) => break,
@@ -355,6 +289,124 @@ pub async fn daemon(
     summary.waiting = spool.entries()?.len();
     info!(waiting = summary.waiting, "Daemon stopped.");
     Ok(summary)
+}
+
+/// Records every evaluation whose report is in the spool as run.
+fn record_spooled(spool: &Spool, record: &mut Record) -> Result<(), DaemonError> {
+    for id in spool.evaluations()? {
+        if !record.contains(id)
+            && let Err(e) = record.mark(id, Done::Spooled)
+        {
+            warn!(%e, "Cannot update the record of evaluations run.");
+        }
+    }
+    Ok(())
+}
+
+/// The daemon's link to its controller: the enrollment in use, the client made from it, and
+/// the delivery and polling schedules, which start afresh with a new enrollment.
+struct Link {
+    enrollment: Enrollment,
+    controller: Controller,
+    deliverer: Deliverer,
+    poll_backoff: Backoff,
+    /// When the next poll for assignments is due.
+    next_poll: Instant,
+}
+
+impl Link {
+    /// Switches to the enrollment in the state directory when it is not the one in use.
+    fn follow_enrollment(&mut self, cfg: &DaemonConfig) -> Result<(), DaemonError> {
+        // Enrolling again while the daemon runs takes effect without a restart.
+        let current = load_enrollment(&cfg.state_dir)?;
+        if current != self.enrollment {
+            self.controller =
+                Controller::from_enrollment(&current, cfg.timeouts).map_err(DaemonError::Uplink)?;
+            info!(agent_id = %current.agent_id, controller = %self.controller.api_base(), "Enrollment changed; using the new one.");
+            self.enrollment = current;
+            self.deliverer = Deliverer::new(cfg.retry);
+            self.poll_backoff.reset();
+            self.next_poll = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Delivers the spool when a delivery round is due; a refused credential ends the daemon.
+    async fn deliver_if_due(
+        &mut self,
+        spool: &Spool,
+        summary: &mut Summary,
+    ) -> Result<(), DaemonError> {
+        if self.deliverer.due() {
+            let round = self.deliverer.round(&self.controller, spool).await;
+            summary.add(&round);
+            if let Some(DeliverError::Uplink(e @ UplinkError::Unauthorized { .. })) = round.stopped
+            {
+                return Err(DaemonError::Uplink(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls for assignments, handles each in turn (until a stop) and schedules the next poll;
+    /// a refused credential ends the daemon.
+    async fn poll(
+        &mut self,
+        cfg: &DaemonConfig,
+        spool: &Spool,
+        record: &mut Record,
+        stop: &watch::Receiver<bool>,
+        summary: &mut Summary,
+    ) -> Result<(), DaemonError> {
+        match self.controller.assignments().await {
+            Ok(a) => {
+                self.poll_backoff.reset();
+                summary.poll_error = None;
+                let interval = poll_interval(a.poll_interval_s, cfg.min_poll);
+                debug!(assignments = a.assignments.len(), "Polled.");
+                for assignment in &a.assignments {
+                    if *stop.borrow() {
+                        break;
+                    }
+                    let handled = handle(cfg, spool, record, assignment, stop.clone()).await;
+                    match handled {
+                        Handled::Spooled => {
+                            summary.ran += 1;
+                            self.deliverer.wake();
+                        }
+                        Handled::Refused => summary.refused += 1,
+                        Handled::Failed => summary.failed += 1,
+                        Handled::Deferred => summary.deferred += 1,
+                        Handled::Skipped => {}
+                        Handled::Stopped => break,
+                    }
+                }
+                self.next_poll = Instant::now() + jittered(interval);
+                // Reports `upload` spooled while the daemon slept go out now too.
+                self.deliverer.wake();
+            }
+            Err(e @ UplinkError::Unauthorized { .. }) => return Err(DaemonError::Uplink(e)),
+            Err(e) => self.poll_failed(e, summary),
+        }
+        Ok(())
+    }
+
+    /// Schedules the next poll after a failed one, with a backoff (or the delay the controller
+    /// asked for), and says why it failed.
+    fn poll_failed(&mut self, e: UplinkError, summary: &mut Summary) {
+        let after = match &e {
+            UplinkError::Retry { after, .. } => *after,
+            _ => None,
+        };
+        let delay = self.poll_backoff.next_delay(after);
+        if matches!(e, UplinkError::Retry { .. }) {
+            warn!(error = %e, retry_in_s = delay.as_secs_f64(), "Cannot fetch assignments; will retry.");
+        } else {
+            error!(error = %e, retry_in_s = delay.as_secs_f64(), "Cannot fetch assignments; will retry.");
+        }
+        summary.poll_error = Some(e.to_string());
+        self.next_poll = Instant::now() + delay;
+    }
 }
 
 /// What became of one assignment.

@@ -114,51 +114,11 @@ pub async fn enroll(opts: &EnrollOptions) -> Result<Enrolled, EnrollError> {
         return Err(EnrollError::EmptySecret);
     }
     let controller_text = opts.controller.trim().to_owned();
-    let unreachable = |reason: String| EnrollError::Unreachable {
-        controller: controller_text.clone(),
-        reason,
-    };
-    let presented = client::fetch_certificate(&controller_text, opts.timeouts.connect)
-        .await
-        .map_err(|e| match e {
-            UplinkError::Retry { reason, .. } => unreachable(reason),
-            other => EnrollError::Uplink(other),
-        })?;
-    if let Some(expected) = opts.fingerprint
-        && expected != presented
-    {
-        return Err(EnrollError::FingerprintMismatch {
-            controller: controller_text,
-            expected,
-            presented,
-        });
-    }
+    let presented = controller_certificate(opts, &controller_text).await?;
     tracing::info!(controller = %controller_text, fingerprint = %presented, "Controller certificate recorded.");
 
     let state_dir = &opts.state_dir;
-    files::create_private_dir(state_dir).map_err(|source| StateError::Write {
-        path: state_dir.clone(),
-        source,
-    })?;
-    let id_path = state_dir.join("agent-id");
-    if opts.new_id {
-        match std::fs::remove_file(&id_path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(StateError::Write {
-                    path: id_path,
-                    source,
-                }
-                .into());
-            }
-        }
-    }
-    let (agent_id, notice) = identity::agent_id(state_dir);
-    if let Some(n) = notice {
-        return Err(EnrollError::AgentId(n));
-    }
-    files::adopt_owner(&id_path, state_dir);
+    let agent_id = keep_agent_id(state_dir, opts.new_id)?;
 
     let controller = Controller::new(&controller_text, presented, None, opts.timeouts)
         .map_err(EnrollError::Uplink)?;
@@ -169,26 +129,10 @@ pub async fn enroll(opts: &EnrollOptions) -> Result<Enrolled, EnrollError> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         kind: Some(AgentKind::Native),
     };
-    let answer = controller.enroll(&request).await.map_err(|e| match e {
-        UplinkError::Rejected {
-            status: 401, error, ..
-        } => EnrollError::SecretRefused {
-            controller: controller_text.clone(),
-            message: error.message,
-        },
-        UplinkError::Rejected {
-            status: 409, error, ..
-        } => EnrollError::AlreadyEnrolled {
-            agent_id,
-            message: error.message,
-        },
-        UplinkError::Rejected { status, error, .. } => EnrollError::Refused {
-            status,
-            message: error.message,
-        },
-        UplinkError::Retry { reason, .. } => unreachable(reason),
-        other => EnrollError::Uplink(other),
-    })?;
+    let answer = controller
+        .enroll(&request)
+        .await
+        .map_err(|e| enroll_refused(e, &controller_text, agent_id))?;
     if answer.agent_id != agent_id {
         return Err(EnrollError::WrongAgent {
             sent: agent_id,
@@ -211,6 +155,91 @@ pub async fn enroll(opts: &EnrollOptions) -> Result<Enrolled, EnrollError> {
         verified: opts.fingerprint.is_some(),
         state_file: state_dir.join(ENROLLMENT_FILE),
     })
+}
+
+/// The controller at `controller_text` cannot be reached, for `reason`.
+fn unreachable(controller_text: &str, reason: String) -> EnrollError {
+    EnrollError::Unreachable {
+        controller: controller_text.to_owned(),
+        reason,
+    }
+}
+
+/// The certificate the controller presents, checked against the fingerprint the
+/// administrator gave, when one was given.
+async fn controller_certificate(
+    opts: &EnrollOptions,
+    controller_text: &str,
+) -> Result<Fingerprint, EnrollError> {
+    let presented = client::fetch_certificate(controller_text, opts.timeouts.connect)
+        .await
+        .map_err(|e| match e {
+            UplinkError::Retry { reason, .. } => unreachable(controller_text, reason),
+            other => EnrollError::Uplink(other),
+        })?;
+    if let Some(expected) = opts.fingerprint
+        && expected != presented
+    {
+        return Err(EnrollError::FingerprintMismatch {
+            controller: controller_text.to_owned(),
+            expected,
+            presented,
+        });
+    }
+    Ok(presented)
+}
+
+/// Creates the state directory and the agent id kept in it (a new one when `new_id`), owned
+/// like the directory.
+fn keep_agent_id(state_dir: &Path, new_id: bool) -> Result<Uuid, EnrollError> {
+    files::create_private_dir(state_dir).map_err(|source| StateError::Write {
+        path: state_dir.to_owned(),
+        source,
+    })?;
+    let id_path = state_dir.join("agent-id");
+    if new_id {
+        match std::fs::remove_file(&id_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(StateError::Write {
+                    path: id_path,
+                    source,
+                }
+                .into());
+            }
+        }
+    }
+    let (agent_id, notice) = identity::agent_id(state_dir);
+    if let Some(n) = notice {
+        return Err(EnrollError::AgentId(n));
+    }
+    files::adopt_owner(&id_path, state_dir);
+    Ok(agent_id)
+}
+
+/// What the controller's refusal of the enrollment means for the person enrolling.
+fn enroll_refused(e: UplinkError, controller_text: &str, agent_id: Uuid) -> EnrollError {
+    match e {
+        UplinkError::Rejected {
+            status: 401, error, ..
+        } => EnrollError::SecretRefused {
+            controller: controller_text.to_owned(),
+            message: error.message,
+        },
+        UplinkError::Rejected {
+            status: 409, error, ..
+        } => EnrollError::AlreadyEnrolled {
+            agent_id,
+            message: error.message,
+        },
+        UplinkError::Rejected { status, error, .. } => EnrollError::Refused {
+            status,
+            message: error.message,
+        },
+        UplinkError::Retry { reason, .. } => unreachable(controller_text, reason),
+        other => EnrollError::Uplink(other),
+    }
 }
 
 /// What `enroll` prints: the fingerprint for the administrator to compare, and where the
