@@ -1,7 +1,7 @@
 //! `fitcheck-controller`: parse arguments, set up logging, call the library.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -416,86 +416,14 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             storage,
             username,
             role,
-        } => {
-            let controller = Controller::open(storage.config()).await?;
-            fitcheck_controller::api::people::check_new_user(
-                &fitcheck_controller::types::NewUser {
-                    username: username.clone(),
-                    role: role.clone(),
-                },
-            )
-            .map_err(|f| anyhow::anyhow!(f.body.message))?;
-            let password = auth::new_password();
-            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            controller
-                .store()
-                .create_user(&username, &role, &hash, clock::now_ms())
-                .await?;
-            println!("{role} {username:?} created; one-time password: {password}");
-            Ok(())
-        }
-        UserCommand::ResetPassword { storage, username } => {
-            let controller = Controller::open(storage.config()).await?;
-            let password = auth::new_password();
-            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-            found(
-                controller
-                    .store()
-                    .set_password(&username, &hash, true)
-                    .await?,
-                &username,
-            )?;
-            println!(
-                "new one-time password for {username:?} (their sessions have ended; they choose \
-                 their own at the next log-in): {password}"
-            );
-            Ok(())
-        }
+        } => add_user(storage, username, role).await,
+        UserCommand::ResetPassword { storage, username } => reset_password(storage, username).await,
         UserCommand::SetPassword {
             storage,
             username,
             password_file,
-        } => {
-            let mut line = String::new();
-            match &password_file {
-                Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("reading the password from {}", path.display()))?;
-                    line = text.lines().next().unwrap_or_default().to_owned();
-                }
-                None => {
-                    std::io::stdin()
-                        .read_line(&mut line)
-                        .context("reading the password from standard input")?;
-                }
-            }
-            let password = line.trim_end_matches(['\r', '\n']);
-            fitcheck_controller::api::people::check_new_password(password)
-                .map_err(|f| anyhow::anyhow!(f.body.message))?;
-            let controller = Controller::open(storage.config()).await?;
-            let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
-            found(
-                controller
-                    .store()
-                    .set_password(&username, &hash, false)
-                    .await?,
-                &username,
-            )?;
-            println!("password of {username:?} set; their sessions have ended");
-            Ok(())
-        }
-        UserCommand::List { storage } => {
-            let controller = Controller::open(storage.config()).await?;
-            for u in controller.store().list_users().await? {
-                let note = if u.must_change_password() {
-                    " (one-time password not yet changed)"
-                } else {
-                    ""
-                };
-                println!("{}\t{}{note}", u.username, u.role);
-            }
-            Ok(())
-        }
+        } => set_password(storage, username, password_file).await,
+        UserCommand::List { storage } => list_users(storage).await,
         UserCommand::Role {
             storage,
             username,
@@ -516,6 +444,98 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `user add`: a person with a one-time password, printed once.
+async fn add_user(storage: Storage, username: String, role: String) -> anyhow::Result<()> {
+    let controller = Controller::open(storage.config()).await?;
+    fitcheck_controller::api::people::check_new_user(&fitcheck_controller::types::NewUser {
+        username: username.clone(),
+        role: role.clone(),
+    })
+    .map_err(|f| anyhow::anyhow!(f.body.message))?;
+    let password = auth::new_password();
+    let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    controller
+        .store()
+        .create_user(&username, &role, &hash, clock::now_ms())
+        .await?;
+    println!("{role} {username:?} created; one-time password: {password}");
+    Ok(())
+}
+
+/// `user reset-password`: a new one-time password, printed once; the person's sessions end.
+async fn reset_password(storage: Storage, username: String) -> anyhow::Result<()> {
+    let controller = Controller::open(storage.config()).await?;
+    let password = auth::new_password();
+    let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    found(
+        controller
+            .store()
+            .set_password(&username, &hash, true)
+            .await?,
+        &username,
+    )?;
+    println!(
+        "new one-time password for {username:?} (their sessions have ended; they choose \
+         their own at the next log-in): {password}"
+    );
+    Ok(())
+}
+
+/// `user set-password`: the password read from a file's first line or standard input.
+async fn set_password(
+    storage: Storage,
+    username: String,
+    password_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let line = read_password(password_file.as_deref())?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    fitcheck_controller::api::people::check_new_password(password)
+        .map_err(|f| anyhow::anyhow!(f.body.message))?;
+    let controller = Controller::open(storage.config()).await?;
+    let hash = auth::hash_password(password).map_err(anyhow::Error::msg)?;
+    found(
+        controller
+            .store()
+            .set_password(&username, &hash, false)
+            .await?,
+        &username,
+    )?;
+    println!("password of {username:?} set; their sessions have ended");
+    Ok(())
+}
+
+/// The first line of `path`, or a line of standard input without one.
+fn read_password(path: Option<&Path>) -> anyhow::Result<String> {
+    let mut line = String::new();
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the password from {}", path.display()))?;
+            line = text.lines().next().unwrap_or_default().to_owned();
+        }
+        None => {
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+        }
+    }
+    Ok(line)
+}
+
+/// `user list`: every person, their role, and whether their one-time password is unchanged.
+async fn list_users(storage: Storage) -> anyhow::Result<()> {
+    let controller = Controller::open(storage.config()).await?;
+    for u in controller.store().list_users().await? {
+        let note = if u.must_change_password() {
+            " (one-time password not yet changed)"
+        } else {
+            ""
+        };
+        println!("{}\t{}{note}", u.username, u.role);
+    }
+    Ok(())
 }
 
 fn rustls_pem_leaf(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use fitcheck_core::profile::Profile;
+use fitcheck_core::signatures::Catalog;
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
 use crate::evaluation::dossier;
 use crate::present::{pdf, render};
-use crate::store::{EvaluationRow, ProfileRow};
+use crate::store::{EvaluationRow, ProfileRow, Store};
 use crate::types::NewEvaluation;
 use crate::{Config, Controller, auth, clock};
 
@@ -76,18 +77,44 @@ pub async fn run(
     let catalog = controller.catalog();
     let fingerprint = controller.fingerprint.clone();
     println!("controller: {base} (data in {})", opts.data_dir.display());
+    say_how_to_log_in(&controller, &opts.data_dir);
+    let server = tokio::spawn(controller.serve(listener, shutdown));
+
+    let evaluation_id = evaluate_here(&store, &profile, &bytes, &file_name, text).await?;
+    let state = enroll_here(&store, &agent, &opts.data_dir, &base, &fingerprint).await?;
+    run_once(&agent, &state).await?;
+    write_recommendation(&store, &catalog, &evaluation_id, &opts.data_dir, &base).await?;
+    println!("serving until Ctrl-C");
+    drop(store);
+    server
+        .await
+        .context("the controller stopped unexpectedly")?;
+    Ok(())
+}
+
+/// Says how to log in: with the first administrator's one-time password, when this start made
+/// one.
+fn say_how_to_log_in(controller: &Controller, data_dir: &Path) {
     match &controller.initial_admin {
         Some((user, password)) => {
             println!("  log in as {user:?} with one-time password {password} (shown once)")
         }
         None => println!(
             "  log in as \"admin\" with the password shown at the first start (or run `fitcheck-controller user reset-password admin --data-dir {}`)",
-            opts.data_dir.display()
+            data_dir.display()
         ),
     }
-    let server = tokio::spawn(controller.serve(listener, shutdown));
+}
 
-    // The profile and an evaluation of it, scoped to this machine.
+/// Stores the profile and an evaluation of it scoped to this machine; answers the evaluation's
+/// id.
+async fn evaluate_here(
+    store: &Store,
+    profile: &Profile,
+    bytes: &[u8],
+    file_name: &str,
+    text: String,
+) -> Result<String> {
     let now = clock::now_ms();
     let stored = store
         .insert_profile(&ProfileRow {
@@ -95,8 +122,8 @@ pub async fn run(
             profile_id: profile.id.clone(),
             name: profile.name.clone(),
             vendor: profile.vendor.clone(),
-            digest: fitcheck_core::digest(&bytes),
-            file_name: file_name.clone(),
+            digest: fitcheck_core::digest(bytes),
+            file_name: file_name.to_owned(),
             toml: text,
             uploaded_by: "quickstart".to_owned(),
             uploaded_at: now,
@@ -131,8 +158,18 @@ pub async fn run(
         })
         .await?;
     println!("evaluation: {} ({evaluation_id})", spec.title);
+    Ok(evaluation_id)
+}
 
-    // This machine's agent: enrolled with a fresh secret, then one pass of its daemon.
+/// Enrolls this machine's agent with a fresh secret; answers its state directory.
+async fn enroll_here(
+    store: &Store,
+    agent: &Path,
+    data_dir: &Path,
+    base: &str,
+    fingerprint: &str,
+) -> Result<PathBuf> {
+    let now = clock::now_ms();
     let secret = auth::new_token(auth::TokenKind::Enrollment);
     store
         .create_secret(
@@ -142,17 +179,17 @@ pub async fn run(
             Some(now + 3600 * 1000),
         )
         .await?;
-    let state = opts.data_dir.join("agent");
-    let secret_file = opts.data_dir.join("quickstart-secret");
+    let state = data_dir.join("agent");
+    let secret_file = data_dir.join("quickstart-secret");
     crate::edge::tls::write_private_file(&secret_file, secret.as_bytes())?;
-    let enroll = tokio::process::Command::new(&agent)
+    let enroll = tokio::process::Command::new(agent)
         .args([
             "enroll",
             "--new-id",
             "--controller",
-            &base,
+            base,
             "--fingerprint",
-            &fingerprint,
+            fingerprint,
         ])
         .arg("--secret-file")
         .arg(&secret_file)
@@ -175,26 +212,41 @@ pub async fn run(
         "agent: enrolled (state in {}); running the profile's checks…",
         state.display()
     );
-    let mut daemon = tokio::process::Command::new(&agent)
+    Ok(state)
+}
+
+/// Runs one pass of the agent's daemon: the evaluation's checks, delivered; at most 15 minutes.
+async fn run_once(agent: &Path, state: &Path) -> Result<()> {
+    let mut daemon = tokio::process::Command::new(agent)
         .args(["daemon", "--once", "--state-dir"])
-        .arg(&state)
+        .arg(state)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("cannot start {}", agent.display()))?;
     let finished = tokio::time::timeout(Duration::from_secs(15 * 60), daemon.wait()).await;
     match finished {
-        Ok(Ok(status)) if status.success() => {}
+        Ok(Ok(status)) if status.success() => Ok(()),
         Ok(Ok(status)) => bail!("the agent's run ended with {status}; see its messages above"),
         Ok(Err(e)) => bail!("waiting for the agent failed: {e}"),
         Err(_) => bail!("the agent's run took more than 15 minutes; stopped"),
     }
+}
 
-    let r = dossier::recommendation(&store, &catalog, &evaluation_id)
+/// Writes the recommendation as Markdown and PDF into the data directory and prints its verdict
+/// and where to read it.
+async fn write_recommendation(
+    store: &Store,
+    catalog: &Catalog,
+    evaluation_id: &str,
+    data_dir: &Path,
+    base: &str,
+) -> Result<()> {
+    let r = dossier::recommendation(store, catalog, evaluation_id)
         .await
         .map_err(|f| anyhow::anyhow!(f.body.message))?;
-    let md = opts.data_dir.join("recommendation.md");
-    let pdf_path = opts.data_dir.join("recommendation.pdf");
+    let md = data_dir.join("recommendation.md");
+    let pdf_path = data_dir.join("recommendation.pdf");
     std::fs::write(&md, render::markdown(&r))
         .with_context(|| format!("cannot write {}", md.display()))?;
     std::fs::write(&pdf_path, pdf::recommendation_pdf(&r))
@@ -202,10 +254,5 @@ pub async fn run(
     println!("\nVerdict: {}\n{}", r.verdict.words(), r.summary);
     println!("\nrecommendation: {base}/evaluations/{evaluation_id}/recommendation");
     println!("files: {} and {}", md.display(), pdf_path.display());
-    println!("serving until Ctrl-C");
-    drop(store);
-    server
-        .await
-        .context("the controller stopped unexpectedly")?;
     Ok(())
 }

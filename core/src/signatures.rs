@@ -263,49 +263,7 @@ impl Catalog {
             if !(s.source.starts_with("https://") || s.source.starts_with("http://")) {
                 problems.push(format!("{at}: source must be the URL of a public page"));
             }
-            let has = match s.kind {
-                SignatureKind::BlockPage => !s.headers.is_empty() || !s.body.is_empty(),
-                SignatureKind::BlockHost => !s.hosts.is_empty() || !s.urls.is_empty(),
-                SignatureKind::SinkholeAddress => !s.addresses.is_empty(),
-                SignatureKind::InterceptionCa => !s.issuers.is_empty(),
-                SignatureKind::FilterExtension => !s.extension_ids.is_empty(),
-            };
-            if !has {
-                let need = match s.kind {
-                    SignatureKind::BlockPage => "`headers` or `body`",
-                    SignatureKind::BlockHost => "`hosts` or `urls`",
-                    SignatureKind::SinkholeAddress => "`addresses`",
-                    SignatureKind::InterceptionCa => "`issuers`",
-                    SignatureKind::FilterExtension => "`extension_ids`",
-                };
-                problems.push(format!("{at}: a {:?} signature needs {need}", s.kind));
-            }
-            for m in s
-                .headers
-                .iter()
-                .chain(&s.body)
-                .chain(&s.issuers)
-                .chain(&s.hosts)
-            {
-                if m.trim().len() < 3 {
-                    problems.push(format!("{at}: marker {m:?} is too short to be specific"));
-                }
-            }
-            for id in &s.extension_ids {
-                if id.len() != 32 || !id.chars().all(|c| ('a'..='p').contains(&c)) {
-                    problems.push(format!(
-                        "{at}: {id:?} is not an extension id (32 letters a to p)"
-                    ));
-                }
-            }
-            for u in &s.urls {
-                let (host, _) = u.split_once('/').unwrap_or((u, ""));
-                if u.contains("://") || host.trim_start_matches("*.").len() < 3 {
-                    problems.push(format!(
-                        "{at}: url {u:?} must be a host and path prefix without the scheme (`*.example.com/blocked`)"
-                    ));
-                }
-            }
+            problems.extend(markers(s).into_iter().map(|p| format!("{at}: {p}")));
             for a in &s.addresses {
                 match Net::parse(a) {
                     Some(n) => nets.push((self.signatures.len() + i, n)),
@@ -518,6 +476,54 @@ impl Catalog {
                 })
         })
     }
+}
+
+/// What is wrong with a signature's markers: none of the kind it needs, a marker too short to
+/// be specific, an extension id or a URL prefix that is not one.
+fn markers(s: &Signature) -> Vec<String> {
+    let mut problems = Vec::new();
+    let has = match s.kind {
+        SignatureKind::BlockPage => !s.headers.is_empty() || !s.body.is_empty(),
+        SignatureKind::BlockHost => !s.hosts.is_empty() || !s.urls.is_empty(),
+        SignatureKind::SinkholeAddress => !s.addresses.is_empty(),
+        SignatureKind::InterceptionCa => !s.issuers.is_empty(),
+        SignatureKind::FilterExtension => !s.extension_ids.is_empty(),
+    };
+    if !has {
+        let need = match s.kind {
+            SignatureKind::BlockPage => "`headers` or `body`",
+            SignatureKind::BlockHost => "`hosts` or `urls`",
+            SignatureKind::SinkholeAddress => "`addresses`",
+            SignatureKind::InterceptionCa => "`issuers`",
+            SignatureKind::FilterExtension => "`extension_ids`",
+        };
+        problems.push(format!("a {:?} signature needs {need}", s.kind));
+    }
+    for m in s
+        .headers
+        .iter()
+        .chain(&s.body)
+        .chain(&s.issuers)
+        .chain(&s.hosts)
+    {
+        if m.trim().len() < 3 {
+            problems.push(format!("marker {m:?} is too short to be specific"));
+        }
+    }
+    for id in &s.extension_ids {
+        if id.len() != 32 || !id.chars().all(|c| ('a'..='p').contains(&c)) {
+            problems.push(format!("{id:?} is not an extension id (32 letters a to p)"));
+        }
+    }
+    for u in &s.urls {
+        let (host, _) = u.split_once('/').unwrap_or((u, ""));
+        if u.contains("://") || host.trim_start_matches("*.").len() < 3 {
+            problems.push(format!(
+                "url {u:?} must be a host and path prefix without the scheme (`*.example.com/blocked`)"
+            ));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

@@ -83,115 +83,148 @@ pub fn assess(fleet: &Fleet<'_>, coverage: &[SiteCoverage]) -> Capacity {
         gaps: Vec::new(),
     };
     let needs = fleet.profile.network.as_ref();
-    let per_user_down = needs.and_then(|n| n.download_mbps_per_user);
-    let per_user_up = needs.and_then(|n| n.upload_mbps_per_user);
-    if per_user_down.is_none() && per_user_up.is_none() {
+    let per_user = (
+        needs.and_then(|n| n.download_mbps_per_user),
+        needs.and_then(|n| n.upload_mbps_per_user),
+    );
+    if per_user.0.is_none() && per_user.1.is_none() {
         return out;
     }
-    let coordinated = fleet.plan.coordinated;
     for site in &fleet.sites {
-        let users = fleet.plan.concurrent_users.get(site).copied().unwrap_or(0);
-        let measured: Vec<(&Judgement, &Throughput)> = fleet
-            .at(site)
-            .iter()
-            .filter_map(|j| j.bandwidth.as_ref().map(|b| (*j, b)))
-            .collect();
-        let direction = |way: Way, per_user: Option<f64>| {
-            let figure = site_direction(&measured, way, coordinated);
-            let need = per_user.map(|p| p * f64::from(users));
-            let verdict = need.map(|need| match &figure {
-                None => Verdict::NotMeasured,
-                Some(d) if d.mbps < need && d.together => Verdict::Short,
-                Some(d) if d.mbps < need => Verdict::ShortLowerBound,
-                Some(_) => Verdict::Enough,
-            });
-            Direction {
-                way,
-                figure,
-                per_user,
-                need,
-                verdict,
-            }
-        };
-        let ways = [
-            direction(Way::Download, per_user_down),
-            direction(Way::Upload, per_user_up),
-        ];
-        let carried = |d: &Direction| -> Option<u32> {
-            match (&d.figure, d.per_user) {
-                (Some(f), Some(p)) if p > 0.0 => Some((f.mbps / p).floor().min(1e9) as u32),
-                _ => None,
-            }
-        };
-        let max_users = match (carried(&ways[0]), carried(&ways[1])) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let any = |v: Verdict| ways.iter().any(|d| d.verdict == Some(v));
-        let status = if users == 0 || measured.is_empty() {
-            Status::Unknown
-        } else if any(Verdict::Short) {
-            Status::Fail
-        } else if any(Verdict::ShortLowerBound) || any(Verdict::NotMeasured) {
-            Status::Unknown
-        } else {
-            Status::Pass
-        };
-        let counted: BTreeSet<&str> = ways
-            .iter()
-            .filter_map(|d| d.figure.as_ref())
-            .flat_map(|d| d.counted.iter().map(String::as_str))
-            .collect();
-        let [down, up] = &ways;
-        match status {
-            Status::Fail => out.conditions.push(uplink_condition(
-                site, users, max_users, &ways, &measured, &counted,
-            )),
-            Status::Unknown
-                if users > 0
-                    && coverage
-                        .iter()
-                        .any(|c| &c.site == site && c.devices_reported > 0) =>
-            {
-                out.gaps.extend(not_assessed(
-                    site,
-                    users,
-                    &ways,
-                    measured.is_empty(),
-                    coordinated,
-                ));
-            }
-            _ => {}
-        }
-        out.sites.push(SiteThroughput {
-            site: site.clone(),
-            users,
-            download_needed_mbps: down.need,
-            upload_needed_mbps: up.need,
-            download_measured_mbps: down.figure.as_ref().map(|d| d.mbps),
-            upload_measured_mbps: up.figure.as_ref().map(|d| d.mbps),
-            devices_measured: ways
-                .iter()
-                .filter_map(|d| d.figure.as_ref())
-                .map(|d| d.devices)
-                .max()
-                .unwrap_or(0),
-            coordinated: ways
-                .iter()
-                .filter_map(|d| d.figure.as_ref())
-                .any(|d| d.common_window_ms.is_some()),
-            max_users,
-            status,
-            evidence: counted
-                .iter()
-                .take(MAX_EVIDENCE)
-                .map(|id| (*id).to_owned())
-                .collect(),
-            download: down.figure.clone(),
-            upload: up.figure.clone(),
-        });
+        assess_site(fleet, coverage, site, per_user, &mut out);
     }
     out
+}
+
+/// One site: what its devices carried each way against what its users need, and the condition
+/// or gap that follows.
+fn assess_site(
+    fleet: &Fleet<'_>,
+    coverage: &[SiteCoverage],
+    site: &str,
+    (per_user_down, per_user_up): (Option<f64>, Option<f64>),
+    out: &mut Capacity,
+) {
+    let coordinated = fleet.plan.coordinated;
+    let users = fleet.plan.concurrent_users.get(site).copied().unwrap_or(0);
+    let measured: Vec<(&Judgement, &Throughput)> = fleet
+        .at(site)
+        .iter()
+        .filter_map(|j| j.bandwidth.as_ref().map(|b| (*j, b)))
+        .collect();
+    let ways = [
+        direction(&measured, Way::Download, per_user_down, users, coordinated),
+        direction(&measured, Way::Upload, per_user_up, users, coordinated),
+    ];
+    let max_users = max_users(&ways);
+    let status = site_status(users, measured.is_empty(), &ways);
+    let counted: BTreeSet<&str> = ways
+        .iter()
+        .filter_map(|d| d.figure.as_ref())
+        .flat_map(|d| d.counted.iter().map(String::as_str))
+        .collect();
+    match status {
+        Status::Fail => out.conditions.push(uplink_condition(
+            site, users, max_users, &ways, &measured, &counted,
+        )),
+        Status::Unknown
+            if users > 0
+                && coverage
+                    .iter()
+                    .any(|c| c.site == site && c.devices_reported > 0) =>
+        {
+            out.gaps.extend(not_assessed(
+                site,
+                users,
+                &ways,
+                measured.is_empty(),
+                coordinated,
+            ));
+        }
+        _ => {}
+    }
+    let [down, up] = &ways;
+    out.sites.push(SiteThroughput {
+        site: site.to_owned(),
+        users,
+        download_needed_mbps: down.need,
+        upload_needed_mbps: up.need,
+        download_measured_mbps: down.figure.as_ref().map(|d| d.mbps),
+        upload_measured_mbps: up.figure.as_ref().map(|d| d.mbps),
+        devices_measured: ways
+            .iter()
+            .filter_map(|d| d.figure.as_ref())
+            .map(|d| d.devices)
+            .max()
+            .unwrap_or(0),
+        coordinated: ways
+            .iter()
+            .filter_map(|d| d.figure.as_ref())
+            .any(|d| d.common_window_ms.is_some()),
+        max_users,
+        status,
+        evidence: counted
+            .iter()
+            .take(MAX_EVIDENCE)
+            .map(|id| (*id).to_owned())
+            .collect(),
+        download: down.figure.clone(),
+        upload: up.figure.clone(),
+    });
+}
+
+/// One way at a site: its figure, what its users need, and the verdict.
+fn direction(
+    measured: &[(&Judgement, &Throughput)],
+    way: Way,
+    per_user: Option<f64>,
+    users: u32,
+    coordinated: bool,
+) -> Direction {
+    let figure = site_direction(measured, way, coordinated);
+    let need = per_user.map(|p| p * f64::from(users));
+    let verdict = need.map(|need| match &figure {
+        None => Verdict::NotMeasured,
+        Some(d) if d.mbps < need && d.together => Verdict::Short,
+        Some(d) if d.mbps < need => Verdict::ShortLowerBound,
+        Some(_) => Verdict::Enough,
+    });
+    Direction {
+        way,
+        figure,
+        per_user,
+        need,
+        verdict,
+    }
+}
+
+/// How many users the measured figures carry, the fewer of the two ways.
+fn max_users(ways: &[Direction; 2]) -> Option<u32> {
+    let carried = |d: &Direction| -> Option<u32> {
+        match (&d.figure, d.per_user) {
+            (Some(f), Some(p)) if p > 0.0 => Some((f.mbps / p).floor().min(1e9) as u32),
+            _ => None,
+        }
+    };
+    match (carried(&ways[0]), carried(&ways[1])) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A site's status: short only where devices measuring together carried less than needed;
+/// unknown where nothing, or only a lower bound, was measured.
+fn site_status(users: u32, none_measured: bool, ways: &[Direction; 2]) -> Status {
+    let any = |v: Verdict| ways.iter().any(|d| d.verdict == Some(v));
+    if users == 0 || none_measured {
+        Status::Unknown
+    } else if any(Verdict::Short) {
+        Status::Fail
+    } else if any(Verdict::ShortLowerBound) || any(Verdict::NotMeasured) {
+        Status::Unknown
+    } else {
+        Status::Pass
+    }
 }
 
 /// The condition for a site whose devices, measuring together, carried less than its users need.

@@ -53,9 +53,40 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
         .filter(|(_, r)| r.kind.is_per_device())
         .collect();
     // The cells first, so that a condition can say which models meet what another fails.
-    let mut judging: BTreeMap<(&str, &RequirementId), Judging<'_>> = BTreeMap::new();
+    let judging = cells(fleet, &reqs);
+    let (models, conditions, replace) = rows(fleet, &reqs, &judging);
+    let blockers = replace
+        .into_iter()
+        .filter(|(req, _)| {
+            !fleet
+                .by_model
+                .keys()
+                .any(|m| judging.get(&(*m, *req)).is_some_and(|o| o.passing > 0))
+        })
+        .filter_map(|(req, failing)| {
+            let (_, r) = reqs.iter().find(|(_, r)| r.id == *req)?;
+            Some(blocker(r, &failing, &judging, &conditions))
+        })
+        .collect();
+    Devices {
+        models,
+        conditions,
+        blockers,
+        unchecked: unchecked(fleet, &reqs, &judging),
+    }
+}
+
+/// Each model's devices judged on each device requirement, by (model, requirement).
+type Cells<'a> = BTreeMap<(&'a str, &'a RequirementId), Judging<'a>>;
+
+/// Requirement → models whose devices fail it and cannot be brought to it.
+type Replace<'a> = BTreeMap<&'a RequirementId, BTreeSet<&'a str>>;
+
+/// Every model's cell of every device requirement.
+fn cells<'a>(fleet: &'a Fleet<'_>, reqs: &[(usize, &'a Requirement)]) -> Cells<'a> {
+    let mut judging = Cells::new();
     for (model, devices) in &fleet.by_model {
-        for (i, req) in &reqs {
+        for (i, req) in reqs {
             let items: Vec<(&Judgement, &Judged)> = devices
                 .iter()
                 .filter_map(|j| j.outcome(*i).map(|o| (*j, o)))
@@ -77,6 +108,16 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             );
         }
     }
+    judging
+}
+
+/// One row per model, the conditions its shortfalls take, and which requirements some model
+/// can only meet on other hardware.
+fn rows<'a>(
+    fleet: &'a Fleet<'_>,
+    reqs: &[(usize, &'a Requirement)],
+    judging: &Cells<'a>,
+) -> (Vec<DeviceModelRow>, Vec<Condition>, Replace<'a>) {
     let meeting = |req: &RequirementId| -> Vec<&str> {
         fleet
             .by_model
@@ -85,11 +126,9 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             .copied()
             .collect()
     };
-
     let mut models = Vec::new();
     let mut conditions = Vec::new();
-    // Requirement → models whose devices fail it and cannot be brought to it.
-    let mut replace: BTreeMap<&RequirementId, BTreeSet<&str>> = BTreeMap::new();
+    let mut replace = Replace::new();
     for (model, devices) in &fleet.by_model {
         let mut row = DeviceModelRow {
             model: (*model).to_owned(),
@@ -103,7 +142,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
             status: Status::Pass,
             requirements: BTreeMap::new(),
         };
-        for (_, req) in &reqs {
+        for (_, req) in reqs {
             let Some(jd) = judging.get(&(*model, &req.id)) else {
                 continue;
             };
@@ -125,23 +164,17 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
         }
         models.push(row);
     }
+    (models, conditions, replace)
+}
 
-    let blockers = replace
-        .into_iter()
-        .filter(|(req, _)| {
-            !fleet
-                .by_model
-                .keys()
-                .any(|m| judging.get(&(*m, *req)).is_some_and(|o| o.passing > 0))
-        })
-        .filter_map(|(req, failing)| {
-            let (_, r) = reqs.iter().find(|(_, r)| r.id == *req)?;
-            Some(blocker(r, &failing, &judging, &conditions))
-        })
-        .collect();
-    // A model all of whose devices left it unknown; a model that does not need it passes.
-    let unchecked = reqs
-        .iter()
+/// Non-critical requirements some model left unknown on all its devices, in words (a model
+/// that does not need one passes it).
+fn unchecked(
+    fleet: &Fleet<'_>,
+    reqs: &[(usize, &Requirement)],
+    judging: &Cells<'_>,
+) -> Vec<String> {
+    reqs.iter()
         .filter(|(_, r)| !r.critical)
         .filter_map(|(_, r)| {
             let blind: Vec<(&str, &Judging<'_>)> = fleet
@@ -159,13 +192,7 @@ pub fn assess(fleet: &Fleet<'_>) -> Devices {
                 models.join(", ")
             ))
         })
-        .collect();
-    Devices {
-        models,
-        conditions,
-        blockers,
-        unchecked,
-    }
+        .collect()
 }
 
 /// Where the district's inventory says a model's OS updates have ended, and no release it can

@@ -166,24 +166,7 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         &devices.models,
     ));
 
-    let dpa = input
-        .plan
-        .proposal
-        .dpa_exhibit_b
-        .as_ref()
-        .map(|ticked| data::SignedExhibitB {
-            ticked: ticked.clone(),
-        });
-    let senders = latest_per_agent(input.judgements.iter().filter(|j| j.transfer.is_some()));
-    let data = data::assess(
-        input.profile.data.as_ref(),
-        input.sis,
-        dpa.as_ref(),
-        &data::Transfer {
-            group: input.plan.data_senders.as_deref(),
-            reports: &senders,
-        },
-    );
+    let data = assess_data(input);
     gaps.extend(data.section.as_ref().map(data::gaps).unwrap_or_default());
 
     let mut conditions = network.conditions;
@@ -210,42 +193,11 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
     {
         summary.push_str(" The data part is not assessed: no SIS summary has been uploaded.");
     }
-    let mut notes: Vec<String> = Vec::new();
-    for j in &fleet.devices {
-        for n in &j.notes {
-            if !notes.contains(n) {
-                notes.push(n.clone());
-            }
-        }
-    }
-    notes.extend(devices.unchecked);
-    if let Some(n) = browser_layer(&fleet) {
-        notes.insert(0, n);
-    }
-    let (plan, profile) = (input.plan, input.profile);
+    let notes = notes(&fleet, devices.unchecked);
     Recommendation {
         schema: RECOMMENDATION_SCHEMA.to_owned(),
         generated_at: input.generated_at.to_owned(),
-        evaluation: EvaluationRef {
-            id: input.evaluation_id.to_owned(),
-            title: input.title.to_owned(),
-            product: plan
-                .proposal
-                .product
-                .clone()
-                .unwrap_or_else(|| profile.name.clone()),
-            vendor: plan
-                .proposal
-                .vendor
-                .clone()
-                .unwrap_or_else(|| profile.vendor.clone()),
-            profile_id: profile.id.clone(),
-            profile_digest: input.profile_digest.to_owned(),
-            sources: profile.sources.clone(),
-            window_start: plan.window_start.clone(),
-            window_end: plan.window_end.clone(),
-            proposal: plan.proposal.clone(),
-        },
+        evaluation: evaluation_ref(input),
         verdict,
         summary,
         conditions,
@@ -258,6 +210,72 @@ pub fn recommend(input: &Input<'_>) -> Recommendation {
         throughput: capacity.sites,
         notes,
         data: data.section,
+    }
+}
+
+/// The data stage: the profile's data files against the SIS summary, the signed agreement and
+/// the sending machines' transfer checks.
+fn assess_data(input: &Input<'_>) -> data::Data {
+    let dpa = input
+        .plan
+        .proposal
+        .dpa_exhibit_b
+        .as_ref()
+        .map(|ticked| data::SignedExhibitB {
+            ticked: ticked.clone(),
+        });
+    let senders = latest_per_agent(input.judgements.iter().filter(|j| j.transfer.is_some()));
+    data::assess(
+        input.profile.data.as_ref(),
+        input.sis,
+        dpa.as_ref(),
+        &data::Transfer {
+            group: input.plan.data_senders.as_deref(),
+            reports: &senders,
+        },
+    )
+}
+
+/// The notes: what no device checked from inside a browser first, then the agents' caveats
+/// (each once), then the device requirements no model could check.
+fn notes(fleet: &Fleet<'_>, unchecked: Vec<String>) -> Vec<String> {
+    let mut notes: Vec<String> = Vec::new();
+    for j in &fleet.devices {
+        for n in &j.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
+    }
+    notes.extend(unchecked);
+    if let Some(n) = browser_layer(fleet) {
+        notes.insert(0, n);
+    }
+    notes
+}
+
+/// What the recommendation is about: the evaluation, the product as proposed, and the profile.
+fn evaluation_ref(input: &Input<'_>) -> EvaluationRef {
+    let (plan, profile) = (input.plan, input.profile);
+    EvaluationRef {
+        id: input.evaluation_id.to_owned(),
+        title: input.title.to_owned(),
+        product: plan
+            .proposal
+            .product
+            .clone()
+            .unwrap_or_else(|| profile.name.clone()),
+        vendor: plan
+            .proposal
+            .vendor
+            .clone()
+            .unwrap_or_else(|| profile.vendor.clone()),
+        profile_id: profile.id.clone(),
+        profile_digest: input.profile_digest.to_owned(),
+        sources: profile.sources.clone(),
+        window_start: plan.window_start.clone(),
+        window_end: plan.window_end.clone(),
+        proposal: plan.proposal.clone(),
     }
 }
 

@@ -257,6 +257,31 @@ async fn accept(
         )
     })?;
     let report: Report = parse_json(body, "report")?;
+    check_author(&report, agent)?;
+    for (field, value) in [
+        ("started_at", &report.started_at),
+        ("finished_at", &report.finished_at),
+    ] {
+        clock::parse_rfc3339(value)
+            .map_err(|e| Failure::unprocessable("invalid_report", e).field(field))?;
+    }
+    let (evaluation_id, check) = match query.evaluation.as_deref() {
+        None => (None, None),
+        Some(text) => {
+            let (id, check) = check_evaluation(state, agent, &report, text).await?;
+            (Some(id), Some(check))
+        }
+    };
+    Ok(Accepted {
+        report,
+        evaluation_id,
+        check,
+    })
+}
+
+/// A report in a schema this controller reads, from the agent that sends it, carrying the
+/// version and labels it enrolled with.
+fn check_author(report: &Report, agent: &AgentAuth) -> Result<(), Failure> {
     if report.schema != REPORT_SCHEMA {
         return Err(Failure::unprocessable(
             "unknown_schema",
@@ -298,68 +323,63 @@ async fn accept(
         )
         .field("agent.labels"));
     }
-    for (field, value) in [
-        ("started_at", &report.started_at),
-        ("finished_at", &report.finished_at),
-    ] {
-        clock::parse_rfc3339(value)
-            .map_err(|e| Failure::unprocessable("invalid_report", e).field(field))?;
-    }
-    let (evaluation_id, check) = match query.evaluation.as_deref() {
-        None => (None, None),
-        Some(text) => {
-            let id = Uuid::parse_str(text).map_err(|_| {
-                Failure::bad_request(
-                    "invalid_query",
-                    format!("evaluation {text:?} is not a UUID"),
-                )
+    Ok(())
+}
+
+/// The evaluation a report is delivered for: one that exists, takes in this agent in the role
+/// the report plays (a device, or a machine that sends the roster files), and runs the profile
+/// the report ran.
+async fn check_evaluation(
+    state: &AppState,
+    agent: &AgentAuth,
+    report: &Report,
+    text: &str,
+) -> Result<(Uuid, Arc<IngestCheck>), Failure> {
+    let id = Uuid::parse_str(text).map_err(|_| {
+        Failure::bad_request(
+            "invalid_query",
+            format!("evaluation {text:?} is not a UUID"),
+        )
+        .field("evaluation")
+    })?;
+    let check = state
+        .store
+        .ingest_check(&id.to_string())
+        .await?
+        .ok_or_else(|| {
+            Failure::unprocessable("unknown_evaluation", format!("no evaluation {id}"))
                 .field("evaluation")
-            })?;
-            let check = state
-                .store
-                .ingest_check(&id.to_string())
-                .await?
-                .ok_or_else(|| {
-                    Failure::unprocessable("unknown_evaluation", format!("no evaluation {id}"))
-                        .field("evaluation")
-                })?;
-            let spec = spec_of(&check.evaluation)?;
-            let sender = sends(&spec, &agent.row);
-            if !in_scope(&spec, &agent.row) && !sender {
-                return Err(Failure::forbidden(format!(
-                    "evaluation {id} does not include this agent's site or group"
-                ))
-                .field("evaluation"));
-            }
-            // What a report is, a device's or a sending machine's, follows the agent's group:
-            // a device cannot pass a transfer check, nor a sending machine a device's checks.
-            if fitcheck_core::transfer::is_sender_report(&report.results) != sender {
-                let why = if sender {
-                    "this agent is one of the evaluation's data senders: it checks the transfer endpoint alone (an agent that ignores data_sender is older than this controller: upgrade it)"
-                } else {
-                    "only the evaluation's data senders check the transfer endpoint (data.endpoint)"
-                };
-                return Err(Failure::unprocessable("wrong_role", why).field("results"));
-            }
-            let digest = &check.profile_digest;
-            if &report.profile.digest != digest {
-                return Err(Failure::unprocessable(
-                    "profile_mismatch",
-                    format!(
-                        "the report ran profile {} but evaluation {id} uses {digest}",
-                        report.profile.digest
-                    ),
-                )
-                .field("profile.digest"));
-            }
-            (Some(id), Some(check))
-        }
-    };
-    Ok(Accepted {
-        report,
-        evaluation_id,
-        check,
-    })
+        })?;
+    let spec = spec_of(&check.evaluation)?;
+    let sender = sends(&spec, &agent.row);
+    if !in_scope(&spec, &agent.row) && !sender {
+        return Err(Failure::forbidden(format!(
+            "evaluation {id} does not include this agent's site or group"
+        ))
+        .field("evaluation"));
+    }
+    // What a report is, a device's or a sending machine's, follows the agent's group: a device
+    // cannot pass a transfer check, nor a sending machine a device's checks.
+    if fitcheck_core::transfer::is_sender_report(&report.results) != sender {
+        let why = if sender {
+            "this agent is one of the evaluation's data senders: it checks the transfer endpoint alone (an agent that ignores data_sender is older than this controller: upgrade it)"
+        } else {
+            "only the evaluation's data senders check the transfer endpoint (data.endpoint)"
+        };
+        return Err(Failure::unprocessable("wrong_role", why).field("results"));
+    }
+    let digest = &check.profile_digest;
+    if &report.profile.digest != digest {
+        return Err(Failure::unprocessable(
+            "profile_mismatch",
+            format!(
+                "the report ran profile {} but evaluation {id} uses {digest}",
+                report.profile.digest
+            ),
+        )
+        .field("profile.digest"));
+    }
+    Ok((id, check))
 }
 
 /// Ingestion in three steps: the report accepted, judged once against the evaluation's

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use super::{PROFILE_FORMAT, PortProbe, Profile, Protocol, url_host};
+use super::{DeviceMinimums, PROFILE_FORMAT, PortProbe, Profile, Protocol, url_host};
 use crate::version::Version;
 
 /// A range of ports larger than this is probed at this many evenly spread ports (first and last
@@ -485,110 +485,116 @@ fn validate_network(c: &mut Collector, p: &Profile) {
 fn validate_device(c: &mut Collector, p: &Profile) {
     if let Some(d) = &p.device {
         let base = [Seg::Key("device")];
-        let mut families = HashSet::new();
-        for (i, os) in d.os.iter().enumerate() {
-            let ob = at(&base, &[Seg::Key("os"), Seg::Index(i)]);
-            check_version_window(
-                c,
-                &ob,
-                os.min_version.as_deref(),
-                os.max_version.as_deref(),
-                &os.exclude_versions,
-            );
-            if os.distribution.is_some() && os.family != super::OsFamily::Linux {
-                c.push(
-                    at(&ob, &[Seg::Key("distribution")]),
-                    format!("applies to Linux only; {} has no distributions", os.family),
-                );
-            }
-            let key = (os.family, os.distribution.clone());
-            if !families.insert(key) {
-                c.push(
-                    at(&ob, &[Seg::Key("family")]),
-                    format!("{} is listed twice; keep one entry per family", os.family),
-                );
-            }
-        }
-        for (i, a) in d.architectures.iter().enumerate() {
-            const KNOWN: [&str; 5] = ["x86_64", "aarch64", "x86", "armv7l", "riscv64"];
-            if !KNOWN.contains(&a.as_str()) {
-                c.push(
-                    at(&base, &[Seg::Key("architectures"), Seg::Index(i)]),
-                    format!(
-                        "{a:?} is not an architecture; expected one of {}",
-                        KNOWN.join(", ")
-                    ),
-                );
-            }
-        }
-        check_positive(
+        validate_device_os(c, &base, d);
+        validate_device_sizes(c, &base, d);
+        validate_device_browsers(c, &base, d);
+    }
+}
+
+/// `[[device.os]]`: each version window, distributions for Linux only, one entry per family
+/// (and distribution).
+fn validate_device_os(c: &mut Collector, base: &[Seg], d: &DeviceMinimums) {
+    let mut families = HashSet::new();
+    for (i, os) in d.os.iter().enumerate() {
+        let ob = at(base, &[Seg::Key("os"), Seg::Index(i)]);
+        check_version_window(
             c,
-            at(&base, &[Seg::Key("ram_min_gib")]),
-            d.ram_min_gib,
-            "GiB",
+            &ob,
+            os.min_version.as_deref(),
+            os.max_version.as_deref(),
+            &os.exclude_versions,
         );
-        check_positive(
+        if os.distribution.is_some() && os.family != super::OsFamily::Linux {
+            c.push(
+                at(&ob, &[Seg::Key("distribution")]),
+                format!("applies to Linux only; {} has no distributions", os.family),
+            );
+        }
+        let key = (os.family, os.distribution.clone());
+        if !families.insert(key) {
+            c.push(
+                at(&ob, &[Seg::Key("family")]),
+                format!("{} is listed twice; keep one entry per family", os.family),
+            );
+        }
+    }
+}
+
+/// The hardware minimums: known architectures, positive sizes, both screen dimensions, and a
+/// GPU's details only where one is required.
+fn validate_device_sizes(c: &mut Collector, base: &[Seg], d: &DeviceMinimums) {
+    for (i, a) in d.architectures.iter().enumerate() {
+        const KNOWN: [&str; 5] = ["x86_64", "aarch64", "x86", "armv7l", "riscv64"];
+        if !KNOWN.contains(&a.as_str()) {
+            c.push(
+                at(base, &[Seg::Key("architectures"), Seg::Index(i)]),
+                format!(
+                    "{a:?} is not an architecture; expected one of {}",
+                    KNOWN.join(", ")
+                ),
+            );
+        }
+    }
+    for (key, v, unit) in [
+        ("ram_min_gib", d.ram_min_gib, "GiB"),
+        ("cpu_min_ghz", d.cpu_min_ghz, "GHz"),
+        ("disk_free_min_gib", d.disk_free_min_gib, "GiB"),
+    ] {
+        check_positive(c, at(base, &[Seg::Key(key)]), v, unit);
+    }
+    if d.cpu_cores_min == Some(0) {
+        c.push(
+            at(base, &[Seg::Key("cpu_cores_min")]),
+            "0 is not a core count; expected 1 or more",
+        );
+    }
+    for (key, v) in [
+        ("screen_min_width", d.screen_min_width),
+        ("screen_min_height", d.screen_min_height),
+    ] {
+        if v == Some(0) {
+            c.push(at(base, &[Seg::Key(key)]), "0 pixels; expected 1 or more");
+        }
+    }
+    if d.screen_min_width.is_some() != d.screen_min_height.is_some() {
+        let missing = if d.screen_min_width.is_some() {
+            "screen_min_height"
+        } else {
+            "screen_min_width"
+        };
+        c.push(
+            base.to_vec(),
+            format!("gives one screen dimension only; add `{missing}`"),
+        );
+    }
+    if let Some(g) = &d.gpu
+        && !g.required
+        && (g.vram_min_mib.is_some() || !g.vendors.is_empty())
+    {
+        c.push(
+            at(base, &[Seg::Key("gpu"), Seg::Key("required")]),
+            "is false but vendors or vram_min_mib are set; set required = true or remove them",
+        );
+    }
+}
+
+/// `[[device.browser]]`: each version window, one entry per browser.
+fn validate_device_browsers(c: &mut Collector, base: &[Seg], d: &DeviceMinimums) {
+    let mut browsers = HashSet::new();
+    for (i, b) in d.browser.iter().enumerate() {
+        let bb = at(base, &[Seg::Key("browser"), Seg::Index(i)]);
+        check_version_window(
             c,
-            at(&base, &[Seg::Key("cpu_min_ghz")]),
-            d.cpu_min_ghz,
-            "GHz",
+            &bb,
+            b.min_version.as_deref(),
+            b.max_version.as_deref(),
+            &b.exclude_versions,
         );
-        check_positive(
-            c,
-            at(&base, &[Seg::Key("disk_free_min_gib")]),
-            d.disk_free_min_gib,
-            "GiB",
-        );
-        if d.cpu_cores_min == Some(0) {
+        if !browsers.insert(b.name) {
             c.push(
-                at(&base, &[Seg::Key("cpu_cores_min")]),
-                "0 is not a core count; expected 1 or more",
+                at(&bb, &[Seg::Key("name")]),
+                format!("{} is listed twice; keep one entry per browser", b.name),
             );
-        }
-        for (key, v) in [
-            ("screen_min_width", d.screen_min_width),
-            ("screen_min_height", d.screen_min_height),
-        ] {
-            if v == Some(0) {
-                c.push(at(&base, &[Seg::Key(key)]), "0 pixels; expected 1 or more");
-            }
-        }
-        if d.screen_min_width.is_some() != d.screen_min_height.is_some() {
-            let missing = if d.screen_min_width.is_some() {
-                "screen_min_height"
-            } else {
-                "screen_min_width"
-            };
-            c.push(
-                base.to_vec(),
-                format!("gives one screen dimension only; add `{missing}`"),
-            );
-        }
-        if let Some(g) = &d.gpu
-            && !g.required
-            && (g.vram_min_mib.is_some() || !g.vendors.is_empty())
-        {
-            c.push(
-                at(&base, &[Seg::Key("gpu"), Seg::Key("required")]),
-                "is false but vendors or vram_min_mib are set; set required = true or remove them",
-            );
-        }
-        let mut browsers = HashSet::new();
-        for (i, b) in d.browser.iter().enumerate() {
-            let bb = at(&base, &[Seg::Key("browser"), Seg::Index(i)]);
-            check_version_window(
-                c,
-                &bb,
-                b.min_version.as_deref(),
-                b.max_version.as_deref(),
-                &b.exclude_versions,
-            );
-            if !browsers.insert(b.name) {
-                c.push(
-                    at(&bb, &[Seg::Key("name")]),
-                    format!("{} is listed twice; keep one entry per browser", b.name),
-                );
-            }
         }
     }
 }
