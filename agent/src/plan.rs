@@ -1,7 +1,9 @@
-//! From a profile to the list of network checks to run. Only targets the profile names are
-//! ever planned; port ranges are sampled (see `PortRange::probed_ports`).
+//! From a profile to the checks this agent runs: core's plan ([`fitcheck_core::plan`]), the one
+//! every agent runs, each planned check made this agent's runnable check; and the bandwidth
+//! measurement, whose target is this agent's configuration.
 
-use fitcheck_core::profile::{EndpointScheme, PortProbe, Profile, Protocol};
+use fitcheck_core::plan::PlannedCheck;
+use fitcheck_core::profile::Profile;
 
 use crate::checks::throughput::{Caps, Target};
 use crate::checks::{Check, bandwidth, dns, http, latency, stun, tcp};
@@ -47,90 +49,65 @@ pub fn plan_bandwidth(
     }))
 }
 
-/// Every network check `profile` asks for, in profile order (bandwidth apart: see
-/// [`plan_bandwidth`]).
-/// What a machine that sends the roster files checks: the vendor's transfer endpoint alone —
-/// an SFTP server's SSH identification, or an HTTPS endpoint like any URL.
+/// What a machine that sends the roster files checks: the vendor's transfer endpoint alone
+/// ([`fitcheck_core::plan::plan_transfer`]).
 pub fn plan_transfer(profile: &Profile) -> Vec<Check> {
-    let Some(data) = &profile.data else {
-        return Vec::new();
-    };
-    let (Some(url), Some(endpoint)) = (&data.endpoint, data.endpoint_target()) else {
-        return Vec::new();
-    };
-    vec![match endpoint.scheme {
-        EndpointScheme::Sftp => Check::Tcp(tcp::Spec {
-            requirement: RequirementId::DataEndpoint,
-            host: endpoint.host,
-            port: endpoint.port,
-            banner: true,
-        }),
-        EndpointScheme::Https => Check::Http(http::Spec {
-            requirement: RequirementId::DataEndpoint,
-            url: url.clone(),
-            follow_redirects: true,
-            accept: Vec::new(),
-        }),
-    }]
+    fitcheck_core::plan::plan_transfer(profile)
+        .into_iter()
+        .map(check_of)
+        .collect()
 }
 
+/// Every network check `profile` asks for, in profile order, as core plans them for every
+/// agent ([`fitcheck_core::plan::plan`]); bandwidth apart: see [`plan_bandwidth`].
 pub fn plan(profile: &Profile) -> Vec<Check> {
-    let mut out = Vec::new();
-    for (i, d) in profile.dns.iter().enumerate() {
-        out.push(Check::Dns(dns::Spec {
-            requirement: RequirementId::Dns(i),
-            name: d.name.clone(),
-        }));
-    }
-    for (i, h) in profile.http.iter().enumerate() {
-        out.push(Check::Http(http::Spec {
-            requirement: RequirementId::Http(i),
-            url: h.url.clone(),
-            follow_redirects: h.follow_redirects,
-            accept: h.expect_status.clone(),
-        }));
-    }
-    for (i, p) in profile.ports.iter().enumerate() {
-        let Some(range) = p.port_range() else {
-            continue;
-        };
-        let requirement = RequirementId::Port(i);
-        if p.protocol == Protocol::Udp && p.effective_probe() == PortProbe::Stun {
-            // Alongside the media ports: whether TCP 443 to the same host works, so a report can
-            // say "UDP filtered, media will fall back to TCP".
-            out.push(Check::Tcp(tcp::Spec {
-                requirement: RequirementId::PortFallback(i),
-                host: p.host.clone(),
-                port: 443,
-                banner: false,
-            }));
-        }
-        for port in range.probed_ports() {
-            match (p.protocol, p.effective_probe()) {
-                (Protocol::Tcp, PortProbe::Connect) => out.push(Check::Tcp(tcp::Spec {
-                    requirement: requirement.clone(),
-                    host: p.host.clone(),
-                    port,
-                    banner: false,
-                })),
-                (Protocol::Udp, PortProbe::Stun) => out.push(Check::Stun(stun::Spec {
-                    requirement: requirement.clone(),
-                    host: p.host.clone(),
-                    port,
-                })),
-                // Nothing a client can send proves a silent UDP service (or an IP range with no
-                // host) reachable; the evaluation reports it as unknown.
-                _ => {}
-            }
-        }
-    }
-    if let Some(host) = profile.latency_host() {
-        out.push(Check::Latency(latency::Spec {
-            requirement: RequirementId::NetworkMeasure,
+    fitcheck_core::plan::plan(profile)
+        .into_iter()
+        .map(check_of)
+        .collect()
+}
+
+/// The check this agent runs for one planned check.
+fn check_of(planned: PlannedCheck) -> Check {
+    match planned {
+        PlannedCheck::Dns { requirement, name } => Check::Dns(dns::Spec { requirement, name }),
+        PlannedCheck::Http {
+            requirement,
+            url,
+            follow_redirects,
+            expect_status,
+        } => Check::Http(http::Spec {
+            requirement,
+            url,
+            follow_redirects,
+            accept: expect_status,
+        }),
+        PlannedCheck::Tcp {
+            requirement,
             host,
-        }));
+            port,
+            banner,
+        } => Check::Tcp(tcp::Spec {
+            requirement,
+            host,
+            port,
+            banner,
+        }),
+        PlannedCheck::Stun {
+            requirement,
+            host,
+            port,
+        } => Check::Stun(stun::Spec {
+            requirement,
+            host,
+            port,
+        }),
+        // Round trips by ICMP echo or TCP connects to the host; the URL is for agents that time
+        // HTTP requests.
+        PlannedCheck::Latency {
+            requirement, host, ..
+        } => Check::Latency(latency::Spec { requirement, host }),
     }
-    out
 }
 
 #[cfg(test)]

@@ -104,6 +104,10 @@ pub struct Assignment {
     /// read TOML (the browser agent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<serde_json::Value>,
+    /// For agents that do not plan themselves (the browser agent): the checks the profile asks
+    /// for, planned by [`crate::plan::plan`], which the native agent runs too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<crate::plan::PlannedCheck>,
     /// `sha256:…` of `profile_toml`.
     pub profile_digest: String,
     /// When the evaluation closes, RFC 3339 UTC; a report made after it is still accepted.

@@ -19,6 +19,7 @@ pub mod data;
 pub mod evaluate;
 pub mod os;
 pub mod outcome;
+pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod requirement;

@@ -64,6 +64,7 @@ fn assignment(profile: &str, bandwidth: Option<BandwidthAssignment>) -> Assignme
         window_end: "2099-01-01T00:00:00Z".to_owned(),
         bandwidth,
         profile: None,
+        plan: Vec::new(),
         block_signatures: Vec::new(),
         data_sender: false,
     }

@@ -1,7 +1,7 @@
 /**
  * Round trips to the product, from inside the browser: HTTP `HEAD` requests to the root of the
- * profile's latency host (see `plan.latencyTarget`), one every `INTERVAL_MS` over the connection
- * the first one opened, each timed from sending to the answer's headers.
+ * profile's latency host (as core plans it, `fitcheck_core::plan`), one every `INTERVAL_MS` over
+ * the connection the first one opened, each timed from sending to the answer's headers.
  *
  * A browser cannot send ICMP or time a TCP handshake to another origin, so this is the closest
  * figure it has. It is an upper bound on the network's round trip: each includes the server's

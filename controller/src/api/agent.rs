@@ -13,6 +13,7 @@ use fitcheck_core::api::{
     AgentKind, Assignment, Assignments, BandwidthAssignment, EnrollRequest, EnrollResponse,
     IngestResponse, Ingested,
 };
+use fitcheck_core::plan::PlannedCheck;
 use fitcheck_core::report::{REPORT_SCHEMA, Report};
 use fitcheck_engine::{Arrival, judge_with};
 use serde::Deserialize;
@@ -174,15 +175,16 @@ pub async fn assignments(
             // The browser agent reads the profile as JSON and names what a tab landed on from
             // the catalog's block hosts and filter extensions.
             let browser = agent.row.kind == AgentKind::Browser.as_str();
-            let json = if browser {
-                Some(profile_json(&profile.toml)?)
+            let (json, plan) = if browser {
+                browser_plan(&profile.toml)?
             } else {
-                None
+                (None, Vec::new())
             };
             out.push(Assignment {
                 evaluation_id,
                 profile_toml: profile.toml,
                 profile: json,
+                plan,
                 profile_digest: profile.digest,
                 window_end: clock::rfc3339(row.window_end),
                 bandwidth,
@@ -201,12 +203,15 @@ pub async fn assignments(
     }))
 }
 
-/// A stored profile as JSON: the serde form of the parsed profile, which passed validation
-/// when it was uploaded.
-fn profile_json(toml: &str) -> Result<serde_json::Value, Failure> {
+/// What a browser agent is sent beside the profile's text: the profile as JSON (the serde form
+/// of the parsed profile, which passed validation when it was uploaded) and its checks, planned
+/// by core as the native agent plans them.
+fn browser_plan(toml: &str) -> Result<(Option<serde_json::Value>, Vec<PlannedCheck>), Failure> {
     let profile = fitcheck_core::profile::Profile::parse("stored profile", toml)
         .map_err(|e| Failure::internal(format!("a stored profile no longer parses: {e}")))?;
-    serde_json::to_value(&profile).map_err(|e| Failure::internal(format!("profile as JSON: {e}")))
+    let json = serde_json::to_value(&profile)
+        .map_err(|e| Failure::internal(format!("profile as JSON: {e}")))?;
+    Ok((Some(json), fitcheck_core::plan::plan(&profile)))
 }
 
 #[derive(Debug, Deserialize)]

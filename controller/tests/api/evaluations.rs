@@ -313,8 +313,43 @@ async fn operations_endpoints_answer(db: Db) {
     app.stop().await;
 }
 
+/// A browser agent plans nothing itself: its assignment carries the checks core plans for the
+/// profile, the ones the native agent runs; a native agent plans from the text it validates.
+async fn a_browser_agents_assignment_carries_cores_plan(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let native = app.enroll(&secret, &[("site", "lincoln")]).await;
+    let (s, b) = app
+        .post(
+            "/api/agent/v1/enroll",
+            Auth::None,
+            &json!({"secret": secret, "agent_id": uuid::Uuid::new_v4(),
+                    "labels": {"site": "lincoln"}, "version": "0.1.0", "kind": "browser"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    app.evaluation(&admin, &["lincoln"]).await;
+    let profile = fitcheck_core::profile::Profile::parse("kahoot.toml", &kahoot_profile()).unwrap();
+    let planned = fitcheck_core::plan::plan(&profile);
+    assert!(!planned.is_empty());
+    let (_, a) = app
+        .get(
+            "/api/agent/v1/assignments",
+            Auth::Agent(b["credential"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(a["assignments"][0]["plan"], json!(planned), "{a}");
+    let (_, a) = app
+        .get("/api/agent/v1/assignments", Auth::Agent(&native.credential))
+        .await;
+    assert_eq!(a["assignments"][0].get("plan"), None, "{a}");
+    app.stop().await;
+}
+
 both!(
     profiles_are_validated_with_the_command_lines_errors,
     evaluations_reach_the_agents_in_scope,
     operations_endpoints_answer,
+    a_browser_agents_assignment_carries_cores_plan,
 );
