@@ -472,37 +472,78 @@ pub fn standalone(r: &Recommendation, titles: &Titles, base_url: Option<&str>) -
 fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (String, Markup) {
     let e = &r.evaluation;
     let eid = encode(&e.id);
-    let (vclass, vsymbol) = verdict_parts(r.verdict);
-    let required = r.conditions.iter().filter(|c| c.required).count();
-    let recommended = r.conditions.len() - required;
-    let devices: u32 = r.coverage.iter().map(|c| c.devices_reported).sum();
-    let sites: Vec<&str> = r.coverage.iter().map(|c| c.site.as_str()).collect();
-    let mut device_reqs: Vec<&RequirementId> = r
-        .device_models
-        .iter()
-        .flat_map(|m| m.requirements.keys())
-        .collect();
-    device_reqs.sort_by_key(|id| (titles.rank(id), (*id).clone()));
-    device_reqs.dedup();
-    let p = &e.proposal;
     let title = format!("{} — technology recommendation", e.product);
     let body = html! {
         p.crumbs { a href="/evaluations" { "Evaluations" } " / " a href={ "/evaluations/" (eid) } { (e.title) } " / " }
         h1 { (e.product) span.h1-sub { " — technology recommendation" } }
         p.lede { "For the review committee: whether " (e.product) " works on the district's devices and network, and what must change first. Written " (time_text(&r.generated_at)) " from the reports agents sent." }
         @if let Some(exports) = exports {
-            nav.exports aria-label="Exports" {
-                span { "Download: " }
-                a href={ "/evaluations/" (eid) "/recommendation.md" } { "Markdown (.md)" }
-                " · "
-                a href={ "/evaluations/" (eid) "/recommendation.json" } { "JSON (.json)" }
-                @if exports.pdf {
-                    " · "
-                    a href={ "/evaluations/" (eid) "/recommendation.pdf" } { "PDF (.pdf)" }
-                }
-                span.muted { " · or print this page" }
+            (export_links(&eid, exports))
+        }
+        (verdict_section(r))
+        (contents_nav(r))
+        (proposal_section(r, &eid))
+        @if !r.blockers.is_empty() {
+            (blockers_section(r))
+        }
+        @if !r.gaps.is_empty() {
+            section.gaps aria-labelledby="gaps-h" {
+                h2 id="gaps-h" { "Evidence still missing" }
+                ul { @for g in &r.gaps { li { (g) } } }
             }
         }
+        (conditions_section(r, titles))
+        (coverage_section(r))
+        @if !r.matrix.is_empty() {
+            (matrix_section(r))
+        }
+        @if !r.device_models.is_empty() {
+            (models_section(r, titles))
+        }
+        @if !r.throughput.is_empty() {
+            section aria-labelledby="throughput-h" {
+                h2 id="throughput-h" { "Uplink capacity" }
+                (throughput_section(r))
+            }
+        }
+        @if let Some(d) = &r.data {
+            (data_section(&eid, d, &r.conditions, exports.is_some()))
+        }
+        @if !r.notes.is_empty() {
+            section aria-labelledby="notes-h" {
+                h2 id="notes-h" { "What the checks cannot see" }
+                ul { @for n in &r.notes { li { (n) } } }
+            }
+        }
+        (sources_section(r))
+    };
+    (title, body)
+}
+
+/// The download links: Markdown and JSON, and PDF where the server can make one.
+fn export_links(eid: &str, exports: Exports) -> Markup {
+    html! {
+        nav.exports aria-label="Exports" {
+            span { "Download: " }
+            a href={ "/evaluations/" (eid) "/recommendation.md" } { "Markdown (.md)" }
+            " · "
+            a href={ "/evaluations/" (eid) "/recommendation.json" } { "JSON (.json)" }
+            @if exports.pdf {
+                " · "
+                a href={ "/evaluations/" (eid) "/recommendation.pdf" } { "PDF (.pdf)" }
+            }
+            span.muted { " · or print this page" }
+        }
+    }
+}
+
+/// The verdict box: the verdict, the summary, and the counts of actions, blockers and devices.
+fn verdict_section(r: &Recommendation) -> Markup {
+    let (vclass, vsymbol) = verdict_parts(r.verdict);
+    let required = r.conditions.iter().filter(|c| c.required).count();
+    let recommended = r.conditions.len() - required;
+    let devices: u32 = r.coverage.iter().map(|c| c.devices_reported).sum();
+    html! {
         section class={ "verdict " (vclass) } aria-labelledby="verdict-h" {
             p.verdict-label { "Verdict" }
             h2 id="verdict-h" { span.symbol aria-hidden="true" { (vsymbol) } " " (r.verdict.words()) }
@@ -514,6 +555,12 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 li { strong { (devices) } " device(s) at " strong { (r.coverage.iter().filter(|c| c.devices_reported > 0).count()) } " of " (r.coverage.len()) " site(s) reported" }
             }
         }
+    }
+}
+
+/// The table of contents: a link to each section the page shows.
+fn contents_nav(r: &Recommendation) -> Markup {
+    html! {
         nav.toc aria-label="On this page" {
             p { "On this page" }
             ol {
@@ -530,6 +577,14 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 li { a href="#sources-h" { "Sources" } }
             }
         }
+    }
+}
+
+/// The proposal: product, sponsor, deadline, budget, data needs, window and profile.
+fn proposal_section(r: &Recommendation, eid: &str) -> Markup {
+    let e = &r.evaluation;
+    let p = &e.proposal;
+    html! {
         section aria-labelledby="proposal-h" {
             h2 id="proposal-h" { "The proposal" }
             dl.facts {
@@ -550,28 +605,32 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 dt { "Written" } dd { (time_text(&r.generated_at)) }
             }
         }
-        @if !r.blockers.is_empty() {
-            section.blockers aria-labelledby="blockers-h" {
-                h2 id="blockers-h" { "Why it cannot be used" }
-                ul {
-                    @for b in &r.blockers {
-                        li {
-                            strong { (b.title) } " " code.muted { (b.requirement) } ": " (b.reason)
-                            @if !b.evidence.is_empty() {
-                                " — evidence: "
-                                @for (i, ev) in b.evidence.iter().enumerate() { @if i > 0 { ", " } (report_link(&ev.report_id)) }
-                            }
+    }
+}
+
+/// The blockers: each requirement that rules the product out, why, and the reports that show it.
+fn blockers_section(r: &Recommendation) -> Markup {
+    html! {
+        section.blockers aria-labelledby="blockers-h" {
+            h2 id="blockers-h" { "Why it cannot be used" }
+            ul {
+                @for b in &r.blockers {
+                    li {
+                        strong { (b.title) } " " code.muted { (b.requirement) } ": " (b.reason)
+                        @if !b.evidence.is_empty() {
+                            " — evidence: "
+                            @for (i, ev) in b.evidence.iter().enumerate() { @if i > 0 { ", " } (report_link(&ev.report_id)) }
                         }
                     }
                 }
             }
         }
-        @if !r.gaps.is_empty() {
-            section.gaps aria-labelledby="gaps-h" {
-                h2 id="gaps-h" { "Evidence still missing" }
-                ul { @for g in &r.gaps { li { (g) } } }
-            }
-        }
+    }
+}
+
+/// The conditions as a checklist, required actions first, or a line saying there are none.
+fn conditions_section(r: &Recommendation, titles: &Titles) -> Markup {
+    html! {
         section aria-labelledby="conditions-h" {
             h2 id="conditions-h" { "Conditions" }
             @if r.conditions.is_empty() {
@@ -579,10 +638,16 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
             } @else {
                 p { "What the district does before the product is used, required actions first. Each item names who acts, where, and the reports that show it." }
                 ol.checklist {
-                    @for c in &r.conditions { (condition_item(&e.id, c, titles)) }
+                    @for c in &r.conditions { (condition_item(&r.evaluation.id, c, titles)) }
                 }
             }
         }
+    }
+}
+
+/// The coverage table: per site, agents in scope, devices that reported, and whether enough did.
+fn coverage_section(r: &Recommendation) -> Markup {
+    html! {
         section aria-labelledby="coverage-h" {
             h2 id="coverage-h" { "Coverage" }
             table {
@@ -605,30 +670,36 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 }
             }
         }
-        @if !r.matrix.is_empty() {
-            section aria-labelledby="matrix-h" {
-                h2 id="matrix-h" { "Network requirements by site" }
-                p { "Each cell counts the devices of that site; a site fails a requirement when any of its devices fails it, since the network is shared. Open a cell for the devices behind it." }
-                div.scroll {
-                    table.matrix {
-                        caption { "Site × requirement" }
-                        thead { tr {
-                            th scope="col" { "Requirement" }
-                            th scope="col" { "Expected" }
-                            @for s in &sites { th scope="col" { (s) } }
-                        } }
-                        tbody {
-                            @for row in &r.matrix {
-                                tr {
-                                    th scope="row" {
-                                        (row.title)
-                                        @if !row.critical { " " span.muted { "(optional)" } }
-                                        br; code.muted { (row.requirement) }
-                                    }
-                                    td.expected { (row.expected) }
-                                    @for s in &sites {
-                                        (cell(&e.id, &row.requirement, Place::Site(s), row.sites.get(*s)))
-                                    }
+    }
+}
+
+/// The site × requirement matrix of the network requirements, each cell a drill-down link.
+fn matrix_section(r: &Recommendation) -> Markup {
+    let e = &r.evaluation;
+    let sites: Vec<&str> = r.coverage.iter().map(|c| c.site.as_str()).collect();
+    html! {
+        section aria-labelledby="matrix-h" {
+            h2 id="matrix-h" { "Network requirements by site" }
+            p { "Each cell counts the devices of that site; a site fails a requirement when any of its devices fails it, since the network is shared. Open a cell for the devices behind it." }
+            div.scroll {
+                table.matrix {
+                    caption { "Site × requirement" }
+                    thead { tr {
+                        th scope="col" { "Requirement" }
+                        th scope="col" { "Expected" }
+                        @for s in &sites { th scope="col" { (s) } }
+                    } }
+                    tbody {
+                        @for row in &r.matrix {
+                            tr {
+                                th scope="row" {
+                                    (row.title)
+                                    @if !row.critical { " " span.muted { "(optional)" } }
+                                    br; code.muted { (row.requirement) }
+                                }
+                                td.expected { (row.expected) }
+                                @for s in &sites {
+                                    (cell(&e.id, &row.requirement, Place::Site(s), row.sites.get(*s)))
                                 }
                             }
                         }
@@ -636,32 +707,50 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 }
             }
         }
-        @if !r.device_models.is_empty() {
-            section aria-labelledby="models-h" {
-                h2 id="models-h" { "Devices by model" }
-                p { "Hardware is judged per model: a model fails a requirement when its devices do." }
-                div.scroll {
-                    table.matrix {
-                        caption { "Device model × requirement" }
-                        thead { tr {
-                            th scope="col" { "Model" }
-                            th scope="col" class="num" { "Devices" }
-                            th scope="col" { "Sites" }
-                            th scope="col" { "Overall" }
-                            @for id in &device_reqs {
-                                th scope="col" { (titles.title(id)) @if let Some(x) = titles.expected(id) { br; span.muted.small { (x) } } }
-                            }
-                        } }
-                        tbody {
-                            @for m in &r.device_models {
-                                tr {
-                                    th scope="row" { (m.model) }
-                                    td.num { (m.devices) }
-                                    td { (m.sites.join(", ")) }
-                                    td { (status(m.status)) }
-                                    @for id in &device_reqs {
-                                        (cell(&e.id, id, Place::Model(&m.model), m.requirements.get(*id)))
-                                    }
+    }
+}
+
+/// The device requirements any model was judged on, in profile order, each once.
+fn device_requirements<'a>(r: &'a Recommendation, titles: &Titles) -> Vec<&'a RequirementId> {
+    let mut device_reqs: Vec<&RequirementId> = r
+        .device_models
+        .iter()
+        .flat_map(|m| m.requirements.keys())
+        .collect();
+    device_reqs.sort_by_key(|id| (titles.rank(id), (*id).clone()));
+    device_reqs.dedup();
+    device_reqs
+}
+
+/// The device model × requirement matrix, each cell a drill-down link.
+fn models_section(r: &Recommendation, titles: &Titles) -> Markup {
+    let e = &r.evaluation;
+    let device_reqs = device_requirements(r, titles);
+    html! {
+        section aria-labelledby="models-h" {
+            h2 id="models-h" { "Devices by model" }
+            p { "Hardware is judged per model: a model fails a requirement when its devices do." }
+            div.scroll {
+                table.matrix {
+                    caption { "Device model × requirement" }
+                    thead { tr {
+                        th scope="col" { "Model" }
+                        th scope="col" class="num" { "Devices" }
+                        th scope="col" { "Sites" }
+                        th scope="col" { "Overall" }
+                        @for id in &device_reqs {
+                            th scope="col" { (titles.title(id)) @if let Some(x) = titles.expected(id) { br; span.muted.small { (x) } } }
+                        }
+                    } }
+                    tbody {
+                        @for m in &r.device_models {
+                            tr {
+                                th scope="row" { (m.model) }
+                                td.num { (m.devices) }
+                                td { (m.sites.join(", ")) }
+                                td { (status(m.status)) }
+                                @for id in &device_reqs {
+                                    (cell(&e.id, id, Place::Model(&m.model), m.requirements.get(*id)))
                                 }
                             }
                         }
@@ -669,21 +758,13 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
                 }
             }
         }
-        @if !r.throughput.is_empty() {
-            section aria-labelledby="throughput-h" {
-                h2 id="throughput-h" { "Uplink capacity" }
-                (throughput_section(r))
-            }
-        }
-        @if let Some(d) = &r.data {
-            (data_section(&eid, d, &r.conditions, exports.is_some()))
-        }
-        @if !r.notes.is_empty() {
-            section aria-labelledby="notes-h" {
-                h2 id="notes-h" { "What the checks cannot see" }
-                ul { @for n in &r.notes { li { (n) } } }
-            }
-        }
+    }
+}
+
+/// The vendor's sources for the requirements, and the evaluation, profile and schema used.
+fn sources_section(r: &Recommendation) -> Markup {
+    let e = &r.evaluation;
+    html! {
         section aria-labelledby="sources-h" {
             h2 id="sources-h" { "Sources" }
             p { "The product's requirements come from the vendor's published documentation:" }
@@ -698,8 +779,7 @@ fn content(r: &Recommendation, titles: &Titles, exports: Option<Exports>) -> (St
             }
             p.muted.small { "Evaluation " code { (e.id) } " · profile " code { (e.profile_id) } " " (e.profile_digest) " · schema " (r.schema) }
         }
-    };
-    (title, body)
+    }
 }
 
 /// The data files: the vendor's needs, each element against the district's export, what the
@@ -714,82 +794,11 @@ fn data_section(eid: &str, d: &DataSection, conditions: &[Condition], links: boo
             h2 id="data-h" { "Data files" }
             p { strong { (d.status.words()) "." } " " (d.summary) }
             @if links {
-                nav.exports aria-label="Data Projects Form" {
-                    span { "Data Projects Form: " }
-                    a href={ "/evaluations/" (eid) "/data-form.md" } { "Markdown (.md)" }
-                    " · "
-                    a href={ "/evaluations/" (eid) "/data-form.csv" } { "CSV for the SIS provider (.csv)" }
-                    " · "
-                    a href={ "/evaluations/" (eid) "/data-form.pdf" } { "PDF (.pdf)" }
-                }
+                (data_form_links(eid))
             }
-            dl.facts {
-                dt { "Method" } dd { (d.method) @if !d.versions.is_empty() { " " (d.versions.join(" or ")) } }
-                @if let Some(v) = &d.delivery { dt { "Delivery" } dd { (v) } }
-                @if let Some(v) = &d.schedule { dt { "Schedule" } dd { (v) } }
-                @if let Some(v) = &d.endpoint { dt { "Transfer endpoint" } dd { code { (v) } } }
-                @if let Some(v) = &d.contact { dt { "Vendor contact" } dd { (v) } }
-                @if let Some(v) = &d.note { dt { "Vendor's note" } dd { (v) } }
-                @if let Some(x) = &d.export {
-                    dt { "District export" }
-                    dd { (x.source_system) ", OneRoster " (x.oneroster_version.as_deref().unwrap_or("?")) ", read " (time_text(&x.generated_at)) }
-                }
-                @if let Some(t) = &d.transfer {
-                    dt { "Transfer check" }
-                    dd {
-                        (status(t.status)) " " (t.observed)
-                        @if !t.machines.is_empty() {
-                            ul.plain { @for m in &t.machines { li { (m.site) ": " (status(m.status)) " " (m.observed) " — " (report_link(&m.report_id)) } } }
-                        }
-                    }
-                }
-                dt { "Signed Exhibit B" } dd { @if d.dpa_recorded { "recorded" } @else { "not recorded" } }
-            }
+            (data_facts(d))
             @if !d.elements.is_empty() {
-                div.scroll {
-                    table {
-                        caption { "What the vendor needs, against the district's export" }
-                        thead { tr {
-                            th scope="col" { "Element" }
-                            th scope="col" { "Needed" }
-                            th scope="col" { "State" }
-                            th scope="col" { "Filled" }
-                            th scope="col" { "Exhibit B" }
-                            th scope="col" { "Agreement" }
-                        } }
-                        tbody {
-                            @for e in &d.elements {
-                                tr {
-                                    th scope="row" {
-                                        @if let Some(n) = &e.name { (n) br; }
-                                        code { (e.source) }
-                                        @if let Some(h) = &e.header_misspelt { br; span.muted.small { "spelt " code { (h) } } }
-                                    }
-                                    td {
-                                        @if e.required { "required" } @else { "optional" }
-                                        @if !e.roles.is_empty() { " (" (e.roles.join(", ")) ")" }
-                                        @if let Some(p) = &e.purpose { br; span.muted.small { (p) } }
-                                    }
-                                    td { (element_status(e.status)) }
-                                    td { (crate::present::render::fill_words(e)) }
-                                    td {
-                                        @match (&e.category, &e.exhibit_b) {
-                                            (Some(c), Some(x)) => { (c) ": " (x) @if e.sensitive { " " strong { "sensitive" } } }
-                                            _ => { "—" }
-                                        }
-                                    }
-                                    td {
-                                        @match e.dpa_covered {
-                                            Some(true) => { "covered" }
-                                            Some(false) => { span.st.st-fail { "not covered" } }
-                                            None => { "—" }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                (elements_table(d))
             }
             @if !d.minimisation.is_empty() {
                 h3 { "Sent but not needed" }
@@ -804,14 +813,113 @@ fn data_section(eid: &str, d: &DataSection, conditions: &[Condition], links: boo
                 ul { @for f in &d.findings { li { (f) } } }
             }
             @if !actions.is_empty() {
-                h3 { "Data actions" }
-                ul {
-                    @for c in &actions {
-                        li {
-                            (c.action) " — " em { (c.owner) } ", " @if c.required { "required" } @else { "recommended" }
-                            @if !c.items.is_empty() { ul { @for i in &c.items { li { (i) } } } }
+                (data_actions(&actions))
+            }
+        }
+    }
+}
+
+/// The links to the Data Projects Form: Markdown, CSV for the SIS provider, and PDF.
+fn data_form_links(eid: &str) -> Markup {
+    html! {
+        nav.exports aria-label="Data Projects Form" {
+            span { "Data Projects Form: " }
+            a href={ "/evaluations/" (eid) "/data-form.md" } { "Markdown (.md)" }
+            " · "
+            a href={ "/evaluations/" (eid) "/data-form.csv" } { "CSV for the SIS provider (.csv)" }
+            " · "
+            a href={ "/evaluations/" (eid) "/data-form.pdf" } { "PDF (.pdf)" }
+        }
+    }
+}
+
+/// How the data travels: method, endpoint, the district's export, the transfer check, Exhibit B.
+fn data_facts(d: &DataSection) -> Markup {
+    html! {
+        dl.facts {
+            dt { "Method" } dd { (d.method) @if !d.versions.is_empty() { " " (d.versions.join(" or ")) } }
+            @if let Some(v) = &d.delivery { dt { "Delivery" } dd { (v) } }
+            @if let Some(v) = &d.schedule { dt { "Schedule" } dd { (v) } }
+            @if let Some(v) = &d.endpoint { dt { "Transfer endpoint" } dd { code { (v) } } }
+            @if let Some(v) = &d.contact { dt { "Vendor contact" } dd { (v) } }
+            @if let Some(v) = &d.note { dt { "Vendor's note" } dd { (v) } }
+            @if let Some(x) = &d.export {
+                dt { "District export" }
+                dd { (x.source_system) ", OneRoster " (x.oneroster_version.as_deref().unwrap_or("?")) ", read " (time_text(&x.generated_at)) }
+            }
+            @if let Some(t) = &d.transfer {
+                dt { "Transfer check" }
+                dd {
+                    (status(t.status)) " " (t.observed)
+                    @if !t.machines.is_empty() {
+                        ul.plain { @for m in &t.machines { li { (m.site) ": " (status(m.status)) " " (m.observed) " — " (report_link(&m.report_id)) } } }
+                    }
+                }
+            }
+            dt { "Signed Exhibit B" } dd { @if d.dpa_recorded { "recorded" } @else { "not recorded" } }
+        }
+    }
+}
+
+/// The table of the data elements the vendor needs, each against the district's export.
+fn elements_table(d: &DataSection) -> Markup {
+    html! {
+        div.scroll {
+            table {
+                caption { "What the vendor needs, against the district's export" }
+                thead { tr {
+                    th scope="col" { "Element" }
+                    th scope="col" { "Needed" }
+                    th scope="col" { "State" }
+                    th scope="col" { "Filled" }
+                    th scope="col" { "Exhibit B" }
+                    th scope="col" { "Agreement" }
+                } }
+                tbody {
+                    @for e in &d.elements {
+                        tr {
+                            th scope="row" {
+                                @if let Some(n) = &e.name { (n) br; }
+                                code { (e.source) }
+                                @if let Some(h) = &e.header_misspelt { br; span.muted.small { "spelt " code { (h) } } }
+                            }
+                            td {
+                                @if e.required { "required" } @else { "optional" }
+                                @if !e.roles.is_empty() { " (" (e.roles.join(", ")) ")" }
+                                @if let Some(p) = &e.purpose { br; span.muted.small { (p) } }
+                            }
+                            td { (element_status(e.status)) }
+                            td { (crate::present::render::fill_words(e)) }
+                            td {
+                                @match (&e.category, &e.exhibit_b) {
+                                    (Some(c), Some(x)) => { (c) ": " (x) @if e.sensitive { " " strong { "sensitive" } } }
+                                    _ => { "—" }
+                                }
+                            }
+                            td {
+                                @match e.dpa_covered {
+                                    Some(true) => { "covered" }
+                                    Some(false) => { span.st.st-fail { "not covered" } }
+                                    None => { "—" }
+                                }
+                            }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The data actions: each data condition, who acts, and what it covers.
+fn data_actions(actions: &[&Condition]) -> Markup {
+    html! {
+        h3 { "Data actions" }
+        ul {
+            @for c in actions {
+                li {
+                    (c.action) " — " em { (c.owner) } ", " @if c.required { "required" } @else { "recommended" }
+                    @if !c.items.is_empty() { ul { @for i in &c.items { li { (i) } } } }
                 }
             }
         }
