@@ -17,7 +17,8 @@ use crate::clock;
 use crate::edge::error::Failure;
 use crate::edge::state::AppState;
 use crate::evaluation::dossier;
-use fitcheck_engine::{Cell, Judged, Judgement, NO_SITE, model_of};
+use crate::store::{EvaluationRow, ReportSummary};
+use fitcheck_engine::{Cell, Judged, Judgement, NO_SITE, Recommendation, model_of};
 
 #[derive(Debug, Deserialize)]
 pub struct CellQuery {
@@ -162,94 +163,29 @@ pub async fn cell(
     query: Result<Query<CellQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Page, PageError> {
     let user = &viewer.user;
-    let bad = |m: String| PageError::bad_request(m).for_user(user);
-    let Query(q) =
-        query.map_err(|e| bad(format!("The address is not one this page reads: {e}.")))?;
-    let requirement = q
-        .requirement
-        .filter(|r| !r.is_empty())
-        .map(|r| RequirementId::parse(&r))
-        .ok_or_else(|| bad("Say which requirement: ?requirement=…&site=… or &model=….".into()))?;
-    let place = match (&q.site, &q.model) {
-        (Some(s), None) => Place::Site(s.clone()),
-        (None, Some(m)) => Place::Model(m.clone()),
-        _ => {
-            return Err(bad(
-                "Give either a site or a device model, not both and not neither.".into(),
-            ));
-        }
-    };
+    let (requirement, place) =
+        cell_address(query).map_err(|m| PageError::bad_request(m).for_user(user))?;
     let d = dossier::load(&state.store, &state.catalog, &id)
         .await
         .map_err(|e| PageError::from(e).for_user(user))?;
     let r = d.recommend(&clock::rfc3339(clock::now_ms()));
     let titles = Titles::of(&r);
-    let known_place = match &place {
-        Place::Site(s) => r.coverage.iter().any(|c| &c.site == s),
-        Place::Model(m) => r.device_models.iter().any(|x| &x.model == m),
-    };
-    if !known_place {
-        return Err(PageError::not_found(match &place {
-            Place::Site(s) => format!("Site {s:?} is not in this evaluation's scope."),
-            Place::Model(m) => format!("No device of model {m:?} reported in this evaluation."),
-        })
-        .for_user(user));
-    }
-    let Some(index) = r.requirements.iter().position(|q| q.id == requirement) else {
-        return Err(PageError::not_found(format!(
-            "This evaluation's profile has no requirement {requirement:?}."
-        ))
-        .for_user(user));
-    };
+    let index = requirement_index(&r, &place, &requirement).map_err(|e| e.for_user(user))?;
     // The devices of the cell, as the engine counted them (each agent's latest report), and
     // every report of theirs, bodies included, for what each check saw.
-    let here: Vec<&Judgement> = d
-        .judgements
-        .iter()
-        .filter(|j| match &place {
-            Place::Site(s) => &j.site == s,
-            Place::Model(m) => &j.model == m,
-        })
-        .collect();
+    let here = judgements_at(&d.judgements, &place);
     let agents: Vec<&str> = here.iter().map(|j| j.agent_id.as_str()).collect();
     let theirs = state
         .store
         .reports_of_agents(&d.row.id, &agents)
         .await
         .map_err(|e| PageError::from(Failure::from(e)).for_user(user))?;
-    let counted: HashSet<&str> = here.iter().map(|j| j.report_id.as_str()).collect();
-    let mut bodies: HashMap<&str, Report> = HashMap::new();
-    let mut superseded: Vec<&str> = Vec::new();
-    for (summary, body) in &theirs {
-        if !counted.contains(summary.report_id.as_str()) {
-            superseded.push(&summary.report_id);
-            continue;
-        }
-        match serde_json::from_str::<Report>(body) {
-            Ok(report) => {
-                bodies.insert(&summary.report_id, report);
-            }
-            Err(e) => {
-                tracing::error!(report_id = %summary.report_id, error = %e, "A stored report no longer parses.");
-            }
-        }
-    }
-    let judged: Vec<(&Judgement, Option<&Judged>, Option<&Report>)> = here
+    let (bodies, superseded) = sort_reports(&here, &theirs);
+    let judged: Vec<DeviceRow<'_>> = here
         .iter()
         .map(|j| (*j, j.outcome(index), bodies.get(j.report_id.as_str())))
         .collect();
-    let summary: Option<&Cell> = match &place {
-        Place::Site(s) => r
-            .matrix
-            .iter()
-            .find(|row| row.requirement == requirement)
-            .and_then(|row| row.sites.get(s)),
-        Place::Model(m) => r
-            .device_models
-            .iter()
-            .find(|x| &x.model == m)
-            .and_then(|x| x.requirements.get(&requirement)),
-    };
+    let summary = cell_summary(&r, &place, &requirement);
     let req_title = titles.title(&requirement).to_owned();
     let (where_words, where_value) = match &place {
         Place::Site(s) => ("at site", s.as_str()),
@@ -264,52 +200,11 @@ pub async fn cell(
             a href={ "/evaluations/" (eid) "/recommendation" } { "Recommendation" } " / "
         }
         h1 { (req_title) " " span.h1-sub { (where_words) " " (where_value) } }
-        dl.facts {
-            dt { "Requirement" } dd { code { (requirement) } }
-            @if let Some(x) = titles.expected(&requirement) { dt { "Expected" } dd { (x) } }
-            dt { "Result here" } dd {
-                @if let Some(c) = summary {
-                    (status(c.status)) " — " (c.pass) " pass, " (c.warn) " below, " (c.fail) " fail, " (c.unknown) " not measured"
-                } @else { "not part of the matrix (judged per device)" }
-            }
-            dt { "Devices" } dd { (judged.len()) " device(s), each by its latest report" }
-        }
+        (cell_facts(&requirement, &titles, summary, judged.len()))
         @if judged.is_empty() {
             p { "No device reported here yet." }
         } @else {
-            div.scroll {
-                table.drill {
-                    caption { "What each device saw for " (req_title) }
-                    thead { tr {
-                        th scope="col" { "Device" }
-                        th scope="col" { "Site" }
-                        th scope="col" { "Model" }
-                        th scope="col" { "Result" }
-                        th scope="col" { "Observed" }
-                        th scope="col" { "What the check saw" }
-                    } }
-                    tbody {
-                        @for (j, o, report) in &judged {
-                            tr {
-                                th scope="row" {
-                                    (report_link(&j.report_id)) br;
-                                    span.muted.small { "agent " code { (short(&j.agent_id)) } }
-                                }
-                                td { (j.site) }
-                                td { (j.model) @if let Some(rep) = report { br; span.muted.small { (facts_brief(&rep.device)) } } }
-                                td { @if let Some(o) = o { (status(o.status)) } @else { "not judged" } }
-                                td { @if let Some(o) = o { (o.observed) @if let Some(m) = &o.remedy { br; span.muted.small { (m) } } } }
-                                td {
-                                    @let results: Vec<&CheckResult> = report.map(|rep| rep.results.iter().filter(|x| serves(x, &requirement)).collect()).unwrap_or_default();
-                                    @if report.is_none() { span.muted { "the stored report could not be read" } }
-                                    @else if results.is_empty() { span.muted { "no check result (judged from the device's facts)" } }
-                                    @for x in results { (seen(x)) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (devices_table(&judged, &req_title, &requirement))
         }
         @if !superseded.is_empty() {
             p.muted {
@@ -327,6 +222,169 @@ pub async fn cell(
         },
         body,
     )))
+}
+
+/// One device of a cell: its judgement, its outcome for the requirement, and its report.
+type DeviceRow<'a> = (&'a Judgement, Option<&'a Judged>, Option<&'a Report>);
+
+/// The requirement and the place a cell's address names, or the sentence saying what is wrong.
+fn cell_address(
+    query: Result<Query<CellQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(RequirementId, Place), String> {
+    let Query(q) = query.map_err(|e| format!("The address is not one this page reads: {e}."))?;
+    let requirement = q
+        .requirement
+        .filter(|r| !r.is_empty())
+        .map(|r| RequirementId::parse(&r))
+        .ok_or_else(|| String::from("Say which requirement: ?requirement=…&site=… or &model=…."))?;
+    let place = match (&q.site, &q.model) {
+        (Some(s), None) => Place::Site(s.clone()),
+        (None, Some(m)) => Place::Model(m.clone()),
+        _ => {
+            return Err("Give either a site or a device model, not both and not neither.".into());
+        }
+    };
+    Ok((requirement, place))
+}
+
+/// The requirement's index in the recommendation; a 404 where the place or requirement is not.
+fn requirement_index(
+    r: &Recommendation,
+    place: &Place,
+    requirement: &RequirementId,
+) -> Result<usize, PageError> {
+    let known_place = match place {
+        Place::Site(s) => r.coverage.iter().any(|c| &c.site == s),
+        Place::Model(m) => r.device_models.iter().any(|x| &x.model == m),
+    };
+    if !known_place {
+        return Err(PageError::not_found(match place {
+            Place::Site(s) => format!("Site {s:?} is not in this evaluation's scope."),
+            Place::Model(m) => format!("No device of model {m:?} reported in this evaluation."),
+        }));
+    }
+    let Some(index) = r.requirements.iter().position(|q| &q.id == requirement) else {
+        return Err(PageError::not_found(format!(
+            "This evaluation's profile has no requirement {requirement:?}."
+        )));
+    };
+    Ok(index)
+}
+
+/// The judgements of the devices at the place: a site's, or a model's.
+fn judgements_at<'a>(judgements: &'a [Judgement], place: &Place) -> Vec<&'a Judgement> {
+    judgements
+        .iter()
+        .filter(|j| match place {
+            Place::Site(s) => &j.site == s,
+            Place::Model(m) => &j.model == m,
+        })
+        .collect()
+}
+
+/// The counted reports' bodies by report id, and the ids of the older reports not counted.
+fn sort_reports<'a>(
+    here: &[&Judgement],
+    theirs: &'a [(ReportSummary, String)],
+) -> (HashMap<&'a str, Report>, Vec<&'a str>) {
+    let counted: HashSet<&str> = here.iter().map(|j| j.report_id.as_str()).collect();
+    let mut bodies: HashMap<&str, Report> = HashMap::new();
+    let mut superseded: Vec<&str> = Vec::new();
+    for (summary, body) in theirs {
+        if !counted.contains(summary.report_id.as_str()) {
+            superseded.push(&summary.report_id);
+            continue;
+        }
+        match serde_json::from_str::<Report>(body) {
+            Ok(report) => {
+                bodies.insert(&summary.report_id, report);
+            }
+            Err(e) => {
+                tracing::error!(report_id = %summary.report_id, error = %e, "A stored report no longer parses.");
+            }
+        }
+    }
+    (bodies, superseded)
+}
+
+/// The recommendation's cell for the requirement at the place, where the matrix has one.
+fn cell_summary<'a>(
+    r: &'a Recommendation,
+    place: &Place,
+    requirement: &RequirementId,
+) -> Option<&'a Cell> {
+    match place {
+        Place::Site(s) => r
+            .matrix
+            .iter()
+            .find(|row| &row.requirement == requirement)
+            .and_then(|row| row.sites.get(s)),
+        Place::Model(m) => r
+            .device_models
+            .iter()
+            .find(|x| &x.model == m)
+            .and_then(|x| x.requirements.get(requirement)),
+    }
+}
+
+/// The cell's facts: the requirement, what it expects, the result here and how many devices.
+fn cell_facts(
+    requirement: &RequirementId,
+    titles: &Titles,
+    summary: Option<&Cell>,
+    devices: usize,
+) -> Markup {
+    html! {
+        dl.facts {
+            dt { "Requirement" } dd { code { (requirement) } }
+            @if let Some(x) = titles.expected(requirement) { dt { "Expected" } dd { (x) } }
+            dt { "Result here" } dd {
+                @if let Some(c) = summary {
+                    (status(c.status)) " — " (c.pass) " pass, " (c.warn) " below, " (c.fail) " fail, " (c.unknown) " not measured"
+                } @else { "not part of the matrix (judged per device)" }
+            }
+            dt { "Devices" } dd { (devices) " device(s), each by its latest report" }
+        }
+    }
+}
+
+/// The table of the cell's devices: each one's result, what it observed and what its checks saw.
+fn devices_table(judged: &[DeviceRow<'_>], req_title: &str, requirement: &RequirementId) -> Markup {
+    html! {
+        div.scroll {
+            table.drill {
+                caption { "What each device saw for " (req_title) }
+                thead { tr {
+                    th scope="col" { "Device" }
+                    th scope="col" { "Site" }
+                    th scope="col" { "Model" }
+                    th scope="col" { "Result" }
+                    th scope="col" { "Observed" }
+                    th scope="col" { "What the check saw" }
+                } }
+                tbody {
+                    @for (j, o, report) in judged {
+                        tr {
+                            th scope="row" {
+                                (report_link(&j.report_id)) br;
+                                span.muted.small { "agent " code { (short(&j.agent_id)) } }
+                            }
+                            td { (j.site) }
+                            td { (j.model) @if let Some(rep) = report { br; span.muted.small { (facts_brief(&rep.device)) } } }
+                            td { @if let Some(o) = o { (status(o.status)) } @else { "not judged" } }
+                            td { @if let Some(o) = o { (o.observed) @if let Some(m) = &o.remedy { br; span.muted.small { (m) } } } }
+                            td {
+                                @let results: Vec<&CheckResult> = report.map(|rep| rep.results.iter().filter(|x| serves(x, requirement)).collect()).unwrap_or_default();
+                                @if report.is_none() { span.muted { "the stored report could not be read" } }
+                                @else if results.is_empty() { span.muted { "no check result (judged from the device's facts)" } }
+                                @for x in results { (seen(x)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -395,27 +453,9 @@ pub async fn report(
     Path(id): Path<String>,
 ) -> Result<Page, PageError> {
     let user = &viewer.user;
-    let (summary, body) = state
-        .store
-        .get_report(&id)
+    let (summary, report, evaluation) = load_report(&state, &id)
         .await
-        .map_err(|e| PageError::from(Failure::from(e)).for_user(user))?
-        .ok_or_else(|| PageError::not_found(format!("There is no report {id}.")).for_user(user))?;
-    let report: Report = serde_json::from_str(&body).map_err(|e| {
-        PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("The stored report {id} no longer reads as a report: {e}"),
-        )
-        .for_user(user)
-    })?;
-    let evaluation = match &summary.evaluation_id {
-        Some(e) => state
-            .store
-            .get_evaluation(e)
-            .await
-            .map_err(|e| PageError::from(Failure::from(e)).for_user(user))?,
-        None => None,
-    };
+        .map_err(|e| e.for_user(user))?;
     let title = format!("Report {}", short(&summary.report_id));
     let page_body = html! {
         p.crumbs {
@@ -426,6 +466,66 @@ pub async fn report(
         }
         h1 { "Report " code { (short(&summary.report_id)) } span.h1-sub { " — " (model_of(&report.device)) " at " (summary.site.as_deref().unwrap_or(NO_SITE)) } }
         p.exports { a href={ "/api/v1/reports/" (encode(&summary.report_id)) } { "The report as the agent sent it (JSON)" } }
+        (report_facts(&summary, &report, evaluation.as_ref()))
+        section aria-labelledby="device-h" {
+            h2 id="device-h" { "The device" }
+            (device_table(&report.device))
+        }
+        (results_section(&report))
+        (agent_evaluation_section(&report))
+        @if !report.notes.is_empty() {
+            section aria-labelledby="notes-h" {
+                h2 id="notes-h" { "Notes" }
+                ul { @for n in &report.notes { li { (n) } } }
+            }
+        }
+    };
+    Ok(Page::ok(page(
+        Frame {
+            title: &title,
+            user: Some(user),
+            section: Section::Evaluations,
+            refresh_s: None,
+        },
+        page_body,
+    )))
+}
+
+/// The stored report: its summary, its body read as a report, and the evaluation it belongs to.
+async fn load_report(
+    state: &AppState,
+    id: &str,
+) -> Result<(ReportSummary, Report, Option<EvaluationRow>), PageError> {
+    let (summary, body) = state
+        .store
+        .get_report(id)
+        .await
+        .map_err(|e| PageError::from(Failure::from(e)))?
+        .ok_or_else(|| PageError::not_found(format!("There is no report {id}.")))?;
+    let report: Report = serde_json::from_str(&body).map_err(|e| {
+        PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("The stored report {id} no longer reads as a report: {e}"),
+        )
+    })?;
+    let evaluation = match &summary.evaluation_id {
+        Some(e) => state
+            .store
+            .get_evaluation(e)
+            .await
+            .map_err(|e| PageError::from(Failure::from(e)))?,
+        None => None,
+    };
+    Ok((summary, report, evaluation))
+}
+
+/// The report's facts: its id, the agent, labels, profile, when it ran and where it belongs.
+fn report_facts(
+    summary: &ReportSummary,
+    report: &Report,
+    evaluation: Option<&EvaluationRow>,
+) -> Markup {
+    html! {
         dl.facts {
             dt { "Report" } dd { code { (summary.report_id) } }
             dt { "Agent" } dd { code { (report.agent.agent_id) } " · version " (report.agent.version) }
@@ -436,14 +536,16 @@ pub async fn report(
             dt { "Profile" } dd { (report.profile.name) " — " (report.profile.vendor) " · " code { (report.profile.id) } " " span.muted.digest { (report.profile.digest) } }
             dt { "Ran" } dd { (time_text(&report.started_at)) " to " (time_text(&report.finished_at)) }
             dt { "Received" } dd { (time_ms(summary.received_at)) }
-            @if let Some(e) = &evaluation {
+            @if let Some(e) = evaluation {
                 dt { "Evaluation" } dd { a href={ "/evaluations/" (encode(&e.id)) } { (e.title) } }
             }
         }
-        section aria-labelledby="device-h" {
-            h2 id="device-h" { "The device" }
-            (device_table(&report.device))
-        }
+    }
+}
+
+/// Every check of the report, in the order the agent ran them, with what each saw.
+fn results_section(report: &Report) -> Markup {
+    html! {
         section aria-labelledby="results-h" {
             h2 id="results-h" { "Every check" }
             div.scroll {
@@ -468,6 +570,12 @@ pub async fn report(
                 }
             }
         }
+    }
+}
+
+/// The agent's own evaluation of the device, requirement by requirement, where it sent one.
+fn agent_evaluation_section(report: &Report) -> Markup {
+    html! {
         section aria-labelledby="agent-eval-h" {
             h2 id="agent-eval-h" { "The agent's own evaluation" }
             @match &report.evaluation {
@@ -498,22 +606,7 @@ pub async fn report(
                 }
             }
         }
-        @if !report.notes.is_empty() {
-            section aria-labelledby="notes-h" {
-                h2 id="notes-h" { "Notes" }
-                ul { @for n in &report.notes { li { (n) } } }
-            }
-        }
-    };
-    Ok(Page::ok(page(
-        Frame {
-            title: &title,
-            user: Some(user),
-            section: Section::Evaluations,
-            refresh_s: None,
-        },
-        page_body,
-    )))
+    }
 }
 
 fn check_word(x: &CheckResult) -> &'static str {
