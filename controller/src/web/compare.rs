@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::evaluations::row_or_404;
+use super::evaluations::{other_runs, row_or_404};
 use super::layout::{Frame, Section, page as frame, status, time_ms, verdict_chip};
 use super::recommendation::{Place, Titles, cell_href};
 use super::{Page, PageError, Viewer, encode};
@@ -15,7 +15,7 @@ use crate::clock;
 use crate::edge::error::Failure;
 use crate::edge::state::AppState;
 use crate::evaluation::dossier;
-use crate::store::EvaluationRow;
+use crate::store::{EvaluationRow, ProfileRow};
 use fitcheck_engine::diff::{CellPlace, Comparison, compare};
 use fitcheck_engine::{Condition, Recommendation};
 
@@ -75,6 +75,21 @@ fn render(
             (run_facts(before.0, before.1, "Earlier run"))
             (run_facts(after.0, after.1, "Later run"))
         }
+        (verdict_change(c))
+        (condition_changes(c))
+        @if !c.blockers_resolved.is_empty() || !c.blockers_new.is_empty() {
+            (blocker_changes(c, titles))
+        }
+        (cell_changes(&before.0.id, &after.0.id, c, titles))
+        @if c.gaps_before != c.gaps_after {
+            (gap_changes(c))
+        }
+    }
+}
+
+/// The verdict of the earlier run beside the later one's.
+fn verdict_change(c: &Comparison) -> Markup {
+    html! {
         section aria-labelledby="verdict-change-h" {
             h2 id="verdict-change-h" { "Verdict" }
             p.verdict-change {
@@ -82,6 +97,12 @@ fn render(
                 @if c.verdict_before == c.verdict_after { " " span.muted { "(unchanged)" } }
             }
         }
+    }
+}
+
+/// The conditions resolved, the new ones, and those that remain, each as its own section.
+fn condition_changes(c: &Comparison) -> Markup {
+    html! {
         section aria-labelledby="resolved-h" {
             h2 id="resolved-h" { "Conditions resolved (" (c.resolved.len()) ")" }
             @if c.resolved.is_empty() { p { "None." } } @else {
@@ -109,15 +130,25 @@ fn render(
                 }
             }
         }
-        @if !c.blockers_resolved.is_empty() || !c.blockers_new.is_empty() {
-            section aria-labelledby="blockers-h" {
-                h2 id="blockers-h" { "Blockers" }
-                ul {
-                    @for b in &c.blockers_resolved { li { "No longer blocking: " (titles.title(b)) " " code.muted { (b) } } }
-                    @for b in &c.blockers_new { li { "Now blocking: " (titles.title(b)) " " code.muted { (b) } } }
-                }
+    }
+}
+
+/// The requirements that stopped blocking and those that now block.
+fn blocker_changes(c: &Comparison, titles: &Titles) -> Markup {
+    html! {
+        section aria-labelledby="blockers-h" {
+            h2 id="blockers-h" { "Blockers" }
+            ul {
+                @for b in &c.blockers_resolved { li { "No longer blocking: " (titles.title(b)) " " code.muted { (b) } } }
+                @for b in &c.blockers_new { li { "Now blocking: " (titles.title(b)) " " code.muted { (b) } } }
             }
         }
+    }
+}
+
+/// The matrix cells whose status changed, each linked to its drill-down in either run.
+fn cell_changes(before_id: &str, after_id: &str, c: &Comparison, titles: &Titles) -> Markup {
+    html! {
         section aria-labelledby="cells-h" {
             h2 id="cells-h" { "Cells that changed (" (c.cells.len()) ")" }
             @if c.cells.is_empty() { p { "No site or device model changed status." } } @else {
@@ -138,11 +169,11 @@ fn render(
                                     th scope="row" { (titles.title(&x.requirement)) br; code.muted { (x.requirement) } }
                                     td { @match &x.place { CellPlace::Site(s) => { "site " (s) }, CellPlace::Model(m) => { "model " (m) } } }
                                     td {
-                                        @if x.before.is_some() { a href=(cell_href(&before.0.id, &x.requirement, place)) { (status_or_none(x.before)) } }
+                                        @if x.before.is_some() { a href=(cell_href(before_id, &x.requirement, place)) { (status_or_none(x.before)) } }
                                         @else { (status_or_none(x.before)) }
                                     }
                                     td {
-                                        @if x.after.is_some() { a href=(cell_href(&after.0.id, &x.requirement, place)) { (status_or_none(x.after)) } }
+                                        @if x.after.is_some() { a href=(cell_href(after_id, &x.requirement, place)) { (status_or_none(x.after)) } }
                                         @else { (status_or_none(x.after)) }
                                     }
                                     td { @if x.improved() { span.better { "Better" } } @else { span.worse { "Worse or new" } } }
@@ -153,13 +184,17 @@ fn render(
                 }
             }
         }
-        @if c.gaps_before != c.gaps_after {
-            section aria-labelledby="gaps-h" {
-                h2 id="gaps-h" { "Evidence missing" }
-                div.runs {
-                    div.run { h3 { "Earlier run" } @if c.gaps_before.is_empty() { p { "Nothing missing." } } ul { @for g in &c.gaps_before { li { (g) } } } }
-                    div.run { h3 { "Later run" } @if c.gaps_after.is_empty() { p { "Nothing missing." } } ul { @for g in &c.gaps_after { li { (g) } } } }
-                }
+    }
+}
+
+/// The evidence each run was missing, side by side.
+fn gap_changes(c: &Comparison) -> Markup {
+    html! {
+        section aria-labelledby="gaps-h" {
+            h2 id="gaps-h" { "Evidence missing" }
+            div.runs {
+                div.run { h3 { "Earlier run" } @if c.gaps_before.is_empty() { p { "Nothing missing." } } ul { @for g in &c.gaps_before { li { (g) } } } }
+                div.run { h3 { "Later run" } @if c.gaps_after.is_empty() { p { "Nothing missing." } } ul { @for g in &c.gaps_after { li { (g) } } } }
             }
         }
     }
@@ -179,55 +214,12 @@ pub async fn page(
             .for_user(user)
     })?;
     let this = row_or_404(&state, &id).await.map_err(fail)?;
-    let this_profile = state
-        .store
-        .get_profile(&this.profile)
-        .await
-        .map_err(|e| fail(e.into()))?
-        .ok_or_else(|| {
-            fail(Failure::internal(format!(
-                "evaluation {id} lost its profile"
-            )))
-        })?;
+    let this_profile = profile_of(&state, &this, &id).await.map_err(fail)?;
     let Some(other_id) = q.with.filter(|w| !w.is_empty()) else {
         // No second run named: offer the runs of the same profile.
-        let mut runs = Vec::new();
-        for e in state
-            .store
-            .list_evaluations()
+        let runs = other_runs(&state, &this.id, &this_profile.profile_id)
             .await
-            .map_err(|e| fail(e.into()))?
-        {
-            if e.id == this.id {
-                continue;
-            }
-            if let Some(p) = state
-                .store
-                .get_profile(&e.profile)
-                .await
-                .map_err(|e| fail(e.into()))?
-                && p.profile_id == this_profile.profile_id
-            {
-                runs.push(e);
-            }
-        }
-        let body = html! {
-            p.crumbs { a href="/evaluations" { "Evaluations" } " / " a href={ "/evaluations/" (encode(&this.id)) } { (this.title) } " / " }
-            h1 { "Compare runs" }
-            @if runs.is_empty() {
-                p { "There is no other evaluation of " (this_profile.name) " to compare with. Start a second run of the same profile (for example after a fix) and come back." }
-            } @else {
-                form.stack method="get" action={ "/evaluations/" (encode(&this.id)) "/compare" } {
-                    div.field {
-                        label for="with" { "Compare " strong { (this.title) } " with" }
-                        select id="with" name="with" {
-                            @for r in &runs { option value=(r.id) { (r.title) " — " (clock::rfc3339(r.created_at)) } }
-                        }
-                    }
-                    button.primary type="submit" { "Compare" }
-                }
-            }
-        };
+            .map_err(fail)?;
         return Ok(Page::ok(frame(
             Frame {
                 title: "Compare runs",
@@ -235,7 +227,7 @@ pub async fn page(
                 section: Section::Evaluations,
                 refresh_s: None,
             },
-            body,
+            choose_run(&this, &this_profile, &runs),
         )));
     };
     if other_id == this.id {
@@ -245,48 +237,21 @@ pub async fn page(
         .for_user(user));
     }
     let other = row_or_404(&state, &other_id).await.map_err(fail)?;
-    let other_profile = state
-        .store
-        .get_profile(&other.profile)
-        .await
-        .map_err(|e| fail(e.into()))?
-        .ok_or_else(|| {
-            fail(Failure::internal(format!(
-                "evaluation {other_id} lost its profile"
-            )))
-        })?;
+    let other_profile = profile_of(&state, &other, &other_id).await.map_err(fail)?;
     if other_profile.profile_id != this_profile.profile_id {
-        return Err(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "These evaluations test different products: “{}” runs profile {} ({}) and “{}” runs profile {} ({}). A comparison needs two runs of the same profile.",
-                this.title, this_profile.profile_id, this_profile.name, other.title, other_profile.profile_id, other_profile.name
-            ),
-        )
-        .for_user(user));
+        return Err(
+            different_products((&this, &this_profile), (&other, &other_profile)).for_user(user),
+        );
     }
     let (earlier, later) = if (other.created_at, &other.id) < (this.created_at, &this.id) {
         (other, this)
     } else {
         (this, other)
     };
-    let now = clock::rfc3339(clock::now_ms());
-    // The two runs are read and judged at once, each on its own task (a core each), and each
-    // dossier is let go as soon as its recommendation is written.
-    let written = |id: String| {
-        let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), now.clone());
-        tokio::spawn(async move {
-            let d = dossier::load(&store, &catalog, &id).await?;
-            Ok::<_, Failure>((d.recommend(&now), d.stored.digest))
-        })
-    };
-    let (before, after) = (written(earlier.id.clone()), written(later.id.clone()));
-    let joined = |r: Result<_, tokio::task::JoinError>| {
-        r.map_err(|e| Failure::internal(format!("a run could not be read: {e}")))
-            .and_then(|r| r)
-    };
-    let (r_before, before_digest) = joined(before.await).map_err(fail)?;
-    let (r_after, after_digest) = joined(after.await).map_err(fail)?;
+    let ((r_before, before_digest), (r_after, after_digest)) =
+        judge_both(&state, &earlier.id, &later.id)
+            .await
+            .map_err(fail)?;
     let mut titles = Titles::of(&r_after);
     if titles.is_empty() {
         titles = Titles::of(&r_before);
@@ -309,4 +274,84 @@ pub async fn page(
             changed,
         ),
     )))
+}
+
+/// The evaluation's stored profile; `id` is the evaluation as the address names it.
+async fn profile_of(
+    state: &AppState,
+    row: &EvaluationRow,
+    id: &str,
+) -> Result<ProfileRow, Failure> {
+    state
+        .store
+        .get_profile(&row.profile)
+        .await
+        .map_err(Failure::from)?
+        .ok_or_else(|| Failure::internal(format!("evaluation {id} lost its profile")))
+}
+
+/// The form that picks a second run of the same profile, or a line saying there is none.
+fn choose_run(this: &EvaluationRow, this_profile: &ProfileRow, runs: &[EvaluationRow]) -> Markup {
+    html! {
+        p.crumbs { a href="/evaluations" { "Evaluations" } " / " a href={ "/evaluations/" (encode(&this.id)) } { (this.title) } " / " }
+        h1 { "Compare runs" }
+        @if runs.is_empty() {
+            p { "There is no other evaluation of " (this_profile.name) " to compare with. Start a second run of the same profile (for example after a fix) and come back." }
+        } @else {
+            form.stack method="get" action={ "/evaluations/" (encode(&this.id)) "/compare" } {
+                div.field {
+                    label for="with" { "Compare " strong { (this.title) } " with" }
+                    select id="with" name="with" {
+                        @for r in runs { option value=(r.id) { (r.title) " — " (clock::rfc3339(r.created_at)) } }
+                    }
+                }
+                button.primary type="submit" { "Compare" }
+            }
+        }
+    }
+}
+
+/// The refusal to compare two evaluations that run different profiles.
+fn different_products(
+    (this, this_profile): (&EvaluationRow, &ProfileRow),
+    (other, other_profile): (&EvaluationRow, &ProfileRow),
+) -> PageError {
+    PageError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!(
+            "These evaluations test different products: “{}” runs profile {} ({}) and “{}” runs profile {} ({}). A comparison needs two runs of the same profile.",
+            this.title,
+            this_profile.profile_id,
+            this_profile.name,
+            other.title,
+            other_profile.profile_id,
+            other_profile.name
+        ),
+    )
+}
+
+/// Both runs read and judged: each one's recommendation and its profile's digest.
+async fn judge_both(
+    state: &AppState,
+    earlier: &str,
+    later: &str,
+) -> Result<((Recommendation, String), (Recommendation, String)), Failure> {
+    let now = clock::rfc3339(clock::now_ms());
+    // The two runs are read and judged at once, each on its own task (a core each), and each
+    // dossier is let go as soon as its recommendation is written.
+    let written = |id: String| {
+        let (store, catalog, now) = (state.store.clone(), state.catalog.clone(), now.clone());
+        tokio::spawn(async move {
+            let d = dossier::load(&store, &catalog, &id).await?;
+            Ok::<_, Failure>((d.recommend(&now), d.stored.digest))
+        })
+    };
+    let (before, after) = (written(earlier.to_owned()), written(later.to_owned()));
+    let joined = |r: Result<_, tokio::task::JoinError>| {
+        r.map_err(|e| Failure::internal(format!("a run could not be read: {e}")))
+            .and_then(|r| r)
+    };
+    let r_before = joined(before.await)?;
+    let r_after = joined(after.await)?;
+    Ok((r_before, r_after))
 }

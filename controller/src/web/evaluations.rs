@@ -196,21 +196,10 @@ pub async fn detail(
         let agents = state.store.list_agents().await?;
         let p = progress(&state, row, &agents).await?;
         // Other runs of the same profile, for a comparison.
-        let mut runs = Vec::new();
-        for other in state.store.list_evaluations().await? {
-            if other.id == p.row.id {
-                continue;
-            }
-            if let Some(op) = state.store.get_profile(&other.profile).await?
-                && op.profile_id == p.profile.profile_id
-            {
-                runs.push(other);
-            }
-        }
+        let runs = other_runs(&state, &p.row.id, &p.profile.profile_id).await?;
         Ok::<_, Failure>((p, runs))
     };
     let (p, runs) = load.await.map_err(|e| PageError::from(e).for_user(user))?;
-    let spec = &p.spec;
     let eid = encode(&p.row.id);
     let body = html! {
         p.crumbs { a href="/evaluations" { "Evaluations" } " / " }
@@ -223,6 +212,48 @@ pub async fn detail(
         @if p.open {
             p.muted role="status" { "Open until " (time_ms(p.row.window_end)) ". This page reloads every " (REFRESH_S) " seconds while agents report." }
         }
+        (progress_section(&p))
+        (facts_section(&p))
+        @if !runs.is_empty() {
+            (runs_section(&eid, &runs))
+        }
+        (reports_section(&p))
+    };
+    Ok(Page::ok(page(
+        Frame {
+            title: &p.row.title,
+            user: Some(user),
+            section: Section::Evaluations,
+            refresh_s: p.open.then_some(REFRESH_S),
+        },
+        body,
+    )))
+}
+
+/// The other evaluations that run the same profile (`profile_id`), for a comparison.
+pub async fn other_runs(
+    state: &AppState,
+    id: &str,
+    profile_id: &str,
+) -> Result<Vec<EvaluationRow>, Failure> {
+    let mut runs = Vec::new();
+    for other in state.store.list_evaluations().await? {
+        if other.id == id {
+            continue;
+        }
+        if let Some(op) = state.store.get_profile(&other.profile).await?
+            && op.profile_id == profile_id
+        {
+            runs.push(other);
+        }
+    }
+    Ok(runs)
+}
+
+/// The progress table: per site, devices that reported against agents in scope, with totals.
+fn progress_section(p: &Progress) -> Markup {
+    let spec = &p.spec;
+    html! {
         section aria-labelledby="progress-h" {
             h2 id="progress-h" { "Progress by site" }
             table {
@@ -251,6 +282,13 @@ pub async fn detail(
                 } }
             }
         }
+    }
+}
+
+/// The evaluation's facts: product, profile, window, scope, throughput plan and proposal.
+fn facts_section(p: &Progress) -> Markup {
+    let spec = &p.spec;
+    html! {
         section aria-labelledby="facts-h" {
             h2 id="facts-h" { "The evaluation" }
             dl.facts {
@@ -286,20 +324,30 @@ pub async fn detail(
                 dt { "Created" } dd { (time_ms(p.row.created_at)) " by " (p.row.created_by) }
             }
         }
-        @if !runs.is_empty() {
-            section aria-labelledby="runs-h" {
-                h2 id="runs-h" { "Other runs of this profile" }
-                ul {
-                    @for r in &runs {
-                        li {
-                            a href={ "/evaluations/" (encode(&r.id)) } { (r.title) }
-                            " (" (time_ms(r.created_at)) ") — "
-                            a href={ "/evaluations/" (eid) "/compare?with=" (encode(&r.id)) } { "compare with this one" }
-                        }
+    }
+}
+
+/// The other runs of this profile, each with a link comparing it with this one.
+fn runs_section(eid: &str, runs: &[EvaluationRow]) -> Markup {
+    html! {
+        section aria-labelledby="runs-h" {
+            h2 id="runs-h" { "Other runs of this profile" }
+            ul {
+                @for r in runs {
+                    li {
+                        a href={ "/evaluations/" (encode(&r.id)) } { (r.title) }
+                        " (" (time_ms(r.created_at)) ") — "
+                        a href={ "/evaluations/" (eid) "/compare?with=" (encode(&r.id)) } { "compare with this one" }
                     }
                 }
             }
         }
+    }
+}
+
+/// The reports received, newest first, or a line saying there is none yet.
+fn reports_section(p: &Progress) -> Markup {
+    html! {
         section aria-labelledby="reports-h" {
             h2 id="reports-h" { "Reports received" }
             @if p.reports.is_empty() {
@@ -328,14 +376,5 @@ pub async fn detail(
                 }
             }
         }
-    };
-    Ok(Page::ok(page(
-        Frame {
-            title: &p.row.title,
-            user: Some(user),
-            section: Section::Evaluations,
-            refresh_s: p.open.then_some(REFRESH_S),
-        },
-        body,
-    )))
+    }
 }
