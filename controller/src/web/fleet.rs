@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use maud::html;
+use maud::{Markup, html};
 
 use super::layout::{Frame, Section, page, time_ms};
 use super::{AdminViewer, Page, PageError, Viewer, see_other};
 use crate::clock;
 use crate::edge::state::AppState;
+use crate::store::{AgentRow, EvaluationRow};
 use fitcheck_engine::NO_SITE;
 
 /// An agent counts as active when seen within this long.
@@ -48,12 +49,29 @@ async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
     let evaluations = state.store.list_evaluations().await.map_err(fail)?;
     let reports = state.store.count_reports().await.map_err(fail)?;
     let now = clock::now_ms();
-    let open = evaluations
-        .iter()
-        .filter(|e| e.window_start <= now && now < e.window_end)
-        .count();
+    let sites = site_rows(&agents, now);
+    let body = html! {
+        h1 { "Fleet" }
+        p.lede { "The agents enrolled with this controller, by site. An agent is active when it was seen in the last 15 minutes." }
+        (counts_section(&sites, &agents, &evaluations, reports, now))
+        (sites_section(&sites))
+        (agents_section(&agents, now))
+    };
+    Ok(Page::ok(page(
+        Frame {
+            title: "Fleet",
+            user: Some(user),
+            section: Section::Fleet,
+            refresh_s: None,
+        },
+        body,
+    )))
+}
+
+/// Each site's agents: enrolled, active and revoked, and when one was last seen.
+fn site_rows(agents: &[AgentRow], now: i64) -> BTreeMap<String, SiteRow> {
     let mut sites: BTreeMap<String, SiteRow> = BTreeMap::new();
-    for a in &agents {
+    for a in agents {
         let row = sites
             .entry(a.site.clone().unwrap_or_else(|| NO_SITE.to_owned()))
             .or_default();
@@ -70,12 +88,25 @@ async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
                 .map_or(a.last_seen_at, |s| s.max(a.last_seen_at)),
         );
     }
+    sites
+}
+
+/// The fleet at a glance: sites, agents enrolled, active and revoked, evaluations and reports.
+fn counts_section(
+    sites: &BTreeMap<String, SiteRow>,
+    agents: &[AgentRow],
+    evaluations: &[EvaluationRow],
+    reports: i64,
+    now: i64,
+) -> Markup {
+    let open = evaluations
+        .iter()
+        .filter(|e| e.window_start <= now && now < e.window_end)
+        .count();
     let enrolled = agents.iter().filter(|a| a.revoked_at.is_none()).count();
     let active: u32 = sites.values().map(|s| s.active).sum();
     let revoked = agents.len() - enrolled;
-    let body = html! {
-        h1 { "Fleet" }
-        p.lede { "The agents enrolled with this controller, by site. An agent is active when it was seen in the last 15 minutes." }
+    html! {
         section aria-labelledby="counts-h" {
             h2 id="counts-h" { "At a glance" }
             dl.counts {
@@ -87,6 +118,12 @@ async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
                 div { dt { "Reports stored" } dd { (reports) } }
             }
         }
+    }
+}
+
+/// The agents per site, or a line saying how to enroll the first one.
+fn sites_section(sites: &BTreeMap<String, SiteRow>) -> Markup {
+    html! {
         section aria-labelledby="sites-h" {
             h2 id="sites-h" { "Sites" }
             @if sites.is_empty() {
@@ -102,7 +139,7 @@ async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
                         th scope="col" { "Last seen" }
                     } }
                     tbody {
-                        @for (site, s) in &sites {
+                        @for (site, s) in sites {
                             tr {
                                 th scope="row" { (site) }
                                 td.num { (s.agents) }
@@ -115,6 +152,12 @@ async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
                 }
             }
         }
+    }
+}
+
+/// Every enrolled agent: its site, labels, version, when it was last seen and its state.
+fn agents_section(agents: &[AgentRow], now: i64) -> Markup {
+    html! {
         section aria-labelledby="agents-h" {
             h2 id="agents-h" { "Agents" }
             @if !agents.is_empty() {
@@ -130,7 +173,7 @@ async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
                             th scope="col" { "State" }
                         } }
                         tbody {
-                            @for a in &agents {
+                            @for a in agents {
                                 @let labels: BTreeMap<String, String> = serde_json::from_str(&a.labels).unwrap_or_default();
                                 tr {
                                     th scope="row" { code title=(a.id) { (super::layout::short(&a.id)) } }
@@ -158,14 +201,5 @@ async fn overview(state: &AppState, viewer: Viewer) -> Result<Page, PageError> {
                 }
             }
         }
-    };
-    Ok(Page::ok(page(
-        Frame {
-            title: "Fleet",
-            user: Some(user),
-            section: Section::Fleet,
-            refresh_s: None,
-        },
-        body,
-    )))
+    }
 }
