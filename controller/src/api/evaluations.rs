@@ -6,7 +6,7 @@ use crate::clock;
 use crate::edge::error::Failure;
 use crate::edge::extract::{Admin, Body, Person, parse_json};
 use crate::edge::state::AppState;
-use crate::evaluation::scope::{in_scope, spec_of};
+use crate::evaluation::scope::{in_scope, profile_of, spec_of};
 use crate::store::EvaluationRow;
 use crate::types::{EvaluationInfo, NewEvaluation};
 use axum::Json;
@@ -146,11 +146,7 @@ pub async fn create_evaluation(
 
 async fn evaluation_info(state: &AppState, row: EvaluationRow) -> Result<EvaluationInfo, Failure> {
     let spec = spec_of(&row)?;
-    let profile = state
-        .store
-        .get_profile(&row.profile)
-        .await?
-        .ok_or_else(|| Failure::internal(format!("evaluation {} lost its profile", row.id)))?;
+    let profile = profile_of(&state.store, &row).await?;
     let mut reports_by_site: BTreeMap<String, u64> = BTreeMap::new();
     for r in state.store.reports_for_evaluation(&row.id).await? {
         *reports_by_site

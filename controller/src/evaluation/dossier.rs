@@ -22,7 +22,7 @@ use fitcheck_engine::{
 
 use crate::clock;
 use crate::edge::error::Failure;
-use crate::evaluation::scope::{Scope, spec_of};
+use crate::evaluation::scope::{Scope, profile_of, spec_of};
 use crate::store::{EvaluationRow, JudgementRow, ProfileRow, SisSummaryRow, Store};
 use crate::types::NewEvaluation;
 
@@ -71,10 +71,7 @@ pub async fn load(
         .await?
         .ok_or_else(|| Failure::not_found(format!("no evaluation {evaluation_id}")))?;
     let spec = spec_of(&row)?;
-    let stored = store
-        .get_profile(&row.profile)
-        .await?
-        .ok_or_else(|| Failure::internal(format!("evaluation {} lost its profile", row.id)))?;
+    let stored = profile_of(store, &row).await?;
     let profile = Profile::parse(&stored.file_name, &stored.toml).map_err(|e| {
         Failure::internal(format!(
             "stored profile {} no longer validates: {e}",

@@ -5,7 +5,7 @@
 use fitcheck_core::api::AgentKind;
 
 use crate::edge::error::Failure;
-use crate::store::{AgentRow, EvaluationRow};
+use crate::store::{AgentRow, EvaluationRow, ProfileRow, Store};
 use crate::types::NewEvaluation;
 
 /// Whether an evaluation's scope takes in this agent as one of its devices.
@@ -61,4 +61,12 @@ pub fn spec_of(row: &EvaluationRow) -> Result<NewEvaluation, Failure> {
             row.id
         ))
     })
+}
+
+/// The stored profile an evaluation runs; one that is gone is the controller's fault.
+pub async fn profile_of(store: &Store, row: &EvaluationRow) -> Result<ProfileRow, Failure> {
+    store
+        .get_profile(&row.profile)
+        .await?
+        .ok_or_else(|| Failure::internal(format!("evaluation {} lost its profile", row.id)))
 }

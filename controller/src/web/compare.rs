@@ -214,7 +214,9 @@ pub async fn page(
             .for_user(user)
     })?;
     let this = row_or_404(&state, &id).await.map_err(fail)?;
-    let this_profile = profile_of(&state, &this, &id).await.map_err(fail)?;
+    let this_profile = crate::evaluation::scope::profile_of(&state.store, &this)
+        .await
+        .map_err(fail)?;
     let Some(other_id) = q.with.filter(|w| !w.is_empty()) else {
         // No second run named: offer the runs of the same profile.
         let runs = other_runs(&state, &this.id, &this_profile.profile_id)
@@ -237,7 +239,9 @@ pub async fn page(
         .for_user(user));
     }
     let other = row_or_404(&state, &other_id).await.map_err(fail)?;
-    let other_profile = profile_of(&state, &other, &other_id).await.map_err(fail)?;
+    let other_profile = crate::evaluation::scope::profile_of(&state.store, &other)
+        .await
+        .map_err(fail)?;
     if other_profile.profile_id != this_profile.profile_id {
         return Err(
             different_products((&this, &this_profile), (&other, &other_profile)).for_user(user),
@@ -274,20 +278,6 @@ pub async fn page(
             changed,
         ),
     )))
-}
-
-/// The evaluation's stored profile; `id` is the evaluation as the address names it.
-async fn profile_of(
-    state: &AppState,
-    row: &EvaluationRow,
-    id: &str,
-) -> Result<ProfileRow, Failure> {
-    state
-        .store
-        .get_profile(&row.profile)
-        .await
-        .map_err(Failure::from)?
-        .ok_or_else(|| Failure::internal(format!("evaluation {id} lost its profile")))
 }
 
 /// The form that picks a second run of the same profile, or a line saying there is none.

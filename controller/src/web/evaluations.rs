@@ -11,7 +11,7 @@ use super::{Page, PageError, Viewer, encode};
 use crate::clock;
 use crate::edge::error::Failure;
 use crate::edge::state::AppState;
-use crate::evaluation::scope::{in_scope, spec_of};
+use crate::evaluation::scope::{in_scope, profile_of, spec_of};
 use crate::store::{AgentRow, EvaluationRow, ProfileRow, ReportSummary};
 use crate::types::NewEvaluation;
 use fitcheck_engine::NO_SITE;
@@ -57,11 +57,7 @@ pub async fn progress(
     agents: &[AgentRow],
 ) -> Result<Progress, Failure> {
     let spec = spec_of(&row)?;
-    let profile = state
-        .store
-        .get_profile(&row.profile)
-        .await?
-        .ok_or_else(|| Failure::internal(format!("evaluation {} lost its profile", row.id)))?;
+    let profile = profile_of(&state.store, &row).await?;
     let reports = state.store.reports_for_evaluation(&row.id).await?;
     let mut sites: BTreeMap<String, SiteProgress> = spec
         .sites
