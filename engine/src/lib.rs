@@ -35,6 +35,7 @@ pub mod document;
 pub mod judge;
 pub mod network;
 pub mod verdict;
+pub mod watch;
 
 pub use document::*;
 pub use judge::{

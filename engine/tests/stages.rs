@@ -714,3 +714,84 @@ fn devices_and_browsers_are_counted_apart() {
         "{gaps:?}"
     );
 }
+
+/// A watched product's rounds: only what passed at approval is watched; two rounds in which
+/// two of a site's three agents fail open an alert with their cause; a maintenance window
+/// moves nothing; a silent site is neither failing nor passing; two clean rounds resolve it.
+#[test]
+fn a_watch_alerts_on_a_regression_with_its_cause_and_resolves_it() {
+    use fitcheck_engine::watch::regression::{Change, Standing, Thresholds};
+    use fitcheck_engine::watch::{Baseline, assess_round};
+    let blocked = || {
+        Some(Cause::DnsFilter {
+            host: "app.vendor.example".into(),
+            vendor: Some("Cisco Umbrella".into()),
+        })
+    };
+    let approval = [
+        device(1, "east", "M", |_| {}),
+        device(2, "east", "M", |_| {}),
+        device(3, "east", "M", |_| {}),
+        device(4, "west", "M", |o| {
+            o[0] = fail("sinkholed", FixKind::ConfigureNetwork, blocked())
+        }),
+    ];
+    let baseline = Baseline::of(&approval);
+    assert!(baseline.passed.contains(&("east".to_owned(), 0)));
+    assert!(
+        !baseline.passed.contains(&("west".to_owned(), 0)),
+        "what failed at approval is a known condition, not watched"
+    );
+    let th = Thresholds::default();
+    let mut trackers = Default::default();
+    let regressed = [
+        device(1, "east", "M", |o| {
+            o[0] = fail("sinkholed", FixKind::ConfigureNetwork, blocked())
+        }),
+        device(2, "east", "M", |o| {
+            o[0] = fail("sinkholed", FixKind::ConfigureNetwork, blocked())
+        }),
+        device(3, "east", "M", |_| {}),
+        device(4, "west", "M", |o| {
+            o[0] = fail("sinkholed", FixKind::ConfigureNetwork, blocked())
+        }),
+    ];
+    let spot = ("east".to_owned(), 0);
+    let first = assess_round(&baseline, &th, &mut trackers, &regressed, true);
+    assert!(first.changes.is_empty(), "{first:?}");
+    assert_eq!(first.standings[&spot], Standing::Watching);
+    let held = assess_round(&baseline, &th, &mut trackers, &regressed, false);
+    assert!(
+        held.changes.is_empty(),
+        "nothing alerts in a maintenance window"
+    );
+    let second = assess_round(&baseline, &th, &mut trackers, &regressed, true);
+    assert_eq!(second.changes.len(), 1, "{second:?}");
+    let alert = &second.changes[0];
+    assert_eq!((alert.site.as_str(), alert.requirement), ("east", 0));
+    assert_eq!(alert.change, Change::Opened);
+    assert_eq!((alert.failing, alert.reporting), (2, 3));
+    assert_eq!(alert.causes, [blocked().unwrap_or(Cause::Unexplained)]);
+    let silent = assess_round(&baseline, &th, &mut trackers, &[], true);
+    assert_eq!(silent.standings[&spot], Standing::Regressed);
+    assert!(silent.changes.is_empty());
+    let clean = [
+        device(1, "east", "M", |_| {}),
+        device(2, "east", "M", |_| {}),
+    ];
+    assert!(
+        assess_round(&baseline, &th, &mut trackers, &clean, true)
+            .changes
+            .is_empty()
+    );
+    let resolved = assess_round(&baseline, &th, &mut trackers, &clean, true);
+    assert_eq!(
+        resolved
+            .changes
+            .iter()
+            .map(|c| c.change)
+            .collect::<Vec<_>>(),
+        [Change::Resolved]
+    );
+    assert_eq!(resolved.standings[&spot], Standing::Green);
+}

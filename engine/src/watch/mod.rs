@@ -1,0 +1,137 @@
+//! Watching an approved product: each round of the agents' reports compared with what passed at
+//! approval, per site and requirement, through the regression rule ([`regression`]), on the
+//! schedule the district sets ([`schedule`]). Pure, like the rest of the engine: the controller
+//! keeps the trackers and sends the changes.
+
+pub mod regression;
+pub mod schedule;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fitcheck_core::cause::Cause;
+use fitcheck_core::evaluate::Status;
+use serde::{Deserialize, Serialize};
+
+use crate::judge::Judgement;
+use regression::{Change, Standing, Tally, Thresholds, Tracker};
+
+/// A site and a requirement (by its index in the profile's requirements).
+pub type Spot = (String, usize);
+
+/// What passed at approval: the (site, requirement) pairs every reporting agent passed. Only
+/// these are watched; what fell short then is a known condition, not a regression.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub passed: BTreeSet<Spot>,
+}
+
+impl Baseline {
+    /// From the judgements the approval was based on (each agent's latest).
+    pub fn of<'a>(judgements: impl IntoIterator<Item = &'a Judgement>) -> Baseline {
+        let mut seen: BTreeMap<Spot, bool> = BTreeMap::new();
+        for j in judgements {
+            for (i, o) in j.outcomes.iter().enumerate() {
+                if o.status == Status::Unknown {
+                    continue;
+                }
+                let ok = seen.entry((j.site.clone(), i)).or_insert(true);
+                *ok &= o.status == Status::Pass;
+            }
+        }
+        Baseline {
+            passed: seen
+                .into_iter()
+                .filter_map(|(spot, ok)| ok.then_some(spot))
+                .collect(),
+        }
+    }
+}
+
+/// An alert opened or resolved at a site, with why its agents failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alerting {
+    pub site: String,
+    /// The requirement's index in the profile's requirements.
+    pub requirement: usize,
+    pub change: Change,
+    /// Agents that failed it this round, and those that reported it.
+    pub failing: u32,
+    pub reporting: u32,
+    /// The distinct causes the failing agents' judgements give, in the order first seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<Cause>,
+}
+
+/// One round, decided.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    /// How each watched (site, requirement) stands.
+    pub standings: BTreeMap<Spot, Standing>,
+    /// Alerts opened or resolved this round.
+    pub changes: Vec<Alerting>,
+}
+
+/// Decides one round: each watched (site, requirement) tallied over the round's judgements
+/// (each agent's latest in the round), its tracker moved on, and the alerts that opened or
+/// resolved. In a maintenance window (`alerting` false) the round is recorded but nothing
+/// moves: no alert opens or resolves then.
+pub fn assess_round<'a>(
+    baseline: &Baseline,
+    thresholds: &Thresholds,
+    trackers: &mut BTreeMap<Spot, Tracker>,
+    round: impl IntoIterator<Item = &'a Judgement>,
+    alerting: bool,
+) -> Round {
+    let mut tallies: BTreeMap<(&str, usize), (Tally, Vec<&Cause>)> = BTreeMap::new();
+    for j in round {
+        for (i, o) in j.outcomes.iter().enumerate() {
+            let entry = tallies.entry((j.site.as_str(), i)).or_default();
+            match o.status {
+                Status::Pass => entry.0.passing += 1,
+                Status::Fail | Status::Warn => {
+                    entry.0.failing += 1;
+                    if let Some(c) = o.cause.as_deref() {
+                        entry.1.push(c);
+                    }
+                }
+                Status::Unknown => {}
+            }
+        }
+    }
+    let mut out = Round::default();
+    for spot in &baseline.passed {
+        let (tally, causes) = tallies
+            .get(&(spot.0.as_str(), spot.1))
+            .map_or((Tally::default(), &[][..]), |(t, c)| (*t, &c[..]));
+        let tracker = trackers.entry(spot.clone()).or_default();
+        let (standing, change) = if alerting {
+            tracker.step(thresholds, tally)
+        } else {
+            let mut probe = *tracker;
+            (probe.step(thresholds, tally).0, None)
+        };
+        out.standings.insert(spot.clone(), standing);
+        if let Some(change) = change {
+            out.changes.push(Alerting {
+                site: spot.0.clone(),
+                requirement: spot.1,
+                change,
+                failing: tally.failing,
+                reporting: tally.failing + tally.passing,
+                causes: distinct(causes),
+            });
+        }
+    }
+    out
+}
+
+/// Each cause once, in the order first seen.
+fn distinct(causes: &[&Cause]) -> Vec<Cause> {
+    let mut out: Vec<Cause> = Vec::new();
+    for c in causes {
+        if !out.contains(c) {
+            out.push((*c).clone());
+        }
+    }
+    out
+}
