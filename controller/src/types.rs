@@ -247,6 +247,145 @@ pub struct EvaluationInfo {
     pub reports_by_site: BTreeMap<String, u64>,
     /// Agents in scope per site, enrolled and not revoked.
     pub agents_by_site: BTreeMap<String, u64>,
+    /// The committee's decision so far.
+    pub decision: Decision,
+}
+
+/// One of the three parties whose approval a product needs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Business,
+    Curriculum,
+    Technology,
+}
+
+impl Party {
+    /// Every party, in the order the committee reads them.
+    pub const ALL: [Party; 3] = [Party::Business, Party::Curriculum, Party::Technology];
+
+    /// The word stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Business => "business",
+            Party::Curriculum => "curriculum",
+            Party::Technology => "technology",
+        }
+    }
+
+    /// The word stored, read back.
+    pub fn parse(text: &str) -> Option<Party> {
+        Party::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// The party as the committee names it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Party::Business => "Business",
+            Party::Curriculum => "Curriculum",
+            Party::Technology => "Technology",
+        }
+    }
+}
+
+/// What a party decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalOutcome {
+    Approved,
+    ApprovedWithConditions,
+    Declined,
+}
+
+impl ApprovalOutcome {
+    /// The word stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalOutcome::Approved => "approved",
+            ApprovalOutcome::ApprovedWithConditions => "approved_with_conditions",
+            ApprovalOutcome::Declined => "declined",
+        }
+    }
+
+    /// The word stored, read back.
+    pub fn parse(text: &str) -> Option<ApprovalOutcome> {
+        [
+            ApprovalOutcome::Approved,
+            ApprovalOutcome::ApprovedWithConditions,
+            ApprovalOutcome::Declined,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == text)
+    }
+
+    /// In the committee's words.
+    pub fn words(self) -> &'static str {
+        match self {
+            ApprovalOutcome::Approved => "approved",
+            ApprovalOutcome::ApprovedWithConditions => "approved with conditions",
+            ApprovalOutcome::Declined => "declined",
+        }
+    }
+
+    /// Whether it lets the product go ahead.
+    pub fn approves(self) -> bool {
+        self != ApprovalOutcome::Declined
+    }
+}
+
+/// `POST /api/v1/evaluations/{id}/approvals`: one party's decision.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApproval {
+    pub party: Party,
+    pub outcome: ApprovalOutcome,
+    /// Why, and for an approval with conditions, which ones (at most 2,000 characters).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The recommendation an approval was based on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RecommendationRef {
+    /// `compatible`, `compatible_with_conditions`, …
+    pub verdict: String,
+    pub generated_at: String,
+    /// `sha256:…` of the recommendation as JSON.
+    pub digest: String,
+}
+
+/// One recorded approval.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ApprovalInfo {
+    pub party: Party,
+    pub outcome: ApprovalOutcome,
+    pub note: String,
+    pub decided_by: String,
+    pub decided_at: String,
+    /// For Technology: the recommendation it was based on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<RecommendationRef>,
+}
+
+/// The committee's decision on an evaluation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Decision {
+    /// Each party's standing decision (the latest it recorded), in party order.
+    pub approvals: Vec<ApprovalInfo>,
+    /// Every decision recorded, oldest first.
+    pub history: Vec<ApprovalInfo>,
+    /// Whether all three parties approve (with or without conditions): the product is
+    /// approved and can be watched.
+    pub approved: bool,
+}
+
+/// `POST /api/v1/users/{username}/approvals`: which parties' approvals a person may record.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproverChange {
+    pub parties: Vec<Party>,
 }
 
 /// A stored report's index entry.

@@ -162,6 +162,7 @@ async fn evaluation_info(state: &AppState, row: EvaluationRow) -> Result<Evaluat
         }
     }
     let now = clock::now_ms();
+    let id = row.id.clone();
     Ok(EvaluationInfo {
         id: row.id,
         title: row.title,
@@ -172,6 +173,7 @@ async fn evaluation_info(state: &AppState, row: EvaluationRow) -> Result<Evaluat
         open: row.window_start <= now && now < row.window_end,
         reports_by_site,
         agents_by_site,
+        decision: crate::api::decisions::decision_of(&state.store, &id).await?,
     })
 }
 
@@ -248,11 +250,12 @@ pub async fn get_recommendation(
     let r = crate::evaluation::dossier::recommendation(&state.store, &state.catalog, &id).await?;
     match format.as_str() {
         "json" => Ok(Json(r).into_response()),
-        "md" => Ok((
-            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            crate::present::render::markdown(&r),
-        )
-            .into_response()),
+        "md" => {
+            let decision = crate::api::decisions::decision_of(&state.store, &id).await?;
+            let mut md = crate::present::render::markdown(&r);
+            md.push_str(&crate::present::render::decision_markdown(&decision));
+            Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], md).into_response())
+        }
         other => Err(not_a_format(other, &["json", "md"])),
     }
 }

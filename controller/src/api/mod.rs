@@ -4,7 +4,8 @@
 //! - [`agent`]: enrollment, assignments and report ingestion (`/api/agent/v1`).
 //! - The people's API (`/api/v1`), one module per resource: [`people`] (log-in, sessions,
 //!   passwords, roles), [`secrets`] (enrollment secrets), [`agents`], [`profiles`],
-//!   [`evaluations`] (with the recommendation and the Data Projects Form), [`reports`] and
+//!   [`evaluations`] (with the recommendation and the Data Projects Form), [`decisions`] (the
+//!   committee's approvals, and who may record each party's), [`reports`] and
 //!   [`sis`] (the district's SIS summaries).
 //! - [`browser_agent`]: the packed extension and its `update.xml`; [`ops`]: `/healthz`,
 //!   `/metrics` and what the server says of itself.
@@ -12,6 +13,7 @@
 pub mod agent;
 pub mod agents;
 pub mod browser_agent;
+pub mod decisions;
 pub mod evaluations;
 pub mod ops;
 pub mod people;

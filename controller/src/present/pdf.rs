@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
 use crate::present::render::{short, throughput_words};
+use crate::types::{Decision, Party};
 use fitcheck_core::evaluate::Status;
 use fitcheck_core::requirement::RequirementId;
 use fitcheck_engine::{Cell, Condition, FleetVerdict, Recommendation};
@@ -635,6 +636,12 @@ impl Layout {
 /// The recommendation as a PDF document: the verdict and the conditions on the first page,
 /// then why, the proposal, the evidence by site and by model, and the capacity chart.
 pub fn recommendation_pdf(r: &Recommendation) -> Vec<u8> {
+    recommendation_pdf_decided(r, None)
+}
+
+/// [`recommendation_pdf`], with the committee's decision after the sources where any party
+/// has decided.
+pub fn recommendation_pdf_decided(r: &Recommendation, decision: Option<&Decision>) -> Vec<u8> {
     let mut l = Layout::new(format!("fitcheck recommendation {}", r.evaluation.id));
     title(&mut l, r);
     conditions(&mut l, r);
@@ -648,7 +655,47 @@ pub fn recommendation_pdf(r: &Recommendation) -> Vec<u8> {
     notes(&mut l, r);
     condition_evidence(&mut l, r);
     sources(&mut l, r);
+    if let Some(d) = decision.filter(|d| !d.history.is_empty()) {
+        decision_section(&mut l, d);
+    }
     l.finish()
+}
+
+/// The committee's decision: each party's standing decision, by whom, when, and its note.
+fn decision_section(l: &mut Layout, d: &Decision) {
+    l.heading("Committee decision");
+    let status = if d.approved {
+        "Approved by Business, Curriculum and Technology."
+    } else {
+        "Not approved: a product needs the approval of Business, Curriculum and Technology."
+    };
+    l.paragraph(status, 9.5, true, MARGIN, 0.0);
+    for party in Party::ALL {
+        let line = match d.approvals.iter().find(|a| a.party == party) {
+            Some(a) => {
+                let basis = a.recommendation.as_ref().map_or(String::new(), |r| {
+                    format!(
+                        " (based on the recommendation of {}: {})",
+                        r.generated_at, r.verdict
+                    )
+                });
+                let note = if a.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", a.note)
+                };
+                format!(
+                    "{}: {} by {} at {}{basis}{note}",
+                    party.words(),
+                    a.outcome.words(),
+                    a.decided_by,
+                    a.decided_at
+                )
+            }
+            None => format!("{}: not decided", party.words()),
+        };
+        l.paragraph(&line, 9.0, false, MARGIN, 0.0);
+    }
 }
 
 /// The Data Projects Form: the vendor's data needs, the district's export against them, the

@@ -5,6 +5,8 @@ use std::fmt::Write;
 
 use fitcheck_core::evaluate::Status;
 
+use crate::types::{Decision, Party};
+
 use fitcheck_engine::{
     Cell, Condition, ConditionKind, DataSection, DeviceModelRow, Recommendation, SiteDirection,
     SiteThroughput,
@@ -60,6 +62,57 @@ fn escape(text: &str) -> String {
             '|' => out.push_str("\\|"),
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The committee's decision, for an export: each party's standing decision as a table, and
+/// the whole history; nothing when no party has decided.
+pub fn decision_markdown(d: &Decision) -> String {
+    if d.history.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n## Committee decision\n\n");
+    out.push_str(if d.approved {
+        "**Approved** by Business, Curriculum and Technology.\n\n"
+    } else {
+        "Not approved: a product needs the approval of Business, Curriculum and Technology.\n\n"
+    });
+    out.push_str("| Party | Decision | By | When | Note |\n|---|---|---|---|---|\n");
+    for party in Party::ALL {
+        match d.approvals.iter().find(|a| a.party == party) {
+            Some(a) => {
+                let basis = a.recommendation.as_ref().map_or(String::new(), |r| {
+                    format!(
+                        " (based on the recommendation of {}: {}, `{}`)",
+                        escape(&r.generated_at),
+                        escape(&r.verdict),
+                        code(&r.digest)
+                    )
+                });
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} | {}{basis} |\n",
+                    party.words(),
+                    a.outcome.words(),
+                    escape(&a.decided_by),
+                    escape(&a.decided_at),
+                    escape(&a.note)
+                ));
+            }
+            None => out.push_str(&format!("| {} | not decided | | | |\n", party.words())),
+        }
+    }
+    if d.history.len() > d.approvals.len() {
+        out.push_str("\nEvery decision recorded:\n\n");
+        for a in &d.history {
+            out.push_str(&format!(
+                "- {}: {} {} by {}\n",
+                escape(&a.decided_at),
+                a.party.words(),
+                a.outcome.words(),
+                escape(&a.decided_by)
+            ));
         }
     }
     out

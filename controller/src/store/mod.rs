@@ -13,10 +13,12 @@
 //!
 //! One module per table, each an `impl Store` block with its rows: `people` (users and
 //! sessions), `secrets`, `agents`, `profiles`, `sis`, `evaluations` (and what ingestion checks
-//! a report against), `reports` and `judgements`; this module opens the store and holds what
+//! a report against), `reports`, `judgements` and
+//! `approvals` (the committee's decisions); this module opens the store and holds what
 //! they share.
 
 mod agents;
+mod approvals;
 mod evaluations;
 mod judgements;
 mod people;
@@ -36,6 +38,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use tokio::sync::mpsc;
 
 pub use agents::{AgentRow, NewAgent};
+pub use approvals::ApprovalRow;
 pub use evaluations::{EvaluationRow, IngestCheck};
 pub use judgements::{JudgementRow, MadeJudgement, StoredJudgement};
 pub use people::UserRow;

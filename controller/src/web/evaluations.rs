@@ -8,6 +8,7 @@ use maud::{Markup, html};
 
 use super::layout::{Frame, Section, page, report_link, short, time_ms};
 use super::{Page, PageError, Viewer, encode};
+use crate::api::decisions::{decision_of, parties_of};
 use crate::clock;
 use crate::edge::error::Failure;
 use crate::edge::state::AppState;
@@ -193,9 +194,11 @@ pub async fn detail(
         let p = progress(&state, row, &agents).await?;
         // Other runs of the same profile, for a comparison.
         let runs = other_runs(&state, &p.row.id, &p.profile.profile_id).await?;
-        Ok::<_, Failure>((p, runs))
+        let decision = decision_of(&state.store, &p.row.id).await?;
+        let mine = parties_of(&state.store, user).await?;
+        Ok::<_, Failure>((p, runs, decision, mine))
     };
-    let (p, runs) = load.await.map_err(|e| PageError::from(e).for_user(user))?;
+    let (p, runs, decision, mine) = load.await.map_err(|e| PageError::from(e).for_user(user))?;
     let eid = encode(&p.row.id);
     let body = html! {
         p.crumbs { a href="/evaluations" { "Evaluations" } " / " }
@@ -209,6 +212,7 @@ pub async fn detail(
             p.muted role="status" { "Open until " (time_ms(p.row.window_end)) ". This page reloads every " (REFRESH_S) " seconds while agents report." }
         }
         (progress_section(&p))
+        (super::decision::section(&eid, &decision, &mine))
         (facts_section(&p))
         @if !runs.is_empty() {
             (runs_section(&eid, &runs))

@@ -15,6 +15,7 @@
 //! become markup. Pages send a Content-Security-Policy without any script source.
 
 pub mod compare;
+pub mod decision;
 pub mod drill;
 pub mod evaluations;
 pub mod fleet;
@@ -27,7 +28,7 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::Markup;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/password", get(password_form).post(password_submit))
         .route("/evaluations", get(evaluations::list))
         .route("/evaluations/{id}", get(evaluations::detail))
+        .route("/evaluations/{id}/approvals", post(decision::submit))
         .route(
             "/evaluations/{id}/recommendation",
             get(recommendation::page),

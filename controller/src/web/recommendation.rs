@@ -1003,14 +1003,19 @@ impl Export {
         viewer: &Viewer,
         id: &str,
     ) -> Result<Response, PageError> {
-        let r = dossier::recommendation(&state.store, &state.catalog, id)
-            .await
-            .map_err(|e| PageError::from(e).for_user(&viewer.user))?;
+        let (r, decision) = async {
+            let r = dossier::recommendation(&state.store, &state.catalog, id).await?;
+            let decision = crate::api::decisions::decision_of(&state.store, id).await?;
+            Ok::<_, crate::edge::error::Failure>((r, decision))
+        }
+        .await
+        .map_err(|e| PageError::from(e).for_user(&viewer.user))?;
         Ok(match self {
             Export::Markdown => download(
                 "text/markdown; charset=utf-8",
                 file_name(id, "md"),
-                crate::present::render::markdown(&r),
+                crate::present::render::markdown(&r)
+                    + &crate::present::render::decision_markdown(&decision),
             ),
             Export::Json => download(
                 "application/json",
@@ -1020,7 +1025,7 @@ impl Export {
             Export::Pdf => download(
                 "application/pdf",
                 file_name(id, "pdf"),
-                crate::present::pdf::recommendation_pdf(&r),
+                crate::present::pdf::recommendation_pdf_decided(&r, Some(&decision)),
             ),
             Export::FormMarkdown | Export::FormCsv | Export::FormPdf => {
                 let form = match self {

@@ -347,7 +347,121 @@ async fn a_browser_agents_assignment_carries_cores_plan(db: Db) {
     app.stop().await;
 }
 
+/// The committee's decision: only the person the administrator named for a party records its
+/// decision; Technology cites the recommendation; all three approving makes the product
+/// approved; a later decline undoes it, and the history keeps every decision.
+async fn the_committee_decides_party_by_party(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (id, _) = app.evaluation(&admin, &["lincoln"]).await;
+    let bea = app.person(&admin, "bea", "reviewer").await;
+    let cam = app.person(&admin, "cam", "reviewer").await;
+    for (who, parties) in [
+        ("bea", json!(["business"])),
+        ("cam", json!(["curriculum"])),
+        ("admin", json!(["technology"])),
+    ] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/users/{who}/approvals"),
+                Auth::Session(&admin),
+                &json!({ "parties": parties }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    }
+    let path = format!("/api/v1/evaluations/{id}/approvals");
+    let decide = |party: &str, outcome: &str, note: &str| json!({"party": party, "outcome": outcome, "note": note});
+    let (s, v) = app
+        .post(
+            &path,
+            Auth::Session(&bea),
+            &decide("curriculum", "approved", ""),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["field"], "party");
+    let (s, v) = app
+        .post(
+            &path,
+            Auth::Session(&bea),
+            &decide("business", "approved", "fits the budget"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["approved"], false);
+    let (s, v) = app
+        .post(
+            &path,
+            Auth::Session(&cam),
+            &decide("curriculum", "approved_with_conditions", "grades 6-8 only"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, bad) = app
+        .post(
+            &path,
+            Auth::Session(&admin),
+            &decide("technology", "approved", "ok\u{1b}[2J"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(bad["field"], "note");
+    let (s, v) = app
+        .post(
+            &path,
+            Auth::Session(&admin),
+            &decide("technology", "approved", "as recommended"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["approved"], true, "{v}");
+    let tech = &v["approvals"][2];
+    assert_eq!(tech["party"], "technology");
+    assert_eq!(tech["decided_by"], "admin");
+    assert!(
+        tech["recommendation"]["digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")),
+        "{tech}"
+    );
+    assert!(
+        tech["recommendation"]["verdict"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty())
+    );
+    assert_eq!(v["approvals"][1]["note"], "grades 6-8 only");
+    let (s, v) = app
+        .post(
+            &path,
+            Auth::Session(&bea),
+            &decide("business", "declined", "no budget after all"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["approved"], false, "a decline undoes the approval");
+    assert_eq!(v["history"].as_array().map(Vec::len), Some(4), "{v}");
+    assert_eq!(v["approvals"][0]["outcome"], "declined");
+    let (_, info) = app
+        .get(&format!("/api/v1/evaluations/{id}"), Auth::Session(&cam))
+        .await;
+    assert_eq!(
+        info["decision"]["approvals"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let (s, _) = app
+        .post(
+            "/api/v1/users/nobody/approvals",
+            Auth::Session(&admin),
+            &json!({"parties": ["business"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
 both!(
+    the_committee_decides_party_by_party,
     profiles_are_validated_with_the_command_lines_errors,
     evaluations_reach_the_agents_in_scope,
     operations_endpoints_answer,

@@ -365,9 +365,89 @@ fn enc(s: &str) -> String {
         .collect()
 }
 
+/// The committee records its decision on the evaluation's page: a person named for a party
+/// gets the form for that party only; the form needs the page's own origin; the decision then
+/// shows on the page for everyone.
+async fn the_committee_records_its_decision_on_the_page(db: Db) {
+    let app = spawn_app(db).await;
+    let admin = app.admin().await;
+    let (id, _) = app.evaluation(&admin, &["lincoln"]).await;
+    let bea = app.person(&admin, "bea", "reviewer").await;
+    let other = reviewer(&app, &admin).await;
+    let (s, v) = app
+        .post(
+            "/api/v1/users/bea/approvals",
+            Auth::Session(&admin),
+            &serde_json::json!({"parties": ["curriculum"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let path = format!("/evaluations/{id}");
+    let g = get(&app, &path, Some(&bea)).await;
+    assert_html_page(&g, &path);
+    assert!(g.body.contains("Committee decision") && g.body.contains("not decided"));
+    assert!(
+        g.body.contains("<option value=\"curriculum\">"),
+        "{}",
+        g.body
+    );
+    assert!(
+        !g.body.contains("<option value=\"technology\">"),
+        "only the parties one is named for"
+    );
+    assert!(
+        !get(&app, &path, Some(&other))
+            .await
+            .body
+            .contains("Record a decision")
+    );
+    let form = format!(
+        "party=curriculum&outcome=approved_with_conditions&note={}",
+        enc("grades 6-8 <b>only</b>")
+    );
+    let action = format!("{path}/approvals");
+    let refused = post_form(&app, &action, &form, None, Some(&bea)).await;
+    assert!(
+        refused.status.is_client_error(),
+        "no Origin: {}",
+        refused.status
+    );
+    let g = post_form(&app, &action, &form, Some(&app.base), Some(&bea)).await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(location(&g), format!("/evaluations/{id}#decision"));
+    let g = get(&app, &path, Some(&other)).await;
+    assert!(g.body.contains("approved with conditions"), "{}", g.body);
+    assert!(
+        g.body.contains("grades 6-8 &lt;b&gt;only&lt;/b&gt;"),
+        "escaped: {}",
+        g.body
+    );
+    let md = get(&app, &format!("{path}/recommendation.md"), Some(&other)).await;
+    assert!(md.body.contains("## Committee decision"), "{}", md.body);
+    assert!(
+        md.body
+            .contains("| Curriculum | approved with conditions | bea |")
+            && md.body.contains("grades 6-8 &lt;b&gt;only&lt;/b&gt;")
+            && md.body.contains("| Technology | not decided |"),
+        "{}",
+        md.body
+    );
+    let forged = post_form(
+        &app,
+        &action,
+        "party=technology&outcome=approved",
+        Some(&app.base),
+        Some(&bea),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    app.stop().await;
+}
+
 both!(
     pages_need_a_session_and_admin_pages_an_administrator,
     the_log_in_form_sets_the_apis_cookie,
+    the_committee_records_its_decision_on_the_page,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

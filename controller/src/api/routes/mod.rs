@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 pub mod openapi;
 
 use crate::api::{
-    agent as agent_api, agents, browser_agent, evaluations, ops, people, profiles, reports,
-    secrets, sis,
+    agent as agent_api, agents, browser_agent, decisions, evaluations, ops, people, profiles,
+    reports, secrets, sis,
 };
 use crate::edge::state::AppState;
 use crate::types as api;
@@ -304,6 +304,21 @@ pub fn api() -> Vec<Route> {
             .response(schema::<SisSummary>)
             .params(&[("id", "path")])
             .doc("One SIS summary"),
+        post(Caller::Person, "/api/v1/evaluations/{id}/approvals", decisions::record)
+            .ok(201)
+            .request(schema::<api::NewApproval>)
+            .response(schema::<api::Decision>)
+            .params(&[("id", "path")])
+            .doc("Record one party's decision (Business, Curriculum, Technology) by a person the administrator named for it; Technology cites the recommendation as it stands"),
+        get(Caller::Person, "/api/v1/evaluations/{id}/approvals", decisions::get)
+            .response(schema::<api::Decision>)
+            .params(&[("id", "path")])
+            .doc("The committee's decision: each party's latest, the history, and whether the product is approved"),
+        post(Caller::Admin, "/api/v1/users/{username}/approvals", decisions::set_approver)
+            .ok(204)
+            .request(schema::<api::ApproverChange>)
+            .params(&[("username", "path")])
+            .doc("Which parties' approvals the person may record"),
         get(Caller::Person, "/api/v1/evaluations/{id}/data-form", evaluations::get_data_form)
             .params(&[("id", "path"), ("format", "query")])
             .doc("The Data Projects Form (format=md, the default, csv or pdf)"),
