@@ -158,15 +158,7 @@ impl Failure<'_> {
     /// How much the cause tells: a block a filter was seen making outranks a closed port, which
     /// outranks what could only be looked into.
     fn strength(&self) -> u8 {
-        match self.cause.layer() {
-            Layer::BrowserExtension
-            | Layer::BrowserPolicy
-            | Layer::DnsFilter
-            | Layer::WebFilter
-            | Layer::TlsInspection => 3,
-            Layer::Firewall | Layer::Path | Layer::VendorServer => 2,
-            Layer::Unexplained | Layer::Resolver | Layer::VendorAnswer => 1,
-        }
+        strength(self.cause.layer())
     }
 
     /// What the action is about, in words: the host, the port rule, or the need missed.
@@ -331,6 +323,37 @@ fn network_allows(p: &Pending) -> String {
     }
 }
 
+/// How much a cause at `layer` tells: a block a filter was seen making outranks a closed port,
+/// a path metric or the vendor's failing server, which outrank what could only be looked into.
+pub fn strength(layer: Layer) -> u8 {
+    match layer {
+        Layer::BrowserExtension
+        | Layer::BrowserPolicy
+        | Layer::DnsFilter
+        | Layer::WebFilter
+        | Layer::TlsInspection => 3,
+        Layer::Firewall | Layer::Path | Layer::VendorServer => 2,
+        Layer::Unexplained | Layer::Resolver | Layer::VendorAnswer => 1,
+    }
+}
+
+/// Who acts on what a layer stopped; for the browser's URL policy, device management where the
+/// entry was read on a device, else the Google Admin console.
+pub fn owner(layer: Layer, entry_read: bool) -> &'static str {
+    match layer {
+        Layer::BrowserExtension => "browser filter administrator (extension policy)",
+        Layer::BrowserPolicy if entry_read => "device management (browser policy)",
+        Layer::BrowserPolicy => "Google Admin (Chrome policy) administrator",
+        Layer::DnsFilter => "DNS filter administrator",
+        Layer::WebFilter | Layer::TlsInspection => "web filter administrator",
+        Layer::Firewall => "network operations (firewall)",
+        Layer::Path => "network operations",
+        Layer::Resolver => "network operations (DNS)",
+        Layer::VendorServer | Layer::VendorAnswer => "the sponsor, with the vendor",
+        Layer::Unexplained => "technology operations",
+    }
+}
+
 /// The condition in words: the action and who takes it.
 fn words(kind: ConditionKind, layer: Layer, p: Pending) -> Condition {
     let sites = list(&p.sites);
@@ -350,7 +373,7 @@ fn words(kind: ConditionKind, layer: Layer, p: Pending) -> Condition {
                 "allow {items} in {}'s policy for the student OU — {in_browser}",
                 seen.as_deref().unwrap_or("the browser filter extension")
             ),
-            "browser filter administrator (extension policy)",
+            owner(layer, false),
         ),
         // The entry, as a native agent on the device read it from the browser's policy file.
         Layer::BrowserPolicy if seen.is_some() => (
@@ -358,49 +381,49 @@ fn words(kind: ConditionKind, layer: Layer, p: Pending) -> Condition {
                 "remove {}, or add a URLAllowlist entry as specific, to allow {items} — {in_browser}",
                 seen.as_deref().unwrap_or_default()
             ),
-            "device management (browser policy)",
+            owner(layer, true),
         ),
         // Only a browser saw it: the browser cannot say which entry matched.
         Layer::BrowserPolicy => (
             format!(
                 "remove the Chrome URLBlocklist entry that matches {items} (a host, a parent domain, a path or `*`; the browser does not say which) or add {items} to URLAllowlist, for the student OU in Google Admin — {in_browser}"
             ),
-            "Google Admin (Chrome policy) administrator",
+            owner(layer, false),
         ),
         Layer::DnsFilter => (
             format!("allow {items} in the DNS filter{by} — blocked at {sites}"),
-            "DNS filter administrator",
+            owner(layer, false),
         ),
         Layer::WebFilter => (
             format!("allow {items} in the web filter{by} — blocked at {sites}"),
-            "web filter administrator",
+            owner(layer, false),
         ),
         Layer::TlsInspection => (
             format!("exempt {items} from TLS inspection{by} — re-signed at {sites}"),
-            "web filter administrator",
+            owner(layer, false),
         ),
         Layer::Firewall => (
             format!("open outbound {items} in the firewall — closed at {sites}"),
-            "network operations (firewall)",
+            owner(layer, false),
         ),
         Layer::Path => (
             format!("fix the path or prioritise the product's traffic at {sites}: {items}"),
-            "network operations",
+            owner(layer, false),
         ),
         Layer::Resolver => (
             format!("make the district resolver answer {items} (timeouts or failures at {sites})"),
-            "network operations (DNS)",
+            owner(layer, false),
         ),
         Layer::VendorServer => (
             format!(
                 "ask the vendor to fix {items}: its own servers answered with errors{} at {sites}",
                 seen.as_ref().map_or(String::new(), |s| format!(" ({s})"))
             ),
-            "the sponsor, with the vendor",
+            owner(layer, false),
         ),
         Layer::VendorAnswer => (
             format!("ask the vendor why {items} answered wrongly at {sites}"),
-            "the sponsor, with the vendor",
+            owner(layer, false),
         ),
         Layer::Unexplained => (
             format!(
@@ -409,7 +432,7 @@ fn words(kind: ConditionKind, layer: Layer, p: Pending) -> Condition {
                     .clone()
                     .unwrap_or_else(|| format!("look into {items}"))
             ),
-            "technology operations",
+            owner(layer, false),
         ),
     };
     Condition {

@@ -13,12 +13,14 @@
 //!
 //! One module per table, each an `impl Store` block with its rows: `people` (users and
 //! sessions), `secrets`, `agents`, `profiles`, `sis`, `evaluations` (and what ingestion checks
-//! a report against), `reports`, `judgements` and
-//! `approvals` (the committee's decisions); this module opens the store and holds what
+//! a report against), `reports`, `judgements`,
+//! `approvals` (the committee's decisions), `watches` (rounds and alerts) and `channels` (with
+//! the outbox of messages owed); this module opens the store and holds what
 //! they share.
 
 mod agents;
 mod approvals;
+mod channels;
 mod evaluations;
 mod judgements;
 mod people;
@@ -26,6 +28,7 @@ mod profiles;
 mod reports;
 mod secrets;
 mod sis;
+mod watches;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -39,6 +42,7 @@ use tokio::sync::mpsc;
 
 pub use agents::{AgentRow, NewAgent};
 pub use approvals::ApprovalRow;
+pub use channels::{ChannelRow, OutboxRow};
 pub use evaluations::{EvaluationRow, IngestCheck};
 pub use judgements::{JudgementRow, MadeJudgement, StoredJudgement};
 pub use people::UserRow;
@@ -46,6 +50,7 @@ pub use profiles::ProfileRow;
 pub use reports::{NewReport, ReportSummary};
 pub use secrets::SecretRow;
 pub use sis::SisSummaryRow;
+pub use watches::{AlertRow, RoundDecision, RoundRow, WatchRow};
 use writer::Job;
 pub use writer::WriterHandle;
 

@@ -135,3 +135,86 @@ fn distinct(causes: &[&Cause]) -> Vec<Cause> {
     }
     out
 }
+
+/// An alert in words, and who acts: what now stops the requirement (from the failing agents'
+/// strongest cause), where and since when; or that it passes again. `title` is the
+/// requirement's (`DNS app.vendor.example`).
+pub fn alert_words(
+    change: Change,
+    title: &str,
+    sites: &[String],
+    causes: &[Cause],
+    since: &str,
+) -> (String, String) {
+    let at = sites.join(", ");
+    if change == Change::Resolved {
+        return (
+            format!("{title} passes again at {at} (since {since})"),
+            "no one: resolved".to_owned(),
+        );
+    }
+    let Some(cause) = strongest(causes) else {
+        return (
+            format!("{title} now fails at {at} since {since}"),
+            crate::network::owner(fitcheck_core::cause::Layer::Unexplained, false).to_owned(),
+        );
+    };
+    let by = |vendor: &Option<String>, other: &str| {
+        vendor
+            .as_deref()
+            .map_or_else(|| other.to_owned(), str::to_owned)
+    };
+    let what = match cause {
+        Cause::DnsFilter { host, vendor } => format!(
+            "the DNS filter{} now blocks {host}",
+            vendor
+                .as_deref()
+                .map_or(String::new(), |v| format!(" ({v})"))
+        ),
+        Cause::WebFilter { host, vendor } => {
+            format!("{} now blocks {host}", by(vendor, "the web filter"))
+        }
+        Cause::BrowserExtension { host, vendor } => format!(
+            "{} now blocks {host} in the browser",
+            by(vendor, "a filter extension")
+        ),
+        Cause::BrowserPolicy { host, entry } => match entry {
+            Some(e) => format!("the browser's policy now blocks {host} ({e})"),
+            None => format!("the browser's URL policy now blocks {host}"),
+        },
+        Cause::TlsInspection { host, inspector } => format!(
+            "TLS inspection{} now re-signs {host}",
+            inspector
+                .as_deref()
+                .map_or(String::new(), |v| format!(" by {v}"))
+        ),
+        Cause::Firewall {
+            protocol,
+            ports,
+            host,
+        } => format!(
+            "the firewall now closes {} {ports} to {host}",
+            protocol.to_string().to_uppercase()
+        ),
+        Cause::Path { .. } => format!("{title} now misses the product's need"),
+        Cause::Resolver { host } => format!("the district resolver no longer answers {host}"),
+        Cause::VendorServer { host, status } => format!(
+            "the vendor's server for {host} answers {}",
+            status.map_or_else(|| "with errors".to_owned(), |s| s.to_string())
+        ),
+        Cause::VendorAnswer { .. } | Cause::Unexplained => format!("{title} now fails"),
+    };
+    let entry_read = matches!(cause, Cause::BrowserPolicy { entry: Some(_), .. });
+    (
+        format!("{what} at {at} since {since}"),
+        crate::network::owner(cause.layer(), entry_read).to_owned(),
+    )
+}
+
+/// The cause that tells most: a block a filter was seen making, then a closed port or a
+/// vendor's failing server, then what could only be looked into.
+fn strongest(causes: &[Cause]) -> Option<&Cause> {
+    causes
+        .iter()
+        .max_by_key(|c| crate::network::strength(c.layer()))
+}

@@ -1,0 +1,274 @@
+//! Watches of approved products: the `watches`, `watch_rounds` and `alerts` tables. Several
+//! controllers may share one database: a round is started by whoever moves the watch's next
+//! round time first, and decided by whoever marks it decided first, each in one transaction.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, unique};
+
+/// A watch, as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct WatchRow {
+    pub evaluation_id: String,
+    /// The cron expression.
+    pub schedule: String,
+    /// The IANA zone it is read in.
+    pub zone: String,
+    /// JSON: the maintenance windows, `START/END` in local time.
+    pub maintenance: String,
+    /// JSON: the regression rule's thresholds.
+    pub thresholds: String,
+    /// 1: each round measures throughput again.
+    pub bandwidth: i64,
+    /// How long a round waits for its agents, seconds.
+    pub collect_s: i64,
+    /// JSON: what passed at approval.
+    pub baseline: String,
+    /// JSON: the regression trackers between rounds.
+    pub trackers: String,
+    pub next_round_at: i64,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// A round, as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct RoundRow {
+    pub id: String,
+    pub evaluation_id: String,
+    pub started_at: i64,
+    pub decided_at: Option<i64>,
+    /// 1: in a maintenance window (recorded, never alerted on).
+    pub maintenance: i64,
+    /// JSON: each watched (site, requirement)'s standing, once decided.
+    pub standings: Option<String>,
+}
+
+/// An alert, as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct AlertRow {
+    pub id: String,
+    pub evaluation_id: String,
+    pub site: String,
+    /// The requirement's id (`dns[0]`).
+    pub requirement: String,
+    pub opened_at: i64,
+    pub resolved_at: Option<i64>,
+    /// Cause and owner in words.
+    pub summary: String,
+    pub owner: String,
+}
+
+/// What deciding a round writes, all at once.
+#[derive(Debug, Clone, Default)]
+pub struct RoundDecision {
+    pub standings: String,
+    pub trackers: String,
+    pub opened: Vec<AlertRow>,
+    /// (site, requirement id) of each alert resolved.
+    pub resolved: Vec<(String, String)>,
+    /// Messages owed to the channels: (outbox id, channel id, message JSON).
+    pub messages: Vec<(String, String, String)>,
+}
+
+impl Store {
+    /// Starts watching an evaluation.
+    pub async fn insert_watch(&self, w: &WatchRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO watches (evaluation_id, schedule, zone, maintenance, thresholds, bandwidth, collect_s, baseline, trackers, next_round_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&w.evaluation_id)
+        .bind(&w.schedule)
+        .bind(&w.zone)
+        .bind(&w.maintenance)
+        .bind(&w.thresholds)
+        .bind(w.bandwidth)
+        .bind(w.collect_s)
+        .bind(&w.baseline)
+        .bind(&w.trackers)
+        .bind(w.next_round_at)
+        .bind(&w.created_by)
+        .bind(w.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| unique(e, format!("evaluation {} is watched already", w.evaluation_id)))?;
+        Ok(())
+    }
+
+    pub async fn get_watch(&self, evaluation_id: &str) -> Result<Option<WatchRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM watches WHERE evaluation_id = $1")
+                .bind(evaluation_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn list_watches(&self) -> Result<Vec<WatchRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT * FROM watches ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Starts a round of a watch whose next round was due at `due`, and sets the one after
+    /// to `next`: false when another controller started it first.
+    pub async fn start_round(
+        &self,
+        round: &RoundRow,
+        due: i64,
+        next: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE watches SET next_round_at = $1 WHERE evaluation_id = $2 AND next_round_at = $3",
+        )
+        .bind(next)
+        .bind(&round.evaluation_id)
+        .bind(due)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO watch_rounds (id, evaluation_id, started_at, decided_at, maintenance, standings) \
+             VALUES ($1, $2, $3, NULL, $4, NULL)",
+        )
+        .bind(&round.id)
+        .bind(&round.evaluation_id)
+        .bind(round.started_at)
+        .bind(round.maintenance)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Rounds not decided yet, oldest first.
+    pub async fn undecided_rounds(&self) -> Result<Vec<RoundRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM watch_rounds WHERE decided_at IS NULL ORDER BY started_at",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A watch's rounds, newest first, at most `limit`.
+    pub async fn rounds_of(
+        &self,
+        evaluation_id: &str,
+        limit: i64,
+    ) -> Result<Vec<RoundRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM watch_rounds WHERE evaluation_id = $1 ORDER BY started_at DESC LIMIT $2",
+        )
+        .bind(evaluation_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Writes a round's decision — standings, trackers, alerts opened and resolved, and the
+    /// messages owed — in one transaction: false when it was decided already.
+    pub async fn decide_round(
+        &self,
+        round: &RoundRow,
+        now: i64,
+        d: &RoundDecision,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE watch_rounds SET decided_at = $1, standings = $2 WHERE id = $3 AND decided_at IS NULL",
+        )
+        .bind(now)
+        .bind(&d.standings)
+        .bind(&round.id)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE watches SET trackers = $1 WHERE evaluation_id = $2")
+            .bind(&d.trackers)
+            .bind(&round.evaluation_id)
+            .execute(&mut *tx)
+            .await?;
+        for a in &d.opened {
+            sqlx::query(
+                "INSERT INTO alerts (id, evaluation_id, site, requirement, opened_at, resolved_at, summary, owner) \
+                 VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)",
+            )
+            .bind(&a.id)
+            .bind(&a.evaluation_id)
+            .bind(&a.site)
+            .bind(&a.requirement)
+            .bind(a.opened_at)
+            .bind(&a.summary)
+            .bind(&a.owner)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (site, requirement) in &d.resolved {
+            sqlx::query(
+                "UPDATE alerts SET resolved_at = $1 WHERE evaluation_id = $2 AND site = $3 AND requirement = $4 AND resolved_at IS NULL",
+            )
+            .bind(now)
+            .bind(&round.evaluation_id)
+            .bind(site)
+            .bind(requirement)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (id, channel, message) in &d.messages {
+            sqlx::query(
+                "INSERT INTO outbox (id, channel_id, message, attempts, next_attempt_at, delivered_at, last_error, created_at) \
+                 VALUES ($1, $2, $3, 0, $4, NULL, NULL, $4)",
+            )
+            .bind(id)
+            .bind(channel)
+            .bind(message)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A watch's alerts, newest first.
+    pub async fn alerts_of(&self, evaluation_id: &str) -> Result<Vec<AlertRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM alerts WHERE evaluation_id = $1 ORDER BY opened_at DESC, id",
+        )
+        .bind(evaluation_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Alerts open now, over every watch.
+    pub async fn count_open_alerts(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The watched evaluations with a round under way that `agent_id` has not reported on
+    /// since the round started, with the round's start and whether it measures throughput.
+    pub async fn watch_assignments(
+        &self,
+        agent_id: &str,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT r.evaluation_id, r.started_at, w.bandwidth FROM watch_rounds r \
+             JOIN watches w ON w.evaluation_id = r.evaluation_id \
+             WHERE r.decided_at IS NULL AND NOT EXISTS (SELECT 1 FROM reports p \
+               WHERE p.evaluation_id = r.evaluation_id AND p.agent_id = $1 AND p.received_at >= r.started_at)",
+        )
+        .bind(agent_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
