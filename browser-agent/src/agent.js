@@ -203,7 +203,8 @@ export class Agent {
    */
   async consider(config, enrollment, assignment, log) {
     const id = assignment.evaluation_id;
-    if (await this.hasRun(id)) return;
+    const key = runKey(assignment);
+    if (await this.hasRun(key)) return;
     if (!assignment.profile || typeof assignment.profile !== "object") {
       log.notes.push({ problem: true, message: `evaluation ${id} came without its profile as JSON, which the browser agent needs (the controller is older than this agent)` });
       return;
@@ -214,9 +215,9 @@ export class Agent {
       log.notes.push({ problem: false, message: `evaluation ${id} starts with its coordinated bandwidth run at ${assignment.bandwidth.start_at}` });
       return;
     }
-    const attempt = await this.countAttempt(id);
+    const attempt = await this.countAttempt(key);
     if (attempt.count > MAX_ATTEMPTS) {
-      await this.giveUp(id, attempt);
+      await this.giveUp(key, attempt);
       const why = attempt.error ?? "the browser stopped the agent during each run";
       log.notes.push({ problem: true, message: `evaluation ${id} was started ${MAX_ATTEMPTS} times without a report and is skipped (${why})` });
       return;
@@ -226,13 +227,14 @@ export class Agent {
 
   async run(config, enrollment, assignment, log) {
     const id = assignment.evaluation_id;
+    const key = runKey(assignment);
     const startedAtMs = this.deps.now();
     let outcome;
     try {
       outcome = await this.deps.runChecks(assignment, { controllerUrl: config.controllerUrl, credential: enrollment.credential });
     } catch (e) {
       const error = String(e?.message ?? e);
-      await this.recordAttemptError(id, error);
+      await this.recordAttemptError(key, error);
       log.notes.push({ problem: true, message: `running evaluation ${id} failed (${error}); it is tried again at the next poll` });
       return;
     }
@@ -246,7 +248,7 @@ export class Agent {
       results: outcome.results,
       notes: outcome.notes,
     });
-    await this.spoolReport(id, report, log);
+    await this.spoolReport(id, key, report, log);
   }
 
   async hasRun(id) {
@@ -279,15 +281,15 @@ export class Agent {
     });
   }
 
-  /** The report enters the spool and its evaluation counts as run, in one write. */
-  async spoolReport(id, report, log) {
+  /** The report enters the spool and its run (`key`) counts as done, in one write. */
+  async spoolReport(id, key, report, log) {
     const got = await this.deps.storage.get([KEYS.spool, KEYS.ran, KEYS.attempts]);
     const spool = [...(got[KEYS.spool] ?? []), { evaluation_id: id, report }];
     const dropped = spool.splice(0, Math.max(0, spool.length - MAX_SPOOL));
     await this.deps.storage.set({
       [KEYS.spool]: spool,
-      [KEYS.ran]: withRun(got[KEYS.ran] ?? [], id, this.deps.now()),
-      [KEYS.attempts]: without(got[KEYS.attempts] ?? {}, id),
+      [KEYS.ran]: withRun(got[KEYS.ran] ?? [], key, this.deps.now()),
+      [KEYS.attempts]: without(got[KEYS.attempts] ?? {}, key),
     });
     log.spooled += 1;
     for (const d of dropped) {
@@ -424,6 +426,14 @@ function labelsNote(policy, enrolled) {
   const text = (l) => Object.entries(l).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(", ") || "none";
   if (text(policy) === text(enrolled)) return null;
   return `The policy's labels (${text(policy)}) differ from those this agent enrolled with (${text(enrolled)}); reports carry the enrolled ones until an administrator revokes the agent in the controller, after which it enrolls again with the policy's.`;
+}
+
+/**
+ * What a run is remembered by: its evaluation, and for a watched product's round the round too,
+ * so each round runs once and the evaluation itself only once.
+ */
+export function runKey(assignment) {
+  return assignment.round ? `${assignment.evaluation_id}/${assignment.round}` : assignment.evaluation_id;
 }
 
 function withRun(ran, id, nowMs) {

@@ -29,6 +29,7 @@ pub mod auth;
 pub mod clock;
 pub mod edge;
 pub mod evaluation;
+pub mod notify;
 pub mod passwords;
 pub mod present;
 pub mod quickstart;
@@ -221,7 +222,10 @@ impl Controller {
     /// finish and every queued write commit.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let router = app::router(self.state.clone());
+        let watcher = tokio::spawn(watch_loop(self.state.clone()));
         server::serve_tls(listener, self.tls, router, shutdown).await;
+        watcher.abort();
+        let _ = watcher.await;
         let store = self.state.store.clone();
         drop(self.state);
         drop(store.clone());
@@ -233,6 +237,21 @@ impl Controller {
         })
         .await;
         tracing::info!("Controller stopped.");
+    }
+}
+
+/// The watcher: every `watch_tick_ms`, watch rounds started and decided, and the messages
+/// owed delivered. Each step is its own transaction, so stopping between two loses nothing.
+async fn watch_loop(state: app::AppState) {
+    let every = Duration::from_millis(state.limits.watch_tick_ms.max(100));
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = evaluation::watch::tick(&state).await {
+            tracing::warn!(error = %e.body.message, "The watcher's pass failed; it tries again at the next tick.");
+        }
+        notify::deliver_due(&state).await;
     }
 }
 

@@ -417,3 +417,127 @@ pub struct ServerInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
 }
+
+/// `POST /api/v1/evaluations/{id}/watch`: watch an approved product.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWatch {
+    /// A cron expression in `zone`: `*/30 7-15 * * MON-FRI` is every 30 minutes from 07:00 to
+    /// 15:30 on school days.
+    pub schedule: String,
+    /// The district's IANA time zone (`America/Chicago`).
+    pub zone: String,
+    /// Maintenance windows, `START/END` in local time (`2026-12-21 00:00/2027-01-04 06:00`):
+    /// rounds then are recorded, never alerted on.
+    #[serde(default)]
+    pub maintenance: Vec<String>,
+    /// Failing agents at a site that make a round count (default 2).
+    #[serde(default)]
+    pub min_agents: Option<u32>,
+    /// Or the share of the site's reporting agents, 0 to 1 (default 0.2).
+    #[serde(default)]
+    pub min_share: Option<f64>,
+    /// Rounds in a row that open an alert (default 2), and that resolve one (default 2).
+    #[serde(default)]
+    pub open_after: Option<u32>,
+    #[serde(default)]
+    pub resolve_after: Option<u32>,
+    /// Measure throughput again each round (default no).
+    #[serde(default)]
+    pub bandwidth: bool,
+    /// How long a round waits for its agents to report, seconds (default 600).
+    #[serde(default)]
+    pub collect_s: Option<u32>,
+}
+
+/// A watch and how it stands.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WatchInfo {
+    pub evaluation_id: String,
+    pub title: String,
+    pub product: String,
+    pub schedule: String,
+    pub zone: String,
+    pub maintenance: Vec<String>,
+    pub next_round_at: String,
+    /// Sites × requirements watched (what passed at approval).
+    pub watched: usize,
+    pub open_alerts: usize,
+    /// The latest decided round, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_round: Option<RoundInfo>,
+}
+
+/// One decided round.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RoundInfo {
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    pub maintenance: bool,
+    /// Each watched site and requirement's standing: `green`, `watching`, `regressed` or
+    /// `silent`.
+    pub standings: Vec<Standing>,
+}
+
+/// One site and requirement in a round.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Standing {
+    pub site: String,
+    pub requirement: String,
+    pub standing: String,
+}
+
+/// An alert.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AlertInfo {
+    pub id: String,
+    pub site: String,
+    pub requirement: String,
+    pub opened_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    pub summary: String,
+    pub owner: String,
+}
+
+/// `GET /api/v1/evaluations/{id}/watch`: the watch, its recent rounds and its alerts.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WatchDetail {
+    pub watch: WatchInfo,
+    pub rounds: Vec<RoundInfo>,
+    pub alerts: Vec<AlertInfo>,
+}
+
+/// `POST /api/v1/channels`: where alerts go.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChannel {
+    pub name: String,
+    /// `webhook` (JSON signed with HMAC-SHA256 in `X-Fitcheck-Signature`), `slack` or `teams`
+    /// (their incoming webhooks' shapes).
+    pub kind: String,
+    /// The webhook's URL (`https://…`, or `http://` on a district network).
+    pub url: String,
+    /// The HMAC key a generic webhook's messages are signed with.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Allow an address on loopback, link-local or cloud-metadata ranges (refused otherwise).
+    #[serde(default)]
+    pub allow_private: bool,
+}
+
+/// A channel, without its secret.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ChannelInfo {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub signed: bool,
+    pub allow_private: bool,
+    /// Messages waiting to be delivered, and the last delivery error, if any.
+    pub pending: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}

@@ -123,6 +123,9 @@ pub struct Assignment {
     /// data senders): it checks the vendor's transfer endpoint alone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub data_sender: bool,
+    /// A round of a watched (approved) product: the evaluation runs again, once per round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<Uuid>,
 }
 
 /// A filter's block host, block-page addresses or extension ids, as a browser agent matches a

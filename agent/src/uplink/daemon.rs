@@ -294,8 +294,8 @@ pub async fn daemon(
 /// Records every evaluation whose report is in the spool as run.
 fn record_spooled(spool: &Spool, record: &mut Record) -> Result<(), DaemonError> {
     for id in spool.evaluations()? {
-        if !record.contains(id)
-            && let Err(e) = record.mark(id, Done::Spooled)
+        if !record.contains(id, None)
+            && let Err(e) = record.mark(id, None, Done::Spooled)
         {
             warn!(%e, "Cannot update the record of evaluations run.");
         }
@@ -420,8 +420,8 @@ enum Handled {
     Stopped,
 }
 
-fn mark(record: &mut Record, id: uuid::Uuid, done: Done) {
-    if let Err(e) = record.mark(id, done) {
+fn mark(record: &mut Record, id: uuid::Uuid, round: Option<uuid::Uuid>, done: Done) {
+    if let Err(e) = record.mark(id, round, done) {
         warn!(evaluation_id = %id, %e, "Cannot update the record of evaluations run; after a restart this evaluation may run again.");
     }
 }
@@ -434,7 +434,7 @@ async fn handle(
     stop: watch::Receiver<bool>,
 ) -> Handled {
     let id = a.evaluation_id;
-    if record.contains(id) {
+    if record.contains(id, a.round) {
         debug!(evaluation_id = %id, "Assignment already run; skipped.");
         return Handled::Skipped;
     }
@@ -460,12 +460,12 @@ async fn handle(
     let digest = fitcheck_core::digest(a.profile_toml.as_bytes());
     if digest != a.profile_digest {
         error!(evaluation_id = %id, expected = %a.profile_digest, got = %digest, "Assigned profile does not match its digest; it will not run.");
-        mark(record, id, Done::Refused);
+        mark(record, id, a.round, Done::Refused);
         return Handled::Refused;
     }
     if let Err(e) = Profile::parse(&profile_name(id), &a.profile_toml) {
         error!(evaluation_id = %id, errors = %e, "Assigned profile has errors; it will not run.");
-        mark(record, id, Done::Refused);
+        mark(record, id, a.round, Done::Refused);
         return Handled::Refused;
     }
     let job = Job {
@@ -496,7 +496,7 @@ async fn handle(
         }
         Some(JobOutcome::Refused(e)) => {
             error!(evaluation_id = %id, errors = %e, "Assigned profile has errors; it will not run.");
-            mark(record, id, Done::Refused);
+            mark(record, id, a.round, Done::Refused);
             return Handled::Refused;
         }
         Some(JobOutcome::Failed(e)) => {
@@ -509,13 +509,13 @@ async fn handle(
     let verdict = report.evaluation.as_ref().map(|e| e.verdict);
     match spool.put(&Envelope::new(Some(id), report)) {
         Ok(_) => {
-            mark(record, id, Done::Spooled);
+            mark(record, id, a.round, Done::Spooled);
             info!(evaluation_id = %id, %report_id, ?verdict, "Report spooled.");
             Handled::Spooled
         }
         Err(e @ SpoolError::TooLarge { .. }) => {
             error!(evaluation_id = %id, %report_id, error = %e, "Report cannot be spooled; it is lost.");
-            mark(record, id, Done::Refused);
+            mark(record, id, a.round, Done::Refused);
             Handled::Refused
         }
         Err(e) => {

@@ -31,6 +31,9 @@ pub enum Done {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recorded {
     pub evaluation_id: Uuid,
+    /// For a watched product's round: the round (each round runs once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<Uuid>,
     pub done: Done,
     /// When, RFC 3339 UTC.
     pub at: String,
@@ -75,9 +78,11 @@ impl Record {
         }
     }
 
-    /// Whether `id` was run (or refused) already.
-    pub fn contains(&self, id: Uuid) -> bool {
-        self.entries.iter().any(|r| r.evaluation_id == id)
+    /// Whether `id` (its `round`, for a watched product) was run (or refused) already.
+    pub fn contains(&self, id: Uuid, round: Option<Uuid>) -> bool {
+        self.entries
+            .iter()
+            .any(|r| r.evaluation_id == id && r.round == round)
     }
 
     /// How many evaluations are remembered.
@@ -89,13 +94,14 @@ impl Record {
         self.entries.is_empty()
     }
 
-    /// Remembers `id`, durably.
-    pub fn mark(&mut self, id: Uuid, done: Done) -> std::io::Result<()> {
-        if self.contains(id) {
+    /// Remembers `id` (its `round`), durably.
+    pub fn mark(&mut self, id: Uuid, round: Option<Uuid>, done: Done) -> std::io::Result<()> {
+        if self.contains(id, round) {
             return Ok(());
         }
         self.entries.push(Recorded {
             evaluation_id: id,
+            round,
             done,
             at: now(),
         });
@@ -121,17 +127,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_round_of_a_watched_evaluation_runs_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (e, round, next) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut r = Record::open(dir.path());
+        r.mark(e, None, Done::Spooled).unwrap();
+        assert!(
+            !r.contains(e, Some(round)),
+            "a round of an evaluation run before"
+        );
+        r.mark(e, Some(round), Done::Spooled).unwrap();
+        let again = Record::open(dir.path());
+        assert!(again.contains(e, Some(round)) && again.contains(e, None));
+        assert!(!again.contains(e, Some(next)));
+    }
+
+    #[test]
     fn the_record_survives_a_restart_and_stays_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let a = Uuid::new_v4();
         let mut r = Record::open_with_limit(dir.path(), 5);
-        r.mark(a, Done::Spooled).unwrap();
-        assert!(Record::open(dir.path()).contains(a));
+        r.mark(a, None, Done::Spooled).unwrap();
+        assert!(Record::open(dir.path()).contains(a, None));
         for _ in 0..5 {
-            r.mark(Uuid::new_v4(), Done::Refused).unwrap();
+            r.mark(Uuid::new_v4(), None, Done::Refused).unwrap();
         }
         let again = Record::open(dir.path());
         assert_eq!(again.len(), 5);
-        assert!(!again.contains(a), "the oldest is forgotten first");
+        assert!(!again.contains(a, None), "the oldest is forgotten first");
     }
 }

@@ -67,6 +67,7 @@ fn assignment(profile: &str, bandwidth: Option<BandwidthAssignment>) -> Assignme
         plan: Vec::new(),
         block_signatures: Vec::new(),
         data_sender: false,
+        round: None,
     }
 }
 
@@ -375,7 +376,7 @@ async fn a_run_in_progress_is_abandoned_on_sigterm_and_runs_after_a_restart() {
     let waiting = fitcheck_agent::uplink::spool::stats(dir.path()).unwrap();
     assert_eq!((waiting.waiting, waiting.rejected), (0, 0));
     assert!(
-        !fitcheck_agent::uplink::record::Record::open(dir.path()).contains(a.evaluation_id),
+        !fitcheck_agent::uplink::record::Record::open(dir.path()).contains(a.evaluation_id, None),
         "an abandoned run is not recorded as run"
     );
 }

@@ -23,7 +23,7 @@ use crate::edge::error::Failure;
 use crate::edge::extract::{AgentAuth, Body, parse_json};
 use crate::edge::state::AppState;
 use crate::evaluation::scope::{in_scope, sends, spec_of};
-use crate::store::{IngestCheck, NewAgent, NewReport, StoredJudgement};
+use crate::store::{EvaluationRow, IngestCheck, NewAgent, NewReport, StoredJudgement};
 use crate::{auth, clock};
 
 /// Checks district labels: keys of 1–32 lowercase letters, digits, `-`, `_`; values of 1–128
@@ -124,82 +124,120 @@ pub async fn enroll(
     ))
 }
 
-/// `GET /api/agent/v1/assignments`.
+/// `GET /api/agent/v1/assignments`: the open evaluations that take in this agent and that it
+/// has not reported on, and the rounds under way of watched products it has not reported on
+/// since they started.
 pub async fn assignments(
     State(state): State<AppState>,
     agent: AgentAuth,
 ) -> Result<Json<Assignments>, Failure> {
     let now = clock::now_ms();
     let open = state.store.open_evaluations(now).await?;
-    let mut out = Vec::new();
+    let mut out: Vec<Assignment> = Vec::new();
     if !open.is_empty() {
         let done = state.store.reported_by(agent.id, now).await?;
         for row in open {
-            if done.contains(&row.id) {
-                continue;
+            if !done.contains(&row.id)
+                && let Some(a) = assignment_for(&state, &agent, &row, None).await?
+            {
+                out.push(a);
             }
-            let spec = spec_of(&row)?;
-            let data_sender = sends(&spec, &agent.row);
-            if !data_sender && !in_scope(&spec, &agent.row) {
-                continue;
-            }
-            // A sending machine has something to check only where the profile names an
-            // endpoint (the parsed profile is kept after its first read).
-            if data_sender {
-                let check = state.store.ingest_check(&row.id).await?;
-                let endpoint = check
-                    .as_ref()
-                    .and_then(|c| c.profile.as_ref())
-                    .and_then(|p| p.data.as_ref())
-                    .and_then(|d| d.endpoint_target());
-                if endpoint.is_none() {
-                    continue;
-                }
-            }
-            let Some(profile) = state.store.get_profile(&row.profile).await? else {
-                continue;
-            };
-            let evaluation_id = Uuid::parse_str(&row.id)
-                .map_err(|_| Failure::internal("stored evaluation id is not a UUID"))?;
-            let bandwidth = spec.bandwidth.as_ref().map(|b| BandwidthAssignment {
-                start_at: agent
-                    .row
-                    .site
-                    .as_ref()
-                    .and_then(|s| b.site_start_at.get(s))
-                    .or(b.start_at.as_ref())
-                    .cloned(),
-                controller_endpoint: b.controller_endpoint,
-                max_seconds: b.max_seconds,
-            });
-            // The browser agent reads the profile as JSON and names what a tab landed on from
-            // the catalog's block hosts and filter extensions.
-            let browser = agent.row.kind == AgentKind::Browser.as_str();
-            let (json, plan) = if browser {
-                browser_plan(&profile.toml)?
-            } else {
-                (None, Vec::new())
-            };
-            out.push(Assignment {
-                evaluation_id,
-                profile_toml: profile.toml,
-                profile: json,
-                plan,
-                profile_digest: profile.digest,
-                window_end: clock::rfc3339(row.window_end),
-                bandwidth,
-                block_signatures: if browser {
-                    state.block_signatures.clone()
-                } else {
-                    Vec::new()
-                },
-                data_sender,
-            });
+        }
+    }
+    for (id, _started_at, bandwidth, round) in
+        state.store.watch_assignments(&agent.id.to_string()).await?
+    {
+        let Some(row) = state.store.get_evaluation(&id).await? else {
+            continue;
+        };
+        let round = Uuid::parse_str(&round)
+            .map_err(|_| Failure::internal("stored round id is not a UUID"))?;
+        if let Some(a) = assignment_for(&state, &agent, &row, Some((round, bandwidth != 0))).await?
+        {
+            // A round replaces the evaluation's own run, never doubles it.
+            out.retain(|o| o.evaluation_id != a.evaluation_id);
+            out.push(a);
         }
     }
     Ok(Json(Assignments {
         assignments: out,
         poll_interval_s: state.limits.poll_interval_s,
+    }))
+}
+
+/// The assignment of evaluation `row` to `agent`, if the evaluation takes it in: as a device,
+/// or as a machine that sends the roster files where the profile names an endpoint. For a
+/// watch's round (`round`, and whether it measures throughput again), the round's id.
+async fn assignment_for(
+    state: &AppState,
+    agent: &AgentAuth,
+    row: &EvaluationRow,
+    round: Option<(Uuid, bool)>,
+) -> Result<Option<Assignment>, Failure> {
+    let spec = spec_of(row)?;
+    let data_sender = sends(&spec, &agent.row);
+    if !data_sender && !in_scope(&spec, &agent.row) {
+        return Ok(None);
+    }
+    // A sending machine has something to check only where the profile names an endpoint (the
+    // parsed profile is kept after its first read).
+    if data_sender {
+        let check = state.store.ingest_check(&row.id).await?;
+        let endpoint = check
+            .as_ref()
+            .and_then(|c| c.profile.as_ref())
+            .and_then(|p| p.data.as_ref())
+            .and_then(|d| d.endpoint_target());
+        if endpoint.is_none() {
+            return Ok(None);
+        }
+    }
+    let Some(profile) = state.store.get_profile(&row.profile).await? else {
+        return Ok(None);
+    };
+    let evaluation_id = Uuid::parse_str(&row.id)
+        .map_err(|_| Failure::internal("stored evaluation id is not a UUID"))?;
+    // A watch's round measures throughput again only when the watch says so.
+    let measure = round.is_none_or(|(_, bandwidth)| bandwidth);
+    let bandwidth = spec
+        .bandwidth
+        .as_ref()
+        .filter(|_| measure)
+        .map(|b| BandwidthAssignment {
+            start_at: agent
+                .row
+                .site
+                .as_ref()
+                .and_then(|s| b.site_start_at.get(s))
+                .or(b.start_at.as_ref())
+                .cloned()
+                .filter(|_| round.is_none()),
+            controller_endpoint: b.controller_endpoint,
+            max_seconds: b.max_seconds,
+        });
+    // The browser agent reads the profile as JSON and names what a tab landed on from the
+    // catalog's block hosts and filter extensions.
+    let browser = agent.row.kind == AgentKind::Browser.as_str();
+    let (json, plan) = if browser {
+        browser_plan(&profile.toml)?
+    } else {
+        (None, Vec::new())
+    };
+    Ok(Some(Assignment {
+        evaluation_id,
+        profile_toml: profile.toml,
+        profile: json,
+        plan,
+        profile_digest: profile.digest,
+        window_end: clock::rfc3339(row.window_end),
+        bandwidth,
+        block_signatures: if browser {
+            state.block_signatures.clone()
+        } else {
+            Vec::new()
+        },
+        data_sender,
+        round: round.map(|(id, _)| id),
     }))
 }
 

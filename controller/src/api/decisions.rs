@@ -13,10 +13,9 @@ use crate::clock;
 use crate::edge::error::Failure;
 use crate::edge::extract::{Admin, Body, Person, parse_json};
 use crate::edge::state::AppState;
-use crate::store::{ApprovalRow, Store, UserRow};
-use crate::types::{
-    ApprovalInfo, ApprovalOutcome, ApproverChange, Decision, NewApproval, Party, RecommendationRef,
-};
+use crate::evaluation::decision::decision_of;
+use crate::store::{ApprovalRow, UserRow};
+use crate::types::{ApproverChange, Decision, NewApproval, Party, RecommendationRef};
 
 /// The longest note kept.
 pub const NOTE_MAX_CHARS: usize = 2_000;
@@ -77,16 +76,6 @@ pub async fn record_decision(
     state.store.insert_approval(&row).await?;
     tracing::info!(by = %user.username, evaluation = %id, party = %row.party, outcome = %row.outcome, "Approval recorded.");
     decision_of(&state.store, id).await
-}
-
-/// The parties `user` may record decisions for.
-pub async fn parties_of(store: &Store, user: &UserRow) -> Result<Vec<Party>, Failure> {
-    Ok(store
-        .approver_parties(&user.id)
-        .await?
-        .iter()
-        .filter_map(|p| Party::parse(p))
-        .collect())
 }
 
 /// `GET /api/v1/evaluations/{id}/approvals`.
@@ -155,43 +144,5 @@ async fn cite(state: &AppState, id: &str) -> Result<RecommendationRef, Failure> 
         verdict,
         generated_at: r.generated_at.clone(),
         digest: fitcheck_core::digest(&json),
-    })
-}
-
-/// An evaluation's decision: each party's latest, the history, and whether all approve.
-pub async fn decision_of(store: &Store, evaluation_id: &str) -> Result<Decision, Failure> {
-    let history: Vec<ApprovalInfo> = store
-        .approvals_for(evaluation_id)
-        .await?
-        .into_iter()
-        .map(info)
-        .collect::<Result<_, _>>()?;
-    let approvals: Vec<ApprovalInfo> = Party::ALL
-        .into_iter()
-        .filter_map(|p| history.iter().rev().find(|a| a.party == p).cloned())
-        .collect();
-    let approved =
-        approvals.len() == Party::ALL.len() && approvals.iter().all(|a| a.outcome.approves());
-    Ok(Decision {
-        approvals,
-        history,
-        approved,
-    })
-}
-
-fn info(row: ApprovalRow) -> Result<ApprovalInfo, Failure> {
-    let bad = |what: &str| Failure::internal(format!("approval {}: stored {what}", row.id));
-    Ok(ApprovalInfo {
-        party: Party::parse(&row.party).ok_or_else(|| bad("party"))?,
-        outcome: ApprovalOutcome::parse(&row.outcome).ok_or_else(|| bad("outcome"))?,
-        recommendation: row
-            .recommendation
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|_| bad("recommendation"))?,
-        note: row.note,
-        decided_by: row.decided_by,
-        decided_at: clock::rfc3339(row.decided_at),
     })
 }

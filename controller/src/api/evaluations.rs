@@ -173,7 +173,7 @@ async fn evaluation_info(state: &AppState, row: EvaluationRow) -> Result<Evaluat
         open: row.window_start <= now && now < row.window_end,
         reports_by_site,
         agents_by_site,
-        decision: crate::api::decisions::decision_of(&state.store, &id).await?,
+        decision: crate::evaluation::decision::decision_of(&state.store, &id).await?,
     })
 }
 
@@ -251,7 +251,7 @@ pub async fn get_recommendation(
     match format.as_str() {
         "json" => Ok(Json(r).into_response()),
         "md" => {
-            let decision = crate::api::decisions::decision_of(&state.store, &id).await?;
+            let decision = crate::evaluation::decision::decision_of(&state.store, &id).await?;
             let mut md = crate::present::render::markdown(&r);
             md.push_str(&crate::present::render::decision_markdown(&decision));
             Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], md).into_response())

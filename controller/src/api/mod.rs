@@ -5,7 +5,8 @@
 //! - The people's API (`/api/v1`), one module per resource: [`people`] (log-in, sessions,
 //!   passwords, roles), [`secrets`] (enrollment secrets), [`agents`], [`profiles`],
 //!   [`evaluations`] (with the recommendation and the Data Projects Form), [`decisions`] (the
-//!   committee's approvals, and who may record each party's), [`reports`] and
+//!   committee's approvals, and who may record each party's), [`watches`] (approved products
+//!   watched, their rounds and alerts, and the channels alerts go to), [`reports`] and
 //!   [`sis`] (the district's SIS summaries).
 //! - [`browser_agent`]: the packed extension and its `update.xml`; [`ops`]: `/healthz`,
 //!   `/metrics` and what the server says of itself.
@@ -22,3 +23,4 @@ pub mod reports;
 pub mod routes;
 pub mod secrets;
 pub mod sis;
+pub mod watches;

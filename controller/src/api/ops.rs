@@ -44,6 +44,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.agents_enrolled.set(total);
         state.metrics.agents_seen.set(seen);
     }
+    if let (Ok(w), Ok(open)) = (
+        state.store.list_watches().await,
+        state.store.count_open_alerts().await,
+    ) {
+        state.metrics.watches.set(w.len() as i64);
+        state.metrics.alerts_open.set(open);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -1,5 +1,6 @@
-//! Prometheus metrics served at `/metrics`: reports ingested, agents enrolled and seen, and the
-//! latency of every request by route.
+//! Prometheus metrics served at `/metrics`: reports ingested, agents enrolled and seen, the
+//! latency of every request by route, and the watches: products watched, rounds decided,
+//! alerts open, alert messages delivered and failed.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -32,6 +33,16 @@ pub struct Metrics {
     pub requests: HistogramFamily,
     pub agents_enrolled: Gauge,
     pub agents_seen: Gauge,
+    pub watches: Gauge,
+    pub alerts_open: Gauge,
+    pub rounds: Counter,
+    pub messages: Family<MessageLabels, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MessageLabels {
+    /// `delivered` or `failed` (an attempt that will be retried).
+    pub result: String,
 }
 
 fn latency_histogram() -> Histogram {
@@ -66,18 +77,48 @@ impl Metrics {
             "Agents that contacted the controller in the last 15 minutes",
             agents_seen.clone(),
         );
+        let watches = Gauge::default();
+        registry.register("watches", "Approved products watched", watches.clone());
+        let alerts_open = Gauge::default();
+        registry.register(
+            "alerts_open",
+            "Regression alerts open now",
+            alerts_open.clone(),
+        );
+        let rounds = Counter::default();
+        registry.register("watch_rounds", "Watch rounds decided", rounds.clone());
+        let messages = Family::<MessageLabels, Counter>::default();
+        registry.register(
+            "alert_messages",
+            "Alert message delivery attempts, by result",
+            messages.clone(),
+        );
         Metrics {
             registry,
             reports,
             requests,
             agents_enrolled,
             agents_seen,
+            watches,
+            alerts_open,
+            rounds,
+            messages,
         }
     }
 
     pub fn report(&self, result: &str) {
         self.reports
             .get_or_create(&ReportLabels {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// One alert message delivery attempt.
+    pub fn alert_messages(&self, delivered: bool) {
+        let result = if delivered { "delivered" } else { "failed" };
+        self.messages
+            .get_or_create(&MessageLabels {
                 result: result.to_owned(),
             })
             .inc();

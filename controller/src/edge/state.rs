@@ -30,6 +30,9 @@ pub struct Limits {
     /// Bytes one agent may move through the bandwidth endpoint a day (UTC), both directions;
     /// never more than an agent's own daily cap.
     pub bandwidth_bytes_per_day: u64,
+    /// How often the watcher looks for rounds to start or decide and messages to send,
+    /// milliseconds.
+    pub watch_tick_ms: u64,
 }
 
 impl Default for Limits {
@@ -45,6 +48,7 @@ impl Default for Limits {
             login_burst_per_user: 10,
             login_per_s_per_user: 0.1,
             bandwidth_bytes_per_day: fitcheck_core::api::bandwidth_caps::BYTES_PER_DAY,
+            watch_tick_ms: 5_000,
         }
     }
 }

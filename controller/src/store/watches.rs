@@ -256,13 +256,14 @@ impl Store {
     }
 
     /// The watched evaluations with a round under way that `agent_id` has not reported on
-    /// since the round started, with the round's start and whether it measures throughput.
+    /// since the round started: the evaluation, the round's start, whether it measures
+    /// throughput, and the round's id.
     pub async fn watch_assignments(
         &self,
         agent_id: &str,
-    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    ) -> Result<Vec<(String, i64, i64, String)>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT r.evaluation_id, r.started_at, w.bandwidth FROM watch_rounds r \
+            "SELECT r.evaluation_id, r.started_at, w.bandwidth, r.id FROM watch_rounds r \
              JOIN watches w ON w.evaluation_id = r.evaluation_id \
              WHERE r.decided_at IS NULL AND NOT EXISTS (SELECT 1 FROM reports p \
                WHERE p.evaluation_id = r.evaluation_id AND p.agent_id = $1 AND p.received_at >= r.started_at)",

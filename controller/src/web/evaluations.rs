@@ -8,10 +8,10 @@ use maud::{Markup, html};
 
 use super::layout::{Frame, Section, page, report_link, short, time_ms};
 use super::{Page, PageError, Viewer, encode};
-use crate::api::decisions::{decision_of, parties_of};
 use crate::clock;
 use crate::edge::error::Failure;
 use crate::edge::state::AppState;
+use crate::evaluation::decision::{decision_of, parties_of};
 use crate::evaluation::scope::{in_scope, profile_of, spec_of};
 use crate::store::{AgentRow, EvaluationRow, ProfileRow, ReportSummary};
 use crate::types::NewEvaluation;

@@ -1005,7 +1005,7 @@ impl Export {
     ) -> Result<Response, PageError> {
         let (r, decision) = async {
             let r = dossier::recommendation(&state.store, &state.catalog, id).await?;
-            let decision = crate::api::decisions::decision_of(&state.store, id).await?;
+            let decision = crate::evaluation::decision::decision_of(&state.store, id).await?;
             Ok::<_, crate::edge::error::Failure>((r, decision))
         }
         .await

@@ -15,3 +15,4 @@ mod ingest;
 mod judgements;
 mod pages;
 mod scenario;
+mod watches;

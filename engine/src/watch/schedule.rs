@@ -85,6 +85,17 @@ impl Schedule {
         self.maintenance.iter().any(|(s, e)| *s <= t && t < *e)
     }
 
+    /// [`Schedule::next_after`] in Unix milliseconds.
+    pub fn next_after_ms(&self, ms: i64) -> Option<i64> {
+        let t = DateTime::<Utc>::from_timestamp_millis(ms)?;
+        self.next_after(t).map(|n| n.timestamp_millis())
+    }
+
+    /// [`Schedule::in_maintenance`] at Unix milliseconds `ms`.
+    pub fn in_maintenance_ms(&self, ms: i64) -> bool {
+        DateTime::<Utc>::from_timestamp_millis(ms).is_some_and(|t| self.in_maintenance(t))
+    }
+
     /// The zone rounds are read in.
     pub fn zone(&self) -> Tz {
         self.zone

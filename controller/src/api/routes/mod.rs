@@ -15,7 +15,7 @@ pub mod openapi;
 
 use crate::api::{
     agent as agent_api, agents, browser_agent, decisions, evaluations, ops, people, profiles,
-    reports, secrets, sis,
+    reports, secrets, sis, watches,
 };
 use crate::edge::state::AppState;
 use crate::types as api;
@@ -319,6 +319,39 @@ pub fn api() -> Vec<Route> {
             .request(schema::<api::ApproverChange>)
             .params(&[("username", "path")])
             .doc("Which parties' approvals the person may record"),
+        post(Caller::Admin, "/api/v1/evaluations/{id}/watch", watches::create)
+            .ok(201)
+            .request(schema::<api::NewWatch>)
+            .response(schema::<api::WatchDetail>)
+            .params(&[("id", "path")])
+            .doc("Watch an approved product: rounds on a schedule in the district's time zone, compared with what passed at approval"),
+        get(Caller::Person, "/api/v1/evaluations/{id}/watch", watches::get)
+            .response(schema::<api::WatchDetail>)
+            .params(&[("id", "path")])
+            .doc("A watch, its recent rounds and its alerts"),
+        post(Caller::Admin, "/api/v1/evaluations/{id}/watch/rounds", watches::round_now)
+            .ok(202)
+            .params(&[("id", "path")])
+            .doc("Start a round now, outside the schedule (after a change, to see at once)"),
+        get(Caller::Person, "/api/v1/watches", watches::list)
+            .response(list::<api::WatchInfo>)
+            .doc("Every watched product and how it stands"),
+        post(Caller::Admin, "/api/v1/channels", watches::create_channel)
+            .ok(201)
+            .request(schema::<api::NewChannel>)
+            .response(schema::<api::ChannelInfo>)
+            .doc("Where alerts go: a webhook (signed JSON), Slack or Microsoft Teams"),
+        get(Caller::Admin, "/api/v1/channels", watches::list_channels)
+            .response(list::<api::ChannelInfo>)
+            .doc("The alert channels, with what they still owe"),
+        delete(Caller::Admin, "/api/v1/channels/{id}", watches::remove_channel)
+            .ok(204)
+            .params(&[("id", "path")])
+            .doc("Remove an alert channel"),
+        post(Caller::Admin, "/api/v1/channels/{id}/test", watches::test_channel)
+            .ok(202)
+            .params(&[("id", "path")])
+            .doc("Send a test message through the channel"),
         get(Caller::Person, "/api/v1/evaluations/{id}/data-form", evaluations::get_data_form)
             .params(&[("id", "path"), ("format", "query")])
             .doc("The Data Projects Form (format=md, the default, csv or pdf)"),

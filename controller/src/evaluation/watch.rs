@@ -1,0 +1,388 @@
+//! Watching approved products: a watch is created on an evaluation all three parties approved,
+//! with the baseline of what passed then; its rounds start when its schedule says (the agents
+//! in scope are assigned the evaluation again), and each is decided once its agents had their
+//! time to report — compared with the baseline through the engine's regression rule
+//! ([`fitcheck_engine::watch`]), alerts opened and resolved, and the messages they owe the
+//! channels written in the same transaction.
+
+use std::collections::BTreeMap;
+
+use fitcheck_core::evaluate::{Requirement, requirements};
+use fitcheck_core::profile::Profile;
+use fitcheck_engine::judge::{JUDGEMENT_VERSION, Judgement};
+use fitcheck_engine::watch::regression::{Change, Thresholds, Tracker};
+use fitcheck_engine::watch::schedule::Schedule;
+use fitcheck_engine::watch::{Alerting, Baseline, Spot, alert_words, assess_round};
+use uuid::Uuid;
+
+use crate::clock;
+use crate::edge::error::Failure;
+use crate::edge::state::AppState;
+use crate::evaluation::scope::profile_of;
+use crate::notify::Message;
+use crate::store::{AlertRow, RoundDecision, RoundRow, Store, WatchRow};
+use crate::types::NewWatch;
+
+/// The longest a round waits for its agents by default, seconds.
+pub const DEFAULT_COLLECT_S: u32 = 600;
+
+/// The watch's schedule, read.
+pub fn schedule_of(w: &WatchRow) -> Result<Schedule, Failure> {
+    let maintenance: Vec<String> = serde_json::from_str(&w.maintenance).map_err(|e| {
+        Failure::internal(format!(
+            "watch {}: stored maintenance: {e}",
+            w.evaluation_id
+        ))
+    })?;
+    Schedule::parse(&w.schedule, &w.zone, &maintenance)
+        .map_err(|e| Failure::internal(format!("watch {}: {e}", w.evaluation_id)))
+}
+
+/// Starts watching evaluation `id`, which all three parties approved: the baseline is what
+/// passed in its agents' latest judgements.
+pub async fn create(
+    state: &AppState,
+    id: &str,
+    req: &NewWatch,
+    by: &str,
+) -> Result<WatchRow, Failure> {
+    let row = state
+        .store
+        .get_evaluation(id)
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("no evaluation {id}")))?;
+    let decision = crate::evaluation::decision::decision_of(&state.store, id).await?;
+    if !decision.approved {
+        return Err(Failure::unprocessable(
+            "not_approved",
+            "only a product Business, Curriculum and Technology all approved is watched; record the committee's decision first",
+        ));
+    }
+    let schedule = Schedule::parse(&req.schedule, &req.zone, &req.maintenance)
+        .map_err(|e| Failure::unprocessable("invalid_watch", e.to_string()).field("schedule"))?;
+    let thresholds = thresholds_of(req)?;
+    let stored = profile_of(&state.store, &row).await?;
+    let judged = judgements(&state.store, id, &stored.digest, i64::MIN).await?;
+    let baseline = Baseline::of(&judged);
+    if baseline.passed.is_empty() {
+        return Err(Failure::unprocessable(
+            "nothing_to_watch",
+            "no requirement passed at any site in this evaluation's reports; a watch compares rounds with what passed at approval",
+        ));
+    }
+    let now = clock::now_ms();
+    let next = schedule.next_after_ms(now).ok_or_else(|| {
+        Failure::unprocessable("invalid_watch", "the schedule has no time after now")
+            .field("schedule")
+    })?;
+    let w = WatchRow {
+        evaluation_id: id.to_owned(),
+        schedule: req.schedule.clone(),
+        zone: req.zone.clone(),
+        maintenance: json(&req.maintenance)?,
+        thresholds: json(&thresholds)?,
+        bandwidth: i64::from(req.bandwidth),
+        collect_s: i64::from(req.collect_s.unwrap_or(DEFAULT_COLLECT_S).max(1)),
+        baseline: json(&baseline)?,
+        trackers: json(&Vec::<(Spot, Tracker)>::new())?,
+        next_round_at: next,
+        created_by: by.to_owned(),
+        created_at: now,
+    };
+    state.store.insert_watch(&w).await?;
+    Ok(w)
+}
+
+/// A value a watch stores, as JSON.
+fn json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+    serde_json::to_string(v).map_err(|e| Failure::internal(format!("stored as JSON: {e}")))
+}
+
+/// The regression rule's thresholds a request asks for, within reason.
+fn thresholds_of(req: &NewWatch) -> Result<Thresholds, Failure> {
+    let d = Thresholds::default();
+    let t = Thresholds {
+        min_agents: req.min_agents.unwrap_or(d.min_agents),
+        min_share: req.min_share.unwrap_or(d.min_share),
+        open_after: req.open_after.unwrap_or(d.open_after),
+        resolve_after: req.resolve_after.unwrap_or(d.resolve_after),
+    };
+    if t.min_agents == 0 || !(t.min_share > 0.0 && t.min_share <= 1.0) {
+        return Err(Failure::unprocessable(
+            "invalid_watch",
+            "min_agents must be 1 or more and min_share above 0 and at most 1",
+        )
+        .field("min_share"));
+    }
+    if t.open_after == 0 || t.resolve_after == 0 || t.open_after > 50 || t.resolve_after > 50 {
+        return Err(Failure::unprocessable(
+            "invalid_watch",
+            "open_after and resolve_after are rounds in a row, 1 to 50",
+        )
+        .field("open_after"));
+    }
+    Ok(t)
+}
+
+/// Each agent's latest judgement of evaluation `id` received at or after `since`, judged
+/// against the profile with `digest` by this engine version (another is not this round's).
+async fn judgements(
+    store: &Store,
+    id: &str,
+    digest: &str,
+    since: i64,
+) -> Result<Vec<Judgement>, Failure> {
+    let mut out = Vec::new();
+    let mut bad = None;
+    store
+        .each_judgement(id, |row| {
+            if row.received_at >= since
+                && row.version == i64::from(JUDGEMENT_VERSION)
+                && row.profile_digest == digest
+            {
+                match serde_json::from_str::<Judgement>(&row.judgement) {
+                    Ok(j) => out.push(j),
+                    Err(e) => bad = Some(format!("stored judgement of {}: {e}", row.agent_id)),
+                }
+            }
+            true
+        })
+        .await?;
+    if let Some(e) = bad {
+        tracing::warn!(evaluation = %id, error = %e, "A stored judgement was unreadable; its agent counts as silent.");
+    }
+    Ok(out)
+}
+
+/// One pass of the watcher: rounds that are due started, rounds whose agents had their time
+/// decided.
+pub async fn tick(state: &AppState) -> Result<(), Failure> {
+    let now = clock::now_ms();
+    for w in state.store.list_watches().await? {
+        if w.next_round_at <= now
+            && let Err(e) = start_round(state, &w, now).await
+        {
+            tracing::warn!(evaluation = %w.evaluation_id, error = %e.body.message, "A watch round could not start.");
+        }
+    }
+    let watches: BTreeMap<String, WatchRow> = state
+        .store
+        .list_watches()
+        .await?
+        .into_iter()
+        .map(|w| (w.evaluation_id.clone(), w))
+        .collect();
+    for round in state.store.undecided_rounds().await? {
+        let Some(w) = watches.get(&round.evaluation_id) else {
+            continue;
+        };
+        if round.started_at + w.collect_s * 1000 <= now
+            && let Err(e) = decide(state, w, &round).await
+        {
+            tracing::warn!(evaluation = %w.evaluation_id, error = %e.body.message, "A watch round could not be decided.");
+        }
+    }
+    Ok(())
+}
+
+/// Starts a round of evaluation `id`'s watch now, whatever its schedule says (its next
+/// scheduled round stays): what an administrator asks for after a change, to see at once.
+pub async fn round_now(state: &AppState, id: &str) -> Result<(), Failure> {
+    let w = state
+        .store
+        .get_watch(id)
+        .await?
+        .ok_or_else(|| Failure::not_found(format!("evaluation {id} is not watched")))?;
+    let now = clock::now_ms();
+    let schedule = schedule_of(&w)?;
+    let round = RoundRow {
+        id: Uuid::now_v7().to_string(),
+        evaluation_id: w.evaluation_id.clone(),
+        started_at: now,
+        decided_at: None,
+        maintenance: i64::from(schedule.in_maintenance_ms(now)),
+        standings: None,
+    };
+    if !state
+        .store
+        .start_round(&round, w.next_round_at, w.next_round_at)
+        .await?
+    {
+        return Err(Failure::conflict(
+            "a scheduled round started at the same moment; it runs instead",
+        ));
+    }
+    tracing::info!(evaluation = %id, round = %round.id, "Watch round started on request.");
+    Ok(())
+}
+
+/// Starts the watch's round that is due now; the next is the schedule's first time after now
+/// (a round missed while the controller was down is not run twice).
+async fn start_round(state: &AppState, w: &WatchRow, now: i64) -> Result<(), Failure> {
+    let schedule = schedule_of(w)?;
+    let next = schedule
+        .next_after_ms(now)
+        .unwrap_or(now + 24 * 3600 * 1000);
+    let round = RoundRow {
+        id: Uuid::now_v7().to_string(),
+        evaluation_id: w.evaluation_id.clone(),
+        started_at: now,
+        decided_at: None,
+        maintenance: i64::from(schedule.in_maintenance_ms(now)),
+        standings: None,
+    };
+    if state
+        .store
+        .start_round(&round, w.next_round_at, next)
+        .await?
+    {
+        tracing::info!(evaluation = %w.evaluation_id, round = %round.id, "Watch round started.");
+    }
+    Ok(())
+}
+
+/// Decides a round: its agents' judgements since it started, compared with the baseline;
+/// alerts opened and resolved, and a message for every channel about each.
+async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), Failure> {
+    let row = state
+        .store
+        .get_evaluation(&w.evaluation_id)
+        .await?
+        .ok_or_else(|| Failure::internal(format!("watch {}: evaluation gone", w.evaluation_id)))?;
+    let stored = profile_of(&state.store, &row).await?;
+    let profile = Profile::parse(&stored.file_name, &stored.toml)
+        .map_err(|e| Failure::internal(format!("stored profile no longer validates: {e}")))?;
+    let reqs = requirements(&profile);
+    let read = |what: &str, e: serde_json::Error| {
+        Failure::internal(format!("watch {}: stored {what}: {e}", w.evaluation_id))
+    };
+    let baseline: Baseline = serde_json::from_str(&w.baseline).map_err(|e| read("baseline", e))?;
+    let thresholds: Thresholds =
+        serde_json::from_str(&w.thresholds).map_err(|e| read("thresholds", e))?;
+    let saved: Vec<(Spot, Tracker)> =
+        serde_json::from_str(&w.trackers).map_err(|e| read("trackers", e))?;
+    let mut trackers: BTreeMap<Spot, Tracker> = saved.into_iter().collect();
+    let judged = judgements(
+        &state.store,
+        &w.evaluation_id,
+        &stored.digest,
+        round.started_at,
+    )
+    .await?;
+    let decided = assess_round(
+        &baseline,
+        &thresholds,
+        &mut trackers,
+        &judged,
+        round.maintenance == 0,
+    );
+    let now = clock::now_ms();
+    let mut d = RoundDecision {
+        standings: standings_json(&decided.standings, &reqs)?,
+        trackers: serde_json::to_string(&trackers.into_iter().collect::<Vec<_>>())
+            .map_err(|e| Failure::internal(e.to_string()))?,
+        ..RoundDecision::default()
+    };
+    let product = profile.name.clone();
+    let channels = state.store.list_channels().await?;
+    for group in group_changes(&decided.changes) {
+        let Some(req) = reqs.get(group.requirement) else {
+            continue;
+        };
+        let since = clock::rfc3339(now);
+        let (summary, owner) = alert_words(
+            group.change,
+            &req.title,
+            &group.sites,
+            &group.causes,
+            &since,
+        );
+        let kind = match group.change {
+            Change::Opened => "opened",
+            Change::Resolved => "resolved",
+        };
+        for site in &group.sites {
+            match group.change {
+                Change::Opened => d.opened.push(AlertRow {
+                    id: Uuid::now_v7().to_string(),
+                    evaluation_id: w.evaluation_id.clone(),
+                    site: site.clone(),
+                    requirement: req.id.to_string(),
+                    opened_at: now,
+                    resolved_at: None,
+                    summary: summary.clone(),
+                    owner: owner.clone(),
+                }),
+                Change::Resolved => d.resolved.push((site.clone(), req.id.to_string())),
+            }
+        }
+        let message = Message {
+            event_id: Uuid::now_v7().to_string(),
+            kind: kind.to_owned(),
+            evaluation_id: w.evaluation_id.clone(),
+            product: product.clone(),
+            requirement: req.id.to_string(),
+            title: req.title.clone(),
+            sites: group.sites.clone(),
+            since,
+            summary,
+            owner,
+        };
+        let text = serde_json::to_string(&message).map_err(|e| Failure::internal(e.to_string()))?;
+        for c in &channels {
+            d.messages
+                .push((Uuid::now_v7().to_string(), c.id.clone(), text.clone()));
+        }
+    }
+    if state.store.decide_round(round, now, &d).await? {
+        state.metrics.rounds.inc();
+        tracing::info!(evaluation = %w.evaluation_id, round = %round.id, opened = d.opened.len(), resolved = d.resolved.len(), "Watch round decided.");
+    }
+    Ok(())
+}
+
+/// Changes of one requirement, one kind and one cause list, over the sites they happened at.
+struct Group {
+    requirement: usize,
+    change: Change,
+    causes: Vec<fitcheck_core::cause::Cause>,
+    sites: Vec<String>,
+}
+
+/// One message per requirement and change with the same causes: "… at north, south".
+fn group_changes(changes: &[Alerting]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    for c in changes {
+        match out.iter_mut().find(|g| {
+            g.requirement == c.requirement && g.change == c.change && g.causes == c.causes
+        }) {
+            Some(g) => g.sites.push(c.site.clone()),
+            None => out.push(Group {
+                requirement: c.requirement,
+                change: c.change,
+                causes: c.causes.clone(),
+                sites: vec![c.site.clone()],
+            }),
+        }
+    }
+    out
+}
+
+/// The round's standings as stored: site, requirement id, standing.
+fn standings_json(
+    standings: &BTreeMap<Spot, fitcheck_engine::watch::regression::Standing>,
+    reqs: &[Requirement],
+) -> Result<String, Failure> {
+    let rows: Vec<crate::types::Standing> = standings
+        .iter()
+        .filter_map(|((site, i), s)| {
+            let req = reqs.get(*i)?;
+            Some(crate::types::Standing {
+                site: site.clone(),
+                requirement: req.id.to_string(),
+                standing: serde_json::to_value(s).ok()?.as_str()?.to_owned(),
+            })
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|e| Failure::internal(e.to_string()))
+}

@@ -1,0 +1,267 @@
+//! Watching an approved product through the API: a webhook receiver on loopback (allowed
+//! explicitly) gets the regression, signed, naming cause and owner, after two rounds in which
+//! two of three agents at the site fail; one agent failing alone raises nothing; the resolution
+//! follows two clean rounds; each message once.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Agent, Auth, Db, TestApp, report_for, spawn_app_with};
+use fitcheck_controller::Limits;
+
+/// What the receiver got: each request's signature header and body as sent.
+type Received = Arc<Mutex<Vec<(Option<String>, String)>>>;
+
+/// A webhook receiver on 127.0.0.1, recording what it is sent.
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                let sig = headers
+                    .get("x-fitcheck-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                keep.lock().unwrap().push((sig, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), got)
+}
+
+/// The fixture report, with `dns[0]` (kahoot.it) resolved or denied by the DNS filter.
+fn report(agent: &Agent, blocked: bool) -> Value {
+    let mut v = report_for(agent);
+    let results = v["results"].as_array_mut().unwrap();
+    let dns0 = results
+        .iter_mut()
+        .find(|r| r["requirement"] == "dns[0]")
+        .unwrap();
+    if blocked {
+        dns0["outcome"] = json!("nxdomain");
+        dns0["evidence"] = json!({"resolvers": ["10.0.0.53:53"], "a": [], "aaaa": []});
+    } else {
+        dns0["outcome"] = json!("resolved");
+        dns0["evidence"] =
+            json!({"resolvers": ["10.0.0.53:53"], "a": ["203.0.113.10"], "aaaa": []});
+    }
+    v
+}
+
+/// One round: started, each agent reports (blocked or not), then decided.
+async fn round(app: &TestApp, admin: &str, id: &str, agents: &[(&Agent, bool)]) {
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/evaluations/{id}/watch/rounds"),
+            Auth::Session(admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    for (agent, blocked) in agents {
+        let (s, a) = app
+            .get("/api/agent/v1/assignments", Auth::Agent(&agent.credential))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let assigned = a["assignments"].as_array().unwrap();
+        assert_eq!(
+            assigned.len(),
+            1,
+            "the round assigns the evaluation again: {a}"
+        );
+        assert!(assigned[0]["round"].is_string(), "{a}");
+        assert!(
+            assigned[0].get("bandwidth").is_none(),
+            "no throughput unless asked"
+        );
+        let (s, v) = app.submit(agent, &report(agent, *blocked), Some(id)).await;
+        assert!(s.is_success(), "{v}");
+    }
+    // Decided once its agents had their time (collect_s = 1), by the watcher's tick.
+    let before = rounds_decided(app, id).await;
+    for _ in 0..100 {
+        if rounds_decided(app, id).await > before {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the round was not decided");
+}
+
+async fn rounds_decided(app: &TestApp, id: &str) -> usize {
+    let admin = app.admin().await;
+    let (_, w) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+        )
+        .await;
+    w["rounds"].as_array().map_or(0, |r| {
+        r.iter().filter(|r| r["decided_at"].is_string()).count()
+    })
+}
+
+/// Waits until the receiver holds `n` messages (the watcher delivers at its next tick).
+async fn wait_for(got: &Received, n: usize) -> Vec<(Option<String>, String)> {
+    for _ in 0..100 {
+        if got.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    got.lock().unwrap().clone()
+}
+
+async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Limits {
+            watch_tick_ms: 100,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agents: Vec<Agent> = futures_agents(&app, &secret).await;
+    let (id, _) = app.evaluation(&admin, &["lincoln"]).await;
+    for a in &agents {
+        let (s, v) = app.submit(a, &report(a, false), Some(&id)).await;
+        assert!(s.is_success(), "{v}");
+    }
+    // Not approved yet: nothing to watch.
+    let new_watch =
+        json!({"schedule": "0 7 * * MON-FRI", "zone": "America/Chicago", "collect_s": 1});
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+            &new_watch,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = app
+        .post(
+            "/api/v1/users/admin/approvals",
+            Auth::Session(&admin),
+            &json!({"parties": ["business", "curriculum", "technology"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    for party in ["business", "curriculum", "technology"] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/evaluations/{id}/approvals"),
+                Auth::Session(&admin),
+                &json!({"party": party, "outcome": "approved"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (url, got) = receiver().await;
+    let hook = json!({"name": "ops", "kind": "webhook", "url": url, "secret": "k3y"});
+    let (s, v) = app
+        .post("/api/v1/channels", Auth::Session(&admin), &hook)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "loopback needs allowing: {v}"
+    );
+    assert_eq!(v["field"], "url");
+    let mut allowed = hook.clone();
+    allowed["allow_private"] = json!(true);
+    let (s, v) = app
+        .post("/api/v1/channels", Auth::Session(&admin), &allowed)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, w) = app
+        .post(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+            &new_watch,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{w}");
+    assert!(w["watch"]["watched"].as_u64().unwrap() >= 1, "{w}");
+
+    let (a, b, c) = (&agents[0], &agents[1], &agents[2]);
+    // One agent failing alone, twice: recorded, never alerted.
+    round(&app, &admin, &id, &[(a, true), (b, false), (c, false)]).await;
+    round(&app, &admin, &id, &[(a, true), (b, false), (c, false)]).await;
+    assert!(
+        wait_for(&got, 1).await.is_empty(),
+        "one agent alone raises nothing"
+    );
+    // Two of three, twice: an alert.
+    round(&app, &admin, &id, &[(a, true), (b, true), (c, false)]).await;
+    round(&app, &admin, &id, &[(a, true), (b, true), (c, false)]).await;
+    let sent = wait_for(&got, 1).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (sig, raw) = &sent[0];
+    assert_eq!(
+        sig.as_deref(),
+        fitcheck_controller::notify::webhook::signature("k3y", raw.as_bytes())
+            .ok()
+            .as_deref(),
+        "signed with the channel's key over the bytes sent"
+    );
+    let body: Value = serde_json::from_str(raw).unwrap();
+    assert_eq!(body["kind"], "opened");
+    assert_eq!(body["requirement"], "dns[0]");
+    assert_eq!(body["sites"], json!(["lincoln"]));
+    let summary = body["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("the DNS filter now blocks kahoot.it at lincoln"),
+        "{summary}"
+    );
+    assert_eq!(body["owner"], "DNS filter administrator");
+    let (_, w) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+        )
+        .await;
+    let open: Vec<&Value> = w["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["resolved_at"].is_null())
+        .collect();
+    assert_eq!(open.len(), 1, "{w}");
+    // Two clean rounds: resolved, once.
+    round(&app, &admin, &id, &[(a, false), (b, false), (c, false)]).await;
+    round(&app, &admin, &id, &[(a, false), (b, false), (c, false)]).await;
+    let sent = wait_for(&got, 2).await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let resolved: Value = serde_json::from_str(&sent[1].1).unwrap();
+    assert_eq!(resolved["kind"], "resolved");
+    assert_ne!(resolved["event_id"], body["event_id"]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(got.lock().unwrap().len(), 2, "each message once");
+    app.stop().await;
+}
+
+/// Three agents at lincoln.
+async fn futures_agents(app: &TestApp, secret: &str) -> Vec<Agent> {
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        out.push(app.enroll(secret, &[("site", "lincoln")]).await);
+    }
+    out
+}
+
+both!(a_regression_alerts_its_cause_and_owner_once_and_resolves,);
