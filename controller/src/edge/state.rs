@@ -33,6 +33,9 @@ pub struct Limits {
     /// How often the watcher looks for rounds to start or decide and messages to send,
     /// milliseconds.
     pub watch_tick_ms: u64,
+    /// The first wait before an undelivered alert message is tried again, milliseconds; it
+    /// doubles with each failure, to at most an hour.
+    pub alert_retry_ms: i64,
 }
 
 impl Default for Limits {
@@ -49,6 +52,7 @@ impl Default for Limits {
             login_per_s_per_user: 0.1,
             bandwidth_bytes_per_day: fitcheck_core::api::bandwidth_caps::BYTES_PER_DAY,
             watch_tick_ms: 5_000,
+            alert_retry_ms: 30_000,
         }
     }
 }

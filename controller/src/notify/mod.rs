@@ -54,10 +54,11 @@ impl Message {
 /// The longest a message waits before its next attempt.
 const MAX_BACKOFF_MS: i64 = 60 * 60 * 1000;
 
-/// When the attempt after `attempts` failed ones is due: 30 s, doubling, at most an hour.
-pub fn backoff_ms(attempts: i64) -> i64 {
+/// How long after an attempt, the `attempts`-th, the next is due: `base` (30 s by default),
+/// doubling, at most an hour.
+pub fn backoff_ms(base: i64, attempts: i64) -> i64 {
     let shift = attempts.clamp(0, 16) as u32;
-    (30_000i64 << shift).min(MAX_BACKOFF_MS)
+    (base.max(1) << shift).min(MAX_BACKOFF_MS)
 }
 
 /// Delivers what is due, once: each message claimed (its next attempt moved on first, so a
@@ -79,7 +80,10 @@ pub async fn deliver_due(state: &AppState) {
 async fn deliver_one(state: &AppState, m: OutboxRow, now: i64) {
     match state
         .store
-        .claim_message(&m, now + backoff_ms(m.attempts))
+        .claim_message(
+            &m,
+            now + backoff_ms(state.limits.alert_retry_ms, m.attempts),
+        )
         .await
     {
         Ok(true) => {}
@@ -131,10 +135,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_an_hour() {
-        assert_eq!(backoff_ms(0), 30_000);
-        assert_eq!(backoff_ms(1), 60_000);
-        assert_eq!(backoff_ms(6), 1_920_000);
-        assert_eq!(backoff_ms(7), 3_600_000);
-        assert_eq!(backoff_ms(500), 3_600_000);
+        assert_eq!(backoff_ms(30_000, 0), 30_000);
+        assert_eq!(backoff_ms(30_000, 1), 60_000);
+        assert_eq!(backoff_ms(30_000, 6), 1_920_000);
+        assert_eq!(backoff_ms(30_000, 7), 3_600_000);
+        assert_eq!(backoff_ms(30_000, 500), 3_600_000);
     }
 }

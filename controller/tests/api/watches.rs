@@ -16,21 +16,30 @@ use fitcheck_controller::Limits;
 /// What the receiver got: each request's signature header and body as sent.
 type Received = Arc<Mutex<Vec<(Option<String>, String)>>>;
 
-/// A webhook receiver on 127.0.0.1, recording what it is sent.
-async fn receiver() -> (String, Received) {
+/// A webhook receiver on 127.0.0.1, recording what it takes; it answers 503 to the first
+/// `refuse` requests (recording them apart), as a receiver that is down would.
+async fn receiver(refuse: usize) -> (String, Received, Arc<Mutex<usize>>) {
     let got: Received = Arc::default();
-    let keep = got.clone();
+    let refused = Arc::new(Mutex::new(0usize));
+    let (keep, count) = (got.clone(), refused.clone());
     let app = axum::Router::new().route(
         "/hook",
         axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-            let keep = keep.clone();
+            let (keep, count) = (keep.clone(), count.clone());
             async move {
+                {
+                    let mut n = count.lock().unwrap();
+                    if *n < refuse {
+                        *n += 1;
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                }
                 let sig = headers
                     .get("x-fitcheck-signature")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 keep.lock().unwrap().push((sig, body));
-                "ok"
+                axum::http::StatusCode::OK
             }
         }),
     );
@@ -39,7 +48,7 @@ async fn receiver() -> (String, Received) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    (format!("http://{addr}/hook"), got)
+    (format!("http://{addr}/hook"), got, refused)
 }
 
 /// The fixture report, with `dns[0]` (kahoot.it) resolved or denied by the DNS filter.
@@ -130,6 +139,7 @@ async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
         db,
         Limits {
             watch_tick_ms: 100,
+            alert_retry_ms: 300,
             ..Limits::default()
         },
     )
@@ -171,7 +181,7 @@ async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
-    let (url, got) = receiver().await;
+    let (url, got, refused) = receiver(1).await;
     let hook = json!({"name": "ops", "kind": "webhook", "url": url, "secret": "k3y"});
     let (s, v) = app
         .post("/api/v1/channels", Auth::Session(&admin), &hook)
@@ -209,6 +219,20 @@ async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
     // Two of three, twice: an alert.
     round(&app, &admin, &id, &[(a, true), (b, true), (c, false)]).await;
     round(&app, &admin, &id, &[(a, true), (b, true), (c, false)]).await;
+    // The receiver is down for the first attempt; the controller restarts before the next.
+    for _ in 0..100 {
+        if *refused.lock().unwrap() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        *refused.lock().unwrap(),
+        1,
+        "the first attempt met the receiver down"
+    );
+    let app = app.restart().await;
+    let admin = app.admin().await;
     let sent = wait_for(&got, 1).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     let (sig, raw) = &sent[0];
