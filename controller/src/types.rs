@@ -515,11 +515,15 @@ pub struct WatchDetail {
 pub struct NewChannel {
     pub name: String,
     /// `webhook` (JSON signed with HMAC-SHA256 in `X-Fitcheck-Signature`), `slack` or `teams`
-    /// (their incoming webhooks' shapes).
+    /// (their incoming webhooks' shapes), or `smtp` (e-mail).
     pub kind: String,
     /// The webhook's URL (`https://…`, or `http://` on a district network).
-    pub url: String,
-    /// The HMAC key a generic webhook's messages are signed with.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// For `smtp`: the server and addresses.
+    #[serde(default)]
+    pub smtp: Option<SmtpTarget>,
+    /// The HMAC key a generic webhook's messages are signed with, or the SMTP password.
     #[serde(default)]
     pub secret: Option<String>,
     /// Allow an address on loopback, link-local or cloud-metadata ranges (refused otherwise).
@@ -540,4 +544,27 @@ pub struct ChannelInfo {
     pub pending: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+}
+
+/// An SMTP channel's server and addresses (the password is the channel's secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpTarget {
+    pub host: String,
+    /// Default: 587 for `starttls`, 465 for `tls`, 25 for `none`.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` (from the first byte) or `none` (a relay on the district's
+    /// own network; never with a password).
+    #[serde(default = "starttls")]
+    pub security: String,
+    /// The user to authenticate as.
+    #[serde(default)]
+    pub username: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+fn starttls() -> String {
+    "starttls".to_owned()
 }

@@ -169,15 +169,6 @@ pub async fn create_channel(
     let invalid = |field: &str, message: String| {
         Failure::unprocessable("invalid_channel", message).field(field)
     };
-    if !matches!(req.kind.as_str(), "webhook" | "slack" | "teams") {
-        return Err(invalid(
-            "kind",
-            format!(
-                "{:?} is not a channel kind; use webhook, slack or teams",
-                req.kind
-            ),
-        ));
-    }
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(invalid(
@@ -185,24 +176,41 @@ pub async fn create_channel(
             "name the channel in up to 100 printable characters".to_owned(),
         ));
     }
-    let url = webhook::check_url(&req.url).map_err(|e| invalid("url", e))?;
-    let literal: Option<IpAddr> = url
-        .host_str()
-        .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse().ok());
-    if !req.allow_private && literal.is_some_and(webhook::forbidden) {
-        return Err(invalid(
-            "url",
-            format!(
-                "{} is a loopback, link-local or cloud-metadata address; set allow_private if this receiver is meant",
-                url.host_str().unwrap_or_default()
-            ),
-        ));
-    }
+    let target = match req.kind.as_str() {
+        "webhook" | "slack" | "teams" => webhook_target(&req).map_err(|e| invalid("url", e))?,
+        "smtp" => {
+            let smtp = req.smtp.as_ref().ok_or_else(|| {
+                invalid(
+                    "smtp",
+                    "an smtp channel needs its `smtp` settings".to_owned(),
+                )
+            })?;
+            crate::notify::smtp::check(smtp, req.secret.is_some())
+                .map_err(|e| invalid("smtp", e))?;
+            let literal: Option<IpAddr> = smtp.host.parse().ok();
+            if !req.allow_private && literal.is_some_and(webhook::forbidden) {
+                return Err(invalid(
+                    "smtp",
+                    format!(
+                        "{} is a loopback, link-local or cloud-metadata address; set allow_private if this server is meant",
+                        smtp.host
+                    ),
+                ));
+            }
+            serde_json::to_string(smtp).map_err(|e| Failure::internal(e.to_string()))?
+        }
+        other => {
+            return Err(invalid(
+                "kind",
+                format!("{other:?} is not a channel kind; use webhook, slack, teams or smtp"),
+            ));
+        }
+    };
     let row = ChannelRow {
         id: Uuid::now_v7().to_string(),
         name: name.to_owned(),
         kind: req.kind.clone(),
-        target: url.to_string(),
+        target,
         secret: req.secret.filter(|s| !s.is_empty()),
         allow_private: i64::from(req.allow_private),
         created_by: admin.user.username.clone(),
@@ -211,6 +219,26 @@ pub async fn create_channel(
     state.store.insert_channel(&row).await?;
     tracing::info!(by = %admin.user.username, channel = %row.id, kind = %row.kind, "Alert channel created.");
     Ok((StatusCode::CREATED, Json(channel_info(&state, row).await?)))
+}
+
+/// A webhook's URL, checked; a literal address on loopback, link-local or cloud-metadata
+/// ranges refused unless the channel allows private addresses (names are checked when sent).
+fn webhook_target(req: &NewChannel) -> Result<String, String> {
+    let text = req
+        .url
+        .as_deref()
+        .ok_or_else(|| "a webhook channel needs its `url`".to_owned())?;
+    let url = webhook::check_url(text)?;
+    let literal: Option<IpAddr> = url
+        .host_str()
+        .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse().ok());
+    if !req.allow_private && literal.is_some_and(webhook::forbidden) {
+        return Err(format!(
+            "{} is a loopback, link-local or cloud-metadata address; set allow_private if this receiver is meant",
+            url.host_str().unwrap_or_default()
+        ));
+    }
+    Ok(url.to_string())
 }
 
 /// `GET /api/v1/channels`.
@@ -283,8 +311,13 @@ async fn channel_info(state: &AppState, c: ChannelRow) -> Result<ChannelInfo, Fa
             .and_then(|m| m.last_error.clone()),
         id: c.id,
         name: c.name,
+        url: match c.kind.as_str() {
+            "smtp" => serde_json::from_str::<crate::types::SmtpTarget>(&c.target)
+                .map(|t| format!("smtp://{} ({}) to {}", t.host, t.security, t.to.join(", ")))
+                .unwrap_or_default(),
+            _ => c.target,
+        },
         kind: c.kind,
-        url: c.target,
         signed: c.secret.is_some(),
         allow_private: c.allow_private != 0,
     })

@@ -6,7 +6,10 @@
 //! - [`webhook`]: generic JSON signed with HMAC-SHA256, and the shapes Slack and Microsoft
 //!   Teams incoming webhooks accept; addresses on loopback, link-local and cloud-metadata
 //!   ranges refused unless the channel allows them; no redirect followed.
+//! - [`smtp`]: e-mail over SMTP (STARTTLS, TLS, or plain to a relay on the district's network),
+//!   with authentication, the server's address checked the same way.
 
+pub mod smtp;
 pub mod webhook;
 
 use serde::{Deserialize, Serialize};
@@ -123,6 +126,7 @@ async fn send(channel: &ChannelRow, m: &OutboxRow) -> Result<(), String> {
         .map_err(|e| format!("the stored message is unreadable: {e}"))?;
     match channel.kind.as_str() {
         "webhook" | "slack" | "teams" => webhook::send(channel, &message).await,
+        "smtp" => smtp::send(channel, &message).await,
         other => Err(format!(
             "channel kind {other:?} is not one this controller sends"
         )),

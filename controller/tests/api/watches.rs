@@ -288,4 +288,107 @@ async fn futures_agents(app: &TestApp, secret: &str) -> Vec<Agent> {
     out
 }
 
+/// An e-mail channel against a real SMTP server (Debian's aiosmtpd) on loopback: the test send
+/// arrives with its subject, and a report's line breaks add no header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smtp_channel_delivers_to_a_real_server() {
+    let server = std::path::Path::new("/usr/bin/aiosmtpd");
+    assert!(
+        server.exists(),
+        "aiosmtpd is not installed (apt-get install python3-aiosmtpd; .ci/run does)"
+    );
+    let app = spawn_app_with(
+        Db::Sqlite,
+        Limits {
+            watch_tick_ms: 100,
+            alert_retry_ms: 200,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let maildir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = std::process::Command::new(server)
+        .args([
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.path().join("mail"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let smtp = json!({"host": "127.0.0.1", "port": port, "security": "none",
+                      "from": "fitcheck <alerts@district.example>", "to": ["netops@district.example"]});
+    let (s, v) = app
+        .post(
+            "/api/v1/channels",
+            Auth::Session(&admin),
+            &json!({"name": "netops", "kind": "smtp", "smtp": smtp, "secret": "pw"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no password in the clear: {v}"
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/channels",
+            Auth::Session(&admin),
+            &json!({"name": "netops", "kind": "smtp", "smtp": smtp}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "loopback needs allowing: {v}"
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/channels",
+            Auth::Session(&admin),
+            &json!({"name": "netops", "kind": "smtp", "smtp": smtp, "allow_private": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/channels/{id}/test"),
+            Auth::Session(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let new = maildir.path().join("mail").join("new");
+    let mut mail = String::new();
+    for _ in 0..100 {
+        if let Some(entry) = std::fs::read_dir(&new).ok().and_then(|mut d| d.next()) {
+            mail = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(mail.contains("Subject: Test"), "{mail}");
+    assert!(mail.contains("To: netops@district.example"), "{mail}");
+    assert!(mail.contains("a test of channel \"netops\""), "{mail}");
+    app.stop().await;
+}
+
 both!(a_regression_alerts_its_cause_and_owner_once_and_resolves,);
