@@ -42,12 +42,17 @@ pub async fn get(
     _who: Person,
     Path(id): Path<String>,
 ) -> Result<Json<WatchDetail>, Failure> {
+    Ok(Json(detail_of(&state, &id).await?))
+}
+
+/// Evaluation `id`'s watch with its recent rounds and alerts (the API's and the page's).
+pub async fn detail_of(state: &AppState, id: &str) -> Result<WatchDetail, Failure> {
     let w = state
         .store
-        .get_watch(&id)
+        .get_watch(id)
         .await?
         .ok_or_else(|| Failure::not_found(format!("evaluation {id} is not watched")))?;
-    Ok(Json(detail(&state, w).await?))
+    detail(state, w).await
 }
 
 /// `POST /api/v1/evaluations/{id}/watch/rounds`: a round now, outside the schedule.
@@ -66,21 +71,19 @@ pub async fn list(
     State(state): State<AppState>,
     _who: Person,
 ) -> Result<Json<Vec<WatchInfo>>, Failure> {
+    Ok(Json(list_of(&state).await?))
+}
+
+/// Every watch and how it stands (the API's and the board's).
+pub async fn list_of(state: &AppState) -> Result<Vec<WatchInfo>, Failure> {
     let mut out = Vec::new();
     for w in state.store.list_watches().await? {
         let alerts = state.store.alerts_of(&w.evaluation_id).await?;
         let last = state.store.rounds_of(&w.evaluation_id, 4).await?;
-        out.push(
-            info(
-                &state,
-                &w,
-                &alerts,
-                last.iter().find(|r| r.decided_at.is_some()),
-            )
-            .await?,
-        );
+        let decided = last.iter().find(|r| r.decided_at.is_some());
+        out.push(info(state, &w, &alerts, decided).await?);
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 async fn detail(state: &AppState, w: WatchRow) -> Result<WatchDetail, Failure> {

@@ -14,6 +14,7 @@ use fitcheck_engine::FleetVerdict;
 pub enum Section {
     Fleet,
     Evaluations,
+    Watches,
     Sis,
     None,
 }
@@ -54,6 +55,7 @@ pub fn page(frame: Frame<'_>, body: Markup) -> Markup {
                                     li { a href="/fleet" aria-current=[current(frame.section, Section::Fleet)] { "Fleet" } }
                                 }
                                 li { a href="/evaluations" aria-current=[current(frame.section, Section::Evaluations)] { "Evaluations" } }
+                                li { a href="/watches" aria-current=[current(frame.section, Section::Watches)] { "Watched" } }
                                 li { a href="/sis" aria-current=[current(frame.section, Section::Sis)] { "SIS exports" } }
                             }
                         }

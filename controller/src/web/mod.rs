@@ -22,6 +22,7 @@ pub mod fleet;
 pub mod layout;
 pub mod recommendation;
 pub mod sis;
+pub mod watches;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -79,6 +80,8 @@ pub fn router() -> Router<AppState> {
             get(recommendation::data_form_pdf),
         )
         .route("/sis", get(sis::list).post(sis::upload))
+        .route("/watches", get(watches::board))
+        .route("/watches/{id}", get(watches::product))
         .route("/evaluations/{id}/cells", get(drill::cell))
         .route("/evaluations/{id}/compare", get(compare::page))
         .route("/reports/{id}", get(drill::report))

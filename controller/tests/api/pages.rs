@@ -18,13 +18,13 @@ fn client(app: &TestApp) -> reqwest::Client {
         .unwrap()
 }
 
-struct Got {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Got {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
-async fn get(app: &TestApp, path: &str, session: Option<&str>) -> Got {
+pub(crate) async fn get(app: &TestApp, path: &str, session: Option<&str>) -> Got {
     let mut req = client(app).get(format!("{}{path}", app.base));
     if let Some(s) = session {
         req = req.header("Cookie", format!("fitcheck_session={s}"));
@@ -80,7 +80,7 @@ fn links(body: &str) -> Vec<String> {
         .collect()
 }
 
-fn assert_html_page(g: &Got, what: &str) {
+pub(crate) fn assert_html_page(g: &Got, what: &str) {
     assert_eq!(g.status, StatusCode::OK, "{what}: {}", g.body);
     let ct = g.headers.get(CONTENT_TYPE).unwrap().to_str().unwrap();
     assert!(ct.starts_with("text/html"), "{what}: {ct}");

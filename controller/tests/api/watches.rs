@@ -266,6 +266,31 @@ async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
         .filter(|a| a["resolved_at"].is_null())
         .collect();
     assert_eq!(open.len(), 1, "{w}");
+    // The board shows the site regressed, linking to the product's page, which names the
+    // cause and owner and links to what the devices saw.
+    let board = crate::pages::get(&app, "/watches", Some(&admin)).await;
+    crate::pages::assert_html_page(&board, "/watches");
+    assert!(
+        board.body.contains("class=\"regressed\"")
+            && board
+                .body
+                .contains(&format!("href=\"/watches/{id}#site-lincoln\"")),
+        "{}",
+        board.body
+    );
+    let product = crate::pages::get(&app, &format!("/watches/{id}"), Some(&admin)).await;
+    crate::pages::assert_html_page(&product, "/watches/{id}");
+    assert!(
+        product
+            .body
+            .contains("the DNS filter now blocks kahoot.it at lincoln")
+            && product.body.contains("DNS filter administrator")
+            && product.body.contains(&format!(
+                "/evaluations/{id}/cells?requirement=dns%5B0%5D&amp;site=lincoln"
+            )),
+        "{}",
+        product.body
+    );
     // Two clean rounds: resolved, once.
     round(&app, &admin, &id, &[(a, false), (b, false), (c, false)]).await;
     round(&app, &admin, &id, &[(a, false), (b, false), (c, false)]).await;
