@@ -759,7 +759,10 @@ fn a_watch_alerts_on_a_regression_with_its_cause_and_resolves_it() {
     let spot = ("east".to_owned(), 0);
     let first = assess_round(&baseline, &th, &mut trackers, &regressed, true);
     assert!(first.changes.is_empty(), "{first:?}");
-    assert_eq!(first.standings[&spot], Standing::Watching);
+    assert_eq!(
+        first.standing(&spot).unwrap_or(Standing::Silent),
+        Standing::Watching
+    );
     let held = assess_round(&baseline, &th, &mut trackers, &regressed, false);
     assert!(
         held.changes.is_empty(),
@@ -773,7 +776,10 @@ fn a_watch_alerts_on_a_regression_with_its_cause_and_resolves_it() {
     assert_eq!((alert.failing, alert.reporting), (2, 3));
     assert_eq!(alert.causes, [blocked().unwrap_or(Cause::Unexplained)]);
     let silent = assess_round(&baseline, &th, &mut trackers, &[], true);
-    assert_eq!(silent.standings[&spot], Standing::Regressed);
+    assert_eq!(
+        silent.standing(&spot).unwrap_or(Standing::Silent),
+        Standing::Regressed
+    );
     assert!(silent.changes.is_empty());
     let clean = [
         device(1, "east", "M", |_| {}),
@@ -793,5 +799,8 @@ fn a_watch_alerts_on_a_regression_with_its_cause_and_resolves_it() {
             .collect::<Vec<_>>(),
         [Change::Resolved]
     );
-    assert_eq!(resolved.standings[&spot], Standing::Green);
+    assert_eq!(
+        resolved.standing(&spot).unwrap_or(Standing::Silent),
+        Standing::Green
+    );
 }

@@ -84,7 +84,7 @@ pub async fn create(
         bandwidth: i64::from(req.bandwidth),
         collect_s: i64::from(req.collect_s.unwrap_or(DEFAULT_COLLECT_S).max(1)),
         baseline: json(&baseline)?,
-        trackers: json(&Vec::<(Spot, Tracker)>::new())?,
+        trackers: json(&Vec::<Tracker>::new())?,
         next_round_at: next,
         created_by: by.to_owned(),
         created_at: now,
@@ -259,9 +259,8 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
     let baseline: Baseline = serde_json::from_str(&w.baseline).map_err(|e| read("baseline", e))?;
     let thresholds: Thresholds =
         serde_json::from_str(&w.thresholds).map_err(|e| read("thresholds", e))?;
-    let saved: Vec<(Spot, Tracker)> =
+    let mut trackers: Vec<Tracker> =
         serde_json::from_str(&w.trackers).map_err(|e| read("trackers", e))?;
-    let mut trackers: BTreeMap<Spot, Tracker> = saved.into_iter().collect();
     let judged = judgements(
         &state.store,
         &w.evaluation_id,
@@ -279,8 +278,7 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
     let now = clock::now_ms();
     let mut d = RoundDecision {
         standings: standings_json(&decided.standings, &reqs)?,
-        trackers: serde_json::to_string(&trackers.into_iter().collect::<Vec<_>>())
-            .map_err(|e| Failure::internal(e.to_string()))?,
+        trackers: serde_json::to_string(&trackers).map_err(|e| Failure::internal(e.to_string()))?,
         ..RoundDecision::default()
     };
     let product = profile.name.clone();
@@ -370,7 +368,7 @@ fn group_changes(changes: &[Alerting]) -> Vec<Group> {
 
 /// The round's standings as stored: site, requirement id, standing.
 fn standings_json(
-    standings: &BTreeMap<Spot, fitcheck_engine::watch::regression::Standing>,
+    standings: &[(Spot, fitcheck_engine::watch::regression::Standing)],
     reqs: &[Requirement],
 ) -> Result<String, Failure> {
     let rows: Vec<crate::types::Standing> = standings

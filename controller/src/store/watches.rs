@@ -24,7 +24,8 @@ pub struct WatchRow {
     pub collect_s: i64,
     /// JSON: what passed at approval.
     pub baseline: String,
-    /// JSON: the regression trackers between rounds.
+    /// JSON: the regression trackers between rounds, one per watched (site, requirement) in
+    /// baseline order.
     pub trackers: String,
     pub next_round_at: i64,
     pub created_by: String,

@@ -6,7 +6,7 @@
 pub mod regression;
 pub mod schedule;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use fitcheck_core::cause::Cause;
 use fitcheck_core::evaluate::Status;
@@ -65,52 +65,64 @@ pub struct Alerting {
 /// One round, decided.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Round {
-    /// How each watched (site, requirement) stands.
-    pub standings: BTreeMap<Spot, Standing>,
+    /// How each watched (site, requirement) stands, in baseline order.
+    pub standings: Vec<(Spot, Standing)>,
     /// Alerts opened or resolved this round.
     pub changes: Vec<Alerting>,
 }
 
+impl Round {
+    /// How `spot` stands, if it is watched.
+    pub fn standing(&self, spot: &Spot) -> Option<Standing> {
+        self.standings
+            .binary_search_by(|(s, _)| s.cmp(spot))
+            .ok()
+            .map(|i| self.standings[i].1)
+    }
+}
+
+/// One site's tallies, by requirement index, with the failing agents' causes.
+type SiteTallies<'a> = Vec<(Tally, Vec<&'a Cause>)>;
+
 /// Decides one round: each watched (site, requirement) tallied over the round's judgements
 /// (each agent's latest in the round), its tracker moved on, and the alerts that opened or
-/// resolved. In a maintenance window (`alerting` false) the round is recorded but nothing
-/// moves: no alert opens or resolves then.
+/// resolved. `trackers` holds one tracker per watched (site, requirement), in baseline order
+/// (a new watch's is empty). In a maintenance window (`alerting` false) the round is recorded
+/// but nothing moves: no alert opens or resolves then.
 pub fn assess_round<'a>(
     baseline: &Baseline,
     thresholds: &Thresholds,
-    trackers: &mut BTreeMap<Spot, Tracker>,
+    trackers: &mut Vec<Tracker>,
     round: impl IntoIterator<Item = &'a Judgement>,
     alerting: bool,
 ) -> Round {
-    let mut tallies: BTreeMap<(&str, usize), (Tally, Vec<&Cause>)> = BTreeMap::new();
-    for j in round {
-        for (i, o) in j.outcomes.iter().enumerate() {
-            let entry = tallies.entry((j.site.as_str(), i)).or_default();
-            match o.status {
-                Status::Pass => entry.0.passing += 1,
-                Status::Fail | Status::Warn => {
-                    entry.0.failing += 1;
-                    if let Some(c) = o.cause.as_deref() {
-                        entry.1.push(c);
-                    }
-                }
-                Status::Unknown => {}
+    let tallies = tally(round);
+    trackers.resize(baseline.passed.len(), Tracker::default());
+    let mut out = Round {
+        standings: Vec::with_capacity(baseline.passed.len()),
+        changes: Vec::new(),
+    };
+    let mut site: Option<(&str, Option<&SiteTallies<'_>>)> = None;
+    for (spot, tracker) in baseline.passed.iter().zip(trackers.iter_mut()) {
+        // Spots come site by site: each site's tallies are looked up once.
+        let here = match site {
+            Some((name, t)) if name == spot.0 => t,
+            _ => {
+                let t = tallies.get(spot.0.as_str());
+                site = Some((spot.0.as_str(), t));
+                t
             }
-        }
-    }
-    let mut out = Round::default();
-    for spot in &baseline.passed {
-        let (tally, causes) = tallies
-            .get(&(spot.0.as_str(), spot.1))
+        };
+        let (tally, causes) = here
+            .and_then(|t| t.get(spot.1))
             .map_or((Tally::default(), &[][..]), |(t, c)| (*t, &c[..]));
-        let tracker = trackers.entry(spot.clone()).or_default();
         let (standing, change) = if alerting {
             tracker.step(thresholds, tally)
         } else {
             let mut probe = *tracker;
             (probe.step(thresholds, tally).0, None)
         };
-        out.standings.insert(spot.clone(), standing);
+        out.standings.push((spot.clone(), standing));
         if let Some(change) = change {
             out.changes.push(Alerting {
                 site: spot.0.clone(),
@@ -123,6 +135,30 @@ pub fn assess_round<'a>(
         }
     }
     out
+}
+
+/// The round's judgements tallied per site and requirement.
+fn tally<'a>(round: impl IntoIterator<Item = &'a Judgement>) -> HashMap<&'a str, SiteTallies<'a>> {
+    let mut tallies: HashMap<&str, SiteTallies<'_>> = HashMap::new();
+    for j in round {
+        let site = tallies.entry(j.site.as_str()).or_default();
+        if site.len() < j.outcomes.len() {
+            site.resize_with(j.outcomes.len(), Default::default);
+        }
+        for (entry, o) in site.iter_mut().zip(&j.outcomes) {
+            match o.status {
+                Status::Pass => entry.0.passing += 1,
+                Status::Fail | Status::Warn => {
+                    entry.0.failing += 1;
+                    if let Some(c) = o.cause.as_deref() {
+                        entry.1.push(c);
+                    }
+                }
+                Status::Unknown => {}
+            }
+        }
+    }
+    tallies
 }
 
 /// Each cause once, in the order first seen.
