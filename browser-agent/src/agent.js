@@ -27,6 +27,7 @@ export const KEYS = Object.freeze({
   delivery: "delivery",
   status: "status",
   pollInterval: "poll_interval_s",
+  extensionsSent: "extensions_sent",
 });
 
 const API = "/api/agent/v1";
@@ -93,6 +94,8 @@ export class Agent {
    * @param {(assignment: object, access: object) => Promise<{device, results, notes}>} deps.runChecks
    * @param {{pollEvery(s), deliverAt(ms|null), wakeAt(evaluationId, ms)}} deps.schedule
    * @param {string} deps.version
+   * @param {() => Promise<{id, name, version, enabled}[]>} [deps.extensions] the browser's
+   *   installed extensions, sent with a poll when they change
    */
   constructor(deps) {
     this.deps = deps;
@@ -187,6 +190,7 @@ export class Agent {
   // ---- assignments ------------------------------------------------------------------------
 
   async poll(config, enrollment) {
+    await this.reportExtensions(config, enrollment);
     const answer = await this.request(config, "GET", "/assignments", { credential: enrollment.credential });
     if (answer.status === 200 && Array.isArray(answer.json?.assignments)) return answer.json;
     if (answer.status === 401) {
@@ -195,6 +199,29 @@ export class Agent {
     }
     await this.status("problem", `Polling for assignments failed (${describe(answer)}); trying again at the next poll.`);
     return null;
+  }
+
+  /**
+   * Sends the browser's installed extensions with the poll when they changed since the last
+   * list the controller took: a filter extension's update starts a round of the watched
+   * products at once. A failure is tried again at the next poll.
+   */
+  async reportExtensions(config, enrollment) {
+    if (typeof this.deps.extensions !== "function") return;
+    let list;
+    try {
+      list = await this.deps.extensions();
+    } catch {
+      return;
+    }
+    if (!Array.isArray(list)) return;
+    const extensions = list
+      .map((e) => ({ id: String(e.id), name: String(e.name ?? ""), version: String(e.version ?? ""), enabled: Boolean(e.enabled) }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const seen = JSON.stringify(extensions);
+    if ((await this.load(KEYS.extensionsSent, null)) === seen) return;
+    const answer = await this.request(config, "POST", "/extensions", { credential: enrollment.credential, body: { extensions } });
+    if (answer.status === 204 || answer.status === 200) await this.deps.storage.set({ [KEYS.extensionsSent]: seen });
   }
 
   /**

@@ -55,6 +55,10 @@ const agent = new Agent({
   runChecks: (assignment, access) => runChecks(assignment, access, checkEnv),
   schedule: { pollEvery, deliverAt, wakeAt },
   version: chrome.runtime.getManifest().version,
+  extensions: async () =>
+    (await chrome.management.getAll())
+      .filter((e) => e.type === "extension" && e.id !== chrome.runtime.id)
+      .map(({ id, name, version, enabled }) => ({ id, name, version, enabled })),
 });
 
 /**

@@ -33,6 +33,7 @@ class FakeController {
     if (auth !== `Bearer ${this.valid}` || this.valid === null) return json(401, { error: "unauthorized", message: "unknown agent credential; enroll the agent again" });
     if (u.pathname === "/api/agent/v1/assignments") return json(200, { assignments: this.assignments, poll_interval_s: 60 });
     if (u.pathname === "/api/agent/v1/reports") return this.report(body);
+    if (u.pathname === "/api/agent/v1/extensions") return new Response(null, { status: 204 });
     return json(404, { error: "not_found", message: u.pathname });
   }
 
@@ -107,7 +108,7 @@ function assignment(id = "00000000-0000-4000-8000-00000000000a", extra = {}) {
 }
 
 /** An agent over `storage` and `controller`, as the service worker builds it; a new one is a restarted worker. */
-function agentOver({ storage, controller, managed = MANAGED, runChecks }) {
+function agentOver({ storage, controller, managed = MANAGED, runChecks, extensions }) {
   let clock = T0;
   let uuids = 0;
   const schedule = { polls: [], deliveries: [], wakes: [] };
@@ -133,6 +134,7 @@ function agentOver({ storage, controller, managed = MANAGED, runChecks }) {
       wakeAt: async (id, ms) => schedule.wakes.push({ id, ms }),
     },
     version: "0.1.0",
+    extensions,
   });
   return { agent, schedule, ran, advance: (ms) => (clock += ms), now: () => clock };
 }
@@ -232,6 +234,32 @@ describe("enrollment", () => {
     assert.deepEqual(report.agent.labels, { site: "lincoln" });
     assert.match(storage.value(KEYS.status).message, /policy's labels \(site=washington\) differ/);
     assert.equal(controller.of("/api/agent/v1/enroll").length, 1);
+  });
+});
+
+describe("installed extensions", () => {
+  it("are sent with a poll when they changed, so a filter's update starts a watch round", async () => {
+    let installed = [{ id: "joflmkccibkooplaeoinecjbmdebglab", name: "Securly", version: "2.1", enabled: true, installType: "admin" }];
+    const { agent, controller } = setup({ extensions: async () => installed });
+    await agent.cycle();
+    await agent.cycle();
+    const sent = () => controller.of("/api/agent/v1/extensions", "POST");
+    assert.equal(sent().length, 1, "the same list once");
+    assert.deepEqual(sent()[0].body, { extensions: [{ id: "joflmkccibkooplaeoinecjbmdebglab", name: "Securly", version: "2.1", enabled: true }] });
+    assert.match(sent()[0].auth, /^Bearer fca_/);
+    installed = [{ ...installed[0], version: "2.2" }];
+    await agent.cycle();
+    assert.equal(sent().length, 2, "an update is sent at the next poll");
+    assert.equal(sent()[1].body.extensions[0].version, "2.2");
+    const order = controller.requests.map((r) => r.path).filter((p) => p !== "/api/agent/v1/enroll");
+    assert.ok(order.indexOf("/api/agent/v1/extensions") < order.indexOf("/api/agent/v1/assignments"), "before the assignments, so the round is there to pick up");
+  });
+
+  it("a browser that cannot list them sends nothing and still polls", async () => {
+    const { agent, controller } = setup({ extensions: async () => { throw new Error("no management permission"); } });
+    await agent.cycle();
+    assert.equal(controller.of("/api/agent/v1/extensions").length, 0);
+    assert.equal(controller.of("/api/agent/v1/assignments").length, 1);
   });
 });
 

@@ -128,6 +128,26 @@ pub struct Assignment {
     pub round: Option<Uuid>,
 }
 
+/// `POST /api/agent/v1/extensions`: the extensions a browser agent's browser has installed,
+/// sent with a poll when they changed, so that a filter extension's update starts a round of
+/// the watched products at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionsSeen {
+    pub extensions: Vec<SeenExtension>,
+}
+
+/// One installed extension, as the browser lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeenExtension {
+    /// Its id (32 letters a–p).
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub enabled: bool,
+}
+
 /// A filter's block host, block-page addresses or extension ids, as a browser agent matches a
 /// tab's landing against them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use fitcheck_core::api::{
     AgentKind, Assignment, Assignments, BandwidthAssignment, EnrollRequest, EnrollResponse,
-    IngestResponse, Ingested,
+    ExtensionsSeen, IngestResponse, Ingested,
 };
 use fitcheck_core::plan::PlannedCheck;
 use fitcheck_core::report::{REPORT_SCHEMA, Report};
@@ -239,6 +239,37 @@ async fn assignment_for(
         data_sender,
         round: round.map(|(id, _)| id),
     }))
+}
+
+/// `POST /api/agent/v1/extensions`: what the agent's browser has installed, sent with a poll
+/// when it changed; a filter extension's change starts a round of the watched products that
+/// take the agent in.
+pub async fn extensions(
+    State(state): State<AppState>,
+    agent: AgentAuth,
+    Body(body): Body,
+) -> Result<StatusCode, Failure> {
+    let seen: ExtensionsSeen = parse_json(&body, "extensions")?;
+    if seen.extensions.len() > 1_000 {
+        return Err(Failure::unprocessable(
+            "invalid_extensions",
+            "more than 1,000 extensions; send the browser's list as it is",
+        )
+        .field("extensions"));
+    }
+    for (i, e) in seen.extensions.iter().enumerate() {
+        let id_ok = e.id.len() == 32 && e.id.chars().all(|c| ('a'..='p').contains(&c));
+        let short = |t: &str, n: usize| t.chars().count() <= n && !t.chars().any(char::is_control);
+        if !id_ok || !short(&e.name, 200) || !short(&e.version, 64) {
+            return Err(Failure::unprocessable(
+                "invalid_extensions",
+                "an extension needs a 32-letter id (a to p), a name of at most 200 and a version of at most 64 printable characters",
+            )
+            .field(format!("extensions[{i}]")));
+        }
+    }
+    crate::evaluation::watch::extensions_seen(&state, &agent.row, &seen.extensions).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// What a browser agent is sent beside the profile's text: the profile as JSON (the serde form

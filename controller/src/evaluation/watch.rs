@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use fitcheck_core::api::SeenExtension;
 use fitcheck_core::evaluate::{Requirement, requirements};
 use fitcheck_core::profile::Profile;
 use fitcheck_engine::judge::{JUDGEMENT_VERSION, Judgement};
@@ -20,11 +21,99 @@ use crate::edge::error::Failure;
 use crate::edge::state::AppState;
 use crate::evaluation::scope::profile_of;
 use crate::notify::Message;
-use crate::store::{AlertRow, RoundDecision, RoundRow, Store, WatchRow};
+use crate::store::{AgentRow, AlertRow, RoundDecision, RoundRow, Store, WatchRow};
 use crate::types::NewWatch;
 
 /// The longest a round waits for its agents by default, seconds.
 pub const DEFAULT_COLLECT_S: u32 = 600;
+
+/// What a browser agent's browser lists now, kept; a filter extension's change against what it
+/// listed before (updated, installed, removed, enabled or disabled) is recorded at the agent's
+/// site, and starts a round now of every watch that takes the agent in and has none under way.
+pub async fn extensions_seen(
+    state: &AppState,
+    agent: &AgentRow,
+    seen: &[SeenExtension],
+) -> Result<(), Failure> {
+    let before: Option<Vec<SeenExtension>> = state
+        .store
+        .agent_extensions(&agent.id)
+        .await?
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|e| Failure::internal(format!("agent {}: stored extensions: {e}", agent.id)))?;
+    let filters: BTreeMap<&str, &str> = state
+        .block_signatures
+        .iter()
+        .flat_map(|s| {
+            s.extension_ids
+                .iter()
+                .map(|id| (id.as_str(), s.vendor.as_str()))
+        })
+        .collect();
+    let site = agent
+        .site
+        .clone()
+        .unwrap_or_else(|| fitcheck_engine::NO_SITE.to_owned());
+    let changes: Vec<(String, String, String)> = before
+        .as_deref()
+        .map(|b| filter_changes(b, seen, &filters))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|what| (Uuid::now_v7().to_string(), site.clone(), what))
+        .collect();
+    state
+        .store
+        .put_agent_extensions(&agent.id, &json(&seen)?, clock::now_ms(), &changes)
+        .await?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    for w in state.store.list_watches().await? {
+        let Some(row) = state.store.get_evaluation(&w.evaluation_id).await? else {
+            continue;
+        };
+        let spec = crate::evaluation::scope::spec_of(&row)?;
+        if crate::evaluation::scope::in_scope(&spec, agent)
+            && !state.store.round_under_way(&w.evaluation_id).await?
+        {
+            round_now(state, &w.evaluation_id).await?;
+            tracing::info!(evaluation = %w.evaluation_id, agent = %agent.id, "A filter extension changed: watch round started.");
+        }
+    }
+    Ok(())
+}
+
+/// The filter extensions' changes from `before` to `now`, in words.
+fn filter_changes(
+    before: &[SeenExtension],
+    now: &[SeenExtension],
+    filters: &BTreeMap<&str, &str>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, vendor) in filters {
+        let old = before.iter().find(|e| e.id == *id);
+        let new = now.iter().find(|e| e.id == *id);
+        match (old, new) {
+            (Some(o), Some(n)) => {
+                if o.version != n.version {
+                    out.push(format!(
+                        "the {vendor} extension updated from {} to {}",
+                        o.version, n.version
+                    ));
+                }
+                if o.enabled != n.enabled {
+                    let state = if n.enabled { "enabled" } else { "disabled" };
+                    out.push(format!("the {vendor} extension {state}"));
+                }
+            }
+            (None, Some(n)) => out.push(format!("the {vendor} extension {} installed", n.version)),
+            (Some(_), None) => out.push(format!("the {vendor} extension removed")),
+            (None, None) => {}
+        }
+    }
+    out
+}
 
 /// The watch's schedule, read.
 pub fn schedule_of(w: &WatchRow) -> Result<Schedule, Failure> {
@@ -283,18 +372,31 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
     };
     let product = profile.name.clone();
     let channels = state.store.list_channels().await?;
+    // What changed where the agents saw it: since the round before this one started.
+    let window_start = state
+        .store
+        .rounds_of(&w.evaluation_id, 2)
+        .await?
+        .iter()
+        .map(|r| r.started_at)
+        .filter(|t| *t < round.started_at)
+        .max()
+        .unwrap_or(round.started_at - 3600 * 1000);
     for group in group_changes(&decided.changes) {
         let Some(req) = reqs.get(group.requirement) else {
             continue;
         };
         let since = clock::rfc3339(now);
-        let (summary, owner) = alert_words(
+        let (mut summary, owner) = alert_words(
             group.change,
             &req.title,
             &group.sites,
             &group.causes,
             &since,
         );
+        if group.change == Change::Opened {
+            summary.push_str(&changed_meanwhile(&state.store, &group.sites, window_start).await?);
+        }
         let kind = match group.change {
             Change::Opened => "opened",
             Change::Resolved => "resolved",
@@ -337,6 +439,25 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
         tracing::info!(evaluation = %w.evaluation_id, round = %round.id, opened = d.opened.len(), resolved = d.resolved.len(), "Watch round decided.");
     }
     Ok(())
+}
+
+/// What changed at `sites` since `since` (a filter extension updated on some devices), as a
+/// clause to add to an alert; nothing when nothing did.
+async fn changed_meanwhile(store: &Store, sites: &[String], since: i64) -> Result<String, Failure> {
+    let mut seen: BTreeMap<String, i64> = BTreeMap::new();
+    for site in sites {
+        for (what, devices) in store.changes_at(site, since).await? {
+            *seen.entry(what).or_default() += devices;
+        }
+    }
+    if seen.is_empty() {
+        return Ok(String::new());
+    }
+    let said: Vec<String> = seen
+        .into_iter()
+        .map(|(what, n)| format!("{what} on {n} device(s)"))
+        .collect();
+    Ok(format!("; changed meanwhile: {}", said.join("; ")))
 }
 
 /// Changes of one requirement, one kind and one cause list, over the sites they happened at.

@@ -274,3 +274,77 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// The extensions an agent's browser last listed (JSON), if it has.
+    pub async fn agent_extensions(&self, agent_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT extensions FROM agent_extensions WHERE agent_id = $1")
+                .bind(agent_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Keeps what an agent's browser lists now, and the changes seen against what it listed
+    /// before (`(id, site, what)`), in one transaction.
+    pub async fn put_agent_extensions(
+        &self,
+        agent_id: &str,
+        extensions: &str,
+        now: i64,
+        changes: &[(String, String, String)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO agent_extensions (agent_id, extensions, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (agent_id) DO UPDATE SET extensions = excluded.extensions, updated_at = excluded.updated_at",
+        )
+        .bind(agent_id)
+        .bind(extensions)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for (id, site, what) in changes {
+            sqlx::query(
+                "INSERT INTO agent_changes (id, agent_id, site, at, what) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(agent_id)
+            .bind(site)
+            .bind(now)
+            .bind(what)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The changes seen at `site` since `since`: each `what`, and on how many devices.
+    pub async fn changes_at(
+        &self,
+        site: &str,
+        since: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT what, COUNT(DISTINCT agent_id) FROM agent_changes WHERE site = $1 AND at >= $2 \
+             GROUP BY what ORDER BY what",
+        )
+        .bind(site)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether a round of this watch is under way.
+    pub async fn round_under_way(&self, evaluation_id: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM watch_rounds WHERE evaluation_id = $1 AND decided_at IS NULL",
+        )
+        .bind(evaluation_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+}

@@ -80,6 +80,11 @@ async fn round(app: &TestApp, admin: &str, id: &str, agents: &[(&Agent, bool)]) 
         )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    reported(app, id, agents).await;
+}
+
+/// A round under way: each agent reports (blocked or not), then the round is decided.
+async fn reported(app: &TestApp, id: &str, agents: &[(&Agent, bool)]) {
     for (agent, blocked) in agents {
         let (s, a) = app
             .get("/api/agent/v1/assignments", Auth::Agent(&agent.credential))
@@ -416,4 +421,121 @@ async fn an_smtp_channel_delivers_to_a_real_server() {
     app.stop().await;
 }
 
-both!(a_regression_alerts_its_cause_and_owner_once_and_resolves,);
+/// A filter extension's update, sent with a poll, starts a round at once, and the alert it
+/// leads to says what changed there.
+async fn a_filter_extensions_update_starts_a_round_and_is_named_in_the_alert(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Limits {
+            watch_tick_ms: 100,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let (_, secret) = app.secret(&admin).await;
+    let agents = futures_agents(&app, &secret).await;
+    let (id, _) = app.evaluation(&admin, &["lincoln"]).await;
+    for a in &agents {
+        let (s, v) = app.submit(a, &report(a, false), Some(&id)).await;
+        assert!(s.is_success(), "{v}");
+    }
+    let (s, v) = app
+        .post(
+            "/api/v1/users/admin/approvals",
+            Auth::Session(&admin),
+            &json!({"parties": ["business", "curriculum", "technology"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    for party in ["business", "curriculum", "technology"] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/evaluations/{id}/approvals"),
+                Auth::Session(&admin),
+                &json!({"party": party, "outcome": "approved"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let new_watch =
+        json!({"schedule": "0 7 * * MON-FRI", "zone": "America/Chicago", "collect_s": 1});
+    let (s, w) = app
+        .post(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+            &new_watch,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{w}");
+    let securly = |version: &str| {
+        json!({"extensions": [{"id": "joflmkccibkooplaeoinecjbmdebglab", "name": "Securly",
+                               "version": version, "enabled": true}]})
+    };
+    let (a, b, c) = (&agents[0], &agents[1], &agents[2]);
+    let send = |agent: &Agent, body: Value| {
+        let credential = agent.credential.clone();
+        let app = &app;
+        async move {
+            app.post("/api/agent/v1/extensions", Auth::Agent(&credential), &body)
+                .await
+        }
+    };
+    let (s, v) = send(
+        a,
+        json!({"extensions": [{"id": "not-an-id", "name": "x", "version": "1", "enabled": true}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "extensions[0]");
+    // The first list is what the browser had: nothing changed, no round.
+    let (s, _) = send(a, securly("2.1")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let under_way = |w: &Value| {
+        w["rounds"].as_array().map_or(0, |r| {
+            r.iter().filter(|r| r["decided_at"].is_null()).count()
+        })
+    };
+    let (_, w) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(under_way(&w), 0, "{w}");
+    round(&app, &admin, &id, &[(a, true), (b, true), (c, false)]).await;
+    // The filter updates on one device: a round starts at once.
+    let (s, _) = send(a, securly("2.2")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, w) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(under_way(&w), 1, "an update starts a round: {w}");
+    reported(&app, &id, &[(a, true), (b, true), (c, false)]).await;
+    let (_, w) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+        )
+        .await;
+    let summary = w["alerts"][0]["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        summary.contains("the DNS filter now blocks kahoot.it at lincoln")
+            && summary.contains(
+                "changed meanwhile: the Securly extension updated from 2.1 to 2.2 on 1 device(s)"
+            ),
+        "{w}"
+    );
+    app.stop().await;
+}
+
+both!(
+    a_regression_alerts_its_cause_and_owner_once_and_resolves,
+    a_filter_extensions_update_starts_a_round_and_is_named_in_the_alert,
+);

@@ -188,6 +188,10 @@ pub fn api() -> Vec<Route> {
         served_elsewhere(Method::GET, Caller::Agent, "/api/agent/v1/bandwidth/upload/progress")
             .params(&[("session", "query")])
             .doc("Bytes received so far for an upload session"),
+        post(Caller::Agent, "/api/agent/v1/extensions", agent_api::extensions)
+            .ok(204)
+            .request(schema::<wire::ExtensionsSeen>)
+            .doc("The browser's installed extensions, sent with a poll when they changed; a filter extension's change starts a round of the watched products"),
         post(Caller::Anyone, "/api/v1/login", people::login)
             .request(schema::<api::Login>)
             .response(schema::<api::Me>)
