@@ -370,22 +370,68 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
         trackers: serde_json::to_string(&trackers).map_err(|e| Failure::internal(e.to_string()))?,
         ..RoundDecision::default()
     };
-    let product = profile.name.clone();
-    let channels = state.store.list_channels().await?;
-    // What changed where the agents saw it: since the round before this one started.
-    let window_start = state
+    let window_start = window_start(&state.store, round).await?;
+    let channels: Vec<String> = state
         .store
-        .rounds_of(&w.evaluation_id, 2)
+        .list_channels()
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for group in group_changes(&decided.changes) {
+        let Some(req) = reqs.get(group.requirement) else {
+            continue;
+        };
+        let change = Recorded {
+            evaluation_id: &w.evaluation_id,
+            product: &profile.name,
+            req,
+            now,
+        };
+        change
+            .record(&state.store, &group, window_start, &channels, &mut d)
+            .await?;
+    }
+    if state.store.decide_round(round, now, &d).await? {
+        state.metrics.rounds.inc();
+        tracing::info!(evaluation = %w.evaluation_id, round = %round.id, opened = d.opened.len(), resolved = d.resolved.len(), "Watch round decided.");
+    }
+    Ok(())
+}
+
+/// Where "what changed meanwhile" starts: the start of the round before this one (an hour
+/// before it for a watch's first).
+async fn window_start(store: &Store, round: &RoundRow) -> Result<i64, Failure> {
+    Ok(store
+        .rounds_of(&round.evaluation_id, 2)
         .await?
         .iter()
         .map(|r| r.started_at)
         .filter(|t| *t < round.started_at)
         .max()
-        .unwrap_or(round.started_at - 3600 * 1000);
-    for group in group_changes(&decided.changes) {
-        let Some(req) = reqs.get(group.requirement) else {
-            continue;
-        };
+        .unwrap_or(round.started_at - 3600 * 1000))
+}
+
+/// One change of one requirement, as the round decides it.
+struct Recorded<'a> {
+    evaluation_id: &'a str,
+    product: &'a str,
+    req: &'a Requirement,
+    now: i64,
+}
+
+impl Recorded<'_> {
+    /// The alert rows opened or resolved for `group`'s sites, in words with who acts (and what
+    /// changed meanwhile, for one opened), and the message each channel is owed.
+    async fn record(
+        &self,
+        store: &Store,
+        group: &Group,
+        window_start: i64,
+        channels: &[String],
+        d: &mut RoundDecision,
+    ) -> Result<(), Failure> {
+        let (req, now) = (self.req, self.now);
         let since = clock::rfc3339(now);
         let (mut summary, owner) = alert_words(
             group.change,
@@ -395,17 +441,13 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
             &since,
         );
         if group.change == Change::Opened {
-            summary.push_str(&changed_meanwhile(&state.store, &group.sites, window_start).await?);
+            summary.push_str(&changed_meanwhile(store, &group.sites, window_start).await?);
         }
-        let kind = match group.change {
-            Change::Opened => "opened",
-            Change::Resolved => "resolved",
-        };
         for site in &group.sites {
             match group.change {
                 Change::Opened => d.opened.push(AlertRow {
                     id: Uuid::now_v7().to_string(),
-                    evaluation_id: w.evaluation_id.clone(),
+                    evaluation_id: self.evaluation_id.to_owned(),
                     site: site.clone(),
                     requirement: req.id.to_string(),
                     opened_at: now,
@@ -418,9 +460,13 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
         }
         let message = Message {
             event_id: Uuid::now_v7().to_string(),
-            kind: kind.to_owned(),
-            evaluation_id: w.evaluation_id.clone(),
-            product: product.clone(),
+            kind: match group.change {
+                Change::Opened => "opened",
+                Change::Resolved => "resolved",
+            }
+            .to_owned(),
+            evaluation_id: self.evaluation_id.to_owned(),
+            product: self.product.to_owned(),
             requirement: req.id.to_string(),
             title: req.title.clone(),
             sites: group.sites.clone(),
@@ -429,16 +475,12 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
             owner,
         };
         let text = serde_json::to_string(&message).map_err(|e| Failure::internal(e.to_string()))?;
-        for c in &channels {
+        for c in channels {
             d.messages
-                .push((Uuid::now_v7().to_string(), c.id.clone(), text.clone()));
+                .push((Uuid::now_v7().to_string(), c.clone(), text.clone()));
         }
+        Ok(())
     }
-    if state.store.decide_round(round, now, &d).await? {
-        state.metrics.rounds.inc();
-        tracing::info!(evaluation = %w.evaluation_id, round = %round.id, opened = d.opened.len(), resolved = d.resolved.len(), "Watch round decided.");
-    }
-    Ok(())
 }
 
 /// What changed at `sites` since `since` (a filter extension updated on some devices), as a

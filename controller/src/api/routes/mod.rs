@@ -159,6 +159,15 @@ fn toml(_: &mut SchemaGenerator) -> Value {
 
 /// Every route of the API, in the order the document lists them.
 pub fn api() -> Vec<Route> {
+    [agents_api(), people_api(), after_approval_api()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The agents' API: enrollment, assignments, reports, SIS summaries, the bandwidth endpoint and
+/// the browser's extensions.
+fn agents_api() -> Vec<Route> {
     vec![
         post(Caller::Anyone, "/api/agent/v1/enroll", agent_api::enroll)
             .ok(201)
@@ -192,6 +201,13 @@ pub fn api() -> Vec<Route> {
             .ok(204)
             .request(schema::<wire::ExtensionsSeen>)
             .doc("The browser's installed extensions, sent with a poll when they changed; a filter extension's change starts a round of the watched products"),
+    ]
+}
+
+/// The people's API up to the recommendation: log-in and people, secrets, agents, profiles,
+/// evaluations, reports, the browser agent's files and the operations endpoints.
+fn people_api() -> Vec<Route> {
+    vec![
         post(Caller::Anyone, "/api/v1/login", people::login)
             .request(schema::<api::Login>)
             .response(schema::<api::Me>)
@@ -308,6 +324,13 @@ pub fn api() -> Vec<Route> {
             .response(schema::<SisSummary>)
             .params(&[("id", "path")])
             .doc("One SIS summary"),
+    ]
+}
+
+/// After the recommendation: the committee's decision, watches and their channels, the Data
+/// Projects Form, and this document.
+fn after_approval_api() -> Vec<Route> {
+    vec![
         post(Caller::Person, "/api/v1/evaluations/{id}/approvals", decisions::record)
             .ok(201)
             .request(schema::<api::NewApproval>)
