@@ -283,15 +283,7 @@ pub async fn round_now(state: &AppState, id: &str) -> Result<(), Failure> {
         .await?
         .ok_or_else(|| Failure::not_found(format!("evaluation {id} is not watched")))?;
     let now = clock::now_ms();
-    let schedule = schedule_of(&w)?;
-    let round = RoundRow {
-        id: Uuid::now_v7().to_string(),
-        evaluation_id: w.evaluation_id.clone(),
-        started_at: now,
-        decided_at: None,
-        maintenance: i64::from(schedule.in_maintenance_ms(now)),
-        standings: None,
-    };
+    let round = new_round(&w, &schedule_of(&w)?, now);
     if !state
         .store
         .start_round(&round, w.next_round_at, w.next_round_at)
@@ -305,6 +297,18 @@ pub async fn round_now(state: &AppState, id: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A round of `w` starting at `now`, in a maintenance window or not.
+fn new_round(w: &WatchRow, schedule: &Schedule, now: i64) -> RoundRow {
+    RoundRow {
+        id: Uuid::now_v7().to_string(),
+        evaluation_id: w.evaluation_id.clone(),
+        started_at: now,
+        decided_at: None,
+        maintenance: i64::from(schedule.in_maintenance_ms(now)),
+        standings: None,
+    }
+}
+
 /// Starts the watch's round that is due now; the next is the schedule's first time after now
 /// (a round missed while the controller was down is not run twice).
 async fn start_round(state: &AppState, w: &WatchRow, now: i64) -> Result<(), Failure> {
@@ -312,14 +316,7 @@ async fn start_round(state: &AppState, w: &WatchRow, now: i64) -> Result<(), Fai
     let next = schedule
         .next_after_ms(now)
         .unwrap_or(now + 24 * 3600 * 1000);
-    let round = RoundRow {
-        id: Uuid::now_v7().to_string(),
-        evaluation_id: w.evaluation_id.clone(),
-        started_at: now,
-        decided_at: None,
-        maintenance: i64::from(schedule.in_maintenance_ms(now)),
-        standings: None,
-    };
+    let round = new_round(w, &schedule, now);
     if state
         .store
         .start_round(&round, w.next_round_at, next)

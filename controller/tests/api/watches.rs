@@ -139,6 +139,44 @@ async fn wait_for(got: &Received, n: usize) -> Vec<(Option<String>, String)> {
     got.lock().unwrap().clone()
 }
 
+/// Three agents at lincoln whose reports pass, the evaluation approved by all three parties
+/// (the administrator named for each), and a watch on it whose rounds wait 1 s for agents.
+async fn watched(app: &TestApp, admin: &str) -> (String, Vec<Agent>) {
+    let (_, secret) = app.secret(admin).await;
+    let agents = futures_agents(app, &secret).await;
+    let (id, _) = app.evaluation(admin, &["lincoln"]).await;
+    for a in &agents {
+        let (s, v) = app.submit(a, &report(a, false), Some(&id)).await;
+        assert!(s.is_success(), "{v}");
+    }
+    let watch = json!({"schedule": "0 7 * * MON-FRI", "zone": "America/Chicago", "collect_s": 1});
+    let path = format!("/api/v1/evaluations/{id}/watch");
+    let (s, v) = app.post(&path, Auth::Session(admin), &watch).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not approved yet: {v}");
+    let (s, v) = app
+        .post(
+            "/api/v1/users/admin/approvals",
+            Auth::Session(admin),
+            &json!({"parties": ["business", "curriculum", "technology"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    for party in ["business", "curriculum", "technology"] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/evaluations/{id}/approvals"),
+                Auth::Session(admin),
+                &json!({"party": party, "outcome": "approved"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, w) = app.post(&path, Auth::Session(admin), &watch).await;
+    assert_eq!(s, StatusCode::CREATED, "{w}");
+    assert!(w["watch"]["watched"].as_u64().unwrap() >= 1, "{w}");
+    (id, agents)
+}
+
 async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
     let app = spawn_app_with(
         db,
@@ -150,42 +188,6 @@ async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
     )
     .await;
     let admin = app.admin().await;
-    let (_, secret) = app.secret(&admin).await;
-    let agents: Vec<Agent> = futures_agents(&app, &secret).await;
-    let (id, _) = app.evaluation(&admin, &["lincoln"]).await;
-    for a in &agents {
-        let (s, v) = app.submit(a, &report(a, false), Some(&id)).await;
-        assert!(s.is_success(), "{v}");
-    }
-    // Not approved yet: nothing to watch.
-    let new_watch =
-        json!({"schedule": "0 7 * * MON-FRI", "zone": "America/Chicago", "collect_s": 1});
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/evaluations/{id}/watch"),
-            Auth::Session(&admin),
-            &new_watch,
-        )
-        .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, v) = app
-        .post(
-            "/api/v1/users/admin/approvals",
-            Auth::Session(&admin),
-            &json!({"parties": ["business", "curriculum", "technology"]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    for party in ["business", "curriculum", "technology"] {
-        let (s, v) = app
-            .post(
-                &format!("/api/v1/evaluations/{id}/approvals"),
-                Auth::Session(&admin),
-                &json!({"party": party, "outcome": "approved"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-    }
     let (url, got, refused) = receiver(1).await;
     let hook = json!({"name": "ops", "kind": "webhook", "url": url, "secret": "k3y"});
     let (s, v) = app
@@ -203,16 +205,7 @@ async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
         .post("/api/v1/channels", Auth::Session(&admin), &allowed)
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, w) = app
-        .post(
-            &format!("/api/v1/evaluations/{id}/watch"),
-            Auth::Session(&admin),
-            &new_watch,
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{w}");
-    assert!(w["watch"]["watched"].as_u64().unwrap() >= 1, "{w}");
-
+    let (id, agents) = watched(&app, &admin).await;
     let (a, b, c) = (&agents[0], &agents[1], &agents[2]);
     // One agent failing alone, twice: recorded, never alerted.
     round(&app, &admin, &id, &[(a, true), (b, false), (c, false)]).await;
@@ -433,41 +426,7 @@ async fn a_filter_extensions_update_starts_a_round_and_is_named_in_the_alert(db:
     )
     .await;
     let admin = app.admin().await;
-    let (_, secret) = app.secret(&admin).await;
-    let agents = futures_agents(&app, &secret).await;
-    let (id, _) = app.evaluation(&admin, &["lincoln"]).await;
-    for a in &agents {
-        let (s, v) = app.submit(a, &report(a, false), Some(&id)).await;
-        assert!(s.is_success(), "{v}");
-    }
-    let (s, v) = app
-        .post(
-            "/api/v1/users/admin/approvals",
-            Auth::Session(&admin),
-            &json!({"parties": ["business", "curriculum", "technology"]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    for party in ["business", "curriculum", "technology"] {
-        let (s, v) = app
-            .post(
-                &format!("/api/v1/evaluations/{id}/approvals"),
-                Auth::Session(&admin),
-                &json!({"party": party, "outcome": "approved"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-    }
-    let new_watch =
-        json!({"schedule": "0 7 * * MON-FRI", "zone": "America/Chicago", "collect_s": 1});
-    let (s, w) = app
-        .post(
-            &format!("/api/v1/evaluations/{id}/watch"),
-            Auth::Session(&admin),
-            &new_watch,
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{w}");
+    let (id, agents) = watched(&app, &admin).await;
     let securly = |version: &str| {
         json!({"extensions": [{"id": "joflmkccibkooplaeoinecjbmdebglab", "name": "Securly",
                                "version": version, "enabled": true}]})
