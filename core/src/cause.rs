@@ -74,7 +74,8 @@ pub enum Cause {
 }
 
 /// The layer a [`Cause`] names, without its particulars: what groups failures into one action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Layer {
     BrowserExtension,
     BrowserPolicy,
@@ -87,6 +88,25 @@ pub enum Layer {
     Resolver,
     VendorAnswer,
     VendorServer,
+}
+
+impl Layer {
+    /// The layer in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Layer::BrowserExtension => "a filter extension in the browser",
+            Layer::BrowserPolicy => "the browser's URL policy",
+            Layer::DnsFilter => "a DNS filter",
+            Layer::WebFilter => "a web filter or proxy",
+            Layer::TlsInspection => "TLS inspection",
+            Layer::Firewall => "the firewall",
+            Layer::Path => "the network path",
+            Layer::Unexplained => "something unexplained",
+            Layer::Resolver => "the district resolver",
+            Layer::VendorAnswer => "the vendor's answer",
+            Layer::VendorServer => "the vendor's server",
+        }
+    }
 }
 
 /// Who must act on a cause.

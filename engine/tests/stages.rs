@@ -738,6 +738,21 @@ fn a_watch_alerts_on_a_regression_with_its_cause_and_resolves_it() {
     ];
     let baseline = Baseline::of(&approval);
     assert!(baseline.passed.contains(&("east".to_owned(), 0)));
+    let known = blocked().unwrap_or(Cause::Unexplained);
+    assert_eq!(
+        baseline.new_layer(std::slice::from_ref(&known)),
+        None,
+        "seen at approval"
+    );
+    let extension = Cause::BrowserExtension {
+        host: "app.vendor.example".into(),
+        vendor: Some("Securly".into()),
+    };
+    assert_eq!(
+        baseline.new_layer(&[known, extension]),
+        Some(fitcheck_core::cause::Layer::BrowserExtension),
+        "a filter extension that blocked nothing at approval is a layer new since"
+    );
     assert!(
         !baseline.passed.contains(&("west".to_owned(), 0)),
         "what failed at approval is a known condition, not watched"

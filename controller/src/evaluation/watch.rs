@@ -381,6 +381,7 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
         };
         let change = Recorded {
             evaluation_id: &w.evaluation_id,
+            baseline: &baseline,
             product: &profile.name,
             req,
             now,
@@ -412,6 +413,7 @@ async fn window_start(store: &Store, round: &RoundRow) -> Result<i64, Failure> {
 /// One change of one requirement, as the round decides it.
 struct Recorded<'a> {
     evaluation_id: &'a str,
+    baseline: &'a Baseline,
     product: &'a str,
     req: &'a Requirement,
     now: i64,
@@ -438,6 +440,12 @@ impl Recorded<'_> {
             &since,
         );
         if group.change == Change::Opened {
+            if let Some(layer) = self.baseline.new_layer(&group.causes) {
+                summary.push_str(&format!(
+                    "; a blocking layer not seen at approval: {}",
+                    layer.words()
+                ));
+            }
             summary.push_str(&changed_meanwhile(store, &group.sites, window_start).await?);
         }
         for site in &group.sites {

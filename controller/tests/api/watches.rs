@@ -251,6 +251,10 @@ async fn a_regression_alerts_its_cause_and_owner_once_and_resolves(db: Db) {
         "{summary}"
     );
     assert_eq!(body["owner"], "DNS filter administrator");
+    assert!(
+        summary.contains("a blocking layer not seen at approval: a DNS filter"),
+        "no DNS filter blocked anything at approval: {summary}"
+    );
     let (_, w) = app
         .get(
             &format!("/api/v1/evaluations/{id}/watch"),

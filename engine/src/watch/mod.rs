@@ -8,7 +8,7 @@ pub mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use fitcheck_core::cause::Cause;
+use fitcheck_core::cause::{Cause, Layer};
 use fitcheck_core::evaluate::Status;
 use serde::{Deserialize, Serialize};
 
@@ -23,16 +23,24 @@ pub type Spot = (String, usize);
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
     pub passed: BTreeSet<Spot>,
+    /// The blocking layers the approval's failing outcomes showed anywhere: a regression by
+    /// another is a layer new since approval.
+    #[serde(default)]
+    pub layers: BTreeSet<Layer>,
 }
 
 impl Baseline {
     /// From the judgements the approval was based on (each agent's latest).
     pub fn of<'a>(judgements: impl IntoIterator<Item = &'a Judgement>) -> Baseline {
         let mut seen: BTreeMap<Spot, bool> = BTreeMap::new();
+        let mut layers = BTreeSet::new();
         for j in judgements {
             for (i, o) in j.outcomes.iter().enumerate() {
                 if o.status == Status::Unknown {
                     continue;
+                }
+                if let Some(c) = o.cause.as_deref() {
+                    layers.insert(c.layer());
                 }
                 let ok = seen.entry((j.site.clone(), i)).or_insert(true);
                 *ok &= o.status == Status::Pass;
@@ -43,7 +51,16 @@ impl Baseline {
                 .into_iter()
                 .filter_map(|(spot, ok)| ok.then_some(spot))
                 .collect(),
+            layers,
         }
+    }
+
+    /// The layer of the strongest of `causes` when no failure at approval showed it: a
+    /// blocking layer new since approval (a filter extension installed since, a new filter).
+    pub fn new_layer(&self, causes: &[Cause]) -> Option<Layer> {
+        let layer = strongest(causes)?.layer();
+        let blocks = crate::network::strength(layer) >= 3;
+        (blocks && !self.layers.contains(&layer)).then_some(layer)
     }
 }
 

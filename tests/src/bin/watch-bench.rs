@@ -131,6 +131,7 @@ fn main() -> Result<()> {
         passed: (0..sites)
             .flat_map(|s| (0..REQUIREMENTS).map(move |i| (format!("site-{s:03}"), i)))
             .collect(),
+        layers: Default::default(),
     };
     let thresholds = Thresholds::default();
     let mut trackers: Vec<Vec<Tracker>> = vec![Vec::new(); products];
