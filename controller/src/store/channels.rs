@@ -87,16 +87,8 @@ impl Store {
         message: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO outbox (id, channel_id, message, attempts, next_attempt_at, delivered_at, last_error, created_at) \
-             VALUES ($1, $2, $3, 0, $4, NULL, NULL, $4)",
-        )
-        .bind(id)
-        .bind(channel_id)
-        .bind(message)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let mut conn = self.pool.acquire().await?;
+        queue_message(&mut conn, id, channel_id, message, now).await?;
         Ok(())
     }
 
@@ -159,4 +151,26 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// Writes one message owed to a channel, due now, on `conn` (a transaction's, where the
+/// message must stand or fall with what made it).
+pub(super) async fn queue_message(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    channel_id: &str,
+    message: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, channel_id, message, attempts, next_attempt_at, delivered_at, last_error, created_at) \
+         VALUES ($1, $2, $3, 0, $4, NULL, NULL, $4)",
+    )
+    .bind(id)
+    .bind(channel_id)
+    .bind(message)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

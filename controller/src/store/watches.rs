@@ -222,16 +222,7 @@ impl Store {
             .await?;
         }
         for (id, channel, message) in &d.messages {
-            sqlx::query(
-                "INSERT INTO outbox (id, channel_id, message, attempts, next_attempt_at, delivered_at, last_error, created_at) \
-                 VALUES ($1, $2, $3, 0, $4, NULL, NULL, $4)",
-            )
-            .bind(id)
-            .bind(channel)
-            .bind(message)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            super::channels::queue_message(&mut tx, id, channel, message, now).await?;
         }
         tx.commit().await?;
         Ok(true)
