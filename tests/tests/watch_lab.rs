@@ -64,6 +64,21 @@ fn dnsmasq_conf(dir: &Path, blocked: bool) -> PathBuf {
     path
 }
 
+/// The DNS filter in `ns` running `conf` (the one running as `old` stopped first), answering.
+fn run_filter(lab: &mut Lab, ns: &str, old: Option<u32>, conf: &Path, log: &Path) -> u32 {
+    if let Some(pid) = old {
+        lab.kill(pid).or_panic();
+    }
+    let pid = lab.spawn_dnsmasq("dnsmasq", ns, conf, log).or_panic();
+    lab.wait_listening(
+        ns,
+        &[("udp", format!("{DEV_IP}:53"))],
+        Duration::from_secs(30),
+    )
+    .or_panic();
+    pid
+}
+
 /// An HTTP receiver on `HOST_IP`: each request's body, kept; answers 200.
 fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind((HOST_IP, 0)).unwrap();
@@ -183,12 +198,7 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
     lab.set_resolver(&ns, DEV_IP.parse().unwrap()).or_panic();
     let open = dnsmasq_conf(dir.path(), false);
     let blocked = dnsmasq_conf(dir.path(), true);
-    let mut filter = lab
-        .spawn_dnsmasq("dnsmasq", &ns, &open, &dir.path().join("dnsmasq.log"))
-        .or_panic();
-    let dns = vec![("udp", format!("{DEV_IP}:53"))];
-    lab.wait_listening(&ns, &dns, Duration::from_secs(30))
-        .or_panic();
+    let filter = run_filter(&mut lab, &ns, None, &open, &dir.path().join("dnsmasq.log"));
 
     // The mail server and the webhook receiver, on this side.
     let maildir = dir.path().join("mail");
@@ -326,17 +336,13 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
     .await;
 
     // The DNS filter starts sinkholing the product's name: an alert within two rounds.
-    lab.kill(filter).or_panic();
-    filter = lab
-        .spawn_dnsmasq(
-            "dnsmasq",
-            &ns,
-            &blocked,
-            &dir.path().join("dnsmasq-blocked.log"),
-        )
-        .or_panic();
-    lab.wait_listening(&ns, &dns, Duration::from_secs(30))
-        .or_panic();
+    let filter = run_filter(
+        &mut lab,
+        &ns,
+        Some(filter),
+        &blocked,
+        &dir.path().join("dnsmasq-blocked.log"),
+    );
     round(&client, &id).await;
     round(&client, &id).await;
     until(
@@ -367,11 +373,13 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         .login("admin", &controller.admin_password)
         .await
         .unwrap();
-    lab.kill(filter).or_panic();
-    lab.spawn_dnsmasq("dnsmasq", &ns, &open, &dir.path().join("dnsmasq-open.log"))
-        .or_panic();
-    lab.wait_listening(&ns, &dns, Duration::from_secs(30))
-        .or_panic();
+    run_filter(
+        &mut lab,
+        &ns,
+        Some(filter),
+        &open,
+        &dir.path().join("dnsmasq-open.log"),
+    );
     round(&client, &id).await;
     round(&client, &id).await;
     until(
