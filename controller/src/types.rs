@@ -563,6 +563,11 @@ pub struct SmtpTarget {
     pub username: Option<String>,
     pub from: String,
     pub to: Vec<String>,
+    /// The certificate (PEM) of the certificate authority that signed the mail server's
+    /// certificate, when it is the district's own; publicly trusted authorities are trusted
+    /// either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
 }
 
 fn starttls() -> String {

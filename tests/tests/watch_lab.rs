@@ -1,15 +1,26 @@
-//! A watched product in the namespace lab, with real software: three agent daemons in a "dev"
-//! namespace resolve through Debian's dnsmasq there (the district's DNS filter); the controller
-//! runs here, reached over a veth pair, and sends its alerts to a real SMTP server (Debian's
-//! aiosmtpd) and an HTTP receiver, both on this side of the pair. The product passes and is
-//! approved and watched; then the DNS filter starts sinkholing its name: within two rounds an
-//! alert arrives by mail and by webhook naming the DNS filter and its administrator. The
-//! controller restarts mid-alert; the rule is lifted, and the resolution arrives, each message
-//! once.
+//! A watched product in the namespace lab, with real software. Three agent daemons in a "dev"
+//! namespace resolve through Debian's dnsmasq there; the controller runs here, reached over a
+//! veth pair, and sends its alerts to an HTTP receiver and a real SMTP server on this side of
+//! the pair. The product passes and is approved and watched; then a filter starts blocking it,
+//! one rule at a time:
 //!
-//! Needs root, iproute2, util-linux, dnsmasq-base and python3-aiosmtpd. `FITCHECK_SKIP_LAB=1`
-//! at build time skips it. Traffic stays on the veth pair this test creates (10.77.62.0/30);
-//! nothing routes out, and `Lab`'s `Drop` tears it down.
+//! - **a DNS filter rule**: dnsmasq starts sinkholing the product's name. Within two rounds an
+//!   alert arrives by webhook and by mail (a submission server on Debian's aiosmtpd that
+//!   requires STARTTLS with a certificate of the district's own CA, and authentication) naming
+//!   the DNS filter and its administrator; the controller restarts mid-alert; the rule is
+//!   lifted and the resolution arrives, each message once.
+//! - **a proxy rule**: the agents go out through Debian's squid as the district's explicit
+//!   proxy. First squid denies the product on the port only one agent uses: that agent fails
+//!   alone for two rounds, which is recorded and raises nothing; then squid denies it on every
+//!   port: the alert names Squid and the web filter's administrator; the rule is lifted and the
+//!   resolution arrives.
+//!
+//! (A browser-extension rule is switched on and off in the browser lab, `watch_browser.rs`.)
+//!
+//! Needs root, iproute2, util-linux, dnsmasq-base, squid-openssl and python3-aiosmtpd.
+//! `FITCHECK_SKIP_LAB=1` at build time skips it. Traffic stays on the veth pair each test
+//! creates (10.77.62.0/30 and 10.77.63.0/30); nothing routes out, and `Lab`'s `Drop` tears it
+//! down.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,7 +34,7 @@ use fitcheck_tests::controller::{Client, ControllerProcess, Place};
 use fitcheck_tests::lab::{self, Lab, OrPanic, Tool};
 use serde_json::{Value, json};
 
-const TOOLS: [Tool; 2] = [
+const TOOLS: [Tool; 3] = [
     Tool {
         path: "/usr/sbin/dnsmasq",
         package: "dnsmasq-base",
@@ -32,56 +43,143 @@ const TOOLS: [Tool; 2] = [
         path: "/usr/bin/aiosmtpd",
         package: "python3-aiosmtpd",
     },
+    Tool {
+        path: "/usr/sbin/squid",
+        package: "squid-openssl",
+    },
 ];
 
-/// This side of the pair (the controller, the receivers) and the dev namespace's side (the
-/// agents and their DNS filter).
-const HOST_IP: &str = "10.77.62.1";
-const DEV_IP: &str = "10.77.62.2";
-/// What the filter answers for the product's name while it lets it through.
-const APP_IP: &str = "10.77.62.20";
-
-const PROFILE: &str = "format = 1\nid = \"watchlab\"\nname = \"Watch Lab\"\nvendor = \"Lab\"\n\
-reviewed = \"2026-12-06\"\nsources = [\"https://example.com/watchlab\"]\n\
-[[dns]]\nname = \"app.watchlab.test\"\n";
-
-/// The DNS filter's configuration: the product's name answered, or sinkholed to 0.0.0.0.
-fn dnsmasq_conf(dir: &Path, blocked: bool) -> PathBuf {
-    let answer = if blocked {
-        "address=/app.watchlab.test/0.0.0.0".to_owned()
-    } else {
-        format!("host-record=app.watchlab.test,{APP_IP}")
-    };
-    let path = dir.join(if blocked { "blocked.conf" } else { "open.conf" });
-    std::fs::write(
-        &path,
-        format!(
-            "port=53\nlisten-address={DEV_IP}\nbind-interfaces\nno-resolv\nno-hosts\nno-poll\n\
-             user=root\ngroup=root\npid-file=\nlocal=/watchlab.test/\n{answer}\n"
-        ),
-    )
-    .unwrap();
-    path
+/// One test's corner of the lab: the "dev" namespace joined to this one by a veth pair, this
+/// side holding the controller and the receivers, the other the agents and their DNS filter.
+struct Net {
+    lab: Lab,
+    ns: String,
+    /// This side of the pair.
+    host_ip: String,
+    /// The dev namespace's side.
+    dev_ip: String,
+    dir: tempfile::TempDir,
 }
 
-/// The DNS filter in `ns` running `conf` (the one running as `old` stopped first), answering.
-fn run_filter(lab: &mut Lab, ns: &str, old: Option<u32>, conf: &Path, log: &Path) -> u32 {
-    if let Some(pid) = old {
-        lab.kill(pid).or_panic();
+impl Net {
+    /// The pair `10.77.<subnet>.0/30`, named after `letter` (unique per test in this binary).
+    fn new(subnet: u8, letter: char) -> Net {
+        lab::preflight(&lab::NAMESPACE_TOOLS);
+        lab::preflight(&TOOLS);
+        let dir = tempfile::Builder::new()
+            .prefix("fitwatch-")
+            .tempdir()
+            .unwrap();
+        let mut lab = Lab::with_namespaces(&["dev"]).or_panic();
+        let ns = lab.ns("dev").or_panic();
+        let (host_ip, dev_ip) = (format!("10.77.{subnet}.1"), format!("10.77.{subnet}.2"));
+        let tag = std::process::id() % 100_000;
+        let (here, there) = (format!("w{letter}{tag}h"), format!("w{letter}{tag}d"));
+        lab::must(&[
+            "ip", "link", "add", &here, "type", "veth", "peer", "name", &there, "netns", &ns,
+        ])
+        .or_panic();
+        lab::must(&["ip", "addr", "add", &format!("{host_ip}/30"), "dev", &here]).or_panic();
+        lab::must(&["ip", "link", "set", &here, "up"]).or_panic();
+        lab.addr(&ns, &there, &format!("{dev_ip}/30")).or_panic();
+        lab.exec(&ns, &["ip", "link", "set", &there, "up"])
+            .or_panic();
+        lab.set_resolver(&ns, dev_ip.parse().unwrap()).or_panic();
+        Net {
+            lab,
+            ns,
+            host_ip,
+            dev_ip,
+            dir,
+        }
     }
-    let pid = lab.spawn_dnsmasq("dnsmasq", ns, conf, log).or_panic();
-    lab.wait_listening(
-        ns,
-        &[("udp", format!("{DEV_IP}:53"))],
-        Duration::from_secs(30),
-    )
-    .or_panic();
-    pid
+
+    fn d(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A dnsmasq configuration for the dev namespace's resolver, answering `records`
+    /// (`host-record=…`, `address=/…/…`) for the names under `domain`.
+    fn dnsmasq_conf(&self, name: &str, domain: &str, records: &str) -> PathBuf {
+        let path = self.d().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "port=53\nlisten-address={}\nbind-interfaces\nno-resolv\nno-hosts\nno-poll\n\
+                 user=root\ngroup=root\npid-file=\nlocal=/{domain}/\n{records}\n",
+                self.dev_ip
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    /// The DNS filter in the dev namespace running `conf` (the one running as `old` stopped
+    /// first), answering.
+    fn run_filter(&mut self, old: Option<u32>, conf: &Path) -> u32 {
+        if let Some(pid) = old {
+            self.lab.kill(pid).or_panic();
+        }
+        let log = self.d().join(format!(
+            "{}.log",
+            conf.file_stem().unwrap().to_string_lossy()
+        ));
+        let ns = self.ns.clone();
+        let pid = self
+            .lab
+            .spawn_dnsmasq("dnsmasq", &ns, conf, &log)
+            .or_panic();
+        self.lab
+            .wait_listening(
+                &ns,
+                &[("udp", format!("{}:53", self.dev_ip))],
+                Duration::from_secs(30),
+            )
+            .or_panic();
+        pid
+    }
+
+    /// Starts the controller on this side of the pair.
+    fn controller(&self) -> ControllerProcess {
+        let place = Place {
+            netns: None,
+            listen: self.host_ip.clone(),
+            reach: self.host_ip.clone(),
+        };
+        match ControllerProcess::start_with(&self.d().join("controller"), None, place, &[]) {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "{e:#}\n{}",
+                std::fs::read_to_string(self.d().join("controller.log")).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// Enrolls an agent at the site "lab" and starts its daemon in the dev namespace, with
+    /// `env` (`HTTP_PROXY=…`) set.
+    fn agent(&mut self, controller: &ControllerProcess, secret: &str, i: usize, env: &[String]) {
+        let state = self.d().join(format!("agent{i}"));
+        controller.enroll_agent(secret, &state, "lab").or_panic();
+        let agent = lab::agent_binary().or_panic();
+        let mut args = vec!["/usr/bin/env".to_owned()];
+        args.extend(env.iter().cloned());
+        args.extend([
+            agent.display().to_string(),
+            "daemon".to_owned(),
+            "--state-dir".to_owned(),
+            state.display().to_string(),
+        ]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ns, log) = (self.ns.clone(), self.d().join(format!("agent{i}.log")));
+        self.lab
+            .spawn(&format!("agent{i}"), &ns, &args, &log)
+            .or_panic();
+    }
 }
 
-/// An HTTP receiver on `HOST_IP`: each request's body, kept; answers 200.
-fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind((HOST_IP, 0)).unwrap();
+/// An HTTP receiver on `ip`: each request's body, kept; answers 200.
+fn receiver(ip: &str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind((ip, 0)).unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let got = Arc::new(Mutex::new(Vec::new()));
     let keep = got.clone();
@@ -113,6 +211,38 @@ fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
     (url, got)
 }
 
+/// The product's web server on `ip`: answers every request with a small page; returns its
+/// port.
+fn product_server(ip: &str) -> u16 {
+    let listener = TcpListener::bind((ip, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(10_000) {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let body = "<html><head><title>Lessons</title></head><body>today</body></html>";
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\
+                         connection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            });
+        }
+    });
+    port
+}
+
 /// Waits (at most `limit`) until `done` holds.
 async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -122,18 +252,24 @@ async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Starts a round now and waits until it is decided.
-async fn round(client: &Client, id: &str) {
+/// The watch's detail.
+async fn watch(client: &Client, id: &str) -> Value {
+    let (s, w) = client
+        .get(&format!("/api/v1/evaluations/{id}/watch"))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{w}");
+    w
+}
+
+/// Starts a round now and waits until it is decided; returns the watch's detail then.
+async fn round(client: &Client, id: &str) -> Value {
     let decided = |w: &Value| {
         w["rounds"].as_array().map_or(0, |r| {
             r.iter().filter(|r| r["decided_at"].is_string()).count()
         })
     };
-    let (_, w) = client
-        .get(&format!("/api/v1/evaluations/{id}/watch"))
-        .await
-        .unwrap();
-    let before = decided(&w);
+    let before = decided(&watch(client, id).await);
     let (s, v) = client
         .post(
             &format!("/api/v1/evaluations/{id}/watch/rounds"),
@@ -145,12 +281,9 @@ async fn round(client: &Client, id: &str) {
     assert_eq!(s, 202, "{v}");
     let start = Instant::now();
     loop {
-        let (_, w) = client
-            .get(&format!("/api/v1/evaluations/{id}/watch"))
-            .await
-            .unwrap();
+        let w = watch(client, id).await;
         if decided(&w) > before {
-            return;
+            return w;
         }
         assert!(
             start.elapsed() < Duration::from_secs(90),
@@ -160,7 +293,20 @@ async fn round(client: &Client, id: &str) {
     }
 }
 
-/// Mails in aiosmtpd's maildir.
+/// The standing of `requirement` at the site "lab" in the watch's latest round.
+fn standing(w: &Value, requirement: &str) -> String {
+    w["watch"]["last_round"]["standings"]
+        .as_array()
+        .and_then(|s| {
+            s.iter()
+                .find(|s| s["site"] == "lab" && s["requirement"] == requirement)
+        })
+        .and_then(|s| s["standing"].as_str())
+        .unwrap_or("none")
+        .to_owned()
+}
+
+/// Mails in a maildir.
 fn mails(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir.join("new"))
         .map(|d| {
@@ -170,123 +316,61 @@ fn mails(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    fitcheck_skip_lab,
-    ignore = "FITCHECK_SKIP_LAB=1 at build time: the namespace lab is skipped"
-)]
-async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_it() {
-    lab::preflight(&lab::NAMESPACE_TOOLS);
-    lab::preflight(&TOOLS);
-    let dir = tempfile::Builder::new()
-        .prefix("fitwatch-")
-        .tempdir()
-        .unwrap();
-    let mut lab = Lab::with_namespaces(&["dev"]).or_panic();
-    let ns = lab.ns("dev").or_panic();
-    let tag = std::process::id() % 100_000;
-    let (here, there) = (format!("wl{tag}h"), format!("wl{tag}d"));
-    lab::must(&[
-        "ip", "link", "add", &here, "type", "veth", "peer", "name", &there, "netns", &ns,
-    ])
-    .or_panic();
-    lab::must(&["ip", "addr", "add", &format!("{HOST_IP}/30"), "dev", &here]).or_panic();
-    lab::must(&["ip", "link", "set", &here, "up"]).or_panic();
-    lab.addr(&ns, &there, &format!("{DEV_IP}/30")).or_panic();
-    lab.exec(&ns, &["ip", "link", "set", &there, "up"])
-        .or_panic();
-    lab.set_resolver(&ns, DEV_IP.parse().unwrap()).or_panic();
-    let open = dnsmasq_conf(dir.path(), false);
-    let blocked = dnsmasq_conf(dir.path(), true);
-    let filter = run_filter(&mut lab, &ns, None, &open, &dir.path().join("dnsmasq.log"));
-
-    // The mail server and the webhook receiver, on this side.
-    let maildir = dir.path().join("mail");
-    let smtp_port = TcpListener::bind((HOST_IP, 0))
+/// The webhook messages' `kind`s, in arrival order.
+fn kinds(got: &Mutex<Vec<String>>) -> Vec<String> {
+    got.lock()
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut smtpd = std::process::Command::new("/usr/bin/aiosmtpd")
-        .args([
-            "-n",
-            "-l",
-            &format!("{HOST_IP}:{smtp_port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(&maildir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (hook, got) = receiver();
+        .iter()
+        .map(|b| {
+            serde_json::from_str::<Value>(b).unwrap()["kind"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
 
-    let place = Place {
-        netns: None,
-        listen: HOST_IP.to_owned(),
-        reach: HOST_IP.to_owned(),
-    };
-    let mut controller =
-        match ControllerProcess::start_with(&dir.path().join("controller"), None, place, &[]) {
-            Ok(c) => c,
-            Err(e) => panic!(
-                "{e:#}\n{}",
-                std::fs::read_to_string(dir.path().join("controller.log")).unwrap_or_default()
-            ),
-        };
-    let mut client = controller.client().unwrap();
-    client
-        .login("admin", &controller.admin_password)
+/// Posts `body` and asserts a 2xx answer.
+async fn post(client: &Client, path: &str, body: Value) -> Value {
+    let (s, v) = client
+        .post(path, body.to_string(), "application/json")
         .await
         .unwrap();
+    assert!((200..300).contains(&s), "{path}: {s} {v}");
+    v
+}
+
+/// Uploads `profile` and opens an evaluation of it at the site "lab"; returns its id.
+async fn evaluation(client: &Client, name: &str, profile: &str) -> String {
     let (s, p) = client
         .post(
-            "/api/v1/profiles?name=watchlab.toml",
-            PROFILE.into(),
+            &format!("/api/v1/profiles?name={name}.toml"),
+            profile.into(),
             "application/toml",
         )
         .await
         .unwrap();
     assert!(s == 200 || s == 201, "{p}");
-    let (s, e) = client
-        .post(
-            "/api/v1/evaluations",
-            json!({"title": "Watch Lab", "profile": p["id"], "sites": ["lab"],
-                   "window_end": "2099-01-01T00:00:00Z"})
-            .to_string(),
-            "application/json",
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, 201, "{e}");
-    let id = e["id"].as_str().unwrap().to_owned();
-    let secret = controller.secret().or_panic();
-    for i in 0..3 {
-        let state = dir.path().join(format!("agent{i}"));
-        controller.enroll_agent(&secret, &state, "lab").or_panic();
-        let agent = lab::agent_binary().or_panic();
-        lab.spawn(
-            &format!("agent{i}"),
-            &ns,
-            &[
-                &agent.display().to_string(),
-                "daemon",
-                "--state-dir",
-                &state.display().to_string(),
-            ],
-            &dir.path().join(format!("agent{i}.log")),
-        )
-        .or_panic();
-    }
-    // The three devices report the product passing.
+    let e = post(
+        client,
+        "/api/v1/evaluations",
+        json!({"title": name, "profile": p["id"], "sites": ["lab"],
+               "window_end": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
+    e["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until `n` devices reported on the evaluation, then records all three parties'
+/// approval and watches it (rounds only on request), alerting through `channels`.
+async fn approve_and_watch(client: &Client, id: &str, n: u64, channels: &[Value]) {
     let start = Instant::now();
     loop {
         let (_, info) = client
             .get(&format!("/api/v1/evaluations/{id}"))
             .await
             .unwrap();
-        if info["reports_by_site"]["lab"].as_u64() >= Some(3) {
+        if info["reports_by_site"]["lab"].as_u64() >= Some(n) {
             break;
         }
         assert!(
@@ -295,60 +379,157 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let post = |path: &str, body: Value| {
-        let (client, path) = (&client, path.to_owned());
-        async move {
-            let (s, v) = client
-                .post(&path, body.to_string(), "application/json")
-                .await
-                .unwrap();
-            assert!((200..300).contains(&s), "{path}: {s} {v}");
-            v
-        }
-    };
     post(
+        client,
         "/api/v1/users/admin/approvals",
         json!({"parties": ["business", "curriculum", "technology"]}),
     )
     .await;
     for party in ["business", "curriculum", "technology"] {
         post(
+            client,
             &format!("/api/v1/evaluations/{id}/approvals"),
             json!({"party": party, "outcome": "approved"}),
         )
         .await;
     }
+    for c in channels {
+        post(client, "/api/v1/channels", c.clone()).await;
+    }
     post(
-        "/api/v1/channels",
-        json!({"name": "ops", "kind": "webhook", "url": hook}),
-    )
-    .await;
-    post(
-        "/api/v1/channels",
-        json!({"name": "netops", "kind": "smtp", "smtp": {"host": HOST_IP, "port": smtp_port,
-               "security": "none", "from": "fitcheck <alerts@lab.test>", "to": ["netops@lab.test"]}}),
-    )
-    .await;
-    post(
+        client,
         &format!("/api/v1/evaluations/{id}/watch"),
         json!({"schedule": "0 7 * * MON-FRI", "zone": "UTC", "collect_s": 12}),
     )
     .await;
+}
+
+/// The district's mail submission server: `tests/lab/smtp-submission.py` on Debian's aiosmtpd
+/// at `ip`, requiring STARTTLS (a certificate for `ip` from a CA of the lab's own) and a login.
+struct Submission {
+    child: std::process::Child,
+    port: u16,
+    ca_pem: String,
+    maildir: PathBuf,
+    log: PathBuf,
+}
+
+const MAIL_USER: &str = "fitcheck";
+const MAIL_PASSWORD: &str = "lab mail password";
+
+impl Submission {
+    fn start(ip: &str, dir: &Path) -> Submission {
+        let pki = lab::make_pki("Lab District Mail CA", &[ip]).or_panic();
+        let (cert, key) = (dir.join("smtp-cert.pem"), dir.join("smtp-key.pem"));
+        std::fs::write(&cert, &pki.server_cert_pem).unwrap();
+        std::fs::write(&key, &pki.server_key_pem).unwrap();
+        let port = TcpListener::bind((ip, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (maildir, log) = (dir.join("mail"), dir.join("smtp-logins.log"));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/smtp-submission.py");
+        let out = std::fs::File::create(dir.join("smtp.out")).unwrap();
+        let child = std::process::Command::new("/usr/bin/python3")
+            .arg(script)
+            .args([ip, &port.to_string()])
+            .args([&cert, &key])
+            .args([MAIL_USER, MAIL_PASSWORD])
+            .args([&maildir, &log])
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while std::net::TcpStream::connect((ip, port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the SMTP server did not start: {}",
+                std::fs::read_to_string(dir.join("smtp.out")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Submission {
+            child,
+            port,
+            ca_pem: pki.ca_pem,
+            maildir,
+            log,
+        }
+    }
+}
+
+impl Drop for Submission {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    fitcheck_skip_lab,
+    ignore = "FITCHECK_SKIP_LAB=1 at build time: the namespace lab is skipped"
+)]
+async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_it() {
+    let mut net = Net::new(62, 'd');
+    // What the filter answers for the product's name while it lets it through.
+    let open = net.dnsmasq_conf(
+        "open.conf",
+        "watchlab.test",
+        "host-record=app.watchlab.test,10.77.62.20",
+    );
+    let blocked = net.dnsmasq_conf(
+        "blocked.conf",
+        "watchlab.test",
+        "address=/app.watchlab.test/0.0.0.0",
+    );
+    let filter = net.run_filter(None, &open);
+    let host_ip = net.host_ip.clone();
+    let smtp = Submission::start(&host_ip, net.d());
+    let (hook, got) = receiver(&host_ip);
+
+    let mut controller = net.controller();
+    let mut client = controller.client().unwrap();
+    client
+        .login("admin", &controller.admin_password)
+        .await
+        .unwrap();
+    let id = evaluation(
+        &client,
+        "watchlab",
+        "format = 1\nid = \"watchlab\"\nname = \"Watch Lab\"\nvendor = \"Lab\"\n\
+         reviewed = \"2026-12-06\"\nsources = [\"https://example.com/watchlab\"]\n\
+         [[dns]]\nname = \"app.watchlab.test\"\n",
+    )
+    .await;
+    let secret = controller.secret().or_panic();
+    for i in 0..3 {
+        net.agent(&controller, &secret, i, &[]);
+    }
+    approve_and_watch(
+        &client,
+        &id,
+        3,
+        &[
+            json!({"name": "ops", "kind": "webhook", "url": hook}),
+            json!({"name": "netops", "kind": "smtp", "secret": MAIL_PASSWORD,
+                   "smtp": {"host": host_ip, "port": smtp.port, "security": "starttls",
+                            "username": MAIL_USER, "ca_pem": smtp.ca_pem,
+                            "from": "fitcheck <alerts@lab.test>", "to": ["netops@lab.test"]}}),
+        ],
+    )
+    .await;
 
     // The DNS filter starts sinkholing the product's name: an alert within two rounds.
-    let filter = run_filter(
-        &mut lab,
-        &ns,
-        Some(filter),
-        &blocked,
-        &dir.path().join("dnsmasq-blocked.log"),
-    );
+    let filter = net.run_filter(Some(filter), &blocked);
     round(&client, &id).await;
     round(&client, &id).await;
     until(
         Duration::from_secs(60),
         "the alert by webhook and by mail",
-        || !got.lock().unwrap().is_empty() && !mails(&maildir).is_empty(),
+        || !got.lock().unwrap().is_empty() && !mails(&smtp.maildir).is_empty(),
     )
     .await;
     let opened: Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
@@ -360,10 +541,16 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         "{summary}"
     );
     assert_eq!(opened["owner"], "DNS filter administrator");
-    let mail = mails(&maildir).remove(0);
+    let mail = mails(&smtp.maildir).remove(0);
     assert!(
         mail.contains("Subject: Regression") && mail.contains("DNS filter administrator"),
         "{mail}"
+    );
+    // Taken only after STARTTLS and a login (the server requires both before MAIL).
+    let logins = std::fs::read_to_string(&smtp.log).unwrap_or_default();
+    assert!(
+        logins.lines().any(|l| l == format!("ok {MAIL_USER}")),
+        "{logins}"
     );
 
     // The controller restarts mid-alert; the rule is lifted: the resolution, each message once.
@@ -373,35 +560,189 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         .login("admin", &controller.admin_password)
         .await
         .unwrap();
-    run_filter(
-        &mut lab,
-        &ns,
-        Some(filter),
-        &open,
-        &dir.path().join("dnsmasq-open.log"),
-    );
+    net.run_filter(Some(filter), &open);
     round(&client, &id).await;
     round(&client, &id).await;
     until(
         Duration::from_secs(60),
         "the resolution by webhook and by mail",
-        || got.lock().unwrap().len() >= 2 && mails(&maildir).len() >= 2,
+        || got.lock().unwrap().len() >= 2 && mails(&smtp.maildir).len() >= 2,
     )
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let kinds: Vec<String> = got
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            serde_json::from_str::<Value>(b).unwrap()["kind"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(kinds, ["opened", "resolved"], "each message once");
-    assert_eq!(mails(&maildir).len(), 2);
-    let _ = smtpd.kill();
-    let _ = smtpd.wait();
+    assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
+    assert_eq!(mails(&smtp.maildir).len(), 2);
+}
+
+/// squid as the district's explicit proxy in the dev namespace: a plain port every agent but
+/// one uses and a second port for the last; `deny` says where the product's host is denied
+/// (squid's own 403 error page): nowhere, on the second port only, or on both.
+fn squid_conf(net: &Net, deny: &str) -> PathBuf {
+    let sq = net.d().join("squid");
+    let rule = match deny {
+        "none" => "",
+        "one" => "http_access deny second product\n",
+        _ => "http_access deny product\n",
+    };
+    let conf = format!(
+        "http_port {ip}:3128\nhttp_port {ip}:3129 name=second\n\
+         dns_nameservers {ip}\nvisible_hostname watchlab-squid\n\
+         pid_filename none\ncache_log {dir}/cache.log\n\
+         logformat watchlab %>a %la:%lp %Ss/%03>Hs %rm %ru\n\
+         access_log stdio:{dir}/access.log watchlab\ncoredump_dir {dir}\ncache deny all\ncache_mem 8 MB\n\
+         pinger_enable off\nicp_port 0\nhtcp_port 0\nnetdb_filename none\n\
+         shutdown_lifetime 0 seconds\n\
+         acl device src {ip}/32\nacl product dstdomain app.proxylab.test\n\
+         acl second myportname second\n{rule}http_access allow device\nhttp_access deny all\n",
+        ip = net.dev_ip,
+        dir = sq.display()
+    );
+    let path = sq.join(format!("squid-{deny}.conf"));
+    std::fs::write(&path, conf).unwrap();
+    path
+}
+
+/// squid running `conf` (the one running as `old` stopped first), listening on both ports.
+fn run_squid(net: &mut Net, old: Option<u32>, conf: &Path) -> u32 {
+    if let Some(pid) = old {
+        net.lab.kill(pid).or_panic();
+    }
+    let sq = net.d().join("squid");
+    lab::must(&["chown", "-R", "proxy:proxy", &sq.display().to_string()]).or_panic();
+    let (ns, log) = (
+        net.ns.clone(),
+        sq.join(format!(
+            "{}.out",
+            conf.file_stem().unwrap().to_string_lossy()
+        )),
+    );
+    let pid = net
+        .lab
+        .spawn_as(
+            "squid",
+            &ns,
+            Some("proxy"),
+            &["/usr/sbin/squid", "-N", "-f", &conf.display().to_string()],
+            &log,
+        )
+        .or_panic();
+    net.lab
+        .wait_listening(
+            &ns,
+            &[
+                ("tcp", format!("{}:3128", net.dev_ip)),
+                ("tcp", format!("{}:3129", net.dev_ip)),
+            ],
+            Duration::from_secs(60),
+        )
+        .or_panic();
+    pid
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    fitcheck_skip_lab,
+    ignore = "FITCHECK_SKIP_LAB=1 at build time: the namespace lab is skipped"
+)]
+async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_resolves_it() {
+    let mut net = Net::new(63, 'p');
+    let host_ip = net.host_ip.clone();
+    // The product's web server, on this side; the district resolver answers its name.
+    let port = product_server(&host_ip);
+    let dns = net.dnsmasq_conf(
+        "dns.conf",
+        "proxylab.test",
+        &format!("host-record=app.proxylab.test,{host_ip}"),
+    );
+    net.run_filter(None, &dns);
+    std::fs::create_dir_all(net.d().join("squid")).unwrap();
+    let confs = ["none", "one", "all"].map(|d| squid_conf(&net, d));
+    let squid = run_squid(&mut net, None, &confs[0]);
+    let (hook, got) = receiver(&host_ip);
+
+    let controller = net.controller();
+    let mut client = controller.client().unwrap();
+    client
+        .login("admin", &controller.admin_password)
+        .await
+        .unwrap();
+    let id = evaluation(
+        &client,
+        "proxylab",
+        &format!(
+            "format = 1\nid = \"proxylab\"\nname = \"Proxy Lab\"\nvendor = \"Lab\"\n\
+             reviewed = \"2026-12-06\"\nsources = [\"https://example.com/proxylab\"]\n\
+             [[http]]\nurl = \"http://app.proxylab.test:{port}/lessons\"\n"
+        ),
+    )
+    .await;
+    let secret = controller.secret().or_panic();
+    for i in 0..3 {
+        let proxy = format!("http://{}:{}", net.dev_ip, if i == 0 { 3129 } else { 3128 });
+        // The controller is reached directly, as districts exempt their own servers.
+        let env = [
+            format!("HTTP_PROXY={proxy}"),
+            format!("HTTPS_PROXY={proxy}"),
+            format!("NO_PROXY={host_ip}"),
+        ];
+        net.agent(&controller, &secret, i, &env);
+    }
+    approve_and_watch(
+        &client,
+        &id,
+        3,
+        &[json!({"name": "ops", "kind": "webhook", "url": hook})],
+    )
+    .await;
+    let w = round(&client, &id).await;
+    assert_eq!(standing(&w, "http[0]"), "green", "{w}");
+
+    // squid denies the product on the port one agent uses: recorded, never alerted.
+    let squid = run_squid(&mut net, Some(squid), &confs[1]);
+    let proxied = || std::fs::read_to_string(net.d().join("squid/access.log")).unwrap_or_default();
+    for _ in 0..2 {
+        let w = round(&client, &id).await;
+        assert_eq!(
+            standing(&w, "http[0]"),
+            "watching",
+            "{w}\nsquid's access log:\n{}",
+            proxied()
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        got.lock().unwrap().is_empty(),
+        "one agent failing alone raised an alert: {:?}",
+        got.lock().unwrap()
+    );
+
+    // squid denies it everywhere: an alert within two rounds naming squid and its owner.
+    let squid = run_squid(&mut net, Some(squid), &confs[2]);
+    round(&client, &id).await;
+    let w = round(&client, &id).await;
+    assert_eq!(standing(&w, "http[0]"), "regressed", "{w}");
+    until(Duration::from_secs(60), "the alert by webhook", || {
+        !got.lock().unwrap().is_empty()
+    })
+    .await;
+    let opened: Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
+    assert_eq!(opened["kind"], "opened", "{opened}");
+    assert_eq!(opened["requirement"], "http[0]");
+    let summary = opened["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Squid now blocks app.proxylab.test at lab"),
+        "{summary}"
+    );
+    assert_eq!(opened["owner"], "web filter administrator", "{opened}");
+
+    // The rule is lifted: the resolution, each message once.
+    run_squid(&mut net, Some(squid), &confs[0]);
+    round(&client, &id).await;
+    round(&client, &id).await;
+    until(Duration::from_secs(60), "the resolution by webhook", || {
+        got.lock().unwrap().len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message as Mail, Tokio1Executor};
 
 use super::Message;
@@ -38,6 +38,14 @@ pub fn check(t: &SmtpTarget, has_password: bool) -> Result<(), String> {
     t.from
         .parse::<Mailbox>()
         .map_err(|e| format!("from {:?}: {e}", t.from))?;
+    if let Some(pem) = &t.ca_pem {
+        if t.security == "none" {
+            return Err("ca_pem is for a TLS connection; use starttls or tls".to_owned());
+        }
+        Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+            format!("ca_pem is not a PEM certificate ({e}); paste the CA's certificate, BEGIN and END lines included")
+        })?;
+    }
     if t.to.is_empty() {
         return Err("name at least one address in `to`".to_owned());
     }
@@ -107,7 +115,13 @@ pub async fn send(channel: &ChannelRow, m: &Message) -> Result<(), String> {
     let tls = match target.security.as_str() {
         "none" => Tls::None,
         mode => {
-            let params = TlsParameters::new(target.host.clone()).map_err(|e| e.to_string())?;
+            let mut params = TlsParameters::builder(target.host.clone());
+            if let Some(pem) = &target.ca_pem {
+                let ca =
+                    Certificate::from_pem(pem.as_bytes()).map_err(|e| format!("ca_pem: {e}"))?;
+                params = params.add_root_certificate(ca);
+            }
+            let params = params.build().map_err(|e| e.to_string())?;
             if mode == "tls" {
                 Tls::Wrapper(params)
             } else {
@@ -153,6 +167,7 @@ mod tests {
             username: Some("alerts".into()),
             from: "fitcheck <alerts@district.example>".into(),
             to: vec!["netops@district.example".into()],
+            ca_pem: None,
         }
     }
 
@@ -188,6 +203,16 @@ mod tests {
                 true
             )
             .is_err()
+        );
+        assert!(
+            check(
+                &SmtpTarget {
+                    ca_pem: Some("not a certificate".into()),
+                    ..target()
+                },
+                true
+            )
+            .is_err_and(|e| e.contains("ca_pem"))
         );
         assert!(
             check(
