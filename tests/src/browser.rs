@@ -8,8 +8,8 @@
 //! reaches over a management link.
 //!
 //! Traffic goes only to the two namespaces it creates (10.77.0.0/24) and to the controller over
-//! the management link (10.77.9.0/30); nothing is routed further. Everything is torn down by
-//! [`Lab`]'s `Drop`.
+//! the management link (10.77.9.0/30, or another that is asked for); nothing is routed further.
+//! Everything is torn down by [`Lab`]'s `Drop`.
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -35,8 +35,8 @@ pub const STUN_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 30);
 pub const SINKHOLE_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 66);
 /// The district NAT's address, as the STUN server sees the device.
 pub const NAT_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 99);
-const MGMT_HOST_IP: &str = "10.77.9.1";
-const MGMT_NET_IP: &str = "10.77.9.2";
+/// The management link's third octet when none is asked for: `10.77.9.0/30`.
+const MGMT_SUBNET: u8 = 9;
 pub const STUN_PORT: u16 = 3478;
 pub const DROPPED_STUN_PORT: u16 = 3479;
 pub const SQUID_PORT: u16 = 3128;
@@ -157,6 +157,13 @@ impl BrowserLab {
     /// [`BrowserLab::start`], with the controller telling agents to poll every `poll_s`
     /// seconds (the tests' 5 s when `None`).
     pub fn start_polling(shape: Option<Shape>, poll_s: Option<u32>) -> Result<BrowserLab> {
+        Self::start_on(shape, poll_s, MGMT_SUBNET)
+    }
+
+    /// [`BrowserLab::start_polling`], with the management link on `10.77.<mgmt>.0/30`: its
+    /// host end is in this namespace, so two labs running at once (two test binaries) each
+    /// need their own.
+    pub fn start_on(shape: Option<Shape>, poll_s: Option<u32>, mgmt: u8) -> Result<BrowserLab> {
         lab::preflight(&lab::BASE_TOOLS);
         lab::preflight(&TOOLS);
         let dir = tempfile::Builder::new()
@@ -165,7 +172,7 @@ impl BrowserLab {
             .context("creating the lab's directory")?;
         let d = dir.path().to_path_buf();
         let delay_ms = shape.map_or(0, |s| s.rtt_ms);
-        let (lab, link) = build_lab(&d, delay_ms)?;
+        let (lab, link) = build_lab(&d, delay_ms, mgmt)?;
         if let Some(shape) = shape {
             let ends = [
                 (link[0].0.as_str(), link[0].1.as_str()),
@@ -198,7 +205,7 @@ impl BrowserLab {
             Place {
                 netns: Some(lab.net.clone()),
                 listen: "0.0.0.0".to_owned(),
-                reach: MGMT_NET_IP.to_owned(),
+                reach: format!("10.77.{mgmt}.2"),
             },
             &serve_args,
         )?;
@@ -439,7 +446,7 @@ fn home(d: &Path) -> [String; 2] {
 /// returns the link's ends. With `delay_ms`, the link between the device and the network runs
 /// through a delay line in a namespace between them, which holds each frame half of `delay_ms`
 /// each way (the kernel here has no netem).
-fn build_lab(d: &Path, delay_ms: u32) -> Result<(Lab, [(String, String); 2])> {
+fn build_lab(d: &Path, delay_ms: u32, mgmt: u8) -> Result<(Lab, [(String, String); 2])> {
     let roles: &[&str] = if delay_ms > 0 {
         &["dev", "dl", "net"]
     } else {
@@ -468,12 +475,12 @@ fn build_lab(d: &Path, delay_ms: u32) -> Result<(Lab, [(String, String); 2])> {
         "ip",
         "addr",
         "add",
-        &format!("{MGMT_HOST_IP}/30"),
+        &format!("10.77.{mgmt}.1/30"),
         "dev",
         &mgmt_host,
     ])?;
     lab::must(&["ip", "link", "set", &mgmt_host, "up"])?;
-    lab.addr(&net, &mgmt_net, &format!("{MGMT_NET_IP}/30"))?;
+    lab.addr(&net, &mgmt_net, &format!("10.77.{mgmt}.2/30"))?;
     lab.exec(&net, &["ip", "link", "set", &mgmt_net, "up"])?;
     lab.set_resolver(&dev, NET_IP)?;
     std::fs::create_dir_all(d.join("home"))?;

@@ -367,7 +367,7 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
         trackers: serde_json::to_string(&trackers).map_err(|e| Failure::internal(e.to_string()))?,
         ..RoundDecision::default()
     };
-    let window_start = window_start(&state.store, round).await?;
+    let window_start = window_start(&state.store, round, thresholds.open_after).await?;
     let channels: Vec<String> = state
         .store
         .list_channels()
@@ -397,17 +397,23 @@ async fn decide(state: &AppState, w: &WatchRow, round: &RoundRow) -> Result<(), 
     Ok(())
 }
 
-/// Where "what changed meanwhile" starts: the start of the round before this one (an hour
-/// before it for a watch's first).
-async fn window_start(store: &Store, round: &RoundRow) -> Result<i64, Failure> {
-    Ok(store
-        .rounds_of(&round.evaluation_id, 2)
+/// Where "what changed meanwhile" starts: the start of the last round before an alert opening
+/// now could have started failing — `open_after` rounds before this one, since it takes that
+/// many in a row — so a change that made the first of them fail is in it (an hour before the
+/// earliest round for a watch with fewer).
+async fn window_start(store: &Store, round: &RoundRow, open_after: u32) -> Result<i64, Failure> {
+    let earlier: Vec<i64> = store
+        .rounds_of(&round.evaluation_id, i64::from(open_after) + 1)
         .await?
         .iter()
         .map(|r| r.started_at)
         .filter(|t| *t < round.started_at)
-        .max()
-        .unwrap_or(round.started_at - 3600 * 1000))
+        .collect();
+    let oldest = earlier.iter().copied().min();
+    Ok(match oldest {
+        Some(t) if earlier.len() >= open_after as usize => t,
+        _ => oldest.unwrap_or(round.started_at) - 3600 * 1000,
+    })
 }
 
 /// One change of one requirement, as the round decides it.
