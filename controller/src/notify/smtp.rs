@@ -12,6 +12,8 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message as Mail, Tokio1Executor};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use super::Message;
 use super::webhook::forbidden;
@@ -42,9 +44,15 @@ pub fn check(t: &SmtpTarget, has_password: bool) -> Result<(), String> {
         if t.security == "none" {
             return Err("ca_pem is for a TLS connection; use starttls or tls".to_owned());
         }
-        Certificate::from_pem(pem.as_bytes()).map_err(|e| {
-            format!("ca_pem is not a PEM certificate ({e}); paste the CA's certificate, BEGIN and END lines included")
-        })?;
+        let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("ca_pem is not a PEM certificate ({e})"))?;
+        if certs.is_empty() {
+            return Err(
+                "ca_pem holds no certificate; paste the CA's certificate, its BEGIN and END lines included"
+                    .to_owned(),
+            );
+        }
     }
     if t.to.is_empty() {
         return Err("name at least one address in `to`".to_owned());
