@@ -246,12 +246,34 @@ async fn watch_loop(state: app::AppState) {
     let every = Duration::from_millis(state.limits.watch_tick_ms.max(100));
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pruned_at = 0i64;
     loop {
         ticker.tick().await;
         if let Err(e) = evaluation::watch::tick(&state).await {
             tracing::warn!(error = %e.body.message, "The watcher's pass failed; it tries again at the next tick.");
         }
         notify::deliver_due(&state).await;
+        let now = clock::now_ms();
+        if now - pruned_at >= state.limits.watch_prune_every_ms {
+            pruned_at = now;
+            match state
+                .store
+                .prune_watch_history(now - state.limits.watch_history_ms, 5_000)
+                .await
+            {
+                Ok((0, 0)) => {}
+                Ok((reports, rounds)) => {
+                    tracing::info!(
+                        reports,
+                        rounds,
+                        "Watch history older than its keeping time thinned."
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "Thinning the watch history failed; it is tried again later.");
+                }
+            }
+        }
     }
 }
 

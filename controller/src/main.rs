@@ -110,6 +110,12 @@ struct ServeArgs {
     /// own though the proxy rewrites `Host`, and the browser agent's download names it.
     #[arg(long, value_name = "URL", value_parser = parse_public_url)]
     public_url: Option<fitcheck_controller::edge::public_url::PublicUrl>,
+    /// How long a watched product's round-by-round history is kept in full, days. Older
+    /// reports from watch rounds, and rounds that changed nothing, are removed; alerts, the
+    /// rounds that opened or resolved one with the reports they were decided on, each device's
+    /// latest report and everything from before approval are kept for good.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    watch_history_days: u32,
 }
 
 #[derive(clap::Args, Debug)]
@@ -275,6 +281,7 @@ async fn serve(
         signatures,
         browser_agent,
         public_url,
+        watch_history_days,
     }: ServeArgs,
 ) -> anyhow::Result<()> {
     let mut config = storage.config();
@@ -288,6 +295,7 @@ async fn serve(
         agent_requests_per_s: agent_rate,
         agent_burst,
         poll_interval_s: poll_interval,
+        watch_history_ms: i64::from(watch_history_days) * 24 * 3_600_000,
         ..Limits::default()
     };
     let database = fitcheck_controller::store::redact(&config.database_url());

@@ -36,6 +36,12 @@ pub struct Limits {
     /// The first wait before an undelivered alert message is tried again, milliseconds; it
     /// doubles with each failure, to at most an hour.
     pub alert_retry_ms: i64,
+    /// How long a watch's round-by-round history is kept in full, milliseconds: older reports
+    /// from rounds and rounds that changed nothing are removed (see
+    /// [`crate::store::Store::prune_watch_history`]).
+    pub watch_history_ms: i64,
+    /// How often that history is thinned, milliseconds.
+    pub watch_prune_every_ms: i64,
 }
 
 impl Default for Limits {
@@ -53,6 +59,8 @@ impl Default for Limits {
             bandwidth_bytes_per_day: fitcheck_core::api::bandwidth_caps::BYTES_PER_DAY,
             watch_tick_ms: 5_000,
             alert_retry_ms: 30_000,
+            watch_history_ms: 30 * 24 * 3_600_000,
+            watch_prune_every_ms: 3_600_000,
         }
     }
 }

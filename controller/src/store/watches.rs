@@ -247,6 +247,66 @@ impl Store {
         )
     }
 
+    /// Thins a watch's history older than `cutoff` (ms), at most `batch` rows a statement,
+    /// until none is left: the reports devices sent in rounds, and the rounds that changed
+    /// nothing. Kept for good: everything received before the watch began (the evaluation's
+    /// own evidence), each device's latest report (what the judgements and the board read),
+    /// the rounds that opened or resolved an alert with the reports received while they ran
+    /// (the alert's evidence), each watch's latest decided round and every undecided one.
+    /// Returns the reports and rounds removed.
+    pub async fn prune_watch_history(
+        &self,
+        cutoff: i64,
+        batch: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        let mut removed = (0, 0);
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM reports WHERE report_id IN (SELECT r.report_id FROM reports r \
+                 JOIN watches w ON w.evaluation_id = r.evaluation_id \
+                 WHERE r.received_at > w.created_at AND r.received_at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM judgements j WHERE j.evaluation_id = r.evaluation_id \
+                   AND j.agent_id = r.agent_id AND j.report_id = r.report_id) \
+                 AND NOT EXISTS (SELECT 1 FROM watch_rounds wr JOIN alerts a \
+                   ON a.evaluation_id = wr.evaluation_id \
+                   AND (a.opened_at = wr.decided_at OR a.resolved_at = wr.decided_at) \
+                   WHERE wr.evaluation_id = r.evaluation_id \
+                   AND r.received_at >= wr.started_at AND r.received_at <= wr.decided_at) \
+                 LIMIT $2)",
+            )
+            .bind(cutoff)
+            .bind(batch)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            removed.0 += done;
+            if done < batch as u64 {
+                break;
+            }
+        }
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM watch_rounds WHERE id IN (SELECT wr.id FROM watch_rounds wr \
+                 WHERE wr.decided_at IS NOT NULL AND wr.decided_at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.evaluation_id = wr.evaluation_id \
+                   AND (a.opened_at = wr.decided_at OR a.resolved_at = wr.decided_at)) \
+                 AND wr.started_at < (SELECT MAX(l.started_at) FROM watch_rounds l \
+                   WHERE l.evaluation_id = wr.evaluation_id AND l.decided_at IS NOT NULL) \
+                 LIMIT $2)",
+            )
+            .bind(cutoff)
+            .bind(batch)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            removed.1 += done;
+            if done < batch as u64 {
+                break;
+            }
+        }
+        Ok(removed)
+    }
+
     /// The watched evaluations with a round under way that `agent_id` has not reported on
     /// since the round started: the evaluation, the round's start, whether it measures
     /// throughput, and the round's id.

@@ -104,10 +104,11 @@ async fn reported(app: &TestApp, id: &str, agents: &[(&Agent, bool)]) {
         let (s, v) = app.submit(agent, &report(agent, *blocked), Some(id)).await;
         assert!(s.is_success(), "{v}");
     }
-    // Decided once its agents had their time (collect_s = 1), by the watcher's tick.
-    let before = rounds_decided(app, id).await;
+    // Decided once its agents had their time (collect_s = 1), by the watcher's tick: the
+    // latest decided round changes (never thinned away, where counting rounds could be).
+    let before = last_decided(app, id).await;
     for _ in 0..100 {
-        if rounds_decided(app, id).await > before {
+        if last_decided(app, id).await != before {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -115,7 +116,8 @@ async fn reported(app: &TestApp, id: &str, agents: &[(&Agent, bool)]) {
     panic!("the round was not decided");
 }
 
-async fn rounds_decided(app: &TestApp, id: &str) -> usize {
+/// When the watch's latest round was decided, if one was.
+async fn last_decided(app: &TestApp, id: &str) -> Option<String> {
     let admin = app.admin().await;
     let (_, w) = app
         .get(
@@ -123,9 +125,9 @@ async fn rounds_decided(app: &TestApp, id: &str) -> usize {
             Auth::Session(&admin),
         )
         .await;
-    w["rounds"].as_array().map_or(0, |r| {
-        r.iter().filter(|r| r["decided_at"].is_string()).count()
-    })
+    w["watch"]["last_round"]["decided_at"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Waits until the receiver holds `n` messages (the watcher delivers at its next tick).
@@ -498,7 +500,131 @@ async fn a_filter_extensions_update_starts_a_round_and_is_named_in_the_alert(db:
     app.stop().await;
 }
 
+/// The ids of the evaluation's stored reports.
+async fn report_ids(app: &TestApp, admin: &str, id: &str) -> std::collections::BTreeSet<String> {
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/reports"),
+            Auth::Session(admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["report_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A school year of rounds would fill the disk with reports nobody reads again: history older
+/// than its keeping time is thinned, and the evidence is kept — what came before approval,
+/// the round that opened an alert and the reports it was decided on, each device's latest
+/// report, the latest round.
+async fn history_past_its_keeping_time_is_thinned_and_the_evidence_kept(db: Db) {
+    let keep_ms = 3_000;
+    let app = spawn_app_with(
+        db,
+        Limits {
+            watch_tick_ms: 100,
+            watch_history_ms: keep_ms,
+            watch_prune_every_ms: 100,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let admin = app.admin().await;
+    let (id, agents) = watched(&app, &admin).await;
+    let (a, b, c) = (&agents[0], &agents[1], &agents[2]);
+    let approval = report_ids(&app, &admin, &id).await;
+    assert_eq!(approval.len(), 3);
+    let mut seen = approval.clone();
+    let mut round_reports = Vec::new();
+    for blocked in [
+        [false; 3],
+        [true, true, false],
+        [true, true, false],
+        [false; 3],
+    ] {
+        round(
+            &app,
+            &admin,
+            &id,
+            &[(a, blocked[0]), (b, blocked[1]), (c, blocked[2])],
+        )
+        .await;
+        let now = report_ids(&app, &admin, &id).await;
+        round_reports.push(now.difference(&seen).cloned().collect::<Vec<_>>());
+        seen.extend(now);
+    }
+    for r in &round_reports {
+        assert_eq!(r.len(), 3, "{round_reports:?}");
+    }
+    let (_, w) = app
+        .get(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+        )
+        .await;
+    assert_eq!(w["alerts"].as_array().map(Vec::len), Some(1), "{w}");
+    let opened_at = w["alerts"][0]["opened_at"].as_str().unwrap().to_owned();
+
+    // Past the keeping time: the uneventful rounds and their reports go, the evidence stays.
+    let decided_rounds = |w: &Value| -> Vec<String> {
+        w["rounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["decided_at"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let watch_now = || async {
+        app.get(
+            &format!("/api/v1/evaluations/{id}/watch"),
+            Auth::Session(&admin),
+        )
+        .await
+        .1
+    };
+    let (mut left, mut w) = (report_ids(&app, &admin, &id).await, watch_now().await);
+    for _ in 0..200 {
+        if round_reports[..2]
+            .iter()
+            .flatten()
+            .all(|r| !left.contains(r))
+            && decided_rounds(&w).len() <= 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = report_ids(&app, &admin, &id).await;
+        w = watch_now().await;
+    }
+    for r in round_reports[..2].iter().flatten() {
+        assert!(
+            !left.contains(r),
+            "an uneventful round's report {r} was kept: {left:?}"
+        );
+    }
+    for r in approval
+        .iter()
+        .chain(&round_reports[2])
+        .chain(&round_reports[3])
+    {
+        assert!(left.contains(r), "evidence {r} was removed: {left:?}");
+    }
+    let decided = decided_rounds(&w);
+    assert_eq!(
+        decided.len(),
+        2,
+        "the round that opened the alert and the latest: {w:#}"
+    );
+    assert!(decided.contains(&opened_at), "{w:#}");
+    assert_eq!(w["alerts"].as_array().map(Vec::len), Some(1), "{w}");
+    app.stop().await;
+}
+
 both!(
+    history_past_its_keeping_time_is_thinned_and_the_evidence_kept,
     a_regression_alerts_its_cause_and_owner_once_and_resolves,
     a_filter_extensions_update_starts_a_round_and_is_named_in_the_alert,
 );
