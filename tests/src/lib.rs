@@ -10,10 +10,13 @@
 //!   district's filters and the controller in namespaces), for the browser agent's test and
 //!   benchmark.
 //! - [`recommend`]: the recommendation from a lab's reports, judged as the controller judges.
+//! - [`receivers`]: where a watch's alerts land in the lab (an HTTP receiver, a mail
+//!   submission server).
 
 pub mod bench;
 pub mod browser;
 pub mod controller;
 pub mod expect;
 pub mod lab;
+pub mod receivers;
 pub mod recommend;

@@ -5,19 +5,17 @@
 //! extension is updated (1.0.0 to 1.1.0) with a rule that blocks the product, and the browser
 //! restarts, as a managed browser picks up an update: the agent reports the new version, the
 //! controller starts a round at once, and within two rounds an alert arrives at an HTTP
-//! receiver naming the filter extension, its administrator and the update. The extension is
-//! updated again without the rule (1.2.0): the resolution arrives, each message once.
+//! receiver and the district's mail submission server naming the filter extension, its
+//! administrator and the update. The extension is updated again without the rule (1.2.0): the
+//! resolution arrives, each message once.
 //!
 //! Needs what the browser lab needs (see `tests/src/browser.rs`). `FITCHECK_SKIP_LAB=1` at build
 //! time skips it. Traffic goes only to the lab's namespaces (10.77.0.0/24) and to the
-//! controller over a management link (10.77.64.0/30), where the receiver listens too.
+//! controller over a management link (10.77.64.0/30), where the receivers listen too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fitcheck_tests::browser::{
@@ -25,6 +23,7 @@ use fitcheck_tests::browser::{
 };
 use fitcheck_tests::controller::Client;
 use fitcheck_tests::lab::OrPanic;
+use fitcheck_tests::receivers::{self, Bodies, Submission, count, kinds};
 use serde_json::{Value, json};
 
 /// The management link's third octet: 10.77.64.0/30, this side `.1`.
@@ -41,40 +40,6 @@ sources = ["https://vendor.example/requirements"]
 [[http]]
 url = "http://app.lab.test/watched/"
 "#;
-
-/// An HTTP receiver on `HERE`: each request's body, kept; answers 200.
-fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind((HERE, 0)).unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let keep = got.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(100) {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length.min(1 << 20)];
-            if reader.read_exact(&mut body).is_ok() {
-                keep.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&body).into_owned());
-            }
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (url, got)
-}
 
 /// Rewrites the filter extension Chromium loads (the lab's copy, `extension-0`) as `version`,
 /// with a rule blocking the watched product's pages when `blocks`.
@@ -156,15 +121,9 @@ async fn post(client: &Client, path: &str, body: Value) -> Value {
 }
 
 /// Until `n` webhook messages arrived (the watch's rounds told when they do not).
-async fn messages(
-    client: &Client,
-    id: &str,
-    got: &Mutex<Vec<String>>,
-    n: usize,
-    what: &str,
-) -> Vec<Value> {
+async fn messages(client: &Client, id: &str, got: &Bodies, n: usize, what: &str) -> Vec<Value> {
     let start = Instant::now();
-    while got.lock().unwrap().len() < n {
+    while count(got) < n {
         if start.elapsed() > Duration::from_secs(60) {
             let (_, w) = client
                 .get(&format!("/api/v1/evaluations/{id}/watch"))
@@ -214,7 +173,8 @@ async fn a_filter_extension_update_that_blocks_the_product_alerts_and_the_next_r
         .or_panic();
     let passed = result(&report, "http[0]").cloned().unwrap_or(Value::Null);
     assert_eq!(passed["outcome"], "reachable", "{passed:#}");
-    let (hook, got) = receiver();
+    let (hook, got) = receivers::webhook(HERE).or_panic();
+    let smtp = Submission::start(HERE, &d).or_panic();
     post(
         &client,
         "/api/v1/users/admin/approvals",
@@ -235,6 +195,7 @@ async fn a_filter_extension_update_that_blocks_the_product_alerts_and_the_next_r
         json!({"name": "ops", "kind": "webhook", "url": hook}),
     )
     .await;
+    post(&client, "/api/v1/channels", smtp.channel("browser admins")).await;
     post(
         &client,
         &format!("/api/v1/evaluations/{id}/watch"),
@@ -242,7 +203,7 @@ async fn a_filter_extension_update_that_blocks_the_product_alerts_and_the_next_r
     )
     .await;
     round(&client, &id).await;
-    assert!(got.lock().unwrap().is_empty(), "{:?}", got.lock().unwrap());
+    assert_eq!(count(&got), 0, "{:?}", kinds(&got));
 
     // The filter extension is updated with a rule that blocks the product; the browser
     // restarts with it. Its agent reports the new version, which starts a round at once.
@@ -279,6 +240,19 @@ async fn a_filter_extension_update_that_blocks_the_product_alerts_and_the_next_r
         opened["owner"], "browser filter administrator (extension policy)",
         "{opened}"
     );
+    let start = Instant::now();
+    while smtp.mails().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no alert by mail"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let mail = smtp.mails().remove(0);
+    assert!(
+        mail.contains("Lab Filter now blocks app.lab.test in the browser"),
+        "{mail}"
+    );
 
     // Updated again, without the rule: the resolution, each message once.
     b.lab.kill(chromium).or_panic();
@@ -297,10 +271,15 @@ async fn a_filter_extension_update_that_blocks_the_product_alerts_and_the_next_r
     round(&client, &id).await;
     let all = messages(&client, &id, &got, 2, "the resolution").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let kinds: Vec<&str> = all
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap_or(""))
-        .collect();
-    assert_eq!(kinds, ["opened", "resolved"], "each message once");
-    assert_eq!(got.lock().unwrap().len(), 2, "each message once");
+    assert_eq!(all.len(), 2);
+    assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
+    let start = Instant::now();
+    while smtp.mails().len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no resolution by mail"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(smtp.mails().len(), 2, "each message once");
 }

@@ -24,14 +24,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fitcheck_tests::controller::{Client, ControllerProcess, Place};
 use fitcheck_tests::lab::{self, Lab, OrPanic, Tool};
+use fitcheck_tests::receivers::{self, Submission, count, kinds};
 use serde_json::{Value, json};
 
 const TOOLS: [Tool; 3] = [
@@ -177,40 +177,6 @@ impl Net {
     }
 }
 
-/// An HTTP receiver on `ip`: each request's body, kept; answers 200.
-fn receiver(ip: &str) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind((ip, 0)).unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let keep = got.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(100) {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length.min(1 << 20)];
-            if reader.read_exact(&mut body).is_ok() {
-                keep.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&body).into_owned());
-            }
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (url, got)
-}
-
 /// The product's web server on `ip`: answers every request with a small page; returns its
 /// port.
 fn product_server(ip: &str) -> u16 {
@@ -306,30 +272,6 @@ fn standing(w: &Value, requirement: &str) -> String {
         .to_owned()
 }
 
-/// Mails in a maildir.
-fn mails(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir.join("new"))
-        .map(|d| {
-            d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The webhook messages' `kind`s, in arrival order.
-fn kinds(got: &Mutex<Vec<String>>) -> Vec<String> {
-    got.lock()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            serde_json::from_str::<Value>(b).unwrap()["kind"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned()
-        })
-        .collect()
-}
-
 /// Posts `body` and asserts a 2xx answer.
 async fn post(client: &Client, path: &str, body: Value) -> Value {
     let (s, v) = client
@@ -404,69 +346,6 @@ async fn approve_and_watch(client: &Client, id: &str, n: u64, channels: &[Value]
     .await;
 }
 
-/// The district's mail submission server: `tests/lab/smtp-submission.py` on Debian's aiosmtpd
-/// at `ip`, requiring STARTTLS (a certificate for `ip` from a CA of the lab's own) and a login.
-struct Submission {
-    child: std::process::Child,
-    port: u16,
-    ca_pem: String,
-    maildir: PathBuf,
-    log: PathBuf,
-}
-
-const MAIL_USER: &str = "fitcheck";
-const MAIL_PASSWORD: &str = "lab mail password";
-
-impl Submission {
-    fn start(ip: &str, dir: &Path) -> Submission {
-        let pki = lab::make_pki("Lab District Mail CA", &[ip]).or_panic();
-        let (cert, key) = (dir.join("smtp-cert.pem"), dir.join("smtp-key.pem"));
-        std::fs::write(&cert, &pki.server_cert_pem).unwrap();
-        std::fs::write(&key, &pki.server_key_pem).unwrap();
-        let port = TcpListener::bind((ip, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let (maildir, log) = (dir.join("mail"), dir.join("smtp-logins.log"));
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/smtp-submission.py");
-        let out = std::fs::File::create(dir.join("smtp.out")).unwrap();
-        let child = std::process::Command::new("/usr/bin/python3")
-            .arg(script)
-            .args([ip, &port.to_string()])
-            .args([&cert, &key])
-            .args([MAIL_USER, MAIL_PASSWORD])
-            .args([&maildir, &log])
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while std::net::TcpStream::connect((ip, port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "the SMTP server did not start: {}",
-                std::fs::read_to_string(dir.join("smtp.out")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Submission {
-            child,
-            port,
-            ca_pem: pki.ca_pem,
-            maildir,
-            log,
-        }
-    }
-}
-
-impl Drop for Submission {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     fitcheck_skip_lab,
@@ -487,8 +366,8 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
     );
     let filter = net.run_filter(None, &open);
     let host_ip = net.host_ip.clone();
-    let smtp = Submission::start(&host_ip, net.d());
-    let (hook, got) = receiver(&host_ip);
+    let smtp = Submission::start(&host_ip, net.d()).or_panic();
+    let (hook, got) = receivers::webhook(&host_ip).or_panic();
 
     let mut controller = net.controller();
     let mut client = controller.client().unwrap();
@@ -514,10 +393,7 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         3,
         &[
             json!({"name": "ops", "kind": "webhook", "url": hook}),
-            json!({"name": "netops", "kind": "smtp", "secret": MAIL_PASSWORD,
-                   "smtp": {"host": host_ip, "port": smtp.port, "security": "starttls",
-                            "username": MAIL_USER, "ca_pem": smtp.ca_pem,
-                            "from": "fitcheck <alerts@lab.test>", "to": ["netops@lab.test"]}}),
+            smtp.channel("netops"),
         ],
     )
     .await;
@@ -529,7 +405,7 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
     until(
         Duration::from_secs(60),
         "the alert by webhook and by mail",
-        || !got.lock().unwrap().is_empty() && !mails(&smtp.maildir).is_empty(),
+        || count(&got) > 0 && !smtp.mails().is_empty(),
     )
     .await;
     let opened: Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
@@ -541,17 +417,13 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         "{summary}"
     );
     assert_eq!(opened["owner"], "DNS filter administrator");
-    let mail = mails(&smtp.maildir).remove(0);
+    let mail = smtp.mails().remove(0);
     assert!(
         mail.contains("Subject: Regression") && mail.contains("DNS filter administrator"),
         "{mail}"
     );
     // Taken only after STARTTLS and a login (the server requires both before MAIL).
-    let logins = std::fs::read_to_string(&smtp.log).unwrap_or_default();
-    assert!(
-        logins.lines().any(|l| l == format!("ok {MAIL_USER}")),
-        "{logins}"
-    );
+    assert!(smtp.logged_in(), "no login at the submission server");
 
     // The controller restarts mid-alert; the rule is lifted: the resolution, each message once.
     controller.terminate().or_panic();
@@ -566,12 +438,12 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
     until(
         Duration::from_secs(60),
         "the resolution by webhook and by mail",
-        || got.lock().unwrap().len() >= 2 && mails(&smtp.maildir).len() >= 2,
+        || count(&got) >= 2 && smtp.mails().len() >= 2,
     )
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
-    assert_eq!(mails(&smtp.maildir).len(), 2);
+    assert_eq!(smtp.mails().len(), 2);
 }
 
 /// squid as the district's explicit proxy in the dev namespace: a plain port every agent but
@@ -658,7 +530,8 @@ async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_res
     std::fs::create_dir_all(net.d().join("squid")).unwrap();
     let confs = ["none", "one", "all"].map(|d| squid_conf(&net, d));
     let squid = run_squid(&mut net, None, &confs[0]);
-    let (hook, got) = receiver(&host_ip);
+    let (hook, got) = receivers::webhook(&host_ip).or_panic();
+    let smtp = Submission::start(&host_ip, net.d()).or_panic();
 
     let controller = net.controller();
     let mut client = controller.client().unwrap();
@@ -691,7 +564,10 @@ async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_res
         &client,
         &id,
         3,
-        &[json!({"name": "ops", "kind": "webhook", "url": hook})],
+        &[
+            json!({"name": "ops", "kind": "webhook", "url": hook}),
+            smtp.channel("netops"),
+        ],
     )
     .await;
     let w = round(&client, &id).await;
@@ -711,7 +587,7 @@ async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_res
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
-        got.lock().unwrap().is_empty(),
+        count(&got) == 0 && smtp.mails().is_empty(),
         "one agent failing alone raised an alert: {:?}",
         got.lock().unwrap()
     );
@@ -721,9 +597,11 @@ async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_res
     round(&client, &id).await;
     let w = round(&client, &id).await;
     assert_eq!(standing(&w, "http[0]"), "regressed", "{w}");
-    until(Duration::from_secs(60), "the alert by webhook", || {
-        !got.lock().unwrap().is_empty()
-    })
+    until(
+        Duration::from_secs(60),
+        "the alert by webhook and by mail",
+        || count(&got) > 0 && !smtp.mails().is_empty(),
+    )
     .await;
     let opened: Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
     assert_eq!(opened["kind"], "opened", "{opened}");
@@ -734,15 +612,24 @@ async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_res
         "{summary}"
     );
     assert_eq!(opened["owner"], "web filter administrator", "{opened}");
+    let mail = smtp.mails().remove(0);
+    assert!(
+        mail.contains("Squid now blocks app.proxylab.test")
+            && mail.contains("web filter administrator"),
+        "{mail}"
+    );
 
     // The rule is lifted: the resolution, each message once.
     run_squid(&mut net, Some(squid), &confs[0]);
     round(&client, &id).await;
     round(&client, &id).await;
-    until(Duration::from_secs(60), "the resolution by webhook", || {
-        got.lock().unwrap().len() >= 2
-    })
+    until(
+        Duration::from_secs(60),
+        "the resolution by webhook and by mail",
+        || count(&got) >= 2 && smtp.mails().len() >= 2,
+    )
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
+    assert_eq!(smtp.mails().len(), 2, "each message once");
 }
