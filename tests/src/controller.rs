@@ -420,6 +420,64 @@ impl Client {
     }
 }
 
+/// Evaluation `id`'s watch: `GET /api/v1/evaluations/{id}/watch`.
+pub async fn watch_detail(client: &Client, id: &str) -> Result<Value> {
+    let (s, w) = client
+        .get(&format!("/api/v1/evaluations/{id}/watch"))
+        .await?;
+    if s != 200 {
+        bail!("the watch of {id}: {s} {w}");
+    }
+    Ok(w)
+}
+
+/// When the watch's latest round was decided, if one was.
+pub async fn last_decided(client: &Client, id: &str) -> Result<Option<String>> {
+    Ok(
+        watch_detail(client, id).await?["watch"]["last_round"]["decided_at"]
+            .as_str()
+            .map(str::to_owned),
+    )
+}
+
+/// Waits (at most `limit`) until a round of evaluation `id`'s watch newer than the one
+/// decided at `before` is decided; the watch's detail then.
+pub async fn round_decided_after(
+    client: &Client,
+    id: &str,
+    before: Option<String>,
+    limit: Duration,
+) -> Result<Value> {
+    let start = Instant::now();
+    loop {
+        let w = watch_detail(client, id).await?;
+        if w["watch"]["last_round"]["decided_at"].as_str() != before.as_deref() {
+            return Ok(w);
+        }
+        if start.elapsed() > limit {
+            bail!("no round of {id} was decided within {limit:?}: {w}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Starts a round of evaluation `id`'s watch now and waits (at most `limit`) until it is
+/// decided; the watch's detail then.
+pub async fn watch_round(client: &Client, id: &str, limit: Duration) -> Result<Value> {
+    let before = last_decided(client, id).await?;
+    let (s, v) = client
+        .post(
+            &format!("/api/v1/evaluations/{id}/watch/rounds"),
+            "{}".into(),
+            "application/json",
+        )
+        .await?;
+    if s != 202 {
+        bail!("starting a round of {id}: {s} {v}");
+    }
+    round_decided_after(client, id, before, limit).await
+}
+
 /// A report that reads like one an agent wrote (the bundled Kahoot! profile run on a device
 /// with no network), with a fresh `report_id`, made by `agent_id` enrolled at `site` (its only
 /// label).

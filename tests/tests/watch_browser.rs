@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use fitcheck_tests::browser::{
     BrowserLab, SITE, browser_report, evaluation, filter_extension, result, upload,
 };
-use fitcheck_tests::controller::Client;
+use fitcheck_tests::controller::{Client, last_decided, round_decided_after, watch_round};
 use fitcheck_tests::lab::OrPanic;
 use fitcheck_tests::receivers::{self, Bodies, Submission, count, kinds};
 use serde_json::{Value, json};
@@ -68,46 +68,52 @@ fn filter_version(d: &Path, version: &str, blocks: bool) {
     std::fs::write(copy.join("rules.json"), Value::Array(rules).to_string()).unwrap();
 }
 
-/// Decided rounds of the watch.
-async fn decided(client: &Client, id: &str) -> usize {
-    let (_, w) = client
-        .get(&format!("/api/v1/evaluations/{id}/watch"))
-        .await
-        .unwrap();
-    w["rounds"].as_array().map_or(0, |r| {
-        r.iter().filter(|r| r["decided_at"].is_string()).count()
-    })
-}
-
-/// Waits (at most `limit`) until the watch has `n` decided rounds.
-async fn rounds_decided(client: &Client, id: &str, n: usize, limit: Duration, what: &str) {
-    let start = Instant::now();
-    while decided(client, id).await < n {
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 /// Starts a round now and waits until it is decided.
 async fn round(client: &Client, id: &str) {
-    let before = decided(client, id).await;
-    let (s, v) = client
-        .post(
-            &format!("/api/v1/evaluations/{id}/watch/rounds"),
-            "{}".into(),
-            "application/json",
-        )
+    watch_round(client, id, Duration::from_secs(120))
         .await
-        .unwrap();
-    assert_eq!(s, 202, "{v}");
-    rounds_decided(
-        client,
-        id,
-        before + 1,
-        Duration::from_secs(120),
-        "the round asked for",
-    )
-    .await;
+        .or_panic();
+}
+
+/// Updates the filter extension to `version` (with the rule that blocks the product when
+/// `blocks`) and restarts the browser (PID `chromium`) with it, as a managed browser takes an
+/// update; waits until the round that its agent's report of the update starts is decided.
+/// Returns the new browser's PID.
+async fn update_filter(
+    b: &mut BrowserLab,
+    client: &Client,
+    id: &str,
+    chromium: u32,
+    (version, blocks): (&str, bool),
+) -> u32 {
+    let d = b.d().to_path_buf();
+    b.lab.kill(chromium).or_panic();
+    filter_version(&d, version, blocks);
+    let before = last_decided(client, id).await.or_panic();
+    let chromium = b
+        .start_browser(
+            &d.join("chromium-profile"),
+            &format!("chromium-{version}.log"),
+            &[filter_extension()],
+        )
+        .or_panic();
+    round_decided_after(client, id, before, Duration::from_secs(120))
+        .await
+        .or_panic();
+    chromium
+}
+
+/// Waits until the submission server holds `n` mails; them.
+async fn mails(smtp: &Submission, n: usize, what: &str) -> Vec<String> {
+    let start = Instant::now();
+    while smtp.mails().len() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no {what} by mail"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    smtp.mails()
 }
 
 /// Posts `body` and asserts a 2xx answer.
@@ -207,20 +213,7 @@ async fn a_filter_extension_update_that_blocks_the_product_alerts_and_the_next_r
 
     // The filter extension is updated with a rule that blocks the product; the browser
     // restarts with it. Its agent reports the new version, which starts a round at once.
-    b.lab.kill(chromium).or_panic();
-    filter_version(&d, "1.1.0", true);
-    let before = decided(&client, &id).await;
-    let chromium = b
-        .start_browser(&browser_profile, "chromium-1.1.log", &extensions)
-        .or_panic();
-    rounds_decided(
-        &client,
-        &id,
-        before + 1,
-        Duration::from_secs(120),
-        "the round the extension's update started",
-    )
-    .await;
+    let chromium = update_filter(&mut b, &client, &id, chromium, ("1.1.0", true)).await;
     round(&client, &id).await;
     let opened = messages(&client, &id, &got, 1, "the alert").await.remove(0);
     assert_eq!(opened["kind"], "opened", "{opened}");
@@ -240,46 +233,19 @@ async fn a_filter_extension_update_that_blocks_the_product_alerts_and_the_next_r
         opened["owner"], "browser filter administrator (extension policy)",
         "{opened}"
     );
-    let start = Instant::now();
-    while smtp.mails().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no alert by mail"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let mail = smtp.mails().remove(0);
+    let mail = mails(&smtp, 1, "alert").await.remove(0);
     assert!(
         mail.contains("Lab Filter now blocks app.lab.test in the browser"),
         "{mail}"
     );
 
     // Updated again, without the rule: the resolution, each message once.
-    b.lab.kill(chromium).or_panic();
-    filter_version(&d, "1.2.0", false);
-    let before = decided(&client, &id).await;
-    b.start_browser(&browser_profile, "chromium-1.2.log", &extensions)
-        .or_panic();
-    rounds_decided(
-        &client,
-        &id,
-        before + 1,
-        Duration::from_secs(120),
-        "the round the second update started",
-    )
-    .await;
+    update_filter(&mut b, &client, &id, chromium, ("1.2.0", false)).await;
     round(&client, &id).await;
     let all = messages(&client, &id, &got, 2, "the resolution").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(all.len(), 2);
     assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
-    let start = Instant::now();
-    while smtp.mails().len() < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no resolution by mail"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    mails(&smtp, 2, "resolution").await;
     assert_eq!(smtp.mails().len(), 2, "each message once");
 }

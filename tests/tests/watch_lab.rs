@@ -29,9 +29,9 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::controller::{Client, ControllerProcess, Place};
+use fitcheck_tests::controller::{Client, ControllerProcess, Place, watch_round};
 use fitcheck_tests::lab::{self, Lab, OrPanic, Tool};
-use fitcheck_tests::receivers::{self, Submission, count, kinds};
+use fitcheck_tests::receivers::{self, Bodies, Submission, count, kinds};
 use serde_json::{Value, json};
 
 const TOOLS: [Tool; 3] = [
@@ -218,45 +218,11 @@ async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// The watch's detail.
-async fn watch(client: &Client, id: &str) -> Value {
-    let (s, w) = client
-        .get(&format!("/api/v1/evaluations/{id}/watch"))
-        .await
-        .unwrap();
-    assert_eq!(s, 200, "{w}");
-    w
-}
-
 /// Starts a round now and waits until it is decided; returns the watch's detail then.
 async fn round(client: &Client, id: &str) -> Value {
-    let decided = |w: &Value| {
-        w["rounds"].as_array().map_or(0, |r| {
-            r.iter().filter(|r| r["decided_at"].is_string()).count()
-        })
-    };
-    let before = decided(&watch(client, id).await);
-    let (s, v) = client
-        .post(
-            &format!("/api/v1/evaluations/{id}/watch/rounds"),
-            "{}".into(),
-            "application/json",
-        )
+    watch_round(client, id, Duration::from_secs(90))
         .await
-        .unwrap();
-    assert_eq!(s, 202, "{v}");
-    let start = Instant::now();
-    loop {
-        let w = watch(client, id).await;
-        if decided(&w) > before {
-            return w;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "the round was not decided: {w}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+        .or_panic()
 }
 
 /// The standing of `requirement` at the site "lab" in the watch's latest round.
@@ -408,19 +374,12 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         || count(&got) > 0 && !smtp.mails().is_empty(),
     )
     .await;
-    let opened: Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
-    assert_eq!(opened["kind"], "opened", "{opened}");
-    assert_eq!(opened["requirement"], "dns[0]");
-    let summary = opened["summary"].as_str().unwrap();
-    assert!(
-        summary.contains("the DNS filter now blocks app.watchlab.test at lab"),
-        "{summary}"
-    );
-    assert_eq!(opened["owner"], "DNS filter administrator");
-    let mail = smtp.mails().remove(0);
-    assert!(
-        mail.contains("Subject: Regression") && mail.contains("DNS filter administrator"),
-        "{mail}"
+    opened(
+        &got,
+        &smtp,
+        "dns[0]",
+        "the DNS filter now blocks app.watchlab.test at lab",
+        "DNS filter administrator",
     );
     // Taken only after STARTTLS and a login (the server requires both before MAIL).
     assert!(smtp.logged_in(), "no login at the submission server");
@@ -444,6 +403,22 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
     assert_eq!(smtp.mails().len(), 2);
+}
+
+/// The first message, by webhook and by mail, is the alert on `requirement` whose summary
+/// `says` this, for `owner`.
+fn opened(got: &Bodies, smtp: &Submission, requirement: &str, says: &str, owner: &str) {
+    let first: Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
+    assert_eq!(first["kind"], "opened", "{first}");
+    assert_eq!(first["requirement"], requirement, "{first}");
+    let summary = first["summary"].as_str().unwrap();
+    assert!(summary.contains(says), "{summary}");
+    assert_eq!(first["owner"], owner, "{first}");
+    let mail = smtp.mails().remove(0);
+    assert!(
+        mail.contains("Subject: Regression") && mail.contains(says) && mail.contains(owner),
+        "{mail}"
+    );
 }
 
 /// squid as the district's explicit proxy in the dev namespace: a plain port every agent but
@@ -603,20 +578,12 @@ async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_res
         || count(&got) > 0 && !smtp.mails().is_empty(),
     )
     .await;
-    let opened: Value = serde_json::from_str(&got.lock().unwrap()[0]).unwrap();
-    assert_eq!(opened["kind"], "opened", "{opened}");
-    assert_eq!(opened["requirement"], "http[0]");
-    let summary = opened["summary"].as_str().unwrap();
-    assert!(
-        summary.contains("Squid now blocks app.proxylab.test at lab"),
-        "{summary}"
-    );
-    assert_eq!(opened["owner"], "web filter administrator", "{opened}");
-    let mail = smtp.mails().remove(0);
-    assert!(
-        mail.contains("Squid now blocks app.proxylab.test")
-            && mail.contains("web filter administrator"),
-        "{mail}"
+    opened(
+        &got,
+        &smtp,
+        "http[0]",
+        "Squid now blocks app.proxylab.test at lab",
+        "web filter administrator",
     );
 
     // The rule is lifted: the resolution, each message once.

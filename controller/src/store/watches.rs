@@ -259,10 +259,7 @@ impl Store {
         cutoff: i64,
         batch: i64,
     ) -> Result<(u64, u64), StoreError> {
-        let mut removed = (0, 0);
-        loop {
-            let done = sqlx::query(
-                "DELETE FROM reports WHERE report_id IN (SELECT r.report_id FROM reports r \
+        const REPORTS: &str = "DELETE FROM reports WHERE report_id IN (SELECT r.report_id FROM reports r \
                  JOIN watches w ON w.evaluation_id = r.evaluation_id \
                  WHERE r.received_at > w.created_at AND r.received_at < $1 \
                  AND NOT EXISTS (SELECT 1 FROM judgements j WHERE j.evaluation_id = r.evaluation_id \
@@ -272,39 +269,42 @@ impl Store {
                    AND (a.opened_at = wr.decided_at OR a.resolved_at = wr.decided_at) \
                    WHERE wr.evaluation_id = r.evaluation_id \
                    AND r.received_at >= wr.started_at AND r.received_at <= wr.decided_at) \
-                 LIMIT $2)",
-            )
-            .bind(cutoff)
-            .bind(batch)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            removed.0 += done;
-            if done < batch as u64 {
-                break;
-            }
-        }
-        loop {
-            let done = sqlx::query(
-                "DELETE FROM watch_rounds WHERE id IN (SELECT wr.id FROM watch_rounds wr \
+                 LIMIT $2)";
+        const ROUNDS: &str = "DELETE FROM watch_rounds WHERE id IN (SELECT wr.id FROM watch_rounds wr \
                  WHERE wr.decided_at IS NOT NULL AND wr.decided_at < $1 \
                  AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.evaluation_id = wr.evaluation_id \
                    AND (a.opened_at = wr.decided_at OR a.resolved_at = wr.decided_at)) \
                  AND wr.started_at < (SELECT MAX(l.started_at) FROM watch_rounds l \
                    WHERE l.evaluation_id = wr.evaluation_id AND l.decided_at IS NOT NULL) \
-                 LIMIT $2)",
-            )
-            .bind(cutoff)
-            .bind(batch)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            removed.1 += done;
-            if done < batch as u64 {
-                break;
+                 LIMIT $2)";
+        Ok((
+            self.delete_in_batches(REPORTS, cutoff, batch).await?,
+            self.delete_in_batches(ROUNDS, cutoff, batch).await?,
+        ))
+    }
+
+    /// Runs `sql` (a `DELETE` of at most `$2` rows older than `$1`) until it deletes fewer than
+    /// `batch`, so no one statement holds the database long; the rows deleted.
+    async fn delete_in_batches(
+        &self,
+        sql: &'static str,
+        cutoff: i64,
+        batch: i64,
+    ) -> Result<u64, StoreError> {
+        let full = u64::try_from(batch.max(1)).unwrap_or(1);
+        let mut removed = 0;
+        loop {
+            let done = sqlx::query(sql)
+                .bind(cutoff)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            removed += done;
+            if done < full {
+                return Ok(removed);
             }
         }
-        Ok(removed)
     }
 
     /// The watched evaluations with a round under way that `agent_id` has not reported on
