@@ -420,6 +420,17 @@ impl Client {
     }
 }
 
+/// POSTs `body` as JSON and fails unless the answer is 2xx; the answer.
+pub async fn post_ok(client: &Client, path: &str, body: &Value) -> Result<Value> {
+    let (s, v) = client
+        .post(path, body.to_string(), "application/json")
+        .await?;
+    if !(200..300).contains(&s) {
+        bail!("POST {path}: {s} {v}");
+    }
+    Ok(v)
+}
+
 /// Evaluation `id`'s watch: `GET /api/v1/evaluations/{id}/watch`.
 pub async fn watch_detail(client: &Client, id: &str) -> Result<Value> {
     let (s, w) = client

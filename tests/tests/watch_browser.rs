@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use fitcheck_tests::browser::{
     BrowserLab, SITE, browser_report, evaluation, filter_extension, result, upload,
 };
-use fitcheck_tests::controller::{Client, last_decided, round_decided_after, watch_round};
+use fitcheck_tests::controller::{Client, last_decided, post_ok, round_decided_after, watch_round};
 use fitcheck_tests::lab::OrPanic;
 use fitcheck_tests::receivers::{self, Bodies, Submission, count, kinds};
 use serde_json::{Value, json};
@@ -118,12 +118,7 @@ async fn mails(smtp: &Submission, n: usize, what: &str) -> Vec<String> {
 
 /// Posts `body` and asserts a 2xx answer.
 async fn post(client: &Client, path: &str, body: Value) -> Value {
-    let (s, v) = client
-        .post(path, body.to_string(), "application/json")
-        .await
-        .unwrap();
-    assert!((200..300).contains(&s), "{path}: {s} {v}");
-    v
+    post_ok(client, path, &body).await.or_panic()
 }
 
 /// Until `n` webhook messages arrived (the watch's rounds told when they do not).

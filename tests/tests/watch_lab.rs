@@ -29,7 +29,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fitcheck_tests::controller::{Client, ControllerProcess, Place, watch_round};
+use fitcheck_tests::controller::{Client, ControllerProcess, Place, post_ok, watch_round};
 use fitcheck_tests::lab::{self, Lab, OrPanic, Tool};
 use fitcheck_tests::receivers::{self, Bodies, Submission, count, kinds};
 use serde_json::{Value, json};
@@ -240,12 +240,7 @@ fn standing(w: &Value, requirement: &str) -> String {
 
 /// Posts `body` and asserts a 2xx answer.
 async fn post(client: &Client, path: &str, body: Value) -> Value {
-    let (s, v) = client
-        .post(path, body.to_string(), "application/json")
-        .await
-        .unwrap();
-    assert!((200..300).contains(&s), "{path}: {s} {v}");
-    v
+    post_ok(client, path, &body).await.or_panic()
 }
 
 /// Uploads `profile` and opens an evaluation of it at the site "lab"; returns its id.
@@ -392,17 +387,7 @@ async fn a_dns_filter_rule_alerts_by_mail_and_webhook_and_its_lifting_resolves_i
         .await
         .unwrap();
     net.run_filter(Some(filter), &open);
-    round(&client, &id).await;
-    round(&client, &id).await;
-    until(
-        Duration::from_secs(60),
-        "the resolution by webhook and by mail",
-        || count(&got) >= 2 && smtp.mails().len() >= 2,
-    )
-    .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
-    assert_eq!(smtp.mails().len(), 2);
+    resolved(&client, &id, &got, &smtp).await;
 }
 
 /// The first message, by webhook and by mail, is the alert on `requirement` whose summary
@@ -419,6 +404,22 @@ fn opened(got: &Bodies, smtp: &Submission, requirement: &str, says: &str, owner:
         mail.contains("Subject: Regression") && mail.contains(says) && mail.contains(owner),
         "{mail}"
     );
+}
+
+/// Two rounds after the rule is lifted, the resolution arrives by webhook and by mail, and
+/// nothing was sent twice.
+async fn resolved(client: &Client, id: &str, got: &Bodies, smtp: &Submission) {
+    round(client, id).await;
+    round(client, id).await;
+    until(
+        Duration::from_secs(60),
+        "the resolution by webhook and by mail",
+        || count(got) >= 2 && smtp.mails().len() >= 2,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(kinds(got), ["opened", "resolved"], "each message once");
+    assert_eq!(smtp.mails().len(), 2, "each message once");
 }
 
 /// squid as the district's explicit proxy in the dev namespace: a plain port every agent but
@@ -588,15 +589,5 @@ async fn a_proxy_rule_on_one_agent_is_recorded_on_all_alerts_and_its_lifting_res
 
     // The rule is lifted: the resolution, each message once.
     run_squid(&mut net, Some(squid), &confs[0]);
-    round(&client, &id).await;
-    round(&client, &id).await;
-    until(
-        Duration::from_secs(60),
-        "the resolution by webhook and by mail",
-        || count(&got) >= 2 && smtp.mails().len() >= 2,
-    )
-    .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(kinds(&got), ["opened", "resolved"], "each message once");
-    assert_eq!(smtp.mails().len(), 2, "each message once");
+    resolved(&client, &id, &got, &smtp).await;
 }
