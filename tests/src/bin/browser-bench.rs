@@ -43,6 +43,11 @@ struct Args {
     /// limit, so an agent whose work is done has had its service worker stopped.
     #[arg(long, default_value_t = 45)]
     idle: u64,
+    /// Seconds over which each browser's idle memory is then sampled, every 2 s: two poll
+    /// periods by default, so the figure covers the agent's worker both woken by its alarm and
+    /// stopped by the browser.
+    #[arg(long, default_value_t = 120)]
+    window: u64,
     /// How often agents poll, seconds: the controller's default, as a district runs it (the
     /// tests' 5 s wakes the agent before Chrome would stop it).
     #[arg(long, default_value_t = 60)]
@@ -97,6 +102,47 @@ fn round_trips(report: &Value, host: &str) -> String {
 
 fn show(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// Samples of a memory figure, MB.
+#[derive(Debug, Clone, Copy)]
+struct Sampled {
+    n: usize,
+    /// Samples in which it was above zero (a process was there).
+    present: usize,
+    mean: f64,
+    min: f64,
+    max: f64,
+}
+
+impl std::fmt::Display for Sampled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} ({:.0}–{:.0})", self.mean, self.min, self.max)
+    }
+}
+
+fn sampled(values: &[f64]) -> Sampled {
+    let n = values.len().max(1);
+    Sampled {
+        n: values.len(),
+        present: values.iter().filter(|v| **v > 0.0).count(),
+        mean: values.iter().sum::<f64>() / n as f64,
+        min: values.iter().copied().fold(f64::INFINITY, f64::min),
+        max: values.iter().copied().fold(0.0, f64::max),
+    }
+}
+
+/// The browser's memory and its extension processes' memory, sampled every 2 s for `window`
+/// seconds (the process tree read again each time: the worker's process comes and goes).
+async fn idle_memory(browser: u32, window: u64) -> (Sampled, Sampled) {
+    let (mut all, mut extensions) = (Vec::new(), Vec::new());
+    for _ in 0..(window / 2).max(1) {
+        let (pids, ext) = browser_processes(browser);
+        all.push(pss_mb(&pids));
+        extensions.push(pss_mb(&ext));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    (sampled(&all), sampled(&extensions))
 }
 
 /// Memory of the processes, MB, summed: each one's proportional share (`Pss`, shared pages
@@ -173,9 +219,7 @@ async fn main() -> Result<()> {
 
     // Idle memory: this browser with the agent, then a fresh one without it.
     tokio::time::sleep(Duration::from_secs(args.idle)).await;
-    let (all, extensions) = browser_processes(browser);
-    let with_agent = pss_mb(&all);
-    let agent_process = pss_mb(&extensions);
+    let (with_agent, agent_process) = idle_memory(browser, args.window).await;
     b.lab.kill(browser)?;
     let mut plain = policy.clone();
     if let Some(p) = plain.as_object_mut() {
@@ -185,8 +229,7 @@ async fn main() -> Result<()> {
     b.write_policy(&plain)?;
     let reference = b.start_browser(&b.d().join("reference-profile"), "reference.log", &[])?;
     tokio::time::sleep(Duration::from_secs(args.idle + 10)).await;
-    let (all, _) = browser_processes(reference);
-    let without_agent = pss_mb(&all);
+    let (without_agent, _) = idle_memory(reference, args.window).await;
 
     let ceiling = ceiling(args.rate);
     println!(
@@ -215,7 +258,11 @@ async fn main() -> Result<()> {
         "run: {run_s:.1} s in all, of which the {URLS} navigations {navigations_s:.1} s; probe window open {mean_ms:.0} ms per URL on average, {max_ms:.0} ms at most"
     );
     println!(
-        "idle memory (PSS): browser with the agent {with_agent:.0} MB (the agent's extension process {agent_process:.0} MB), the same browser without it {without_agent:.0} MB"
+        "idle memory (PSS, MB, mean (min–max) of {} samples over {} s): browser with the agent {with_agent}, of which extension processes {agent_process} (present in {} samples); the same browser without it {without_agent}; the agent costs {:.1} MB on average",
+        with_agent.n,
+        args.window,
+        agent_process.present,
+        with_agent.mean - without_agent.mean
     );
     println!("browser-bench: done in {:.0} s", t0.elapsed().as_secs_f64());
     Ok(())
