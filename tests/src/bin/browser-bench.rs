@@ -132,17 +132,64 @@ fn sampled(values: &[f64]) -> Sampled {
     }
 }
 
-/// The browser's memory and its extension processes' memory, sampled every 2 s for `window`
-/// seconds (the process tree read again each time: the worker's process comes and goes).
-async fn idle_memory(browser: u32, window: u64) -> (Sampled, Sampled) {
+/// A browser's idle memory, sampled: in all, its extension processes', and the mean by
+/// process kind (`browser`, `renderer`, `extension`, `gpu-process`, `utility:<what>`, …).
+#[derive(Debug)]
+struct Idle {
+    all: Sampled,
+    extensions: Sampled,
+    by_kind: std::collections::BTreeMap<String, f64>,
+}
+
+/// What kind of Chromium process `pid` is, from its command line.
+fn kind(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&raw);
+    let arg = |name: &str| {
+        cmdline
+            .split(['\0', ' '])
+            .find_map(|a| a.strip_prefix(name))
+            .map(str::to_owned)
+    };
+    if cmdline.contains("--extension-process") {
+        return "extension".to_owned();
+    }
+    match (arg("--type="), arg("--utility-sub-type=")) {
+        (None, _) => "browser".to_owned(),
+        (Some(t), Some(sub)) => format!("{t}:{sub}"),
+        (Some(t), None) => t,
+    }
+}
+
+/// The browser's memory sampled every 2 s for `window` seconds (the process tree read again
+/// each time: the worker's process comes and goes).
+async fn idle_memory(browser: u32, window: u64) -> Idle {
     let (mut all, mut extensions) = (Vec::new(), Vec::new());
-    for _ in 0..(window / 2).max(1) {
+    let mut by_kind = std::collections::BTreeMap::<String, f64>::new();
+    let samples = (window / 2).max(1);
+    for _ in 0..samples {
         let (pids, ext) = browser_processes(browser);
         all.push(pss_mb(&pids));
         extensions.push(pss_mb(&ext));
+        for p in pids {
+            *by_kind.entry(kind(p)).or_default() += pss_mb(&[p]) / samples as f64;
+        }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    (sampled(&all), sampled(&extensions))
+    Idle {
+        all: sampled(&all),
+        extensions: sampled(&extensions),
+        by_kind,
+    }
+}
+
+/// The mean by process kind, for printing.
+fn kinds(idle: &Idle) -> String {
+    idle.by_kind
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Memory of the processes, MB, summed: each one's proportional share (`Pss`, shared pages
@@ -159,7 +206,9 @@ fn pss_mb(pids: &[u32]) -> f64 {
                 })
                 .map_or_else(|| memory(*p).rss_mib(), |kib| kib / 1024.0)
         })
-        .sum()
+        .sum::<f64>()
+        // An empty sum is -0.0.
+        + 0.0
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +268,8 @@ async fn main() -> Result<()> {
 
     // Idle memory: this browser with the agent, then a fresh one without it.
     tokio::time::sleep(Duration::from_secs(args.idle)).await;
-    let (with_agent, agent_process) = idle_memory(browser, args.window).await;
+    let with = idle_memory(browser, args.window).await;
+    let (with_agent, agent_process) = (with.all, with.extensions);
     b.lab.kill(browser)?;
     let mut plain = policy.clone();
     if let Some(p) = plain.as_object_mut() {
@@ -229,7 +279,8 @@ async fn main() -> Result<()> {
     b.write_policy(&plain)?;
     let reference = b.start_browser(&b.d().join("reference-profile"), "reference.log", &[])?;
     tokio::time::sleep(Duration::from_secs(args.idle + 10)).await;
-    let (without_agent, _) = idle_memory(reference, args.window).await;
+    let without = idle_memory(reference, args.window).await;
+    let without_agent = without.all;
 
     let ceiling = ceiling(args.rate);
     println!(
@@ -263,6 +314,14 @@ async fn main() -> Result<()> {
         args.window,
         agent_process.present,
         with_agent.mean - without_agent.mean
+    );
+    println!(
+        "  by process kind, mean MB, with the agent: {}",
+        kinds(&with)
+    );
+    println!(
+        "  by process kind, mean MB, without it:     {}",
+        kinds(&without)
     );
     println!("browser-bench: done in {:.0} s", t0.elapsed().as_secs_f64());
     Ok(())
