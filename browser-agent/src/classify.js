@@ -18,7 +18,9 @@ import { bareHost, extensionIdOf, hostOf, isWebUrl, withoutQuery } from "./url.j
  * @property {string} [finalUrl] where the tab ended (a filter extension's page included)
  * @property {{from: string, status: number, location: string}[]} [redirects] server redirects
  * @property {number} [status] the last HTTP status of the main frame
- * @property {string} [ip] the address the browser connected to for it
+ * @property {string} [ip] the address the browser connected to for it; where the connection
+ *   failed before any server answered, the one the browser's resolver gives the name
+ * @property {boolean} [lookedUp] `ip` is the resolver's answer, asked after the navigation failed
  * @property {string} [error] the browser's error (`net::ERR_BLOCKED_BY_CLIENT`)
  * @property {boolean} [timedOut] nothing answered before the probe's time limit
  * @property {number} [timeoutMs] that limit
@@ -181,15 +183,17 @@ function replacedNavigation(nav) {
 function sinkholeAddress(nav) {
   if (!nav.ip) return null;
   const ip = bareHost(nav.ip);
+  // Where the address was looked up after the connection failed, say how it failed too.
+  const failed = nav.lookedUp ? ` (the browser's resolver answers it; the connection failed: ${nav.error ?? "no answer in time"})` : "";
   if (isUnspecified(ip)) {
-    return verdict("blocked_by_filter", "dns", { detail: `the name resolved to ${ip}, a DNS filter's sinkhole answer` });
+    return verdict("blocked_by_filter", "dns", { detail: `the name resolved to ${ip}, a DNS filter's sinkhole answer${failed}` });
   }
   const hit = sinkholeSignature(ip, nav.signatures);
   if (!hit) return null;
   const { signature, entry } = hit;
   return verdict("blocked_by_filter", "dns", {
     signature: { id: signature.id, vendor: signature.vendor, matched: `address ${ip} (${entry})` },
-    detail: `the name resolved to ${ip}, the address of ${signature.vendor}'s block server`,
+    detail: `the name resolved to ${ip}, the address of ${signature.vendor}'s block server${failed}`,
   });
 }
 

@@ -309,6 +309,14 @@ describe("classify: sinkhole addresses", () => {
     assert.equal(v.signature.id, "goguardian-block-host");
   });
 
+  it("an address the resolver gave after the connection failed is named as such", () => {
+    const v = classify(nav({ ip: "0.0.0.0", lookedUp: true, error: "net::ERR_CONNECTION_REFUSED" }));
+    assert.equal(v.blocking_layer, "dns");
+    assert.match(v.detail, /resolved to 0\.0\.0\.0.*the browser's resolver answers it; the connection failed: net::ERR_CONNECTION_REFUSED/);
+    const real = classify(nav({ ip: "192.0.2.7", lookedUp: true, error: "net::ERR_CONNECTION_REFUSED" }));
+    assert.equal(real.outcome, "connection_refused", "a real address leaves the refusal the firewall's");
+  });
+
   it("ERR_ADDRESS_INVALID is the browser refusing a sinkhole address", () => {
     const v = classify(nav({ error: "net::ERR_ADDRESS_INVALID" }));
     assert.equal(v.outcome, "blocked_by_filter");

@@ -1804,3 +1804,72 @@ fn the_verdict_never_gets_better_when_a_report_gets_worse() {
         assert!(checked > 900, "{checked} pairs checked");
     }
 }
+
+/// A DNS filter's `0.0.0.0` is refused by a browser like a firewall's refusal, and Google
+/// Chrome shows its extensions no address: where a native agent at the site saw the DNS
+/// filter's answer, that decides; where only browsers saw the refusal, the firewall's action
+/// says the sinkhole is not ruled out and how to tell — never a bare "open the port".
+#[test]
+fn a_refusal_only_a_browser_saw_does_not_rule_out_a_sinkhole() {
+    let in_browser = |n, site| Dev {
+        browser: true,
+        ..chromebook(n, site)
+    };
+    let devices = [
+        chromebook(1, "lincoln"),
+        chromebook(2, "lincoln"),
+        in_browser(3, "lincoln"),
+        in_browser(4, "roosevelt"),
+        in_browser(5, "roosevelt"),
+    ];
+    let refused = http(
+        1,
+        "https://cdn.vendor.example/",
+        "connection_refused",
+        json!({"status": null, "blocking_layer": "tcp", "method": "navigation", "net_error": "net::ERR_CONNECTION_REFUSED", "detail": "net::ERR_CONNECTION_REFUSED: the connection was refused"}),
+    );
+    let sinkholed = http(
+        1,
+        "https://cdn.vendor.example/",
+        "blocked_by_filter",
+        json!({"status": null, "address": "0.0.0.0", "blocking_layer": "dns", "detail": "the district's DNS answer for cdn.vendor.example is a block (0.0.0.0)"}),
+    );
+    let reports = devices
+        .iter()
+        .map(|d| {
+            let mut results = passing(200.0, 100.0);
+            results[3] = if d.browser {
+                refused.clone()
+            } else {
+                sinkholed.clone()
+            };
+            report(d, results, "2026-11-20T10:02:00Z")
+        })
+        .collect();
+    let s = spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 60), ("roosevelt", 60)],
+        true,
+    );
+    let r = run(&s, &devices, reports);
+    let about: Vec<&fitcheck_engine::Condition> = r
+        .conditions
+        .iter()
+        .filter(|c| c.action.contains("cdn.vendor.example"))
+        .collect();
+    assert_eq!(about.len(), 2, "{about:#?}");
+    let dns = about
+        .iter()
+        .find(|c| c.owner == "DNS filter administrator")
+        .unwrap_or_else(|| panic!("the DNS filter's condition: {about:#?}"));
+    assert_eq!(dns.sites, ["lincoln"], "{dns:#?}");
+    let firewall = about
+        .iter()
+        .find(|c| c.owner == "network operations (firewall)")
+        .unwrap_or_else(|| panic!("the firewall's condition: {about:#?}"));
+    assert_eq!(firewall.sites, ["roosevelt"], "{firewall:#?}");
+    assert_eq!(
+        firewall.action,
+        "open outbound TCP 443 to cdn.vendor.example in the firewall — refused in the browser at roosevelt; unless the DNS filter answers cdn.vendor.example with a sinkhole address (0.0.0.0), which the browser refuses the same way but could not show: a native agent at the site tells the two apart"
+    );
+}

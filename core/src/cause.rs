@@ -53,6 +53,11 @@ pub enum Cause {
         /// The port or range the product uses (`443`, `3478-3481`).
         ports: String,
         host: String,
+        /// Only a browser saw it: its connection was refused and it could not show the address
+        /// it connected to, so a DNS filter's sinkhole answer (`0.0.0.0`, which a browser
+        /// refuses the same way) is not ruled out.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        address_unseen: bool,
     },
     /// The path's latency, jitter or loss misses the product's need.
     Path { metric: NetworkKey },
@@ -194,6 +199,13 @@ mod tests {
                 protocol: Protocol::Udp,
                 ports: "3478-3481".into(),
                 host: "stun.vendor.example".into(),
+                address_unseen: false,
+            },
+            Cause::Firewall {
+                protocol: Protocol::Tcp,
+                ports: "80".into(),
+                host: "app.vendor.example".into(),
+                address_unseen: true,
             },
             Cause::VendorServer {
                 host: "media.vendor.example".into(),
@@ -207,9 +219,21 @@ mod tests {
             assert_eq!(back.as_ref(), Some(c), "{text}");
         }
         assert_eq!(causes[1].host(), Some("stun.vendor.example"));
-        assert_eq!(causes[2].seen().as_deref(), Some("status 503"));
-        assert_eq!(causes[2].side(), Side::Vendor);
+        assert_eq!(causes[3].seen().as_deref(), Some("status 503"));
+        assert_eq!(causes[3].side(), Side::Vendor);
         assert_eq!(causes[0].side(), Side::District);
-        assert_eq!(causes[3].host(), None);
+        assert_eq!(causes[4].host(), None);
+        // Stored causes from before the flag read as seen.
+        let stored: Option<Cause> = serde_json::from_str(
+            r#"{"layer":"firewall","protocol":"tcp","ports":"443","host":"a.example"}"#,
+        )
+        .ok();
+        assert!(matches!(
+            stored,
+            Some(Cause::Firewall {
+                address_unseen: false,
+                ..
+            })
+        ));
     }
 }

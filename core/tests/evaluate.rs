@@ -949,7 +949,8 @@ fn each_network_shortfall_carries_its_typed_cause() {
         Some(Cause::Firewall {
             protocol: Protocol::Tcp,
             ports: "8801-8802".into(),
-            host: host("app.example")
+            host: host("app.example"),
+            address_unseen: false,
         }),
         "the profile's whole range, not the sampled port"
     );

@@ -41,6 +41,8 @@ struct Pending {
     /// Sites where a native agent got through on the same requirement: a browser-layer block
     /// there is the browser's, not the network's.
     network_allows: BTreeSet<String>,
+    /// Hosts whose refusal only a browser saw, without the address it connected to.
+    address_unseen: BTreeSet<String>,
 }
 
 /// Judges every network requirement per site.
@@ -169,6 +171,7 @@ impl Failure<'_> {
                 protocol,
                 ports,
                 host,
+                ..
             } => Some(format!(
                 "{} {ports} to {host}",
                 protocol.to_string().to_uppercase()
@@ -224,7 +227,12 @@ type Key = (ConditionKind, Layer, String, Option<String>);
 fn key_of(f: &Failure<'_>) -> Key {
     let layer = f.cause.layer();
     let within = match f.cause {
-        Cause::Firewall { protocol, .. } => protocol.to_string(),
+        // A refusal only a browser saw, its address unseen, is worded apart.
+        Cause::Firewall {
+            protocol,
+            address_unseen,
+            ..
+        } => format!("{protocol}{}", if *address_unseen { " unseen" } else { "" }),
         Cause::Path { .. } | Cause::Unexplained => f.req.id.to_string(),
         _ => String::new(),
     };
@@ -292,6 +300,14 @@ fn add(p: &mut Pending, f: &Failure<'_>) {
     }
     if let Some(s) = f.cause.seen() {
         p.seen.insert(s);
+    }
+    if let Cause::Firewall {
+        host,
+        address_unseen: true,
+        ..
+    } = f.cause
+    {
+        p.address_unseen.insert(host.clone());
     }
     p.sites.insert(site.to_owned());
     p.requirements.insert(id.clone());
@@ -400,6 +416,15 @@ fn words(kind: ConditionKind, layer: Layer, p: Pending) -> Condition {
         ),
         Layer::TlsInspection => (
             format!("exempt {items} from TLS inspection{by} — re-signed at {sites}"),
+            owner(layer, false),
+        ),
+        // Only a browser saw the refusal, and not the address: the DNS filter's sinkhole answer
+        // is refused the same way, so the action says which to look at first.
+        Layer::Firewall if !p.address_unseen.is_empty() => (
+            format!(
+                "open outbound {items} in the firewall — refused in the browser at {sites}; unless the DNS filter answers {} with a sinkhole address (0.0.0.0), which the browser refuses the same way but could not show: a native agent at the site tells the two apart",
+                list(&p.address_unseen)
+            ),
             owner(layer, false),
         ),
         Layer::Firewall => (

@@ -582,6 +582,7 @@ fn conditions_about_one_host_at_one_site_never_contradict_each_other() {
                         protocol: Protocol::Tcp,
                         ports: "443".into(),
                         host: h,
+                        address_unseen: false,
                     },
                 ),
                 3 => (

@@ -331,6 +331,18 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
                 .is_some_and(|d| d.contains("Lab Redirector") && d.contains("replaced.lab.test")),
         format!("http[8] a replaced navigation is an extension's block: {replaced:#}"),
     );
+    // The DNS filter's 0.0.0.0: Chromium connects to it, is refused and names no address; the
+    // agent then asks the browser's resolver, whose answer makes it the DNS filter's block.
+    expect_http(&mut f, 9, "blocked_by_filter", Some("dns"), None);
+    let zeroed = http(9);
+    f.that(
+        scope,
+        zeroed["evidence"]["address"] == "0.0.0.0"
+            && zeroed["evidence"]["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("the browser's resolver answers it")),
+        format!("http[9] the resolver's sinkhole answer recorded: {zeroed:#}"),
+    );
     // An error status with an empty body is that status, never a reset (Chromium reports it
     // as net::ERR_HTTP_RESPONSE_CODE_FAILURE where it shows its own error page instead).
     let empty = http(6);
@@ -548,6 +560,16 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
                 .map(|r| (r.status, r.remedy.clone().unwrap_or_default()))
         };
         use fitcheck_core::evaluate::Status;
+        // The browser's report alone sends the sinkholed name to the DNS filter, never to the
+        // firewall.
+        f.that(
+            scope,
+            of("http[9]").is_some_and(|(s, r)| {
+                s == Status::Fail
+                    && r == "allow zeroed.lab.test in the DNS filter (it blocks the name)"
+            }),
+            format!("the browser alone: the DNS filter's action: {:?}", of("http[9]")),
+        );
         f.that(
             scope,
             of("software[0]").is_some_and(|(s, _)| s == Status::Pass),
@@ -667,9 +689,8 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
             http(7)
         ),
     );
-    // The DNS filter's 0.0.0.0: the browser is refused (Chromium gives no address), the native
-    // agent at the same site sees the answer; the stronger evidence decides, so the action is
-    // the DNS filter's, never a firewall rule about the same host there.
+    // The DNS filter's 0.0.0.0, seen by both agents at the same site: the action is the DNS
+    // filter's, never a firewall rule about the same host there.
     let about_zeroed: Vec<&String> = actions
         .iter()
         .filter(|a| a.contains("zeroed.lab.test"))

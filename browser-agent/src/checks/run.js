@@ -13,6 +13,7 @@ import { connectsDirectly, readProxySettings } from "../proxy.js";
 import { dnsResults, httpResult } from "../results.js";
 import { hostOf } from "../url.js";
 import { measureProductLatency } from "./latency.js";
+import { lookUp, needsLookup } from "./lookup.js";
 import { QUICK_SETTLE_MS, SETTLE_MS, navigate } from "./navigate.js";
 import { closeOffscreen, probeStun, webglInfo } from "./stun.js";
 import { measureBandwidth, measureLatency } from "./throughput.js";
@@ -71,10 +72,16 @@ async function navigation(spec, signatures, extensions, proxy, env) {
   // Behind a proxy the address the browser connected to is the proxy's, never the name's DNS
   // answer; where a PAC script decides, the browser does not say which it was.
   const direct = (host) => connectsDirectly(host, proxy) === true;
-  const route = connectsDirectly(hostOf(spec.url), proxy);
+  const host = hostOf(spec.url);
+  const route = connectsDirectly(host, proxy);
+  // A connection that failed before any server answered names no address; the browser's
+  // resolver, asked where it can be, tells a DNS filter's sinkhole answer from a firewall.
+  const looked = route === true && needsLookup(seen) ? await lookUp(env.chrome, host) : undefined;
+  if (looked) seen.addresses.set(host, new Set([...(seen.addresses.get(host) ?? []), looked]));
   const nav = {
     ...seen,
-    ip: route === true ? seen.ip : undefined,
+    ip: route === true ? (seen.ip ?? looked) : undefined,
+    lookedUp: looked !== undefined,
     proxy: route === false ? proxy?.proxy : undefined,
     url: spec.url,
     expectStatus: spec.expectStatus,

@@ -215,16 +215,29 @@ fn unreachable(s: &Seen<'_>) -> Finding {
                 HttpOutcome::ConnectionReset => "connection reset",
                 _ => "timed out",
             };
-            Finding::new(
-                Status::Fail,
-                format!("{word}{detail}"),
-                Some(format!(
-                    "allow outbound TCP {} to {host} in the firewall",
-                    url_port(s.url)
-                )),
-            )
+            let mut remedy = format!(
+                "allow outbound TCP {} to {host} in the firewall",
+                url_port(s.url)
+            );
+            if addressless_navigation(s.r) {
+                remedy.push_str(&format!(
+                    " — unless the DNS filter answers {host} with a sinkhole address (0.0.0.0), which a browser refuses the same way and this browser could not show: a native agent at the site tells the two apart"
+                ));
+            }
+            Finding::new(Status::Fail, format!("{word}{detail}"), Some(remedy))
         }
     }
+}
+
+/// Whether a browser's navigation failed before any server answered and the browser named no
+/// address for it (Google Chrome offers its extensions no lookup): a refused connection there
+/// may be a firewall's refusal or a DNS filter's sinkhole answer.
+fn addressless_navigation(r: &HttpResult) -> bool {
+    let e = &r.evidence;
+    r.outcome == HttpOutcome::ConnectionRefused
+        && e.method.as_deref() == Some("navigation")
+        && e.address.is_none()
+        && e.proxy.is_none()
 }
 
 /// The finding with the managed browsers' URL policy on the device: what the network let
@@ -331,6 +344,7 @@ fn cause(s: &Seen<'_>, all: &[CheckResult]) -> Cause {
             Cause::WebFilter { host, vendor }
         }
         (_, Some(BlockingLayer::Tcp)) => Cause::Firewall {
+            address_unseen: addressless_navigation(r),
             protocol: Protocol::Tcp,
             ports: url_port(&r.target).to_string(),
             host,

@@ -134,6 +134,7 @@ fn judge_one(i: usize, port: &PortRequirement, j: &Judge<'_>) -> Finding {
     }
     let cause = match seen.iter().find(|s| !s.ok) {
         Some(failed) => Cause::Firewall {
+            address_unseen: false,
             protocol: port.protocol,
             ports: port_spec(port).unwrap_or_else(|| failed.port.to_string()),
             host: port

@@ -245,9 +245,15 @@ pub fn alert_words(
             protocol,
             ports,
             host,
+            address_unseen,
         } => format!(
-            "the firewall now closes {} {ports} to {host}",
-            protocol.to_string().to_uppercase()
+            "the firewall now closes {} {ports} to {host}{}",
+            protocol.to_string().to_uppercase(),
+            if *address_unseen {
+                " (or the DNS filter now answers it with a sinkhole address: the browser that saw it could not show the address)"
+            } else {
+                ""
+            }
         ),
         Cause::Path { .. } => format!("{title} now misses the product's need"),
         Cause::Resolver { host } => format!("the district resolver no longer answers {host}"),
