@@ -252,7 +252,7 @@ function listenerCount(chrome) {
 }
 
 describe("navigate", () => {
-  it("opens a minimized window, records the navigation of its tab only, and closes the window", async () => {
+  it("opens a minimized popup window, records the navigation of its tab only, and closes the window", async () => {
     const chrome = fakeChrome((c, tabId, url) => {
       c.webNavigation.onBeforeNavigate.fire({ tabId: 77, frameId: 0, url: "https://student.example/" });
       c.webNavigation.onBeforeNavigate.fire({ tabId, frameId: 0, url });
@@ -265,7 +265,7 @@ describe("navigate", () => {
     });
     let t = 1000;
     const seen = await navigate(chrome, URL_, { settleMs: 1, timeoutMs: 2000, now: () => (t += 5) });
-    assert.deepEqual(chrome.calls[0], ["create", { url: "about:blank", focused: false, state: "minimized", type: "normal" }]);
+    assert.deepEqual(chrome.calls[0], ["create", { url: "about:blank", focused: false, state: "minimized", type: "popup" }]);
     assert.deepEqual(chrome.calls[1], ["update", 9, URL_]);
     assert.deepEqual(chrome.calls.at(-1), ["remove", 5]);
     assert.equal(seen.status, 200);

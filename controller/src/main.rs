@@ -88,6 +88,11 @@ struct ServeArgs {
     /// How often agents poll for evaluations, seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..=86_400))]
     poll_interval: u32,
+    /// How often browser agents poll, seconds: each poll wakes the extension on a student's
+    /// device for 30 s. Keep it below a watch's `collect_s` and set a coordinated start at
+    /// least this far ahead.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(5..=86_400))]
+    browser_poll_interval: u32,
     /// Largest request body, bytes.
     #[arg(long, default_value_t = 2 << 20)]
     max_body_bytes: usize,
@@ -275,6 +280,7 @@ async fn serve(
         tls_key,
         tls_names,
         poll_interval,
+        browser_poll_interval,
         max_body_bytes,
         agent_rate,
         agent_burst,
@@ -295,6 +301,7 @@ async fn serve(
         agent_requests_per_s: agent_rate,
         agent_burst,
         poll_interval_s: poll_interval,
+        browser_poll_interval_s: browser_poll_interval,
         watch_history_ms: i64::from(watch_history_days) * 24 * 3_600_000,
         ..Limits::default()
     };

@@ -67,6 +67,7 @@ pub async fn run(
 
     let mut config = Config::new(&opts.data_dir);
     config.limits.poll_interval_s = 5;
+    config.limits.browser_poll_interval_s = 5;
     let controller = Controller::open(config).await?;
     let listener = TcpListener::bind(opts.listen)
         .await

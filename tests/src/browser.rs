@@ -196,7 +196,12 @@ impl BrowserLab {
             dist.display().to_string(),
         ];
         if let Some(p) = poll_s {
-            serve_args.extend(["--poll-interval".to_owned(), p.to_string()]);
+            serve_args.extend([
+                "--poll-interval".to_owned(),
+                p.to_string(),
+                "--browser-poll-interval".to_owned(),
+                p.to_string(),
+            ]);
         }
         let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
         let controller = ControllerProcess::start_with(

@@ -114,14 +114,14 @@ impl ControllerProcess {
             .append(true)
             .open(self.data_dir.with_extension("log"))
             .context("opening the controller's log")?;
-        // Agents poll every 5 s in tests, unless the caller sets its own interval.
-        let poll = if self.serve_args.iter().any(|a| a == "--poll-interval") {
-            &[][..]
-        } else {
-            &["--poll-interval", "5"][..]
-        };
+        // Agents, browser agents too, poll every 5 s in tests, unless the caller sets its own
+        // intervals.
         let mut serve = self.command(&["serve", "--listen", &listen])?;
-        serve.args(poll);
+        for flag in ["--poll-interval", "--browser-poll-interval"] {
+            if !self.serve_args.iter().any(|a| a == flag) {
+                serve.args([flag, "5"]);
+            }
+        }
         // The certificate names the address this process reaches it at.
         serve.args(["--tls-name", &self.place.reach]);
         serve.args(&self.serve_args);

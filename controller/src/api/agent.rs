@@ -119,7 +119,7 @@ pub async fn enroll(
         Json(EnrollResponse {
             agent_id: req.agent_id,
             credential,
-            poll_interval_s: state.limits.poll_interval_s,
+            poll_interval_s: state.limits.poll_interval_for(req.kind.unwrap_or_default()),
         }),
     ))
 }
@@ -159,9 +159,14 @@ pub async fn assignments(
             out.push(a);
         }
     }
+    let kind = if agent.row.kind == AgentKind::Browser.as_str() {
+        AgentKind::Browser
+    } else {
+        AgentKind::Native
+    };
     Ok(Json(Assignments {
         assignments: out,
-        poll_interval_s: state.limits.poll_interval_s,
+        poll_interval_s: state.limits.poll_interval_for(kind),
     }))
 }
 

@@ -18,6 +18,10 @@ pub struct Limits {
     pub agent_burst: u32,
     /// How often agents poll, seconds.
     pub poll_interval_s: u32,
+    /// How often browser agents poll, seconds. Each poll wakes the extension's service worker,
+    /// which the browser keeps for 30 s after its last event: on a student's device that is a
+    /// process of some 28 MB, so browser agents poll less often than native ones by default.
+    pub browser_poll_interval_s: u32,
     /// How long a log-in lasts, seconds.
     pub session_s: i64,
     /// Log-in attempts one address may make at once, and then per second (a log-in that
@@ -44,6 +48,16 @@ pub struct Limits {
     pub watch_prune_every_ms: i64,
 }
 
+impl Limits {
+    /// How often an agent of `kind` polls, seconds.
+    pub fn poll_interval_for(&self, kind: fitcheck_core::api::AgentKind) -> u32 {
+        match kind {
+            fitcheck_core::api::AgentKind::Browser => self.browser_poll_interval_s,
+            fitcheck_core::api::AgentKind::Native => self.poll_interval_s,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -51,6 +65,7 @@ impl Default for Limits {
             agent_requests_per_s: 10.0,
             agent_burst: 120,
             poll_interval_s: 60,
+            browser_poll_interval_s: 300,
             session_s: 12 * 3600,
             login_burst_per_address: 20,
             login_per_s_per_address: 1.0 / 3.0,

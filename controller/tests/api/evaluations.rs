@@ -329,6 +329,9 @@ async fn a_browser_agents_assignment_carries_cores_plan(db: Db) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    // Each poll wakes a browser agent's worker on a student's device: browser agents are told
+    // the browsers' interval, native agents the native one.
+    assert_eq!(b["poll_interval_s"], 300, "{b}");
     app.evaluation(&admin, &["lincoln"]).await;
     let profile = fitcheck_core::profile::Profile::parse("kahoot.toml", &kahoot_profile()).unwrap();
     let planned = fitcheck_core::plan::plan(&profile);
@@ -340,10 +343,12 @@ async fn a_browser_agents_assignment_carries_cores_plan(db: Db) {
         )
         .await;
     assert_eq!(a["assignments"][0]["plan"], json!(planned), "{a}");
+    assert_eq!(a["poll_interval_s"], 300, "{a}");
     let (_, a) = app
         .get("/api/agent/v1/assignments", Auth::Agent(&native.credential))
         .await;
     assert_eq!(a["assignments"][0].get("plan"), None, "{a}");
+    assert_eq!(a["poll_interval_s"], 60, "{a}");
     app.stop().await;
 }
 

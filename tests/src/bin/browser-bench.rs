@@ -43,14 +43,14 @@ struct Args {
     /// limit, so an agent whose work is done has had its service worker stopped.
     #[arg(long, default_value_t = 45)]
     idle: u64,
-    /// Seconds over which each browser's idle memory is then sampled, every 2 s: two poll
-    /// periods by default, so the figure covers the agent's worker both woken by its alarm and
-    /// stopped by the browser.
-    #[arg(long, default_value_t = 120)]
+    /// Seconds over which each browser's idle memory is then sampled, every 2 s: a poll period
+    /// by default, so the figure covers the agent's worker both woken by its alarm and stopped
+    /// by the browser.
+    #[arg(long, default_value_t = 300)]
     window: u64,
-    /// How often agents poll, seconds: the controller's default, as a district runs it (the
-    /// tests' 5 s wakes the agent before Chrome would stop it).
-    #[arg(long, default_value_t = 60)]
+    /// How often agents poll, seconds: the controller's default for browser agents, as a
+    /// district runs it (the tests' 5 s wakes the agent before Chrome would stop it).
+    #[arg(long, default_value_t = 300)]
     poll: u32,
 }
 
@@ -236,6 +236,7 @@ async fn main() -> Result<()> {
     let policy = b.policy(&json!({}));
     b.write_policy(&policy)?;
     let profile_dir = b.d().join("bench-profile");
+    let browser_started = Instant::now();
     let browser = b.start_browser(&profile_dir, "bench-chromium.log", &[])?;
     let report = browser_report(&client, &eval, Duration::from_secs(300)).await?;
     let run_s = seconds_between(&report["started_at"], &report["finished_at"])?;
@@ -266,8 +267,10 @@ async fn main() -> Result<()> {
     let (n_down, n_up) = bandwidth(&native);
     let n_rtt = round_trips(&native, "app.lab.test");
 
-    // Idle memory: this browser with the agent, then a fresh one without it.
+    // Idle memory: this browser with the agent, then a fresh one without it, read at the same
+    // age (a browser starts services of its own minutes after it starts).
     tokio::time::sleep(Duration::from_secs(args.idle)).await;
+    let age = browser_started.elapsed();
     let with = idle_memory(browser, args.window).await;
     let (with_agent, agent_process) = (with.all, with.extensions);
     b.lab.kill(browser)?;
@@ -278,7 +281,7 @@ async fn main() -> Result<()> {
     }
     b.write_policy(&plain)?;
     let reference = b.start_browser(&b.d().join("reference-profile"), "reference.log", &[])?;
-    tokio::time::sleep(Duration::from_secs(args.idle + 10)).await;
+    tokio::time::sleep(age).await;
     let without = idle_memory(reference, args.window).await;
     let without_agent = without.all;
 
@@ -309,9 +312,10 @@ async fn main() -> Result<()> {
         "run: {run_s:.1} s in all, of which the {URLS} navigations {navigations_s:.1} s; probe window open {mean_ms:.0} ms per URL on average, {max_ms:.0} ms at most"
     );
     println!(
-        "idle memory (PSS, MB, mean (min–max) of {} samples over {} s): browser with the agent {with_agent}, of which extension processes {agent_process} (present in {} samples); the same browser without it {without_agent}; the agent costs {:.1} MB on average",
+        "idle memory (PSS, MB, mean (min–max) of {} samples over {} s, from {:.0} s after each browser started): browser with the agent {with_agent}, of which extension processes {agent_process} (present in {} samples); the same browser without it {without_agent}; the agent costs {:.1} MB on average",
         with_agent.n,
         args.window,
+        age.as_secs_f64(),
         agent_process.present,
         with_agent.mean - without_agent.mean
     );
