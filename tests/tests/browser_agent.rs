@@ -568,7 +568,10 @@ async fn the_browser_agent_sees_what_a_students_browser_sees() {
                 s == Status::Fail
                     && r == "allow zeroed.lab.test in the DNS filter (it blocks the name)"
             }),
-            format!("the browser alone: the DNS filter's action: {:?}", of("http[9]")),
+            format!(
+                "the browser alone: the DNS filter's action: {:?}",
+                of("http[9]")
+            ),
         );
         f.that(
             scope,
