@@ -707,11 +707,7 @@ fn every_kind_of_fix() {
         report(&tower, passing(200.0, 100.0), "2026-11-20T10:02:00Z"),
         report(&devices[4], passing(200.0, 100.0), "2026-11-20T10:02:00Z"),
     ];
-    let s = spec(
-        &["lincoln", "roosevelt"],
-        &[("lincoln", 60), ("roosevelt", 60)],
-        true,
-    );
+    let s = two_sites_of_sixty();
     let r = run(&s, &devices, reports);
     assert_eq!(
         r.verdict,
@@ -1058,6 +1054,15 @@ fn refused_by_browser_policy() -> Value {
     )
 }
 
+/// An evaluation at lincoln and roosevelt, 60 users each, coordinated.
+fn two_sites_of_sixty() -> NewEvaluation {
+    spec(
+        &["lincoln", "roosevelt"],
+        &[("lincoln", 60), ("roosevelt", 60)],
+        true,
+    )
+}
+
 /// Two Chromebooks with native agents and one browser agent at each of lincoln and roosevelt.
 fn two_sites_with_a_browser_each() -> [Dev; 6] {
     let in_browser = |n, site| Dev {
@@ -1099,11 +1104,7 @@ fn a_block_only_in_the_browser_names_the_browser_layer() {
             report(d, results, "2026-11-20T10:02:00Z")
         })
         .collect();
-    let s = spec(
-        &["lincoln", "roosevelt"],
-        &[("lincoln", 60), ("roosevelt", 60)],
-        true,
-    );
+    let s = two_sites_of_sixty();
     let r = run(&s, &devices, reports);
     assert_eq!(r.verdict, FleetVerdict::CompatibleWithConditions);
     let text = render::markdown(&r);
@@ -1150,11 +1151,7 @@ fn a_url_policy_entry_read_on_the_device_is_named() {
             report(d, results, "2026-11-20T10:02:00Z")
         })
         .collect();
-    let s = spec(
-        &["lincoln", "roosevelt"],
-        &[("lincoln", 60), ("roosevelt", 60)],
-        true,
-    );
+    let s = two_sites_of_sixty();
     let r = run(&s, &devices, reports);
     assert_eq!(r.verdict, FleetVerdict::CompatibleWithConditions);
     let policy: Vec<_> = r
@@ -1846,11 +1843,7 @@ fn a_refusal_only_a_browser_saw_does_not_rule_out_a_sinkhole() {
             report(d, results, "2026-11-20T10:02:00Z")
         })
         .collect();
-    let s = spec(
-        &["lincoln", "roosevelt"],
-        &[("lincoln", 60), ("roosevelt", 60)],
-        true,
-    );
+    let s = two_sites_of_sixty();
     let r = run(&s, &devices, reports);
     let about: Vec<&fitcheck_engine::Condition> = r
         .conditions
