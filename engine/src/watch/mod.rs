@@ -277,3 +277,52 @@ fn strongest(causes: &[Cause]) -> Option<&Cause> {
         .iter()
         .max_by_key(|c| crate::network::strength(c.layer()))
 }
+
+#[cfg(test)]
+mod tests {
+    use fitcheck_core::cause::Cause;
+    use fitcheck_core::profile::Protocol;
+
+    use super::alert_words;
+    use super::regression::Change;
+
+    fn refused(address_unseen: bool) -> Cause {
+        Cause::Firewall {
+            protocol: Protocol::Tcp,
+            ports: "443".into(),
+            host: "app.vendor.example".into(),
+            address_unseen,
+        }
+    }
+
+    /// A refusal only browsers saw, without the address, may be a DNS filter's sinkhole: the
+    /// alert says so, and stays the firewall's to look at first.
+    #[test]
+    fn a_refusal_no_one_saw_the_address_of_leaves_the_sinkhole_open() {
+        let sites = ["lincoln".to_owned()];
+        let (seen, owner) = alert_words(
+            Change::Opened,
+            "HTTPS app",
+            &sites,
+            &[refused(false)],
+            "10:00",
+        );
+        assert_eq!(
+            seen,
+            "the firewall now closes TCP 443 to app.vendor.example at lincoln since 10:00"
+        );
+        assert_eq!(owner, "network operations (firewall)");
+        let (unseen, owner) = alert_words(
+            Change::Opened,
+            "HTTPS app",
+            &sites,
+            &[refused(true)],
+            "10:00",
+        );
+        assert_eq!(
+            unseen,
+            "the firewall now closes TCP 443 to app.vendor.example (or the DNS filter now answers it with a sinkhole address: the browser that saw it could not show the address) at lincoln since 10:00"
+        );
+        assert_eq!(owner, "network operations (firewall)");
+    }
+}
