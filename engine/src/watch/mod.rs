@@ -300,29 +300,25 @@ mod tests {
     #[test]
     fn a_refusal_no_one_saw_the_address_of_leaves_the_sinkhole_open() {
         let sites = ["lincoln".to_owned()];
-        let (seen, owner) = alert_words(
-            Change::Opened,
-            "HTTPS app",
-            &sites,
-            &[refused(false)],
-            "10:00",
-        );
-        assert_eq!(
-            seen,
-            "the firewall now closes TCP 443 to app.vendor.example at lincoln since 10:00"
-        );
-        assert_eq!(owner, "network operations (firewall)");
-        let (unseen, owner) = alert_words(
-            Change::Opened,
-            "HTTPS app",
-            &sites,
-            &[refused(true)],
-            "10:00",
-        );
-        assert_eq!(
-            unseen,
-            "the firewall now closes TCP 443 to app.vendor.example (or the DNS filter now answers it with a sinkhole address: the browser that saw it could not show the address) at lincoln since 10:00"
-        );
-        assert_eq!(owner, "network operations (firewall)");
+        for (unseen, words) in [
+            (
+                false,
+                "the firewall now closes TCP 443 to app.vendor.example at lincoln since 10:00",
+            ),
+            (
+                true,
+                "the firewall now closes TCP 443 to app.vendor.example (or the DNS filter now answers it with a sinkhole address: the browser that saw it could not show the address) at lincoln since 10:00",
+            ),
+        ] {
+            let (said, owner) = alert_words(
+                Change::Opened,
+                "HTTPS app",
+                &sites,
+                &[refused(unseen)],
+                "10:00",
+            );
+            assert_eq!(said, words);
+            assert_eq!(owner, "network operations (firewall)");
+        }
     }
 }
